@@ -1,0 +1,197 @@
+"""The Qovery API client: one session, timeouts on every call, failures sorted into retryable or not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+from pydantic import BaseModel, ValidationError
+from urllib3.exceptions import NewConnectionError
+
+from qovery_job_deploy import __version__
+from qovery_job_deploy.errors import RefusedError, TransientError
+from qovery_job_deploy.models import JobStatus, RequestStatus
+from qovery_job_deploy.retry import DEFAULT_POLICY, Clock, RetryPolicy, call_with_retries, parse_retry_after
+from qovery_job_deploy.text import one_line
+
+M = TypeVar("M", bound=BaseModel)
+
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0
+
+
+class QoveryClient:
+    """Each public method is one API operation, with its retries (never past `deadline`)."""
+
+    def __init__(
+        self,
+        api_url: str,
+        authorization: str,
+        *,
+        clock: Clock,
+        deadline: float,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        on_retry: Callable[[TransientError, float], None] = lambda error, delay: None,
+        timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
+    ) -> None:
+        self._base = api_url.rstrip("/")
+        self._session = requests.Session()
+        self._session.headers.update(
+            {
+                "Authorization": authorization,
+                "Accept": "application/json",
+                "User-Agent": f"qovery-job-deploy/{__version__}",
+            }
+        )
+        self._clock = clock
+        self.deadline = deadline
+        self._policy = policy
+        self._on_retry = on_retry
+        self._timeout = timeout
+
+    def close(self) -> None:
+        self._session.close()
+
+    # -- operations -------------------------------------------------------------------------------
+
+    def job_status(self, job_id: str) -> JobStatus:
+        return self._retrying(
+            lambda: self._call("GET", f"/job/{job_id}/status", JobStatus, what=f"job {job_id}"),
+            idempotent=True,
+        )
+
+    def deploy_job(self, job_id: str, body: dict[str, str], force_event: str | None) -> JobStatus:
+        """POST /job/{id}/deploy, retried only when Qovery surely did not act on it."""
+        params = {"forceEvent": force_event} if force_event else None
+        return self._retrying(
+            lambda: self._call(
+                "POST", f"/job/{job_id}/deploy", JobStatus, what=f"job {job_id}", params=params, body=body
+            ),
+            idempotent=False,
+        )
+
+    def request_status(self, deployment_request_id: str) -> RequestStatus:
+        return self._retrying(
+            lambda: self._call(
+                "GET",
+                "/environment/deploymentStatus",
+                RequestStatus,
+                what=f"deployment request {deployment_request_id}",
+                params={"deploymentRequestId": deployment_request_id},
+            ),
+            idempotent=True,
+        )
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    def _retrying(self, call: Callable[[], M], *, idempotent: bool) -> M:
+        return call_with_retries(
+            call,
+            idempotent=idempotent,
+            deadline=self.deadline,
+            clock=self._clock,
+            policy=self._policy,
+            on_retry=self._on_retry,
+        )
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        model: type[M],
+        *,
+        what: str,
+        params: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> M:
+        response = self._send(method, path, params=params, body=body)
+        check_response(response, what=what, method=method)
+        try:
+            return model.model_validate(response.json())
+        except (ValueError, ValidationError):
+            # A proxy's HTML page, a truncated body: the call may well have worked, so it stays ambiguous.
+            raise TransientError(
+                f"{method} {path}: unreadable response (HTTP {response.status_code}, "
+                f"{one_line(response.headers.get('Content-Type', 'no content type'), 60)})",
+                acted=None,
+            ) from None
+
+    def _send(
+        self, method: str, path: str, *, params: dict[str, str] | None, body: dict[str, Any] | None
+    ) -> requests.Response:
+        try:
+            return self._session.request(
+                method,
+                self._base + path,
+                params=params,
+                json=body,
+                timeout=self._timeout,
+                allow_redirects=False,
+            )
+        except requests.ConnectTimeout:
+            raise TransientError(f"{method} {path}: connection timed out", acted=False) from None
+        except requests.Timeout:
+            raise TransientError(f"{method} {path}: no response in time", acted=None) from None
+        except requests.ConnectionError as error:
+            acted = False if _never_connected(error) else None
+            raise TransientError(f"{method} {path}: {_connection_problem(error)}", acted=acted) from None
+
+
+def check_response(response: requests.Response, *, what: str, method: str) -> None:
+    """Raise the right error for a non-2xx answer; return quietly for 2xx."""
+    code = response.status_code
+    if 200 <= code < 300:
+        return
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    if code == 429:
+        raise TransientError("rate limited by Qovery (HTTP 429)", acted=False, retry_after=retry_after)
+    if code == 409:
+        # "Operation is in progress": the request was refused, nothing was queued, so it is safe to retry.
+        raise TransientError(
+            f"Qovery says an operation is already in progress on {what} (HTTP 409)",
+            acted=False,
+            retry_after=retry_after,
+        )
+    if code >= 500:
+        raise TransientError(f"Qovery answered HTTP {code} to {method}", acted=None, retry_after=retry_after)
+    raise RefusedError(refusal_message(code, what, response.text), code)
+
+
+def refusal_message(code: int, what: str, body: str) -> str:
+    detail = f" Qovery said: {one_line(body, 200)}" if body.strip() else ""
+    if code == 401:
+        return (
+            "Qovery rejected the API token (HTTP 401). Check that `api-token` holds a valid, unexpired token "
+            "and that `auth-scheme` fits it (a qov_ API token uses Token, a JWT uses Bearer)." + detail
+        )
+    if code == 403:
+        return (
+            f"The API token is not allowed to act on {what} (HTTP 403). Give the token a role with deploy "
+            "rights on the job's project and environment." + detail
+        )
+    if code == 404:
+        return (
+            f"Qovery does not know {what} (HTTP 404). Check `job-id`, and that the API token belongs to "
+            "the job's organization." + detail
+        )
+    if code == 400:
+        return (
+            f"Qovery rejected the request for {what} as invalid (HTTP 400). Check `image-tag`, "
+            "`git-commit-id` and `force-event` against the job's source and schedule." + detail
+        )
+    if 300 <= code < 400:
+        return f"Qovery answered with a redirect (HTTP {code}). Check `api-url`." + detail
+    return f"Qovery refused the request for {what} (HTTP {code})." + detail
+
+
+def _never_connected(error: requests.ConnectionError) -> bool:
+    """True when the TCP connection was never made (refused, DNS failure): the server saw nothing."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError)  # refused and DNS failures (NameResolutionError) alike
+
+
+def _connection_problem(error: requests.ConnectionError) -> str:
+    if _never_connected(error):
+        return "could not connect to the Qovery API (refused or unresolvable)"
+    return "the connection broke before an answer arrived"

@@ -1,0 +1,217 @@
+"""Domain logic for one job: trigger a deployment, follow *that* deployment, reach a verdict.
+
+One job is one `JobDeployment`, so that several job ids in one step can later run side by side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.errors import ApiError, TransientError
+from qovery_job_deploy.models import JobStatus, Step
+from qovery_job_deploy.polling import poll_delays
+from qovery_job_deploy.retry import Clock
+from qovery_job_deploy.states import Phase, classify, expected_state, is_known
+
+# How long the job's status may keep showing the previous request before we also ask Qovery about ours
+# directly (our request may have ended unseen, or never started).
+STALE_GRACE_SECONDS = 10.0
+# After an ambiguous POST failure: pauses between the status reads that look for the request it created.
+ADOPTION_PAUSES = (1.0, 2.0, 3.0)
+
+
+class Verdict(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ACCEPTED = "accepted"  # wait: false, and Qovery accepted the request
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"  # we were interrupted (SIGINT/SIGTERM)
+    ERROR = "error"  # Qovery refused us or could not be reached
+
+
+class Log(Protocol):
+    def info(self, message: str) -> None: ...
+
+    def warning(self, message: str) -> None: ...
+
+    def state(self, state: str) -> None: ...
+
+
+@dataclass
+class Known:
+    """What we know about our deployment so far; enough to report at any moment, even when interrupted."""
+
+    job_id: str
+    deployment_request_id: str | None = None
+    state: str | None = None
+    execution_id: str | None = None
+    service_deployment_status: str | None = None
+    steps: list[Step] = field(default_factory=list)
+
+    def absorb(self, status: JobStatus) -> None:
+        """Take what a status of *our* request tells."""
+        self.state = status.state
+        self.execution_id = status.execution_id or self.execution_id
+        self.service_deployment_status = status.service_deployment_status or self.service_deployment_status
+        if status.steps and status.steps.details:
+            self.steps = list(status.steps.details)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    known: Known
+    verdict: Verdict
+    message: str
+    duration_seconds: float
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    image_tag: str | None = None
+    git_commit_id: str | None = None
+    force_event: str | None = None
+
+    def body(self) -> dict[str, str]:
+        if self.image_tag:
+            return {"image_tag": self.image_tag}
+        if self.git_commit_id:
+            return {"git_commit_id": self.git_commit_id}
+        return {}
+
+
+class JobDeployment:
+    def __init__(
+        self,
+        client: QoveryClient,
+        job_id: str,
+        request: DeployRequest,
+        *,
+        clock: Clock,
+        log: Log,
+        started_at: float,
+        poll_interval: float,
+    ) -> None:
+        self.client = client
+        self.request = request
+        self.clock = clock
+        self.log = log
+        self.started_at = started_at
+        self.poll_interval = poll_interval
+        self.known = Known(job_id)
+        self.expected = expected_state(request.force_event)
+        self._previous_request_id: str | None = None
+        self._posted_at = started_at
+        self._unknown_logged: set[str] = set()
+
+    # -- the flow ---------------------------------------------------------------------------------
+
+    def run(self, *, wait: bool) -> Outcome:
+        before = self.client.job_status(self.known.job_id)
+        self._previous_request_id = before.deployment_request_id
+        self.log.info(f"Job {self.known.job_id} is {before.state}; requesting a deployment")
+        self._trigger(before)
+        if not wait:
+            return self.outcome(Verdict.ACCEPTED, "Deployment requested; not waiting for it (wait: false).")
+        return self._wait()
+
+    def outcome(self, verdict: Verdict, message: str) -> Outcome:
+        return Outcome(self.known, verdict, message, self.clock.now() - self.started_at)
+
+    def _trigger(self, before: JobStatus) -> None:
+        try:
+            posted = self.client.deploy_job(self.known.job_id, self.request.body(), self.request.force_event)
+        except TransientError as error:
+            if error.acted is False:
+                raise ApiError(f"Could not request the deployment after retries: {error}") from None
+            self._adopt_after_ambiguous_post(before, error)
+            return
+        self._posted_at = self.clock.now()
+        self.known.state = posted.state
+        if posted.deployment_request_id and posted.deployment_request_id != before.deployment_request_id:
+            self.known.deployment_request_id = posted.deployment_request_id
+            self.log.info(f"Deployment request {posted.deployment_request_id} accepted")
+        else:
+            self.log.warning(
+                "Qovery's answer did not name a new deployment request; following the first new request "
+                "that appears on the job"
+            )
+
+    def _adopt_after_ambiguous_post(self, before: JobStatus, error: TransientError) -> None:
+        """The POST may or may not have created a deployment: find out from the job's status.
+
+        Posting again could deploy twice, so we adopt what Qovery shows instead; and if it shows nothing
+        new, we stop and say so rather than guess.
+        """
+        self.log.warning(f"The deploy request's outcome is unknown ({error}); checking the job's status")
+        self._posted_at = self.clock.now()
+        for pause in ADOPTION_PAUSES:
+            self.clock.sleep(max(0.0, min(pause, self.client.deadline - self.clock.now())))
+            now = self.client.job_status(self.known.job_id)
+            if now.deployment_request_id and now.deployment_request_id != before.deployment_request_id:
+                self.log.info(f"Qovery did act: adopting deployment request {now.deployment_request_id}")
+                self.known.deployment_request_id = now.deployment_request_id
+                self.known.absorb(now)
+                return
+            if (now.deployment_requests_count or 0) > (before.deployment_requests_count or 0):
+                self.log.info("Qovery did act: a new deployment request is queued; following it")
+                return
+            if self.clock.now() >= self.client.deadline:
+                break
+        raise ApiError(
+            f"The deploy request failed in a way that does not tell whether Qovery acted ({error}), and "
+            "the job shows no new deployment request. It was not sent again, to avoid deploying twice. "
+            "Check the job in the Qovery console, then re-run the step if nothing is deploying."
+        )
+
+    def _wait(self) -> Outcome:
+        delays = poll_delays(self.poll_interval)
+        shown: str | None = None
+        while True:
+            phase = self._observe()
+            if self.known.state != shown and self.known.state is not None:
+                shown = self.known.state
+                self.log.state(shown)
+            if phase is Phase.SUCCEEDED:
+                return self.outcome(Verdict.SUCCEEDED, f"The job reached {shown}.")
+            if phase is Phase.FAILED:
+                return self.outcome(
+                    Verdict.FAILED, f"The deployment ended in {shown}; {self.expected} was expected."
+                )
+            remaining = self.client.deadline - self.clock.now()
+            if remaining <= 0:
+                return self.outcome(
+                    Verdict.TIMED_OUT, f"Timed out with the deployment still in progress ({shown})."
+                )
+            self.clock.sleep(min(next(delays), remaining))
+
+    def _observe(self) -> Phase:
+        """Read the job's status once and say what it means for *our* request."""
+        status = self.client.job_status(self.known.job_id)
+        shown_id = status.deployment_request_id
+        if self.known.deployment_request_id is None and shown_id and shown_id != self._previous_request_id:
+            self.log.info(f"Following deployment request {shown_id}")
+            self.known.deployment_request_id = shown_id
+        ours = self.known.deployment_request_id
+        if ours is not None and shown_id == ours:
+            self.known.absorb(status)
+            self._note_unknown(status.state)
+            return classify(status.state, self.expected, status.status_details)
+        # The status still shows the previous request (Qovery has not picked ours up yet), or a newer
+        # one that took over the moment ours ended. Either way it says nothing about ours; ask directly
+        # when it cannot be the first case.
+        stale_for = self.clock.now() - self._posted_at
+        if ours is not None and (shown_id != self._previous_request_id or stale_for >= STALE_GRACE_SECONDS):
+            state = self.client.request_status(ours).status
+            if state:
+                self.known.state = state
+                self._note_unknown(state)
+                return classify(state, self.expected)
+        return Phase.PENDING
+
+    def _note_unknown(self, state: str) -> None:
+        if not is_known(state) and state not in self._unknown_logged:
+            self._unknown_logged.add(state)
+            self.log.warning(f"Qovery reports a state this version does not know ({state}); waiting on it")

@@ -1,0 +1,51 @@
+"""The exceptions that cross layers, each carrying the exit code `main` turns it into."""
+
+from __future__ import annotations
+
+
+class ActionError(Exception):
+    """Base: a message meant for the user, and the process exit code it maps to."""
+
+    exit_code = 3
+
+
+class InputError(ActionError):
+    """Invalid input: nothing was sent to Qovery."""
+
+    exit_code = 2
+
+
+class ApiError(ActionError):
+    """Qovery refused a request, or could not be reached after retries."""
+
+    exit_code = 3
+
+
+class RefusedError(ApiError):
+    """A definitive answer (4xx other than 429/409): retrying cannot help."""
+
+    def __init__(self, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class TransientError(ApiError):
+    """A failure worth retrying.
+
+    `acted` says whether Qovery may have carried the request out: False when it surely did not
+    (connection refused, 429, 409), None when nobody can tell (timeout, reset, 5xx, unreadable body).
+    Only the former may be retried for a POST.
+    """
+
+    def __init__(self, message: str, *, acted: bool | None, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.acted = acted
+        self.retry_after = retry_after
+
+
+class Interrupted(Exception):
+    """Raised from a signal handler so that sleeps and socket reads stop at once."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"signal {signum}")
+        self.signum = signum

@@ -1,0 +1,36 @@
+"""The human log: one line per event, prefixed with the time elapsed since the step started."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TextIO
+
+from qovery_job_deploy.text import one_line
+
+
+class HumanLog:
+    """Writes to `stream` (stderr), so that stdout stays free for machine-readable output."""
+
+    def __init__(self, stream: TextIO, now: Callable[[], float], started_at: float) -> None:
+        self._stream = stream
+        self._now = now
+        self._started_at = started_at
+
+    def _line(self, text: str) -> None:
+        elapsed = max(0.0, self._now() - self._started_at)
+        self._stream.write(f"[{elapsed:4.0f}s] {text}\n")
+        self._stream.flush()
+
+    def info(self, message: str) -> None:
+        self._line(one_line(message, 2000))
+
+    def warning(self, message: str) -> None:
+        self._line("warning: " + one_line(message, 2000))
+
+    def state(self, state: str) -> None:
+        self._line(one_line(state, 100))
+
+    def raw(self, text: str) -> None:
+        """Runner control sequences (GitLab sections): written as they are, no prefix."""
+        self._stream.write(text)
+        self._stream.flush()

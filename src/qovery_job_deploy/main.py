@@ -1,0 +1,163 @@
+"""The one exception boundary: settings -> client -> deployment -> report; errors -> messages, exit codes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from types import FrameType
+from typing import TextIO
+
+from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.deploy import DeployRequest, JobDeployment, Known, Outcome, Verdict
+from qovery_job_deploy.errors import ActionError, InputError, Interrupted, TransientError
+from qovery_job_deploy.log import HumanLog
+from qovery_job_deploy.runners import detect
+from qovery_job_deploy.settings import Settings, github_env_name, load_settings, qovery_env_name
+
+EXIT_SUCCESS = 0
+EXIT_FAILED = 1
+EXIT_INVALID_INPUT = 2
+EXIT_API_ERROR = 3
+EXIT_TIMED_OUT = 124
+EXIT_CODES = {
+    Verdict.SUCCEEDED: EXIT_SUCCESS,
+    Verdict.ACCEPTED: EXIT_SUCCESS,
+    Verdict.FAILED: EXIT_FAILED,
+    Verdict.ERROR: EXIT_API_ERROR,
+    Verdict.TIMED_OUT: EXIT_TIMED_OUT,
+}
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["demo"]:
+        from qovery_job_deploy.demo import run_demo  # noqa: PLC0415 - the simulator loads only for demos
+
+        return int(run_demo(args[1:]))
+    return run(args, os.environ, sys.stdout, sys.stderr)
+
+
+def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+    clock = SystemClock()
+    started_at = clock.now()
+    runner = detect(environ, stdout)
+    runner.mask(token_candidates(argv, environ))  # before anything else is printed
+    log = HumanLog(stderr, clock.now, started_at)
+    try:
+        settings = load_settings(argv, environ)
+    except InputError as error:
+        log.info(f"error: {error}")
+        runner.input_error(str(error))
+        return EXIT_INVALID_INPUT
+    runner.dotenv_file = settings.dotenv_file
+    debug = settings.debug or environ.get("RUNNER_DEBUG") == "1"
+
+    runner.begin(log, f"Deploying Qovery job {settings.job_id}")
+    with interrupts_raised() as signals:
+        outcome, code = _deploy(settings, clock, log, started_at, debug, stderr)
+        signals.ignore()  # a second signal (GitHub sends SIGTERM after SIGINT) must not cut the report
+        runner.end(log)
+        log.info(f"{outcome.verdict.value}: {outcome.message}")
+        runner.publish(outcome)
+    return code
+
+
+def _deploy(
+    settings: Settings, clock: SystemClock, log: HumanLog, started_at: float, debug: bool, stderr: TextIO
+) -> tuple[Outcome, int]:
+    job_id = str(settings.job_id)
+    deployment: JobDeployment | None = None
+
+    def fallback(verdict: Verdict, message: str) -> Outcome:
+        if deployment is not None:
+            return deployment.outcome(verdict, message)
+        return Outcome(Known(job_id), verdict, message, clock.now() - started_at)
+
+    def on_retry(error: TransientError, delay: float) -> None:
+        log.warning(f"{error}; retrying in {delay:.1f}s")
+
+    client = QoveryClient(
+        settings.api_url,
+        settings.authorization(),
+        clock=clock,
+        deadline=started_at + settings.timeout,
+        on_retry=on_retry,
+    )
+    try:
+        deployment = JobDeployment(
+            client,
+            job_id,
+            DeployRequest(settings.image_tag, settings.git_commit_id, settings.force_event),
+            clock=clock,
+            log=log,
+            started_at=started_at,
+            poll_interval=settings.poll_interval,
+        )
+        outcome = deployment.run(wait=settings.wait)
+        return outcome, EXIT_CODES[outcome.verdict]
+    except Interrupted as interruption:
+        name = signal.Signals(interruption.signum).name
+        return fallback(Verdict.CANCELLED, f"Interrupted by {name}; the deployment may still be running."), (
+            128 + interruption.signum
+        )
+    except ActionError as error:
+        return fallback(Verdict.ERROR, str(error)), error.exit_code
+    except Exception as error:  # the boundary: anything unexpected is one line, not a bare traceback
+        if debug:
+            traceback.print_exc(file=stderr)
+        message = f"Unexpected error: {type(error).__name__}: {error}"
+        if not debug:
+            message += " (set QOVERY_DEBUG=true or RUNNER_DEBUG=1 for the traceback)"
+        return fallback(Verdict.ERROR, message), EXIT_API_ERROR
+    finally:
+        client.close()
+
+
+def token_candidates(argv: Sequence[str], environ: Mapping[str, str]) -> list[str]:
+    """Every value that may be the token, read before validation so it can be masked first."""
+    values = [environ.get(github_env_name("api_token"), ""), environ.get(qovery_env_name("api_token"), "")]
+    for index, arg in enumerate(argv):
+        if arg == "--api-token" and index + 1 < len(argv):
+            values.append(argv[index + 1])
+        elif arg.startswith("--api-token="):
+            values.append(arg.split("=", 1)[1])
+    return [value.strip() for value in values if value.strip()]
+
+
+class _Signals:
+    def ignore(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
+
+
+@contextmanager
+def interrupts_raised() -> Iterator[_Signals]:
+    """SIGINT/SIGTERM raise Interrupted in the main thread, which stops any sleep or socket read at once.
+
+    As PID 1 in a container, a process without a SIGTERM handler would ignore `docker stop`.
+    """
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise Interrupted(signum)
+
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    for signum in previous:
+        signal.signal(signum, handler)
+    try:
+        yield _Signals()
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)

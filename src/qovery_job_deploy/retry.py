@@ -1,0 +1,94 @@
+"""Retry policy as small pure functions, and one loop that applies it within a deadline.
+
+What is retried: see `errors.TransientError` (the client decides, per response). A GET is retried on any
+transient error; a POST only when Qovery surely did not act (`acted is False`): retrying a POST that may
+have created a deployment would create a second one.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from urllib3.exceptions import InvalidHeader
+from urllib3.util.retry import Retry
+
+from qovery_job_deploy.errors import TransientError
+
+T = TypeVar("T")
+
+
+class Clock(Protocol):
+    """Time as the program sees it: tests pass a fake one that moves only when slept."""
+
+    def now(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6  # the first try included
+    base_delay: float = 0.5
+    max_delay: float = 10.0
+
+
+DEFAULT_POLICY = RetryPolicy()
+
+
+def backoff_delay(attempt: int, policy: RetryPolicy, rng: Callable[[], float] = random.random) -> float:
+    """'Full jitter' exponential backoff: uniform in [0, min(max, base * 2**attempt)].
+
+    Jitter keeps many pipelines that failed together from retrying in lockstep.
+    """
+    ceiling = min(policy.max_delay, policy.base_delay * 2.0**attempt)
+    return float(ceiling * rng())
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (seconds or HTTP-date form); None if absent or invalid."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(Retry().parse_retry_after(value)))
+    except (InvalidHeader, ValueError, OverflowError):
+        return None
+
+
+def retry_delay(error: TransientError, attempt: int, policy: RetryPolicy, rng: Callable[[], float]) -> float:
+    """The server's `Retry-After` when it gave one, our backoff otherwise."""
+    if error.retry_after is not None:
+        return error.retry_after
+    return backoff_delay(attempt, policy, rng)
+
+
+def may_retry(error: TransientError, *, idempotent: bool) -> bool:
+    return idempotent or error.acted is False
+
+
+def call_with_retries(
+    call: Callable[[], T],
+    *,
+    idempotent: bool,
+    deadline: float,
+    clock: Clock,
+    policy: RetryPolicy = DEFAULT_POLICY,
+    on_retry: Callable[[TransientError, float], None] = lambda error, delay: None,
+    rng: Callable[[], float] = random.random,
+) -> T:
+    """Run `call`, retrying transient failures per the policy; never sleep past `deadline`."""
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except TransientError as error:
+            attempt += 1
+            if attempt >= policy.attempts or not may_retry(error, idempotent=idempotent):
+                raise
+            delay = retry_delay(error, attempt - 1, policy, rng)
+            if clock.now() + delay >= deadline:
+                raise
+            on_retry(error, delay)
+            clock.sleep(delay)

@@ -1,0 +1,91 @@
+"""GitHub Actions: workflow commands on stdout, the output file, the step summary.
+
+Escaping lives here and only here, following the runner's own rules (actions/runner, actions/toolkit).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TextIO
+
+from qovery_job_deploy.deploy import Outcome, Verdict
+from qovery_job_deploy.log import HumanLog
+from qovery_job_deploy.report import HEADLINES, outputs, summary_markdown
+from qovery_job_deploy.runners.plain import Runner
+
+
+def escape_data(value: str) -> str:
+    """A workflow command's message: `%`, CR and LF percent-encoded (in that order)."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    """A workflow command's property value: as data, plus `:` and `,`."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(name: str, message: str, **properties: str) -> str:
+    props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
+    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def add_mask(stdout: TextIO, secret: str) -> None:
+    """Mask a secret in every later log line (a multi-line value line by line, as the runner does)."""
+    for line in secret.splitlines() or [secret]:
+        if line.strip():
+            stdout.write(f"::add-mask::{line}\n")
+    stdout.flush()
+
+
+def format_outputs(values: Mapping[str, str]) -> str:
+    """The GITHUB_OUTPUT format, every value in a heredoc with a random delimiter.
+
+    The runner splits on LF only and needs the delimiter alone on a line, so a value that contained it
+    would end early and break the file: pick another delimiter in that (astronomically rare) case.
+    """
+    chunks = []
+    for name, value in values.items():
+        delimiter = f"ghadelimiter_{uuid.uuid4()}"
+        while delimiter in value or delimiter in name:
+            delimiter = f"ghadelimiter_{uuid.uuid4()}"
+        chunks.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+    return "".join(chunks)
+
+
+def append_file(path: str | Path, text: str) -> None:
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+class GitHubRunner(Runner):
+    name = "github"
+
+    def mask(self, secrets: Iterable[str]) -> None:
+        for secret in secrets:
+            add_mask(self.stdout, secret)
+
+    def begin(self, log: HumanLog, title: str) -> None:
+        self.stdout.write(command("group", title) + "\n")
+        self.stdout.flush()
+
+    def end(self, log: HumanLog) -> None:
+        self.stdout.write("::endgroup::\n")
+        self.stdout.flush()
+
+    def input_error(self, message: str) -> None:
+        self._annotate("Invalid input for the Qovery job deployment", message)
+
+    def publish(self, outcome: Outcome) -> None:
+        if path := self.environ.get("GITHUB_OUTPUT"):
+            append_file(path, format_outputs(outputs(outcome)))
+        if path := self.environ.get("GITHUB_STEP_SUMMARY"):
+            append_file(path, summary_markdown(outcome))
+        if outcome.verdict not in (Verdict.SUCCEEDED, Verdict.ACCEPTED):
+            state = f" ({outcome.known.state})" if outcome.known.state else ""
+            self._annotate(HEADLINES[outcome.verdict] + state, outcome.message)
+
+    def _annotate(self, title: str, message: str) -> None:
+        self.stdout.write(command("error", message, title=title) + "\n")
+        self.stdout.flush()

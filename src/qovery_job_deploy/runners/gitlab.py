@@ -1,0 +1,70 @@
+"""GitLab CI: collapsible log sections and the dotenv report (artifacts:reports:dotenv)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from qovery_job_deploy.deploy import Outcome
+from qovery_job_deploy.log import HumanLog
+from qovery_job_deploy.report import dotenv
+from qovery_job_deploy.runners.plain import Runner
+
+# GitLab's dotenv rules: KEY=VALUE lines, keys of letters, digits and `_`, no multi-line values, no
+# quote processing, and the whole file under 5 KB (a violation fails the artifact upload).
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f]+")
+MAX_VALUE = 512
+MAX_FILE_BYTES = 5 * 1024
+
+
+def section_start(name: str, header: str, now: float, *, collapsed: bool = False) -> str:
+    flag = "[collapsed=true]" if collapsed else ""
+    return f"\x1b[0Ksection_start:{int(now)}:{name}{flag}\r\x1b[0K{header}\n"
+
+
+def section_end(name: str, now: float) -> str:
+    return f"\x1b[0Ksection_end:{int(now)}:{name}\r\x1b[0K"
+
+
+def dotenv_value(value: str) -> str:
+    """One line, no control characters, bounded length; GitLab takes the rest of the line literally."""
+    return _UNSAFE.sub(" ", value).strip()[:MAX_VALUE]
+
+
+def format_dotenv(values: Mapping[str, str]) -> str:
+    lines = []
+    for key, value in values.items():
+        if not _KEY.match(key):
+            raise ValueError(f"invalid dotenv key {key!r}")
+        lines.append(f"{key}={dotenv_value(value)}\n")
+    text = "".join(lines)
+    if len(text.encode()) > MAX_FILE_BYTES:  # cannot happen with our keys and MAX_VALUE; a safety net
+        raise ValueError("dotenv report over GitLab's 5 KB limit")
+    return text
+
+
+def write_dotenv(path: Path, values: Mapping[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(format_dotenv(values), encoding="utf-8")
+
+
+class GitLabRunner(Runner):
+    name = "gitlab"
+
+    def begin(self, log: HumanLog, title: str) -> None:
+        log.raw(section_start("qovery_deploy", title, time.time()))
+
+    def end(self, log: HumanLog) -> None:
+        log.raw(section_end("qovery_deploy", time.time()) + "\n")
+
+    def publish(self, outcome: Outcome) -> None:
+        write_dotenv(self.dotenv_path(), dotenv(outcome))
+        super().publish(outcome)
+
+    def dotenv_path(self) -> Path:
+        if self.dotenv_file is not None:
+            return self.dotenv_file
+        return Path(self.environ.get("CI_PROJECT_DIR", ".")) / "qovery.env"

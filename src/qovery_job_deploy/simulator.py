@@ -1,0 +1,422 @@
+"""A Qovery API simulator: a real HTTP server on 127.0.0.1 that plays scripted job deployments.
+
+It serves the few operations the step uses, shaped as Qovery's published OpenAPI spec says (the test suite
+validates every request and response against that spec through the `validator` hook). Scripts cover what
+real Qovery does that naive clients get wrong: the status still showing the previous deployment right
+after the POST, a newer request taking over the job's status the moment ours ends, states a newer API may
+add, and faults (429 with Retry-After, 5xx, a POST that fails after acting).
+
+Run it alone with `python -m qovery_job_deploy.simulator --port 0 --url-file FILE`: the built-in jobs
+below are there, and any token starting with `qov_` (or a three-part JWT) is accepted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+SUCCESS_JOB = "11111111-1111-4111-8111-111111111111"
+FAILURE_JOB = "22222222-2222-4222-8222-222222222222"
+SLOW_JOB = "33333333-3333-4333-8333-333333333333"
+
+
+@dataclass
+class Fault:
+    """One injected misbehaviour, consumed by the next matching call.
+
+    kind: "http" (answer `status` with `body`/`headers`), "reset" (close the connection unanswered),
+    "delay" (wait `seconds`, then answer normally), "truncated" (a 200 whose JSON is cut short).
+    `acted`: for a POST, whether the deployment is created before the fault strikes.
+    """
+
+    kind: str = "http"
+    status: int = 500
+    body: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    acted: bool = False
+
+
+@dataclass
+class JobScript:
+    """How one job behaves. Timeline offsets are seconds after the deploy request was accepted."""
+
+    job_id: str
+    timeline: list[tuple[float, str]] = field(
+        default_factory=lambda: [(0.0, "QUEUED"), (0.3, "DEPLOYING"), (0.6, "EXECUTING"), (1.0, "DEPLOYED")]
+    )
+    # Right after a POST, the job's status keeps describing the previous request for this long.
+    stale_seconds: float = 0.0
+    # When our request ends, a newer one (someone else's) takes over the job's status at once.
+    taken_over: bool = False
+    previous_state: str = "DEPLOYED"
+    previous_request_id: str | None = field(default_factory=lambda: str(uuid.uuid4()))
+    environment_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # Per operation ("deploy", "status", "request_status", "history", "cancel"): faults to play in order.
+    faults: dict[str, deque[Fault]] = field(default_factory=dict)
+    past_durations: list[int] = field(default_factory=list)
+
+
+@dataclass
+class DeploymentRequest:
+    id: str
+    job_id: str
+    created_at: float
+    timeline: list[tuple[float, str]]
+    execution_id: str = field(default_factory=lambda: f"exec-{uuid.uuid4().hex[:12]}")
+    ended_at: float | None = None
+
+    def state_at(self, now: float) -> str:
+        elapsed = now - self.created_at
+        state = "QUEUED"
+        for offset, name in self.timeline:
+            if elapsed >= offset:
+                state = name
+        return state
+
+    def ends_at(self) -> float:
+        return self.created_at + self.timeline[-1][0]
+
+
+@dataclass
+class Exchange:
+    """One request and its answer, as seen on the wire (for contract validation and assertions)."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    status: int = 0
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: bytes = b""
+
+
+def token_is_valid(authorization: str) -> bool:
+    scheme, _, token = authorization.partition(" ")
+    if scheme == "Token":
+        return token.startswith("qov_")
+    if scheme == "Bearer":
+        return token.count(".") == 2 and all(token.split("."))
+    return False
+
+
+class QoverySimulator:
+    """Thread-safe simulated Qovery. Use as a context manager, or `start()` / `stop()`."""
+
+    def __init__(
+        self,
+        jobs: list[JobScript] | None = None,
+        *,
+        validator: Callable[[Exchange], list[str]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.jobs = {job.job_id: job for job in jobs or builtin_jobs()}
+        self.requests: dict[str, DeploymentRequest] = {}
+        self.exchanges: list[Exchange] = []
+        self.contract_errors: list[str] = []
+        self.validator = validator
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.terminal_at: dict[str, float] = {}  # request id -> wall time (time.time) it turned terminal
+        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> QoverySimulator:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="qovery-simulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> QoverySimulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- queries for tests ----------------------------------------------------------------------------
+
+    def deployments_of(self, job_id: str) -> list[DeploymentRequest]:
+        with self.lock:
+            return [r for r in self.requests.values() if r.job_id == job_id]
+
+    def calls(self, operation: str) -> int:
+        with self.lock:
+            return sum(
+                1 for exchange in self.exchanges if _operation(exchange.method, exchange.path)[0] == operation
+            )
+
+    # -- the API's behaviour ----------------------------------------------------------------------------
+
+    def status_body(self, job: JobScript, now: float) -> dict[str, Any]:
+        ours = self._latest(job.job_id)
+        count = len(self.deployments_of_unlocked(job.job_id))
+        if ours is None or now - ours.created_at < job.stale_seconds:
+            return _status(job.job_id, job.previous_state, job.previous_request_id, count, None, "SUCCESS")
+        state = ours.state_at(now)
+        if job.taken_over and now >= ours.ends_at():
+            newer = f"{ours.id[:-12]}{'f' * 12}"  # someone else's request, queued right behind ours
+            return _status(job.job_id, "QUEUED", newer, count + 1, None, "QUEUED")
+        ended = now >= ours.ends_at()
+        details_status = ("ERROR" if _is_failure(state) else "SUCCESS") if ended else "ONGOING"
+        body = _status(job.job_id, state, ours.id, count, ours.execution_id, details_status)
+        if ended:
+            body["steps"] = {
+                "total_duration_sec": int(ours.timeline[-1][0]),
+                "total_computing_duration_sec": int(ours.timeline[-1][0]),
+                "details": [
+                    {"step_name": "DEPLOYMENT_QUEUEING", "status": "SUCCESS", "duration_sec": 0},
+                    {
+                        "step_name": "EXECUTING",
+                        "status": "ERROR" if _is_failure(state) else "SUCCESS",
+                        "duration_sec": int(ours.timeline[-1][0]),
+                    },
+                ],
+            }
+        return body
+
+    def deploy(self, job: JobScript, now: float) -> dict[str, Any]:
+        request = DeploymentRequest(str(uuid.uuid4()), job.job_id, now, list(job.timeline))
+        self.requests[request.id] = request
+        self.terminal_at[request.id] = time.time() + job.timeline[-1][0]
+        count = len(self.deployments_of_unlocked(job.job_id))
+        return _status(job.job_id, "QUEUED", request.id, count, None, "QUEUED")
+
+    def deployments_of_unlocked(self, job_id: str) -> list[DeploymentRequest]:
+        return [r for r in self.requests.values() if r.job_id == job_id]
+
+    def _latest(self, job_id: str) -> DeploymentRequest | None:
+        mine = self.deployments_of_unlocked(job_id)
+        return max(mine, key=lambda r: r.created_at) if mine else None
+
+
+def builtin_jobs() -> list[JobScript]:
+    """The jobs every simulator has: for the demo, the container tests and the runner emulators."""
+    return [
+        JobScript(
+            SUCCESS_JOB,
+            timeline=[(0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "EXECUTING"), (2.0, "DEPLOYED")],
+            stale_seconds=0.5,
+            past_durations=[2, 2, 3],
+        ),
+        JobScript(
+            FAILURE_JOB,
+            timeline=[(0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "EXECUTING"), (2.0, "DEPLOYMENT_ERROR")],
+            stale_seconds=0.5,
+        ),
+        JobScript(SLOW_JOB, timeline=[(0.0, "QUEUED"), (1.0, "EXECUTING"), (600.0, "DEPLOYED")]),
+    ]
+
+
+def _is_failure(state: str) -> bool:
+    return state.endswith("_ERROR") or state in ("CANCELED", "RECAP")
+
+
+def _status(
+    job_id: str, state: str, request_id: str | None, count: int, execution_id: str | None, details_status: str
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": job_id,
+        "state": state,
+        "service_deployment_status": "UP_TO_DATE" if state == "DEPLOYED" else "OUT_OF_DATE",
+        "status_details": {"action": "DEPLOY", "status": details_status, "sub_action": "NONE"},
+        "is_part_last_deployment": True,
+        "deployment_requests_count": count,
+        "deployment_request_id": request_id,
+    }
+    if execution_id:
+        body["execution_id"] = execution_id
+    return body
+
+
+def _operation(method: str, path: str) -> tuple[str, str | None]:
+    """(operation name, id in the path) for the routes the simulator serves."""
+    parts = path.strip("/").split("/")
+    if method == "GET" and len(parts) == 3 and parts[0] == "job" and parts[2] == "status":
+        return "status", parts[1]
+    if method == "POST" and len(parts) == 3 and parts[0] == "job" and parts[2] == "deploy":
+        return "deploy", parts[1]
+    if method == "GET" and len(parts) == 3 and parts[0] == "job" and parts[2] == "deploymentHistoryV2":
+        return "history", parts[1]
+    if method == "GET" and parts == ["environment", "deploymentStatus"]:
+        return "request_status", None
+    if (
+        method == "POST"
+        and len(parts) == 3
+        and parts[0] == "deploymentQueue"
+        and parts[2] == "cancelDeployment"
+    ):
+        return "cancel", parts[1]
+    return "unknown", None
+
+
+def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read `exchanges`
+            return
+
+        def do_GET(self) -> None:
+            self._serve("GET")
+
+        def do_POST(self) -> None:
+            self._serve("POST")
+
+        def _serve(self, method: str) -> None:
+            split = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            exchange = Exchange(
+                method, split.path, parse_qs(split.query), dict(self.headers.items()), self.rfile.read(length)
+            )
+            operation, path_id = _operation(method, split.path)
+            with sim.lock:
+                sim.exchanges.append(exchange)
+                job = sim.jobs.get(path_id or "")
+                fault = (
+                    job.faults.get(operation, deque()).popleft()
+                    if job and job.faults.get(operation)
+                    else None
+                )
+            if fault and fault.kind == "delay":
+                time.sleep(fault.seconds)
+                fault = None
+            status, body, headers = self._answer(operation, path_id, exchange, fault)
+            if status == 0:  # reset: close without a word
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            exchange.status, exchange.response_headers, exchange.response_body = status, headers, body
+            if sim.validator is not None:
+                errors = sim.validator(exchange)
+                if errors:
+                    with sim.lock:
+                        sim.contract_errors.extend(errors)
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _answer(
+            self, operation: str, path_id: str | None, exchange: Exchange, fault: Fault | None
+        ) -> tuple[int, bytes, dict[str, str]]:
+            if not token_is_valid(exchange.headers.get("Authorization", "")):
+                return 401, b"", {}
+            now = sim.clock()
+            with sim.lock:
+                if fault is not None and not (operation == "deploy" and fault.acted):
+                    return _fault_answer(fault)
+                if operation == "request_status":
+                    request = sim.requests.get((exchange.query.get("deploymentRequestId") or [""])[0])
+                    if request is None:
+                        return 404, b"", {}
+                    return _json(
+                        200,
+                        {
+                            "deployment_request_id": request.id,
+                            "environment_id": sim.jobs[request.job_id].environment_id,
+                            "status": request.state_at(now),
+                        },
+                    )
+                target = sim.jobs.get(path_id or "")
+                if target is None:
+                    return 404, b"", {}
+                if operation == "status":
+                    return _json(200, sim.status_body(target, now))
+                if operation == "deploy":
+                    body = sim.deploy(target, now)
+                    if fault is not None:  # the POST fails after Qovery acted on it
+                        return _fault_answer(fault)
+                    return _json(202, body)
+                if operation == "history":
+                    return _json(200, _history(target))
+            return 404, b"", {}
+
+    return Handler
+
+
+def _fault_answer(fault: Fault) -> tuple[int, bytes, dict[str, str]]:
+    if fault.kind == "reset":
+        return 0, b"", {}
+    if fault.kind == "truncated":
+        return 200, b'{"id": "', {"Content-Type": "application/json"}
+    headers = dict(fault.headers)
+    headers.setdefault("Content-Type", "text/html" if fault.body.startswith("<") else "text/plain")
+    return fault.status, fault.body.encode(), headers
+
+
+def _json(status: int, body: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
+    return status, json.dumps(body).encode(), {"Content-Type": "application/json"}
+
+
+def _history(job: JobScript) -> dict[str, Any]:
+    results = [
+        {
+            "identifier": {"name": "job", "service_id": job.job_id, "service_type": "JOB"},
+            "status": "DEPLOYED",
+            "auditing_data": {
+                "created_at": "2026-01-01T00:00:00Z",
+                "updated_at": "2026-01-01T00:00:00Z",
+                "triggered_by": "simulator",
+            },
+            # `{}`: the only details body that passes the spec's ambiguous oneOf (see qovery-api README).
+            "details": {},
+            "status_details": {"action": "DEPLOY", "status": "SUCCESS", "sub_action": "NONE"},
+            "icon_uri": "https://example.com/job.svg",
+            "total_duration": f"PT{seconds}S",
+        }
+        for seconds in job.past_durations
+    ]
+    return {"page": 1, "page_size": 20, "results": results}
+
+
+def serve_forever(port: int, url_file: Path | None) -> None:
+    """The CLI: serve the built-in jobs until SIGTERM or SIGINT."""
+    sim = QoverySimulator(port=port).start()
+    if url_file is not None:
+        url_file.write_text(sim.url + "\n")
+    print(f"Qovery simulator listening on {sim.url}", flush=True)
+    done = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    done.wait()
+    sim.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Serve a simulated Qovery API on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--url-file", type=Path, help="write the base URL here once listening")
+    options = parser.parse_args()
+    serve_forever(options.port, options.url_file)
