@@ -1,0 +1,81 @@
+"""Checks every exchange with the simulator against Qovery's published OpenAPI spec (openapi-core)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+from openapi_core import OpenAPI
+from openapi_core.testing import MockRequest, MockResponse
+
+from qovery_job_deploy.simulator import Exchange
+
+SPEC_PATH = Path(__file__).parent / "data" / "qovery-job-deploy.openapi.yaml"
+# The spec's server: requests are checked as if sent to real Qovery, whatever port the simulator has.
+SPEC_HOST = "https://api.qovery.com"
+
+
+@cache
+def spec() -> OpenAPI:
+    return OpenAPI.from_file_path(str(SPEC_PATH))
+
+
+def validate(exchange: Exchange) -> list[str]:
+    """Spec violations of one request/response pair, as readable lines (empty when it conforms)."""
+    content_type = exchange.headers.get("Content-Type", "application/json").split(";")[0]
+    request = MockRequest(
+        SPEC_HOST,
+        exchange.method.lower(),
+        exchange.path,
+        args={key: values[0] for key, values in exchange.query.items()},
+        headers=exchange.headers,
+        data=exchange.body or None,
+        content_type=content_type,
+    )
+    errors = []
+    request_result = spec().unmarshal_request(request)
+    if request_result.errors:
+        errors.append(f"request {exchange.method} {exchange.path}: {_describe(request_result.errors)}")
+    if exchange.status in (0, 401) or exchange.status >= 500 or exchange.status == 429:
+        # Transport faults and undocumented answers (429/5xx exist on any real API but not in the
+        # spec): nothing in the contract to check them against.
+        return errors
+    response = MockResponse(
+        exchange.response_body,
+        status_code=exchange.status,
+        headers=exchange.response_headers,
+        content_type=exchange.response_headers.get("Content-Type", "application/json"),
+    )
+    response_result = spec().unmarshal_response(request, response)
+    if response_result.errors:
+        errors.append(
+            f"response {exchange.status} to {exchange.method} {exchange.path}: "
+            f"{_describe(response_result.errors)} body={_short(exchange.response_body)}"
+        )
+    return errors
+
+
+def _describe(errors: list[Exception]) -> str:
+    parts = []
+    for error in errors:
+        causes = [error, *_causes(error)]
+        parts.append(" <- ".join(f"{type(c).__name__}: {c}" for c in causes))
+    return "; ".join(parts)
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    cause = error.__cause__
+    while cause is not None and len(found) < 3:
+        found.append(cause)
+        found.extend(getattr(cause, "schema_errors", [])[:3])
+        cause = cause.__cause__
+    return found
+
+
+def _short(body: bytes) -> str:
+    try:
+        return json.dumps(json.loads(body))[:300]
+    except ValueError:
+        return repr(body[:100])

@@ -1,0 +1,108 @@
+"""Runs entrypoint.py as a subprocess, with the environment each CI platform gives a container step."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runner_files import parse_dotenv, parse_github_output
+
+ROOT = Path(__file__).resolve().parent.parent
+ENTRYPOINT = ROOT / "entrypoint.py"
+TOKEN = "qov_TestTokenNeverToBeShown0123456789"
+
+
+@dataclass
+class StepRun:
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def json(self) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(self.stdout)
+        return result
+
+    def outputs(self) -> dict[str, str]:
+        return parse_github_output(self.files["output"].read_text(encoding="utf-8"))
+
+    def summary(self) -> str:
+        return self.files["summary"].read_text(encoding="utf-8")
+
+    def dotenv(self) -> dict[str, str]:
+        return parse_dotenv(self.files["dotenv"])
+
+    def everything(self) -> str:
+        """All that the step printed or wrote, for secret scans."""
+        texts = [self.stdout, self.stderr]
+        texts += [path.read_text(encoding="utf-8") for path in self.files.values() if path.exists()]
+        return "\n".join(texts)
+
+
+def base_env() -> dict[str, str]:
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+    env["PYTHONPATH"] = str(ROOT / "src")
+    return env
+
+
+def github_env(tmp: Path, inputs: dict[str, str]) -> tuple[dict[str, str], dict[str, Path]]:
+    """As the GitHub runner starts a container action: INPUT_<NAME> with hyphens kept, every declared
+    input present (empty when not given), and the runner's files."""
+    files = {"output": tmp / "github_output", "summary": tmp / "step_summary"}
+    for path in files.values():
+        path.write_text("")
+    env = base_env() | {"GITHUB_ACTIONS": "true", "CI": "true"}
+    env |= {"GITHUB_OUTPUT": str(files["output"]), "GITHUB_STEP_SUMMARY": str(files["summary"])}
+    declared = ["api-token", "auth-scheme", "job-id", "image-tag", "git-commit-id", "force-event", "wait"]
+    declared += ["timeout", "poll-interval", "api-url"]
+    for name in declared:
+        env[f"INPUT_{name.upper()}"] = ""
+    for name, value in inputs.items():
+        env[f"INPUT_{name.upper()}"] = value
+    return env, files
+
+
+def plain_env(variables: dict[str, str]) -> dict[str, str]:
+    """As `docker run -e QOVERY_...`."""
+    return base_env() | {
+        f"QOVERY_{name.upper().replace('-', '_')}": value for name, value in variables.items()
+    }
+
+
+def gitlab_env(tmp: Path, variables: dict[str, str]) -> tuple[dict[str, str], dict[str, Path]]:
+    env = plain_env(variables) | {"GITLAB_CI": "true", "CI": "true", "CI_PROJECT_DIR": str(tmp)}
+    return env, {"dotenv": tmp / "qovery.env"}
+
+
+def run_step(
+    env: dict[str, str],
+    files: dict[str, Path] | None = None,
+    *,
+    args: list[str] | None = None,
+    signal_after: float | None = None,
+    signum: int = signal.SIGTERM,
+    timeout: float = 60,
+) -> StepRun:
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, str(ENTRYPOINT), *(args or [])],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+    if signal_after is not None:
+        time.sleep(signal_after)
+        process.send_signal(signum)
+        started = time.monotonic()  # for signals, `seconds` measures how long the step took to stop
+    stdout, stderr = process.communicate(timeout=timeout)
+    return StepRun(process.returncode, stdout, stderr, time.monotonic() - started, files or {})

@@ -1,0 +1,353 @@
+"""The entrypoint as each CI platform runs it, against the simulator over real sockets (contract-checked)."""
+
+from __future__ import annotations
+
+import signal
+import uuid
+from collections import deque
+from pathlib import Path
+
+import pytest
+from conftest import SimFactory
+from step import TOKEN, github_env, gitlab_env, plain_env, run_step
+
+from qovery_job_deploy.simulator import Fault, JobScript
+
+FAST = "0.2s"  # poll interval for tests: scripted deployments last about a second
+
+
+def job(*timeline: tuple[float, str], **options: object) -> JobScript:
+    steps = list(timeline) or [(0.0, "QUEUED"), (0.3, "EXECUTING"), (0.8, "DEPLOYED")]
+    return JobScript(str(uuid.uuid4()), timeline=steps, **options)  # type: ignore[arg-type]
+
+
+def plain(sim_url: str, script: JobScript, **extra: str) -> dict[str, str]:
+    return plain_env(
+        {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim_url, "poll-interval": FAST} | extra
+    )
+
+
+def assert_no_secret(text: str) -> None:
+    assert TOKEN not in text
+    assert TOKEN[4:20] not in text  # nor a long piece of it
+
+
+# -- GitHub Actions ---------------------------------------------------------------------------------
+
+
+def test_github_success_writes_outputs_summary_and_masks_first(simulator: SimFactory, tmp_path: Path) -> None:
+    script = job(stale_seconds=0.3)
+    sim = simulator(script)
+    env, files = github_env(
+        tmp_path, {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST}
+    )
+    run = run_step(env, files)
+
+    assert run.code == 0, run.stderr
+    assert run.stdout.splitlines()[0] == f"::add-mask::{TOKEN}"
+    outputs = run.outputs()
+    (ours,) = sim.deployments_of(script.job_id)
+    assert outputs["state"] == "DEPLOYED"
+    assert outputs["verdict"] == "succeeded"
+    assert outputs["deployment-request-id"] == ours.id
+    assert outputs["execution-id"] == ours.execution_id
+    assert outputs["service-deployment-status"] == "UP_TO_DATE"
+    assert int(outputs["duration-seconds"]) >= 0
+    result = __import__("json").loads(outputs["result"])
+    assert result["job_id"] == script.job_id and result["deployment_request_id"] == ours.id
+    summary = run.summary()
+    assert "✅" in summary and "DEPLOYED" in summary and ours.id in summary
+    assert "| EXECUTING | SUCCESS |" in summary  # the steps table from status.steps.details
+    assert "::error" not in run.stdout
+    assert_no_secret(run.everything().replace(f"::add-mask::{TOKEN}", ""))
+
+
+def test_github_failure_exits_1_with_error_annotation(simulator: SimFactory, tmp_path: Path) -> None:
+    script = job((0.0, "QUEUED"), (0.3, "EXECUTING"), (0.8, "DEPLOYMENT_ERROR"))
+    sim = simulator(script)
+    env, files = github_env(
+        tmp_path, {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST}
+    )
+    run = run_step(env, files)
+
+    assert run.code == 1, run.stderr
+    assert run.outputs()["state"] == "DEPLOYMENT_ERROR"
+    assert "::error title=Qovery job deployment failed (DEPLOYMENT_ERROR)::" in run.stdout
+    assert "❌" in run.summary()
+
+
+# -- docker run (QOVERY_* variables) ----------------------------------------------------------------
+
+
+def test_docker_run_success_prints_only_json_on_stdout(simulator: SimFactory) -> None:
+    script = job()
+    sim = simulator(script)
+    run = run_step(plain(sim.url, script))
+
+    assert run.code == 0, run.stderr
+    result = run.json()  # stdout is exactly one JSON document
+    assert result["state"] == "DEPLOYED" and result["verdict"] == "succeeded"
+    assert result["deployment_request_id"] == sim.deployments_of(script.job_id)[0].id
+    assert "DEPLOYED" in run.stderr and "EXECUTING" in run.stderr  # the human log went to stderr
+    assert_no_secret(run.everything())
+
+
+def test_each_state_change_is_logged_once_with_elapsed_time(simulator: SimFactory) -> None:
+    script = job((0.0, "QUEUED"), (0.4, "EXECUTING"), (1.2, "DEPLOYED"))
+    sim = simulator(script)
+    run = run_step(plain(sim.url, script))
+
+    state_lines = [line for line in run.stderr.splitlines() if line.endswith(("] EXECUTING", "] DEPLOYED"))]
+    assert [line.split("] ")[1] for line in state_lines] == ["EXECUTING", "DEPLOYED"]
+    assert all(line.startswith("[") and "s] " in line for line in state_lines)
+
+
+# -- the verdict is about *our* deployment ----------------------------------------------------------
+
+
+def test_stale_status_of_previous_success_does_not_pass_a_failing_deployment(simulator: SimFactory) -> None:
+    """Right after the POST the job status still shows the previous request's DEPLOYED: not ours."""
+    script = job((0.0, "QUEUED"), (0.3, "EXECUTING"), (0.9, "DEPLOYMENT_ERROR"), stale_seconds=0.7)
+    sim = simulator(script)
+    run = run_step(plain(sim.url, script))
+
+    assert run.code == 1, run.stderr
+    assert run.json()["state"] == "DEPLOYMENT_ERROR"
+
+
+@pytest.mark.parametrize(
+    ("final", "expected_code"),
+    [("DEPLOYED", 0), ("DEPLOYMENT_ERROR", 1)],
+)
+def test_newer_request_taking_over_the_status_keeps_our_verdict(
+    simulator: SimFactory, final: str, expected_code: int
+) -> None:
+    """The moment ours ends a newer request owns the job status: the verdict comes from ours, per request."""
+    script = job((0.0, "QUEUED"), (0.3, "EXECUTING"), (0.6, final), taken_over=True)
+    sim = simulator(script)
+    run = run_step(plain(sim.url, script, **{"poll-interval": "0.5s"}))
+
+    assert run.code == expected_code, run.stderr
+    assert run.json()["state"] == final
+    assert run.json()["deployment_request_id"] == sim.deployments_of(script.job_id)[0].id
+    assert sim.calls("request_status") >= 1
+
+
+def test_unknown_state_from_a_newer_api_is_logged_once_and_waited_on(simulator: SimFactory) -> None:
+    script = job((0.0, "QUEUED"), (0.2, "HIBERNATING"), (1.0, "DEPLOYED"))
+    sim = simulator(script)
+    sim.allowed_deviations = ("'HIBERNATING' is not one of",)  # type: ignore[attr-defined]
+    run = run_step(plain(sim.url, script))
+
+    assert run.code == 0, run.stderr
+    assert run.stderr.count("does not know (HIBERNATING)") == 1
+    assert any("HIBERNATING" in error for error in sim.contract_errors)  # the deviation really was served
+
+
+@pytest.mark.parametrize(
+    ("event", "final", "expected_code"),
+    [("STOP", "STOPPED", 0), ("DELETE", "DELETED", 0), ("START", "DEPLOYED", 0), ("STOP", "DEPLOYED", 1)],
+)
+def test_force_event_decides_which_end_state_is_success(
+    simulator: SimFactory, event: str, final: str, expected_code: int
+) -> None:
+    script = job((0.0, "QUEUED"), (0.4, final))
+    sim = simulator(script)
+    run = run_step(plain(sim.url, script, **{"force-event": event.lower()}))
+
+    assert run.code == expected_code, run.stderr
+    (deploy,) = [e for e in sim.exchanges if e.method == "POST"]
+    assert deploy.query == {"forceEvent": [event]}
+
+
+def test_image_tag_is_sent_in_the_body(simulator: SimFactory) -> None:
+    script = job()
+    sim = simulator(script)
+    run = run_step(plain(sim.url, script, **{"image-tag": "v1.2.3"}))
+
+    assert run.code == 0, run.stderr
+    (deploy,) = [e for e in sim.exchanges if e.method == "POST"]
+    assert __import__("json").loads(deploy.body) == {"image_tag": "v1.2.3"}
+
+
+# -- exit codes ---------------------------------------------------------------------------------------
+
+
+def test_timeout_exits_124_with_the_last_state(simulator: SimFactory) -> None:
+    script = job((0.0, "QUEUED"), (0.2, "EXECUTING"), (60.0, "DEPLOYED"))
+    sim = simulator(script)
+    run = run_step(plain(sim.url, script, timeout="2s"))
+
+    assert run.code == 124, run.stderr
+    assert run.json()["verdict"] == "timed_out" and run.json()["state"] == "EXECUTING"
+    assert run.seconds < 10  # generous: the point is that it did not wait for the 60 s deployment
+
+
+def test_wait_false_exits_0_once_accepted_without_polling(simulator: SimFactory) -> None:
+    script = job()
+    sim = simulator(script)
+    run = run_step(plain(sim.url, script, wait="false"))
+
+    assert run.code == 0, run.stderr
+    assert run.json()["verdict"] == "accepted"
+    assert run.json()["deployment_request_id"] == sim.deployments_of(script.job_id)[0].id
+    assert sim.calls("status") == 1  # the read before the POST only
+
+
+def test_unauthorized_token_exits_3_naming_the_token_and_deploys_nothing(simulator: SimFactory) -> None:
+    script = job()
+    sim = simulator(script)
+    bad = "not-a-qovery-token-but-still-secret"
+    env = plain(sim.url, script) | {"QOVERY_API_TOKEN": bad}
+    run = run_step(env)
+
+    assert run.code == 3, run.stderr
+    assert "HTTP 401" in run.stderr and "api-token" in run.stderr
+    assert sim.deployments_of(script.job_id) == []
+    assert bad not in run.everything()
+
+
+def test_unknown_job_exits_3_saying_what_to_check(simulator: SimFactory) -> None:
+    sim = simulator(job())
+    env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "api-url": sim.url})
+    run = run_step(env)
+
+    assert run.code == 3
+    assert "HTTP 404" in run.stderr and "job-id" in run.stderr
+
+
+def test_unreachable_api_exits_3_after_retries() -> None:
+    env = plain_env(
+        {"api-token": TOKEN, "job-id": str(uuid.uuid4()), "api-url": "http://127.0.0.1:9", "timeout": "3s"}
+    )
+    run = run_step(env)
+
+    assert run.code == 3, run.stderr
+    assert "retrying" in run.stderr and "could not connect" in run.stderr
+    assert run.json()["verdict"] == "error"
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_stops_promptly_and_reports_what_is_known(
+    simulator: SimFactory, tmp_path: Path, signum: int, code: int
+) -> None:
+    script = job((0.0, "QUEUED"), (0.2, "EXECUTING"), (120.0, "DEPLOYED"))
+    sim = simulator(script)
+    env, files = github_env(
+        tmp_path, {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": "2s"}
+    )
+    run = run_step(env, files, signal_after=2.5, signum=signum)
+
+    assert run.code == code, run.stderr
+    assert run.seconds < 2
+    outputs = run.outputs()
+    assert outputs["verdict"] == "cancelled"
+    assert outputs["state"] == "EXECUTING"
+    assert outputs["deployment-request-id"] == sim.deployments_of(script.job_id)[0].id
+
+
+# -- HTTP faults ------------------------------------------------------------------------------------
+
+
+def test_rate_limit_and_server_errors_on_status_reads_are_retried(simulator: SimFactory) -> None:
+    script = job()
+    script.faults["status"] = deque(
+        [Fault(status=429, headers={"Retry-After": "1"}), Fault(status=503), Fault(status=502)]
+    )
+    sim = simulator(script)
+    run = run_step(plain(sim.url, script))
+
+    assert run.code == 0, run.stderr
+    assert "HTTP 429" in run.stderr and "retrying in 1.0s" in run.stderr
+    assert len(sim.deployments_of(script.job_id)) == 1
+
+
+@pytest.mark.parametrize("kind", ["http", "reset"])
+def test_post_failing_after_qovery_acted_adopts_the_deployment_instead_of_posting_again(
+    simulator: SimFactory, kind: str
+) -> None:
+    script = job(stale_seconds=0.0)
+    script.faults["deploy"] = deque([Fault(kind=kind, status=502, acted=True)])
+    sim = simulator(script)
+    run = run_step(plain(sim.url, script))
+
+    assert run.code == 0, run.stderr
+    assert sim.calls("deploy") == 1
+    (ours,) = sim.deployments_of(script.job_id)
+    assert run.json()["deployment_request_id"] == ours.id
+    assert "adopting deployment request" in run.stderr
+
+
+def test_post_failing_before_qovery_acted_is_not_blindly_reposted(simulator: SimFactory) -> None:
+    script = job()
+    script.faults["deploy"] = deque([Fault(status=502, acted=False)])
+    sim = simulator(script)
+    run = run_step(plain(sim.url, script))
+
+    assert run.code == 3, run.stderr
+    assert sim.calls("deploy") == 1 and sim.deployments_of(script.job_id) == []
+    assert "not sent again" in run.stderr
+
+
+def test_post_rate_limited_is_retried_because_qovery_did_not_act(simulator: SimFactory) -> None:
+    script = job()
+    script.faults["deploy"] = deque([Fault(status=429, headers={"Retry-After": "0"})])
+    sim = simulator(script)
+    run = run_step(plain(sim.url, script))
+
+    assert run.code == 0, run.stderr
+    assert sim.calls("deploy") == 2 and len(sim.deployments_of(script.job_id)) == 1
+
+
+# -- GitLab CI ----------------------------------------------------------------------------------------
+
+
+def test_gitlab_writes_a_valid_dotenv_report_and_log_sections(simulator: SimFactory, tmp_path: Path) -> None:
+    script = job()
+    sim = simulator(script)
+    env, files = gitlab_env(
+        tmp_path, {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST}
+    )
+    run = run_step(env, files)
+
+    assert run.code == 0, run.stderr
+    report = run.dotenv()
+    assert report["QOVERY_STATE"] == "DEPLOYED"
+    assert report["QOVERY_DEPLOYMENT_REQUEST_ID"] == sim.deployments_of(script.job_id)[0].id
+    assert set(report) >= {
+        "QOVERY_EXECUTION_ID",
+        "QOVERY_SERVICE_DEPLOYMENT_STATUS",
+        "QOVERY_DURATION_SECONDS",
+    }
+    assert "\x1b[0Ksection_start:" in run.stderr and "\x1b[0Ksection_end:" in run.stderr
+    assert_no_secret(run.everything())
+
+
+# -- invalid input -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({"job-id": "not-a-uuid"}, "job-id"),
+        ({"api-token": ""}, "api-token"),
+        ({"image-tag": "v1", "git-commit-id": "abc"}, "image-tag"),
+        ({"force-event": "RESTART"}, "force-event"),
+        ({"auth-scheme": "basic"}, "auth-scheme"),
+        ({"timeout": "ten minutes"}, "timeout"),
+        ({"wait": "perhaps"}, "wait"),
+        ({"api-url": "http://api.example.com"}, "api-url"),
+    ],
+)
+def test_invalid_input_exits_2_naming_it_and_sends_nothing(
+    simulator: SimFactory, variables: dict[str, str], named: str
+) -> None:
+    script = job()
+    sim = simulator(script)
+    base = {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url}
+    run = run_step(plain_env(base | variables))
+
+    assert run.code == 2, run.stderr
+    assert f"`{named}`" in run.stderr and "Fix:" in run.stderr
+    assert sim.exchanges == []
+    assert_no_secret(run.everything())
