@@ -1,16 +1,11 @@
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
+from contract import validate  # tests/ is on sys.path: pytest's rootdir conftest rule
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from contract import validate  # noqa: E402
-
-from qovery_job_deploy.simulator import JobScript, QoverySimulator  # noqa: E402
+from qovery_job_deploy.simulator import JobScript, QoverySimulator
 
 SimFactory = Callable[..., QoverySimulator]
 

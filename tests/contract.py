@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def validate(exchange: Exchange) -> list[str]:
     return errors
 
 
-def _describe(errors: list[Exception]) -> str:
+def _describe(errors: Iterable[Exception]) -> str:
     parts = []
     for error in errors:
         causes = [error, *_causes(error)]

@@ -1,0 +1,69 @@
+"""The verdict rule, as a table, plus properties over every state name."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qovery_job_deploy.models import StatusDetails
+from qovery_job_deploy.states import FAILURE, KNOWN_STATES, Phase, classify, expected_state
+
+P, S, F = Phase.PENDING, Phase.SUCCEEDED, Phase.FAILED
+SPEC_STATES = {
+    "BUILDING", "BUILD_ERROR", "CANCELED", "CANCELING", "DELETED", "DELETE_ERROR", "DELETE_QUEUED", "DELETING",
+    "DEPLOYED", "DEPLOYING", "DEPLOYMENT_ERROR", "DEPLOYMENT_QUEUED", "EXECUTING", "QUEUED", "READY", "RECAP",
+    "RESTARTED", "RESTARTING", "RESTART_ERROR", "RESTART_QUEUED", "STOPPED", "STOPPING", "STOP_ERROR",
+    "STOP_QUEUED", "UNAVAILABLE", "WAITING_DELETING", "WAITING_RESTARTING", "WAITING_RUNNING", "WAITING_STOPPING",
+}  # fmt: skip
+
+
+def details(status: str) -> StatusDetails:
+    return StatusDetails(action="DEPLOY", status=status, sub_action="NONE")
+
+
+@pytest.mark.parametrize(
+    ("state", "event", "detail", "phase"),
+    [
+        ("DEPLOYED", None, None, S),
+        ("DEPLOYED", "START", "SUCCESS", S),
+        ("DEPLOYED", "CRON", None, S),
+        ("STOPPED", "STOP", None, S),
+        ("DELETED", "DELETE", None, S),
+        ("DEPLOYED", None, "ERROR", F),  # the action itself failed: not a success
+        ("DEPLOYED", None, "CANCELED", F),
+        ("DEPLOYMENT_ERROR", None, None, F),
+        ("BUILD_ERROR", None, None, F),
+        ("CANCELED", None, None, F),  # Qovery's CLI says success here; a CI gate must not
+        ("RECAP", None, None, F),
+        ("STOPPED", None, None, F),  # ended, but not as asked
+        ("DEPLOYED", "STOP", None, F),
+        ("DELETED", None, None, F),
+        ("QUEUED", None, None, P),
+        ("DEPLOYMENT_QUEUED", None, "QUEUED", P),
+        ("BUILDING", None, "ONGOING", P),
+        ("DEPLOYING", None, None, P),
+        ("EXECUTING", None, "EXECUTING", P),
+        ("CANCELING", None, "CANCELING", P),
+        ("WAITING_RUNNING", None, None, P),
+        ("HIBERNATING", None, None, P),  # unknown (a newer API): waited on
+        ("HIBERNATING", None, "ERROR", F),  # unknown, but the action says it failed
+        ("NEW_KIND_OF_ERROR", None, None, F),  # any *_ERROR is a failure, known or not
+    ],
+)
+def test_classify(state: str, event: str | None, detail: str | None, phase: Phase) -> None:
+    assert classify(state, expected_state(event), details(detail) if detail else None) is phase
+
+
+def test_every_state_of_the_published_spec_is_known() -> None:
+    assert KNOWN_STATES == SPEC_STATES
+
+
+@given(state=st.text(max_size=40), event=st.sampled_from([None, "START", "STOP", "DELETE", "CRON"]))
+def test_classify_never_crashes_and_failures_never_succeed(state: str, event: str | None) -> None:
+    phase = classify(state, expected_state(event))
+    assert phase in (P, S, F)
+    if state in FAILURE or state.endswith("_ERROR"):
+        assert phase is F
+    if phase is S:
+        assert state == expected_state(event)

@@ -1,0 +1,175 @@
+"""Runner writers: whatever the API sends, every file still parses by its runner's rules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from runner_files import MalformedOutputFile, parse_dotenv, parse_github_output
+
+from qovery_job_deploy.deploy import Known, Outcome, Verdict
+from qovery_job_deploy.models import Step
+from qovery_job_deploy.report import dotenv, md_cell, outputs, result, summary_markdown
+from qovery_job_deploy.runners.github import command, escape_data, escape_property, format_outputs
+from qovery_job_deploy.runners.gitlab import format_dotenv, section_end, section_start
+
+HOSTILE = [
+    "plain",
+    "two\nlines",
+    "carriage\rreturn",
+    "crlf\r\n",
+    "pipe | in | table",
+    "<script>alert(1)</script>",
+    "ghadelimiter_1234",
+    "EOF\nname=injected",
+    "`code` **bold** [link](https://evil.example)",
+    "%0A already encoded",
+    "é ü 漢字 🚀",
+    "",
+]
+
+
+def outcome_with(text: str, verdict: Verdict = Verdict.FAILED) -> Outcome:
+    known = Known(
+        "11111111-1111-4111-8111-111111111111",
+        deployment_request_id=text,
+        state=text,
+        execution_id=text,
+        service_deployment_status=text,
+        steps=[Step(step_name=text, status=text, duration_sec=3)],
+    )
+    return Outcome(known, verdict, f"ended in {text}", 12.3)
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_github_outputs_round_trip_through_the_runner_parser(value: str) -> None:
+    written = outputs(outcome_with(value))
+    parsed = parse_github_output(format_outputs(written))
+    assert parsed == written
+    assert json.loads(parsed["result"])["state"] == value
+
+
+@settings(max_examples=200)
+@given(
+    st.dictionaries(st.from_regex(r"[a-z][a-z-]{0,20}", fullmatch=True), st.text(max_size=300), max_size=6)
+)
+def test_any_output_values_round_trip(values: dict[str, str]) -> None:
+    # The runner splits on LF: a value's own CR stays, and only a trailing CR/LF pair is ambiguous.
+    values = {name: value.replace("\r", "") for name, value in values.items()}
+    assert parse_github_output(format_outputs(values)) == values
+
+
+def test_the_parser_rejects_what_the_runner_rejects() -> None:
+    with pytest.raises(MalformedOutputFile):
+        parse_github_output("name<<EOF\nvalue\n")
+    with pytest.raises(MalformedOutputFile):
+        parse_github_output("just a line\n")
+
+
+@pytest.mark.parametrize(
+    ("message", "escaped"),
+    [("50% done", "50%25 done"), ("a\nb", "a%0Ab"), ("a\r\nb", "a%0D%0Ab"), ("%0A", "%250A")],
+)
+def test_workflow_command_data_escaping(message: str, escaped: str) -> None:
+    assert escape_data(message) == escaped
+
+
+def test_workflow_command_property_escaping() -> None:
+    assert escape_property("a:b,c\n") == "a%3Ab%2Cc%0A"
+    assert command("error", "bad\nthing", title="Failed: x,y") == "::error title=Failed%3A x%2Cy::bad%0Athing"
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_dotenv_stays_valid(value: str, tmp_path: Path) -> None:
+    path = tmp_path / "qovery.env"
+    path.write_text(format_dotenv(dotenv(outcome_with(value))))
+    parsed = parse_dotenv(path)
+    assert set(parsed) == {
+        "QOVERY_VERDICT",
+        "QOVERY_STATE",
+        "QOVERY_DEPLOYMENT_REQUEST_ID",
+        "QOVERY_EXECUTION_ID",
+        "QOVERY_SERVICE_DEPLOYMENT_STATUS",
+        "QOVERY_DURATION_SECONDS",
+    }
+    assert all("\n" not in v for v in parsed.values())
+
+
+def test_dotenv_bounds_megabytes_of_text(tmp_path: Path) -> None:
+    path = tmp_path / "qovery.env"
+    path.write_text(format_dotenv(dotenv(outcome_with("x" * 3_000_000))))
+    assert path.stat().st_size < 5 * 1024
+    assert parse_dotenv(path)["QOVERY_STATE"].startswith("xxx")
+
+
+@pytest.mark.parametrize(
+    ("text", "cell"),
+    [
+        ("DEPLOYED", "DEPLOYED"),
+        ("a|b", "a\\|b"),
+        ("<b>x</b>", "&lt;b&gt;x&lt;/b&gt;"),
+        ("two\nlines\r\n", "two lines"),
+        ("[x](http://e)", "\\[x\\](http://e)"),
+        ("back\\slash", "back\\\\slash"),
+        ("x" * 500, "x" * 199 + "…"),
+    ],
+)
+def test_markdown_cell_escaping(text: str, cell: str) -> None:
+    assert md_cell(text) == cell
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_summary_is_one_table_whatever_the_api_says(value: str) -> None:
+    summary = summary_markdown(outcome_with(value))
+    table_rows = [line for line in summary.splitlines() if line.startswith("|")]
+    assert all(line.endswith("|") for line in table_rows)
+    assert all(line.count("|") - line.count("\\|") in (3, 4) for line in table_rows)
+    assert "<script>" not in summary
+
+
+def test_summary_shows_verdict_icon_job_state_request_and_steps() -> None:
+    known = Known(
+        "job-1",
+        "req-1",
+        "DEPLOYED",
+        "exec-1",
+        "UP_TO_DATE",
+        [Step(step_name="BUILD", status="SUCCESS", duration_sec=4)],
+    )
+    summary = summary_markdown(Outcome(known, Verdict.SUCCEEDED, "The job reached DEPLOYED.", 42.4))
+    for expected in (
+        "✅",
+        "job-1",
+        "| Final state | DEPLOYED |",
+        "req-1",
+        "42 s",
+        "| BUILD | SUCCESS | 4 s |",
+    ):
+        assert expected in summary
+
+
+def test_result_has_every_field() -> None:
+    data = result(outcome_with("DEPLOYED", Verdict.SUCCEEDED))
+    assert set(data) == {
+        "job_id",
+        "verdict",
+        "state",
+        "deployment_request_id",
+        "execution_id",
+        "service_deployment_status",
+        "duration_seconds",
+        "steps",
+        "message",
+    }
+
+
+def test_gitlab_sections() -> None:
+    assert section_start("qovery_deploy", "Deploying", 1700000000.5, collapsed=True) == (
+        "\x1b[0Ksection_start:1700000000:qovery_deploy[collapsed=true]\r\x1b[0KDeploying\n"
+    )
+    assert (
+        section_end("qovery_deploy", 1700000001.0) == "\x1b[0Ksection_end:1700000001:qovery_deploy\r\x1b[0K"
+    )
