@@ -281,6 +281,10 @@ check_build_cold() {
 
 check_build_warm() {
     local ctx="$WORK/ctx-warm" t0 init
+    # The --no-cache build above made a new chain of layers beside any from earlier runs;
+    # one cached build of the same sources settles which chain podman follows from now on.
+    podman build --network=host --build-arg "BASE_IMAGE=$BASE_TAG" -t "$IMAGE" "$REPO" \
+        >"$LOGS/build-prime.log" 2>&1 || { show_log "$LOGS/build-prime.log"; fail "cached build failed"; return 1; }
     # A scratch copy of the build context with one source file changed: content, not mtime,
     # decides podman's layer cache.
     rsync -a --exclude=/.git --exclude=/.cache "$REPO/" "$ctx/"
