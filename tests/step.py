@@ -105,4 +105,16 @@ def run_step(
         process.send_signal(signum)
         started = time.monotonic()  # for signals, `seconds` measures how long the step took to stop
     stdout, stderr = process.communicate(timeout=timeout)
-    return StepRun(process.returncode, stdout, stderr, time.monotonic() - started, files or {})
+    run = StepRun(process.returncode, stdout, stderr, time.monotonic() - started, files or {})
+    for secret in {env.get("QOVERY_API_TOKEN", ""), env.get("INPUT_API-TOKEN", "")} - {""}:
+        assert_secret_absent(run, secret)
+    return run
+
+
+def assert_secret_absent(run: StepRun, secret: str) -> None:
+    """Every run of the suite is scanned: the token, or any 8-character piece of it, must appear nowhere
+    (the `::add-mask::` line, which GitHub consumes and never shows, excepted)."""
+    text = run.everything().replace(f"::add-mask::{secret}\n", "")
+    pieces = {secret[i : i + 8] for i in range(max(1, len(secret) - 7))} if len(secret) >= 8 else {secret}
+    leaked = sorted(piece for piece in pieces if piece in text)
+    assert not leaked, f"the token leaked: {len(leaked)} pieces of it appear in the step's output"

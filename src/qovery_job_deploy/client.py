@@ -19,6 +19,7 @@ M = TypeVar("M", bound=BaseModel)
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
+MIN_TIMEOUT = 0.1
 
 
 class QoveryClient:
@@ -33,7 +34,8 @@ class QoveryClient:
         deadline: float,
         policy: RetryPolicy = DEFAULT_POLICY,
         on_retry: Callable[[TransientError, float], None] = lambda error, delay: None,
-        timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
+        read_timeout: float = READ_TIMEOUT,
+        ca_bundle: str | None = None,
     ) -> None:
         self._base = api_url.rstrip("/")
         self._session = requests.Session()
@@ -48,7 +50,11 @@ class QoveryClient:
         self.deadline = deadline
         self._policy = policy
         self._on_retry = on_retry
-        self._timeout = timeout
+        self._timeout = (min(CONNECT_TIMEOUT, read_timeout), read_timeout)
+        if ca_bundle:
+            # requests reads REQUESTS_CA_BUNDLE itself, but not SSL_CERT_FILE: honour a corporate CA either
+            # way. Verification itself is never turned off.
+            self._session.verify = ca_bundle
 
     def close(self) -> None:
         self._session.close()
@@ -70,6 +76,12 @@ class QoveryClient:
             ),
             idempotent=False,
         )
+
+    def cancel_request(self, deployment_request_id: str, *, budget: float) -> None:
+        """Cancel one deployment request (never the whole environment's), in one try within `budget`."""
+        path = f"/deploymentQueue/{deployment_request_id}/cancelDeployment"
+        response = self._send("POST", path, params=None, body={}, budget=budget)
+        check_response(response, what=f"deployment request {deployment_request_id}", method="POST")
 
     def request_status(self, deployment_request_id: str) -> RequestStatus:
         return self._retrying(
@@ -118,7 +130,13 @@ class QoveryClient:
             ) from None
 
     def _send(
-        self, method: str, path: str, *, params: dict[str, str] | None, body: dict[str, Any] | None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None,
+        body: dict[str, Any] | None,
+        budget: float | None = None,
     ) -> requests.Response:
         try:
             return self._session.request(
@@ -126,7 +144,7 @@ class QoveryClient:
                 self._base + path,
                 params=params,
                 json=body,
-                timeout=self._timeout,
+                timeout=self._timeouts(budget),
                 allow_redirects=False,
             )
         except requests.ConnectTimeout:
@@ -136,6 +154,14 @@ class QoveryClient:
         except requests.ConnectionError as error:
             acted = False if _never_connected(error) else None
             raise TransientError(f"{method} {path}: {_connection_problem(error)}", acted=acted) from None
+
+    def _timeouts(self, budget: float | None) -> tuple[float, float]:
+        """Connect and read timeouts, cut to what is left before the deadline (or of `budget`), so that
+        a server that never answers cannot hold the step past its timeout."""
+        left = budget if budget is not None else self.deadline - self._clock.now()
+        left = max(MIN_TIMEOUT, left)
+        connect, read = self._timeout
+        return min(connect, left), min(read, left)
 
 
 def check_response(response: requests.Response, *, what: str, method: str) -> None:

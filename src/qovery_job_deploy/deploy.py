@@ -170,7 +170,15 @@ class JobDeployment:
         delays = poll_delays(self.poll_interval)
         shown: str | None = None
         while True:
-            phase = self._observe()
+            try:
+                phase = self._observe()
+            except TransientError as error:
+                if not error.deadline_reached:
+                    raise
+                return self.outcome(
+                    Verdict.TIMED_OUT,
+                    f"Timed out while the status could not be read ({error}); last seen: {shown}.",
+                )
             if self.known.state != shown and self.known.state is not None:
                 shown = self.known.state
                 self.log.state(shown)

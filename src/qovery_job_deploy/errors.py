@@ -41,6 +41,7 @@ class TransientError(ApiError):
         super().__init__(message)
         self.acted = acted
         self.retry_after = retry_after
+        self.deadline_reached = False  # set when the step's timeout, not the retry policy, gave up
 
 
 class Interrupted(Exception):

@@ -18,12 +18,15 @@ from qovery_job_deploy.errors import ActionError, InputError, Interrupted, Trans
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.runners import detect
 from qovery_job_deploy.settings import Settings, github_env_name, load_settings, qovery_env_name
+from qovery_job_deploy.text import one_line
 
 EXIT_SUCCESS = 0
 EXIT_FAILED = 1
 EXIT_INVALID_INPUT = 2
 EXIT_API_ERROR = 3
 EXIT_TIMED_OUT = 124
+# GitHub sends SIGTERM 7.5 s after SIGINT and GitLab kills 10 s after SIGTERM: stay well inside both.
+CANCEL_BUDGET_SECONDS = 1.5
 EXIT_CODES = {
     Verdict.SUCCEEDED: EXIT_SUCCESS,
     Verdict.ACCEPTED: EXIT_SUCCESS,
@@ -67,7 +70,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
 
     runner.begin(log, f"Deploying Qovery job {settings.job_id}")
     with interrupts_raised() as signals:
-        outcome, code = _deploy(settings, clock, log, started_at, debug, stderr)
+        outcome, code = _deploy(settings, clock, log, started_at, debug, stderr, environ.get("SSL_CERT_FILE"))
         signals.ignore()  # a second signal (GitHub sends SIGTERM after SIGINT) must not cut the report
         runner.end(log)
         log.info(f"{outcome.verdict.value}: {outcome.message}")
@@ -76,7 +79,13 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
 
 
 def _deploy(
-    settings: Settings, clock: SystemClock, log: HumanLog, started_at: float, debug: bool, stderr: TextIO
+    settings: Settings,
+    clock: SystemClock,
+    log: HumanLog,
+    started_at: float,
+    debug: bool,
+    stderr: TextIO,
+    ca_bundle: str | None,
 ) -> tuple[Outcome, int]:
     job_id = str(settings.job_id)
     deployment: JobDeployment | None = None
@@ -95,6 +104,8 @@ def _deploy(
         clock=clock,
         deadline=started_at + settings.timeout,
         on_retry=on_retry,
+        read_timeout=settings.request_timeout,
+        ca_bundle=ca_bundle,
     )
     try:
         deployment = JobDeployment(
@@ -107,23 +118,43 @@ def _deploy(
             poll_interval=settings.poll_interval,
         )
         outcome = deployment.run(wait=settings.wait)
+        if outcome.verdict is Verdict.TIMED_OUT and settings.cancel_on_timeout:
+            _cancel(client, outcome.known, log)
         return outcome, EXIT_CODES[outcome.verdict]
     except Interrupted as interruption:
         name = signal.Signals(interruption.signum).name
-        return fallback(Verdict.CANCELLED, f"Interrupted by {name}; the deployment may still be running."), (
-            128 + interruption.signum
-        )
+        log.warning(f"Received {name}: stopping")
+        outcome = fallback(Verdict.CANCELLED, f"Interrupted by {name}; the deployment may still run.")
+        if settings.cancel_on_abort and _cancel(client, outcome.known, log):
+            outcome = fallback(
+                Verdict.CANCELLED, f"Interrupted by {name}; our deployment request was cancelled."
+            )
+        return outcome, 128 + interruption.signum
     except ActionError as error:
         return fallback(Verdict.ERROR, str(error)), error.exit_code
     except Exception as error:  # the boundary: anything unexpected is one line, not a bare traceback
         if debug:
             traceback.print_exc(file=stderr)
-        message = f"Unexpected error: {type(error).__name__}: {error}"
+        message = f"Unexpected error: {type(error).__name__}: {one_line(error)}"
         if not debug:
             message += " (set QOVERY_DEBUG=true or RUNNER_DEBUG=1 for the traceback)"
         return fallback(Verdict.ERROR, message), EXIT_API_ERROR
     finally:
         client.close()
+
+
+def _cancel(client: QoveryClient, known: Known, log: HumanLog) -> bool:
+    """Cancel our deployment request (only ours, never the environment's) within a short budget."""
+    if known.deployment_request_id is None:
+        log.warning("No deployment request to cancel")
+        return False
+    try:
+        client.cancel_request(known.deployment_request_id, budget=CANCEL_BUDGET_SECONDS)
+    except ActionError as error:
+        log.warning(f"Could not cancel deployment request {known.deployment_request_id}: {error}")
+        return False
+    log.info(f"Cancelled deployment request {known.deployment_request_id}")
+    return True
 
 
 def token_candidates(argv: Sequence[str], environ: Mapping[str, str]) -> list[str]:
@@ -151,6 +182,7 @@ def interrupts_raised() -> Iterator[_Signals]:
     """
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        _Signals().ignore()  # the first signal decides; later ones must not cut the clean-up short
         raise Interrupted(signum)
 
     previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}

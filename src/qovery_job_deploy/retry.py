@@ -89,6 +89,7 @@ def call_with_retries(
                 raise
             delay = retry_delay(error, attempt - 1, policy, rng)
             if clock.now() + delay >= deadline:
+                error.deadline_reached = True
                 raise
             on_retry(error, delay)
             clock.sleep(delay)

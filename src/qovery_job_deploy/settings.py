@@ -32,6 +32,8 @@ DEFAULT_TIMEOUT_SECONDS = 30 * 60.0
 # read more than it does, while the adaptive schedule (see `polling.py`) reads earlier when that pays off.
 DEFAULT_POLL_INTERVAL_SECONDS = 3.0
 
+DEFAULT_REQUEST_TIMEOUT_SECONDS = 30.0
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -75,6 +77,9 @@ FIX_HINTS: dict[str, str] = {
     "wait": "use true or false",
     "timeout": "use seconds or a duration such as 90s, 10m, 1h",
     "poll_interval": "use seconds or a duration such as 3s",
+    "cancel_on_abort": "use true or false",
+    "cancel_on_timeout": "use true or false",
+    "request_timeout": "use seconds or a duration such as 30s",
     "api_url": "use https://api.qovery.com, or an http:// URL only for a server on this machine (127.0.0.1)",
     "dotenv_file": "give a writable file path",
     "debug": "use true or false",
@@ -129,6 +134,15 @@ class Settings(BaseSettings):
     poll_interval: float = Field(
         DEFAULT_POLL_INTERVAL_SECONDS, description="Longest pause between two status reads"
     )
+    cancel_on_abort: bool = Field(
+        False, description="On SIGINT/SIGTERM, also cancel our deployment request before exiting"
+    )
+    cancel_on_timeout: bool = Field(
+        False, description="When the wait times out, cancel our deployment request"
+    )
+    request_timeout: float = Field(
+        DEFAULT_REQUEST_TIMEOUT_SECONDS, description="How long one HTTP request may wait for an answer"
+    )
     api_url: str = Field(DEFAULT_API_URL, description="Qovery API base URL")
     dotenv_file: Path | None = Field(
         None, description="GitLab dotenv report path (default: $CI_PROJECT_DIR/qovery.env)"
@@ -157,7 +171,7 @@ class Settings(BaseSettings):
     def _upper(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("timeout", "poll_interval", mode="before")
+    @field_validator("timeout", "poll_interval", "request_timeout", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> float:
         return parse_duration(value)

@@ -37,8 +37,9 @@ class Fault:
     """One injected misbehaviour, consumed by the next matching call.
 
     kind: "http" (answer `status` with `body`/`headers`), "reset" (close the connection unanswered),
-    "delay" (wait `seconds`, then answer normally), "truncated" (a 200 whose JSON is cut short).
-    `acted`: for a POST, whether the deployment is created before the fault strikes.
+    "delay" (do the work, then wait `seconds` before answering normally), "truncated" (a 200 whose
+    JSON is cut short). `acted`: for a POST, whether the deployment is created before the fault strikes.
+    In a job's fault queue, `None` lets one call through untouched.
     """
 
     kind: str = "http"
@@ -64,8 +65,12 @@ class JobScript:
     previous_state: str = "DEPLOYED"
     previous_request_id: str | None = field(default_factory=lambda: str(uuid.uuid4()))
     environment_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    # Per operation ("deploy", "status", "request_status", "history", "cancel"): faults to play in order.
-    faults: dict[str, deque[Fault]] = field(default_factory=dict)
+    # Per operation ("deploy", "status", "request_status", "history"): faults to play in order.
+    faults: dict[str, deque[Fault | None]] = field(default_factory=dict)
+    # Merged into every status body: fields and enum values of a newer API.
+    extra_status_fields: dict[str, Any] = field(default_factory=dict)
+    # The deploy answer's deployment_request_id is null (the spec allows it).
+    deploy_answer_without_id: bool = False
     past_durations: list[int] = field(default_factory=list)
 
 
@@ -76,9 +81,11 @@ class DeploymentRequest:
     created_at: float
     timeline: list[tuple[float, str]]
     execution_id: str = field(default_factory=lambda: f"exec-{uuid.uuid4().hex[:12]}")
-    ended_at: float | None = None
+    canceled_at: float | None = None
 
     def state_at(self, now: float) -> str:
+        if self.canceled_at is not None and now >= self.canceled_at:
+            return "CANCELED"
         elapsed = now - self.created_at
         state = "QUEUED"
         for offset, name in self.timeline:
@@ -87,7 +94,8 @@ class DeploymentRequest:
         return state
 
     def ends_at(self) -> float:
-        return self.created_at + self.timeline[-1][0]
+        natural_end = self.created_at + self.timeline[-1][0]
+        return natural_end if self.canceled_at is None else min(natural_end, self.canceled_at)
 
 
 @dataclass
@@ -185,6 +193,7 @@ class QoverySimulator:
         ended = now >= ours.ends_at()
         details_status = ("ERROR" if _is_failure(state) else "SUCCESS") if ended else "ONGOING"
         body = _status(job.job_id, state, ours.id, count, ours.execution_id, details_status)
+        body.update(job.extra_status_fields)
         if ended:
             body["steps"] = {
                 "total_duration_sec": int(ours.timeline[-1][0]),
@@ -205,7 +214,8 @@ class QoverySimulator:
         self.requests[request.id] = request
         self.terminal_at[request.id] = time.time() + job.timeline[-1][0]
         count = len(self.deployments_of_unlocked(job.job_id))
-        return _status(job.job_id, "QUEUED", request.id, count, None, "QUEUED")
+        answer_id = None if job.deploy_answer_without_id else request.id
+        return _status(job.job_id, "QUEUED", answer_id, count, None, "QUEUED")
 
     def deployments_of_unlocked(self, job_id: str) -> list[DeploymentRequest]:
         return [r for r in self.requests.values() if r.job_id == job_id]
@@ -303,10 +313,9 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
                     if job and job.faults.get(operation)
                     else None
                 )
-            if fault and fault.kind == "delay":
-                time.sleep(fault.seconds)
-                fault = None
-            status, body, headers = self._answer(operation, path_id, exchange, fault)
+            delay = fault.seconds if fault and fault.kind == "delay" else 0.0
+            status, body, headers = self._answer(operation, path_id, exchange, None if delay else fault)
+            time.sleep(delay)
             if status == 0:  # reset: close without a word
                 self.close_connection = True
                 self.connection.shutdown(2)
@@ -345,6 +354,8 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
                             "status": request.state_at(now),
                         },
                     )
+                if operation == "cancel":
+                    return _cancel(sim, path_id, now)
                 target = sim.jobs.get(path_id or "")
                 if target is None:
                     return 404, b"", {}
@@ -360,6 +371,16 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
             return 404, b"", {}
 
     return Handler
+
+
+def _cancel(sim: QoverySimulator, request_id: str | None, now: float) -> tuple[int, bytes, dict[str, str]]:
+    request = sim.requests.get(request_id or "")
+    if request is None:
+        return 404, b"", {}
+    if now >= request.ends_at():
+        return 409, b"", {}  # "already cancelled or an operation is in progress"
+    request.canceled_at = now
+    return 202, b"", {}
 
 
 def _fault_answer(fault: Fault) -> tuple[int, bytes, dict[str, str]]:

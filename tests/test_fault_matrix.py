@@ -1,0 +1,133 @@
+"""The fault matrix: one row per fault, mirrored one to one by the README's table.
+
+Each row scripts the simulator, runs the entrypoint as `docker run` would, and checks the exit code, the
+verdict, how many deployments Qovery saw, and what the log says.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+from conftest import SimFactory
+from step import ROOT, TOKEN, plain_env, run_step
+
+from qovery_job_deploy.simulator import Fault, JobScript
+
+
+def http_date(seconds_from_now: float) -> str:
+    return format_datetime(datetime.now(UTC) + timedelta(seconds=seconds_from_now), usegmt=True)
+
+
+HTML_PAGE = "<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
+PASS = None  # a call that goes through untouched
+
+
+@dataclass
+class Row:
+    fault: str
+    faults: dict[str, list[Fault | None]] = field(default_factory=dict)
+    script: dict[str, object] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    code: int = 0
+    verdict: str = "succeeded"
+    deployments: int = 1
+    log: str = ""
+    deviation: str = ""  # a deliberate break of the published contract (a newer API)
+    max_seconds: float | None = None
+
+
+ROWS = [
+    Row("429 with Retry-After in seconds", {"status": [PASS, Fault(status=429, headers={"Retry-After": "1"})]},
+        log="retrying in 1.0s"),
+    Row("429 with Retry-After as an HTTP date", {"status": [PASS, Fault(status=429, headers={"Retry-After": http_date(2)})]},
+        log="HTTP 429"),
+    Row("a burst of 500, 502, 503, 504", {"status": [PASS, *(Fault(status=code) for code in (500, 502, 503, 504))]},
+        log="HTTP 504"),
+    Row("connection reset on a status read", {"status": [PASS, Fault(kind="reset")]},
+        log="connection broke"),
+    Row("a response that never comes", {"status": [PASS, Fault(kind="delay", seconds=5)]},
+        env={"request-timeout": "1s"}, log="no response in time"),
+    Row("a truncated JSON body", {"status": [PASS, Fault(kind="truncated")]}, log="unreadable response",
+        deviation="Failed to deserialize"),
+    Row("a proxy's HTML error page", {"status": [PASS, Fault(status=502, body=HTML_PAGE)]}, log="HTTP 502"),
+    Row("an HTML page with status 200", {"status": [PASS, Fault(status=200, body=HTML_PAGE)]},
+        log="unreadable response", deviation="200 to GET"),
+    Row("extra fields and unknown enum values",
+        script={"extra_status_fields": {"brand_new_field": {"x": 1}, "service_deployment_status": "PARTLY_UP_TO_DATE"}},
+        deviation="PARTLY_UP_TO_DATE"),
+    Row("a null deployment_request_id in the deploy answer", script={"deploy_answer_without_id": True},
+        log="did not name a new deployment request"),
+    Row("the previous request's status right after the POST", script={"stale_seconds": 0.8}),
+    Row("a newer request taking over the job's status", script={"taken_over": True}),
+    Row("a state this version does not know",
+        script={"timeline": [(0.0, "QUEUED"), (0.2, "HIBERNATING"), (0.8, "DEPLOYED")]},
+        log="does not know (HIBERNATING)", deviation="'HIBERNATING' is not one of"),
+    Row("deploy: 409, an operation in progress", {"deploy": [Fault(status=409)]}, log="HTTP 409"),
+    Row("deploy: 429", {"deploy": [Fault(status=429, headers={"Retry-After": "0"})]}, log="HTTP 429"),
+    Row("deploy: 5xx after Qovery acted", {"deploy": [Fault(status=503, acted=True)]},
+        log="adopting deployment request"),
+    Row("deploy: connection reset after Qovery acted", {"deploy": [Fault(kind="reset", acted=True)]},
+        log="adopting deployment request"),
+    Row("deploy: timeout after Qovery acted", {"deploy": [Fault(kind="delay", seconds=4)]},
+        env={"request-timeout": "1s"}, log="adopting deployment request"),
+    Row("deploy: 5xx before Qovery acted", {"deploy": [Fault(status=502)]},
+        code=3, verdict="error", deployments=0, log="not sent again"),
+    Row("401 on the first read", {"status": [Fault(status=401)]},
+        code=3, verdict="error", deployments=0, log="HTTP 401"),
+    Row("403 on the deploy request", {"deploy": [Fault(status=403)]},
+        code=3, verdict="error", deployments=0, log="HTTP 403"),
+    Row("401 in the middle of the wait (token revoked)", {"status": [PASS, PASS, Fault(status=401)]},
+        code=3, verdict="error", log="HTTP 401"),
+    Row("status reads failing until the retries run out", {"status": [PASS, *[Fault(status=503)] * 8]},
+        env={"timeout": "60s"}, code=3, verdict="error", log="HTTP 503"),
+    Row("a Retry-After longer than the timeout",
+        {"status": [PASS, Fault(status=429, headers={"Retry-After": "3600"})]},
+        script={"timeline": [(0.0, "QUEUED"), (30.0, "DEPLOYED")]},
+        env={"timeout": "3s"}, code=124, verdict="timed_out", max_seconds=4.0),
+    Row("a response that never comes, past the timeout",
+        {"status": [PASS, Fault(kind="delay", seconds=30)]},
+        script={"timeline": [(0.0, "QUEUED"), (30.0, "DEPLOYED")]},
+        env={"timeout": "3s"}, code=124, verdict="timed_out", max_seconds=4.0),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.fault for row in ROWS])
+def test_fault(simulator: SimFactory, row: Row) -> None:
+    options = {"timeline": [(0.0, "QUEUED"), (0.3, "EXECUTING"), (0.8, "DEPLOYED")]} | row.script
+    script = JobScript(str(uuid.uuid4()), **options)  # type: ignore[arg-type]
+    script.faults = {operation: deque(faults) for operation, faults in row.faults.items()}
+    sim = simulator(script)
+    if row.deviation:
+        sim.allowed_deviations = (row.deviation,)  # type: ignore[attr-defined]
+    env = {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": "0.2s"}
+    run = run_step(plain_env(env | row.env))
+
+    assert run.code == row.code, run.stderr
+    assert run.json()["verdict"] == row.verdict
+    assert len(sim.deployments_of(script.job_id)) == row.deployments
+    assert sim.calls("deploy") <= 1 + sum(
+        1 for f in row.faults.get("deploy", []) if f and f.status in (409, 429)
+    )
+    assert row.log in run.stderr
+    if row.verdict == "succeeded":
+        assert run.json()["deployment_request_id"] == sim.deployments_of(script.job_id)[0].id
+    if row.max_seconds is not None:  # `timeout` honoured to within a second, whatever the fault
+        assert run.seconds < row.max_seconds
+    if row.deviation:
+        assert any(row.deviation in error for error in sim.contract_errors)  # the deviation was really served
+
+
+def test_every_row_is_in_the_readme_fault_table() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Fault matrix", 1)[1].split("\n## ", 1)[0]
+    rows = [
+        line.split("|")[1].strip()
+        for line in table.splitlines()
+        if line.startswith("| ") and "---" not in line
+    ]
+    assert rows[1:] == [row.fault for row in ROWS]
