@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
+import yaml
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
@@ -49,12 +52,32 @@ def validate(exchange: Exchange) -> list[str]:
         content_type=exchange.response_headers.get("Content-Type", "application/json"),
     )
     response_result = spec().unmarshal_response(request, response)
-    if response_result.errors:
+    if response_result.errors and not _documented_empty(exchange):
         errors.append(
             f"response {exchange.status} to {exchange.method} {exchange.path}: "
             f"{_describe(response_result.errors)} body={_short(exchange.response_body)}"
         )
     return errors
+
+
+@cache
+def _raw_spec() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    return loaded
+
+
+def _documented_empty(exchange: Exchange) -> bool:
+    """An empty body where the spec documents `content: {}` (e.g. cancelDeployment's 202): conforming,
+    though openapi-core reports it as missing data."""
+    if exchange.response_body:
+        return False
+    for template, operations in _raw_spec()["paths"].items():
+        if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), exchange.path):
+            answer = (
+                operations.get(exchange.method.lower(), {}).get("responses", {}).get(str(exchange.status))
+            )
+            return answer is not None and answer.get("content") == {}
+    return False
 
 
 def _describe(errors: Iterable[Exception]) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from runner_files import parse_dotenv, parse_github_output
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +54,13 @@ def base_env() -> dict[str, str]:
     return env
 
 
+def declared_inputs() -> dict[str, Any]:
+    """The inputs action.yml declares: the runner sets each of them, empty when the workflow omits it."""
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    inputs: dict[str, Any] = action["inputs"]
+    return inputs
+
+
 def github_env(tmp: Path, inputs: dict[str, str]) -> tuple[dict[str, str], dict[str, Path]]:
     """As the GitHub runner starts a container action: INPUT_<NAME> with hyphens kept, every declared
     input present (empty when not given), and the runner's files."""
@@ -61,9 +69,7 @@ def github_env(tmp: Path, inputs: dict[str, str]) -> tuple[dict[str, str], dict[
         path.write_text("")
     env = base_env() | {"GITHUB_ACTIONS": "true", "CI": "true"}
     env |= {"GITHUB_OUTPUT": str(files["output"]), "GITHUB_STEP_SUMMARY": str(files["summary"])}
-    declared = ["api-token", "auth-scheme", "job-id", "image-tag", "git-commit-id", "force-event", "wait"]
-    declared += ["timeout", "poll-interval", "api-url"]
-    for name in declared:
+    for name in declared_inputs():
         env[f"INPUT_{name.upper()}"] = ""
     for name, value in inputs.items():
         env[f"INPUT_{name.upper()}"] = value

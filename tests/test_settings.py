@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from step import declared_inputs
 
 from qovery_job_deploy.errors import InputError
-from qovery_job_deploy.settings import load_settings, parse_duration
+from qovery_job_deploy.settings import Settings, load_settings, parse_duration
 
 JOB = "11111111-1111-4111-8111-111111111111"
 TOKEN = "qov_SecretValue123456"
@@ -130,3 +131,18 @@ def test_unknown_flag_is_an_input_error() -> None:
 def test_token_is_never_in_the_settings_repr() -> None:
     settings = load_settings([], VALID)
     assert TOKEN not in repr(settings) and TOKEN not in str(settings.model_dump())
+
+
+def test_action_yml_declares_every_input_the_program_reads() -> None:
+    runner_agnostic = {"dotenv_file", "debug"}  # GitLab's report path; GitHub has RUNNER_DEBUG
+    declared = {name.replace("-", "_") for name in declared_inputs()}
+    assert declared == set(Settings.model_fields) - runner_agnostic
+
+
+@pytest.mark.parametrize(("name", "spec"), list(declared_inputs().items()))
+def test_action_yml_defaults_are_valid_and_match_the_program(name: str, spec: dict[str, str]) -> None:
+    if spec.get("required"):
+        return
+    field = name.replace("-", "_")
+    from_action = load_settings([], VALID | {f"INPUT_{name.upper()}": spec["default"]})
+    assert getattr(from_action, field) == getattr(load_settings([], VALID), field)

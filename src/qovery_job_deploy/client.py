@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 from urllib3.exceptions import NewConnectionError
 
 from qovery_job_deploy import __version__
-from qovery_job_deploy.errors import RefusedError, TransientError
+from qovery_job_deploy.errors import ApiError, RefusedError, TransientError
 from qovery_job_deploy.models import JobStatus, RequestStatus
 from qovery_job_deploy.retry import DEFAULT_POLICY, Clock, RetryPolicy, call_with_retries, parse_retry_after
 from qovery_job_deploy.text import one_line
@@ -147,6 +147,12 @@ class QoveryClient:
                 timeout=self._timeouts(budget),
                 allow_redirects=False,
             )
+        except requests.exceptions.SSLError:
+            # Not transient, and nothing was sent: the TLS handshake failed before the request.
+            raise ApiError(
+                f"{method} {path}: the TLS certificate of {self._base} could not be verified. If a corporate "
+                "proxy re-signs TLS traffic, point REQUESTS_CA_BUNDLE or SSL_CERT_FILE at its CA bundle."
+            ) from None
         except requests.ConnectTimeout:
             raise TransientError(f"{method} {path}: connection timed out", acted=False) from None
         except requests.Timeout:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import ssl
 import threading
 import time
 import uuid
@@ -132,6 +133,7 @@ class QoverySimulator:
         clock: Callable[[], float] = time.monotonic,
         host: str = "127.0.0.1",
         port: int = 0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.jobs = {job.job_id: job for job in jobs or builtin_jobs()}
         self.requests: dict[str, DeploymentRequest] = {}
@@ -143,12 +145,16 @@ class QoverySimulator:
         self.terminal_at: dict[str, float] = {}  # request id -> wall time (time.time) it turned terminal
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
+        self._scheme = "http"
+        if tls is not None:  # HTTPS, for the tests of custom CA bundles
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            self._scheme = "https"
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{self._scheme}://{host!s}:{port}"
 
     def start(self) -> QoverySimulator:
         self._thread = threading.Thread(

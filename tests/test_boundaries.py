@@ -1,0 +1,143 @@
+"""The edges of the program: TLS trust, cancellation of our request, unexpected errors, debug mode."""
+
+from __future__ import annotations
+
+import io
+import signal
+import ssl
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trustme
+from conftest import SimFactory
+from contract import validate
+from step import TOKEN, github_env, plain_env, run_step
+
+from qovery_job_deploy import main as main_module
+from qovery_job_deploy.deploy import JobDeployment
+from qovery_job_deploy.simulator import JobScript, QoverySimulator
+
+
+def short_job(*timeline: tuple[float, str]) -> JobScript:
+    return JobScript(str(uuid.uuid4()), timeline=list(timeline) or [(0.0, "QUEUED"), (0.5, "DEPLOYED")])
+
+
+@pytest.fixture
+def https_simulator(tmp_path: Path) -> Iterator[tuple[QoverySimulator, JobScript, Path]]:
+    """The simulator behind TLS, its certificate issued by a private CA (as behind a corporate proxy)."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca_file = tmp_path / "corporate-ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    script = short_job()
+    with QoverySimulator([script], validator=validate, tls=context) as sim:
+        yield sim, script, ca_file
+
+
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"])
+def test_a_corporate_ca_is_honoured(
+    https_simulator: tuple[QoverySimulator, JobScript, Path], variable: str
+) -> None:
+    sim, script, ca_file = https_simulator
+    env = plain_env(
+        {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": "0.2s"}
+    )
+    run = run_step(env | {variable: str(ca_file)})
+
+    assert sim.url.startswith("https://")
+    assert run.code == 0, run.stderr
+
+
+def test_tls_verification_is_never_skipped(https_simulator: tuple[QoverySimulator, JobScript, Path]) -> None:
+    sim, script, _ = https_simulator
+    env = plain_env({"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url})
+    run = run_step(env)
+
+    assert run.code == 3
+    assert "could not be verified" in run.stderr and "REQUESTS_CA_BUNDLE" in run.stderr
+    assert sim.deployments_of(script.job_id) == []
+
+
+def test_cancel_on_abort_cancels_our_request_only(simulator: SimFactory, tmp_path: Path) -> None:
+    script = short_job((0.0, "QUEUED"), (0.2, "EXECUTING"), (120.0, "DEPLOYED"))
+    sim = simulator(script)
+    env, files = github_env(
+        tmp_path,
+        {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "cancel-on-abort": "true"},
+    )
+    run = run_step(env, files, signal_after=2.5, signum=signal.SIGINT)
+
+    assert run.code == 130, run.stderr
+    assert run.seconds < 2
+    (ours,) = sim.deployments_of(script.job_id)
+    assert ours.canceled_at is not None
+    cancels = [e for e in sim.exchanges if e.path.endswith("/cancelDeployment")]
+    assert [e.path for e in cancels] == [f"/deploymentQueue/{ours.id}/cancelDeployment"]
+    assert run.outputs()["verdict"] == "cancelled"
+    assert "request was cancelled" in run.outputs()["result"]
+
+
+def test_abort_without_cancel_on_abort_leaves_the_deployment_running(simulator: SimFactory) -> None:
+    script = short_job((0.0, "QUEUED"), (120.0, "DEPLOYED"))
+    sim = simulator(script)
+    env = plain_env({"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url})
+    run = run_step(env, signal_after=2.0)
+
+    assert run.code == 143
+    assert sim.deployments_of(script.job_id)[0].canceled_at is None
+    assert sim.calls("cancel") == 0
+
+
+def test_cancel_on_timeout(simulator: SimFactory) -> None:
+    script = short_job((0.0, "QUEUED"), (120.0, "DEPLOYED"))
+    sim = simulator(script)
+    env = plain_env(
+        {
+            "api-token": TOKEN,
+            "job-id": script.job_id,
+            "api-url": sim.url,
+            "timeout": "2s",
+            "cancel-on-timeout": "1",
+        }
+    )
+    run = run_step(env)
+
+    assert run.code == 124, run.stderr
+    assert sim.deployments_of(script.job_id)[0].canceled_at is not None
+    assert "Cancelled deployment request" in run.stderr
+
+
+class Boom(RuntimeError):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("debug_env", "traceback_shown"),
+    [({}, False), ({"RUNNER_DEBUG": "1"}, True), ({"QOVERY_DEBUG": "true"}, True)],
+)
+def test_an_unexpected_error_is_one_line_and_exit_3_unless_debugging(
+    simulator: SimFactory, monkeypatch: pytest.MonkeyPatch, debug_env: dict[str, str], traceback_shown: bool
+) -> None:
+    """In-process, with a fault planted where no fault should be: the boundary in `main` must catch it."""
+    script = short_job()
+    sim = simulator(script)
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise Boom("something nobody planned for")
+
+    monkeypatch.setattr(JobDeployment, "run", explode)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    environ = {
+        "QOVERY_API_TOKEN": TOKEN,
+        "QOVERY_JOB_ID": script.job_id,
+        "QOVERY_API_URL": sim.url,
+    } | debug_env
+    code = main_module.run([], environ, stdout, stderr)
+
+    assert code == 3
+    assert "Unexpected error: Boom: something nobody planned for" in stderr.getvalue()
+    assert ("Traceback (most recent call last)" in stderr.getvalue()) is traceback_shown
+    assert TOKEN not in stdout.getvalue() + stderr.getvalue()
