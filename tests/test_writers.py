@@ -15,6 +15,7 @@ from qovery_job_deploy.models import Step
 from qovery_job_deploy.report import dotenv, md_cell, outputs, result, summary_markdown
 from qovery_job_deploy.runners.github import command, escape_data, escape_property, format_outputs
 from qovery_job_deploy.runners.gitlab import format_dotenv, section_end, section_start
+from qovery_job_deploy.text import one_line
 
 HOSTILE = [
     "plain",
@@ -173,3 +174,57 @@ def test_gitlab_sections() -> None:
     assert (
         section_end("qovery_deploy", 1700000001.0) == "\x1b[0Ksection_end:1700000001:qovery_deploy\r\x1b[0K"
     )
+
+
+# -- properties: whatever the API sends, every writer's output stays valid --------------------------
+
+api_text = st.text(st.characters(codec="utf-8"), max_size=2000)
+huge_text = st.builds(lambda piece, n: piece * n, st.text(min_size=1, max_size=50), st.integers(1, 60_000))
+
+
+def unescape_data(text: str) -> str:
+    return text.replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%")
+
+
+@given(api_text)
+def test_workflow_command_data_round_trips_and_stays_on_one_line(text: str) -> None:
+    escaped = escape_data(text)
+    assert "\n" not in escaped and "\r" not in escaped
+    assert unescape_data(escaped) == text
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(api_text, huge_text), st.sampled_from(list(Verdict)))
+def test_summary_stays_one_bounded_table(text: str, verdict: Verdict) -> None:
+    known = Known("job", text, text, text, text, [Step(step_name=text, status=text, duration_sec=1)] * 80)
+    summary = summary_markdown(Outcome(known, verdict, text, 1.0))
+    assert len(summary.encode()) < 256 * 1024  # a quarter of GitHub's 1 MiB per step, worst case
+    for line in summary.splitlines():
+        if line.startswith("|"):
+            assert line.endswith("|")
+            assert line.count("|") - line.count("\\|") in (3, 4)
+    assert "<" not in summary.replace("&lt;", "")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(api_text, huge_text))
+def test_dotenv_stays_valid_and_small(text: str) -> None:
+    report = format_dotenv(dotenv(outcome_with(text)))
+    assert len(report.encode()) < 5 * 1024
+    lines = report.split("\n")
+    assert lines[-1] == "" and len(lines) == 7
+    assert all("=" in line and "\r" not in line for line in lines[:-1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(api_text, huge_text))
+def test_github_outputs_from_any_api_text_parse(text: str) -> None:
+    written = outputs(outcome_with(text))
+    assert parse_github_output(format_outputs(written)) == {k: v for k, v in written.items()}
+
+
+@given(api_text)
+def test_log_lines_are_single_lines_without_control_characters(text: str) -> None:
+    line = one_line(text, 2000)
+    assert "\n" not in line and "\r" not in line and "\x1b" not in line
+    assert len(line) <= 2000

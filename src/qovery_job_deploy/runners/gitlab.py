@@ -16,7 +16,7 @@ from qovery_job_deploy.runners.plain import Runner
 # quote processing, and the whole file under 5 KB (a violation fails the artifact upload).
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]+")
-MAX_VALUE = 512
+MAX_VALUE_BYTES = 512  # 6 variables of at most 512 bytes stay well under the 5 KB limit
 MAX_FILE_BYTES = 5 * 1024
 
 
@@ -30,8 +30,9 @@ def section_end(name: str, now: float) -> str:
 
 
 def dotenv_value(value: str) -> str:
-    """One line, no control characters, bounded length; GitLab takes the rest of the line literally."""
-    return _UNSAFE.sub(" ", value).strip()[:MAX_VALUE]
+    """One line, no control characters, bounded in bytes; GitLab takes the rest of the line literally."""
+    clean = _UNSAFE.sub(" ", value).strip()
+    return clean.encode()[:MAX_VALUE_BYTES].decode(errors="ignore")
 
 
 def format_dotenv(values: Mapping[str, str]) -> str:
