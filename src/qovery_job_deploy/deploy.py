@@ -86,7 +86,7 @@ class JobDeployment:
     def __init__(
         self,
         client: QoveryClient,
-        job_id: str,
+        known: Known,
         request: DeployRequest,
         *,
         clock: Clock,
@@ -100,7 +100,7 @@ class JobDeployment:
         self.log = log
         self.started_at = started_at
         self.poll_interval = poll_interval
-        self.known = Known(job_id)
+        self.known = known  # shared with the caller, who reports it if we are interrupted
         self.expected = expected_state(request.force_event)
         self._previous_request_id: str | None = None
         self._posted_at = started_at

@@ -44,8 +44,11 @@ class TransientError(ApiError):
         self.deadline_reached = False  # set when the step's timeout, not the retry policy, gave up
 
 
-class Interrupted(Exception):
-    """Raised from a signal handler so that sleeps and socket reads stop at once."""
+class Interrupted(BaseException):
+    """Raised from a signal handler so that sleeps and socket reads stop at once.
+
+    A BaseException, like KeyboardInterrupt, so that no `except Exception` on the way swallows it.
+    """
 
     def __init__(self, signum: int) -> None:
         super().__init__(f"signal {signum}")

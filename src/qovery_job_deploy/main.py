@@ -9,12 +9,13 @@ import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import FrameType
 from typing import TextIO
 
 from qovery_job_deploy.client import QoveryClient
 from qovery_job_deploy.deploy import DeployRequest, JobDeployment, Known, Outcome, Verdict
-from qovery_job_deploy.errors import ActionError, InputError, Interrupted, TransientError
+from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.runners import detect
 from qovery_job_deploy.settings import Settings, github_env_name, load_settings, qovery_env_name
@@ -67,80 +68,86 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
         return EXIT_INVALID_INPUT
     runner.dotenv_file = settings.dotenv_file
     debug = settings.debug or environ.get("RUNNER_DEBUG") == "1"
-
-    runner.begin(log, f"Deploying Qovery job {settings.job_id}")
-    with interrupts_raised() as signals:
-        outcome, code = _deploy(settings, clock, log, started_at, debug, stderr, environ.get("SSL_CERT_FILE"))
-        signals.ignore()  # a second signal (GitHub sends SIGTERM after SIGINT) must not cut the report
-        runner.end(log)
-        log.info(f"{outcome.verdict.value}: {outcome.message}")
-        runner.publish(outcome)
-    return code
-
-
-def _deploy(
-    settings: Settings,
-    clock: SystemClock,
-    log: HumanLog,
-    started_at: float,
-    debug: bool,
-    stderr: TextIO,
-    ca_bundle: str | None,
-) -> tuple[Outcome, int]:
-    job_id = str(settings.job_id)
-    deployment: JobDeployment | None = None
-
-    def fallback(verdict: Verdict, message: str) -> Outcome:
-        if deployment is not None:
-            return deployment.outcome(verdict, message)
-        return Outcome(Known(job_id), verdict, message, clock.now() - started_at)
-
-    def on_retry(error: TransientError, delay: float) -> None:
-        log.warning(f"{error}; retrying in {delay:.1f}s")
-
     client = QoveryClient(
         settings.api_url,
         settings.authorization(),
         clock=clock,
         deadline=started_at + settings.timeout,
-        on_retry=on_retry,
+        on_retry=lambda error, delay: log.warning(f"{error}; retrying in {delay:.1f}s"),
         read_timeout=settings.request_timeout,
-        ca_bundle=ca_bundle,
+        ca_bundle=environ.get("SSL_CERT_FILE"),
     )
+    known = Known(str(settings.job_id))
+    context = Context(clock, log, started_at, debug, stderr)
+
+    runner.begin(log, f"Deploying Qovery job {settings.job_id}")
+    with interrupts_raised() as signals:
+        try:
+            outcome, code = _follow(settings, client, known, context)
+        finally:
+            client.close()
+        signals.ignore()  # a second signal (GitHub sends SIGTERM after SIGINT) must not cut the report
+        runner.end(log)
+        log.info(f"{outcome.verdict.value}: {outcome.message}")
+        try:
+            runner.publish(outcome)
+        except OSError as error:
+            log.info(f"error: could not write the step's outputs: {error}")
+            code = code or EXIT_API_ERROR
+    return code
+
+
+@dataclass(frozen=True)
+class Context:
+    clock: SystemClock
+    log: HumanLog
+    started_at: float
+    debug: bool
+    stderr: TextIO
+
+    def outcome(self, known: Known, verdict: Verdict, message: str) -> Outcome:
+        return Outcome(known, verdict, message, self.clock.now() - self.started_at)
+
+
+def _follow(settings: Settings, client: QoveryClient, known: Known, context: Context) -> tuple[Outcome, int]:
+    """Deploy and wait; every way this can end becomes an Outcome and an exit code."""
+    log = context.log
     try:
         deployment = JobDeployment(
             client,
-            job_id,
+            known,
             DeployRequest(settings.image_tag, settings.git_commit_id, settings.force_event),
-            clock=clock,
+            clock=context.clock,
             log=log,
-            started_at=started_at,
+            started_at=context.started_at,
             poll_interval=settings.poll_interval,
         )
         outcome = deployment.run(wait=settings.wait)
         if outcome.verdict is Verdict.TIMED_OUT and settings.cancel_on_timeout:
-            _cancel(client, outcome.known, log)
+            _cancel(client, known, log)
         return outcome, EXIT_CODES[outcome.verdict]
     except Interrupted as interruption:
         name = signal.Signals(interruption.signum).name
         log.warning(f"Received {name}: stopping")
-        outcome = fallback(Verdict.CANCELLED, f"Interrupted by {name}; the deployment may still run.")
-        if settings.cancel_on_abort and _cancel(client, outcome.known, log):
-            outcome = fallback(
-                Verdict.CANCELLED, f"Interrupted by {name}; our deployment request was cancelled."
-            )
-        return outcome, 128 + interruption.signum
+        cancelled = settings.cancel_on_abort and _cancel(client, known, log)
+        what = "our deployment request was cancelled" if cancelled else "the deployment may still run"
+        message = f"Interrupted by {name}; {what}."
+        return context.outcome(known, Verdict.CANCELLED, message), 128 + interruption.signum
     except ActionError as error:
-        return fallback(Verdict.ERROR, str(error)), error.exit_code
+        return context.outcome(known, Verdict.ERROR, str(error)), error.exit_code
     except Exception as error:  # the boundary: anything unexpected is one line, not a bare traceback
-        if debug:
-            traceback.print_exc(file=stderr)
-        message = f"Unexpected error: {type(error).__name__}: {one_line(error)}"
-        if not debug:
-            message += " (set QOVERY_DEBUG=true or RUNNER_DEBUG=1 for the traceback)"
-        return fallback(Verdict.ERROR, message), EXIT_API_ERROR
-    finally:
-        client.close()
+        message = _unexpected(error, context.debug, context.stderr)
+        return context.outcome(known, Verdict.ERROR, message), EXIT_API_ERROR
+
+
+def _unexpected(error: Exception, debug: bool, stderr: TextIO) -> str:
+    if debug:
+        traceback.print_exc(file=stderr)
+        return f"Unexpected error: {type(error).__name__}: {one_line(error)}"
+    return (
+        f"Unexpected error: {type(error).__name__}: {one_line(error)} "
+        "(set QOVERY_DEBUG=true or RUNNER_DEBUG=1 for the traceback)"
+    )
 
 
 def _cancel(client: QoveryClient, known: Known, log: HumanLog) -> bool:
