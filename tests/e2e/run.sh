@@ -241,7 +241,9 @@ pull_base_image() {
     podman pull "$BASE_PINNED" >"$LOGS/pull.log" 2>&1 || { show_log "$LOGS/pull.log"; die "podman pull $BASE_PINNED"; }
     BASE_IMAGE_ID=$(podman image inspect --format '{{.Id}}' "$BASE_PINNED")
     HELPER_FROM=$BASE_PINNED
-    BUILD_ARGS=()
+    # The same reference as the Dockerfile's default, fully qualified: podman's CLI may refuse
+    # to resolve a short name without a registry configuration that permits it.
+    BUILD_ARGS=(--build-arg "BASE_IMAGE=$BASE_PINNED")
     note "base $BASE_PINNED ($(( $(image_size "$BASE_IMAGE_ID") / 1000000 )) MB)"
 }
 
@@ -505,7 +507,7 @@ prepare_act() {
     scratch_repo "$ACT_REPO"
     # act can't pass build arguments to `uses: ./`, and podman can't tag by digest: drop the
     # digest from the FROM default in this copy, nothing else.
-    if ((${#BUILD_ARGS[@]})); then
+    if [[ $BASE_MODE == standin ]]; then
         sed -i -E 's/^(ARG BASE_IMAGE=[^@[:space:]]+)@sha256:[0-9a-f]{64}/\1/' "$ACT_REPO/Dockerfile"
         git -C "$ACT_REPO" -c user.name=e2e -c user.email=e2e@localhost commit -q -am "e2e: base without digest" || true
     fi
