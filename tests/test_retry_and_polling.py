@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -9,7 +10,7 @@ from email.utils import format_datetime
 import pytest
 
 from qovery_job_deploy.errors import TransientError
-from qovery_job_deploy.polling import poll_delays
+from qovery_job_deploy.polling import Expectation, PollPlan, parse_iso_duration
 from qovery_job_deploy.retry import RetryPolicy, backoff_delay, call_with_retries, parse_retry_after
 
 
@@ -102,10 +103,63 @@ def test_retries_stop_after_the_policy_attempts() -> None:
     assert len(calls) == 4
 
 
+def reads(plan: PollPlan, until: float) -> list[float]:
+    """The moments (seconds after the deploy request) at which the plan reads, up to `until`."""
+    moments, now = [], 0.0
+    while now < until:
+        now += plan.next_delay(now)
+        moments.append(round(now, 2))
+    return moments
+
+
+def test_without_history_the_plan_is_a_steady_pace() -> None:
+    assert reads(PollPlan(3.0), 12) == [3.0, 6.0, 9.0, 12.0]
+
+
+def test_with_history_reads_are_sparse_far_from_the_end_and_dense_around_it() -> None:
+    plan = PollPlan(3.0, Expectation(low=57.0, typical=60.0, high=63.0))
+    moments = reads(plan, 70)
+    far = [m for m in moments if m < plan.window_start]
+    near = [m for m in moments if plan.window_start <= m <= 61]
+    assert len(far) <= 5 and all(b - a <= 9.0 for a, b in itertools.pairwise([0.0, *far]))
+    assert plan.dense < 1.5 and len(near) >= 4
+    assert len([m for m in moments if m <= 61]) < 20  # fewer reads than a 3 s poller's 20 in 60 s
+
+
+def test_when_history_was_wrong_the_plan_falls_back_to_the_steady_pace() -> None:
+    plan = PollPlan(3.0, Expectation(low=9.0, typical=10.0, high=11.0))
+    moments = reads(plan, 40)
+    after = [m for m in moments if m > plan.window_end]
+    assert all(round(b - a, 2) == 3.0 for a, b in itertools.pairwise(after))
+
+
 @pytest.mark.parametrize(
-    ("longest", "first"),
-    [(3.0, [1.0, 2.0, 3.0, 3.0, 3.0]), (0.2, [0.2, 0.2, 0.2]), (10.0, [1.0, 2.0, 10.0, 10.0])],
+    ("durations", "expected"),
+    [
+        ([60, 62, 58, 61, 59], Expectation(58.4, 60, 61.6)),
+        ([], None),  # absent
+        ([60, 61], None),  # too short to trust
+        ([-1, 0, 1e9, 60, 61], None),  # odd values dropped: too few left
+        ([5, 60, 120, 200, 30], None),  # too scattered to follow
+    ],
 )
-def test_poll_schedule_ramps_up_then_holds_the_longest_pause(longest: float, first: list[float]) -> None:
-    delays = poll_delays(longest)
-    assert [next(delays) for _ in first] == first
+def test_expectation_from_history(durations: list[float], expected: Expectation | None) -> None:
+    found = Expectation.from_durations(durations)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert (round(found.low, 1), found.typical, round(found.high, 1)) == (
+            expected.low,
+            expected.typical,
+            expected.high,
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("PT45S", 45.0), ("PT1M5S", 65.0), ("PT1H", 3600.0), ("P1DT1S", 86401.0), ("PT2.5S", 2.5),
+     ("", None), (None, None), ("P", None), ("45", None), ("PT", None), ("1 minute", None)],
+)  # fmt: skip
+def test_iso_durations(text: str | None, seconds: float | None) -> None:
+    assert parse_iso_duration(text) == seconds

@@ -11,7 +11,7 @@ from urllib3.exceptions import NewConnectionError
 
 from qovery_job_deploy import __version__
 from qovery_job_deploy.errors import ApiError, RefusedError, TransientError
-from qovery_job_deploy.models import JobStatus, RequestStatus
+from qovery_job_deploy.models import History, JobStatus, RequestStatus
 from qovery_job_deploy.retry import DEFAULT_POLICY, Clock, RetryPolicy, call_with_retries, parse_retry_after
 from qovery_job_deploy.text import one_line
 
@@ -82,6 +82,10 @@ class QoveryClient:
         path = f"/deploymentQueue/{deployment_request_id}/cancelDeployment"
         response = self._send("POST", path, params=None, body={}, budget=budget)
         check_response(response, what=f"deployment request {deployment_request_id}", method="POST")
+
+    def job_history(self, job_id: str) -> History:
+        """The job's last deployments. One try: it only tunes the polling, so it is not worth waiting for."""
+        return self._call("GET", f"/job/{job_id}/deploymentHistoryV2", History, what=f"job {job_id}")
 
     def request_status(self, deployment_request_id: str) -> RequestStatus:
         return self._retrying(

@@ -10,9 +10,9 @@ from enum import StrEnum
 from typing import Protocol
 
 from qovery_job_deploy.client import QoveryClient
-from qovery_job_deploy.errors import ApiError, TransientError
+from qovery_job_deploy.errors import ActionError, ApiError, TransientError
 from qovery_job_deploy.models import JobStatus, Step
-from qovery_job_deploy.polling import poll_delays
+from qovery_job_deploy.polling import Expectation, PollPlan, parse_iso_duration
 from qovery_job_deploy.retry import Clock
 from qovery_job_deploy.states import Phase, classify, expected_state, is_known
 
@@ -166,8 +166,28 @@ class JobDeployment:
             "Check the job in the Qovery console, then re-run the step if nothing is deploying."
         )
 
+    def _expected_duration(self) -> Expectation | None:
+        """What the job's past successful deployments say about this one; None when they say nothing."""
+        try:
+            history = self.client.job_history(self.known.job_id).results
+        except ActionError as error:
+            self.log.info(f"Deployment history unavailable ({error})")
+            history = []
+        durations = [
+            parse_iso_duration(entry.total_duration) for entry in history if entry.status == self.expected
+        ]
+        expectation = Expectation.from_durations(d for d in durations if d is not None)
+        if expectation is None:
+            self.log.info(f"No usable deployment history; reading the status every {self.poll_interval:g}s")
+        else:
+            self.log.info(
+                f"Past deployments took {expectation.low:.0f}-{expectation.high:.0f}s "
+                f"(typically {expectation.typical:.0f}s): reading densely around then"
+            )
+        return expectation
+
     def _wait(self) -> Outcome:
-        delays = poll_delays(self.poll_interval)
+        plan = PollPlan(self.poll_interval, self._expected_duration())
         shown: str | None = None
         while True:
             try:
@@ -193,7 +213,7 @@ class JobDeployment:
                 return self.outcome(
                     Verdict.TIMED_OUT, f"Timed out with the deployment still in progress ({shown})."
                 )
-            self.clock.sleep(min(next(delays), remaining))
+            self.clock.sleep(min(plan.next_delay(self.clock.now() - self._posted_at), remaining))
 
     def _observe(self) -> Phase:
         """Read the job's status once and say what it means for *our* request."""

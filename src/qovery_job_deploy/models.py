@@ -51,3 +51,17 @@ class RequestStatus(_Lenient):
     deployment_request_id: str | None = None
     environment_id: str | None = None
     status: str | None = None
+
+
+class HistoryEntry(_Lenient):
+    """One past deployment of the job (`DeploymentHistoryService`), read only for its duration.
+
+    `details` is deliberately not modelled: the spec's `oneOf` for it is ambiguous (see tests/data).
+    """
+
+    status: str | None = None
+    total_duration: str | None = None
+
+
+class History(_Lenient):
+    results: list[HistoryEntry] = []

@@ -1,17 +1,89 @@
-"""When to read the status next: a pure schedule, so that the wait loop stays simple and testable."""
+"""When to read the status next: a pure plan, so that the wait loop stays simple and testable.
+
+A fixed poller trades latency for reads and nothing else: reading every T seconds notices the end T/2 late
+on average and reads 60/T times a minute. Knowing roughly when the end will come breaks that trade: read
+rarely while the end is far, densely around it. The job's own past deployments say when that is.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-# The first reads come sooner than the cap: a deployment that fails at once (bad image tag, a job
-# without the forced event) is reported in a second or two rather than a full interval later.
-RAMP_UP = (1.0, 2.0)
+# Far from the expected end, reads only catch early failures: at most one per FAR_SHARE of the way,
+# and never further apart than FAR_MAX_FACTOR times the longest pause (a wrong history costs that much).
+FAR_SHARE = 3
+FAR_MAX_FACTOR = 3
+# Around the expected end: three times the steady pace, so the end is noticed a third as late.
+DENSE_FACTOR = 3.0
+# History is used only when it is consistent enough to be worth following.
+MIN_SAMPLES = 3
+MAX_SPREAD = 3.0  # the slowest typical run at most this many times the fastest
+MAX_PLAUSIBLE_SECONDS = 6 * 3600.0
 
 
-def poll_delays(longest: float) -> Iterator[float]:
-    """Pauses between status reads: a short ramp, then `longest` for ever."""
-    for delay in RAMP_UP:
-        yield min(delay, longest)
-    while True:
-        yield longest
+@dataclass(frozen=True)
+class Expectation:
+    """When past deployments of this job ended, in seconds after their request: the band and its middle."""
+
+    low: float
+    typical: float
+    high: float
+
+    @classmethod
+    def from_durations(cls, durations: Iterable[float]) -> Expectation | None:
+        """None when history is absent, too short, implausible or too scattered to follow."""
+        clean = sorted(d for d in durations if 0 < d < MAX_PLAUSIBLE_SECONDS)
+        if len(clean) < MIN_SAMPLES:
+            return None
+        low, high = _percentile(clean, 0.1), _percentile(clean, 0.9)
+        if high > MAX_SPREAD * low:
+            return None
+        return cls(low, statistics.median(clean), high)
+
+
+class PollPlan:
+    """Pauses between status reads, as a function of the time elapsed since the deploy request."""
+
+    def __init__(self, longest: float, expectation: Expectation | None = None) -> None:
+        self.longest = longest
+        self.expectation = expectation
+        if expectation is not None:
+            margin = max(1.0, 0.05 * expectation.typical)
+            self.window_start = max(0.0, expectation.low - margin)
+            self.window_end = expectation.high + margin
+            self.far = max(longest, min(self.window_start / FAR_SHARE, FAR_MAX_FACTOR * longest))
+            self.dense = longest / DENSE_FACTOR
+
+    def next_delay(self, elapsed: float) -> float:
+        if self.expectation is None or elapsed >= self.window_end:
+            return self.longest  # nothing known, or history was wrong: a steady pace
+        if elapsed < self.window_start:
+            return min(self.far, self.window_start - elapsed)
+        return self.dense
+
+
+def _percentile(ordered: list[float], share: float) -> float:
+    index = share * (len(ordered) - 1)
+    below = int(index)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (index - below)
+
+
+_ISO_DURATION = re.compile(
+    r"^P(?:(?P<days>\d+(?:\.\d+)?)D)?(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def parse_iso_duration(text: str | None) -> float | None:
+    """Seconds from an ISO 8601 duration (`PT1M5.2S`); None for anything else: history is only a hint."""
+    match = _ISO_DURATION.match((text or "").strip())
+    if not match or not any(match.groupdict().values()):
+        return None
+    parts = {name: float(value) for name, value in match.groupdict().items() if value}
+    return (
+        parts.get("days", 0) * 86400 + parts.get("hours", 0) * 3600 + parts.get("minutes", 0) * 60
+    ) + parts.get("seconds", 0)
