@@ -46,6 +46,12 @@ HELPER_IMAGE=localhost/qjd-e2e-helper:bookworm    # + rsync: gitlab-ci-local hel
 ROOTFS_RECIPE="debootstrap bookworm minbase +python3,python3-venv,ca-certificates v1"
 LABEL_KEY=io.github.qovery-job-deploy.e2e.recipe
 
+# Upper bounds, so that a hang fails one check instead of eating CI's whole time budget
+# (timeout's exit code 124 in a failure message means the bound was hit).
+RUN_TIMEOUT=120       # one `podman run` of the image (a deployment takes ~2 s)
+RUNNER_TIMEOUT=600    # one act or gitlab-ci-local run, image build included
+BUILD_TIMEOUT=1200    # one image build or debootstrap
+
 # A fake token that the simulator accepts; no output of any run may contain it.
 TOKEN="qov_e2e_$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 
@@ -116,7 +122,9 @@ cleanup() {
     local rc=$? pid c
     trap - EXIT INT TERM
     set +e
-    for c in "${CONTAINERS_TO_RM[@]}"; do
+    # Containers this run named, and act's (named after this project's e2e workflows), should
+    # a runner have been interrupted before removing them.
+    for c in "${CONTAINERS_TO_RM[@]}" $(podman ps -a --format '{{.Names}}' 2>/dev/null | grep '^act-e2e-deploy-'); do
         podman rm --force --time 0 "$c" >/dev/null 2>&1
     done
     # Newest first: the podman service outlives nothing it serves.
@@ -256,7 +264,7 @@ build_standin_image() {
         log "debootstrap bookworm (minbase, python3) from the machine's mirror"
         rootfs="$WORK/rootfs"
         t0=$(now)
-        debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
+        timeout "$BUILD_TIMEOUT" debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
             bookworm "$rootfs" "$mirror" >"$LOGS/debootstrap.log" 2>&1 ||
             { show_log "$LOGS/debootstrap.log"; die "debootstrap"; }
         rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
@@ -300,7 +308,7 @@ check_build_cold() {
     local t0 size base
     podman rmi --force "$IMAGE" >/dev/null 2>&1 || true  # never test a stale image
     t0=$(now)
-    if ! podman build --no-cache --network=host "${BUILD_ARGS[@]}" -t "$IMAGE" "$REPO" \
+    if ! timeout "$BUILD_TIMEOUT" podman build --no-cache --network=host "${BUILD_ARGS[@]}" -t "$IMAGE" "$REPO" \
         >"$LOGS/build-cold.log" 2>&1; then
         show_log "$LOGS/build-cold.log"
         fail "podman build failed"
@@ -317,7 +325,7 @@ check_build_warm() {
     local ctx="$WORK/ctx-warm" t0 init
     # The --no-cache build above made a new chain of layers beside any from earlier runs;
     # one cached build of the same sources settles which chain podman follows from now on.
-    podman build --network=host "${BUILD_ARGS[@]}" -t "$IMAGE" "$REPO" \
+    timeout "$BUILD_TIMEOUT" podman build --network=host "${BUILD_ARGS[@]}" -t "$IMAGE" "$REPO" \
         >"$LOGS/build-prime.log" 2>&1 || { show_log "$LOGS/build-prime.log"; fail "cached build failed"; return 1; }
     # A scratch copy of the build context with one source file changed: content, not mtime,
     # decides podman's layer cache.
@@ -326,7 +334,7 @@ check_build_warm() {
     [[ -f $init ]] || { fail "missing $init"; return 1; }
     printf '\n# e2e warm rebuild %s\n' "$(date +%s%N)" >>"$init"
     t0=$(now)
-    if ! podman build --network=host "${BUILD_ARGS[@]}" -t "$IMAGE-warm" "$ctx" \
+    if ! timeout "$BUILD_TIMEOUT" podman build --network=host "${BUILD_ARGS[@]}" -t "$IMAGE-warm" "$ctx" \
         >"$LOGS/build-warm.log" 2>&1; then
         show_log "$LOGS/build-warm.log"
         fail "warm podman build failed"
@@ -388,7 +396,7 @@ run_image() {
     local name=$1 job=$2
     shift 2
     RUN_RC=0
-    QOVERY_API_TOKEN=$TOKEN podman run --rm --network=host \
+    QOVERY_API_TOKEN=$TOKEN timeout -k 10 "$RUN_TIMEOUT" podman run --rm --network=host \
         -e QOVERY_API_TOKEN -e "QOVERY_JOB_ID=$job" -e "QOVERY_API_URL=$SIM_URL" "$@" \
         "$IMAGE" >"$LOGS/$name.out" 2>"$LOGS/$name.err" || RUN_RC=$?
 }
@@ -535,7 +543,7 @@ run_act() {
     local name=$1 wf=$2
     ACT_RC=0
     (cd "$ACT_REPO" && XDG_CACHE_HOME="$WORK/xdg/cache" XDG_CONFIG_HOME="$WORK/xdg/config" \
-        "$ACT" push -W "$wf" -P "ubuntu-latest=$HELPER_IMAGE" --pull=false --rm \
+        timeout -k 10 "$RUNNER_TIMEOUT" "$ACT" push -W "$wf" -P "ubuntu-latest=$HELPER_IMAGE" --pull=false --rm \
         --secret-file "$WORK/act.secrets" --env "QOVERY_API_URL=$SIM_URL" \
         </dev/null >"$LOGS/$name.log" 2>&1) || ACT_RC=$?
 }
@@ -583,7 +591,7 @@ run_gcl() {
     local name=$1
     shift
     GCL_RC=0
-    (cd "$GL_REPO" && "$GCL" --file tests/e2e/gitlab/.gitlab-ci.yml \
+    (cd "$GL_REPO" && timeout -k 10 "$RUNNER_TIMEOUT" "$GCL" --file tests/e2e/gitlab/.gitlab-ci.yml \
         --container-executable docker --helper-image "$HELPER_IMAGE" --pull-policy if-not-present \
         --no-artifacts-to-source --network host --home "$WORK/gcl-home" --variable GITLAB_CI=true \
         "$@" </dev/null >"$LOGS/$name.log" 2>&1) || GCL_RC=$?
