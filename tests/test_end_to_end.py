@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import signal
 import uuid
 from collections import deque
@@ -351,3 +352,26 @@ def test_invalid_input_exits_2_naming_it_and_sends_nothing(
     assert f"`{named}`" in run.stderr and "Fix:" in run.stderr
     assert sim.exchanges == []
     assert_no_secret(run.everything())
+
+
+def test_a_job_never_deployed_before_is_followed_without_asking_for_history(simulator: SimFactory) -> None:
+    script = job(previous_request_id=None, stale_seconds=0.3)
+    sim = simulator(script)
+    run = run_step(plain(sim.url, script))
+
+    assert run.code == 0, run.stderr
+    assert "First deployment of this job" in run.stderr
+    assert sim.calls("history") == 0
+
+
+def test_history_paces_the_polling(simulator: SimFactory) -> None:
+    script = job((0.0, "QUEUED"), (0.3, "EXECUTING"), (2.0, "DEPLOYED"), past_durations=[2, 2, 2, 2])
+    sim = simulator(script)
+    run = run_step(plain(sim.url, script, **{"poll-interval": "1s"}))
+
+    assert run.code == 0, run.stderr
+    assert "Past deployments took 2-2s" in run.stderr
+    assert sim.calls("history") == 1
+    reads = [e.received_at for e in sim.exchanges if e.path.endswith("/status")][1:]  # after the POST
+    gaps = [later - earlier for earlier, later in itertools.pairwise(reads)]
+    assert gaps and min(gaps) < 0.6  # three reads a second around the expected end, not one

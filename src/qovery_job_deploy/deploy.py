@@ -105,12 +105,15 @@ class JobDeployment:
         self._previous_request_id: str | None = None
         self._posted_at = started_at
         self._unknown_logged: set[str] = set()
+        self._shown: str | None = None  # the last state logged
+        self._never_deployed = False
 
     # -- the flow ---------------------------------------------------------------------------------
 
     def run(self, *, wait: bool) -> Outcome:
         before = self.client.job_status(self.known.job_id)
         self._previous_request_id = before.deployment_request_id
+        self._never_deployed = before.service_deployment_status == "NEVER_DEPLOYED"
         self.log.info(f"Job {self.known.job_id} is {before.state}; requesting a deployment")
         self._trigger(before)
         if not wait:
@@ -168,6 +171,9 @@ class JobDeployment:
 
     def _expected_duration(self) -> Expectation | None:
         """What the job's past successful deployments say about this one; None when they say nothing."""
+        if self._never_deployed:
+            self.log.info(f"First deployment of this job: reading the status every {self.poll_interval:g}s")
+            return None
         try:
             history = self.client.job_history(self.known.job_id).results
         except ActionError as error:
@@ -188,8 +194,15 @@ class JobDeployment:
 
     def _wait(self) -> Outcome:
         plan = PollPlan(self.poll_interval, self._expected_duration())
-        shown: str | None = None
+        self._show_state()  # as the deploy answer gave it
         while True:
+            remaining = self.client.deadline - self.clock.now()
+            if remaining <= 0:
+                return self.outcome(
+                    Verdict.TIMED_OUT, f"Timed out with the deployment still in progress ({self._shown})."
+                )
+            # Pause first: right after the POST the status still shows the previous request anyway.
+            self.clock.sleep(min(plan.next_delay(self.clock.now() - self._posted_at), remaining))
             try:
                 phase = self._observe()
             except TransientError as error:
@@ -197,23 +210,21 @@ class JobDeployment:
                     raise
                 return self.outcome(
                     Verdict.TIMED_OUT,
-                    f"Timed out while the status could not be read ({error}); last seen: {shown}.",
+                    f"Timed out while the status could not be read ({error}); last seen: {self._shown}.",
                 )
-            if self.known.state != shown and self.known.state is not None:
-                shown = self.known.state
-                self.log.state(shown)
+            self._show_state()
             if phase is Phase.SUCCEEDED:
-                return self.outcome(Verdict.SUCCEEDED, f"The job reached {shown}.")
+                return self.outcome(Verdict.SUCCEEDED, f"The job reached {self._shown}.")
             if phase is Phase.FAILED:
                 return self.outcome(
-                    Verdict.FAILED, f"The deployment ended in {shown}; {self.expected} was expected."
+                    Verdict.FAILED, f"The deployment ended in {self._shown}; {self.expected} was expected."
                 )
-            remaining = self.client.deadline - self.clock.now()
-            if remaining <= 0:
-                return self.outcome(
-                    Verdict.TIMED_OUT, f"Timed out with the deployment still in progress ({shown})."
-                )
-            self.clock.sleep(min(plan.next_delay(self.clock.now() - self._posted_at), remaining))
+
+    def _show_state(self) -> None:
+        """Log each state change once."""
+        if self.known.state is not None and self.known.state != self._shown:
+            self._shown = self.known.state
+            self.log.state(self._shown)
 
     def _observe(self) -> Phase:
         """Read the job's status once and say what it means for *our* request."""

@@ -111,6 +111,7 @@ class Exchange:
     status: int = 0
     response_headers: dict[str, str] = field(default_factory=dict)
     response_body: bytes = b""
+    received_at: float = field(default_factory=time.time)  # wall clock, for the benchmark
 
 
 def token_is_valid(authorization: str) -> bool:
@@ -191,7 +192,11 @@ class QoverySimulator:
         ours = self._latest(job.job_id)
         count = len(self.deployments_of_unlocked(job.job_id))
         if ours is None or now - ours.created_at < job.stale_seconds:
-            return _status(job.job_id, job.previous_state, job.previous_request_id, count, None, "SUCCESS")
+            body = _status(job.job_id, job.previous_state, job.previous_request_id, count, None, "SUCCESS")
+            if job.previous_request_id is None:
+                body |= {"service_deployment_status": "NEVER_DEPLOYED", "state": "READY"}
+                body["status_details"]["status"] = "NEVER"
+            return body
         state = ours.state_at(now)
         if job.taken_over and now >= ours.ends_at():
             newer = f"{ours.id[:-12]}{'f' * 12}"  # someone else's request, queued right behind ours

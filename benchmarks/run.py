@@ -1,0 +1,352 @@
+"""Benchmark: the real entrypoint against the simulator, side by side with two reference pollers.
+
+    .venv/bin/python benchmarks/run.py            # about three minutes; writes benchmarks/results/
+    .venv/bin/python benchmarks/run.py --quick    # a few seconds: the smoke run the test suite makes
+
+Every strategy deploys the same set of jobs, whose durations are spread from a few seconds to two
+minutes, all at once. For each deployment it measures the detection latency (the moment the step's process
+exits, or the reference poller returns, minus the moment the simulator turned the deployment terminal) and
+the reads of the Qovery API made while waiting (every GET: status, history, per-request status). Separately
+and one at a time, so that the parallel runs do not disturb them: the time from process start to its first
+request next to the bare import time of its libraries, and peak RSS. Nothing here asserts a threshold: it
+prints figures and ratios, writes them as Markdown, and plots latency against reads per minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from qovery_job_deploy.simulator import JobScript, QoverySimulator  # noqa: E402
+
+TOKEN = "qov_benchmark-token"  # noqa: S105 - the simulator's, not a secret
+RESULTS = ROOT / "benchmarks" / "results"
+IMAGE_METRICS = ROOT / ".cache" / "e2e" / "image-metrics.json"
+DURATIONS = (4, 8, 15, 30, 45, 60, 90, 120)
+QUICK_DURATIONS = (3, 5)
+STALE_SECONDS = 1.0  # Qovery's status shows the previous request this long after the POST
+HISTORY_NOISE = 0.05  # past runs vary by about 5 % (lognormal sigma), as does the run measured
+
+
+@dataclass
+class Measure:
+    strategy: str
+    duration: float
+    latency: float
+    reads: int
+    seconds: float  # from the deploy request to detection
+    rss_kb: int = 0
+
+    @property
+    def reads_per_minute(self) -> float:
+        return 60.0 * self.reads / max(self.seconds, 1e-9)
+
+
+def job_for(duration: float, history: list[float]) -> JobScript:
+    timeline = [(0.0, "QUEUED"), (min(1.0, duration / 3), "DEPLOYING"), (min(2.0, duration / 2), "EXECUTING")]
+    return JobScript(
+        str(uuid.uuid4()),
+        timeline=[*timeline, (duration, "DEPLOYED")],
+        stale_seconds=STALE_SECONDS,
+        past_durations=[round(d) for d in history],
+    )
+
+
+def noisy(rng: random.Random, value: float) -> float:
+    return value * rng.lognormvariate(0.0, HISTORY_NOISE)
+
+
+def gets_for(sim: QoverySimulator, job_id: str, request_id: str | None) -> int:
+    with sim.lock:
+        return sum(
+            1
+            for e in sim.exchanges
+            if e.method == "GET" and (job_id in e.path or (request_id and request_id in str(e.query)))
+        )
+
+
+def deploy_time(sim: QoverySimulator, job_id: str) -> float:
+    with sim.lock:
+        return next(e.received_at for e in sim.exchanges if e.method == "POST" and job_id in e.path)
+
+
+Strategy = Callable[[QoverySimulator, JobScript, str, float], Measure]
+
+
+# -- the strategies -------------------------------------------------------------------------------------
+
+
+def run_step(sim: QoverySimulator, script: JobScript, strategy: str, duration: float) -> Measure:
+    """The real entrypoint, as `docker run` runs it; exit time and peak RSS from wait4."""
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "src")}
+    env |= {"QOVERY_API_TOKEN": TOKEN, "QOVERY_JOB_ID": script.job_id, "QOVERY_API_URL": sim.url}
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "entrypoint.py")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    exited_at = time.time()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    result = json.loads(output)
+    if result["verdict"] != "succeeded":
+        raise RuntimeError(f"{strategy}: the step ended {result['verdict']}: {result['message']}")
+    request_id = result["deployment_request_id"]
+    return Measure(
+        strategy,
+        duration,
+        exited_at - sim.terminal_at[request_id],
+        gets_for(sim, script.job_id, request_id),
+        exited_at - deploy_time(sim, script.job_id),
+        usage.ru_maxrss,
+    )
+
+
+def reference_poller(first_sleep: float, interval: float) -> Strategy:
+    """A fixed poller (Qovery's CLI: 3 s then every 3 s; its old action: every 10 s), made fair: it
+    correlates on its own deployment request instead of trusting a stale status."""
+
+    def run(sim: QoverySimulator, script: JobScript, strategy: str, duration: float) -> Measure:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Token {TOKEN}"
+        posted = session.post(f"{sim.url}/job/{script.job_id}/deploy", json={}, timeout=10).json()
+        ours = posted["deployment_request_id"]
+        time.sleep(first_sleep)
+        while True:
+            status = session.get(f"{sim.url}/job/{script.job_id}/status", timeout=10).json()
+            if status["deployment_request_id"] == ours and status["state"] == "DEPLOYED":
+                break
+            time.sleep(interval)
+        detected_at = time.time()
+        return Measure(
+            strategy,
+            duration,
+            detected_at - sim.terminal_at[ours],
+            gets_for(sim, script.job_id, ours),
+            detected_at - deploy_time(sim, script.job_id),
+        )
+
+    return run
+
+
+STRATEGIES: dict[str, tuple[Strategy, str]] = {
+    # name: (runner, which history the simulator serves for the job)
+    "this step, job history known": (run_step, "accurate"),
+    "this step, no history": (run_step, "none"),
+    "this step, history wrong (2x)": (run_step, "double"),
+    "Qovery CLI (3 s after 3 s)": (reference_poller(3.0, 3.0), "none"),
+    "old Qovery action (10 s)": (reference_poller(10.0, 10.0), "none"),
+}
+
+
+def history_of(kind: str, rng: random.Random, duration: float) -> list[float]:
+    if kind == "none":
+        return []
+    scale = 2.0 if kind == "double" else 1.0
+    return [noisy(rng, duration * scale) for _ in range(10)]
+
+
+def run_all(durations: tuple[int, ...], seed: int) -> list[Measure]:
+    rng = random.Random(seed)
+    plan = []
+    for name, (_, history_kind) in STRATEGIES.items():
+        for duration in durations:
+            actual = noisy(rng, duration)
+            plan.append((name, duration, job_for(actual, history_of(history_kind, rng, duration))))
+    measures: list[Measure] = []
+    errors: list[BaseException] = []
+    with QoverySimulator([script for _, _, script in plan]) as sim:
+
+        def one(name: str, duration: int, script: JobScript) -> None:
+            try:
+                measures.append(STRATEGIES[name][0](sim, script, name, duration))
+            except BaseException as error:  # reported after all threads end
+                errors.append(error)
+
+        threads = [threading.Thread(target=one, args=item) for item in plan]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    if errors:
+        raise errors[0]
+    return measures
+
+
+# -- start-up and memory, one process at a time -----------------------------------------------------------
+
+
+def import_time(rounds: int) -> float:
+    """Wall time of a bare `python -c "import requests, pydantic_settings"`, median of `rounds`."""
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import requests, pydantic_settings"], check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def time_to_first_request(rounds: int) -> float:
+    """From the step's process start to the simulator receiving its first request, median of `rounds`."""
+    times = []
+    for _ in range(rounds):
+        script = job_for(1.0, [])
+        with QoverySimulator([script]) as sim:
+            env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "src")}
+            env |= {"QOVERY_API_TOKEN": TOKEN, "QOVERY_JOB_ID": script.job_id, "QOVERY_API_URL": sim.url}
+            env["QOVERY_WAIT"] = "false"
+            started = time.time()
+            subprocess.run(
+                [sys.executable, str(ROOT / "entrypoint.py")], env=env, check=True, capture_output=True
+            )
+            with sim.lock:
+                times.append(sim.exchanges[0].received_at - started)
+    return statistics.median(times)
+
+
+# -- report ---------------------------------------------------------------------------------------------
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def summarize(measures: list[Measure]) -> list[dict[str, float | str]]:
+    rows: list[dict[str, float | str]] = []
+    for name in STRATEGIES:
+        mine = [m for m in measures if m.strategy == name]
+        total_reads = sum(m.reads for m in mine)
+        total_minutes = sum(m.seconds for m in mine) / 60
+        rows.append(
+            {
+                "strategy": name,
+                "latency_mean": statistics.mean(m.latency for m in mine),
+                "latency_p95": p95([m.latency for m in mine]),
+                "reads_per_deployment": total_reads / len(mine),
+                "reads_per_minute": total_reads / total_minutes,
+            }
+        )
+    return rows
+
+
+def markdown(
+    rows: list[dict[str, float | str]], startup: dict[str, float], rss: list[int], durations: tuple[int, ...]
+) -> str:
+    cli = next(r for r in rows if str(r["strategy"]).startswith("Qovery CLI"))
+    lines = [
+        f"Deployments of {', '.join(map(str, durations))} s (each about ±5 %), all strategies at once.",
+        "",
+        "| strategy | latency mean (s) | latency p95 (s) | reads / deployment | reads / minute "
+        "| latency vs CLI | reads vs CLI |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['strategy']} | {row['latency_mean']:.2f} | {row['latency_p95']:.2f} | "
+            f"{row['reads_per_deployment']:.1f} | {row['reads_per_minute']:.1f} | "
+            f"{float(row['latency_mean']) / float(cli['latency_mean']):.2f}x | "
+            f"{float(row['reads_per_deployment']) / float(cli['reads_per_deployment']):.2f}x |"
+        )
+    lines += [
+        "",
+        "| start-up and memory | value |",
+        "|---|---:|",
+        f"| bare `import requests, pydantic_settings` (process, median) | {startup['imports']:.3f} s |",
+        f"| process start to first request (median) | {startup['first_request']:.3f} s |",
+        f"| ratio | {startup['first_request'] / startup['imports']:.2f}x |",
+        f"| peak RSS of the step (max of {len(rss)} runs) | {max(rss) / 1024:.1f} MB |",
+    ]
+    if IMAGE_METRICS.exists():
+        image = json.loads(IMAGE_METRICS.read_text())
+        lines += [f"| image: {key.replace('_', ' ')} | {value} |" for key, value in image.items()]
+    else:
+        lines.append("| image size and build time | run `bash tests/e2e/run.sh` first |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(rows: list[dict[str, float | str]], path: Path) -> None:
+    import matplotlib  # noqa: PLC0415 - only the benchmark needs it
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for row in rows:
+        x, y = float(row["reads_per_minute"]), float(row["latency_mean"])
+        axes.scatter([x], [y], s=60)
+        axes.annotate(str(row["strategy"]), (x, y), textcoords="offset points", xytext=(6, 4), fontsize=8)
+    xs = [x / 10 for x in range(20, 400)]
+    axes.plot(
+        xs,
+        [30 / x for x in xs],
+        linestyle=":",
+        color="grey",
+        label="any fixed poller: latency = 30 / reads per minute",
+    )
+    axes.set_xlabel("status reads per minute of waiting")
+    axes.set_ylabel("mean detection latency (s)")
+    axes.set_ylim(bottom=0)
+    axes.set_xlim(left=0)
+    axes.legend(fontsize=8)
+    axes.set_title("Detection latency against API reads")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="two short deployments: a smoke run")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    options = parser.parse_args()
+    durations = QUICK_DURATIONS if options.quick else DURATIONS
+    rounds = 2 if options.quick else 7
+
+    startup = {"imports": import_time(rounds), "first_request": time_to_first_request(rounds)}
+    started = time.time()
+    measures = run_all(durations, options.seed)
+    rows = summarize(measures)
+    rss = [m.rss_kb for m in measures if m.rss_kb]
+    report = markdown(rows, startup, rss, durations)
+    options.out.mkdir(parents=True, exist_ok=True)
+    (options.out / "benchmark.md").write_text(report)
+    (options.out / "benchmark.json").write_text(
+        json.dumps(
+            {
+                "rows": rows,
+                "startup": startup,
+                "peak_rss_kb": max(rss),
+                "measures": [m.__dict__ for m in measures],
+            },
+            indent=1,
+        )
+    )
+    plot(rows, options.out / "latency-vs-reads.png")
+    print(report)
+    print(f"({time.time() - started:.0f} s of deployments; written to {options.out})")
+
+
+if __name__ == "__main__":
+    main()

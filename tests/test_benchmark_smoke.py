@@ -1,0 +1,38 @@
+"""The benchmark runs end to end (a quick configuration) and reports every strategy. No timing asserts:
+figures are for people to read; this only checks that the tool that produces them works."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from step import ROOT
+
+STRATEGIES = [
+    "this step, job history known",
+    "this step, no history",
+    "this step, history wrong (2x)",
+    "Qovery CLI (3 s after 3 s)",
+    "old Qovery action (10 s)",
+]
+
+
+def test_quick_benchmark_reports_all_strategies(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    report = (tmp_path / "benchmark.md").read_text()
+    for strategy in STRATEGIES:
+        assert f"| {strategy} |" in report
+    data = json.loads((tmp_path / "benchmark.json").read_text())
+    assert {row["strategy"] for row in data["rows"]} == set(STRATEGIES)
+    assert all(measure["latency"] > -1.0 for measure in data["measures"])  # detection follows the end
+    assert data["peak_rss_kb"] > 0 and data["startup"]["imports"] > 0
+    assert (tmp_path / "latency-vs-reads.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
