@@ -1,9 +1,12 @@
 # Container image for qovery-job-deploy: deploys a Qovery job and waits for its verdict.
 #
-# Base: the official Debian slim Python image, pinned by tag AND digest. The digest is the
-# multi-arch index (linux/amd64 + linux/arm64 ...) that python:3.12-slim-bookworm and
-# python:3.12.12-slim-bookworm pointed at when it was pinned. To update, resolve the tag again
-# (e.g. `docker buildx imagetools inspect python:3.12-slim-bookworm`) and replace the digest.
+# Base: the official Debian slim Python image, pinned by tag AND digest (with both, the digest
+# decides; the tag says what it is). The digest is the multi-arch index (linux/amd64,
+# linux/arm64, ...) published for python:3.12.12-slim-bookworm, which python:3.12-slim-bookworm
+# named in the same release. It was taken from public pins of that image, not resolved from the
+# machine that wrote this (it reaches no container registry); GitHub CI pulls it by digest
+# (.github/workflows/ci.yml, QJD_E2E_BASE=pull). To update: resolve the tag again, e.g.
+# `docker buildx imagetools inspect python:3.12-slim-bookworm`, and replace the digest.
 # Override for a local or mirrored base with `--build-arg BASE_IMAGE=...`
 # (tests/e2e/run.sh does that with a stand-in base built from Debian packages).
 ARG BASE_IMAGE=python:3.12-slim-bookworm@sha256:593bd06efe90efa80dc4eee3948be7c0fde4134606dd40d8dd8dbcade98e669c
