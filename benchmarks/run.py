@@ -40,6 +40,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 IMAGE_METRICS = ROOT / ".cache" / "e2e" / "image-metrics.json"
 DURATIONS = (4, 8, 15, 30, 45, 60, 90, 120)
 QUICK_DURATIONS = (3, 5)
+REPEATS = 2  # each duration twice per strategy: 16 deployments each, 80 at once
 STALE_SECONDS = 1.0  # Qovery's status shows the previous request this long after the POST
 HISTORY_NOISE = 0.05  # past runs vary by about 5 % (lognormal sigma), as does the run measured
 
@@ -165,11 +166,11 @@ def history_of(kind: str, rng: random.Random, duration: float) -> list[float]:
     return [noisy(rng, duration * scale) for _ in range(10)]
 
 
-def run_all(durations: tuple[int, ...], seed: int) -> list[Measure]:
+def run_all(durations: tuple[int, ...], seed: int, repeats: int) -> list[Measure]:
     rng = random.Random(seed)
     plan = []
     for name, (_, history_kind) in STRATEGIES.items():
-        for duration in durations:
+        for duration in durations * repeats:
             actual = noisy(rng, duration)
             plan.append((name, duration, job_for(actual, history_of(history_kind, rng, duration))))
     measures: list[Measure] = []
@@ -195,32 +196,27 @@ def run_all(durations: tuple[int, ...], seed: int) -> list[Measure]:
 # -- start-up and memory, one process at a time -----------------------------------------------------------
 
 
-def import_time(rounds: int) -> float:
-    """Wall time of a bare `python -c "import requests, pydantic_settings"`, median of `rounds`."""
-    times = []
+def startup_times(rounds: int) -> dict[str, float]:
+    """Medians over `rounds`, the two measures interleaved so that machine load weighs on both alike:
+    - imports: wall time of a bare `python -c "import requests, pydantic_settings"`;
+    - first_request: from the step's process start to the simulator receiving its first request."""
+    imports, first_requests = [], []
     for _ in range(rounds):
         started = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import requests, pydantic_settings"], check=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
-def time_to_first_request(rounds: int) -> float:
-    """From the step's process start to the simulator receiving its first request, median of `rounds`."""
-    times = []
-    for _ in range(rounds):
+        imports.append(time.perf_counter() - started)
         script = job_for(1.0, [])
         with QoverySimulator([script]) as sim:
             env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "src")}
             env |= {"QOVERY_API_TOKEN": TOKEN, "QOVERY_JOB_ID": script.job_id, "QOVERY_API_URL": sim.url}
             env["QOVERY_WAIT"] = "false"
-            started = time.time()
+            started_at = time.time()
             subprocess.run(
                 [sys.executable, str(ROOT / "entrypoint.py")], env=env, check=True, capture_output=True
             )
             with sim.lock:
-                times.append(sim.exchanges[0].received_at - started)
-    return statistics.median(times)
+                first_requests.append(sim.exchanges[0].received_at - started_at)
+    return {"imports": statistics.median(imports), "first_request": statistics.median(first_requests)}
 
 
 # -- report ---------------------------------------------------------------------------------------------
@@ -254,7 +250,8 @@ def markdown(
 ) -> str:
     cli = next(r for r in rows if str(r["strategy"]).startswith("Qovery CLI"))
     lines = [
-        f"Deployments of {', '.join(map(str, durations))} s (each about ±5 %), all strategies at once.",
+        f"Deployments of {', '.join(map(str, durations))} s (each about ±5 %), every strategy deploying "
+        "each of them, all at once.",
         "",
         "| strategy | latency mean (s) | latency p95 (s) | reads / deployment | reads / minute "
         "| latency vs CLI | reads vs CLI |",
@@ -322,11 +319,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     options = parser.parse_args()
     durations = QUICK_DURATIONS if options.quick else DURATIONS
-    rounds = 2 if options.quick else 7
+    rounds = 2 if options.quick else 15
 
-    startup = {"imports": import_time(rounds), "first_request": time_to_first_request(rounds)}
+    startup = startup_times(rounds)
     started = time.time()
-    measures = run_all(durations, options.seed)
+    measures = run_all(durations, options.seed, 1 if options.quick else REPEATS)
     rows = summarize(measures)
     rss = [m.rss_kb for m in measures if m.rss_kb]
     report = markdown(rows, startup, rss, durations)
