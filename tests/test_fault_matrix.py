@@ -64,6 +64,8 @@ ROWS = [
         log="did not name a new deployment request"),
     Row("the previous request's status right after the POST", script={"stale_seconds": 0.8}),
     Row("a newer request taking over the job's status", script={"taken_over": True}),
+    Row("a newer request taking over, ours not found by id at first", {"request_status": [Fault(status=404)]},
+        script={"taken_over": True}, deviation="404 to GET /environment/deploymentStatus"),
     Row("a state this version does not know",
         script={"timeline": [(0.0, "QUEUED"), (0.2, "HIBERNATING"), (0.8, "DEPLOYED")]},
         log="does not know (HIBERNATING)", deviation="'HIBERNATING' is not one of"),

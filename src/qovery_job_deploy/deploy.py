@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from qovery_job_deploy.client import QoveryClient
-from qovery_job_deploy.errors import ActionError, ApiError, TransientError
+from qovery_job_deploy.errors import ActionError, ApiError, RefusedError, TransientError
 from qovery_job_deploy.models import JobStatus, Step
 from qovery_job_deploy.polling import Expectation, PollPlan, parse_iso_duration
 from qovery_job_deploy.retry import Clock
@@ -243,7 +243,12 @@ class JobDeployment:
         # when it cannot be the first case.
         stale_for = self.clock.now() - self._posted_at
         if ours is not None and (shown_id != self._previous_request_id or stale_for >= STALE_GRACE_SECONDS):
-            state = self.client.request_status(ours).status
+            try:
+                state = self.client.request_status(ours).status
+            except RefusedError as error:
+                if error.status_code != 404:
+                    raise
+                state = None  # not known there (yet): the job's status will tell
             if state:
                 self.known.state = state
                 self._note_unknown(state)

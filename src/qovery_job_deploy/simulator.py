@@ -228,6 +228,13 @@ class QoverySimulator:
         answer_id = None if job.deploy_answer_without_id else request.id
         return _status(job.job_id, "QUEUED", answer_id, count, None, "QUEUED")
 
+    def job_concerned(self, operation: str, path_id: str | None, exchange: Exchange) -> JobScript | None:
+        """The job a call is about: in its path, or behind the deployment request it names."""
+        if operation == "request_status":
+            request = self.requests.get((exchange.query.get("deploymentRequestId") or [""])[0])
+            return self.jobs.get(request.job_id) if request else None
+        return self.jobs.get(path_id or "")
+
     def deployments_of_unlocked(self, job_id: str) -> list[DeploymentRequest]:
         return [r for r in self.requests.values() if r.job_id == job_id]
 
@@ -318,7 +325,7 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
             operation, path_id = _operation(method, split.path)
             with sim.lock:
                 sim.exchanges.append(exchange)
-                job = sim.jobs.get(path_id or "")
+                job = sim.job_concerned(operation, path_id, exchange)
                 fault = (
                     job.faults.get(operation, deque()).popleft()
                     if job and job.faults.get(operation)
