@@ -551,13 +551,14 @@ prepare_act() {
     chmod 600 "$WORK/act.secrets"
 }
 
-# run_act NAME WORKFLOW: act's exit code in ACT_RC, its log in $LOGS/NAME.log.
+# run_act NAME WORKFLOW [ACT_ARGS...]: act's exit code in ACT_RC, its log in $LOGS/NAME.log.
 run_act() {
     local name=$1 wf=$2
+    shift 2
     ACT_RC=0
     (cd "$ACT_REPO" && XDG_CACHE_HOME="$WORK/xdg/cache" XDG_CONFIG_HOME="$WORK/xdg/config" \
         timeout -k 10 "$RUNNER_TIMEOUT" "$ACT" push -W "$wf" -P "ubuntu-latest=$HELPER_IMAGE" --pull=false --rm \
-        --secret-file "$WORK/act.secrets" --env "QOVERY_API_URL=$SIM_URL" \
+        --secret-file "$WORK/act.secrets" --env "QOVERY_API_URL=$SIM_URL" "$@" \
         </dev/null >"$LOGS/$name.log" 2>&1) || ACT_RC=$?
 }
 
@@ -588,6 +589,17 @@ check_act_failure() {
         { show_log "$LOGS/act-failure.log" 60; fail "the action's step did not fail"; return 1; }
     grep -q 'E2E-CHECK-OK failure-outputs' "$LOGS/act-failure.log" ||
         { show_log "$LOGS/act-failure.log" 60; fail "outputs.state of the failed step is not DEPLOYMENT_ERROR"; return 1; }
+}
+
+check_act_token_not_secret() {
+    # The token as a configuration variable (act --var-file), which act doesn't mask.
+    printf 'QOVERY_API_TOKEN=%s\n' "$TOKEN" >"$WORK/act.vars"
+    chmod 600 "$WORK/act.vars"
+    run_act act-token-var tests/e2e/github/deploy-token-not-secret.yml --var-file "$WORK/act.vars"
+    no_token_in "$LOGS/act-token-var.log" || return 1
+    ((ACT_RC == 0)) || { show_log "$LOGS/act-token-var.log" 60; fail "act exited $ACT_RC, expected 0"; return 1; }
+    grep -q 'E2E-CHECK-OK token-not-secret' "$LOGS/act-token-var.log" ||
+        { show_log "$LOGS/act-token-var.log" 60; fail "the deployment did not succeed"; return 1; }
 }
 
 prepare_gitlab() {
@@ -694,6 +706,7 @@ if wanted act; then
     check "act: uses ./ succeeds, outputs state/request id" check_act_success
     check "act: step summary written" check_act_summary
     check "act: failed deployment fails the job" check_act_failure
+    check "act: token from a non-secret variable still masked" check_act_token_not_secret
     podman rmi act-dockeraction:latest >/dev/null 2>&1 || true
 fi
 if wanted gitlab; then
