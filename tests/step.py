@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,7 @@ def run_step(
     files: dict[str, Path] | None = None,
     *,
     args: list[str] | None = None,
-    signal_after: float | None = None,
+    signal_when: Callable[[], bool] | None = None,
     signum: int = signal.SIGTERM,
     timeout: float = 60,
 ) -> StepRun:
@@ -106,8 +107,11 @@ def run_step(
         text=True,
         encoding="utf-8",
     )
-    if signal_after is not None:
-        time.sleep(signal_after)
+    if signal_when is not None:  # signal once the condition holds (e.g. the step has read a status)
+        give_up = time.monotonic() + timeout
+        while not signal_when() and process.poll() is None and time.monotonic() < give_up:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the condition is seen from the simulator: let the step digest that answer
         process.send_signal(signum)
         started = time.monotonic()  # for signals, `seconds` measures how long the step took to stop
     stdout, stderr = process.communicate(timeout=timeout)

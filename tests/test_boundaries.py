@@ -68,7 +68,7 @@ def test_cancel_on_abort_cancels_our_request_only(simulator: SimFactory, tmp_pat
         tmp_path,
         {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "cancel-on-abort": "true"},
     )
-    run = run_step(env, files, signal_after=2.5, signum=signal.SIGINT)
+    run = run_step(env, files, signal_when=lambda: sim.calls("status") >= 2, signum=signal.SIGINT)
 
     assert run.code == 130, run.stderr
     assert run.seconds < 2
@@ -84,7 +84,7 @@ def test_abort_without_cancel_on_abort_leaves_the_deployment_running(simulator: 
     script = short_job((0.0, "QUEUED"), (120.0, "DEPLOYED"))
     sim = simulator(script)
     env = plain_env({"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url})
-    run = run_step(env, signal_after=2.0)
+    run = run_step(env, signal_when=lambda: sim.calls("status") >= 2)
 
     assert run.code == 143
     assert sim.deployments_of(script.job_id)[0].canceled_at is None

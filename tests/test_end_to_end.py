@@ -237,7 +237,7 @@ def test_signal_stops_promptly_and_reports_what_is_known(
     env, files = github_env(
         tmp_path, {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": "2s"}
     )
-    run = run_step(env, files, signal_after=3.5, signum=signum)
+    run = run_step(env, files, signal_when=lambda: sim.calls("status") >= 2, signum=signum)
 
     assert run.code == code, run.stderr
     assert run.seconds < 2

@@ -29,9 +29,17 @@ class FakeClock:
 
 @pytest.mark.parametrize(
     ("attempt", "rng", "delay"),
-    [(0, 1.0, 0.5), (1, 1.0, 1.0), (3, 1.0, 4.0), (10, 1.0, 10.0), (3, 0.5, 2.0), (3, 0.0, 0.0)],
+    [
+        (0, 1.0, 0.5),
+        (1, 1.0, 1.0),
+        (3, 1.0, 4.0),
+        (10, 1.0, 10.0),
+        (3, 0.5, 3.0),
+        (3, 0.0, 2.0),
+        (0, 0.0, 0.25),
+    ],
 )
-def test_backoff_is_capped_full_jitter(attempt: int, rng: float, delay: float) -> None:
+def test_backoff_is_capped_equal_jitter(attempt: int, rng: float, delay: float) -> None:
     assert backoff_delay(attempt, RetryPolicy(), lambda: rng) == delay
 
 
@@ -89,18 +97,28 @@ def test_retry_after_is_honoured() -> None:
 def test_retries_never_sleep_past_the_deadline() -> None:
     _, call = flaky(*[TransientError("503", acted=None)] * 10)
     clock = FakeClock()
-    with pytest.raises(TransientError):
+    with pytest.raises(TransientError) as caught:
         call_with_retries(call, idempotent=True, deadline=3.0, clock=clock, rng=lambda: 1.0)
     assert clock.time < 3.0
+    assert caught.value.deadline_reached  # the timeout gave up, not the policy: exit 124, not 3
 
 
 def test_retries_stop_after_the_policy_attempts() -> None:
     calls, call = flaky(*[TransientError("503", acted=None)] * 10)
-    with pytest.raises(TransientError):
+    with pytest.raises(TransientError) as caught:
         call_with_retries(
             call, idempotent=True, deadline=1e9, clock=FakeClock(), policy=RetryPolicy(attempts=4)
         )
     assert len(calls) == 4
+    assert not caught.value.deadline_reached
+
+
+def test_the_default_retries_span_a_blip_of_at_least_17_seconds() -> None:
+    _, call = flaky(*[TransientError("503", acted=None)] * 20)
+    clock = FakeClock()
+    with pytest.raises(TransientError):
+        call_with_retries(call, idempotent=True, deadline=1e9, clock=clock, rng=lambda: 0.0)
+    assert clock.time >= 17.0
 
 
 def reads(plan: PollPlan, until: float) -> list[float]:

@@ -115,6 +115,7 @@ def test_dotenv_bounds_megabytes_of_text(tmp_path: Path) -> None:
         ("two\nlines\r\n", "two lines"),
         ("[x](http://e)", "\\[x\\](http://e)"),
         ("back\\slash", "back\\\\slash"),
+        ("the job's #1 & only", "the job's \\#1 &amp; only"),
         ("x" * 500, "x" * 199 + "…"),
     ],
 )

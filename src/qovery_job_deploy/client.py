@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import signal
+import ssl
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any, TypeVar
 
 import requests
@@ -20,6 +25,7 @@ M = TypeVar("M", bound=BaseModel)
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
 MIN_TIMEOUT = 0.1
+HISTORY_BUDGET = 3.0  # the history only paces the polling: not worth holding the first status read for
 
 
 class QoveryClient:
@@ -85,7 +91,9 @@ class QoveryClient:
 
     def job_history(self, job_id: str) -> History:
         """The job's last deployments. One try: it only tunes the polling, so it is not worth waiting for."""
-        return self._call("GET", f"/job/{job_id}/deploymentHistoryV2", History, what=f"job {job_id}")
+        return self._call(
+            "GET", f"/job/{job_id}/deploymentHistoryV2", History, what=f"job {job_id}", budget=HISTORY_BUDGET
+        )
 
     def request_status(self, deployment_request_id: str) -> RequestStatus:
         return self._retrying(
@@ -120,17 +128,19 @@ class QoveryClient:
         what: str,
         params: dict[str, str] | None = None,
         body: dict[str, Any] | None = None,
+        budget: float | None = None,
     ) -> M:
-        response = self._send(method, path, params=params, body=body)
+        response = self._send(method, path, params=params, body=body, budget=budget)
         check_response(response, what=what, method=method)
         try:
-            return model.model_validate(response.json())
+            return model.model_validate(clean_text(response.json()))
         except (ValueError, ValidationError):
-            # A proxy's HTML page, a truncated body: the call may well have worked, so it stays ambiguous.
+            # A proxy's HTML page, a truncated body. A 2xx means Qovery did act on a POST; the body just
+            # cannot say what came of it.
             raise TransientError(
                 f"{method} {path}: unreadable response (HTTP {response.status_code}, "
                 f"{one_line(response.headers.get('Content-Type', 'no content type'), 60)})",
-                acted=None,
+                acted=True if method == "POST" else None,
             ) from None
 
     def _send(
@@ -142,16 +152,29 @@ class QoveryClient:
         body: dict[str, Any] | None,
         budget: float | None = None,
     ) -> requests.Response:
+        left = max(MIN_TIMEOUT, budget if budget is not None else self.deadline - self._clock.now())
+        connect, read = self._timeout
         try:
-            return self._session.request(
-                method,
-                self._base + path,
-                params=params,
-                json=body,
-                timeout=self._timeouts(budget),
-                allow_redirects=False,
-            )
-        except requests.exceptions.SSLError:
+            # requests' timeouts bound each phase and each socket read, not the whole call: a server
+            # that trickles its answer byte by byte would never time out. The wall-clock limit does.
+            with wall_clock_limit(left):
+                return self._session.request(
+                    method,
+                    self._base + path,
+                    params=params,
+                    json=body,
+                    timeout=(min(connect, left), min(read, left)),
+                    allow_redirects=False,
+                )
+        except CallTooLong:
+            raise TransientError(
+                f"{method} {path}: no complete answer within {left:.1f}s", acted=None
+            ) from None
+        except requests.exceptions.SSLError as error:
+            if not _certificate_rejected(error):
+                raise TransientError(
+                    f"{method} {path}: TLS error, {type(error).__name__}", acted=None
+                ) from None
             # Not transient, and nothing was sent: the TLS handshake failed before the request.
             raise ApiError(
                 f"{method} {path}: the TLS certificate of {self._base} could not be verified. If a corporate "
@@ -164,14 +187,46 @@ class QoveryClient:
         except requests.ConnectionError as error:
             acted = False if _never_connected(error) else None
             raise TransientError(f"{method} {path}: {_connection_problem(error)}", acted=acted) from None
+        except requests.RequestException as error:  # a broken chunked body, a bad encoding, ...
+            raise TransientError(f"{method} {path}: {type(error).__name__}", acted=None) from None
 
-    def _timeouts(self, budget: float | None) -> tuple[float, float]:
-        """Connect and read timeouts, cut to what is left before the deadline (or of `budget`), so that
-        a server that never answers cannot hold the step past its timeout."""
-        left = budget if budget is not None else self.deadline - self._clock.now()
-        left = max(MIN_TIMEOUT, left)
-        connect, read = self._timeout
-        return min(connect, left), min(read, left)
+
+class CallTooLong(BaseException):
+    """Raised by the wall-clock alarm; a BaseException so that no library on the way swallows it."""
+
+
+@contextmanager
+def wall_clock_limit(seconds: float) -> Iterator[None]:
+    """Raise CallTooLong in the main thread if the block lasts longer than `seconds` (SIGALRM).
+
+    Elsewhere than the main thread signals cannot be used; the per-phase timeouts still apply there.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise CallTooLong
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def clean_text(data: Any) -> Any:
+    """Parsed JSON with every string made encodable: a lone surrogate (`"\\ud800"` in the JSON) would
+    crash any later write of it to a file or a stream."""
+    if isinstance(data, str):
+        return data.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(data, list):
+        return [clean_text(item) for item in data]
+    if isinstance(data, dict):
+        return {clean_text(key): clean_text(value) for key, value in data.items()}
+    return data
 
 
 def check_response(response: requests.Response, *, what: str, method: str) -> None:
@@ -225,6 +280,20 @@ def _never_connected(error: requests.ConnectionError) -> bool:
     """True when the TCP connection was never made (refused, DNS failure): the server saw nothing."""
     reason = getattr(error.args[0], "reason", None) if error.args else None
     return isinstance(reason, NewConnectionError)  # refused and DNS failures (NameResolutionError) alike
+
+
+def _certificate_rejected(error: BaseException) -> bool:
+    """True when, somewhere in the chain of causes, the server's certificate failed verification."""
+    pending: list[BaseException] = [error]
+    for _ in range(50):  # causes form a short chain; the bound only guards against cycles
+        if not pending:
+            break
+        item = pending.pop()
+        if isinstance(item, ssl.SSLCertVerificationError):
+            return True
+        links = [*item.args, item.__cause__, item.__context__, getattr(item, "reason", None)]
+        pending += [link for link in links if isinstance(link, BaseException)]
+    return False
 
 
 def _connection_problem(error: requests.ConnectionError) -> str:

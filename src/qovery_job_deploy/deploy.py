@@ -20,7 +20,8 @@ from qovery_job_deploy.states import Phase, classify, expected_state, is_known
 # directly (our request may have ended unseen, or never started).
 STALE_GRACE_SECONDS = 10.0
 # After an ambiguous POST failure: pauses between the status reads that look for the request it created.
-ADOPTION_PAUSES = (1.0, 2.0, 3.0)
+# They cover STALE_GRACE_SECONDS, the time Qovery may take to show a new request on the job.
+ADOPTION_PAUSES = (1.0, 2.0, 3.0, 4.0)
 
 
 class Verdict(StrEnum):
@@ -129,12 +130,19 @@ class JobDeployment:
         except TransientError as error:
             if error.acted is False:
                 raise ApiError(f"Could not request the deployment after retries: {error}") from None
+            self._posted_at = self.clock.now()
+            if error.acted:
+                self.log.warning(
+                    f"Qovery accepted the deploy request but its answer was unreadable ({error})"
+                )
+                self.log.info("Following the first new request that appears on the job")
+                return
             self._adopt_after_ambiguous_post(before, error)
             return
         self._posted_at = self.clock.now()
-        self.known.state = posted.state
         if posted.deployment_request_id and posted.deployment_request_id != before.deployment_request_id:
             self.known.deployment_request_id = posted.deployment_request_id
+            self.known.state = posted.state  # only then is the answer's state surely about our request
             self.log.info(f"Deployment request {posted.deployment_request_id} accepted")
         else:
             self.log.warning(
@@ -149,7 +157,6 @@ class JobDeployment:
         new, we stop and say so rather than guess.
         """
         self.log.warning(f"The deploy request's outcome is unknown ({error}); checking the job's status")
-        self._posted_at = self.clock.now()
         for pause in ADOPTION_PAUSES:
             self.clock.sleep(max(0.0, min(pause, self.client.deadline - self.clock.now())))
             now = self.client.job_status(self.known.job_id)

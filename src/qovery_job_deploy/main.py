@@ -26,6 +26,8 @@ EXIT_FAILED = 1
 EXIT_INVALID_INPUT = 2
 EXIT_API_ERROR = 3
 EXIT_TIMED_OUT = 124
+# Values shorter than this are not masked: masking "true" or "3s" would garble the whole log.
+MIN_MASKED_LENGTH = 8
 # GitHub sends SIGTERM 7.5 s after SIGINT and GitLab kills 10 s after SIGTERM: stay well inside both.
 CANCEL_BUDGET_SECONDS = 1.5
 EXIT_CODES = {
@@ -84,15 +86,15 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
     with interrupts_raised() as signals:
         try:
             outcome, code = _follow(settings, client, known, context)
+        except Interrupted as interruption:  # it landed while another ending was being handled
+            outcome, code = _interrupted(interruption, known, context, cancelled=False)
         finally:
             client.close()
         signals.ignore()  # a second signal (GitHub sends SIGTERM after SIGINT) must not cut the report
         runner.end(log)
         log.info(f"{outcome.verdict.value}: {outcome.message}")
-        try:
-            runner.publish(outcome)
-        except OSError as error:
-            log.info(f"error: could not write the step's outputs: {error}")
+        for problem in runner.publish(outcome):
+            log.info(f"error: could not write {problem}")
             code = code or EXIT_API_ERROR
     return code
 
@@ -127,17 +129,24 @@ def _follow(settings: Settings, client: QoveryClient, known: Known, context: Con
             _cancel(client, known, log)
         return outcome, EXIT_CODES[outcome.verdict]
     except Interrupted as interruption:
-        name = signal.Signals(interruption.signum).name
-        log.warning(f"Received {name}: stopping")
+        log.warning(f"Received {signal.Signals(interruption.signum).name}: stopping")
         cancelled = settings.cancel_on_abort and _cancel(client, known, log)
-        what = "our deployment request was cancelled" if cancelled else "the deployment may still run"
-        message = f"Interrupted by {name}; {what}."
-        return context.outcome(known, Verdict.CANCELLED, message), 128 + interruption.signum
+        return _interrupted(interruption, known, context, cancelled=cancelled)
     except ActionError as error:
         return context.outcome(known, Verdict.ERROR, str(error)), error.exit_code
     except Exception as error:  # the boundary: anything unexpected is one line, not a bare traceback
         message = _unexpected(error, context.debug, context.stderr)
         return context.outcome(known, Verdict.ERROR, message), EXIT_API_ERROR
+
+
+def _interrupted(
+    interruption: Interrupted, known: Known, context: Context, *, cancelled: bool
+) -> tuple[Outcome, int]:
+    name = signal.Signals(interruption.signum).name
+    what = "our deployment request was cancelled" if cancelled else "the deployment may still run"
+    return context.outcome(
+        known, Verdict.CANCELLED, f"Interrupted by {name}; {what}."
+    ), 128 + interruption.signum
 
 
 def _unexpected(error: Exception, debug: bool, stderr: TextIO) -> str:
@@ -157,7 +166,7 @@ def _cancel(client: QoveryClient, known: Known, log: HumanLog) -> bool:
         return False
     try:
         client.cancel_request(known.deployment_request_id, budget=CANCEL_BUDGET_SECONDS)
-    except ActionError as error:
+    except Exception as error:  # best effort, on the way out: never let it cost the report
         log.warning(f"Could not cancel deployment request {known.deployment_request_id}: {error}")
         return False
     log.info(f"Cancelled deployment request {known.deployment_request_id}")
@@ -165,14 +174,17 @@ def _cancel(client: QoveryClient, known: Known, log: HumanLog) -> bool:
 
 
 def token_candidates(argv: Sequence[str], environ: Mapping[str, str]) -> list[str]:
-    """Every value that may be the token, read before validation so it can be masked first."""
+    """Every value that may be the token, read before validation so it can be masked first.
+
+    All command-line values of some length are masked, since a mistyped flag (`--token qov_...`) hides
+    which one is the token; masking a job id too is harmless.
+    """
     values = [environ.get(github_env_name("api_token"), ""), environ.get(qovery_env_name("api_token"), "")]
-    for index, arg in enumerate(argv):
-        if arg == "--api-token" and index + 1 < len(argv):
-            values.append(argv[index + 1])
-        elif arg.startswith("--api-token="):
-            values.append(arg.split("=", 1)[1])
-    return [value.strip() for value in values if value.strip()]
+    for arg in argv:
+        value = arg.split("=", 1)[1] if arg.startswith("--") and "=" in arg else arg
+        if not value.startswith("-"):
+            values.append(value)  # any value on the command line: a token may follow a mistyped flag
+    return [value.strip() for value in values if len(value.strip()) >= MIN_MASKED_LENGTH]
 
 
 class _Signals:

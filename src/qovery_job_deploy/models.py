@@ -1,13 +1,40 @@
 """What we read from Qovery, parsed leniently.
 
 States are kept as plain strings: a newer API may add states, and an unknown one must be waited on, not
-crash the parser. Extra fields are ignored for the same reason. Everything here came from the network, so
-it is untrusted: presentation code escapes it.
+crash the parser. Extra fields are ignored, and a field that only feeds the report (steps, durations,
+execution id) becomes None when it has an unexpected shape, rather than making the whole status
+unreadable. Only `state` is strict: without it a status says nothing. Everything here came from the
+network, so it is untrusted: presentation code escapes it.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
+
+
+def _none_if_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    try:
+        return handler(value)
+    except ValidationError:
+        return None
+
+
+def _valid_items(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A list keeping the items that validate; anything else than a list becomes empty."""
+    if not isinstance(value, list):
+        return []
+    kept = []
+    for item in value:
+        try:
+            kept.extend(handler([item]))
+        except ValidationError:
+            continue
+    return kept
+
+
+OrNone = WrapValidator(_none_if_invalid)
 
 
 class _Lenient(BaseModel):
@@ -15,42 +42,42 @@ class _Lenient(BaseModel):
 
 
 class StatusDetails(_Lenient):
-    action: str | None = None
-    status: str | None = None
-    sub_action: str | None = None
+    action: Annotated[str | None, OrNone] = None
+    status: Annotated[str | None, OrNone] = None
+    sub_action: Annotated[str | None, OrNone] = None
 
 
 class Step(_Lenient):
-    step_name: str | None = None
-    status: str | None = None
-    duration_sec: int | None = None
+    step_name: Annotated[str | None, OrNone] = None
+    status: Annotated[str | None, OrNone] = None
+    duration_sec: Annotated[float | None, OrNone] = None
 
 
 class Steps(_Lenient):
-    total_duration_sec: int | None = None
-    total_computing_duration_sec: int | None = None
-    details: list[Step] = []
+    total_duration_sec: Annotated[float | None, OrNone] = None
+    total_computing_duration_sec: Annotated[float | None, OrNone] = None
+    details: Annotated[list[Step], WrapValidator(_valid_items)] = []
 
 
 class JobStatus(_Lenient):
     """The `Status` schema of `GET /job/{id}/status` and of the deploy response."""
 
-    id: str | None = None
+    id: Annotated[str | None, OrNone] = None
     state: str
-    service_deployment_status: str | None = None
-    status_details: StatusDetails | None = None
-    deployment_request_id: str | None = None
-    deployment_requests_count: int | None = None
-    execution_id: str | None = None
-    steps: Steps | None = None
+    service_deployment_status: Annotated[str | None, OrNone] = None
+    status_details: Annotated[StatusDetails | None, OrNone] = None
+    deployment_request_id: Annotated[str | None, OrNone] = None
+    deployment_requests_count: Annotated[int | None, OrNone] = None
+    execution_id: Annotated[str | None, OrNone] = None
+    steps: Annotated[Steps | None, OrNone] = None
 
 
 class RequestStatus(_Lenient):
     """`EnvDeploymentStatus`: the state of one deployment request, whoever holds the job's status now."""
 
-    deployment_request_id: str | None = None
-    environment_id: str | None = None
-    status: str | None = None
+    deployment_request_id: Annotated[str | None, OrNone] = None
+    environment_id: Annotated[str | None, OrNone] = None
+    status: Annotated[str | None, OrNone] = None
 
 
 class HistoryEntry(_Lenient):
@@ -59,9 +86,9 @@ class HistoryEntry(_Lenient):
     `details` is deliberately not modelled: the spec's `oneOf` for it is ambiguous (see tests/data).
     """
 
-    status: str | None = None
-    total_duration: str | None = None
+    status: Annotated[str | None, OrNone] = None
+    total_duration: Annotated[str | None, OrNone] = None
 
 
 class History(_Lenient):
-    results: list[HistoryEntry] = []
+    results: Annotated[list[HistoryEntry], WrapValidator(_valid_items)] = []

@@ -82,10 +82,10 @@ def md_cell(value: object) -> str:
     text = " ".join(str(value).split())  # every kind of line break and tab folded to one space
     if len(text) > MAX_CELL:
         text = text[: MAX_CELL - 1] + "…"
-    text = html.escape(text, quote=True)  # no raw HTML: <img>, <details>, comments
     for char in MARKDOWN_SPECIALS:  # backslash first, so the escapes added after it stay single
         text = text.replace(char, "\\" + char)
-    return text
+    # Then HTML, last so that no entity it writes gets a Markdown escape inside it (`&#x27;`).
+    return html.escape(text, quote=False)  # no raw HTML: <img>, <details>, comments
 
 
 def summary_markdown(outcome: Outcome) -> str:
@@ -110,6 +110,6 @@ def summary_markdown(outcome: Outcome) -> str:
     if known.steps:
         lines += ["", "| Step | Status | Duration |", "|---|---|---|"]
         for step in known.steps[:MAX_STEPS]:
-            duration = "" if step.duration_sec is None else f"{step.duration_sec} s"
+            duration = "" if step.duration_sec is None else f"{step.duration_sec:g} s"
             lines.append(f"| {md_cell(step.step_name or '')} | {md_cell(step.status or '')} | {duration} |")
     return "\n".join(lines) + "\n\n"

@@ -30,7 +30,7 @@ class Clock(Protocol):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    attempts: int = 6  # the first try included
+    attempts: int = 8  # the first try included
     base_delay: float = 0.5
     max_delay: float = 10.0
 
@@ -39,12 +39,13 @@ DEFAULT_POLICY = RetryPolicy()
 
 
 def backoff_delay(attempt: int, policy: RetryPolicy, rng: Callable[[], float] = random.random) -> float:
-    """'Full jitter' exponential backoff: uniform in [0, min(max, base * 2**attempt)].
+    """'Equal jitter' exponential backoff: uniform in [c/2, c] with c = min(max, base * 2**attempt).
 
-    Jitter keeps many pipelines that failed together from retrying in lockstep.
+    The random half keeps pipelines that failed together from retrying in lockstep; the fixed half makes
+    sure the retries really do span a Qovery blip (with the defaults, at least 17 s over 8 attempts).
     """
     ceiling = min(policy.max_delay, policy.base_delay * 2.0**attempt)
-    return float(ceiling * rng())
+    return float(ceiling / 2 + ceiling / 2 * rng())
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -33,6 +33,7 @@ DEFAULT_TIMEOUT_SECONDS = 30 * 60.0
 DEFAULT_POLL_INTERVAL_SECONDS = 3.0
 
 DEFAULT_REQUEST_TIMEOUT_SECONDS = 30.0
+MIN_POLL_INTERVAL_SECONDS = 0.2
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -76,7 +77,7 @@ FIX_HINTS: dict[str, str] = {
     "force_event": "use START, STOP, DELETE or CRON, or leave it empty",
     "wait": "use true or false",
     "timeout": "use seconds or a duration such as 90s, 10m, 1h",
-    "poll_interval": "use seconds or a duration such as 3s",
+    "poll_interval": "use a duration of at least 0.2s, such as 3s",
     "cancel_on_abort": "use true or false",
     "cancel_on_timeout": "use true or false",
     "request_timeout": "use seconds or a duration such as 30s",
@@ -176,6 +177,20 @@ class Settings(BaseSettings):
     def _duration(cls, value: Any) -> float:
         return parse_duration(value)
 
+    @field_validator("poll_interval")
+    @classmethod
+    def _not_hammering(cls, value: float) -> float:
+        if value < MIN_POLL_INTERVAL_SECONDS:
+            raise ValueError(f"must be at least {MIN_POLL_INTERVAL_SECONDS:g}s, not to hammer the API")
+        return value
+
+    @field_validator("dotenv_file")
+    @classmethod
+    def _file_path(cls, value: Path | None) -> Path | None:
+        if value is not None and value.is_dir():
+            raise ValueError("is a directory; give a file path such as qovery.env")
+        return value
+
     @field_validator("api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
@@ -238,9 +253,10 @@ def load_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
         return Settings(**values)
     except ValidationError as error:
         raise InputError(describe_validation_error(error)) from None
-    except SettingsError as error:
-        # argparse's own words (unknown flag, missing value) never echo a value we know to be secret.
-        raise InputError(f"Invalid command line: {error}. Run with --help for the list of flags.") from None
+    except SettingsError:
+        # argparse's own message quotes the offending arguments, and a mistyped `--token qov_...` would put
+        # the token in it: name only the flags.
+        raise InputError(describe_bad_command_line(argv)) from None
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -250,7 +266,8 @@ def describe_validation_error(error: ValidationError) -> str:
     """
     lines = []
     for item in error.errors(include_input=False, include_url=False):
-        field = str(item["loc"][0]) if item["loc"] else _field_of_model_error(item["msg"])
+        # The one model-level rule is that image-tag and git-commit-id exclude each other.
+        field = str(item["loc"][0]) if item["loc"] else "image_tag"
         what = "is required" if item["type"] == "missing" else str(item["msg"]).removeprefix("Value error, ")
         name = input_name(field)
         fix = FIX_HINTS.get(field, "")
@@ -261,5 +278,10 @@ def describe_validation_error(error: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def _field_of_model_error(message: str) -> str:
-    return "image_tag" if "image-tag" in message else "api_token"
+def describe_bad_command_line(argv: Sequence[str]) -> str:
+    known = {"--" + input_name(name) for name in Settings.model_fields} | {"-h", "--help"}
+    unknown = sorted({arg.split("=", 1)[0] for arg in argv if arg.startswith("-")} - known)
+    what = (
+        f"unknown flags {', '.join(unknown)}" if unknown else "a flag without its value, or a stray argument"
+    )
+    return f"Invalid command line: {what}. Flags take a value (--timeout 10m); run with --help for the list."

@@ -13,7 +13,7 @@ from typing import TextIO
 from qovery_job_deploy.deploy import Outcome, Verdict
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.report import HEADLINES, outputs, summary_markdown
-from qovery_job_deploy.runners.plain import Runner
+from qovery_job_deploy.runners.plain import Runner, attempt
 
 
 def escape_data(value: str) -> str:
@@ -55,7 +55,8 @@ def format_outputs(values: Mapping[str, str]) -> str:
 
 
 def append_file(path: str | Path, text: str) -> None:
-    with open(path, "a", encoding="utf-8") as handle:
+    # errors="replace": a character that cannot be encoded must not cost the whole file
+    with open(path, "a", encoding="utf-8", errors="replace") as handle:
         handle.write(text)
 
 
@@ -77,14 +78,17 @@ class GitHubRunner(Runner):
     def input_error(self, message: str) -> None:
         self._annotate("Invalid input for the Qovery job deployment", message)
 
-    def publish(self, outcome: Outcome) -> None:
+    def publish(self, outcome: Outcome) -> list[str]:
+        problems: list[str] = []
         if path := self.environ.get("GITHUB_OUTPUT"):
-            append_file(path, format_outputs(outputs(outcome)))
-        if path := self.environ.get("GITHUB_STEP_SUMMARY"):
-            append_file(path, summary_markdown(outcome))
+            attempt(problems, "GITHUB_OUTPUT", lambda: append_file(path, format_outputs(outputs(outcome))))
+        if summary := self.environ.get("GITHUB_STEP_SUMMARY"):
+            attempt(problems, "the step summary", lambda: append_file(summary, summary_markdown(outcome)))
         if outcome.verdict not in (Verdict.SUCCEEDED, Verdict.ACCEPTED):
             state = f" ({outcome.known.state})" if outcome.known.state else ""
-            self._annotate(HEADLINES[outcome.verdict] + state, outcome.message)
+            title = HEADLINES[outcome.verdict] + state
+            attempt(problems, "the error annotation", lambda: self._annotate(title, outcome.message))
+        return problems
 
     def _annotate(self, title: str, message: str) -> None:
         self.stdout.write(command("error", message, title=title) + "\n")

@@ -10,13 +10,13 @@ from pathlib import Path
 from qovery_job_deploy.deploy import Outcome
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.report import dotenv
-from qovery_job_deploy.runners.plain import Runner
+from qovery_job_deploy.runners.plain import Runner, attempt
 
 # GitLab's dotenv rules: KEY=VALUE lines, keys of letters, digits and `_`, no multi-line values, no
 # quote processing, and the whole file under 5 KB (a violation fails the artifact upload).
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]+")
-MAX_VALUE_BYTES = 512  # 6 variables of at most 512 bytes stay well under the 5 KB limit
+MAX_VALUE_BYTES = 512  # 7 variables of at most 512 bytes stay well under the 5 KB limit
 MAX_FILE_BYTES = 5 * 1024
 
 
@@ -49,7 +49,7 @@ def format_dotenv(values: Mapping[str, str]) -> str:
 
 def write_dotenv(path: Path, values: Mapping[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(format_dotenv(values), encoding="utf-8")
+    path.write_text(format_dotenv(values), encoding="utf-8", errors="replace")
 
 
 class GitLabRunner(Runner):
@@ -61,9 +61,10 @@ class GitLabRunner(Runner):
     def end(self, log: HumanLog) -> None:
         log.raw(section_end("qovery_deploy", time.time()) + "\n")
 
-    def publish(self, outcome: Outcome) -> None:
-        write_dotenv(self.dotenv_path(), dotenv(outcome))
-        super().publish(outcome)
+    def publish(self, outcome: Outcome) -> list[str]:
+        problems: list[str] = []
+        attempt(problems, "the dotenv report", lambda: write_dotenv(self.dotenv_path(), dotenv(outcome)))
+        return problems + super().publish(outcome)
 
     def dotenv_path(self) -> Path:
         if self.dotenv_file is not None:

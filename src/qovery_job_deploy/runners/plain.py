@@ -4,13 +4,14 @@ thing on stdout, so that `docker run ... > result.json` works. The other runners
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TextIO
 
 from qovery_job_deploy.deploy import Outcome
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.report import result_json
+from qovery_job_deploy.text import one_line
 
 
 class Runner:
@@ -33,6 +34,23 @@ class Runner:
     def input_error(self, message: str) -> None:
         """Flag invalid input where the runner shows it best (the log has it already)."""
 
-    def publish(self, outcome: Outcome) -> None:
-        self.stdout.write(result_json(outcome) + "\n")
+    def publish(self, outcome: Outcome) -> list[str]:
+        """Write the outcome everywhere this runner reads it; return what could not be written.
+
+        Each destination is tried on its own, so that one failure (a full disk, an unwritable path)
+        does not cost the others.
+        """
+        problems: list[str] = []
+        attempt(problems, "the JSON result", lambda: self._print(result_json(outcome)))
+        return problems
+
+    def _print(self, line: str) -> None:
+        self.stdout.write(line + "\n")
         self.stdout.flush()
+
+
+def attempt(problems: list[str], what: str, action: Callable[[], None]) -> None:
+    try:
+        action()
+    except Exception as error:  # reported by the caller, with an exit code; never a traceback
+        problems.append(f"{what}: {type(error).__name__}: {one_line(error)}")
