@@ -223,10 +223,13 @@ read_base_ref() {
     BASE_REF=$(sed -n 's/^ARG BASE_IMAGE=//p' "$REPO/Dockerfile" | head -n1)
     [[ -n $BASE_REF ]] || die "no 'ARG BASE_IMAGE=' line in Dockerfile"
     BASE_TAG=${BASE_REF%%@*}
-    case ${BASE_TAG%%/*} in
-        *.*|*:*|localhost) ;;  # already names a registry
-        *) [[ $BASE_TAG == */* ]] && BASE_TAG="docker.io/$BASE_TAG" || BASE_TAG="docker.io/library/$BASE_TAG" ;;
-    esac
+    # Docker's rules: a first path component with a dot or a colon, or "localhost", names a
+    # registry; otherwise the image is on docker.io, official ones under library/.
+    if [[ $BASE_TAG != */* ]]; then
+        BASE_TAG="docker.io/library/$BASE_TAG"
+    elif [[ ! ${BASE_TAG%%/*} =~ [.:] && ${BASE_TAG%%/*} != localhost ]]; then
+        BASE_TAG="docker.io/$BASE_TAG"
+    fi
     BASE_PINNED=$BASE_TAG
     [[ $BASE_REF == *@sha256:* ]] && BASE_PINNED="$BASE_TAG@${BASE_REF#*@}"
     return 0
