@@ -34,7 +34,8 @@ class StepRun:
         return result
 
     def outputs(self) -> dict[str, str]:
-        return parse_github_output(self.files["output"].read_text(encoding="utf-8"))
+        # Bytes, not read_text: universal newlines would turn a value's CR LF into LF; the runner splits on LF.
+        return parse_github_output(self.files["output"].read_bytes().decode("utf-8"))
 
     def summary(self) -> str:
         return self.files["summary"].read_text(encoding="utf-8")

@@ -33,6 +33,8 @@ def test_quick_benchmark_reports_all_strategies(tmp_path: Path) -> None:
         assert f"| {strategy} |" in report
     data = json.loads((tmp_path / "benchmark.json").read_text())
     assert {row["strategy"] for row in data["rows"]} == set(STRATEGIES)
-    assert all(measure["latency"] > -1.0 for measure in data["measures"])  # detection follows the end
+    # Detection can only follow the end (a few ms of clock granularity aside), and needs reads to see it.
+    assert all(measure["latency"] >= -0.05 and measure["reads"] >= 1 for measure in data["measures"])
+    assert len(data["measures"]) == 2 * len(STRATEGIES)
     assert data["peak_rss_kb"] > 0 and data["startup"]["imports"] > 0
     assert (tmp_path / "latency-vs-reads.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

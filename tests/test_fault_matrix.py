@@ -6,31 +6,29 @@ verdict, how many deployments Qovery saw, and what the log says.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 
 import pytest
 from conftest import SimFactory
 from step import ROOT, TOKEN, plain_env, run_step
 
-from qovery_job_deploy.simulator import Fault, JobScript
-
-
-def http_date(seconds_from_now: float) -> str:
-    return format_datetime(datetime.now(UTC) + timedelta(seconds=seconds_from_now), usegmt=True)
-
+from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
 
 HTML_PAGE = "<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
 PASS = None  # a call that goes through untouched
 
 
+Planned = Fault | None
+
+
 @dataclass
 class Row:
     fault: str
-    faults: dict[str, list[Fault | None]] = field(default_factory=dict)
+    faults: dict[str, list[Planned]] = field(default_factory=dict)
     script: dict[str, object] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     code: int = 0
@@ -39,17 +37,24 @@ class Row:
     log: str = ""
     deviation: str = ""  # a deliberate break of the published contract (a newer API)
     max_seconds: float | None = None
+    waited: float = 0.0  # some pause between two status reads lasted at least this long
+    check: Callable[[QoverySimulator], None] | None = None
 
 
 ROWS = [
-    Row("429 with Retry-After in seconds", {"status": [PASS, Fault(status=429, headers={"Retry-After": "1"})]},
-        log="retrying in 1.0s"),
-    Row("429 with Retry-After as an HTTP date", {"status": [PASS, Fault(status=429, headers={"Retry-After": http_date(2)})]},
-        log="HTTP 429"),
+    Row("429 with Retry-After in seconds", {"status": [PASS, Fault(status=429, headers={"Retry-After": "2"})]},
+        log="retrying in 2.0s", waited=1.9),
+    Row("429 with Retry-After as an HTTP date",
+        {"status": [PASS, Fault(status=429, retry_after_date_in=3)]},
+        log="HTTP 429", waited=1.5),
     Row("a burst of 500, 502, 503, 504", {"status": [PASS, *(Fault(status=code) for code in (500, 502, 503, 504))]},
         log="HTTP 504"),
     Row("connection reset on a status read", {"status": [PASS, Fault(kind="reset")]},
         log="connection broke"),
+    Row("an answer cut short of its Content-Length", {"status": [PASS, Fault(kind="short")]},
+        log="ChunkedEncodingError"),
+    Row("connection refused (the API is down)", env={"api-url": "http://127.0.0.1:9", "timeout": "60s"},
+        code=3, verdict="error", deployments=0, log="could not connect"),
     Row("a response that never comes", {"status": [PASS, Fault(kind="delay", seconds=5)]},
         env={"request-timeout": "1s"}, log="no response in time"),
     Row("a truncated JSON body", {"status": [PASS, Fault(kind="truncated")]}, log="unreadable response",
@@ -60,10 +65,12 @@ ROWS = [
     Row("extra fields and unknown enum values",
         script={"extra_status_fields": {"brand_new_field": {"x": 1}, "service_deployment_status": "PARTLY_UP_TO_DATE"}},
         deviation="PARTLY_UP_TO_DATE"),
+    Row("a missing optional field", script={"omitted_fields": ("execution_id", "steps")}),
     Row("a null deployment_request_id in the deploy answer", script={"deploy_answer_without_id": True},
         log="did not name a new deployment request"),
     Row("the previous request's status right after the POST", script={"stale_seconds": 0.8}),
-    Row("a newer request taking over the job's status", script={"taken_over": True}),
+    Row("a newer request taking over the job's status", script={"taken_over": True},
+        check=lambda sim: assert_called(sim, "request_status")),
     Row("a newer request taking over, ours not found by id at first", {"request_status": [Fault(status=404)]},
         script={"taken_over": True}, deviation="404 to GET /environment/deploymentStatus"),
     Row("a state this version does not know",
@@ -73,7 +80,7 @@ ROWS = [
     Row("deployment history that makes no sense", script={"past_durations": [-5, 0, 10**9]},
         log="No usable deployment history"),
     Row("deployment history that is wrong", script={"past_durations": [30, 31, 32]},
-        log="Past deployments took 30-32s"),
+        log="Past deployments took 30-32s", check=lambda sim: assert_reads_at_most_apart(sim, 3 * 0.2 + 0.3)),
     Row("deploy: 409, an operation in progress", {"deploy": [Fault(status=409)]}, log="HTTP 409"),
     Row("deploy: 429", {"deploy": [Fault(status=429, headers={"Retry-After": "0"})]}, log="HTTP 429"),
     Row("deploy: 5xx after Qovery acted", {"deploy": [Fault(status=503, acted=True)]},
@@ -82,6 +89,10 @@ ROWS = [
         log="adopting deployment request"),
     Row("deploy: timeout after Qovery acted", {"deploy": [Fault(kind="delay", seconds=4)]},
         env={"request-timeout": "1s"}, log="adopting deployment request"),
+    Row("deploy: an answer cut short after Qovery acted", {"deploy": [Fault(kind="short")]},
+        log="adopting deployment request"),
+    Row("deploy: an unreadable 2xx answer", {"deploy": [Fault(status=202, body="<html>accepted</html>", acted=True)]},
+        log="its answer was unreadable", deviation="202 to POST"),
     Row("deploy: 5xx before Qovery acted", {"deploy": [Fault(status=502)]},
         code=3, verdict="error", deployments=0, log="not sent again"),
     Row("401 on the first read", {"status": [Fault(status=401)]},
@@ -90,10 +101,16 @@ ROWS = [
         code=3, verdict="error", deployments=0, log="HTTP 403"),
     Row("401 in the middle of the wait (token revoked)", {"status": [PASS, PASS, Fault(status=401)]},
         code=3, verdict="error", log="HTTP 401"),
-    Row("status reads failing until the retries run out", {"status": [PASS, *[Fault(status=503)] * 8]},
-        env={"timeout": "60s"}, code=3, verdict="error", log="HTTP 503"),
+    Row("status reads failing until the retries run out",
+        {"status": [PASS, *[Fault(status=503, headers={"Retry-After": "0"})] * 8]},
+        env={"timeout": "60s"}, code=3, verdict="error", log="HTTP 503",
+        check=lambda sim: assert_called(sim, "status", times=1 + 8)),
     Row("a Retry-After longer than the timeout",
         {"status": [PASS, Fault(status=429, headers={"Retry-After": "3600"})]},
+        script={"timeline": [(0.0, "QUEUED"), (30.0, "DEPLOYED")]},
+        env={"timeout": "3s"}, code=124, verdict="timed_out", max_seconds=4.0),
+    Row("an answer trickled byte by byte past the timeout",
+        {"status": [PASS, Fault(kind="trickle", seconds=0.5)]},
         script={"timeline": [(0.0, "QUEUED"), (30.0, "DEPLOYED")]},
         env={"timeout": "3s"}, code=124, verdict="timed_out", max_seconds=4.0),
     Row("a response that never comes, past the timeout",
@@ -117,9 +134,8 @@ def test_fault(simulator: SimFactory, row: Row) -> None:
     assert run.code == row.code, run.stderr
     assert run.json()["verdict"] == row.verdict
     assert len(sim.deployments_of(script.job_id)) == row.deployments
-    assert sim.calls("deploy") <= 1 + sum(
-        1 for f in row.faults.get("deploy", []) if f and f.status in (409, 429)
-    )
+    assert sim.calls("deploy") <= 1 + len(row.faults.get("deploy", []))  # posted again only after a fault
+    assert not script.faults.get("deploy")  # every planned POST fault was played
     assert row.log in run.stderr
     if row.verdict == "succeeded":
         assert run.json()["deployment_request_id"] == sim.deployments_of(script.job_id)[0].id
@@ -127,6 +143,24 @@ def test_fault(simulator: SimFactory, row: Row) -> None:
         assert run.seconds < row.max_seconds
     if row.deviation:
         assert any(row.deviation in error for error in sim.contract_errors)  # the deviation was really served
+    if row.waited:
+        assert max(status_read_gaps(sim)) >= row.waited
+    if row.check is not None:
+        row.check(sim)
+
+
+def status_read_gaps(sim: QoverySimulator) -> list[float]:
+    reads = [e.received_at for e in sim.exchanges if e.path.endswith("/status")]
+    return [later - earlier for earlier, later in itertools.pairwise(reads)] or [0.0]
+
+
+def assert_called(sim: QoverySimulator, operation: str, times: int | None = None) -> None:
+    calls = sim.calls(operation)
+    assert calls >= 1 if times is None else calls == times, f"{operation} called {calls} times"
+
+
+def assert_reads_at_most_apart(sim: QoverySimulator, seconds: float) -> None:
+    assert max(status_read_gaps(sim)) <= seconds
 
 
 def test_every_row_is_in_the_readme_fault_table() -> None:

@@ -146,3 +146,14 @@ def test_action_yml_defaults_are_valid_and_match_the_program(name: str, spec: di
     field = name.replace("-", "_")
     from_action = load_settings([], VALID | {f"INPUT_{name.upper()}": spec["default"]})
     assert getattr(from_action, field) == getattr(load_settings([], VALID), field)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--token", TOKEN], ["--api_token", TOKEN], [TOKEN], ["--api-token"], ["--job-id", JOB, "--wait"]],
+)
+def test_a_bad_command_line_never_echoes_its_values(argv: list[str]) -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings(argv, VALID)
+    assert "SecretValue" not in str(caught.value) and JOB not in str(caught.value)
+    assert "--help" in str(caught.value)

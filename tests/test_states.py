@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+import yaml
+from contract import SPEC_PATH
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -10,12 +12,8 @@ from qovery_job_deploy.models import StatusDetails
 from qovery_job_deploy.states import FAILURE, KNOWN_STATES, Phase, classify, expected_state
 
 P, S, F = Phase.PENDING, Phase.SUCCEEDED, Phase.FAILED
-SPEC_STATES = {
-    "BUILDING", "BUILD_ERROR", "CANCELED", "CANCELING", "DELETED", "DELETE_ERROR", "DELETE_QUEUED", "DELETING",
-    "DEPLOYED", "DEPLOYING", "DEPLOYMENT_ERROR", "DEPLOYMENT_QUEUED", "EXECUTING", "QUEUED", "READY", "RECAP",
-    "RESTARTED", "RESTARTING", "RESTART_ERROR", "RESTART_QUEUED", "STOPPED", "STOPPING", "STOP_ERROR",
-    "STOP_QUEUED", "UNAVAILABLE", "WAITING_DELETING", "WAITING_RESTARTING", "WAITING_RUNNING", "WAITING_STOPPING",
-}  # fmt: skip
+# The published StateEnum, read from the spec the simulator is validated against.
+SPEC_STATES = set(yaml.safe_load(SPEC_PATH.read_text())["components"]["schemas"]["StateEnum"]["enum"])
 
 
 def details(status: str) -> StatusDetails:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,9 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from runner_files import MalformedOutputFile, parse_dotenv, parse_github_output
 
+from qovery_job_deploy.client import clean_text
 from qovery_job_deploy.deploy import Known, Outcome, Verdict
 from qovery_job_deploy.models import Step
 from qovery_job_deploy.report import dotenv, md_cell, outputs, result, summary_markdown
+from qovery_job_deploy.runners import GitHubRunner, GitLabRunner
 from qovery_job_deploy.runners.github import command, escape_data, escape_property, format_outputs
 from qovery_job_deploy.runners.gitlab import format_dotenv, section_end, section_start
 from qovery_job_deploy.text import one_line
@@ -179,7 +183,8 @@ def test_gitlab_sections() -> None:
 
 # -- properties: whatever the API sends, every writer's output stays valid --------------------------
 
-api_text = st.text(st.characters(codec="utf-8"), max_size=2000)
+# Any code point, lone surrogates included: JSON can carry them ("\\ud800"); the client cleans them.
+api_text = st.text(max_size=2000).map(clean_text)
 huge_text = st.builds(lambda piece, n: piece * n, st.text(min_size=1, max_size=50), st.integers(1, 60_000))
 
 
@@ -229,3 +234,23 @@ def test_log_lines_are_single_lines_without_control_characters(text: str) -> Non
     line = one_line(text, 2000)
     assert "\n" not in line and "\r" not in line and "\x1b" not in line
     assert len(line) <= 2000
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(max_size=300))
+def test_publishing_any_api_text_writes_real_files_that_parse(text: str) -> None:
+    """Through the real writers into real UTF-8 files, from text as the client hands it over."""
+    with tempfile.TemporaryDirectory() as folder:
+        environ = {"GITHUB_OUTPUT": f"{folder}/out", "GITHUB_STEP_SUMMARY": f"{folder}/summary"}
+        outcome = outcome_with(clean_text(text))
+        problems = GitHubRunner(environ, io.StringIO()).publish(outcome)
+        assert problems == []
+        parsed = parse_github_output(Path(f"{folder}/out").read_bytes().decode("utf-8"))  # LF only
+        assert parsed["state"] == clean_text(text)
+        gitlab = GitLabRunner({"CI_PROJECT_DIR": folder}, io.StringIO())
+        assert gitlab.publish(outcome) == []
+        assert set(parse_dotenv(Path(folder) / "qovery.env")) >= {"QOVERY_STATE"}
+
+
+def test_a_lone_surrogate_is_cleaned_at_the_client_boundary() -> None:
+    assert clean_text({"a": ["\ud800x"]}) == {"a": ["?x"]}

@@ -22,6 +22,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
@@ -33,14 +34,19 @@ FAILURE_JOB = "22222222-2222-4222-8222-222222222222"
 SLOW_JOB = "33333333-3333-4333-8333-333333333333"
 
 
+TRANSPORT_FAULTS = ("delay", "short", "trickle")
+
+
 @dataclass
 class Fault:
     """One injected misbehaviour, consumed by the next matching call.
 
     kind: "http" (answer `status` with `body`/`headers`), "reset" (close the connection unanswered),
-    "delay" (do the work, then wait `seconds` before answering normally), "truncated" (a 200 whose
-    JSON is cut short). `acted`: for a POST, whether the deployment is created before the fault strikes.
-    In a job's fault queue, `None` lets one call through untouched.
+    "truncated" (a 200 whose JSON is cut short), and transport faults, where the work is done and the
+    normal answer then misbehaves on the wire: "delay" (sent after `seconds`), "short" (fewer bytes
+    than its Content-Length, then the connection closes), "trickle" (one byte every `seconds`).
+    `acted`: for a POST, whether the deployment is created before an "http" or "reset" fault strikes
+    (transport faults always act). In a job's fault queue, `None` lets one call through untouched.
     """
 
     kind: str = "http"
@@ -49,6 +55,8 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     acted: bool = False
+    # For "http": also send `Retry-After` as an HTTP date this many seconds after the answer is sent.
+    retry_after_date_in: float | None = None
 
 
 @dataclass
@@ -72,6 +80,10 @@ class JobScript:
     extra_status_fields: dict[str, Any] = field(default_factory=dict)
     # The deploy answer's deployment_request_id is null (the spec allows it).
     deploy_answer_without_id: bool = False
+    # Optional fields (execution_id, steps, ...) left out of every status body.
+    omitted_fields: tuple[str, ...] = ()
+    # The `steps.details` of the ended deployment, when a test wants its own (hostile strings, ...).
+    final_steps: list[dict[str, Any]] | None = None
     past_durations: list[int] = field(default_factory=list)
 
 
@@ -205,11 +217,13 @@ class QoverySimulator:
         details_status = ("ERROR" if _is_failure(state) else "SUCCESS") if ended else "ONGOING"
         body = _status(job.job_id, state, ours.id, count, ours.execution_id, details_status)
         body.update(job.extra_status_fields)
-        if ended:
+        if ended and "steps" not in job.omitted_fields:
             body["steps"] = {
                 "total_duration_sec": int(ours.timeline[-1][0]),
                 "total_computing_duration_sec": int(ours.timeline[-1][0]),
-                "details": [
+                "details": job.final_steps
+                if job.final_steps is not None
+                else [
                     {"step_name": "DEPLOYMENT_QUEUEING", "status": "SUCCESS", "duration_sec": 0},
                     {
                         "step_name": "EXECUTING",
@@ -331,9 +345,11 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
                     if job and job.faults.get(operation)
                     else None
                 )
-            delay = fault.seconds if fault and fault.kind == "delay" else 0.0
-            status, body, headers = self._answer(operation, path_id, exchange, None if delay else fault)
-            time.sleep(delay)
+            # Transport faults: the work is done as usual, then the answer misbehaves on the wire.
+            transport = fault if fault and fault.kind in TRANSPORT_FAULTS else None
+            status, body, headers = self._answer(operation, path_id, exchange, None if transport else fault)
+            if transport and transport.kind == "delay":
+                time.sleep(transport.seconds)
             if status == 0:  # reset: close without a word
                 self.close_connection = True
                 self.connection.shutdown(2)
@@ -347,9 +363,24 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header(
+                "Content-Length", str(len(body) + (10 if transport and transport.kind == "short" else 0))
+            )
             self.end_headers()
-            self.wfile.write(body)
+            if transport and transport.kind == "trickle":
+                self._trickle(body, transport.seconds)
+            else:
+                self.wfile.write(body)
+            if transport and transport.kind == "short":  # fewer bytes than promised, then hang up
+                self.close_connection = True
+                self.wfile.flush()
+                self.connection.shutdown(2)
+
+        def _trickle(self, body: bytes, pause: float) -> None:
+            for index in range(len(body)):
+                self.wfile.write(body[index : index + 1])
+                self.wfile.flush()
+                time.sleep(pause)
 
         def _answer(
             self, operation: str, path_id: str | None, exchange: Exchange, fault: Fault | None
@@ -378,7 +409,8 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
                 if target is None:
                     return 404, b"", {}
                 if operation == "status":
-                    return _json(200, sim.status_body(target, now))
+                    body = sim.status_body(target, now)
+                    return _json(200, {k: v for k, v in body.items() if k not in target.omitted_fields})
                 if operation == "deploy":
                     body = sim.deploy(target, now)
                     if fault is not None:  # the POST fails after Qovery acted on it
@@ -408,6 +440,8 @@ def _fault_answer(fault: Fault) -> tuple[int, bytes, dict[str, str]]:
         return 200, b'{"id": "', {"Content-Type": "application/json"}
     headers = dict(fault.headers)
     headers.setdefault("Content-Type", "text/html" if fault.body.startswith("<") else "text/plain")
+    if fault.retry_after_date_in is not None:
+        headers["Retry-After"] = formatdate(time.time() + fault.retry_after_date_in, usegmt=True)
     return fault.status, fault.body.encode(), headers
 
 
