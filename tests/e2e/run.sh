@@ -116,6 +116,17 @@ summary() {
         if [[ ${CHECK_RESULTS[$i]} == FAIL ]]; then failed=$((failed + 1)); fi
     done
     print_table "$failed" | tee "$LOGS/summary.txt"
+    # The image figures, for benchmarks/run.py to quote beside its own.
+    {
+        local sep='' metric
+        printf '{'
+        for metric in "${METRICS[@]}"; do
+            case "${metric%%|*}" in
+            image*) printf '%s"%s": "%s"' "$sep" "${metric%%|*}" "${metric#*|}" && sep=', ' ;;
+            esac
+        done
+        printf '}\n'
+    } > "$CACHE/image-metrics.json"
     if ((failed)); then
         printf 'FAILED checks:\n' >&2
         for i in "${!CHECK_NAMES[@]}"; do
