@@ -15,17 +15,18 @@ from typing import TextIO
 
 from qovery_job_deploy.client import QoveryClient
 from qovery_job_deploy.deploy import DeployRequest, JobDeployment, Known, Outcome, Verdict
-from qovery_job_deploy.errors import ActionError, InputError, Interrupted
+from qovery_job_deploy.errors import ActionError, ApiError, InputError, Interrupted
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.runners import detect
 from qovery_job_deploy.settings import Settings, github_env_name, load_settings, qovery_env_name
 from qovery_job_deploy.text import one_line
 
+# The exit codes (README, "Exit codes"); 130 and 143 are 128 + the signal's number.
 EXIT_SUCCESS = 0
 EXIT_FAILED = 1
-EXIT_INVALID_INPUT = 2
-EXIT_API_ERROR = 3
-EXIT_TIMED_OUT = 124
+EXIT_INVALID_INPUT = InputError.exit_code  # 2
+EXIT_API_ERROR = ApiError.exit_code  # 3
+EXIT_TIMED_OUT = 124  # as timeout(1) says it
 # Values shorter than this are not masked: masking "true" or "3s" would garble the whole log.
 MIN_MASKED_LENGTH = 8
 # GitHub sends SIGTERM 7.5 s after SIGINT and GitLab kills 10 s after SIGTERM: stay well inside both.
