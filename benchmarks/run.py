@@ -38,9 +38,9 @@ from qovery_job_deploy.simulator import JobScript, QoverySimulator  # noqa: E402
 TOKEN = "qov_benchmark-token"  # noqa: S105 - the simulator's, not a secret
 RESULTS = ROOT / "benchmarks" / "results"
 IMAGE_METRICS = ROOT / ".cache" / "e2e" / "image-metrics.json"
-DURATIONS = (4, 8, 15, 30, 45, 60, 90, 120)
-QUICK_DURATIONS = (3, 5)
-REPEATS = 2  # each duration twice per strategy: 16 deployments each, 80 at once
+SHORTEST, LONGEST = 4.0, 120.0
+DEPLOYMENTS = 16  # per strategy; every strategy deploys the same jobs, 80 deployments at once
+QUICK_DURATIONS = (3.0, 5.0)
 STALE_SECONDS = 1.0  # Qovery's status shows the previous request this long after the POST
 HISTORY_NOISE = 0.05  # past runs vary by about 5 % (lognormal sigma), as does the run measured
 
@@ -166,18 +166,27 @@ def history_of(kind: str, rng: random.Random, duration: float) -> list[float]:
     return [noisy(rng, duration * scale) for _ in range(10)]
 
 
-def run_all(durations: tuple[int, ...], seed: int, repeats: int) -> list[Measure]:
+def typical_durations(rng: random.Random, count: int) -> list[float]:
+    """Log-spaced between the bounds, each moved by up to ±10 %: every length equally represented, and
+    no alignment with any poller's period (multiples of 3 s would flatter a 3 s poller)."""
+    ratio = LONGEST / SHORTEST
+    return [SHORTEST * ratio ** (i / (count - 1)) * rng.uniform(0.9, 1.1) for i in range(count)]
+
+
+def run_all(durations: list[float], seed: int) -> list[Measure]:
+    """Each strategy deploys the same jobs: a typical duration, the run's actual one (the typical one
+    with noise) and, when the strategy is given history, ten past runs around the typical one."""
     rng = random.Random(seed)
+    actuals = [noisy(rng, duration) for duration in durations]
     plan = []
     for name, (_, history_kind) in STRATEGIES.items():
-        for duration in durations * repeats:
-            actual = noisy(rng, duration)
+        for duration, actual in zip(durations, actuals, strict=True):
             plan.append((name, duration, job_for(actual, history_of(history_kind, rng, duration))))
     measures: list[Measure] = []
     errors: list[BaseException] = []
     with QoverySimulator([script for _, _, script in plan]) as sim:
 
-        def one(name: str, duration: int, script: JobScript) -> None:
+        def one(name: str, duration: float, script: JobScript) -> None:
             try:
                 measures.append(STRATEGIES[name][0](sim, script, name, duration))
             except BaseException as error:  # reported after all threads end
@@ -246,12 +255,12 @@ def summarize(measures: list[Measure]) -> list[dict[str, float | str]]:
 
 
 def markdown(
-    rows: list[dict[str, float | str]], startup: dict[str, float], rss: list[int], durations: tuple[int, ...]
+    rows: list[dict[str, float | str]], startup: dict[str, float], rss: list[int], durations: list[float]
 ) -> str:
     cli = next(r for r in rows if str(r["strategy"]).startswith("Qovery CLI"))
     lines = [
-        f"Deployments of {', '.join(map(str, durations))} s (each about ±5 %), every strategy deploying "
-        "each of them, all at once.",
+        f"{len(durations)} deployments of {', '.join(f'{d:.0f}' for d in durations)} s (each run about ±5 % "
+        "off), every strategy deploying each of them, all at once.",
         "",
         "| strategy | latency mean (s) | latency p95 (s) | reads / deployment | reads / minute "
         "| latency vs CLI | reads vs CLI |",
@@ -318,12 +327,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=RESULTS)
     options = parser.parse_args()
-    durations = QUICK_DURATIONS if options.quick else DURATIONS
+    durations = (
+        list(QUICK_DURATIONS)
+        if options.quick
+        else typical_durations(random.Random(options.seed), DEPLOYMENTS)
+    )
     rounds = 2 if options.quick else 15
 
     startup = startup_times(rounds)
     started = time.time()
-    measures = run_all(durations, options.seed, 1 if options.quick else REPEATS)
+    measures = run_all(durations, options.seed)
     rows = summarize(measures)
     rss = [m.rss_kb for m in measures if m.rss_kb]
     report = markdown(rows, startup, rss, durations)

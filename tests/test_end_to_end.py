@@ -361,14 +361,27 @@ def test_a_job_never_deployed_before_is_followed_without_asking_for_history(simu
     assert sim.calls("history") == 0
 
 
-def test_history_paces_the_polling(simulator: SimFactory) -> None:
-    script = job((0.0, "QUEUED"), (0.3, "EXECUTING"), (2.0, "DEPLOYED"), past_durations=[2, 2, 2, 2])
+@pytest.mark.parametrize(
+    ("options", "hint", "history_reads"),
+    [
+        # The status read before the POST tells how long the last run took: enough for a short job.
+        ({}, "The last deployment took 2s", 0),
+        # No such figure in the status: the job's history is asked.
+        ({"omitted_fields": ("steps",)}, "Past deployments took 2-2s", 1),
+    ],
+)
+def test_past_durations_pace_the_polling(
+    simulator: SimFactory, options: dict[str, object], hint: str, history_reads: int
+) -> None:
+    script = job(
+        (0.0, "QUEUED"), (0.3, "EXECUTING"), (2.0, "DEPLOYED"), past_durations=[2, 2, 2, 2], **options
+    )
     sim = simulator(script)
     run = run_step(plain(sim.url, script, **{"poll-interval": "1s"}))
 
     assert run.code == 0, run.stderr
-    assert "Past deployments took 2-2s" in run.stderr
-    assert sim.calls("history") == 1
+    assert hint in run.stderr
+    assert sim.calls("history") == history_reads
     reads = [e.received_at for e in sim.exchanges if e.path.endswith("/status")][1:]  # after the POST
     gaps = [later - earlier for earlier, later in itertools.pairwise(reads)]
     assert gaps and min(gaps) < 0.6  # three reads a second around the expected end, not one

@@ -19,6 +19,9 @@ from qovery_job_deploy.states import Phase, classify, expected_state, is_known
 # How long the job's status may keep showing the previous request before we also ask Qovery about ours
 # directly (our request may have ended unseen, or never started).
 STALE_GRACE_SECONDS = 10.0
+# Below this, the previous run's duration (in the status read before the POST) paces the polling alone:
+# the history request would cost more reads than it saves. Above it, the history's band is worth one read.
+HISTORY_WORTH_SECONDS = 30.0
 # After an ambiguous POST failure: pauses between the status reads that look for the request it created.
 # They cover STALE_GRACE_SECONDS, the time Qovery may take to show a new request on the job.
 ADOPTION_PAUSES = (1.0, 2.0, 3.0, 4.0)
@@ -108,6 +111,7 @@ class JobDeployment:
         self._unknown_logged: set[str] = set()
         self._shown: str | None = None  # the last state logged
         self._never_deployed = False
+        self._last_duration: float | None = None
 
     # -- the flow ---------------------------------------------------------------------------------
 
@@ -115,6 +119,8 @@ class JobDeployment:
         before = self.client.job_status(self.known.job_id)
         self._previous_request_id = before.deployment_request_id
         self._never_deployed = before.service_deployment_status == "NEVER_DEPLOYED"
+        if before.state == self.expected and before.steps is not None:
+            self._last_duration = before.steps.total_duration_sec  # the previous run's, free with the read
         self.log.info(f"Job {self.known.job_id} is {before.state}; requesting a deployment")
         self._trigger(before)
         if not wait:
@@ -181,6 +187,11 @@ class JobDeployment:
         if self._never_deployed:
             self.log.info(f"First deployment of this job: reading the status every {self.poll_interval:g}s")
             return None
+        last = self._last_duration
+        if last is not None and last < HISTORY_WORTH_SECONDS:
+            # A short job: one more request would cost more than it saves; the last run is hint enough.
+            self.log.info(f"The last deployment took {last:.0f}s: reading densely around then")
+            return Expectation.around(last)
         try:
             history = self.client.job_history(self.known.job_id).results
         except ActionError as error:
@@ -190,6 +201,8 @@ class JobDeployment:
             parse_iso_duration(entry.total_duration) for entry in history if entry.status == self.expected
         ]
         expectation = Expectation.from_durations(d for d in durations if d is not None)
+        if expectation is None and last is not None:
+            expectation = Expectation.around(last)
         if expectation is None:
             self.log.info(f"No usable deployment history; reading the status every {self.poll_interval:g}s")
         else:

@@ -22,6 +22,7 @@ DENSE_FACTOR = 3.0
 MIN_SAMPLES = 3
 MAX_SPREAD = 3.0  # the slowest typical run at most this many times the fastest
 MAX_PLAUSIBLE_SECONDS = 6 * 3600.0
+SINGLE_LOW, SINGLE_HIGH = 0.75, 1.35  # the band assumed around a single past run
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,13 @@ class Expectation:
         if high > MAX_SPREAD * low:
             return None
         return cls(low, statistics.median(clean), high)
+
+    @classmethod
+    def around(cls, seconds: float) -> Expectation | None:
+        """From a single past run: a wider band, since one run says less than twenty."""
+        if not 0 < seconds < MAX_PLAUSIBLE_SECONDS:
+            return None
+        return cls(SINGLE_LOW * seconds, seconds, SINGLE_HIGH * seconds)
 
 
 class PollPlan:
