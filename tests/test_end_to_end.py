@@ -12,7 +12,7 @@ import pytest
 from conftest import SimFactory
 from step import TOKEN, github_env, gitlab_env, plain_env, run_step
 
-from qovery_job_deploy.simulator import Fault, JobScript
+from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
 
 FAST = "0.2s"  # poll interval for tests: scripted deployments last about a second
 
@@ -361,30 +361,61 @@ def test_a_job_never_deployed_before_is_followed_without_asking_for_history(simu
     assert sim.calls("history") == 0
 
 
+def status_reads_after_the_post(sim: QoverySimulator) -> list[float]:
+    posted = next(e.received_at for e in sim.exchanges if e.method == "POST")
+    return [
+        e.received_at - posted for e in sim.exchanges if e.path.endswith("/status") and e.received_at > posted
+    ]
+
+
 @pytest.mark.parametrize(
-    ("options", "hint", "history_reads"),
+    ("past", "options", "hint", "history_reads", "dense"),
     [
         # The status read before the POST tells how long the last run took: enough for a short job.
-        ({}, "The last deployment took 2s", 0),
-        # No such figure in the status: the job's history is asked.
-        ({"omitted_fields": ("steps",)}, "Past deployments took 2-2s", 1),
+        ([2, 2, 2, 2], {}, "The last deployment took 2s", 0, True),
+        # A long last run: the history's band is worth one request.
+        ([40, 40, 41], {}, "Past deployments took 40-41s", 1, False),
+        # Nothing in the status: a steady pace; the history waits until the deployment proves long.
+        ([2, 2, 2, 2], {"omitted_fields": ("steps",)}, "Reading the status every 1s", 0, False),
     ],
 )
 def test_past_durations_pace_the_polling(
-    simulator: SimFactory, options: dict[str, object], hint: str, history_reads: int
+    simulator: SimFactory,
+    past: list[int],
+    options: dict[str, object],
+    hint: str,
+    history_reads: int,
+    dense: bool,
 ) -> None:
-    script = job(
-        (0.0, "QUEUED"), (0.3, "EXECUTING"), (2.0, "DEPLOYED"), past_durations=[2, 2, 2, 2], **options
-    )
+    script = job((0.0, "QUEUED"), (0.3, "EXECUTING"), (2.0, "DEPLOYED"), past_durations=past, **options)
     sim = simulator(script)
     run = run_step(plain(sim.url, script, **{"poll-interval": "1s"}))
 
     assert run.code == 0, run.stderr
     assert hint in run.stderr
     assert sim.calls("history") == history_reads
-    reads = [e.received_at for e in sim.exchanges if e.path.endswith("/status")][1:]  # after the POST
-    gaps = [later - earlier for earlier, later in itertools.pairwise(reads)]
-    assert gaps and min(gaps) < 0.6  # three reads a second around the expected end, not one
+    gaps = [later - earlier for earlier, later in itertools.pairwise(status_reads_after_the_post(sim))]
+    assert (min(gaps, default=99.0) < 0.6) is dense  # three reads a second around the expected end, or one
+
+
+def test_with_nothing_known_the_history_is_asked_once_the_deployment_proves_long(
+    simulator: SimFactory,
+) -> None:
+    script = job(
+        (0.0, "QUEUED"),
+        (1.0, "EXECUTING"),
+        (32.0, "DEPLOYED"),
+        past_durations=[31, 32, 33],
+        omitted_fields=("steps",),
+    )
+    sim = simulator(script)
+    run = run_step(plain(sim.url, script))
+
+    assert run.code == 0, run.stderr
+    (history,) = [e for e in sim.exchanges if e.path.endswith("/deploymentHistoryV2")]
+    posted = next(e.received_at for e in sim.exchanges if e.method == "POST")
+    assert history.received_at - posted >= 29.0  # asked at about 30 s, not at once
+    assert "Past deployments took 31-33s" in run.stderr
 
 
 def test_hostile_strings_from_the_api_leave_every_output_file_valid(

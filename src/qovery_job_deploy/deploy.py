@@ -112,6 +112,7 @@ class JobDeployment:
         self._shown: str | None = None  # the last state logged
         self._never_deployed = False
         self._last_duration: float | None = None
+        self._history_asked = False
 
     # -- the flow ---------------------------------------------------------------------------------
 
@@ -182,16 +183,33 @@ class JobDeployment:
             "Check the job in the Qovery console, then re-run the step if nothing is deploying."
         )
 
-    def _expected_duration(self) -> Expectation | None:
-        """What the job's past successful deployments say about this one; None when they say nothing."""
-        if self._never_deployed:
-            self.log.info(f"First deployment of this job: reading the status every {self.poll_interval:g}s")
-            return None
+    def _first_plan(self) -> PollPlan:
+        """Pace the polling with what is known before waiting; see `_later_plan` for the rest."""
         last = self._last_duration
+        if self._never_deployed:
+            self._history_asked = True  # there is none
+            self.log.info(f"First deployment of this job: reading the status every {self.poll_interval:g}s")
+            return PollPlan(self.poll_interval)
         if last is not None and last < HISTORY_WORTH_SECONDS:
             # A short job: one more request would cost more than it saves; the last run is hint enough.
+            self._history_asked = True
             self.log.info(f"The last deployment took {last:.0f}s: reading densely around then")
-            return Expectation.around(last)
+            return PollPlan(self.poll_interval, Expectation.around(last))
+        if last is not None:
+            return PollPlan(self.poll_interval, self._expectation_from_history(last))
+        self.log.info(f"Reading the status every {self.poll_interval:g}s")
+        return PollPlan(self.poll_interval)
+
+    def _later_plan(self, plan: PollPlan, elapsed: float) -> PollPlan:
+        """With nothing known at first, the history is asked only once the deployment has proved long
+        enough for it to pay: short deployments are spared the request."""
+        if self._history_asked or elapsed < HISTORY_WORTH_SECONDS:
+            return plan
+        return PollPlan(self.poll_interval, self._expectation_from_history(None))
+
+    def _expectation_from_history(self, last: float | None) -> Expectation | None:
+        """What the job's past successful deployments say about this one; None when they say nothing."""
+        self._history_asked = True
         try:
             history = self.client.job_history(self.known.job_id).results
         except ActionError as error:
@@ -213,7 +231,7 @@ class JobDeployment:
         return expectation
 
     def _wait(self) -> Outcome:
-        plan = PollPlan(self.poll_interval, self._expected_duration())
+        plan = self._first_plan()
         self._show_state()  # as the deploy answer gave it
         while True:
             remaining = self.client.deadline - self.clock.now()
@@ -221,6 +239,7 @@ class JobDeployment:
                 return self.outcome(
                     Verdict.TIMED_OUT, f"Timed out with the deployment still in progress ({self._shown})."
                 )
+            plan = self._later_plan(plan, self.clock.now() - self._posted_at)
             # Pause first: right after the POST the status still shows the previous request anyway.
             self.clock.sleep(min(plan.next_delay(self.clock.now() - self._posted_at), remaining))
             try:
