@@ -297,23 +297,22 @@ def plot(rows: list[dict[str, float | str]], path: Path) -> None:
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     figure, axes = plt.subplots(figsize=(7, 4.5))
-    for row in rows:
+    for row, marker in zip(rows, "osD^v", strict=False):
         x, y = float(row["reads_per_minute"]), float(row["latency_mean"])
-        axes.scatter([x], [y], s=60)
-        axes.annotate(str(row["strategy"]), (x, y), textcoords="offset points", xytext=(6, 4), fontsize=8)
-    xs = [x / 10 for x in range(20, 400)]
+        axes.scatter([x], [y], s=70, marker=marker, label=str(row["strategy"]), zorder=3)
+    xs = [x / 10 for x in range(30, 400)]
     axes.plot(
         xs,
         [30 / x for x in xs],
         linestyle=":",
         color="grey",
-        label="any fixed poller: latency = 30 / reads per minute",
+        label="any fixed poller (30 / reads per minute)",
     )
     axes.set_xlabel("status reads per minute of waiting")
     axes.set_ylabel("mean detection latency (s)")
     axes.set_ylim(bottom=0)
     axes.set_xlim(left=0)
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=8, loc="upper right")
     axes.set_title("Detection latency against API reads")
     figure.tight_layout()
     figure.savefig(path, dpi=120)

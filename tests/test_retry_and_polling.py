@@ -181,3 +181,14 @@ def test_expectation_from_history(durations: list[float], expected: Expectation 
 )  # fmt: skip
 def test_iso_durations(text: str | None, seconds: float | None) -> None:
     assert parse_iso_duration(text) == seconds
+
+
+@pytest.mark.parametrize(
+    ("seconds", "band"),
+    [(10.0, (7.5, 10.0, 13.5)), (0.0, None), (-3.0, None), (1e9, None)],
+)
+def test_expectation_around_a_single_past_run(
+    seconds: float, band: tuple[float, float, float] | None
+) -> None:
+    found = Expectation.around(seconds)
+    assert (None if found is None else (found.low, found.typical, found.high)) == band
