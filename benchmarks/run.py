@@ -82,6 +82,32 @@ def gets_for(sim: QoverySimulator, job_id: str, request_id: str | None) -> int:
         )
 
 
+def measured(
+    sim: QoverySimulator,
+    script: JobScript,
+    strategy: str,
+    duration: float,
+    request_id: str,
+    detected_at: float,
+    rss_kb: int = 0,
+) -> Measure:
+    """The figures of one deployment, from the simulator's records and the moment its end was noticed."""
+    return Measure(
+        strategy,
+        duration,
+        detected_at - sim.terminal_at[request_id],
+        gets_for(sim, script.job_id, request_id),
+        detected_at - deploy_time(sim, script.job_id),
+        rss_kb,
+    )
+
+
+def step_env(sim: QoverySimulator, script: JobScript) -> dict[str, str]:
+    """The environment `docker run -e QOVERY_...` would give the step."""
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "src")}
+    return env | {"QOVERY_API_TOKEN": TOKEN, "QOVERY_JOB_ID": script.job_id, "QOVERY_API_URL": sim.url}
+
+
 def deploy_time(sim: QoverySimulator, job_id: str) -> float:
     with sim.lock:
         return next(e.received_at for e in sim.exchanges if e.method == "POST" and job_id in e.path)
@@ -95,11 +121,9 @@ Strategy = Callable[[QoverySimulator, JobScript, str, float], Measure]
 
 def run_step(sim: QoverySimulator, script: JobScript, strategy: str, duration: float) -> Measure:
     """The real entrypoint, as `docker run` runs it; exit time and peak RSS from wait4."""
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "src")}
-    env |= {"QOVERY_API_TOKEN": TOKEN, "QOVERY_JOB_ID": script.job_id, "QOVERY_API_URL": sim.url}
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "entrypoint.py")],
-        env=env,
+        env=step_env(sim, script),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
@@ -111,14 +135,8 @@ def run_step(sim: QoverySimulator, script: JobScript, strategy: str, duration: f
     result = json.loads(output)
     if result["verdict"] != "succeeded":
         raise RuntimeError(f"{strategy}: the step ended {result['verdict']}: {result['message']}")
-    request_id = result["deployment_request_id"]
-    return Measure(
-        strategy,
-        duration,
-        exited_at - sim.terminal_at[request_id],
-        gets_for(sim, script.job_id, request_id),
-        exited_at - deploy_time(sim, script.job_id),
-        usage.ru_maxrss,
+    return measured(
+        sim, script, strategy, duration, result["deployment_request_id"], exited_at, usage.ru_maxrss
     )
 
 
@@ -137,14 +155,7 @@ def reference_poller(first_sleep: float, interval: float) -> Strategy:
             if status["deployment_request_id"] == ours and status["state"] == "DEPLOYED":
                 break
             time.sleep(interval)
-        detected_at = time.time()
-        return Measure(
-            strategy,
-            duration,
-            detected_at - sim.terminal_at[ours],
-            gets_for(sim, script.job_id, ours),
-            detected_at - deploy_time(sim, script.job_id),
-        )
+        return measured(sim, script, strategy, duration, ours, time.time())
 
     return run
 
@@ -216,9 +227,7 @@ def startup_times(rounds: int) -> dict[str, float]:
         imports.append(time.perf_counter() - started)
         script = job_for(1.0, [])
         with QoverySimulator([script]) as sim:
-            env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "src")}
-            env |= {"QOVERY_API_TOKEN": TOKEN, "QOVERY_JOB_ID": script.job_id, "QOVERY_API_URL": sim.url}
-            env["QOVERY_WAIT"] = "false"
+            env = step_env(sim, script) | {"QOVERY_WAIT": "false"}
             started_at = time.time()
             subprocess.run(
                 [sys.executable, str(ROOT / "entrypoint.py")], env=env, check=True, capture_output=True
