@@ -134,9 +134,8 @@ def test_token_is_never_in_the_settings_repr() -> None:
 
 
 def test_action_yml_declares_every_input_the_program_reads() -> None:
-    runner_agnostic = {"dotenv_file", "debug"}  # GitLab's report path; GitHub has RUNNER_DEBUG
     declared = {name.replace("-", "_") for name in declared_inputs()}
-    assert declared == set(Settings.model_fields) - runner_agnostic
+    assert declared == set(Settings.model_fields)
 
 
 @pytest.mark.parametrize(("name", "spec"), list(declared_inputs().items()))

@@ -30,6 +30,9 @@ def details(status: str) -> StatusDetails:
         ("DELETED", "DELETE", None, S),
         ("DEPLOYED", None, "ERROR", F),  # the action itself failed: not a success
         ("DEPLOYED", None, "CANCELED", F),
+        ("DEPLOYED", None, "ONGOING", P),  # the action has not ended: not a success yet
+        ("DEPLOYED", None, "QUEUED", P),
+        ("DEPLOYED", None, "NEVER", S),
         ("DEPLOYMENT_ERROR", None, None, F),
         ("BUILD_ERROR", None, None, F),
         ("CANCELED", None, None, F),  # Qovery's CLI says success here; a CI gate must not

@@ -86,7 +86,7 @@ class QoveryClient:
     def cancel_request(self, deployment_request_id: str, *, budget: float) -> None:
         """Cancel one deployment request (never the whole environment's), in one try within `budget`."""
         path = f"/deploymentQueue/{deployment_request_id}/cancelDeployment"
-        response = self._send("POST", path, params=None, body={}, budget=budget)
+        response = self._send("POST", path, params=None, body={}, budget=budget, beyond_deadline=True)
         check_response(response, what=f"deployment request {deployment_request_id}", method="POST")
 
     def job_history(self, job_id: str) -> History:
@@ -151,8 +151,12 @@ class QoveryClient:
         params: dict[str, str] | None,
         body: dict[str, Any] | None,
         budget: float | None = None,
+        beyond_deadline: bool = False,
     ) -> requests.Response:
-        left = max(MIN_TIMEOUT, budget if budget is not None else self.deadline - self._clock.now())
+        left = self.deadline - self._clock.now()
+        if budget is not None:  # its own time limit: shorter (the history) or past the deadline (a cancel)
+            left = budget if beyond_deadline else min(budget, left)
+        left = max(MIN_TIMEOUT, left)
         connect, read = self._timeout
         try:
             # requests' timeouts bound each phase and each socket read, not the whole call: a server

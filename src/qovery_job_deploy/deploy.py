@@ -107,6 +107,7 @@ class JobDeployment:
         self.known = known  # shared with the caller, who reports it if we are interrupted
         self.expected = expected_state(request.force_event)
         self._previous_request_id: str | None = None
+        self._previous_count: int | None = None
         self._posted_at = started_at
         self._unknown_logged: set[str] = set()
         self._shown: str | None = None  # the last state logged
@@ -119,6 +120,7 @@ class JobDeployment:
     def run(self, *, wait: bool) -> Outcome:
         before = self.client.job_status(self.known.job_id)
         self._previous_request_id = before.deployment_request_id
+        self._previous_count = before.deployment_requests_count
         self._never_deployed = before.service_deployment_status == "NEVER_DEPLOYED"
         if before.state == self.expected and before.steps is not None:
             self._last_duration = before.steps.total_duration_sec  # the previous run's, free with the read
@@ -219,8 +221,11 @@ class JobDeployment:
             parse_iso_duration(entry.total_duration) for entry in history if entry.status == self.expected
         ]
         expectation = Expectation.from_durations(d for d in durations if d is not None)
-        if expectation is None and last is not None:
-            expectation = Expectation.around(last)
+        if expectation is None and last is not None and Expectation.around(last) is not None:
+            self.log.info(
+                f"No usable history, but the last deployment took {last:.0f}s: reading densely around then"
+            )
+            return Expectation.around(last)
         if expectation is None:
             self.log.info(f"No usable deployment history; reading the status every {self.poll_interval:g}s")
         else:
@@ -240,8 +245,9 @@ class JobDeployment:
                     Verdict.TIMED_OUT, f"Timed out with the deployment still in progress ({self._shown})."
                 )
             plan = self._later_plan(plan, self.clock.now() - self._posted_at)
+            remaining = self.client.deadline - self.clock.now()  # the history read may have taken some
             # Pause first: right after the POST the status still shows the previous request anyway.
-            self.clock.sleep(min(plan.next_delay(self.clock.now() - self._posted_at), remaining))
+            self.clock.sleep(max(0.0, min(plan.next_delay(self.clock.now() - self._posted_at), remaining)))
             try:
                 phase = self._observe()
             except TransientError as error:
@@ -269,7 +275,10 @@ class JobDeployment:
         """Read the job's status once and say what it means for *our* request."""
         status = self.client.job_status(self.known.job_id)
         shown_id = status.deployment_request_id
-        if self.known.deployment_request_id is None and shown_id and shown_id != self._previous_request_id:
+        if self.known.deployment_request_id is None:
+            if not shown_id or shown_id == self._previous_request_id:
+                self._check_a_request_was_queued(status)
+                return Phase.PENDING
             self.log.info(f"Following deployment request {shown_id}")
             self.known.deployment_request_id = shown_id
         ours = self.known.deployment_request_id
@@ -293,6 +302,19 @@ class JobDeployment:
                 self._note_unknown(state)
                 return classify(state, self.expected)
         return Phase.PENDING
+
+    def _check_a_request_was_queued(self, status: JobStatus) -> None:
+        """When Qovery accepted the POST without naming the request, the request must show up soon: in
+        the job's request count, or as a new id. If neither happens, Qovery accepted but did not deploy
+        (as the API says it does for a job that lacks the forced event): waiting on would only time out."""
+        queued = (status.deployment_requests_count or 0) > (self._previous_count or 0)
+        if queued or self.clock.now() - self._posted_at < STALE_GRACE_SECONDS:
+            return
+        raise ApiError(
+            f"Qovery accepted the deploy request, but no deployment request appeared on the job within "
+            f"{STALE_GRACE_SECONDS:g}s. With `force-event`, check that the job has that event; otherwise "
+            "check the job in the Qovery console."
+        )
 
     def _note_unknown(self, state: str) -> None:
         if not is_known(state) and state not in self._unknown_logged:

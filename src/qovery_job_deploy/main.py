@@ -17,7 +17,7 @@ from qovery_job_deploy.client import QoveryClient
 from qovery_job_deploy.deploy import DeployRequest, JobDeployment, Known, Outcome, Verdict
 from qovery_job_deploy.errors import ActionError, ApiError, InputError, Interrupted
 from qovery_job_deploy.log import HumanLog
-from qovery_job_deploy.runners import detect
+from qovery_job_deploy.runners import Runner, detect
 from qovery_job_deploy.settings import Settings, github_env_name, load_settings, qovery_env_name
 from qovery_job_deploy.text import one_line
 
@@ -63,41 +63,51 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
     runner = detect(environ, stdout)
     runner.mask(token_candidates(argv, environ))  # before anything else is printed
     log = HumanLog(stderr, clock.now, started_at)
-    try:
-        settings = load_settings(argv, environ)
-    except InputError as error:
-        log.info(f"error: {error}")
-        runner.input_error(str(error))
-        return EXIT_INVALID_INPUT
-    runner.dotenv_file = settings.dotenv_file
-    debug = settings.debug or environ.get("RUNNER_DEBUG") == "1"
-    client = QoveryClient(
-        settings.api_url,
-        settings.authorization(),
-        clock=clock,
-        deadline=started_at + settings.timeout,
-        on_retry=lambda error, delay: log.warning(f"{error}; retrying in {delay:.1f}s"),
-        read_timeout=settings.request_timeout,
-        ca_bundle=environ.get("SSL_CERT_FILE"),
-    )
-    known = Known(str(settings.job_id))
-    context = Context(clock, log, started_at, debug, stderr)
-
-    runner.begin(log, f"Deploying Qovery job {settings.job_id}")
+    # From here on SIGINT/SIGTERM raise Interrupted: as PID 1 in a container, a process without a
+    # handler would ignore `docker stop`.
     with interrupts_raised() as signals:
         try:
-            outcome, code = _follow(settings, client, known, context)
-        except Interrupted as interruption:  # it landed while another ending was being handled
-            outcome, code = _interrupted(interruption, known, context, cancelled=False)
-        finally:
-            client.close()
-        signals.ignore()  # a second signal (GitHub sends SIGTERM after SIGINT) must not cut the report
+            settings = load_settings(argv, environ)
+        except InputError as error:
+            log.info(f"error: {error}")
+            runner.input_error(str(error))
+            return EXIT_INVALID_INPUT
+        except Interrupted as interruption:  # nothing was attempted: nothing to report
+            return 128 + interruption.signum
+        debug = settings.debug or environ.get("RUNNER_DEBUG") == "1"
+        context = Context(clock, log, started_at, debug, stderr)
+        outcome, code = _deploy(settings, environ, runner, context, signals)
         runner.end(log)
         log.info(f"{outcome.verdict.value}: {outcome.message}")
         for problem in runner.publish(outcome):
             log.info(f"error: could not write {problem}")
             code = code or EXIT_API_ERROR
     return code
+
+
+def _deploy(
+    settings: Settings, environ: Mapping[str, str], runner: Runner, context: Context, signals: _Signals
+) -> tuple[Outcome, int]:
+    log = context.log
+    runner.dotenv_file = settings.dotenv_file
+    known = Known(str(settings.job_id))
+    client = QoveryClient(
+        settings.api_url,
+        settings.authorization(),
+        clock=context.clock,
+        deadline=context.started_at + settings.timeout,
+        on_retry=lambda error, delay: log.warning(f"{error}; retrying in {delay:.1f}s"),
+        read_timeout=settings.request_timeout,
+        ca_bundle=environ.get("SSL_CERT_FILE"),
+    )
+    try:
+        runner.begin(log, f"Deploying Qovery job {settings.job_id}")
+        return _follow(settings, client, known, context)
+    except Interrupted as interruption:  # it landed while another ending was being handled
+        return _interrupted(interruption, known, context, cancelled=False)
+    finally:
+        signals.ignore()  # the first signal decided; a second one (GitHub's SIGTERM) must not cut the report
+        client.close()
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,8 @@ class JobScript:
     extra_status_fields: dict[str, Any] = field(default_factory=dict)
     # The deploy answer's deployment_request_id is null (the spec allows it).
     deploy_answer_without_id: bool = False
+    # The POST is accepted but deploys nothing (the API's words for a job that lacks the forced event).
+    accepts_without_deploying: bool = False
     # Optional fields (execution_id, steps, ...) left out of every status body.
     omitted_fields: tuple[str, ...] = ()
     # The `steps.details` of the ended deployment, when a test wants its own (hostile strings, ...).
@@ -242,6 +244,9 @@ class QoverySimulator:
         return body
 
     def deploy(self, job: JobScript, now: float) -> dict[str, Any]:
+        if job.accepts_without_deploying:
+            count = len(self.deployments_of_unlocked(job.job_id))
+            return _status(job.job_id, job.previous_state, None, count, None, "SUCCESS")
         request = DeploymentRequest(str(uuid.uuid4()), job.job_id, now, list(job.timeline))
         self.requests[request.id] = request
         self.terminal_at[request.id] = time.time() + job.timeline[-1][0]

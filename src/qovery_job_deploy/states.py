@@ -56,8 +56,9 @@ SUCCESS_STATE_FOR_EVENT: dict[str | None, str] = {
     "DELETE": "DELETED",
 }
 
-# `status_details.status` values that mean the action ended badly, whatever the state says.
+# `status_details.status` values that mean the action ended badly, or has not ended, whatever the state.
 _DETAILS_FAILED = frozenset({"ERROR", "CANCELED"})
+_DETAILS_RUNNING = frozenset({"QUEUED", "ONGOING", "EXECUTING", "CANCELING"})
 
 
 def expected_state(force_event: str | None) -> str:
@@ -71,11 +72,15 @@ def is_known(state: str) -> bool:
 def classify(state: str, expected: str, details: StatusDetails | None = None) -> Phase:
     """The phase of our deployment given its state, the success state we expect, and status_details."""
     action_failed = details is not None and details.status in _DETAILS_FAILED
+    action_running = details is not None and details.status in _DETAILS_RUNNING
     if state in FAILURE or state.endswith("_ERROR"):
         return Phase.FAILED
     if state == expected:
-        # DEPLOYED while the action itself reports ERROR/CANCELED is not a success.
-        return Phase.FAILED if action_failed else Phase.SUCCEEDED
+        # DEPLOYED while the action itself reports ERROR/CANCELED is not a success; while it still
+        # reports QUEUED/ONGOING/EXECUTING/CANCELING, it is not a success yet.
+        if action_failed:
+            return Phase.FAILED
+        return Phase.PENDING if action_running else Phase.SUCCEEDED
     if state in ENDED:
         # Ended, but not as asked (e.g. STOPPED when a deploy was requested).
         return Phase.FAILED
