@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import json
 import signal
+import subprocess
+import sys
 import uuid
 from collections import deque
 from pathlib import Path
 
 import pytest
 from conftest import SimFactory
-from step import TOKEN, github_env, gitlab_env, plain_env, run_step
+from step import TOKEN, base_env, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
 
@@ -49,7 +52,7 @@ def test_github_success_writes_outputs_summary_and_masks_first(simulator: SimFac
     assert outputs["execution-id"] == ours.execution_id
     assert outputs["service-deployment-status"] == "UP_TO_DATE"
     assert int(outputs["duration-seconds"]) >= 0
-    result = __import__("json").loads(outputs["result"])
+    result = json.loads(outputs["result"])
     assert result["job_id"] == script.job_id and result["deployment_request_id"] == ours.id
     summary = run.summary()
     assert "✅" in summary and "DEPLOYED" in summary and ours.id in summary
@@ -161,7 +164,7 @@ def test_image_tag_is_sent_in_the_body(simulator: SimFactory) -> None:
 
     assert run.code == 0, run.stderr
     (deploy,) = [e for e in sim.exchanges if e.method == "POST"]
-    assert __import__("json").loads(deploy.body) == {"image_tag": "v1.2.3"}
+    assert json.loads(deploy.body) == {"image_tag": "v1.2.3"}
 
 
 # -- exit codes ---------------------------------------------------------------------------------------
@@ -463,3 +466,21 @@ def test_hostile_strings_from_the_api_leave_every_output_file_valid(
     assert gitlab.code == 0, gitlab.stderr
     assert gitlab.dotenv()["QOVERY_EXECUTION_ID"] == "exec ::error::injected"
     assert "RED" in gitlab.stderr and "\x1b[31m" not in gitlab.stderr  # logged, without its ANSI codes
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "state"), [([], 0, "DEPLOYED"), (["failure"], 1, "DEPLOYMENT_ERROR")]
+)
+def test_the_quick_start_demo(args: list[str], code: int, state: str) -> None:
+    """`qovery-job-deploy demo`, the README's first command, against the built-in simulator."""
+    run = subprocess.run(
+        [sys.executable, "-m", "qovery_job_deploy", "demo", *args],
+        env=base_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == code, run.stderr
+    assert json.loads(run.stdout)["state"] == state
+    assert "Demo finished with exit code" in run.stderr
