@@ -447,36 +447,28 @@ if not isinstance(doc, dict):
 print(doc.get("state"))' "$1"
 }
 
-check_run_success() {
-    local state
-    run_image run-success 11111111-1111-4111-8111-111111111111
-    no_token_in "$LOGS/run-success.out" "$LOGS/run-success.err" || return 1
-    ((RUN_RC == 0)) || { show_log "$LOGS/run-success.err"; fail "exit code $RUN_RC, expected 0"; return 1; }
-    state=$(json_state "$LOGS/run-success.out") ||
-        { show_log "$LOGS/run-success.out"; fail "stdout is not exactly one JSON object"; return 1; }
-    [[ $state == DEPLOYED ]] || { fail "state=$state, expected DEPLOYED"; return 1; }
+# expect_run NAME JOB_ID EXPECTED_RC EXPECTED_STATE [podman run options...]: one run of the image
+# against the simulator; the exit code, stdout being exactly one JSON object with that state, and
+# the token absent from everything it printed.
+expect_run() {
+    local name=$1 job=$2 want_rc=$3 want_state=$4 state
+    shift 4
+    run_image "$name" "$job" "$@"
+    no_token_in "$LOGS/$name.out" "$LOGS/$name.err" || return 1
+    ((RUN_RC == want_rc)) || { show_log "$LOGS/$name.err"; fail "exit code $RUN_RC, expected $want_rc"; return 1; }
+    state=$(json_state "$LOGS/$name.out") ||
+        { show_log "$LOGS/$name.out"; fail "stdout is not exactly one JSON object"; return 1; }
+    [[ $state == "$want_state" ]] || { fail "state=$state, expected $want_state"; return 1; }
 }
+
+check_run_success() { expect_run run-success 11111111-1111-4111-8111-111111111111 0 DEPLOYED; }
 
 # The Dockerfile sets no USER (GitHub needs root) and says nothing else needs root: check it.
 check_run_nonroot() {
-    local state
-    run_image run-nonroot 11111111-1111-4111-8111-111111111111 --user 65534:65534
-    no_token_in "$LOGS/run-nonroot.out" "$LOGS/run-nonroot.err" || return 1
-    ((RUN_RC == 0)) || { show_log "$LOGS/run-nonroot.err"; fail "exit code $RUN_RC as uid 65534, expected 0"; return 1; }
-    state=$(json_state "$LOGS/run-nonroot.out") ||
-        { show_log "$LOGS/run-nonroot.out"; fail "stdout is not exactly one JSON object"; return 1; }
-    [[ $state == DEPLOYED ]] || { fail "state=$state, expected DEPLOYED"; return 1; }
+    expect_run run-nonroot 11111111-1111-4111-8111-111111111111 0 DEPLOYED --user 65534:65534
 }
 
-check_run_failure() {
-    local state
-    run_image run-failure 22222222-2222-4222-8222-222222222222
-    no_token_in "$LOGS/run-failure.out" "$LOGS/run-failure.err" || return 1
-    ((RUN_RC == 1)) || { show_log "$LOGS/run-failure.err"; fail "exit code $RUN_RC, expected 1"; return 1; }
-    state=$(json_state "$LOGS/run-failure.out") ||
-        { show_log "$LOGS/run-failure.out"; fail "stdout is not exactly one JSON object"; return 1; }
-    [[ $state == DEPLOYMENT_ERROR ]] || { fail "state=$state, expected DEPLOYMENT_ERROR"; return 1; }
-}
+check_run_failure() { expect_run run-failure 22222222-2222-4222-8222-222222222222 1 DEPLOYMENT_ERROR; }
 
 # check_signal NAME SIGNAL HOW EXPECTED_RC: start the ~10-minute job, wait until the program is
 # polling, deliver SIGNAL (HOW: "podman-kill" through podman, or "proxy" to the `podman run`
