@@ -65,7 +65,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
     log = HumanLog(stderr, clock.now, started_at)
     # From here on SIGINT/SIGTERM raise Interrupted: as PID 1 in a container, a process without a
     # handler would ignore `docker stop`.
-    with interrupts_raised() as signals:
+    with interrupts_raised():
         try:
             settings = load_settings(argv, environ)
         except InputError as error:
@@ -76,7 +76,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
             return 128 + interruption.signum
         debug = settings.debug or environ.get("RUNNER_DEBUG") == "1"
         context = Context(clock, log, started_at, debug, stderr)
-        outcome, code = _deploy(settings, environ, runner, context, signals)
+        outcome, code = _deploy(settings, environ, runner, context)
         runner.end(log)
         log.info(f"{outcome.verdict.value}: {outcome.message}")
         for problem in runner.publish(outcome):
@@ -86,7 +86,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
 
 
 def _deploy(
-    settings: Settings, environ: Mapping[str, str], runner: Runner, context: Context, signals: _Signals
+    settings: Settings, environ: Mapping[str, str], runner: Runner, context: Context
 ) -> tuple[Outcome, int]:
     log = context.log
     runner.dotenv_file = settings.dotenv_file
@@ -106,7 +106,7 @@ def _deploy(
     except Interrupted as interruption:  # it landed while another ending was being handled
         return _interrupted(interruption, known, context, cancelled=False)
     finally:
-        signals.ignore()  # the first signal decided; a second one (GitHub's SIGTERM) must not cut the report
+        ignore_interrupts()  # the first signal decided; a second (GitHub's SIGTERM) must not cut the report
         client.close()
 
 
@@ -198,28 +198,27 @@ def token_candidates(argv: Sequence[str], environ: Mapping[str, str]) -> list[st
     return [value.strip() for value in values if len(value.strip()) >= MIN_MASKED_LENGTH]
 
 
-class _Signals:
-    def ignore(self) -> None:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, signal.SIG_IGN)
+def ignore_interrupts() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
 
 
 @contextmanager
-def interrupts_raised() -> Iterator[_Signals]:
+def interrupts_raised() -> Iterator[None]:
     """SIGINT/SIGTERM raise Interrupted in the main thread, which stops any sleep or socket read at once.
 
     As PID 1 in a container, a process without a SIGTERM handler would ignore `docker stop`.
     """
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        _Signals().ignore()  # the first signal decides; later ones must not cut the clean-up short
+        ignore_interrupts()  # the first signal decides; later ones must not cut the clean-up short
         raise Interrupted(signum)
 
     previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     for signum in previous:
         signal.signal(signum, handler)
     try:
-        yield _Signals()
+        yield
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)
