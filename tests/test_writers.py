@@ -15,7 +15,7 @@ from runner_files import MalformedOutputFile, outside_code_spans, parse_dotenv, 
 from qovery_job_deploy import markdown
 from qovery_job_deploy.client import clean_text
 from qovery_job_deploy.models import Step
-from qovery_job_deploy.outcome import Known, Outcome, Verdict
+from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.report import dotenv, outputs, result, summary_markdown
 from qovery_job_deploy.runners import GitHubRunner, GitLabRunner
 from qovery_job_deploy.runners.github import command, escape_data, escape_property, format_outputs
@@ -38,7 +38,7 @@ HOSTILE = [
 ]
 
 
-def outcome_with(text: str, verdict: Verdict = Verdict.FAILED) -> Outcome:
+def outcome_with(text: str, verdict: Verdict = Verdict.FAILED) -> RunOutcome:
     known = Known(
         "11111111-1111-4111-8111-111111111111",
         deployment_request_id=text,
@@ -47,7 +47,7 @@ def outcome_with(text: str, verdict: Verdict = Verdict.FAILED) -> Outcome:
         service_deployment_status=text,
         steps=[Step(step_name=text, status=text, duration_sec=3)],
     )
-    return Outcome(known, verdict, f"ended in {text}", 12.3)
+    return RunOutcome([Outcome(known, verdict, f"ended in {text}", 12.3)])
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -165,7 +165,9 @@ def test_summary_shows_verdict_icon_job_state_request_and_steps() -> None:
         "UP_TO_DATE",
         [Step(step_name="BUILD", status="SUCCESS", duration_sec=4)],
     )
-    summary = summary_markdown(Outcome(known, Verdict.SUCCEEDED, "The job reached DEPLOYED.", 42.4))
+    summary = summary_markdown(
+        RunOutcome([Outcome(known, Verdict.SUCCEEDED, "The job reached DEPLOYED.", 42.4)])
+    )
     for expected in (
         "✅",
         "job-1",
@@ -188,6 +190,17 @@ def test_result_has_every_field() -> None:
         "service_deployment_status",
         "duration_seconds",
         "steps",
+        "message",
+        "jobs",
+    }
+    assert set(data["jobs"][0]) == {
+        "job_id",
+        "name",
+        "verdict",
+        "state",
+        "deployment_request_id",
+        "execution_id",
+        "duration_seconds",
         "message",
     }
 
@@ -223,7 +236,7 @@ def test_workflow_command_data_round_trips_and_stays_on_one_line(text: str) -> N
 @given(st.one_of(api_text, huge_text), st.sampled_from(list(Verdict)))
 def test_summary_stays_one_bounded_table(text: str, verdict: Verdict) -> None:
     known = Known("job", text, text, text, text, [Step(step_name=text, status=text, duration_sec=1)] * 80)
-    summary = summary_markdown(Outcome(known, verdict, text, 1.0))
+    summary = summary_markdown(RunOutcome([Outcome(known, verdict, text, 1.0)]))
     assert len(summary.encode()) < 256 * 1024  # a quarter of GitHub's 1 MiB per step, worst case
     for line in summary.splitlines():
         if line.startswith("|"):

@@ -16,7 +16,14 @@ from urllib3.exceptions import NewConnectionError
 
 from qovery_job_deploy import __version__
 from qovery_job_deploy.errors import ApiError, RefusedError, TransientError
-from qovery_job_deploy.models import DeploymentQueue, History, JobStatus, RequestStatus
+from qovery_job_deploy.models import (
+    DeploymentQueue,
+    History,
+    JobStatus,
+    JobStatuses,
+    NamedList,
+    RequestStatus,
+)
 from qovery_job_deploy.retry import DEFAULT_POLICY, Clock, RetryPolicy, call_with_retries, parse_retry_after
 from qovery_job_deploy.text import one_line
 
@@ -116,7 +123,31 @@ class QoveryClient:
             idempotent=True,
         )
 
+    def environment_job_statuses(self, environment_id: str) -> JobStatuses:
+        """Every job's status in one read: one request per interval however many jobs are followed."""
+        return self._read(
+            f"/environment/{environment_id}/job/status", JobStatuses, f"environment {environment_id}"
+        )
+
+    def organizations(self) -> NamedList:
+        return self._read("/organization", NamedList, "the organizations")
+
+    def projects(self, organization_id: str) -> NamedList:
+        return self._read(
+            f"/organization/{organization_id}/project", NamedList, f"organization {organization_id}"
+        )
+
+    def environments(self, project_id: str) -> NamedList:
+        return self._read(f"/project/{project_id}/environment", NamedList, f"project {project_id}")
+
+    def environment_jobs(self, environment_id: str) -> NamedList:
+        return self._read(f"/environment/{environment_id}/job", NamedList, f"environment {environment_id}")
+
     # -- plumbing ---------------------------------------------------------------------------------
+
+    def _read(self, path: str, model: type[M], what: str) -> M:
+        """A GET, retried like every read."""
+        return self._retrying(lambda: self._call("GET", path, model, what=what), idempotent=True)
 
     def _retrying(self, call: Callable[[], M], *, idempotent: bool) -> M:
         return call_with_retries(

@@ -114,3 +114,25 @@ class DeploymentQueue(_Lenient):
             for item in self.results
             if item.identifier is not None and item.identifier.deployment_request_id
         ]
+
+
+class Named(_Lenient):
+    """An organization, project, environment or job, read only for its id and name."""
+
+    id: Annotated[str | None, OrNone] = None
+    name: Annotated[str | None, OrNone] = None
+
+
+class NamedList(_Lenient):
+    """`{"results": [...]}` of `GET /organization`, `/organization/{id}/project`, ...: items with a name."""
+
+    results: Annotated[list[Named], WrapValidator(_valid_items)] = []
+
+    def named(self) -> list[Named]:
+        return [item for item in self.results if item.id and item.name is not None]
+
+
+class JobStatuses(_Lenient):
+    """`GET /environment/{id}/job/status`: the full status of every job of an environment, in one read."""
+
+    results: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []

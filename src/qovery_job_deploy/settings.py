@@ -84,6 +84,11 @@ FIX_HINTS: dict[str, str] = {
     "api_url": "use https://api.qovery.com, or an http:// URL only for a server on this machine (127.0.0.1)",
     "dotenv_file": "give a writable file path",
     "debug": "use true or false",
+    "jobs": "give job names or UUIDs separated by commas or newlines, such as `migrate, nightly-report`",
+    "organization": "give the organization's name or UUID (optional when the token sees one organization)",
+    "project": "give the project's name or UUID as in the Qovery console",
+    "environment": "give the environment's name or UUID, as in the Qovery console",
+    "sequential": "use true or false",
 }
 
 
@@ -124,7 +129,7 @@ class Settings(BaseSettings):
     auth_scheme: Literal["auto", "token", "bearer"] = Field(
         "auto", description="Authorization scheme: auto, token or bearer"
     )
-    job_id: UUID = Field(description="The job's UUID. Required.")
+    job_id: UUID | None = Field(None, description="The job's UUID (or give `jobs`)")
     image_tag: str | None = Field(None, description="Image tag to deploy")
     git_commit_id: str | None = Field(None, description="Git commit to deploy (exclusive with image-tag)")
     force_event: Literal["START", "STOP", "DELETE", "CRON"] | None = Field(
@@ -149,6 +154,15 @@ class Settings(BaseSettings):
         None, description="GitLab dotenv report path (default: $CI_PROJECT_DIR/qovery.env)"
     )
     debug: bool = Field(False, description="Show tracebacks")
+    jobs: str | None = Field(
+        None, description="One or more jobs, by name or UUID, separated by commas or newlines"
+    )
+    organization: str | None = Field(None, description="Organization name or UUID (for jobs given by name)")
+    project: str | None = Field(None, description="Project name or UUID (for jobs given by name)")
+    environment: str | None = Field(None, description="Environment name or UUID (for jobs given by name)")
+    sequential: bool = Field(
+        False, description="Deploy the jobs one after another, stop at the first failure"
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -211,11 +225,37 @@ class Settings(BaseSettings):
             raise ValueError("contains white space (was more than the token pasted?)")
         return SecretStr(secret)
 
+    @field_validator("jobs")
+    @classmethod
+    def _job_list(cls, value: str | None) -> str | None:
+        if value is not None and not split_job_refs(value):
+            raise ValueError("names no job")
+        return value
+
     @model_validator(mode="after")
     def _exclusive_source(self) -> Settings:
         if self.image_tag and self.git_commit_id:
-            raise ValueError("image-tag and git-commit-id are both set")
+            raise _model_error("image_tag", "and git-commit-id are both set")
         return self
+
+    @model_validator(mode="after")
+    def _one_way_to_name_jobs(self) -> Settings:
+        if self.job_id is not None and self.jobs:
+            raise _model_error("jobs", "is set together with `job-id`; give one of them")
+        if self.job_id is None and not self.jobs:
+            raise _model_error("job_id", "is required, or `jobs`")
+        return self
+
+    @model_validator(mode="after")
+    def _scope_for_names(self) -> Settings:
+        """Jobs by name are looked up in an environment (by name, in `project` or in every project)."""
+        if self.environment or all(is_uuid(ref) for ref in self.job_refs()):
+            return self
+        raise _model_error("environment", "is required when a job is given by name")
+
+    def job_refs(self) -> tuple[str, ...]:
+        """The jobs to deploy as the user named them: UUIDs or names, in the order given."""
+        return (str(self.job_id),) if self.job_id is not None else split_job_refs(self.jobs or "")
 
     def authorization(self) -> str:
         """The Authorization header value: `Token` for Qovery API tokens, `Bearer` for JWTs."""
@@ -224,6 +264,24 @@ class Settings(BaseSettings):
         if scheme == "auto":
             scheme = "bearer" if _looks_like_jwt(token) else "token"
         return ("Bearer " if scheme == "bearer" else "Token ") + token
+
+
+def is_uuid(text: str) -> bool:
+    try:
+        UUID(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _model_error(field: str, what: str) -> ValueError:
+    """A rule across inputs, reported against the input named first (see `describe_validation_error`)."""
+    return ValueError(f"{field}: {what}")
+
+
+def split_job_refs(text: str) -> tuple[str, ...]:
+    """`migrate, report` or one per line (a YAML block scalar): trimmed, empty items dropped."""
+    return tuple(item.strip() for item in text.replace("\n", ",").split(",") if item.strip())
 
 
 def _is_loopback(host: str) -> bool:
@@ -266,9 +324,10 @@ def describe_validation_error(error: ValidationError) -> str:
     """
     lines = []
     for item in error.errors(include_input=False, include_url=False):
-        # The one model-level rule is that image-tag and git-commit-id exclude each other.
-        field = str(item["loc"][0]) if item["loc"] else "image_tag"
         what = "is required" if item["type"] == "missing" else str(item["msg"]).removeprefix("Value error, ")
+        field = str(item["loc"][0]) if item["loc"] else ""
+        if not field:  # a rule across inputs: `_model_error` put the input's name first
+            field, _, what = what.partition(": ")
         name = input_name(field)
         fix = FIX_HINTS.get(field, "")
         lines.append(

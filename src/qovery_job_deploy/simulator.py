@@ -36,6 +36,14 @@ SLOW_JOB = "33333333-3333-4333-8333-333333333333"
 
 TRANSPORT_FAULTS = ("delay", "short", "trickle")
 QUEUED_STATES = ("QUEUED", "DEPLOYMENT_QUEUED")
+NAME_OPERATIONS = (
+    "organizations",
+    "projects",
+    "environments",
+    "environment_jobs",
+    "environment_job_statuses",
+)
+CREATED_AT = "2026-01-01T00:00:00Z"
 
 
 @dataclass
@@ -94,6 +102,23 @@ class JobScript:
     # The `steps.details` of the ended deployment, when a test wants its own (hostile strings, ...).
     final_steps: list[dict[str, Any]] | None = None
     past_durations: list[int] = field(default_factory=list)
+    # The job's name, as `GET /environment/{id}/job` lists it.
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        self.name = self.name or f"job-{self.job_id[:8]}"
+
+
+@dataclass(frozen=True)
+class Place:
+    """An environment and what it belongs to, for the name lookups (`GET /organization`, ...)."""
+
+    environment_id: str
+    environment_name: str = "production"
+    project_id: str = "5e0f1a2b-0000-4000-8000-00000000beef"
+    project_name: str = "shop"
+    organization_id: str = "0a0b0c0d-0000-4000-8000-000000000001"
+    organization_name: str = "acme"
 
 
 @dataclass
@@ -156,8 +181,13 @@ class QoverySimulator:
         host: str = "127.0.0.1",
         port: int = 0,
         tls: ssl.SSLContext | None = None,
+        places: list[Place] | None = None,
     ) -> None:
         self.jobs = {job.job_id: job for job in jobs or builtin_jobs()}
+        # Every job's environment exists; one not declared is production in acme / shop.
+        self.places = {place.environment_id: place for place in places or ()}
+        for job in self.jobs.values():
+            self.places.setdefault(job.environment_id, Place(job.environment_id))
         self.requests: dict[str, DeploymentRequest] = {}
         self.exchanges: list[Exchange] = []
         self.contract_errors: list[str] = []
@@ -165,6 +195,8 @@ class QoverySimulator:
         self.clock = clock
         self.lock = threading.Lock()
         self.terminal_at: dict[str, float] = {}  # request id -> wall time (time.time) it turned terminal
+        # Faults of calls that concern no single job (the name lookups, environment-wide statuses).
+        self.faults: dict[str, deque[Fault | None]] = {}
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self._scheme = "http"
@@ -265,6 +297,26 @@ class QoverySimulator:
         answer_id = None if job.deploy_answer_without_id else request.id
         return _status(job.job_id, "QUEUED", answer_id, count, None, "QUEUED")
 
+    def names_body(self, operation: str, path_id: str | None, now: float) -> dict[str, Any] | None:
+        """The lists behind names: organizations, projects, environments, an environment's jobs and their
+        statuses. None when the id in the path is unknown."""
+        places = list(self.places.values())
+        if operation == "organizations":
+            unique = {place.organization_id: place for place in places}
+            return {"results": [_organization(place) for place in unique.values()]}
+        if operation == "projects":
+            mine = {p.project_id: p for p in places if p.organization_id == path_id}
+            return {"results": [_project(place) for place in mine.values()]} if mine else None
+        if operation == "environments":
+            mine_envs = [place for place in places if place.project_id == path_id]
+            return {"results": [_environment(place) for place in mine_envs]} if mine_envs else None
+        if path_id not in self.places:
+            return None
+        jobs = [job for job in self.jobs.values() if job.environment_id == path_id]
+        if operation == "environment_jobs":
+            return {"results": [_job(job) for job in jobs]}
+        return {"results": [self.status_body(job, now) for job in jobs]}  # environment_job_statuses
+
     def queue_body(self, job: JobScript, now: float) -> dict[str, Any]:
         """The job's requests that have not started yet, as `GET /service/{id}/deploymentQueue` lists them."""
         waiting = [
@@ -322,6 +374,72 @@ def builtin_jobs() -> list[JobScript]:
     ]
 
 
+def _organization(place: Place) -> dict[str, Any]:
+    return {
+        "id": place.organization_id,
+        "created_at": CREATED_AT,
+        "name": place.organization_name,
+        "plan": "TEAM",
+    }
+
+
+def _project(place: Place) -> dict[str, Any]:
+    return {
+        "id": place.project_id,
+        "created_at": CREATED_AT,
+        "name": place.project_name,
+        "organization": {"id": place.organization_id},
+        "associated_environments_count": 1,
+    }
+
+
+def _environment(place: Place) -> dict[str, Any]:
+    return {
+        "id": place.environment_id,
+        "created_at": CREATED_AT,
+        "name": place.environment_name,
+        "cloud_provider": {"provider": "aws", "cluster": "eu-west-3"},
+        "mode": "PRODUCTION",
+        "cluster_id": "c1c1c1c1-0000-4000-8000-000000000001",
+        "project": {"id": place.project_id},
+        "organization": {"id": place.organization_id},
+    }
+
+
+def _job(job: JobScript) -> dict[str, Any]:
+    """A lifecycle job, as `JobResponse` describes one (only the required fields, and a source)."""
+    return {
+        "id": job.job_id,
+        "created_at": CREATED_AT,
+        "environment": {"id": job.environment_id},
+        "maximum_cpu": 2000,
+        "maximum_memory": 4096,
+        "maximum_gpu": 0,
+        "name": job.name,
+        "cpu": 500,
+        "memory": 512,
+        "gpu": 0,
+        "auto_preview": False,
+        "source": {
+            "image": {
+                "image_name": "acme/job",
+                "tag": "latest",
+                "registry": {
+                    "id": "4e4e4e4e-0000-4000-8000-000000000001",
+                    "name": "Docker Hub",
+                    "url": "https://docker.io",
+                    "kind": "DOCKER_HUB",
+                },
+            }
+        },
+        "healthchecks": {},
+        "icon_uri": "https://example.com/job.svg",
+        "service_type": "JOB",
+        "job_type": "LIFECYCLE",
+        "schedule": {"on_start": {"arguments": []}, "lifecycle_type": "GENERIC"},
+    }
+
+
 def _is_failure(state: str) -> bool:
     return state.endswith("_ERROR") or state in ("CANCELED", "RECAP")
 
@@ -356,6 +474,21 @@ def _operation(method: str, path: str) -> tuple[str, str | None]:
         return "request_status", None
     if method == "GET" and len(parts) == 3 and parts[0] == "service" and parts[2] == "deploymentQueue":
         return "queue", parts[1]
+    if method == "GET" and parts == ["organization"]:
+        return "organizations", None
+    if method == "GET" and len(parts) == 3 and parts[0] == "organization" and parts[2] == "project":
+        return "projects", parts[1]
+    if method == "GET" and len(parts) == 3 and parts[0] == "project" and parts[2] == "environment":
+        return "environments", parts[1]
+    if method == "GET" and len(parts) == 3 and parts[0] == "environment" and parts[2] == "job":
+        return "environment_jobs", parts[1]
+    if (
+        method == "GET"
+        and parts[:1] == ["environment"]
+        and parts[2:] == ["job", "status"]
+        and len(parts) == 4
+    ):
+        return "environment_job_statuses", parts[1]
     if (
         method == "POST"
         and len(parts) == 3
@@ -389,11 +522,8 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
             with sim.lock:
                 sim.exchanges.append(exchange)
                 job = sim.job_concerned(operation, path_id, exchange)
-                fault = (
-                    job.faults.get(operation, deque()).popleft()
-                    if job and job.faults.get(operation)
-                    else None
-                )
+                queue = job.faults.get(operation) if job else sim.faults.get(operation)
+                fault = queue.popleft() if queue else None
             if fault is not None and fault.kind == "hang":  # nothing done, nothing answered
                 time.sleep(fault.seconds)
                 self.close_connection = True
@@ -459,6 +589,9 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
                     )
                 if operation == "cancel":
                     return _cancel(sim, path_id, now)
+                if operation in NAME_OPERATIONS:
+                    names = sim.names_body(operation, path_id, now)
+                    return (404, b"", {}) if names is None else _json(200, names)
                 target = sim.jobs.get(path_id or "")
                 if target is None:
                     return 404, b"", {}
