@@ -169,6 +169,9 @@ def test_result_has_every_field() -> None:
         "duration_seconds",
         "steps",
         "message",
+        "job_name",
+        "console_url",
+        "error",
     }
 
 

@@ -10,7 +10,9 @@ from enum import StrEnum
 from typing import Protocol
 
 from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.deployment_log import DeploymentLog
 from qovery_job_deploy.errors import ActionError, ApiError, RefusedError, TransientError
+from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.models import JobStatus, Step
 from qovery_job_deploy.polling import Expectation, PollPlan, parse_iso_duration
 from qovery_job_deploy.retry import Clock
@@ -70,6 +72,10 @@ class Outcome:
     verdict: Verdict
     message: str
     duration_seconds: float
+    # Explanations read once the verdict is known (diagnosis.py); they never change it.
+    identity: JobIdentity | None = None
+    console_url: str | None = None
+    deployment_log: DeploymentLog | None = None
 
 
 @dataclass(frozen=True)

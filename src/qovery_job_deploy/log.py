@@ -18,7 +18,10 @@ class HumanLog:
 
     def _line(self, text: str) -> None:
         elapsed = max(0.0, self._now() - self._started_at)
-        self._stream.write(f"[{elapsed:4.0f}s] {text}\n")
+        # The prefix keeps `::` from starting a line, but GitHub's runner also obeys the legacy `##[cmd]`
+        # anywhere in a line: break it the way the runner breaks its own markers.
+        inert = text.replace("##[", "##[\\")
+        self._stream.write(f"[{elapsed:4.0f}s] {inert}\n")
         self._stream.flush()
 
     def info(self, message: str) -> None:

@@ -9,14 +9,18 @@ import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import FrameType
 from typing import TextIO
 
 from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.console import console_url
 from qovery_job_deploy.deploy import DeployRequest, JobDeployment, Known, Outcome, Verdict
+from qovery_job_deploy.diagnosis import look_up_identity, read_deployment_log, wants_log
 from qovery_job_deploy.errors import ActionError, ApiError, InputError, Interrupted
+from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.log import HumanLog
+from qovery_job_deploy.report import diagnosis_of, diagnosis_text
 from qovery_job_deploy.runners import Runner, detect
 from qovery_job_deploy.settings import Settings, github_env_name, load_settings, qovery_env_name
 from qovery_job_deploy.text import one_line
@@ -79,6 +83,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
         outcome, code = _deploy(settings, environ, runner, context)
         runner.end(log)
         log.info(f"{outcome.verdict.value}: {outcome.message}")
+        _show_explanations(outcome, runner, log)
         for problem in runner.publish(outcome):
             log.info(f"error: could not write {problem}")
             code = code or EXIT_API_ERROR
@@ -101,8 +106,10 @@ def _deploy(
         ca_bundle=environ.get("SSL_CERT_FILE"),
     )
     try:
-        runner.begin(log, f"Deploying Qovery job {settings.job_id}")
-        return _follow(settings, client, known, context)
+        identity = look_up_identity(client, known.job_id, log)
+        runner.begin(log, f"Deploying Qovery job {identity.label()}")
+        outcome, code = _follow(settings, client, known, context)
+        return _explained(outcome, identity, settings, client, context), code
     except Interrupted as interruption:  # it landed while another ending was being handled
         return _interrupted(interruption, known, context, cancelled=False)
     finally:
@@ -148,6 +155,41 @@ def _follow(settings: Settings, client: QoveryClient, known: Known, context: Con
     except Exception as error:  # the boundary: anything unexpected is one line, not a bare traceback
         message = _unexpected(error, context.debug, context.stderr)
         return context.outcome(known, Verdict.ERROR, message), EXIT_API_ERROR
+
+
+def _explained(
+    outcome: Outcome, identity: JobIdentity, settings: Settings, client: QoveryClient, context: Context
+) -> Outcome:
+    """The outcome with what explains it: names, a console link, the deployment log. Never a new verdict."""
+    deployment_log = None
+    if wants_log(settings.logs, outcome.verdict):
+        deployment_log = read_deployment_log(
+            client,
+            identity,
+            outcome.known.execution_id,
+            time_left=client.deadline - context.clock.now(),
+            cap=settings.request_timeout,
+            secrets=[settings.api_token.get_secret_value()],
+            log=context.log,
+        )
+    link = console_url(settings.console_url, identity, outcome.known.execution_id)
+    return replace(outcome, identity=identity, console_url=link, deployment_log=deployment_log)
+
+
+def _show_explanations(outcome: Outcome, runner: Runner, log: HumanLog) -> None:
+    """Our job's deployment log, folded, then Qovery's diagnosis and the console link: the last lines."""
+    deployment_log = outcome.deployment_log
+    if deployment_log is not None and deployment_log.lines:
+        shown, total = len(deployment_log.lines), deployment_log.total
+        extent = f"last {shown} of {total} lines" if total > shown else f"{shown} lines"
+        label = outcome.identity.label() if outcome.identity else outcome.known.job_id
+        lines = [line.text() for line in deployment_log.lines]
+        runner.show_log(log, f"Qovery deployment log of {label} ({extent})", lines)
+    if diagnosis := diagnosis_of(outcome):
+        for line in diagnosis_text(diagnosis).splitlines():
+            log.info(line)
+    if outcome.console_url:
+        log.info(f"Qovery console: {outcome.console_url}")
 
 
 def _interrupted(

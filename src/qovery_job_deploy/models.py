@@ -92,3 +92,22 @@ class HistoryEntry(_Lenient):
 
 class History(_Lenient):
     results: Annotated[list[HistoryEntry], WrapValidator(_valid_items)] = []
+
+
+class Reference(_Lenient):
+    id: Annotated[str | None, OrNone] = None
+
+
+class JobInfo(_Lenient):
+    """`GET /job/{id}` (`JobResponse`), read only for the job's name and environment."""
+
+    name: Annotated[str | None, OrNone] = None
+    environment: Annotated[Reference | None, OrNone] = None
+
+
+class EnvironmentInfo(_Lenient):
+    """`GET /environment/{id}` (`Environment`), read only for names and the ids of console links."""
+
+    name: Annotated[str | None, OrNone] = None
+    organization: Annotated[Reference | None, OrNone] = None
+    project: Annotated[Reference | None, OrNone] = None

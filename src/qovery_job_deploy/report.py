@@ -5,8 +5,10 @@ from __future__ import annotations
 import html
 import json
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from qovery_job_deploy.deploy import Outcome, Verdict
+from qovery_job_deploy.deployment_log import QoveryDiagnosis
 
 ICONS = {
     Verdict.SUCCEEDED: "✅",
@@ -27,6 +29,12 @@ HEADLINES = {
 MAX_CELL = 200
 MAX_STEPS = 50
 MARKDOWN_SPECIALS = "\\|`*_[]#!~"
+SUMMARY_LOG_LINES = 30
+SUMMARY_LOG_LINE_CHARS = 300
+MAX_DIAGNOSIS_CELL = 1000
+# Characters a link keeps as they are; any other is percent-encoded, so that no `)`, `|`, quote or space
+# can end a Markdown link or a table cell early.
+LINK_SAFE = ":/?=&%#@+-._~"
 
 
 def result(outcome: Outcome) -> dict[str, Any]:
@@ -42,7 +50,30 @@ def result(outcome: Outcome) -> dict[str, Any]:
         "duration_seconds": round(outcome.duration_seconds, 1),
         "steps": [step.model_dump() for step in known.steps],
         "message": outcome.message,
+        "job_name": outcome.identity.job_name if outcome.identity else None,
+        "console_url": outcome.console_url,
+        "error": _error_json(diagnosis_of(outcome)),
     }
+
+
+def diagnosis_of(outcome: Outcome) -> QoveryDiagnosis | None:
+    return outcome.deployment_log.diagnosis if outcome.deployment_log else None
+
+
+def _error_json(diagnosis: QoveryDiagnosis | None) -> dict[str, str | None] | None:
+    if diagnosis is None:
+        return None
+    return {"message": diagnosis.message, "hint": diagnosis.hint, "link": diagnosis.link}
+
+
+def diagnosis_text(diagnosis: QoveryDiagnosis) -> str:
+    """Qovery's explanation as plain lines (for annotations and the log; each escapes it its own way)."""
+    parts = [
+        f"Qovery: {diagnosis.message}" if diagnosis.message else "",
+        f"Hint: {diagnosis.hint}" if diagnosis.hint else "",
+        f"More: {diagnosis.link}" if diagnosis.link else "",
+    ]
+    return "\n".join(part for part in parts if part)
 
 
 def result_json(outcome: Outcome) -> str:
@@ -61,6 +92,7 @@ def outputs(outcome: Outcome) -> dict[str, str]:
         "service-deployment-status": known.service_deployment_status or "",
         "duration-seconds": str(round(outcome.duration_seconds)),
         "result": result_json(outcome),
+        "console-url": outcome.console_url or "",
     }
 
 
@@ -77,11 +109,11 @@ def dotenv(outcome: Outcome) -> dict[str, str]:
     }
 
 
-def md_cell(value: object) -> str:
+def md_cell(value: object, limit: int = MAX_CELL) -> str:
     """Text safe inside a Markdown table cell: HTML escaped, no line breaks, `|` escaped, bounded."""
     text = " ".join(str(value).split())  # every kind of line break and tab folded to one space
-    if len(text) > MAX_CELL:
-        text = text[: MAX_CELL - 1] + "…"
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
     for char in MARKDOWN_SPECIALS:  # backslash first, so the escapes added after it stay single
         text = text.replace(char, "\\" + char)
     # Then HTML, last so that no entity it writes gets a Markdown escape inside it (`&#x27;`).
@@ -92,7 +124,7 @@ def summary_markdown(outcome: Outcome) -> str:
     known = outcome.known
     rows = [
         ("Verdict", outcome.verdict.value),
-        ("Job", known.job_id),
+        ("Job", _job_cell(outcome)),
         ("Final state", known.state or "unknown"),
         ("Deployment request", known.deployment_request_id or "unknown"),
         ("Execution", known.execution_id or "–"),
@@ -107,9 +139,69 @@ def summary_markdown(outcome: Outcome) -> str:
         "|---|---|",
         *(f"| {name} | {md_cell(value)} |" for name, value in rows),
     ]
+    if link := md_link("deployment log" if known.execution_id else "job page", outcome.console_url):
+        lines.append(f"| Qovery console | {link} |")
     if known.steps:
         lines += ["", "| Step | Status | Duration |", "|---|---|---|"]
         for step in known.steps[:MAX_STEPS]:
             duration = "" if step.duration_sec is None else f"{step.duration_sec:g} s"
             lines.append(f"| {md_cell(step.step_name or '')} | {md_cell(step.status or '')} | {duration} |")
+    if diagnosis := diagnosis_of(outcome):
+        lines[3:3] = ["", *diagnosis_markdown(diagnosis)]  # at the top, under the verdict's message
+    lines += log_markdown(outcome)
     return "\n".join(lines) + "\n\n"
+
+
+def _job_cell(outcome: Outcome) -> str:
+    identity = outcome.identity
+    if identity is None or not identity.job_name:
+        return outcome.known.job_id
+    return f"{identity.label()} · {outcome.known.job_id}"
+
+
+def diagnosis_markdown(diagnosis: QoveryDiagnosis) -> list[str]:
+    """Qovery's own explanation, as a quote: the cause, the fix, a link."""
+    lines = []
+    if diagnosis.message:
+        lines.append(f"> **Qovery:** {md_cell(diagnosis.message, MAX_DIAGNOSIS_CELL)}")
+    if diagnosis.hint:
+        lines.append(f"> **Hint:** {md_cell(diagnosis.hint, MAX_DIAGNOSIS_CELL)}")
+    if link := md_link("Qovery's documentation", diagnosis.link):
+        lines.append(f"> {link}")
+    return [line + "  " if index < len(lines) - 1 else line for index, line in enumerate(lines)]
+
+
+def log_markdown(outcome: Outcome) -> list[str]:
+    """The last lines of our job's deployment log, folded: HTML-escaped inside <pre>, which no Markdown
+    touches and which only a literal `</pre>` could end (escaped, it cannot)."""
+    log = outcome.deployment_log
+    if log is None or not log.lines:
+        return []
+    shown = log.lines[-SUMMARY_LOG_LINES:]
+    body = [html.escape(md_safe_line(line.text()), quote=False) for line in shown]
+    what = f"last {len(shown)} of {log.total} lines" if log.total > len(shown) else f"{len(shown)} lines"
+    return [
+        "",
+        f"<details><summary>Deployment log ({what})</summary>",
+        "",
+        "<pre>",
+        *body,
+        "</pre>",
+        "",
+        "</details>",
+    ]
+
+
+def md_safe_line(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SUMMARY_LOG_LINE_CHARS else text[: SUMMARY_LOG_LINE_CHARS - 1] + "…"
+
+
+def md_link(text: str, url: str | None) -> str | None:
+    """A Markdown link to an https URL, percent-encoded so that it cannot break out; None for any other."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        return None
+    return f"[{md_cell(text)}]({quote(url, safe=LINK_SAFE)})"

@@ -35,6 +35,15 @@ SLOW_JOB = "33333333-3333-4333-8333-333333333333"
 
 
 TRANSPORT_FAULTS = ("delay", "short", "trickle")
+# Another service of every job's environment: its lines and its error share the environment's log.
+OTHER_SERVICE_ID = "44444444-4444-4444-8444-444444444444"
+# Qovery's own diagnosis on a failed job's last log entry (the `error` object of `EnvironmentLogs`).
+DEFAULT_ERROR: dict[str, str] = {
+    "tag": "JOB_FAILURE",
+    "user_log_message": "The job exited with code 1 before completing.",
+    "hint_message": "Check the job's output above; a lifecycle job must exit with code 0.",
+    "link": "https://hub.qovery.com/docs/using-qovery/troubleshoot/",
+}
 
 
 @dataclass
@@ -74,7 +83,8 @@ class JobScript:
     previous_state: str = "DEPLOYED"
     previous_request_id: str | None = field(default_factory=lambda: str(uuid.uuid4()))
     environment_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    # Per operation ("deploy", "status", "request_status", "history"): faults to play in order.
+    # Per operation ("deploy", "status", "request_status", "history", "job", "environment", "logs"):
+    # faults to play in order.
     faults: dict[str, deque[Fault | None]] = field(default_factory=dict)
     # Merged into every status body: fields and enum values of a newer API.
     extra_status_fields: dict[str, Any] = field(default_factory=dict)
@@ -87,6 +97,15 @@ class JobScript:
     # The `steps.details` of the ended deployment, when a test wants its own (hostile strings, ...).
     final_steps: list[dict[str, Any]] | None = None
     past_durations: list[int] = field(default_factory=list)
+    # What GET /job/{id} and GET /environment/{id} tell (names and the ids of console links).
+    job_name: str = "migrate"
+    environment_name: str = "production"
+    project_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    organization_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # Lines the job prints, in its deployment log between the state lines (hostile ones, for tests).
+    log_lines: list[str] = field(default_factory=list)
+    # Qovery's `error` object on the last entry of a failed deployment's log.
+    log_error: dict[str, str] | None = field(default_factory=lambda: dict(DEFAULT_ERROR))
 
 
 @dataclass
@@ -259,7 +278,18 @@ class QoverySimulator:
         if operation == "request_status":
             request = self.requests.get((exchange.query.get("deploymentRequestId") or [""])[0])
             return self.jobs.get(request.job_id) if request else None
+        if operation in ("environment", "logs"):
+            return next((job for job in self.jobs.values() if job.environment_id == path_id), None)
         return self.jobs.get(path_id or "")
+
+    def logs_body(self, environment_id: str, version: str, now: float) -> list[dict[str, Any]]:
+        """The environment's deployment log for one execution: every service's lines, mixed."""
+        entries: list[dict[str, Any]] = []
+        for request in self.requests.values():
+            job = self.jobs[request.job_id]
+            if job.environment_id == environment_id and request.execution_id == version:
+                entries += _log_entries(job, request, now)
+        return entries
 
     def deployments_of_unlocked(self, job_id: str) -> list[DeploymentRequest]:
         return [r for r in self.requests.values() if r.job_id == job_id]
@@ -267,6 +297,98 @@ class QoverySimulator:
     def _latest(self, job_id: str) -> DeploymentRequest | None:
         mine = self.deployments_of_unlocked(job_id)
         return max(mine, key=lambda r: r.created_at) if mine else None
+
+
+def _log_entries(job: JobScript, request: DeploymentRequest, now: float) -> list[dict[str, Any]]:
+    """Our job's lines (its states so far, then what it printed) interleaved with another service's."""
+
+    def entry(transmitter: str, name: str, offset: float, step: str, message: str) -> dict[str, Any]:
+        return {
+            "type": "DEPLOYMENT",
+            "timestamp": _iso(offset),
+            "details": {
+                "execution_id": request.execution_id,
+                "transmitter": {"id": transmitter, "name": name, "type": "JOB"},
+                "stage": {"step": step},
+            },
+            "message": {"safe_message": message},
+        }
+
+    elapsed = now - request.created_at
+    entries = []
+    for offset, state in request.timeline:
+        if offset > elapsed:
+            break
+        entries.append(entry(OTHER_SERVICE_ID, "frontend", offset, "Deploy", f"frontend: serving ({state})"))
+        entries.append(entry(job.job_id, job.job_name, offset, "Deploy", f"{job.job_name}: {state}"))
+    final_offset = request.timeline[-1][0]
+    for line in job.log_lines if elapsed >= final_offset else []:
+        entries.insert(-1, entry(job.job_id, job.job_name, final_offset, "Deploy", line))
+    other_failure = entry(OTHER_SERVICE_ID, "frontend", 0.0, "DeployedError", "frontend: image pull failed")
+    other_failure["error"] = {
+        "tag": "IMAGE_PULL",
+        "user_log_message": "Not our job's error",
+        "hint_message": "",
+    }
+    entries.insert(0, other_failure)
+    if entries and job.log_error is not None and _is_failure(request.state_at(now)):
+        entries[-1]["error"] = dict(job.log_error)
+        entries[-1]["details"]["stage"]["step"] = "DeployedError"
+    return entries
+
+
+def _iso(offset: float) -> str:
+    return (
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(1767225600 + offset))
+        + f".{int(offset * 1000) % 1000:03d}Z"
+    )
+
+
+def _job_body(job: JobScript) -> dict[str, Any]:
+    """A lifecycle job as `GET /job/{id}` returns it (`LifecycleJobResponse`)."""
+    return {
+        "id": job.job_id,
+        "created_at": "2026-01-01T00:00:00Z",
+        "environment": {"id": job.environment_id},
+        "name": job.job_name,
+        "maximum_cpu": 16000,
+        "maximum_memory": 16384,
+        "maximum_gpu": 0,
+        "cpu": 500,
+        "memory": 512,
+        "gpu": 0,
+        "auto_preview": False,
+        "source": {
+            "image": {
+                "image_name": f"shop/{job.job_name}",
+                "tag": "v1",
+                "registry": {
+                    "id": "55555555-5555-4555-8555-555555555555",
+                    "name": "registry",
+                    "url": "https://registry.example.com",
+                    "kind": "GENERIC_CR",
+                },
+            }
+        },
+        "healthchecks": {},
+        "icon_uri": "https://example.com/job.svg",
+        "service_type": "JOB",
+        "job_type": "LIFECYCLE",
+        "schedule": {"on_start": {"arguments": ["migrate"]}},
+    }
+
+
+def _environment_body(job: JobScript) -> dict[str, Any]:
+    return {
+        "id": job.environment_id,
+        "created_at": "2026-01-01T00:00:00Z",
+        "name": job.environment_name,
+        "cloud_provider": {"provider": "AWS", "cluster": "eu-west-3"},
+        "mode": "PRODUCTION",
+        "cluster_id": "66666666-6666-4666-8666-666666666666",
+        "project": {"id": job.project_id},
+        "organization": {"id": job.organization_id},
+    }
 
 
 def builtin_jobs() -> list[JobScript]:
@@ -319,6 +441,12 @@ def _operation(method: str, path: str) -> tuple[str, str | None]:
         return "history", parts[1]
     if method == "GET" and parts == ["environment", "deploymentStatus"]:
         return "request_status", None
+    if method == "GET" and len(parts) == 2 and parts[0] == "job":
+        return "job", parts[1]
+    if method == "GET" and len(parts) == 2 and parts[0] == "environment":
+        return "environment", parts[1]
+    if method == "GET" and len(parts) == 3 and parts[0] == "environment" and parts[2] == "logs":
+        return "logs", parts[1]
     if (
         method == "POST"
         and len(parts) == 3
@@ -417,6 +545,14 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
                     )
                 if operation == "cancel":
                     return _cancel(sim, path_id, now)
+                if operation in ("environment", "logs"):
+                    owner = sim.job_concerned(operation, path_id, exchange)
+                    if owner is None:
+                        return 404, b"", {}
+                    if operation == "environment":
+                        return _json(200, _environment_body(owner))
+                    version = (exchange.query.get("version") or [""])[0]
+                    return _json(200, sim.logs_body(owner.environment_id, version, now))
                 target = sim.jobs.get(path_id or "")
                 if target is None:
                     return 404, b"", {}
@@ -430,6 +566,8 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
                     return _json(202, body)
                 if operation == "history":
                     return _json(200, _history(target))
+                if operation == "job":
+                    return _json(200, _job_body(target))
             return 404, b"", {}
 
     return Handler
@@ -457,7 +595,7 @@ def _fault_answer(fault: Fault) -> tuple[int, bytes, dict[str, str]]:
     return fault.status, fault.body.encode(), headers
 
 
-def _json(status: int, body: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
+def _json(status: int, body: dict[str, Any] | list[Any]) -> tuple[int, bytes, dict[str, str]]:
     return status, json.dumps(body).encode(), {"Content-Type": "application/json"}
 
 

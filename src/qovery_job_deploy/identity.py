@@ -1,0 +1,27 @@
+"""Who a job is, by id and by name: what the report says instead of a bare UUID, and what console links need.
+
+A plain value: filled from `GET /job/{id}` and `GET /environment/{id}` (see `diagnosis.py`), or from name
+resolution. Every name came from the API, so it is untrusted: whoever shows it escapes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class JobIdentity:
+    job_id: str
+    job_name: str | None = None
+    environment_id: str | None = None
+    environment_name: str | None = None
+    project_id: str | None = None
+    project_name: str | None = None
+    organization_id: str | None = None
+
+    def label(self) -> str:
+        """`migrate (shop / production)` with the names that are known; the job id when its name is not."""
+        if not self.job_name:
+            return self.job_id
+        where = " / ".join(name for name in (self.project_name, self.environment_name) if name)
+        return f"{self.job_name} ({where})" if where else self.job_name
