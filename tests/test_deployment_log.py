@@ -198,3 +198,55 @@ def test_hostile_log_lines_execute_nothing_and_break_nothing(simulator: SimFacto
     plain = run_step(plain_env(inputs(sim, script)))
     assert plain.code == 1 and "\x1b" not in plain.stderr
     assert result_of(plain)["error"]["hint"] == HINT
+
+
+def test_a_signal_during_the_log_read_keeps_the_verdict_and_stops_promptly(simulator: SimFactory) -> None:
+    script = job(FAILING)
+    script.faults["logs"] = deque([Fault(kind="delay", seconds=30)])
+    sim = simulator(script)
+    run = run_step(plain_env(inputs(sim, script)), signal_when=lambda: sim.calls("logs") >= 1)
+
+    assert run.code == 1, run.stderr  # the deployment had failed: that is what the step reports
+    assert result_of(run)["verdict"] == "failed"
+    assert "Interrupted while reading the deployment log" in run.stderr
+    assert run.seconds < 2
+
+
+def test_a_timeout_shows_the_log_so_far(simulator: SimFactory) -> None:
+    script = job([(0.0, "QUEUED"), (0.2, "EXECUTING"), (60.0, "DEPLOYED")])
+    sim = simulator(script)
+    run = run_step(plain_env(inputs(sim, script, timeout="2s")))
+
+    assert run.code == 124, run.stderr
+    assert "migrate: EXECUTING" in run.stderr and "migrate: DEPLOYED" not in run.stderr
+    assert sim.calls("logs") == 1
+    assert run.seconds < 15  # the log read after the deadline is held to its floor
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({"logs": "sometimes"}, "logs"),
+        ({"console-url": "http://console.qovery.com"}, "console-url"),
+        ({"console-url": "https://console.qovery.com/?x=1"}, "console-url"),
+    ],
+)
+def test_invalid_new_inputs_exit_2_naming_them_and_send_nothing(
+    simulator: SimFactory, variables: dict[str, str], named: str
+) -> None:
+    script = job(FAILING)
+    sim = simulator(script)
+    run = run_step(plain_env(inputs(sim, script, **variables)))
+
+    assert run.code == 2, run.stderr
+    assert f"`{named}`" in run.stderr and "Fix:" in run.stderr
+    assert sim.exchanges == []
+
+
+def test_logs_input_is_case_insensitive(simulator: SimFactory) -> None:
+    script = job(SUCCEEDING, log_lines=["shown"])
+    sim = simulator(script)
+    run = run_step(plain_env(inputs(sim, script, logs=" Always ")))
+
+    assert run.code == 0, run.stderr
+    assert "shown" in run.stderr

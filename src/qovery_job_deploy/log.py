@@ -8,6 +8,12 @@ from typing import TextIO
 from qovery_job_deploy.text import one_line
 
 
+def inert(text: str) -> str:
+    """GitHub's runner obeys the legacy `##[cmd]` anywhere in a line: break it the way the runner breaks
+    its own markers (`##[\\cmd]` names no command)."""
+    return text.replace("##[", "##[\\")
+
+
 class HumanLog:
     """Writes to `stream` (stderr), so that stdout stays free for machine-readable output."""
 
@@ -18,10 +24,8 @@ class HumanLog:
 
     def _line(self, text: str) -> None:
         elapsed = max(0.0, self._now() - self._started_at)
-        # The prefix keeps `::` from starting a line, but GitHub's runner also obeys the legacy `##[cmd]`
-        # anywhere in a line: break it the way the runner breaks its own markers.
-        inert = text.replace("##[", "##[\\")
-        self._stream.write(f"[{elapsed:4.0f}s] {inert}\n")
+        # The prefix keeps `::` from starting a line (a GitHub command); `inert` does the rest.
+        self._stream.write(f"[{elapsed:4.0f}s] {inert(text)}\n")
         self._stream.flush()
 
     def info(self, message: str) -> None:

@@ -19,7 +19,7 @@ from qovery_job_deploy.deploy import DeployRequest, JobDeployment, Known, Outcom
 from qovery_job_deploy.diagnosis import look_up_identity, read_deployment_log, wants_log
 from qovery_job_deploy.errors import ActionError, ApiError, InputError, Interrupted
 from qovery_job_deploy.identity import JobIdentity
-from qovery_job_deploy.log import HumanLog
+from qovery_job_deploy.log import HumanLog, inert
 from qovery_job_deploy.report import diagnosis_of, diagnosis_text
 from qovery_job_deploy.runners import Runner, detect
 from qovery_job_deploy.settings import Settings, github_env_name, load_settings, qovery_env_name
@@ -204,7 +204,10 @@ def _interrupted(
 
 def _unexpected(error: Exception, debug: bool, stderr: TextIO) -> str:
     if debug:
-        traceback.print_exc(file=stderr)
+        # Each line behind a bar: an exception's text may hold API text, which must not start a line with
+        # `::` (a GitHub command); `inert` breaks the legacy `##[` form.
+        stderr.write("".join(f"| {inert(line)}\n" for line in traceback.format_exc().splitlines()))
+        stderr.flush()
         return f"Unexpected error: {type(error).__name__}: {one_line(error)}"
     return (
         f"Unexpected error: {type(error).__name__}: {one_line(error)} "
