@@ -267,9 +267,10 @@ def test_show_log_on_github_frames_lines_inside_a_group() -> None:
 
     stdout, stderr = io.StringIO(), io.StringIO()
     runner = GitHubRunner({}, stdout)
-    runner.show_log(HumanLog(stderr, lambda: 0.0, 0.0), "log of mi::grate\n", ["::error::x", "\x1b[31mred"])
+    log = HumanLog(stderr, lambda: 0.0, 0.0)
+    runner.show_log(log, "log of \x1b[1mmi::grate\n%", ["::error::x", "\x1b[31mred"])
     lines = stdout.getvalue().splitlines()
-    assert lines[0] == "::group::log of mi::grate%0A" and lines[-1] == "::endgroup::"
+    assert lines[0] == "::group::log of mi::grate %25" and lines[-1] == "::endgroup::"
     assert lines[1].startswith("::stop-commands::") and lines[2:4] == ["::error::x", "red"]
     assert stderr.getvalue() == ""
 

@@ -83,7 +83,7 @@ class GitHubRunner(Runner):
             add_mask(self.stdout, secret)
 
     def begin(self, log: HumanLog, title: str) -> None:
-        self.stdout.write(command("group", title) + "\n")
+        self.stdout.write(command("group", printable(title)) + "\n")  # it holds names from the API
         self.stdout.flush()
 
     def end(self, log: HumanLog) -> None:
@@ -93,7 +93,7 @@ class GitHubRunner(Runner):
     def show_log(self, log: HumanLog, title: str, lines: Sequence[str]) -> None:
         # On stdout, with our commands: the runner handles each stream's lines in order, but it may
         # handle stderr's before stdout's, so a frame only protects lines of its own stream.
-        framed = [command("group", title), *without_commands(lines), "::endgroup::"]
+        framed = [command("group", printable(title)), *without_commands(lines), "::endgroup::"]
         self.stdout.write("\n".join(framed) + "\n")
         self.stdout.flush()
 
