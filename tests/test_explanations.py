@@ -12,7 +12,7 @@ from runner_commands import commands_outside_frames
 from qovery_job_deploy.console import console_base, console_url
 from qovery_job_deploy.deploy import Known, Outcome, Verdict
 from qovery_job_deploy.deployment_log import DeploymentLog, LogLine, QoveryDiagnosis, our_log, parse_entries
-from qovery_job_deploy.diagnosis import LOG_FLOOR_SECONDS, log_budget, wants_log
+from qovery_job_deploy.diagnosis import LOG_FLOOR_SECONDS, log_budget, uuid_or_none, wants_log
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.report import md_link, result, summary_markdown
 from qovery_job_deploy.runners.github import without_commands
@@ -288,3 +288,18 @@ def test_the_human_log_is_inert_on_github(text: str) -> None:
     log.state(text)
     assert commands_outside_frames(stream.getvalue()) == []
     assert commands_outside_frames(text) == [text]  # the checker does see the raw text as a command
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        (JOB, JOB),
+        (JOB.upper(), JOB),
+        ("../../organization", None),
+        (f"{JOB}/../x", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_ids_from_the_api_are_used_only_as_uuids(value: str | None, kept: str | None) -> None:
+    assert uuid_or_none(value) == kept

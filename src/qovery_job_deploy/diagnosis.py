@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Literal, Protocol
+from uuid import UUID
 
 from qovery_job_deploy.client import QoveryClient
 from qovery_job_deploy.deploy import Verdict
@@ -37,7 +38,7 @@ def look_up_identity(client: QoveryClient, job_id: str, log: Log) -> JobIdentity
     """The job's name and environment, then the environment's name, project and organization."""
     try:
         job = client.job(job_id, budget=IDENTITY_BUDGET_SECONDS)
-        environment_id = job.environment.id if job.environment else None
+        environment_id = uuid_or_none(job.environment.id if job.environment else None)
         if not environment_id:
             return JobIdentity(job_id, job_name=job.name)
         environment = client.environment(environment_id, budget=IDENTITY_BUDGET_SECONDS)
@@ -49,9 +50,17 @@ def look_up_identity(client: QoveryClient, job_id: str, log: Log) -> JobIdentity
         job_name=job.name,
         environment_id=environment_id,
         environment_name=environment.name,
-        project_id=environment.project.id if environment.project else None,
-        organization_id=environment.organization.id if environment.organization else None,
+        project_id=uuid_or_none(environment.project.id if environment.project else None),
+        organization_id=uuid_or_none(environment.organization.id if environment.organization else None),
     )
+
+
+def uuid_or_none(value: str | None) -> str | None:
+    """An id from the API goes into our request paths and links: only as the UUID the spec says it is."""
+    try:
+        return str(UUID(value)) if value else None
+    except ValueError:
+        return None
 
 
 def wants_log(mode: LogsMode, verdict: Verdict) -> bool:
