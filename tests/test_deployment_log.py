@@ -250,3 +250,15 @@ def test_logs_input_is_case_insensitive(simulator: SimFactory) -> None:
 
     assert run.code == 0, run.stderr
     assert "shown" in run.stderr
+
+
+def test_a_log_over_the_size_limit_is_cut_and_said_so(simulator: SimFactory) -> None:
+    script = job(FAILING, log_lines=[f"{n:05d} " + "z" * 10_000 for n in range(600)])  # 6 MB of JSON
+    sim = simulator(script)
+    run = run_step(plain_env(inputs(sim, script)))
+
+    assert run.code == 1, run.stderr
+    assert "The deployment log is over 4 MB: showing its first part" in run.stderr
+    assert "00000 zzz" in run.stderr and "00599 zzz" not in run.stderr  # the part past the cut is not
+    assert max(len(line) for line in run.stderr.splitlines()) < 1100  # each line cut to 1000 characters
+    assert result_of(run)["verdict"] == "failed"
