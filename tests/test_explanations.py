@@ -12,7 +12,13 @@ from runner_commands import commands_outside_frames
 from qovery_job_deploy.console import console_base, console_url
 from qovery_job_deploy.deploy import Known, Outcome, Verdict
 from qovery_job_deploy.deployment_log import DeploymentLog, LogLine, QoveryDiagnosis, our_log, parse_entries
-from qovery_job_deploy.diagnosis import LOG_FLOOR_SECONDS, log_budget, uuid_or_none, wants_log
+from qovery_job_deploy.diagnosis import (
+    LOG_FLOOR_SECONDS,
+    LOG_MAX_SECONDS,
+    log_budget,
+    uuid_or_none,
+    wants_log,
+)
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.report import md_link, result, summary_markdown
 from qovery_job_deploy.runners.github import without_commands
@@ -173,10 +179,12 @@ def test_when_the_log_is_read(mode: str, verdict: Verdict, read: bool) -> None:
 @pytest.mark.parametrize(
     ("time_left", "cap", "budget"),
     [
-        (600.0, 30.0, 30.0),
-        (12.0, 30.0, 12.0),
+        (600.0, 30.0, LOG_MAX_SECONDS),
+        (600.0, 7.0, 7.0),
+        (8.0, 30.0, 8.0),
         (1.0, 30.0, LOG_FLOOR_SECONDS),
         (-50.0, 30.0, LOG_FLOOR_SECONDS),
+        (600.0, 1.0, LOG_FLOOR_SECONDS),
     ],
 )
 def test_log_budget(time_left: float, cap: float, budget: float) -> None:

@@ -24,6 +24,9 @@ IDENTITY_BUDGET_SECONDS = 5.0
 # The log read gets what is left of `timeout`, but at least this much: after a timeout nothing is left,
 # and that is when the log is most wanted.
 LOG_FLOOR_SECONDS = 5.0
+# And at most this much: the log is at most 1000 lines, a few seconds' read; a hanging endpoint must not
+# hold a finished step for a whole `request-timeout`.
+LOG_MAX_SECONDS = 10.0
 # Qovery sends the environment's last 1000 lines; past this the body is cut and its first part parsed.
 MAX_LOG_BYTES = 4 * 1024 * 1024
 # Verdicts after which `on-failure` reads the log. A cancelled step must stop promptly instead.
@@ -70,8 +73,9 @@ def wants_log(mode: LogsMode, verdict: Verdict) -> bool:
 
 
 def log_budget(time_left: float, cap: float) -> float:
-    """What is left of `timeout`, within `cap` (one request's timeout), and never under the floor."""
-    return max(LOG_FLOOR_SECONDS, min(time_left, cap))
+    """What is left of `timeout`, within `cap` (one request's timeout) and LOG_MAX_SECONDS, never under
+    the floor."""
+    return max(LOG_FLOOR_SECONDS, min(time_left, cap, LOG_MAX_SECONDS))
 
 
 def read_deployment_log(
