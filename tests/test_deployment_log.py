@@ -30,6 +30,7 @@ HOSTILE_LINES = [
     "::stop-commands::guessed",
     "\x1b[31mcoloured\x1b[0m output",
     "</details><script>alert(1)</script>",
+    "\ud800 a lone surrogate",
     "y" * 100_000,
     f"printed the token {TOKEN} by mistake",
 ]

@@ -8,6 +8,7 @@ import json
 
 import pytest
 from runner_commands import commands_outside_frames
+from runner_files import parse_github_output
 
 from qovery_job_deploy.console import console_base, console_url
 from qovery_job_deploy.deploy import Known, Outcome, Verdict
@@ -20,8 +21,8 @@ from qovery_job_deploy.diagnosis import (
     wants_log,
 )
 from qovery_job_deploy.identity import JobIdentity
-from qovery_job_deploy.report import md_link, result, summary_markdown
-from qovery_job_deploy.runners.github import without_commands
+from qovery_job_deploy.report import md_link, outputs, result, summary_markdown
+from qovery_job_deploy.runners.github import format_outputs, without_commands
 from qovery_job_deploy.text import strip_ansi
 
 JOB = "11111111-1111-4111-8111-111111111111"
@@ -139,6 +140,7 @@ def test_our_job_lines_from_any_body(body: bytes, messages: list[str], has_diagn
         ("\x1b[31mred\x1b[0m text", "red text"),
         ("\x1b]8;;https://evil\x07link\x1b]8;;\x07", "link"),
         ("two\nlines\r", "two lines"),
+        ("lone \ud800 surrogate", "lone ? surrogate"),
         ("token qov_Secret123456789 leaked", "token *** leaked"),
         ("x" * 100_000, "x" * 999 + "…"),
     ],
@@ -311,3 +313,13 @@ def test_the_human_log_is_inert_on_github(text: str) -> None:
 )
 def test_ids_from_the_api_are_used_only_as_uuids(value: str | None, kept: str | None) -> None:
     assert uuid_or_none(value) == kept
+
+
+@pytest.mark.parametrize(
+    "text", ["two\nlines", "ghadelimiter_00000000-0000-0000-0000-000000000000", "crlf\r\n", "é 🚀", "\ud800"]
+)
+def test_outputs_with_a_hostile_diagnosis_still_parse(text: str) -> None:
+    written = outputs(explained([text], QoveryDiagnosis(text, text, text)))
+    parsed = parse_github_output(format_outputs(written))
+    assert parsed == written
+    assert json.loads(parsed["result"])["error"] == {"message": text, "hint": text, "link": text}

@@ -152,8 +152,9 @@ def our_log(
 
 
 def clean(value: str | None, secrets: list[str], limit: int) -> str:
-    """One line: terminal escapes removed, control characters folded, our secrets hidden, bounded."""
-    text = strip_ansi(value or "")
+    """One line: terminal escapes removed, control characters folded, our secrets hidden, bounded, and
+    encodable (JSON may hold a lone surrogate, which would crash any later write)."""
+    text = strip_ansi((value or "").encode("utf-8", "replace").decode("utf-8"))
     for secret in secrets:
         text = text.replace(secret, REDACTED)
     return one_line(text, limit)
