@@ -135,6 +135,7 @@ def summary_markdown(outcome: Outcome) -> str:
         "",
         md_cell(outcome.message),
         "",
+        *diagnosis_markdown(diagnosis_of(outcome)),  # Qovery's own explanation, at the top
         "| | |",
         "|---|---|",
         *(f"| {name} | {md_cell(value)} |" for name, value in rows),
@@ -146,8 +147,6 @@ def summary_markdown(outcome: Outcome) -> str:
         for step in known.steps[:MAX_STEPS]:
             duration = "" if step.duration_sec is None else f"{step.duration_sec:g} s"
             lines.append(f"| {md_cell(step.step_name or '')} | {md_cell(step.status or '')} | {duration} |")
-    if diagnosis := diagnosis_of(outcome):
-        lines[3:3] = ["", *diagnosis_markdown(diagnosis)]  # at the top, under the verdict's message
     lines += log_markdown(outcome)
     return "\n".join(lines) + "\n\n"
 
@@ -159,8 +158,10 @@ def _job_cell(outcome: Outcome) -> str:
     return f"{identity.label()} · {outcome.known.job_id}"
 
 
-def diagnosis_markdown(diagnosis: QoveryDiagnosis) -> list[str]:
-    """Qovery's own explanation, as a quote: the cause, the fix, a link."""
+def diagnosis_markdown(diagnosis: QoveryDiagnosis | None) -> list[str]:
+    """Qovery's own explanation, as a quote (the cause, the fix, a link) and a blank line; none without."""
+    if diagnosis is None:
+        return []
     lines = []
     if diagnosis.message:
         lines.append(f"> **Qovery:** {md_cell(diagnosis.message, MAX_DIAGNOSIS_CELL)}")
@@ -168,7 +169,8 @@ def diagnosis_markdown(diagnosis: QoveryDiagnosis) -> list[str]:
         lines.append(f"> **Hint:** {md_cell(diagnosis.hint, MAX_DIAGNOSIS_CELL)}")
     if link := md_link("Qovery's documentation", diagnosis.link):
         lines.append(f"> {link}")
-    return [line + "  " if index < len(lines) - 1 else line for index, line in enumerate(lines)]
+    # Two trailing spaces: a line break inside the quote.
+    return [line + "  " if index < len(lines) - 1 else line for index, line in enumerate(lines)] + [""]
 
 
 def log_markdown(outcome: Outcome) -> list[str]:
