@@ -15,7 +15,7 @@ from conftest import SimFactory
 from runner_commands import commands_outside_frames
 from step import TOKEN, StepRun, github_env, gitlab_env, plain_env, run_step
 
-from qovery_job_deploy.simulator import DEFAULT_ERROR, Fault, JobScript, QoverySimulator
+from qovery_job_deploy.simulator import DEFAULT_ERROR, HOSTILE_LOG_JOB, Fault, JobScript, QoverySimulator
 
 FAST = "0.2s"
 FAILING = [(0.0, "QUEUED"), (0.3, "EXECUTING"), (0.8, "DEPLOYMENT_ERROR")]
@@ -263,3 +263,14 @@ def test_a_log_over_the_size_limit_is_cut_and_said_so(simulator: SimFactory) -> 
     assert "00000 zzz" in run.stderr and "00599 zzz" not in run.stderr  # the part past the cut is not
     assert max(len(line) for line in run.stderr.splitlines()) < 1100  # each line cut to 1000 characters
     assert result_of(run)["verdict"] == "failed"
+
+
+def test_the_simulators_built_in_hostile_job_executes_nothing(simulator: SimFactory, tmp_path: Path) -> None:
+    """The job tests/e2e can deploy under act, where the runner's own parser reads the output."""
+    sim = simulator()
+    env, files = github_env(tmp_path, {"api-token": TOKEN, "job-id": HOSTILE_LOG_JOB, "api-url": sim.url})
+    run = run_step(env, files)
+
+    assert run.code == 1, run.stderr
+    assert_only_our_commands(run)
+    assert any("pwned by a legacy command" in line for line in log_group(run))

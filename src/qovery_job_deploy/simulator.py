@@ -32,6 +32,17 @@ from urllib.parse import parse_qs, urlsplit
 SUCCESS_JOB = "11111111-1111-4111-8111-111111111111"
 FAILURE_JOB = "22222222-2222-4222-8222-222222222222"
 SLOW_JOB = "33333333-3333-4333-8333-333333333333"
+# Fails, and its deployment log holds lines written to attack the CI runner (for tests/e2e under act).
+HOSTILE_LOG_JOB = "77777777-7777-4777-8777-777777777777"
+HOSTILE_LOG_LINES = [
+    "::add-mask::DEPLOYED",
+    "::error::pwned by the deployment log",
+    "##[error]pwned by a legacy command",
+    "::stop-commands::guessed",
+    "\x1b[31mcoloured\x1b[0m output",
+    "</details></pre><script>alert(1)</script>",
+    "y" * 100_000,
+]
 
 
 TRANSPORT_FAULTS = ("delay", "short", "trickle")
@@ -404,6 +415,17 @@ def builtin_jobs() -> list[JobScript]:
             FAILURE_JOB,
             timeline=[(0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "EXECUTING"), (2.0, "DEPLOYMENT_ERROR")],
             stale_seconds=0.5,
+            log_lines=[
+                "Running migrations for shop",
+                "Applying 0042_add_orders_index...",
+                'psql: error: relation "orders_idx" already exists',
+                "Process exited with code 1",
+            ],
+        ),
+        JobScript(
+            HOSTILE_LOG_JOB,
+            timeline=[(0.0, "QUEUED"), (0.5, "EXECUTING"), (1.0, "DEPLOYMENT_ERROR")],
+            log_lines=list(HOSTILE_LOG_LINES),
         ),
         JobScript(SLOW_JOB, timeline=[(0.0, "QUEUED"), (1.0, "EXECUTING"), (600.0, "DEPLOYED")]),
     ]
