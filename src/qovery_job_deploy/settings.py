@@ -24,6 +24,7 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from qovery_job_deploy.console import DEFAULT_CONSOLE_URL, console_base
 from qovery_job_deploy.errors import InputError
 
 DEFAULT_API_URL = "https://api.qovery.com"
@@ -89,6 +90,8 @@ FIX_HINTS: dict[str, str] = {
     "project": "give the project's name or UUID as in the Qovery console",
     "environment": "give the environment's name or UUID, as in the Qovery console",
     "sequential": "use true or false",
+    "logs": "use on-failure, always or never",
+    "console_url": "use https://console.qovery.com, or the https:// URL of your Qovery console",
 }
 
 
@@ -163,6 +166,10 @@ class Settings(BaseSettings):
     sequential: bool = Field(
         False, description="Deploy the jobs one after another, stop at the first failure"
     )
+    logs: Literal["on-failure", "always", "never"] = Field(
+        "on-failure", description="When to show the deployment's log: on-failure, always or never"
+    )
+    console_url: str = Field(DEFAULT_CONSOLE_URL, description="Qovery console base URL, for links")
 
     @classmethod
     def settings_customise_sources(
@@ -176,7 +183,7 @@ class Settings(BaseSettings):
         # `load_settings` merges the sources itself (it needs the environment as a parameter, for tests).
         return (init_settings,)
 
-    @field_validator("auth_scheme", mode="before")
+    @field_validator("auth_scheme", "logs", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
@@ -214,6 +221,11 @@ class Settings(BaseSettings):
         if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
             return value.strip().rstrip("/")
         raise ValueError("must be an https:// URL (http:// is allowed only for 127.0.0.1, ::1 or localhost)")
+
+    @field_validator("console_url")
+    @classmethod
+    def _console_url(cls, value: str) -> str:
+        return console_base(value)
 
     @field_validator("api_token")
     @classmethod
