@@ -11,7 +11,6 @@ from runner_commands import commands_outside_frames
 from runner_files import parse_github_output
 
 from qovery_job_deploy.console import console_base, console_url
-from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.deployment_log import DeploymentLog, LogLine, QoveryDiagnosis, our_log, parse_entries
 from qovery_job_deploy.diagnosis import (
     LOG_FLOOR_SECONDS,
@@ -21,6 +20,7 @@ from qovery_job_deploy.diagnosis import (
     wants_log,
 )
 from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.report import md_link, outputs, result, summary_markdown
 from qovery_job_deploy.runners.github import format_outputs, without_commands
 from qovery_job_deploy.text import strip_ansi
