@@ -5,16 +5,15 @@ One job is one `JobDeployment`, so that several job ids in one step can later ru
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Protocol
-
 from qovery_job_deploy.client import QoveryClient
 from qovery_job_deploy.errors import ActionError, ApiError, RefusedError, TransientError
-from qovery_job_deploy.models import JobStatus, Step
+from qovery_job_deploy.log import Log
+from qovery_job_deploy.models import JobStatus, StatusDetails
+from qovery_job_deploy.outcome import Known, Outcome, Verdict
 from qovery_job_deploy.polling import Expectation, PollPlan, parse_iso_duration
 from qovery_job_deploy.retry import Clock
-from qovery_job_deploy.states import Phase, classify, expected_state, is_known
+from qovery_job_deploy.states import Phase, classify, expected_state, failure_reason, is_known
+from qovery_job_deploy.trigger import DeployRequest, Trigger
 
 # How long the job's status may keep showing the previous request before we also ask Qovery about ours
 # directly (our request may have ended unseen, or never started).
@@ -22,68 +21,6 @@ STALE_GRACE_SECONDS = 10.0
 # Below this, the previous run's duration (in the status read before the POST) paces the polling alone:
 # the history request would cost more reads than it saves. Above it, the history's band is worth one read.
 HISTORY_WORTH_SECONDS = 30.0
-# After an ambiguous POST failure: pauses between the status reads that look for the request it created.
-# They cover STALE_GRACE_SECONDS, the time Qovery may take to show a new request on the job.
-ADOPTION_PAUSES = (1.0, 2.0, 3.0, 4.0)
-
-
-class Verdict(StrEnum):
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    ACCEPTED = "accepted"  # wait: false, and Qovery accepted the request
-    TIMED_OUT = "timed_out"
-    CANCELLED = "cancelled"  # we were interrupted (SIGINT/SIGTERM)
-    ERROR = "error"  # Qovery refused us or could not be reached
-
-
-class Log(Protocol):
-    def info(self, message: str) -> None: ...
-
-    def warning(self, message: str) -> None: ...
-
-    def state(self, state: str) -> None: ...
-
-
-@dataclass
-class Known:
-    """What we know about our deployment so far; enough to report at any moment, even when interrupted."""
-
-    job_id: str
-    deployment_request_id: str | None = None
-    state: str | None = None
-    execution_id: str | None = None
-    service_deployment_status: str | None = None
-    steps: list[Step] = field(default_factory=list)
-
-    def absorb(self, status: JobStatus) -> None:
-        """Take what a status of *our* request tells."""
-        self.state = status.state
-        self.execution_id = status.execution_id or self.execution_id
-        self.service_deployment_status = status.service_deployment_status or self.service_deployment_status
-        if status.steps and status.steps.details:
-            self.steps = list(status.steps.details)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    known: Known
-    verdict: Verdict
-    message: str
-    duration_seconds: float
-
-
-@dataclass(frozen=True)
-class DeployRequest:
-    image_tag: str | None = None
-    git_commit_id: str | None = None
-    force_event: str | None = None
-
-    def body(self) -> dict[str, str]:
-        if self.image_tag:
-            return {"image_tag": self.image_tag}
-        if self.git_commit_id:
-            return {"git_commit_id": self.git_commit_id}
-        return {}
 
 
 class JobDeployment:
@@ -114,6 +51,7 @@ class JobDeployment:
         self._never_deployed = False
         self._last_duration: float | None = None
         self._history_asked = False
+        self._details: StatusDetails | None = None  # of the last status of our request
 
     # -- the flow ---------------------------------------------------------------------------------
 
@@ -134,56 +72,15 @@ class JobDeployment:
         return Outcome(self.known, verdict, message, self.clock.now() - self.started_at)
 
     def _trigger(self, before: JobStatus) -> None:
-        try:
-            posted = self.client.deploy_job(self.known.job_id, self.request.body(), self.request.force_event)
-        except TransientError as error:
-            if error.acted is False:
-                raise ApiError(f"Could not request the deployment after retries: {error}") from None
-            self._posted_at = self.clock.now()
-            if error.acted:
-                self.log.warning(
-                    f"Qovery accepted the deploy request but its answer was unreadable ({error})"
-                )
-                self.log.info("Following the first new request that appears on the job")
-                return
-            self._adopt_after_ambiguous_post(before, error)
-            return
-        self._posted_at = self.clock.now()
-        if posted.deployment_request_id and posted.deployment_request_id != before.deployment_request_id:
-            self.known.deployment_request_id = posted.deployment_request_id
-            self.known.state = posted.state  # only then is the answer's state surely about our request
-            self.log.info(f"Deployment request {posted.deployment_request_id} accepted")
-        else:
-            self.log.warning(
-                "Qovery's answer did not name a new deployment request; following the first new request "
-                "that appears on the job"
-            )
-
-    def _adopt_after_ambiguous_post(self, before: JobStatus, error: TransientError) -> None:
-        """The POST may or may not have created a deployment: find out from the job's status.
-
-        Posting again could deploy twice, so we adopt what Qovery shows instead; and if it shows nothing
-        new, we stop and say so rather than guess.
-        """
-        self.log.warning(f"The deploy request's outcome is unknown ({error}); checking the job's status")
-        for pause in ADOPTION_PAUSES:
-            self.clock.sleep(max(0.0, min(pause, self.client.deadline - self.clock.now())))
-            now = self.client.job_status(self.known.job_id)
-            if now.deployment_request_id and now.deployment_request_id != before.deployment_request_id:
-                self.log.info(f"Qovery did act: adopting deployment request {now.deployment_request_id}")
-                self.known.deployment_request_id = now.deployment_request_id
-                self.known.absorb(now)
-                return
-            if (now.deployment_requests_count or 0) > (before.deployment_requests_count or 0):
-                self.log.info("Qovery did act: a new deployment request is queued; following it")
-                return
-            if self.clock.now() >= self.client.deadline:
-                break
-        raise ApiError(
-            f"The deploy request failed in a way that does not tell whether Qovery acted ({error}), and "
-            "the job shows no new deployment request. It was not sent again, to avoid deploying twice. "
-            "Check the job in the Qovery console, then re-run the step if nothing is deploying."
-        )
+        triggered = Trigger(
+            self.client, self.known.job_id, self.request, clock=self.clock, log=self.log
+        ).send(before)
+        self._posted_at = triggered.posted_at
+        self.known.deployment_request_id = triggered.request_id
+        if triggered.status is not None:
+            self.known.absorb(triggered.status)
+        elif triggered.state is not None:
+            self.known.state = triggered.state
 
     def _first_plan(self) -> PollPlan:
         """Pace the polling with what is known before waiting; see `_later_plan` for the rest."""
@@ -261,9 +158,8 @@ class JobDeployment:
             if phase is Phase.SUCCEEDED:
                 return self.outcome(Verdict.SUCCEEDED, f"The job reached {self._shown}.")
             if phase is Phase.FAILED:
-                return self.outcome(
-                    Verdict.FAILED, f"The deployment ended in {self._shown}; {self.expected} was expected."
-                )
+                state = self.known.state or ""
+                return self.outcome(Verdict.FAILED, failure_reason(state, self.expected, self._details))
 
     def _show_state(self) -> None:
         """Log each state change once."""
@@ -284,6 +180,7 @@ class JobDeployment:
         ours = self.known.deployment_request_id
         if ours is not None and shown_id == ours:
             self.known.absorb(status)
+            self._details = status.status_details
             self._note_unknown(status.state)
             return classify(status.state, self.expected, status.status_details)
         # The status still shows the previous request (Qovery has not picked ours up yet), or a newer
@@ -299,6 +196,7 @@ class JobDeployment:
                 state = None  # not known there (yet): the job's status will tell
             if state:
                 self.known.state = state
+                self._details = None  # this answer names a state only
                 self._note_unknown(state)
                 return classify(state, self.expected)
         return Phase.PENDING
@@ -319,4 +217,7 @@ class JobDeployment:
     def _note_unknown(self, state: str) -> None:
         if not is_known(state) and state not in self._unknown_logged:
             self._unknown_logged.add(state)
-            self.log.warning(f"Qovery reports a state this version does not know ({state}); waiting on it")
+            self.log.warning(
+                f"Qovery reports a state this version does not know ({state}); it decides nothing while "
+                "the action runs"
+            )

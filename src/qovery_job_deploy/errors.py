@@ -35,11 +35,23 @@ class TransientError(ApiError):
     `acted` says whether Qovery may have carried the request out: False when it surely did not
     (connection refused, 429, 409), None when nobody can tell (timeout, reset, 5xx, unreadable body).
     Only the former may be retried for a POST.
+
+    `still_working` says, when `acted` is None, whether Qovery may still be working on the request (a 502 or
+    504 from a gateway, our own read timeout) rather than having surely answered or never seen it (a 503, a
+    reset before any byte of answer): what it did may take longer to show.
     """
 
-    def __init__(self, message: str, *, acted: bool | None, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        acted: bool | None,
+        retry_after: float | None = None,
+        still_working: bool = False,
+    ) -> None:
         super().__init__(message)
         self.acted = acted
+        self.still_working = still_working
         self.retry_after = retry_after
         self.deadline_reached = False  # set when the step's timeout, not the retry policy, gave up
 

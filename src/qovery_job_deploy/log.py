@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from qovery_job_deploy.text import one_line
+
+
+class Log(Protocol):
+    """What domain code needs of a log (tests and the benchmark pass their own)."""
+
+    def info(self, message: str) -> None: ...
+
+    def warning(self, message: str) -> None: ...
+
+    def state(self, state: str) -> None: ...
 
 
 class HumanLog:

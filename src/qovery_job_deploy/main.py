@@ -14,12 +14,14 @@ from types import FrameType
 from typing import TextIO
 
 from qovery_job_deploy.client import QoveryClient
-from qovery_job_deploy.deploy import DeployRequest, JobDeployment, Known, Outcome, Verdict
+from qovery_job_deploy.deploy import JobDeployment
 from qovery_job_deploy.errors import ActionError, ApiError, InputError, Interrupted
 from qovery_job_deploy.log import HumanLog
+from qovery_job_deploy.outcome import Known, Outcome, Verdict
 from qovery_job_deploy.runners import Runner, detect
 from qovery_job_deploy.settings import Settings, github_env_name, load_settings, qovery_env_name
 from qovery_job_deploy.text import one_line
+from qovery_job_deploy.trigger import DeployRequest
 
 # The exit codes (README, "Exit codes"); 130 and 143 are 128 + the signal's number.
 EXIT_SUCCESS = 0

@@ -92,3 +92,25 @@ class HistoryEntry(_Lenient):
 
 class History(_Lenient):
     results: Annotated[list[HistoryEntry], WrapValidator(_valid_items)] = []
+
+
+class QueuedIdentifier(_Lenient):
+    deployment_request_id: Annotated[str | None, OrNone] = None
+    service_id: Annotated[str | None, OrNone] = None
+
+
+class QueuedRequest(_Lenient):
+    identifier: Annotated[QueuedIdentifier | None, OrNone] = None
+
+
+class DeploymentQueue(_Lenient):
+    """`GET /service/{id}/deploymentQueue`: the requests still queued for a job, read only for their ids."""
+
+    results: Annotated[list[QueuedRequest], WrapValidator(_valid_items)] = []
+
+    def request_ids(self) -> list[str]:
+        return [
+            item.identifier.deployment_request_id
+            for item in self.results
+            if item.identifier is not None and item.identifier.deployment_request_id
+        ]

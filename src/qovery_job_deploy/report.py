@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import html
 import json
 from typing import Any
 
-from qovery_job_deploy.deploy import Outcome, Verdict
+from qovery_job_deploy import markdown as md
+from qovery_job_deploy.outcome import Outcome, Verdict
 
 ICONS = {
     Verdict.SUCCEEDED: "✅",
@@ -24,9 +24,8 @@ HEADLINES = {
     Verdict.CANCELLED: "Qovery job deployment step cancelled",
     Verdict.ERROR: "Qovery job deployment could not be followed",
 }
-MAX_CELL = 200
 MAX_STEPS = 50
-MARKDOWN_SPECIALS = "\\|`*_[]#!~"
+MAX_MESSAGE = 1000
 
 
 def result(outcome: Outcome) -> dict[str, Any]:
@@ -77,39 +76,29 @@ def dotenv(outcome: Outcome) -> dict[str, str]:
     }
 
 
-def md_cell(value: object) -> str:
-    """Text safe inside a Markdown table cell: HTML escaped, no line breaks, `|` escaped, bounded."""
-    text = " ".join(str(value).split())  # every kind of line break and tab folded to one space
-    if len(text) > MAX_CELL:
-        text = text[: MAX_CELL - 1] + "…"
-    for char in MARKDOWN_SPECIALS:  # backslash first, so the escapes added after it stay single
-        text = text.replace(char, "\\" + char)
-    # Then HTML, last so that no entity it writes gets a Markdown escape inside it (`&#x27;`).
-    return html.escape(text, quote=False)  # no raw HTML: <img>, <details>, comments
-
-
 def summary_markdown(outcome: Outcome) -> str:
+    """States and ids as code spans (shown exactly, readable in the raw file); messages as running text."""
     known = outcome.known
     rows = [
-        ("Verdict", outcome.verdict.value),
-        ("Job", known.job_id),
-        ("Final state", known.state or "unknown"),
-        ("Deployment request", known.deployment_request_id or "unknown"),
-        ("Execution", known.execution_id or "–"),
+        ("Verdict", md.code(outcome.verdict.value)),
+        ("Job", md.code(known.job_id)),
+        ("Final state", md.code(known.state or "")),
+        ("Deployment request", md.code(known.deployment_request_id or "")),
+        ("Execution", md.code(known.execution_id or "")),
         ("Elapsed", f"{outcome.duration_seconds:.0f} s"),
     ]
     lines = [
         f"### {ICONS[outcome.verdict]} {HEADLINES[outcome.verdict]}",
         "",
-        md_cell(outcome.message),
+        md.text(outcome.message, MAX_MESSAGE),
         "",
         "| | |",
         "|---|---|",
-        *(f"| {name} | {md_cell(value)} |" for name, value in rows),
+        *(f"| {name} | {value} |" for name, value in rows),
     ]
     if known.steps:
         lines += ["", "| Step | Status | Duration |", "|---|---|---|"]
         for step in known.steps[:MAX_STEPS]:
             duration = "" if step.duration_sec is None else f"{step.duration_sec:g} s"
-            lines.append(f"| {md_cell(step.step_name or '')} | {md_cell(step.status or '')} | {duration} |")
+            lines.append(f"| {md.code(step.step_name or '')} | {md.code(step.status or '')} | {duration} |")
     return "\n".join(lines) + "\n\n"

@@ -35,6 +35,7 @@ SLOW_JOB = "33333333-3333-4333-8333-333333333333"
 
 
 TRANSPORT_FAULTS = ("delay", "short", "trickle")
+QUEUED_STATES = ("QUEUED", "DEPLOYMENT_QUEUED")
 
 
 @dataclass
@@ -42,9 +43,11 @@ class Fault:
     """One injected misbehaviour, consumed by the next matching call.
 
     kind: "http" (answer `status` with `body`/`headers`), "reset" (close the connection unanswered),
-    "truncated" (a 200 whose JSON is cut short), and transport faults, where the work is done and the
-    normal answer then misbehaves on the wire: "delay" (sent after `seconds`), "short" (fewer bytes
-    than its Content-Length, then the connection closes), "trickle" (one byte every `seconds`).
+    "hang" (read the request, do nothing for `seconds`, then close unanswered: a gateway that never
+    passed it on), "truncated" (a 200 whose JSON is cut short), and transport faults, where the work
+    is done and the normal answer then misbehaves on the wire: "delay" (sent after `seconds`), "short"
+    (fewer bytes than its Content-Length, then the connection closes), "trickle" (one byte every
+    `seconds`).
     `acted`: for a POST, whether the deployment is created before an "http" or "reset" fault strikes
     (transport faults always act). In a job's fault queue, `None` lets one call through untouched.
     """
@@ -69,12 +72,14 @@ class JobScript:
     )
     # Right after a POST, the job's status keeps describing the previous request for this long.
     stale_seconds: float = 0.0
+    # While stale, the status does not count the new request either: only the deployment queue shows it.
+    stale_hides_count: bool = False
     # When our request ends, a newer one (someone else's) takes over the job's status at once.
     taken_over: bool = False
     previous_state: str = "DEPLOYED"
     previous_request_id: str | None = field(default_factory=lambda: str(uuid.uuid4()))
     environment_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    # Per operation ("deploy", "status", "request_status", "history"): faults to play in order.
+    # Per operation ("deploy", "status", "request_status", "history", "queue"): faults to play in order.
     faults: dict[str, deque[Fault | None]] = field(default_factory=dict)
     # Merged into every status body: fields and enum values of a newer API.
     extra_status_fields: dict[str, Any] = field(default_factory=dict)
@@ -84,6 +89,8 @@ class JobScript:
     accepts_without_deploying: bool = False
     # Optional fields (execution_id, steps, ...) left out of every status body.
     omitted_fields: tuple[str, ...] = ()
+    # `status_details.status` once the deployment has ended (default: ERROR for a failure, else SUCCESS).
+    final_action_status: str | None = None
     # The `steps.details` of the ended deployment, when a test wants its own (hostile strings, ...).
     final_steps: list[dict[str, Any]] | None = None
     past_durations: list[int] = field(default_factory=list)
@@ -206,6 +213,8 @@ class QoverySimulator:
         ours = self._latest(job.job_id)
         count = len(self.deployments_of_unlocked(job.job_id))
         if ours is None or now - ours.created_at < job.stale_seconds:
+            if ours is not None and job.stale_hides_count:
+                count -= 1
             body = _status(job.job_id, job.previous_state, job.previous_request_id, count, None, "SUCCESS")
             if job.past_durations and "steps" not in job.omitted_fields:  # the last run's figures
                 last = job.past_durations[-1]
@@ -223,7 +232,9 @@ class QoverySimulator:
             newer = f"{ours.id[:-12]}{'f' * 12}"  # someone else's request, queued right behind ours
             return _status(job.job_id, "QUEUED", newer, count + 1, None, "QUEUED")
         ended = now >= ours.ends_at()
-        details_status = ("ERROR" if _is_failure(state) else "SUCCESS") if ended else "ONGOING"
+        details_status = "ONGOING"
+        if ended:
+            details_status = job.final_action_status or ("ERROR" if _is_failure(state) else "SUCCESS")
         body = _status(job.job_id, state, ours.id, count, ours.execution_id, details_status)
         body.update(job.extra_status_fields)
         if ended and "steps" not in job.omitted_fields:
@@ -253,6 +264,30 @@ class QoverySimulator:
         count = len(self.deployments_of_unlocked(job.job_id))
         answer_id = None if job.deploy_answer_without_id else request.id
         return _status(job.job_id, "QUEUED", answer_id, count, None, "QUEUED")
+
+    def queue_body(self, job: JobScript, now: float) -> dict[str, Any]:
+        """The job's requests that have not started yet, as `GET /service/{id}/deploymentQueue` lists them."""
+        waiting = [
+            request
+            for request in self.deployments_of_unlocked(job.job_id)
+            if request.state_at(now) in QUEUED_STATES
+        ]
+        return {
+            "results": [
+                {
+                    "identifier": {
+                        "deployment_request_id": request.id,
+                        "service_id": job.job_id,
+                        "service_type": "JOB",
+                        "name": "job",
+                    },
+                    "auditing_data": {"triggered_by": "simulator"},
+                    "status_details": {"action": "DEPLOY", "status": "QUEUED", "sub_action": "NONE"},
+                    "icon_uri": "https://example.com/job.svg",
+                }
+                for request in sorted(waiting, key=lambda r: r.created_at)
+            ]
+        }
 
     def job_concerned(self, operation: str, path_id: str | None, exchange: Exchange) -> JobScript | None:
         """The job a call is about: in its path, or behind the deployment request it names."""
@@ -319,6 +354,8 @@ def _operation(method: str, path: str) -> tuple[str, str | None]:
         return "history", parts[1]
     if method == "GET" and parts == ["environment", "deploymentStatus"]:
         return "request_status", None
+    if method == "GET" and len(parts) == 3 and parts[0] == "service" and parts[2] == "deploymentQueue":
+        return "queue", parts[1]
     if (
         method == "POST"
         and len(parts) == 3
@@ -357,6 +394,11 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
                     if job and job.faults.get(operation)
                     else None
                 )
+            if fault is not None and fault.kind == "hang":  # nothing done, nothing answered
+                time.sleep(fault.seconds)
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
             # Transport faults: the work is done as usual, then the answer misbehaves on the wire.
             transport = fault if fault and fault.kind in TRANSPORT_FAULTS else None
             status, body, headers = self._answer(operation, path_id, exchange, None if transport else fault)
@@ -430,6 +472,8 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
                     return _json(202, body)
                 if operation == "history":
                     return _json(200, _history(target))
+                if operation == "queue":
+                    return _json(200, sim.queue_body(target, now))
             return 404, b"", {}
 
     return Handler

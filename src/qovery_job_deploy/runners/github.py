@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TextIO
 
-from qovery_job_deploy.deploy import Outcome, Verdict
 from qovery_job_deploy.log import HumanLog
+from qovery_job_deploy.outcome import Outcome, Verdict
 from qovery_job_deploy.report import HEADLINES, outputs, summary_markdown
 from qovery_job_deploy.runners.plain import Runner, attempt
 

@@ -7,8 +7,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from qovery_job_deploy.deploy import Outcome
 from qovery_job_deploy.log import HumanLog
+from qovery_job_deploy.outcome import Outcome
 from qovery_job_deploy.report import dotenv
 from qovery_job_deploy.runners.plain import Runner, attempt
 

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TextIO
 
-from qovery_job_deploy.deploy import Outcome
 from qovery_job_deploy.log import HumanLog
+from qovery_job_deploy.outcome import Outcome
 from qovery_job_deploy.report import result_json
 from qovery_job_deploy.text import one_line
 
