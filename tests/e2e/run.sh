@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end checks of the container image and of the real CI runners that use it.
 #
-#   bash tests/e2e/run.sh [PYTEST ARGS...]     e.g. -k act, or tests/e2e/test_gitlab.py
+#   bash tests/e2e/run.sh [PYTEST ARGS...]     e.g. -k act, or tests/e2e/test_gitlab.py (default: tests/e2e)
 #
 # Made for a Debian bookworm machine, as root, with no Docker engine and no container registry
 # (only the Debian, PyPI and npm registries). This script does only what must be shell:
@@ -227,5 +227,5 @@ write_setup
 note "setup took $((SECONDS - t0)) s; checks follow (pytest -m e2e)"
 
 set +e
-QJD_E2E_CACHE="$CACHE" "$PYTHON" -m pytest -m e2e -n 0 -p no:cacheprovider --durations=0 tests/e2e "$@"
+QJD_E2E_CACHE="$CACHE" "$PYTHON" -m pytest -m e2e -n 0 -p no:cacheprovider --durations=0 "${@:-tests/e2e}"
 exit $?

@@ -5,9 +5,7 @@ reports a FAILED deployment to the step or job after it."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -17,61 +15,42 @@ from qovery_job_deploy.simulator import FAILURE_JOB
 
 from .conftest import BuiltImage
 from .harness import IMAGE, REPO, RUNNER_TIMEOUT, Setup, commit_all, run
+from .readme_examples import (
+    MalformedExample,
+    as_workflow,
+    deploy_jobs,
+    examples,
+    jobs_needing,
+    steps_using_the_action,
+)
 from .runners import Act, GitlabCiLocal
 
 pytestmark = pytest.mark.timeout(RUNNER_TIMEOUT + 60)
-MARKER = re.compile(r"^<!--\s*example:\s*(?P<platform>[\w-]+)\s*-->\s*$")
-FENCE = re.compile(r"^(?P<fence>```+|~~~+)")
-ACTION = re.compile(r"^[^/@\s]+/qovery-job-deploy@\S+$")  # `uses:` of this action, any owner and ref
+README = (REPO / "README.md").read_text(encoding="utf-8")
 CHECK = "E2E-README-CHECK"
 
 
-def examples(platform: str, readme: Path = REPO / "README.md") -> list[str]:
-    """The code block after each `<!-- example: PLATFORM -->` marker (blank lines between allowed)."""
-    lines = readme.read_text(encoding="utf-8").splitlines()
-    found = []
-    for index, line in enumerate(lines):
-        marker = MARKER.match(line)
-        if not marker or marker["platform"] != platform:
-            continue
-        start = next(i for i in range(index + 1, len(lines)) if lines[i].strip())
-        fence = FENCE.match(lines[start])
-        assert fence, f"README.md line {index + 1}: no code block right after the marker"
-        end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith(fence["fence"]))
-        found.append("\n".join(lines[start + 1 : end]) + "\n")
-    return found
+def collected(platform: str) -> list[str]:
+    """For parametrize, at collection: a malformed README fails test_readme_marks_its_examples, not the
+    collection of every test run."""
+    try:
+        return examples(README, platform)
+    except MalformedExample:
+        return []
 
 
 @pytest.mark.parametrize("platform", ["github", "gitlab"])
 def test_readme_marks_its_examples(platform: str) -> None:
-    assert examples(platform), f"README.md has no `<!-- example: {platform} -->` before its usage example"
-
-
-def as_workflow(example: Any) -> dict[str, Any]:
-    """A README GitHub example as a whole workflow: a list of steps, one job, or a workflow."""
-    if isinstance(example, list):
-        example = {"runs-on": "ubuntu-latest", "steps": example}
-    if "jobs" not in example:
-        example = {"name": "README example", "on": "push", "permissions": {}, "jobs": {"deploy": example}}
-    return dict(example)
-
-
-def steps_using_the_action(workflow: dict[str, Any]) -> list[tuple[list[dict[str, Any]], int]]:
-    return [
-        (job["steps"], index)
-        for job in workflow["jobs"].values()
-        for index, step in enumerate(job.get("steps", []))
-        if ACTION.match(str(step.get("uses", "")))
-    ]
+    assert examples(README, platform), f"README.md has no `<!-- example: {platform} -->` before its example"
 
 
 # --- GitHub -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("example", examples("github"), ids=lambda example: "readme")
+@pytest.mark.parametrize("example", collected("github"), ids=lambda example: "readme")
 def test_github_example_lints_like_the_workflows(example: str, setup: Setup, tmp_path: Path) -> None:
     workflow = as_workflow(yaml.safe_load(example))
-    uses = {step["uses"] for steps, index in steps_using_the_action(workflow) for step in [steps[index]]}
+    uses = {steps[index]["uses"] for steps, index in steps_using_the_action(workflow)}
     assert uses, "the GitHub example does not use the action (`uses: <owner>/qovery-job-deploy@<ref>`)"
     path = tmp_path / ".github" / "workflows" / "readme-example.yml"
     path.parent.mkdir(parents=True)
@@ -90,7 +69,7 @@ def test_github_example_lints_like_the_workflows(example: str, setup: Setup, tmp
     assert audit.code == 0, audit.tail()
 
 
-@pytest.mark.parametrize("example", examples("github"), ids=lambda example: "readme")
+@pytest.mark.parametrize("example", collected("github"), ids=lambda example: "readme")
 def test_github_example_reads_the_outputs_after_a_failure(
     example: str, image: BuiltImage, act_release: Act, simulator: SimFactory
 ) -> None:
@@ -130,26 +109,15 @@ def test_github_example_reads_the_outputs_after_a_failure(
 # --- GitLab -----------------------------------------------------------------------------------------
 
 
-def is_deploy_job(job: Any) -> bool:
-    image = job.get("image") if isinstance(job, dict) else None
-    name = image.get("name") if isinstance(image, dict) else image
-    return isinstance(name, str) and "qovery-job-deploy" in name
-
-
-@pytest.mark.parametrize("example", examples("gitlab"), ids=lambda example: "readme")
+@pytest.mark.parametrize("example", collected("gitlab"), ids=lambda example: "readme")
 def test_gitlab_example_reports_a_failed_deployment_to_the_next_job(
     example: str, image: BuiltImage, gitlab_ci_local: GitlabCiLocal, simulator: SimFactory
 ) -> None:
     pipeline = yaml.safe_load(example)
-    deploy_jobs = [name for name, job in pipeline.items() if is_deploy_job(job)]
-    assert len(deploy_jobs) == 1, f"expected one job with the qovery-job-deploy image, found {deploy_jobs}"
-    [deploy] = deploy_jobs
-    followers = [
-        name
-        for name, job in pipeline.items()
-        if isinstance(job, dict)
-        and deploy in [need if isinstance(need, str) else need.get("job") for need in job.get("needs", [])]
-    ]
+    deploys = deploy_jobs(pipeline)
+    assert len(deploys) == 1, f"expected one job with the qovery-job-deploy image, found {deploys}"
+    [deploy] = deploys
+    followers = jobs_needing(pipeline, deploy)
     assert followers, f"no job `needs: [{deploy}]`: nothing shows that the report reaches a later job"
     # Substituted: the image (the one built here), the job (the simulator's failing one); the API URL and
     # the token come as project variables. Nothing else of the example changes.
