@@ -38,7 +38,6 @@ class Options:
     sequential: bool = False
     cancel_on_abort: bool = False
     cancel_on_timeout: bool = False
-    timeout: float = 0.0  # for messages only: the client holds the deadline
 
 
 @dataclass

@@ -228,7 +228,6 @@ def _options(settings: Settings) -> Options:
         sequential=settings.sequential,
         cancel_on_abort=settings.cancel_on_abort,
         cancel_on_timeout=settings.cancel_on_timeout,
-        timeout=settings.timeout,
     )
 
 
