@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import SimFactory
 
-from qovery_job_deploy.simulator import FAILURE_JOB, SUCCESS_JOB, QoverySimulator
+from qovery_job_deploy.simulator import FAILURE_JOB, HOSTILE_LOG_JOB, SUCCESS_JOB, QoverySimulator
 
 from .conftest import BuiltImage, runner_repo
 from .harness import RUNNER_TIMEOUT, TOKEN, Run, commit_all, metric, podman
@@ -44,6 +44,20 @@ def test_failed_deployment_fails_the_job_and_keeps_outputs(act_release: Act, sim
     assert "Failure - Main ./" in log, "the action's step did not fail"
     assert "E2E-CHECK-OK failure-outputs" in log, "outputs.state of the failed step is not DEPLOYMENT_ERROR"
     assert len(sim.deployments_of(FAILURE_JOB)) == 1
+
+
+def test_a_hostile_deployment_log_runs_no_runner_command(act_release: Act, simulator: SimFactory) -> None:
+    """Issue 10's rules under a real runner emulator: the log lines are shown, none acts as a command."""
+    sim = simulator()
+    result = act_release.run("act-hostile-log", "tests/e2e/github/deploy-hostile-log.yml", sim.url)
+    result.assert_no_token()
+    log = result.stdout + result.stderr
+    assert result.code != 0, result.tail(60)
+    assert "E2E-CHECK-OK hostile-log" in log, result.tail(80)
+    assert "state=DEPLOYMENT_ERROR" in log  # `::add-mask::DEPLOYED` from the log did not run
+    assert "::add-mask::DEPLOYED" in log  # shown, as text, inside the stop-commands frame
+    assert "Check the job's output above" in log  # Qovery's hint, in the annotation and the log
+    assert len(sim.deployments_of(HOSTILE_LOG_JOB)) == 1
 
 
 def test_token_from_a_plain_variable_is_masked_by_the_step(act_release: Act, simulator: SimFactory) -> None:
