@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import sys
 import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
@@ -48,15 +46,6 @@ class SystemClock:
         time.sleep(max(0.0, seconds))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["demo"]:
-        from qovery_job_deploy.demo import run_demo  # noqa: PLC0415 - the simulator loads only for demos
-
-        return int(run_demo(args[1:]))
-    return run(args, os.environ, sys.stdout, sys.stderr)
-
-
 def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
     clock = SystemClock()
     started_at = clock.now()
@@ -69,8 +58,9 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
         try:
             settings = load_settings(argv, environ)
         except InputError as error:
-            log.info(f"error: {error}")
-            runner.input_error(str(error))
+            for problem in str(error).splitlines():  # one line, and one annotation, per problem
+                log.info(f"error: {problem}")
+                runner.input_error(problem)
             return EXIT_INVALID_INPUT
         except Interrupted as interruption:  # nothing was attempted: nothing to report
             return 128 + interruption.signum
