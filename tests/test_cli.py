@@ -1,0 +1,152 @@
+"""The command as a user meets it: --help, --version, flags, the demo (entrypoint.py as a subprocess)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from conftest import SimFactory
+from step import TOKEN, base_env, github_env, plain_env, run_step
+
+from qovery_job_deploy import __version__
+from qovery_job_deploy.cli import help_text
+from qovery_job_deploy.settings import Settings, qovery_env_name
+from qovery_job_deploy.simulator import JobScript
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        "--api-token TOKEN ",
+        "--job-id UUID ",
+        "--timeout DURATION ",
+        "Default: 30m.",
+        "--poll-interval DURATION ",
+        "Default: 3s.",
+        "From 1s to 24h.",
+        "--wait [true|false]",
+        "Default: true.",
+        "--auth-scheme auto|token|bearer",
+        "--force-event START|STOP|DELETE|CRON",
+        "--api-url URL ",
+        "[QOVERY_TIMEOUT]",
+        "-V, --version",
+        "demo [SCENARIO]",
+        "exit codes:",
+        "124 ",
+        "Pass the token through the environment",
+        "--no-wait",
+    ],
+)
+def test_help_speaks_the_users_terms(shown: str) -> None:
+    assert shown in " ".join(help_text().split()) + " "
+
+
+@pytest.mark.parametrize(
+    "absent", ["(required)", "SecretStr", "float", "1800", "None", "True", "False", "{auto,token,bearer}"]
+)
+def test_help_shows_no_python_internals(absent: str) -> None:
+    assert absent not in help_text()
+
+
+@pytest.mark.parametrize("field", list(Settings.model_fields))
+def test_help_names_the_variable_of_every_input(field: str) -> None:
+    assert f"[{qovery_env_name(field)}]" in " ".join(help_text().split())
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "shown"),
+    [
+        (["--help"], 0, "usage: qovery-job-deploy [OPTION ...]"),
+        (["-h"], 0, "exit codes:"),
+        (["--job-id", "x", "--help"], 0, "exit codes:"),
+        (["--version"], 0, f"qovery-job-deploy {__version__}\n"),
+        (["-V"], 0, f"qovery-job-deploy {__version__}\n"),
+        (["demo", "--help"], 0, "qovery-job-deploy demo failure"),
+        (["demo", "-h"], 0, "scenarios:"),
+    ],
+)
+def test_help_and_version_print_and_send_nothing(args: list[str], code: int, shown: str) -> None:
+    run = run_step(base_env(), args=args)
+    assert run.code == code, run.stderr
+    assert shown in run.stdout
+    assert "Deploying" not in run.stderr
+
+
+@pytest.mark.parametrize(("args"), [["demo", "bogus"], ["demo", "success", "extra"], ["demo", "--fast"]])
+def test_an_unknown_demo_scenario_lists_them_and_runs_nothing(args: list[str]) -> None:
+    run = run_step(base_env(), args=args)
+    assert run.code == 2
+    assert "Unknown demo scenario" in run.stderr and "qovery-job-deploy demo timeout" in run.stderr
+    assert "Deploying" not in run.stderr and run.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "state"),
+    [([], 0, "DEPLOYED"), (["failure"], 1, "DEPLOYMENT_ERROR"), (["timeout"], 124, "EXECUTING")],
+)
+def test_the_demo_shows_the_log_a_readable_result_and_what_to_run_next(
+    args: list[str], code: int, state: str
+) -> None:
+    """`qovery-job-deploy demo`, the README's first command, against the built-in simulator."""
+    run = run_step(base_env(), args=["demo", *args])
+    assert run.code == code, run.stderr
+    assert "Deploying Qovery job" in run.stderr  # the step's own log
+    lines = run.stdout.splitlines()
+    assert any(line.split() == ["state", state] for line in lines), run.stdout
+    assert f"Exit code {code}: " in run.stdout
+    assert "Next:" in run.stdout and "qovery-job-deploy --help" in run.stdout
+    assert not any(line.lstrip().startswith("{") for line in lines)  # no raw JSON on the terminal
+    assert max(len(line) for line in lines) <= 120
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--job-idd", "x"], "unknown flag `--job-idd`. Did you mean `--job-id`?"),
+        (["--tiemout", "5m"], "Did you mean `--timeout`?"),
+    ],
+)
+def test_an_unknown_flag_suggests_the_closest_one(args: list[str], said: str) -> None:
+    run = run_step(plain_env({"api-token": TOKEN}), args=args)
+    assert run.code == 2
+    assert said in run.stderr
+
+
+def test_bare_no_wait_flag_is_accepted_end_to_end(simulator: SimFactory) -> None:
+    script = JobScript(str(uuid.uuid4()), timeline=[(0.0, "QUEUED"), (30.0, "DEPLOYED")])
+    sim = simulator(script)
+    env = plain_env({"api-token": TOKEN, "api-url": sim.url, "wait": "true"})
+    run = run_step(env, args=["--job-id", script.job_id, "--no-wait"])
+    assert run.code == 0, run.stderr
+    assert run.json()["verdict"] == "accepted"
+
+
+def test_several_input_errors_are_one_line_and_one_annotation_each_on_github(tmp_path: Path) -> None:
+    env, files = github_env(
+        tmp_path, {"api-token": TOKEN, "job-id": "not-a-uuid", "timeout": "9999999h", "wait": "perhaps"}
+    )
+    run = run_step(env | {"QOVERY_IMAGE_TAG": "v1", "QOVERY_GIT_COMMIT_ID": "abc"}, files)
+
+    assert run.code == 2
+    errors = [line for line in run.stderr.splitlines() if "error: Invalid input" in line]
+    assert [line.split("`")[1] for line in errors] == ["job-id", "wait", "timeout", "image-tag"]
+    annotations = [line for line in run.stdout.splitlines() if line.startswith("::error ")]
+    assert len(annotations) == 4 and all("%0A" not in line for line in annotations)
+    assert "`9999999h` from the GitHub input `timeout`): must be at most 24h" in run.stderr
+    assert run.outputs() == {}  # nothing attempted: no outputs
+
+
+def test_a_stale_qovery_variable_is_named_with_its_value() -> None:
+    env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "timeout": "90 minutes"})
+    run = run_step(env)
+    assert run.code == 2
+    assert "Invalid input `timeout` (`90 minutes` from the environment variable QOVERY_TIMEOUT)" in run.stderr
+
+
+def test_an_absurd_timeout_is_an_input_error_not_a_crash() -> None:
+    env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "api-url": "http://127.0.0.1:9"})
+    run = run_step(env, args=["--timeout", "9999999h"])
+    assert run.code == 2, run.stderr
+    assert "must be at most 24h" in run.stderr and "Overflow" not in run.stderr
