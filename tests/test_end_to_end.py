@@ -218,7 +218,7 @@ def test_unreachable_api_exits_3_after_retries() -> None:
     run = run_step(env)
 
     assert run.code == 3, run.stderr
-    assert "retrying" in run.stderr and "could not connect" in run.stderr
+    assert "retrying" in run.stderr and "127.0.0.1:9 refused the connection" in run.stderr
     assert run.json()["verdict"] == "error"
 
 
