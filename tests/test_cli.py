@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -12,7 +16,7 @@ from step import TOKEN, base_env, github_env, plain_env, run_step
 from qovery_job_deploy import __version__
 from qovery_job_deploy.cli import help_text
 from qovery_job_deploy.settings import Settings, qovery_env_name
-from qovery_job_deploy.simulator import JobScript
+from qovery_job_deploy.simulator import FAILURE_JOB, SLOW_JOB, SUCCESS_JOB, JobScript
 
 
 @pytest.mark.parametrize(
@@ -150,3 +154,36 @@ def test_an_absurd_timeout_is_an_input_error_not_a_crash() -> None:
     run = run_step(env, args=["--timeout", "9999999h"])
     assert run.code == 2, run.stderr
     assert "must be at most 24h" in run.stderr and "Overflow" not in run.stderr
+
+
+@pytest.mark.parametrize(("flags", "logged"), [([], True), (["--quiet"], False)])
+def test_the_simulator_alone_lists_its_jobs_and_logs_each_request(
+    tmp_path: Path, flags: list[str], logged: bool
+) -> None:
+    url_file = tmp_path / "url"
+    simulator = subprocess.Popen(
+        [sys.executable, "-m", "qovery_job_deploy.simulator", "--url-file", str(url_file), *flags],
+        env=base_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(100):
+            if url_file.exists() and url_file.read_text().strip():
+                break
+            time.sleep(0.1)
+        url = url_file.read_text().strip()
+        run = run_step(
+            plain_env({"api-token": TOKEN, "job-id": SUCCESS_JOB, "api-url": url, "poll-interval": "0.2s"})
+        )
+        assert run.code == 0, run.stderr
+    finally:
+        simulator.send_signal(signal.SIGTERM)
+        out, err = simulator.communicate(timeout=10)
+
+    assert f"export QOVERY_API_URL={url} QOVERY_API_TOKEN=qov_anything" in out
+    for job, about in [(SUCCESS_JOB, "succeeds"), (FAILURE_JOB, "fails"), (SLOW_JOB, "10 minutes")]:
+        assert any(job in line and about in line for line in out.splitlines())
+    request_lines = [f"POST /job/{SUCCESS_JOB}/deploy -> 202", f"GET /job/{SUCCESS_JOB}/status -> 200"]
+    assert all((line in err) is logged for line in request_lines), err
