@@ -6,12 +6,13 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 import uuid
 from pathlib import Path
 
 import pytest
 from conftest import SimFactory
-from step import TOKEN, base_env, github_env, plain_env, run_step
+from step import ROOT, TOKEN, base_env, github_env, plain_env, run_step
 
 from qovery_job_deploy import __version__
 from qovery_job_deploy.cli import help_text
@@ -187,3 +188,29 @@ def test_the_simulator_alone_lists_its_jobs_and_logs_each_request(
         assert any(job in line and about in line for line in out.splitlines())
     request_lines = [f"POST /job/{SUCCESS_JOB}/deploy -> 202", f"GET /job/{SUCCESS_JOB}/status -> 200"]
     assert all((line in err) is logged for line in request_lines), err
+
+
+RUNTIME = {"requests", "urllib3", "certifi", "idna", "charset_normalizer", "pydantic", "pydantic_core"}
+RUNTIME |= {"pydantic_settings", "annotated_types", "typing_extensions", "typing_inspection", "dotenv"}
+
+
+def test_the_demo_and_the_simulator_need_only_the_runtime_dependencies() -> None:
+    """The README's first command is `pip install -e .`: nothing of the test extra may creep in."""
+    code = "import sys, qovery_job_deploy.cli, qovery_job_deploy.demo; print('\\n'.join(sys.modules))"
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=base_env(), capture_output=True, text=True, check=True
+    )
+    # Private names (`_cython_3_3_1`, `_sysconfigdata_...`) are the interpreter's and compiled modules' own.
+    loaded = {name.split(".")[0] for name in run.stdout.split() if not name.startswith("_")}
+    foreign = loaded - set(sys.stdlib_module_names) - RUNTIME - {"qovery_job_deploy", "cython_runtime"}
+    assert not foreign
+
+
+@pytest.mark.parametrize(
+    ("extra", "absent"),
+    [("test", "matplotlib"), ("test", "ruff"), ("test", "mypy"), ("lint", "matplotlib"), ("bench", "pytest")],
+)
+def test_each_extra_installs_only_what_its_use_needs(extra: str, absent: str) -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert not [pin for pin in project["optional-dependencies"][extra] if pin.startswith(absent)]
+    assert sorted(pin.split(">")[0] for pin in project["dependencies"]) == ["pydantic-settings", "requests"]
