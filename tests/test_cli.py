@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SimFactory
-from step import ROOT, TOKEN, base_env, github_env, plain_env, run_step
+from step import ROOT, TOKEN, base_env, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy import __version__
 from qovery_job_deploy.cli import help_text
@@ -128,19 +128,27 @@ def test_bare_no_wait_flag_is_accepted_end_to_end(simulator: SimFactory) -> None
     assert run.json()["verdict"] == "accepted"
 
 
-def test_several_input_errors_are_one_line_and_one_annotation_each_on_github(tmp_path: Path) -> None:
-    env, files = github_env(
-        tmp_path, {"api-token": TOKEN, "job-id": "not-a-uuid", "timeout": "9999999h", "wait": "perhaps"}
-    )
+@pytest.mark.parametrize("runner", ["github", "gitlab", "plain"])
+def test_several_input_errors_are_one_line_each_in_every_runner(tmp_path: Path, runner: str) -> None:
+    inputs = {"api-token": TOKEN, "job-id": "not-a-uuid", "timeout": "9999999h", "wait": "perhaps"}
+    if runner == "github":
+        env, files = github_env(tmp_path, inputs)
+    elif runner == "gitlab":
+        env, files = gitlab_env(tmp_path, inputs)
+    else:
+        env, files = plain_env(inputs), {}
     run = run_step(env | {"QOVERY_IMAGE_TAG": "v1", "QOVERY_GIT_COMMIT_ID": "abc"}, files)
 
     assert run.code == 2
     errors = [line for line in run.stderr.splitlines() if "error: Invalid input" in line]
     assert [line.split("`")[1] for line in errors] == ["job-id", "wait", "timeout", "image-tag"]
+    assert "`9999999h` from the " in run.stderr and "must be at most 24h" in run.stderr
     annotations = [line for line in run.stdout.splitlines() if line.startswith("::error ")]
-    assert len(annotations) == 4 and all("%0A" not in line for line in annotations)
-    assert "`9999999h` from the GitHub input `timeout`): must be at most 24h" in run.stderr
-    assert run.outputs() == {}  # nothing attempted: no outputs
+    if runner == "github":  # one annotation per problem, each a single line (no %0A inside)
+        assert len(annotations) == 4 and all("%0A" not in line for line in annotations)
+        assert run.outputs() == {}  # nothing attempted: no outputs
+    else:
+        assert annotations == []
 
 
 def test_a_stale_qovery_variable_is_named_with_its_value() -> None:
