@@ -235,7 +235,7 @@ class QoveryClient:
             )
         if _never_connected(error):
             return f"could not connect to {host}", f"Check `api-url` ({base}) and the network.", None
-        return f"the connection to {host} broke before an answer arrived", "", None
+        return f"the connection broke before {host} answered", "", None
 
 
 class CallTooLong(BaseException):
