@@ -222,3 +222,30 @@ def test_each_extra_installs_only_what_its_use_needs(extra: str, absent: str) ->
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert not [pin for pin in project["optional-dependencies"][extra] if pin.startswith(absent)]
     assert sorted(pin.split(">")[0] for pin in project["dependencies"]) == ["pydantic-settings", "requests"]
+
+
+@pytest.mark.parametrize(
+    ("runner", "variables", "line"),
+    [
+        ("plain", {"timeout": "5s"}, "timeout `5s` from the environment variable QOVERY_TIMEOUT"),
+        ("plain", {"timeout": "30m"}, None),  # at its default: nothing to say
+        ("github", {}, None),  # every declared input set to its action.yml default: nothing to say
+        ("github", {"timeout": "1m", "wait": "true"}, "timeout `1m` from the GitHub input `timeout`"),
+    ],
+)
+def test_inputs_not_at_their_default_are_logged_with_their_source(
+    simulator: SimFactory, tmp_path: Path, runner: str, variables: dict[str, str], line: str | None
+) -> None:
+    script = JobScript(str(uuid.uuid4()), timeline=[(0.0, "QUEUED"), (0.3, "DEPLOYED")])
+    sim = simulator(script)
+    inputs = {"api-token": TOKEN, "job-id": script.job_id, "poll-interval": "0.2s"} | variables
+    if runner == "github":
+        env, files = github_env(tmp_path, inputs | {"api-url": sim.url})
+    else:
+        env, files = plain_env(inputs), {}
+    run = run_step(env, files, args=["--api-url", sim.url] if runner == "plain" else [])
+    assert run.code == 0, run.stderr
+    logged = [text.split("] Inputs: ", 1)[1] for text in run.stderr.splitlines() if "] Inputs: " in text]
+    assert len(logged) == 1  # api-url and poll-interval are never at their default here
+    entries = [entry for entry in logged[0].split("; ") if not entry.startswith(("api-url", "poll-interval"))]
+    assert entries == ([line] if line else [])

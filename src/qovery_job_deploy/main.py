@@ -16,7 +16,13 @@ from qovery_job_deploy.deploy import DeployRequest, JobDeployment, Known, Outcom
 from qovery_job_deploy.errors import ActionError, ApiError, InputError, Interrupted
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.runners import Runner, detect
-from qovery_job_deploy.settings import Settings, github_env_name, load_settings, qovery_env_name
+from qovery_job_deploy.settings import (
+    Settings,
+    changed_inputs,
+    github_env_name,
+    load_settings,
+    qovery_env_name,
+)
 from qovery_job_deploy.text import one_line
 
 # The exit codes (README, "Exit codes"); 130 and 143 are 128 + the signal's number.
@@ -64,6 +70,8 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
             return EXIT_INVALID_INPUT
         except Interrupted as interruption:  # nothing was attempted: nothing to report
             return 128 + interruption.signum
+        if changed := changed_inputs(settings, argv, environ):
+            log.info(f"Inputs: {changed}")
         debug = settings.debug or environ.get("RUNNER_DEBUG") == "1"
         context = Context(clock, log, started_at, debug, stderr)
         outcome, code = _deploy(settings, environ, runner, context)
