@@ -24,31 +24,34 @@ from qovery_job_deploy.settings import PROG, cli_parser
 DESCRIPTION = """\
 Deploy a Qovery job and wait for the true verdict of that deployment.
 
-Every option is also read from the environment: QOVERY_<NAME> (shown in brackets), or in a GitHub action
-from its input of the same name (job-id: ..., read as INPUT_JOB-ID). A flag beats the GitHub input, which
-beats the QOVERY_ variable. A true|false flag alone means true (--wait); --no-wait, --no-debug, ...
-mean false. Pass the token through the environment (QOVERY_API_TOKEN, from a CI secret),
+Every option is also read from the environment: QOVERY_<NAME> (in brackets
+below), or in a GitHub action from the input of the same name (job-id: ...).
+A flag beats the GitHub input, which beats the QOVERY_ variable. A true|false
+flag alone means true (--wait); --no-wait, --no-debug, ... mean false.
+
+Pass the token through the environment (QOVERY_API_TOKEN, from a CI secret),
 not as --api-token: a command line shows in `ps` and in the shell's history.
 
 Example:
   export QOVERY_API_TOKEN=qov_...
-  qovery-job-deploy --job-id 6c1b4f9e-0000-4000-8000-000000000000 --image-tag v1.2.3 --timeout 15m
+  qovery-job-deploy --job-id <job id> --image-tag v1.2.3 --timeout 15m
 """
 
 EPILOG = f"""\
 commands:
-  demo [SCENARIO]   deploy a job of the built-in Qovery simulator, no account needed
-                    (`{PROG} demo --help` lists the scenarios)
+  demo [SCENARIO]  deploy a job of the built-in Qovery simulator, no account
+                   needed (`{PROG} demo --help` lists the scenarios)
 
 The human log goes to stderr; the JSON result is the only thing on stdout.
 
 exit codes:
-  {EXIT_SUCCESS:<4} the deployment reached its success state (--no-wait: Qovery accepted the request)
-  {EXIT_FAILED:<4} the deployment ended in failure (*_ERROR, CANCELED, RECAP, or another end state)
+  {EXIT_SUCCESS:<4} the deployment reached its success state
+       (with --no-wait: Qovery accepted the request)
+  {EXIT_FAILED:<4} the deployment ended in failure (*_ERROR, CANCELED, RECAP, ...)
   {EXIT_INVALID_INPUT:<4} invalid input; nothing was sent to Qovery
-  {EXIT_API_ERROR:<4} Qovery refused a request (401, 403, 404, 400) or could not be reached
-  {EXIT_TIMED_OUT:<4} the wait timed out (timeout) before the deployment ended
-  130  interrupted by SIGINT; 143: by SIGTERM (`docker stop`, a cancelled workflow)
+  {EXIT_API_ERROR:<4} Qovery refused a request (401, 403, 404, 400) or was unreachable
+  {EXIT_TIMED_OUT:<4} the wait timed out before the deployment ended
+  130  interrupted by SIGINT; 143: by SIGTERM (`docker stop`, a cancelled run)
 """
 
 
