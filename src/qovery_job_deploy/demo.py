@@ -79,19 +79,20 @@ def run_demo(args: Sequence[str], stdout: TextIO | None = None, stderr: TextIO |
 def play(name: str, scenario: Scenario, out: TextIO, err: TextIO) -> int:
     result = io.StringIO()  # the JSON CI reads: summarised for people below, not dumped on the terminal
     with QoverySimulator() as sim:
-        err.write(
-            f"Demo `{name}`: {scenario.what}.\n"
-            f"A simulated Qovery API on {sim.url} plays job {scenario.job_id}.\n"
-            "The step deploys it exactly as it would deploy yours (the status even shows the previous\n"
-            "deployment for a moment, as Qovery's does). The step's log:\n\n"
-        )
-        err.flush()
         environ = {
             "QOVERY_API_TOKEN": DEMO_TOKEN,
             "QOVERY_JOB_ID": scenario.job_id,
             "QOVERY_API_URL": sim.url,
             "QOVERY_TIMEOUT": "60s",
         } | scenario.variables
+        command = "".join(f"  {variable}={value} \\\n" for variable, value in environ.items())
+        err.write(
+            f"Demo `{name}`: {scenario.what}.\n"
+            f"A simulated Qovery API on {sim.url} plays job {scenario.job_id}.\n"
+            f"The step runs as you would run it:\n{command}  {PROG}\n"
+            "Its log (the status shows the previous deployment for a moment, as Qovery's does):\n\n"
+        )
+        err.flush()
         code = run([], environ, result, err)
     out.write("\n" + summary(result.getvalue(), code) + next_steps(name))
     out.flush()
