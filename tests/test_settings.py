@@ -249,8 +249,16 @@ def test_every_duration_is_bounded_and_says_its_bound(variable: str, value: str,
         ([], {"QOVERY_TIMEOUT": "5m", "INPUT_TIMEOUT": "soon"}, "(`soon` from the GitHub input `timeout`)"),
         (["--timeout", "soon"], {"INPUT_TIMEOUT": "5m"}, "(`soon` from the flag --timeout)"),
         (["--no-wait=x"], {}, "--no-wait takes no value"),
-        ([], {"INPUT_WAIT": "maybe"}, "`wait` (`maybe` from the GitHub input `wait`)"),
-        ([], {"QOVERY_JOB_ID": "123"}, "`job-id` (`123` from the environment variable QOVERY_JOB_ID)"),
+        (
+            [],
+            {"INPUT_WAIT": "maybe"},
+            "`wait` (`maybe` from the GitHub input `wait`): is neither true nor false",
+        ),
+        (
+            [],
+            {"QOVERY_JOB_ID": "123"},
+            "`job-id` (`123` from the environment variable QOVERY_JOB_ID): is not a UUID (8-4-4-4-12 hexadecimal",
+        ),
     ],
 )
 def test_an_invalid_value_is_shown_with_where_it_came_from(

@@ -133,6 +133,13 @@ METAVARS: dict[str, str] = {
     "dotenv_file": "FILE",
 }
 
+# A few of pydantic's messages in the user's terms; the others are shown as pydantic words them.
+ERROR_WORDS: dict[str, str] = {
+    "missing": "is required",
+    "bool_parsing": "is neither true nor false",
+    "uuid_parsing": "is not a UUID (8-4-4-4-12 hexadecimal digits)",
+}
+
 # Inputs that exclude each other: checked on the raw values, so that the check runs even when other
 # inputs are invalid too (a model validator would only run once every field is valid).
 EXCLUSIVE: tuple[tuple[str, str], ...] = (("image_tag", "git_commit_id"),)
@@ -356,7 +363,7 @@ def describe_validation_error(error: ValidationError, given: Mapping[str, Given]
     known = {exclusive_message(first, second) for first, second in EXCLUSIVE}
     lines = []
     for item in error.errors(include_input=False, include_url=False):
-        what = "is required" if item["type"] == "missing" else str(item["msg"]).removeprefix("Value error, ")
+        what = ERROR_WORDS.get(item["type"]) or str(item["msg"]).removeprefix("Value error, ")
         if not item["loc"]:
             if what not in known:
                 lines.append(f"Invalid input: {what}.")
