@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
@@ -55,3 +56,8 @@ def parse_dotenv(path: Path) -> dict[str, str]:
         assert "\r" not in value, line
         values[key] = value
     return values
+
+
+def outside_code_spans(markdown_text: str) -> str:
+    """The Markdown with its code spans cut out: inside them GitHub shows `<` as text, never as HTML."""
+    return re.sub(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)", "", markdown_text)

@@ -43,3 +43,22 @@ def test_quick_benchmark_reports_all_strategies(tmp_path: Path) -> None:
     else:
         assert not (tmp_path / "latency-vs-reads.png").exists()
         assert "no plot" in run.stderr
+
+
+def test_quick_several_jobs_benchmark_compares_one_step_with_separate_steps(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "several_jobs.py"), "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    runs = json.loads((tmp_path / "several-jobs.json").read_text())
+    assert [(row["jobs"], row["way"]) for row in runs] == [
+        (1, "one step"),
+        (2, "one step"),
+        (2, "separate steps"),
+    ]
+    assert all(row["reads"] >= 1 and row["wall_seconds"] >= row["longest_job"] for row in runs)
+    assert "| 2 | separate steps |" in (tmp_path / "several-jobs.md").read_text()

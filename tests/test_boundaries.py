@@ -16,7 +16,7 @@ from contract import validate
 from step import TOKEN, github_env, plain_env, run_step
 
 from qovery_job_deploy import main as main_module
-from qovery_job_deploy.deploy import JobDeployment
+from qovery_job_deploy.deploy import Deployments
 from qovery_job_deploy.simulator import JobScript, QoverySimulator
 
 
@@ -128,7 +128,7 @@ def test_an_unexpected_error_is_one_line_and_exit_3_unless_debugging(
     def explode(*args: object, **kwargs: object) -> None:
         raise Boom("something nobody planned for")
 
-    monkeypatch.setattr(JobDeployment, "run", explode)
+    monkeypatch.setattr(Deployments, "run", explode)
     stdout, stderr = io.StringIO(), io.StringIO()
     environ = {
         "QOVERY_API_TOKEN": TOKEN,

@@ -246,6 +246,10 @@ def test_inputs_not_at_their_default_are_logged_with_their_source(
     run = run_step(env, files, args=["--api-url", sim.url] if runner == "plain" else [])
     assert run.code == 0, run.stderr
     logged = [text.split("] Inputs: ", 1)[1] for text in run.stderr.splitlines() if "] Inputs: " in text]
-    assert len(logged) == 1  # api-url and poll-interval are never at their default here
-    entries = [entry for entry in logged[0].split("; ") if not entry.startswith(("api-url", "poll-interval"))]
+    assert len(logged) == 1  # job-id, api-url and poll-interval are never at their default here
+    entries = logged[0].split("; ")
+    assert entries[0] == f"job-id `{script.job_id}` from " + (
+        "the GitHub input `job-id`" if runner == "github" else "the environment variable QOVERY_JOB_ID"
+    )
+    entries = [entry for entry in entries[1:] if not entry.startswith(("api-url", "poll-interval"))]
     assert entries == ([line] if line else [])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SimFactory
+from runner_files import outside_code_spans
 from step import TOKEN, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
@@ -54,7 +55,7 @@ def test_github_success_writes_outputs_summary_and_masks_first(simulator: SimFac
     assert result["job_id"] == script.job_id and result["deployment_request_id"] == ours.id
     summary = run.summary()
     assert "✅" in summary and "DEPLOYED" in summary and ours.id in summary
-    assert "| EXECUTING | SUCCESS |" in summary  # the steps table from status.steps.details
+    assert "| `EXECUTING` | `SUCCESS` |" in summary  # the steps table from status.steps.details
     assert "::error" not in run.stdout
 
 
@@ -273,15 +274,46 @@ def test_post_failing_after_qovery_acted_adopts_the_deployment_instead_of_postin
     assert "adopting deployment request" in run.stderr
 
 
-def test_post_failing_before_qovery_acted_is_not_blindly_reposted(simulator: SimFactory) -> None:
+def test_a_gateway_503_that_never_reached_qovery_is_posted_again_once(simulator: SimFactory) -> None:
     script = job()
-    script.faults["deploy"] = deque([Fault(status=502, acted=False)])
+    script.faults["deploy"] = deque([Fault(status=503, acted=False)])
     sim = simulator(script)
     run = run_step(plain(sim.url, script))
 
-    assert run.code == 3, run.stderr
-    assert sim.calls("deploy") == 1 and sim.deployments_of(script.job_id) == []
-    assert "not sent again" in run.stderr
+    assert run.code == 0, run.stderr
+    assert sim.calls("deploy") == 2
+    (ours,) = sim.deployments_of(script.job_id)  # exactly one deployment
+    assert run.json()["deployment_request_id"] == ours.id
+    assert "no deployment request was created; sending it again (attempt 2 of 4)" in run.stderr.lower()
+
+
+def reads_after_the_end(sim: QoverySimulator, request_id: str) -> int:
+    ended = sim.terminal_at[request_id]
+    return sum(1 for e in sim.exchanges if e.method == "GET" and e.received_at > ended)
+
+
+@pytest.mark.parametrize(
+    ("final", "action", "words"),
+    [
+        ("READY", None, "ended in READY, expected DEPLOYED"),  # a settled state after a successful action
+        ("HIBERNATING", "ERROR", "does not know ('HIBERNATING')"),  # unknown, after a failed action
+        ("HIBERNATING", "SUCCESS", "does not know ('HIBERNATING')"),
+        ("STOPPED", "SUCCESS", "ended in STOPPED, expected DEPLOYED"),
+    ],
+)
+def test_a_deployment_settled_in_another_state_fails_at_once_not_at_the_timeout(
+    simulator: SimFactory, final: str, action: str | None, words: str
+) -> None:
+    script = job((0.0, "QUEUED"), (0.3, "EXECUTING"), (0.8, final), final_action_status=action)
+    sim = simulator(script)
+    sim.allowed_deviations = (f"'{final}' is not one of",)  # type: ignore[attr-defined]
+    run = run_step(plain(sim.url, script, timeout="10m"))
+
+    assert run.code == 1, run.stderr
+    assert run.json()["verdict"] == "failed" and run.json()["state"] == final
+    assert words in run.json()["message"]
+    (ours,) = sim.deployments_of(script.job_id)
+    assert reads_after_the_end(sim, ours.id) <= 2  # noticed at the next read or so, within a poll interval
 
 
 def test_post_rate_limited_is_retried_because_qovery_did_not_act(simulator: SimFactory) -> None:
@@ -454,7 +486,7 @@ def test_hostile_strings_from_the_api_leave_every_output_file_valid(
     assert "::error" not in github.stdout  # no workflow command injected through the log
     assert not any(line.startswith("::") for line in github.stderr.splitlines())
     summary = github.summary()
-    assert summary.count("| Step | Status | Duration |") == 1 and "<img" not in summary
+    assert summary.count("| Step | Status | Duration |") == 1 and "<img" not in outside_code_spans(summary)
     assert len(summary.encode()) < 1024 * 1024
 
     gitlab_dir = tmp_path / "gitlab"

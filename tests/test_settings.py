@@ -127,7 +127,8 @@ def test_invalid_input_names_the_input_and_the_fix_without_the_value(
     ("argv", "said"),
     [
         (["--no-such-flag"], "unknown flag `--no-such-flag`. See"),
-        (["--job", JOB], "unknown flag `--job`. Did you mean `--job-id`?"),
+        (["--jobid", JOB], "unknown flag `--jobid`. Did you mean `--job-id`?"),
+        (["--job", "migrate"], "unknown flag `--job`. Did you mean `--jobs`?"),
         (["--timout=5m"], "unknown flag `--timout`. Did you mean `--timeout`?"),
         (["--token", TOKEN], "Did you mean `--api-token`?"),
         (["--no-wiat"], "Did you mean `--no-wait`?"),
@@ -329,3 +330,25 @@ def test_the_job_id_hint_points_at_the_current_console_url() -> None:
 def test_format_duration(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
     assert parse_duration(text) == seconds
+
+
+def test_job_id_and_jobs_together_are_reported_even_with_other_errors() -> None:
+    environ = VALID | {"QOVERY_JOBS": "migrate", "QOVERY_ENVIRONMENT": "production", "QOVERY_TIMEOUT": "soon"}
+    with pytest.raises(InputError) as caught:
+        load_settings([], environ)
+    lines = str(caught.value).splitlines()
+    assert [line.split("`")[1] for line in lines] == ["timeout", "job-id"]
+    assert lines[1] == (
+        f"Invalid input `job-id`: job-id and jobs are both set (job-id `{JOB}` from the environment variable "
+        "QOVERY_JOB_ID; jobs `migrate` from the environment variable QOVERY_JOBS). "
+        "Fix: give either `job-id` or `jobs`, not both."
+    )
+
+
+def test_no_job_at_all_says_where_to_give_one() -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings([], {"QOVERY_API_TOKEN": TOKEN})
+    assert (
+        "Invalid input `job-id`: is required (or give `jobs`): set --job-id, the GitHub input `job-id` or "
+        "QOVERY_JOB_ID." in str(caught.value)
+    )

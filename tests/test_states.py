@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qovery_job_deploy.models import StatusDetails
-from qovery_job_deploy.states import FAILURE, KNOWN_STATES, Phase, classify, expected_state
+from qovery_job_deploy.states import (
+    FAILURE,
+    KNOWN_STATES,
+    Phase,
+    classify,
+    expected_state,
+    failure_reason,
+)
 
 P, S, F = Phase.PENDING, Phase.SUCCEEDED, Phase.FAILED
 # The published StateEnum, read from the spec the simulator is validated against.
@@ -47,8 +54,16 @@ def details(status: str) -> StatusDetails:
         ("EXECUTING", None, "EXECUTING", P),
         ("CANCELING", None, "CANCELING", P),
         ("WAITING_RUNNING", None, None, P),
-        ("HIBERNATING", None, None, P),  # unknown (a newer API): waited on
-        ("HIBERNATING", None, "ERROR", F),  # unknown, but the action says it failed
+        ("HIBERNATING", None, None, P),  # unknown (a newer API): waited on while nothing says it is over
+        ("HIBERNATING", None, "ONGOING", P),
+        ("HIBERNATING", None, "ERROR", F),  # unknown, and the action is over: the state decides at once
+        ("HIBERNATING", None, "SUCCESS", F),
+        ("READY", None, "SUCCESS", F),  # settled, but not as asked: Qovery's console draws READY settled
+        ("READY", None, None, F),
+        ("READY", None, "ONGOING", P),  # the action still runs: nothing but an error state decides
+        ("STOPPED", None, "ONGOING", P),
+        ("DEPLOYING", None, "SUCCESS", F),  # the action is over, yet the state is not the expected one
+        ("DEPLOYMENT_ERROR", None, "ONGOING", F),  # an error state decides even while the action runs
         ("NEW_KIND_OF_ERROR", None, None, F),  # any *_ERROR is a failure, known or not
     ],
 )
@@ -68,3 +83,28 @@ def test_classify_never_crashes_and_failures_never_succeed(state: str, event: st
         assert phase is F
     if phase is S:
         assert state == expected_state(event)
+
+
+@pytest.mark.parametrize(
+    ("state", "event", "detail", "words"),
+    [
+        ("DEPLOYMENT_ERROR", None, None, "ended in DEPLOYMENT_ERROR; DEPLOYED was expected"),
+        (
+            "READY",
+            None,
+            "SUCCESS",
+            "ended in READY, expected DEPLOYED: Qovery settled the job without running",
+        ),
+        ("READY", "STOP", "SUCCESS", "define the STOP event"),
+        ("STOPPED", None, "SUCCESS", "ended in STOPPED, expected DEPLOYED"),
+        ("HIBERNATING", None, "ERROR", "does not know ('HIBERNATING'), expected DEPLOYED"),
+        ("DEPLOYED", None, "CANCELED", "its action ended in CANCELED"),
+        ("DEPLOYING", None, "SUCCESS", "the action is over (SUCCESS) while the job is still DEPLOYING"),
+    ],
+)
+def test_every_failure_says_which_states_and_what_to_check(
+    state: str, event: str | None, detail: str | None, words: str
+) -> None:
+    expected = expected_state(event)
+    assert classify(state, expected, details(detail) if detail else None) is F
+    assert words in failure_reason(state, expected, details(detail) if detail else None)

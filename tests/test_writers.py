@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from runner_files import MalformedOutputFile, parse_dotenv, parse_github_output
+from runner_files import MalformedOutputFile, outside_code_spans, parse_dotenv, parse_github_output
 
+from qovery_job_deploy import markdown
 from qovery_job_deploy.client import clean_text
-from qovery_job_deploy.deploy import Known, Outcome, Verdict
 from qovery_job_deploy.models import Step
-from qovery_job_deploy.report import dotenv, md_cell, outputs, result, summary_markdown
+from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
+from qovery_job_deploy.report import dotenv, outputs, result, summary_markdown
 from qovery_job_deploy.runners import GitHubRunner, GitLabRunner
 from qovery_job_deploy.runners.github import command, escape_data, escape_property, format_outputs
 from qovery_job_deploy.runners.gitlab import format_dotenv, section_end, section_start
@@ -37,7 +38,7 @@ HOSTILE = [
 ]
 
 
-def outcome_with(text: str, verdict: Verdict = Verdict.FAILED) -> Outcome:
+def outcome_with(text: str, verdict: Verdict = Verdict.FAILED) -> RunOutcome:
     known = Known(
         "11111111-1111-4111-8111-111111111111",
         deployment_request_id=text,
@@ -46,7 +47,7 @@ def outcome_with(text: str, verdict: Verdict = Verdict.FAILED) -> Outcome:
         service_deployment_status=text,
         steps=[Step(step_name=text, status=text, duration_sec=3)],
     )
-    return Outcome(known, verdict, f"ended in {text}", 12.3)
+    return RunOutcome([Outcome(known, verdict, f"ended in {text}", 12.3)])
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -114,17 +115,36 @@ def test_dotenv_bounds_megabytes_of_text(tmp_path: Path) -> None:
     ("text", "cell"),
     [
         ("DEPLOYED", "DEPLOYED"),
+        ("DEPLOYMENT_ERROR", "DEPLOYMENT_ERROR"),  # inside a word `_` is plain text: left readable
+        ("_emphasis_ and snake_", "\\_emphasis\\_ and snake\\_"),
         ("a|b", "a\\|b"),
         ("<b>x</b>", "&lt;b&gt;x&lt;/b&gt;"),
         ("two\nlines\r\n", "two lines"),
+        ("\x1b[31mred\x1b[0m", "\\[31mred \\[0m"),  # no terminal escape survives
         ("[x](http://e)", "\\[x\\](http://e)"),
         ("back\\slash", "back\\\\slash"),
         ("the job's #1 & only", "the job's \\#1 &amp; only"),
         ("x" * 500, "x" * 199 + "…"),
     ],
 )
-def test_markdown_cell_escaping(text: str, cell: str) -> None:
-    assert md_cell(text) == cell
+def test_markdown_running_text_escaping(text: str, cell: str) -> None:
+    assert markdown.text(text) == cell
+
+
+@pytest.mark.parametrize(
+    ("value", "span"),
+    [
+        ("DEPLOYMENT_ERROR", "`DEPLOYMENT_ERROR`"),
+        ("<script>", "`<script>`"),  # shown as typed: a code span renders no HTML
+        ("a`b", "``a`b``"),  # the fence is longer than any backtick run inside
+        ("``x`", "``` ``x` ```"),  # a value that starts or ends with a backtick is padded
+        ("a|b", "`a\\|b`"),  # GitHub splits table cells before it reads code spans
+        ("two\nlines", "`two lines`"),
+        ("", "–"),  # an unknown value: the one placeholder
+    ],
+)
+def test_markdown_code_spans(value: str, span: str) -> None:
+    assert markdown.code(value) == span
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -133,7 +153,7 @@ def test_summary_is_one_table_whatever_the_api_says(value: str) -> None:
     table_rows = [line for line in summary.splitlines() if line.startswith("|")]
     assert all(line.endswith("|") for line in table_rows)
     assert all(line.count("|") - line.count("\\|") in (3, 4) for line in table_rows)
-    assert "<script>" not in summary
+    assert "<script>" not in outside_code_spans(summary)
 
 
 def test_summary_shows_verdict_icon_job_state_request_and_steps() -> None:
@@ -145,14 +165,16 @@ def test_summary_shows_verdict_icon_job_state_request_and_steps() -> None:
         "UP_TO_DATE",
         [Step(step_name="BUILD", status="SUCCESS", duration_sec=4)],
     )
-    summary = summary_markdown(Outcome(known, Verdict.SUCCEEDED, "The job reached DEPLOYED.", 42.4))
+    summary = summary_markdown(
+        RunOutcome([Outcome(known, Verdict.SUCCEEDED, "The job reached DEPLOYED.", 42.4)])
+    )
     for expected in (
         "✅",
         "job-1",
-        "| Final state | DEPLOYED |",
+        "| Final state | `DEPLOYED` |",
         "req-1",
         "42 s",
-        "| BUILD | SUCCESS | 4 s |",
+        "| `BUILD` | `SUCCESS` | 4 s |",
     ):
         assert expected in summary
 
@@ -168,6 +190,17 @@ def test_result_has_every_field() -> None:
         "service_deployment_status",
         "duration_seconds",
         "steps",
+        "message",
+        "jobs",
+    }
+    assert set(data["jobs"][0]) == {
+        "job_id",
+        "name",
+        "verdict",
+        "state",
+        "deployment_request_id",
+        "execution_id",
+        "duration_seconds",
         "message",
     }
 
@@ -203,13 +236,13 @@ def test_workflow_command_data_round_trips_and_stays_on_one_line(text: str) -> N
 @given(st.one_of(api_text, huge_text), st.sampled_from(list(Verdict)))
 def test_summary_stays_one_bounded_table(text: str, verdict: Verdict) -> None:
     known = Known("job", text, text, text, text, [Step(step_name=text, status=text, duration_sec=1)] * 80)
-    summary = summary_markdown(Outcome(known, verdict, text, 1.0))
+    summary = summary_markdown(RunOutcome([Outcome(known, verdict, text, 1.0)]))
     assert len(summary.encode()) < 256 * 1024  # a quarter of GitHub's 1 MiB per step, worst case
     for line in summary.splitlines():
         if line.startswith("|"):
             assert line.endswith("|")
             assert line.count("|") - line.count("\\|") in (3, 4)
-    assert "<" not in summary.replace("&lt;", "")
+    assert "<" not in outside_code_spans(summary).replace("&lt;", "")
 
 
 @settings(max_examples=60, deadline=None)

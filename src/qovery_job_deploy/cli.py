@@ -11,13 +11,13 @@ import sys
 from collections.abc import Sequence
 
 from qovery_job_deploy import __version__
-from qovery_job_deploy.main import (
+from qovery_job_deploy.main import run
+from qovery_job_deploy.outcome import (
     EXIT_API_ERROR,
     EXIT_FAILED,
     EXIT_INVALID_INPUT,
     EXIT_SUCCESS,
     EXIT_TIMED_OUT,
-    run,
 )
 from qovery_job_deploy.settings import PROG, cli_parser
 

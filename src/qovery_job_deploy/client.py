@@ -18,7 +18,14 @@ from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from qovery_job_deploy import __version__
 from qovery_job_deploy.errors import ApiError, RefusedError, TransientError
-from qovery_job_deploy.models import History, JobStatus, RequestStatus
+from qovery_job_deploy.models import (
+    DeploymentQueue,
+    History,
+    JobStatus,
+    JobStatuses,
+    NamedList,
+    RequestStatus,
+)
 from qovery_job_deploy.retry import DEFAULT_POLICY, Clock, RetryPolicy, call_with_retries, parse_retry_after
 from qovery_job_deploy.text import one_line
 
@@ -113,7 +120,40 @@ class QoveryClient:
             idempotent=True,
         )
 
+    def deployment_queue(self, job_id: str) -> DeploymentQueue:
+        """The requests still queued for the job (before they start, they may not show in its status)."""
+        return self._retrying(
+            lambda: self._call(
+                "GET", f"/service/{job_id}/deploymentQueue", DeploymentQueue, what=f"job {job_id}"
+            ),
+            idempotent=True,
+        )
+
+    def environment_job_statuses(self, environment_id: str) -> JobStatuses:
+        """Every job's status in one read: one request per interval however many jobs are followed."""
+        return self._read(
+            f"/environment/{environment_id}/job/status", JobStatuses, f"environment {environment_id}"
+        )
+
+    def organizations(self) -> NamedList:
+        return self._read("/organization", NamedList, "the organizations")
+
+    def projects(self, organization_id: str) -> NamedList:
+        return self._read(
+            f"/organization/{organization_id}/project", NamedList, f"organization {organization_id}"
+        )
+
+    def environments(self, project_id: str) -> NamedList:
+        return self._read(f"/project/{project_id}/environment", NamedList, f"project {project_id}")
+
+    def environment_jobs(self, environment_id: str) -> NamedList:
+        return self._read(f"/environment/{environment_id}/job", NamedList, f"environment {environment_id}")
+
     # -- plumbing ---------------------------------------------------------------------------------
+
+    def _read(self, path: str, model: type[M], what: str) -> M:
+        """A GET, retried like every read."""
+        return self._retrying(lambda: self._call("GET", path, model, what=what), idempotent=True)
 
     def _retrying(self, call: Callable[[], M], *, idempotent: bool) -> M:
         try:
@@ -181,7 +221,7 @@ class QoveryClient:
                 )
         except CallTooLong:
             raise TransientError(
-                f"{method} {path}: no complete answer within {left:.1f}s", acted=None
+                f"{method} {path}: no complete answer within {left:.1f}s", acted=None, still_working=True
             ) from None
         except requests.exceptions.SSLError as error:
             if not _certificate_rejected(error):
@@ -200,7 +240,9 @@ class QoveryClient:
         except requests.ConnectTimeout:
             raise TransientError(f"{method} {path}: connection timed out", acted=False) from None
         except requests.Timeout:
-            raise TransientError(f"{method} {path}: no response in time", acted=None) from None
+            raise TransientError(
+                f"{method} {path}: no response in time", acted=None, still_working=True
+            ) from None
         except requests.ConnectionError as error:
             what, hint, attempts = self._unreachable(error)
             acted = False if _never_connected(error) else None
@@ -292,7 +334,14 @@ def check_response(response: requests.Response, *, what: str, method: str) -> No
             retry_after=retry_after,
         )
     if code >= 500:
-        raise TransientError(f"Qovery answered HTTP {code} to {method}", acted=None, retry_after=retry_after)
+        # A gateway's 502/504 means the request may have reached Qovery and still be in its hands; a 500 or
+        # 503 is an answer: whatever was done is done.
+        raise TransientError(
+            f"Qovery answered HTTP {code} to {method}",
+            acted=None,
+            retry_after=retry_after,
+            still_working=code in (502, 504),
+        )
     raise RefusedError(refusal_message(code, what, response.text), code)
 
 

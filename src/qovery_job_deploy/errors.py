@@ -35,6 +35,10 @@ class TransientError(ApiError):
     `acted` says whether Qovery may have carried the request out: False when it surely did not
     (connection refused, 429, 409), None when nobody can tell (timeout, reset, 5xx, unreadable body).
     Only the former may be retried for a POST.
+
+    `still_working` says, when `acted` is None, whether Qovery may still be working on the request (a 502 or
+    504 from a gateway, our own read timeout) rather than having surely answered or never seen it (a 503, a
+    reset before any byte of answer): what it did may take longer to show.
     """
 
     def __init__(
@@ -43,11 +47,13 @@ class TransientError(ApiError):
         *,
         acted: bool | None,
         retry_after: float | None = None,
+        still_working: bool = False,
         hint: str = "",
         max_attempts: int | None = None,
     ) -> None:
         super().__init__(message)
         self.acted = acted
+        self.still_working = still_working
         self.retry_after = retry_after
         # How to fix it, said once in the final report rather than in every retry's warning.
         self.hint = hint
@@ -64,6 +70,7 @@ class TransientError(ApiError):
             f"{str(self).rstrip('.')}. {self.hint}",
             acted=self.acted,
             retry_after=self.retry_after,
+            still_working=self.still_working,
             max_attempts=self.max_attempts,
         )
         final.deadline_reached = self.deadline_reached

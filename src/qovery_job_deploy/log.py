@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from qovery_job_deploy.text import one_line
+
+
+class Log(Protocol):
+    """What domain code needs of a log (tests and the benchmark pass their own)."""
+
+    def info(self, message: str) -> None: ...
+
+    def warning(self, message: str) -> None: ...
+
+    def state(self, state: str) -> None: ...
 
 
 class HumanLog:
@@ -34,3 +44,22 @@ class HumanLog:
         """Runner control sequences (GitLab sections): written as they are, no prefix."""
         self._stream.write(text)
         self._stream.flush()
+
+    def prefixed(self, name: str) -> PrefixedLog:
+        """A log whose lines name one job: with several jobs, each line says which it is about."""
+        return PrefixedLog(self, one_line(name, 60))
+
+
+class PrefixedLog:
+    def __init__(self, log: HumanLog, prefix: str) -> None:
+        self._log = log
+        self._prefix = prefix
+
+    def info(self, message: str) -> None:
+        self._log.info(f"{self._prefix}: {message}")
+
+    def warning(self, message: str) -> None:
+        self._log.warning(f"{self._prefix}: {message}")
+
+    def state(self, state: str) -> None:
+        self._log.state(f"{self._prefix}: {one_line(state, 100)}")

@@ -12,9 +12,12 @@ from types import FrameType
 from typing import TextIO
 
 from qovery_job_deploy.client import QoveryClient
-from qovery_job_deploy.deploy import DeployRequest, JobDeployment, Known, Outcome, Verdict
-from qovery_job_deploy.errors import ActionError, ApiError, InputError, Interrupted
+from qovery_job_deploy.deploy import Deployments, JobRun, Options
+from qovery_job_deploy.errors import ActionError, InputError, Interrupted
+from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.log import HumanLog
+from qovery_job_deploy.outcome import EXIT_API_ERROR, EXIT_INVALID_INPUT, Known, Outcome, RunOutcome, Verdict
+from qovery_job_deploy.resolve import Resolver, Scope
 from qovery_job_deploy.runners import Runner, detect
 from qovery_job_deploy.settings import (
     Settings,
@@ -24,24 +27,10 @@ from qovery_job_deploy.settings import (
     qovery_env_name,
 )
 from qovery_job_deploy.text import one_line
+from qovery_job_deploy.trigger import DeployRequest
 
-# The exit codes (README, "Exit codes"); 130 and 143 are 128 + the signal's number.
-EXIT_SUCCESS = 0
-EXIT_FAILED = 1
-EXIT_INVALID_INPUT = InputError.exit_code  # 2
-EXIT_API_ERROR = ApiError.exit_code  # 3
-EXIT_TIMED_OUT = 124  # as timeout(1) says it
 # Values shorter than this are not masked: masking "true" or "3s" would garble the whole log.
 MIN_MASKED_LENGTH = 8
-# GitHub sends SIGTERM 7.5 s after SIGINT and GitLab kills 10 s after SIGTERM: stay well inside both.
-CANCEL_BUDGET_SECONDS = 1.5
-EXIT_CODES = {
-    Verdict.SUCCEEDED: EXIT_SUCCESS,
-    Verdict.ACCEPTED: EXIT_SUCCESS,
-    Verdict.FAILED: EXIT_FAILED,
-    Verdict.ERROR: EXIT_API_ERROR,
-    Verdict.TIMED_OUT: EXIT_TIMED_OUT,
-}
 
 
 class SystemClock:
@@ -64,32 +53,49 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
         try:
             settings = load_settings(argv, environ)
         except InputError as error:
-            for problem in str(error).splitlines():  # one line, and one annotation, per problem
-                log.info(f"error: {problem}")
-                runner.input_error(problem)
-            return EXIT_INVALID_INPUT
+            return _input_error(error, log, runner)
         except Interrupted as interruption:  # nothing was attempted: nothing to report
             return 128 + interruption.signum
         if changed := changed_inputs(settings, argv, environ):
             log.info(f"Inputs: {changed}")
         debug = settings.debug or environ.get("RUNNER_DEBUG") == "1"
         context = Context(clock, log, started_at, debug, stderr)
-        outcome, code = _deploy(settings, environ, runner, context)
+        runner.dotenv_file = settings.dotenv_file
+        client = _client(settings, environ, context)
+        try:
+            runner.begin(
+                log, "Deploying Qovery jobs" if settings.jobs else f"Deploying Qovery job {settings.job_id}"
+            )
+            outcome = _deploy(settings, client, context)
+        except InputError as error:  # a name that matches nothing: nothing was deployed
+            runner.end(log)
+            return _input_error(error, log, runner)
+        finally:
+            # The first signal decided; a second (GitHub's SIGTERM) must not cut the report short.
+            ignore_interrupts()
+            client.close()
         runner.end(log)
-        log.info(f"{outcome.verdict.value}: {outcome.message}")
+        code = outcome.exit_code()
+        for job in outcome.jobs if len(outcome.jobs) > 1 else ():
+            log.info(f"{job.known.label()}: {job.verdict.value}: {job.message}")
+        deciding = outcome.deciding()
+        log.info(f"{outcome.verdict.value}: {deciding.message}")
         for problem in runner.publish(outcome):
             log.info(f"error: could not write {problem}")
             code = code or EXIT_API_ERROR
     return code
 
 
-def _deploy(
-    settings: Settings, environ: Mapping[str, str], runner: Runner, context: Context
-) -> tuple[Outcome, int]:
+def _input_error(error: InputError, log: HumanLog, runner: Runner) -> int:
+    for problem in str(error).splitlines():  # one line, and one GitHub annotation, per problem
+        log.info(f"error: {problem}")
+        runner.input_error(problem)
+    return EXIT_INVALID_INPUT
+
+
+def _client(settings: Settings, environ: Mapping[str, str], context: Context) -> QoveryClient:
     log = context.log
-    runner.dotenv_file = settings.dotenv_file
-    known = Known(str(settings.job_id))
-    client = QoveryClient(
+    return QoveryClient(
         settings.api_url,
         settings.authorization(),
         clock=context.clock,
@@ -98,14 +104,6 @@ def _deploy(
         read_timeout=settings.request_timeout,
         ca_bundle=environ.get("SSL_CERT_FILE"),
     )
-    try:
-        runner.begin(log, f"Deploying Qovery job {settings.job_id}")
-        return _follow(settings, client, known, context)
-    except Interrupted as interruption:  # it landed while another ending was being handled
-        return _interrupted(interruption, known, context, cancelled=False)
-    finally:
-        ignore_interrupts()  # the first signal decided; a second (GitHub's SIGTERM) must not cut the report
-        client.close()
 
 
 @dataclass(frozen=True)
@@ -116,46 +114,61 @@ class Context:
     debug: bool
     stderr: TextIO
 
-    def outcome(self, known: Known, verdict: Verdict, message: str) -> Outcome:
-        return Outcome(known, verdict, message, self.clock.now() - self.started_at)
 
-
-def _follow(settings: Settings, client: QoveryClient, known: Known, context: Context) -> tuple[Outcome, int]:
-    """Deploy and wait; every way this can end becomes an Outcome and an exit code."""
+def _deploy(settings: Settings, client: QoveryClient, context: Context) -> RunOutcome:
+    """Resolve the names, deploy and wait; every way this can end becomes a RunOutcome."""
     log = context.log
+    refs = settings.job_refs()
+    runs = [JobRun(JobIdentity(ref), log, Known(ref)) for ref in refs]  # until the names are resolved
+    deployments: Deployments | None = None
     try:
-        deployment = JobDeployment(
-            client,
-            known,
-            DeployRequest(settings.image_tag, settings.git_commit_id, settings.force_event),
-            clock=context.clock,
-            log=log,
-            started_at=context.started_at,
-            poll_interval=settings.poll_interval,
+        identities = Resolver(client, log).jobs(
+            refs, Scope(settings.organization, settings.project, settings.environment)
         )
-        outcome = deployment.run(wait=settings.wait)
-        if outcome.verdict is Verdict.TIMED_OUT and settings.cancel_on_timeout:
-            _cancel(client, known, log)
-        return outcome, EXIT_CODES[outcome.verdict]
-    except Interrupted as interruption:
-        log.warning(f"Received {signal.Signals(interruption.signum).name}: stopping")
-        cancelled = settings.cancel_on_abort and _cancel(client, known, log)
-        return _interrupted(interruption, known, context, cancelled=cancelled)
-    except ActionError as error:
-        return context.outcome(known, Verdict.ERROR, str(error)), error.exit_code
+        runs = [_job_run(identity, log, several=len(identities) > 1) for identity in identities]
+        deployments = Deployments(
+            client, runs, _options(settings), clock=context.clock, log=log, started_at=context.started_at
+        )
+        outcomes = deployments.run()
+        return RunOutcome(outcomes, deployments.signum)
+    except InputError:
+        raise
+    except Interrupted as interruption:  # before anything was deployed (while resolving names)
+        return _everyone(
+            runs, context, Verdict.CANCELLED, "Interrupted; nothing was deployed.", interruption.signum
+        )
+    except ActionError as error:  # while resolving names: nothing was deployed
+        return _everyone(runs, context, Verdict.ERROR, f"Nothing was deployed: {error}")
     except Exception as error:  # the boundary: anything unexpected is one line, not a bare traceback
         message = _unexpected(error, context.debug, context.stderr)
-        return context.outcome(known, Verdict.ERROR, message), EXIT_API_ERROR
+        if deployments is None:
+            return _everyone(runs, context, Verdict.ERROR, message)
+        deployments.end_pending(Verdict.ERROR, message)
+        return RunOutcome([run.outcome for run in deployments.runs if run.outcome is not None])
 
 
-def _interrupted(
-    interruption: Interrupted, known: Known, context: Context, *, cancelled: bool
-) -> tuple[Outcome, int]:
-    name = signal.Signals(interruption.signum).name
-    what = "our deployment request was cancelled" if cancelled else "the deployment may still run"
-    return context.outcome(
-        known, Verdict.CANCELLED, f"Interrupted by {name}; {what}."
-    ), 128 + interruption.signum
+def _job_run(identity: JobIdentity, log: HumanLog, *, several: bool) -> JobRun:
+    job_log = log.prefixed(identity.short_name()) if several else log
+    return JobRun(identity, job_log, Known(identity.job_id, identity=identity))
+
+
+def _options(settings: Settings) -> Options:
+    return Options(
+        DeployRequest(settings.image_tag, settings.git_commit_id, settings.force_event),
+        settings.poll_interval,
+        wait=settings.wait,
+        sequential=settings.sequential,
+        cancel_on_abort=settings.cancel_on_abort,
+        cancel_on_timeout=settings.cancel_on_timeout,
+        timeout=settings.timeout,
+    )
+
+
+def _everyone(
+    runs: list[JobRun], context: Context, verdict: Verdict, message: str, signum: int | None = None
+) -> RunOutcome:
+    duration = context.clock.now() - context.started_at
+    return RunOutcome([Outcome(run.known, verdict, message, duration) for run in runs], signum)
 
 
 def _unexpected(error: Exception, debug: bool, stderr: TextIO) -> str:
@@ -166,20 +179,6 @@ def _unexpected(error: Exception, debug: bool, stderr: TextIO) -> str:
         f"Unexpected error: {type(error).__name__}: {one_line(error)} "
         "(set QOVERY_DEBUG=true or RUNNER_DEBUG=1 for the traceback)"
     )
-
-
-def _cancel(client: QoveryClient, known: Known, log: HumanLog) -> bool:
-    """Cancel our deployment request (only ours, never the environment's) within a short budget."""
-    if known.deployment_request_id is None:
-        log.warning("No deployment request to cancel")
-        return False
-    try:
-        client.cancel_request(known.deployment_request_id, budget=CANCEL_BUDGET_SECONDS)
-    except Exception as error:  # best effort, on the way out: never let it cost the report
-        log.warning(f"Could not cancel deployment request {known.deployment_request_id}: {error}")
-        return False
-    log.info(f"Cancelled deployment request {known.deployment_request_id}")
-    return True
 
 
 def token_candidates(argv: Sequence[str], environ: Mapping[str, str]) -> list[str]:

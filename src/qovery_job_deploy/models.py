@@ -92,3 +92,47 @@ class HistoryEntry(_Lenient):
 
 class History(_Lenient):
     results: Annotated[list[HistoryEntry], WrapValidator(_valid_items)] = []
+
+
+class QueuedIdentifier(_Lenient):
+    deployment_request_id: Annotated[str | None, OrNone] = None
+    service_id: Annotated[str | None, OrNone] = None
+
+
+class QueuedRequest(_Lenient):
+    identifier: Annotated[QueuedIdentifier | None, OrNone] = None
+
+
+class DeploymentQueue(_Lenient):
+    """`GET /service/{id}/deploymentQueue`: the requests still queued for a job, read only for their ids."""
+
+    results: Annotated[list[QueuedRequest], WrapValidator(_valid_items)] = []
+
+    def request_ids(self) -> list[str]:
+        return [
+            item.identifier.deployment_request_id
+            for item in self.results
+            if item.identifier is not None and item.identifier.deployment_request_id
+        ]
+
+
+class Named(_Lenient):
+    """An organization, project, environment or job, read only for its id and name."""
+
+    id: Annotated[str | None, OrNone] = None
+    name: Annotated[str | None, OrNone] = None
+
+
+class NamedList(_Lenient):
+    """`{"results": [...]}` of `GET /organization`, `/organization/{id}/project`, ...: items with a name."""
+
+    results: Annotated[list[Named], WrapValidator(_valid_items)] = []
+
+    def named(self) -> list[Named]:
+        return [item for item in self.results if item.id and item.name is not None]
+
+
+class JobStatuses(_Lenient):
+    """`GET /environment/{id}/job/status`: the full status of every job of an environment, in one read."""
+
+    results: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []

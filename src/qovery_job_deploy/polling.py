@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+from qovery_job_deploy.errors import ActionError
+from qovery_job_deploy.log import Log
+from qovery_job_deploy.models import History, JobStatus
 
 # Far from the expected end, reads only catch early failures: at most one per FAR_SHARE of the way,
 # and never further apart than FAR_MAX_FACTOR times the longest pause (a wrong history costs that much).
@@ -95,3 +99,80 @@ def parse_iso_duration(text: str | None) -> float | None:
     return (
         parts.get("days", 0) * 86400 + parts.get("hours", 0) * 3600 + parts.get("minutes", 0) * 60
     ) + parts.get("seconds", 0)
+
+
+# Below this, the previous run's duration (in the status read before the POST) paces the polling alone:
+# the history request would cost more reads than it saves. Above it, the history's band is worth one read.
+HISTORY_WORTH_SECONDS = 30.0
+
+
+class Pacer:
+    """One job's plan: from what the status read before the POST says, then refined once by the job's
+    deployment history when the deployment proves long enough for that read to pay."""
+
+    def __init__(
+        self,
+        poll_interval: float,
+        expected: str,
+        before: JobStatus,
+        history: Callable[[], History],
+        log: Log,
+    ) -> None:
+        self.poll_interval = poll_interval
+        self.expected = expected
+        self._history = history
+        self._log = log
+        self._never_deployed = before.service_deployment_status == "NEVER_DEPLOYED"
+        self._last: float | None = None
+        if before.state == expected and before.steps is not None:
+            self._last = before.steps.total_duration_sec  # the previous run's, free with the read
+        self._history_asked = False
+
+    def first_plan(self) -> PollPlan:
+        last = self._last
+        if self._never_deployed:
+            self._history_asked = True  # there is none
+            self._log.info(f"First deployment of this job: reading the status every {self.poll_interval:g}s")
+            return PollPlan(self.poll_interval)
+        if last is not None and last < HISTORY_WORTH_SECONDS:
+            # A short job: one more request would cost more than it saves; the last run is hint enough.
+            self._history_asked = True
+            self._log.info(f"The last deployment took {last:.0f}s: reading densely around then")
+            return PollPlan(self.poll_interval, Expectation.around(last))
+        if last is not None:
+            return PollPlan(self.poll_interval, self._from_history(last))
+        self._log.info(f"Reading the status every {self.poll_interval:g}s")
+        return PollPlan(self.poll_interval)
+
+    def later_plan(self, plan: PollPlan, elapsed: float) -> PollPlan:
+        """With nothing known at first, the history is asked only once the deployment has proved long
+        enough for it to pay: short deployments are spared the request."""
+        if self._history_asked or elapsed < HISTORY_WORTH_SECONDS:
+            return plan
+        return PollPlan(self.poll_interval, self._from_history(None))
+
+    def _from_history(self, last: float | None) -> Expectation | None:
+        """What the job's past successful deployments say about this one; None when they say nothing."""
+        self._history_asked = True
+        try:
+            history = self._history().results
+        except ActionError as error:
+            self._log.info(f"Deployment history unavailable ({error})")
+            history = []
+        durations = [
+            parse_iso_duration(entry.total_duration) for entry in history if entry.status == self.expected
+        ]
+        expectation = Expectation.from_durations(d for d in durations if d is not None)
+        if expectation is None and last is not None and Expectation.around(last) is not None:
+            self._log.info(
+                f"No usable history, but the last deployment took {last:.0f}s: reading densely around then"
+            )
+            return Expectation.around(last)
+        if expectation is None:
+            self._log.info(f"No usable deployment history; reading the status every {self.poll_interval:g}s")
+        else:
+            self._log.info(
+                f"Past deployments took {expectation.low:.0f}-{expectation.high:.0f}s "
+                f"(typically {expectation.typical:.0f}s): reading densely around then"
+            )
+        return expectation

@@ -122,6 +122,11 @@ FIX_HINTS: dict[str, str] = {
     "api_url": "use https://api.qovery.com, or an http:// URL only for a server on this machine (127.0.0.1)",
     "dotenv_file": "give a writable file path",
     "debug": "use true or false",
+    "jobs": "give job names or UUIDs separated by commas or newlines, such as `migrate, nightly-report`",
+    "organization": "give the organization's name or UUID (optional when the token sees one organization)",
+    "project": "give the project's name or UUID as in the Qovery console",
+    "environment": "give the environment's name or UUID, as in the Qovery console",
+    "sequential": "use true or false",
 }
 
 # What `--help` shows after a flag, where the type alone does not say it (see `metavar`).
@@ -131,6 +136,10 @@ METAVARS: dict[str, str] = {
     "image_tag": "TAG",
     "git_commit_id": "SHA",
     "dotenv_file": "FILE",
+    "jobs": "NAME|UUID,...",
+    "organization": "NAME|UUID",
+    "project": "NAME|UUID",
+    "environment": "NAME|UUID",
 }
 
 # A few of pydantic's messages in the user's terms; the others are shown as pydantic words them.
@@ -142,7 +151,7 @@ ERROR_WORDS: dict[str, str] = {
 
 # Inputs that exclude each other: checked on the raw values, so that the check runs even when other
 # inputs are invalid too (a model validator would only run once every field is valid).
-EXCLUSIVE: tuple[tuple[str, str], ...] = (("image_tag", "git_commit_id"),)
+EXCLUSIVE: tuple[tuple[str, str], ...] = (("image_tag", "git_commit_id"), ("job_id", "jobs"))
 
 
 def exclusive_message(first: str, second: str) -> str:
@@ -161,7 +170,7 @@ class Settings(BaseSettings):
         "auto",
         description="How to send the token: auto (qov_ tokens as Token, JWTs as Bearer), token, bearer.",
     )
-    job_id: UUID = Field(description="The job to deploy.")
+    job_id: UUID | None = Field(None, description="The job to deploy (or give `jobs`).")
     image_tag: str | None = Field(None, description="Image tag to deploy (exclusive with git-commit-id).")
     git_commit_id: str | None = Field(None, description="Git commit to deploy (exclusive with image-tag).")
     force_event: Literal["START", "STOP", "DELETE", "CRON"] | None = Field(
@@ -188,6 +197,15 @@ class Settings(BaseSettings):
         None, description="GitLab dotenv report path (default: $CI_PROJECT_DIR/qovery.env)."
     )
     debug: bool = Field(False, description="Show the traceback of unexpected errors.")
+    jobs: str | None = Field(
+        None, description="One or more jobs, by name or UUID, separated by commas or newlines."
+    )
+    organization: str | None = Field(None, description="Organization name or UUID (for jobs given by name).")
+    project: str | None = Field(None, description="Project name or UUID (for jobs given by name).")
+    environment: str | None = Field(None, description="Environment name or UUID (for jobs given by name).")
+    sequential: bool = Field(
+        False, description="Deploy the jobs one after another, stop at the first failure."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -246,12 +264,37 @@ class Settings(BaseSettings):
             raise ValueError("contains white space (was more than the token pasted?)")
         return SecretStr(secret)
 
+    @field_validator("jobs")
+    @classmethod
+    def _job_list(cls, value: str | None) -> str | None:
+        if value is not None and not split_job_refs(value):
+            raise ValueError("names no job")
+        return value
+
     @model_validator(mode="after")
     def _exclusive_inputs(self) -> Settings:
         for first, second in EXCLUSIVE:
             if getattr(self, first) and getattr(self, second):
-                raise ValueError(exclusive_message(first, second))
+                raise _model_error(first, exclusive_message(first, second))
         return self
+
+    @model_validator(mode="after")
+    def _a_job_to_deploy(self) -> Settings:
+        # Both at once is an exclusion (EXCLUSIVE), reported even when other inputs are wrong too.
+        if self.job_id is None and not self.jobs:
+            raise _model_error("job_id", "is required (or give `jobs`)")
+        return self
+
+    @model_validator(mode="after")
+    def _scope_for_names(self) -> Settings:
+        """Jobs by name are looked up in an environment (by name, in `project` or in every project)."""
+        if self.environment or all(is_uuid(ref) for ref in self.job_refs()):
+            return self
+        raise _model_error("environment", "is required when a job is given by name")
+
+    def job_refs(self) -> tuple[str, ...]:
+        """The jobs to deploy as the user named them: UUIDs or names, in the order given."""
+        return (str(self.job_id),) if self.job_id is not None else split_job_refs(self.jobs or "")
 
     def authorization(self) -> str:
         """The Authorization header value: `Token` for Qovery API tokens, `Bearer` for JWTs."""
@@ -264,6 +307,24 @@ class Settings(BaseSettings):
 
 def duration_bounds(field: FieldInfo) -> Duration | None:
     return next((item for item in field.metadata if isinstance(item, Duration)), None)
+
+
+def is_uuid(text: str) -> bool:
+    try:
+        UUID(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _model_error(field: str, what: str) -> ValueError:
+    """A rule across inputs, reported against the input named first (see `describe_validation_error`)."""
+    return ValueError(f"{field}: {what}")
+
+
+def split_job_refs(text: str) -> tuple[str, ...]:
+    """`migrate, report` or one per line (a YAML block scalar): trimmed, empty items dropped."""
+    return tuple(item.strip() for item in text.replace("\n", ",").split(",") if item.strip())
 
 
 def _is_loopback(host: str) -> bool:
@@ -353,7 +414,7 @@ def exclusion_problem(first: str, second: str, given: Mapping[str, Given]) -> st
     both = "; ".join(f"{input_name(name)} {given[name].describe(secret=False)}" for name in (first, second))
     return (
         f"Invalid input `{input_name(first)}`: {exclusive_message(first, second)} ({both}). "
-        f"Fix: {FIX_HINTS.get(first, 'give only one of them')}."
+        f"Fix: give either `{input_name(first)}` or `{input_name(second)}`, not both."
     )
 
 
@@ -364,15 +425,15 @@ def describe_validation_error(error: ValidationError, given: Mapping[str, Given]
     lines = []
     for item in error.errors(include_input=False, include_url=False):
         what = ERROR_WORDS.get(item["type"]) or str(item["msg"]).removeprefix("Value error, ")
-        if not item["loc"]:
-            if what not in known:
-                lines.append(f"Invalid input: {what}.")
-            continue
-        field = str(item["loc"][0])
+        field = str(item["loc"][0]) if item["loc"] else ""
+        if not field:  # a rule across inputs: `_model_error` put the input's name first
+            field, _, what = what.partition(": ")
+            if what in known:
+                continue
         name = f"`{input_name(field)}`"
         if field in given:
             name += f" ({given[field].describe(secret=field == 'api_token')})"
-        else:
+        elif what.startswith("is required"):
             what += f": set {flag_name(field)}, the GitHub input `{input_name(field)}`"
             what += f" or {qovery_env_name(field)}"
         fix = FIX_HINTS.get(field)

@@ -39,6 +39,15 @@ SLOW_JOB = "33333333-3333-4333-8333-333333333333"
 
 
 TRANSPORT_FAULTS = ("delay", "short", "trickle")
+QUEUED_STATES = ("QUEUED", "DEPLOYMENT_QUEUED")
+NAME_OPERATIONS = (
+    "organizations",
+    "projects",
+    "environments",
+    "environment_jobs",
+    "environment_job_statuses",
+)
+CREATED_AT = "2026-01-01T00:00:00Z"
 
 
 @dataclass
@@ -46,9 +55,11 @@ class Fault:
     """One injected misbehaviour, consumed by the next matching call.
 
     kind: "http" (answer `status` with `body`/`headers`), "reset" (close the connection unanswered),
-    "truncated" (a 200 whose JSON is cut short), and transport faults, where the work is done and the
-    normal answer then misbehaves on the wire: "delay" (sent after `seconds`), "short" (fewer bytes
-    than its Content-Length, then the connection closes), "trickle" (one byte every `seconds`).
+    "hang" (read the request, do nothing for `seconds`, then close unanswered: a gateway that never
+    passed it on), "truncated" (a 200 whose JSON is cut short), and transport faults, where the work
+    is done and the normal answer then misbehaves on the wire: "delay" (sent after `seconds`), "short"
+    (fewer bytes than its Content-Length, then the connection closes), "trickle" (one byte every
+    `seconds`).
     `acted`: for a POST, whether the deployment is created before an "http" or "reset" fault strikes
     (transport faults always act). In a job's fault queue, `None` lets one call through untouched.
     """
@@ -73,12 +84,14 @@ class JobScript:
     )
     # Right after a POST, the job's status keeps describing the previous request for this long.
     stale_seconds: float = 0.0
+    # While stale, the status does not count the new request either: only the deployment queue shows it.
+    stale_hides_count: bool = False
     # When our request ends, a newer one (someone else's) takes over the job's status at once.
     taken_over: bool = False
     previous_state: str = "DEPLOYED"
     previous_request_id: str | None = field(default_factory=lambda: str(uuid.uuid4()))
     environment_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    # Per operation ("deploy", "status", "request_status", "history"): faults to play in order.
+    # Per operation ("deploy", "status", "request_status", "history", "queue"): faults to play in order.
     faults: dict[str, deque[Fault | None]] = field(default_factory=dict)
     # Merged into every status body: fields and enum values of a newer API.
     extra_status_fields: dict[str, Any] = field(default_factory=dict)
@@ -88,10 +101,29 @@ class JobScript:
     accepts_without_deploying: bool = False
     # Optional fields (execution_id, steps, ...) left out of every status body.
     omitted_fields: tuple[str, ...] = ()
+    # `status_details.status` once the deployment has ended (default: ERROR for a failure, else SUCCESS).
+    final_action_status: str | None = None
     # The `steps.details` of the ended deployment, when a test wants its own (hostile strings, ...).
     final_steps: list[dict[str, Any]] | None = None
     past_durations: list[int] = field(default_factory=list)
     about: str = ""  # what the job does, for people (the simulator's CLI lists its jobs)
+    # The job's name, as `GET /environment/{id}/job` lists it.
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        self.name = self.name or f"job-{self.job_id[:8]}"
+
+
+@dataclass(frozen=True)
+class Place:
+    """An environment and what it belongs to, for the name lookups (`GET /organization`, ...)."""
+
+    environment_id: str
+    environment_name: str = "production"
+    project_id: str = "5e0f1a2b-0000-4000-8000-00000000beef"
+    project_name: str = "shop"
+    organization_id: str = "0a0b0c0d-0000-4000-8000-000000000001"
+    organization_name: str = "acme"
 
 
 @dataclass
@@ -154,10 +186,15 @@ class QoverySimulator:
         host: str = "127.0.0.1",
         port: int = 0,
         tls: ssl.SSLContext | None = None,
+        places: list[Place] | None = None,
         log: TextIO | None = None,
     ) -> None:
         self.jobs = {job.job_id: job for job in jobs or builtin_jobs()}
         self.log = log  # one line per request when set (the CLI); tests read `exchanges` instead
+        # Every job's environment exists; one not declared is production in acme / shop.
+        self.places = {place.environment_id: place for place in places or ()}
+        for job in self.jobs.values():
+            self.places.setdefault(job.environment_id, Place(job.environment_id))
         self.requests: dict[str, DeploymentRequest] = {}
         self.exchanges: list[Exchange] = []
         self.contract_errors: list[str] = []
@@ -165,6 +202,8 @@ class QoverySimulator:
         self.clock = clock
         self.lock = threading.Lock()
         self.terminal_at: dict[str, float] = {}  # request id -> wall time (time.time) it turned terminal
+        # Faults of calls that concern no single job (the name lookups, environment-wide statuses).
+        self.faults: dict[str, deque[Fault | None]] = {}
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self._scheme = "http"
@@ -222,6 +261,8 @@ class QoverySimulator:
         ours = self._latest(job.job_id)
         count = len(self.deployments_of_unlocked(job.job_id))
         if ours is None or now - ours.created_at < job.stale_seconds:
+            if ours is not None and job.stale_hides_count:
+                count -= 1
             body = _status(job.job_id, job.previous_state, job.previous_request_id, count, None, "SUCCESS")
             if job.past_durations and "steps" not in job.omitted_fields:  # the last run's figures
                 last = job.past_durations[-1]
@@ -239,7 +280,9 @@ class QoverySimulator:
             newer = f"{ours.id[:-12]}{'f' * 12}"  # someone else's request, queued right behind ours
             return _status(job.job_id, "QUEUED", newer, count + 1, None, "QUEUED")
         ended = now >= ours.ends_at()
-        details_status = ("ERROR" if _is_failure(state) else "SUCCESS") if ended else "ONGOING"
+        details_status = "ONGOING"
+        if ended:
+            details_status = job.final_action_status or ("ERROR" if _is_failure(state) else "SUCCESS")
         body = _status(job.job_id, state, ours.id, count, ours.execution_id, details_status)
         body.update(job.extra_status_fields)
         if ended and "steps" not in job.omitted_fields:
@@ -269,6 +312,50 @@ class QoverySimulator:
         count = len(self.deployments_of_unlocked(job.job_id))
         answer_id = None if job.deploy_answer_without_id else request.id
         return _status(job.job_id, "QUEUED", answer_id, count, None, "QUEUED")
+
+    def names_body(self, operation: str, path_id: str | None, now: float) -> dict[str, Any] | None:
+        """The lists behind names: organizations, projects, environments, an environment's jobs and their
+        statuses. None when the id in the path is unknown."""
+        places = list(self.places.values())
+        if operation == "organizations":
+            unique = {place.organization_id: place for place in places}
+            return {"results": [_organization(place) for place in unique.values()]}
+        if operation == "projects":
+            mine = {p.project_id: p for p in places if p.organization_id == path_id}
+            return {"results": [_project(place) for place in mine.values()]} if mine else None
+        if operation == "environments":
+            mine_envs = [place for place in places if place.project_id == path_id]
+            return {"results": [_environment(place) for place in mine_envs]} if mine_envs else None
+        if path_id not in self.places:
+            return None
+        jobs = [job for job in self.jobs.values() if job.environment_id == path_id]
+        if operation == "environment_jobs":
+            return {"results": [_job(job) for job in jobs]}
+        return {"results": [self.status_body(job, now) for job in jobs]}  # environment_job_statuses
+
+    def queue_body(self, job: JobScript, now: float) -> dict[str, Any]:
+        """The job's requests that have not started yet, as `GET /service/{id}/deploymentQueue` lists them."""
+        waiting = [
+            request
+            for request in self.deployments_of_unlocked(job.job_id)
+            if request.state_at(now) in QUEUED_STATES
+        ]
+        return {
+            "results": [
+                {
+                    "identifier": {
+                        "deployment_request_id": request.id,
+                        "service_id": job.job_id,
+                        "service_type": "JOB",
+                        "name": "job",
+                    },
+                    "auditing_data": {"triggered_by": "simulator"},
+                    "status_details": {"action": "DEPLOY", "status": "QUEUED", "sub_action": "NONE"},
+                    "icon_uri": "https://example.com/job.svg",
+                }
+                for request in sorted(waiting, key=lambda r: r.created_at)
+            ]
+        }
 
     def job_concerned(self, operation: str, path_id: str | None, exchange: Exchange) -> JobScript | None:
         """The job a call is about: in its path, or behind the deployment request it names."""
@@ -309,6 +396,72 @@ def builtin_jobs() -> list[JobScript]:
     ]
 
 
+def _organization(place: Place) -> dict[str, Any]:
+    return {
+        "id": place.organization_id,
+        "created_at": CREATED_AT,
+        "name": place.organization_name,
+        "plan": "TEAM",
+    }
+
+
+def _project(place: Place) -> dict[str, Any]:
+    return {
+        "id": place.project_id,
+        "created_at": CREATED_AT,
+        "name": place.project_name,
+        "organization": {"id": place.organization_id},
+        "associated_environments_count": 1,
+    }
+
+
+def _environment(place: Place) -> dict[str, Any]:
+    return {
+        "id": place.environment_id,
+        "created_at": CREATED_AT,
+        "name": place.environment_name,
+        "cloud_provider": {"provider": "aws", "cluster": "eu-west-3"},
+        "mode": "PRODUCTION",
+        "cluster_id": "c1c1c1c1-0000-4000-8000-000000000001",
+        "project": {"id": place.project_id},
+        "organization": {"id": place.organization_id},
+    }
+
+
+def _job(job: JobScript) -> dict[str, Any]:
+    """A lifecycle job, as `JobResponse` describes one (only the required fields, and a source)."""
+    return {
+        "id": job.job_id,
+        "created_at": CREATED_AT,
+        "environment": {"id": job.environment_id},
+        "maximum_cpu": 2000,
+        "maximum_memory": 4096,
+        "maximum_gpu": 0,
+        "name": job.name,
+        "cpu": 500,
+        "memory": 512,
+        "gpu": 0,
+        "auto_preview": False,
+        "source": {
+            "image": {
+                "image_name": "acme/job",
+                "tag": "latest",
+                "registry": {
+                    "id": "4e4e4e4e-0000-4000-8000-000000000001",
+                    "name": "Docker Hub",
+                    "url": "https://docker.io",
+                    "kind": "DOCKER_HUB",
+                },
+            }
+        },
+        "healthchecks": {},
+        "icon_uri": "https://example.com/job.svg",
+        "service_type": "JOB",
+        "job_type": "LIFECYCLE",
+        "schedule": {"on_start": {"arguments": []}, "lifecycle_type": "GENERIC"},
+    }
+
+
 def _is_failure(state: str) -> bool:
     return state.endswith("_ERROR") or state in ("CANCELED", "RECAP")
 
@@ -341,6 +494,23 @@ def _operation(method: str, path: str) -> tuple[str, str | None]:
         return "history", parts[1]
     if method == "GET" and parts == ["environment", "deploymentStatus"]:
         return "request_status", None
+    if method == "GET" and len(parts) == 3 and parts[0] == "service" and parts[2] == "deploymentQueue":
+        return "queue", parts[1]
+    if method == "GET" and parts == ["organization"]:
+        return "organizations", None
+    if method == "GET" and len(parts) == 3 and parts[0] == "organization" and parts[2] == "project":
+        return "projects", parts[1]
+    if method == "GET" and len(parts) == 3 and parts[0] == "project" and parts[2] == "environment":
+        return "environments", parts[1]
+    if method == "GET" and len(parts) == 3 and parts[0] == "environment" and parts[2] == "job":
+        return "environment_jobs", parts[1]
+    if (
+        method == "GET"
+        and parts[:1] == ["environment"]
+        and parts[2:] == ["job", "status"]
+        and len(parts) == 4
+    ):
+        return "environment_job_statuses", parts[1]
     if (
         method == "POST"
         and len(parts) == 3
@@ -374,11 +544,13 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
             with sim.lock:
                 sim.exchanges.append(exchange)
                 job = sim.job_concerned(operation, path_id, exchange)
-                fault = (
-                    job.faults.get(operation, deque()).popleft()
-                    if job and job.faults.get(operation)
-                    else None
-                )
+                queue = job.faults.get(operation) if job else sim.faults.get(operation)
+                fault = queue.popleft() if queue else None
+            if fault is not None and fault.kind == "hang":  # nothing done, nothing answered
+                time.sleep(fault.seconds)
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
             # Transport faults: the work is done as usual, then the answer misbehaves on the wire.
             transport = fault if fault and fault.kind in TRANSPORT_FAULTS else None
             status, body, headers = self._answer(operation, path_id, exchange, None if transport else fault)
@@ -440,6 +612,9 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
                     )
                 if operation == "cancel":
                     return _cancel(sim, path_id, now)
+                if operation in NAME_OPERATIONS:
+                    names = sim.names_body(operation, path_id, now)
+                    return (404, b"", {}) if names is None else _json(200, names)
                 target = sim.jobs.get(path_id or "")
                 if target is None:
                     return 404, b"", {}
@@ -453,6 +628,8 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
                     return _json(202, body)
                 if operation == "history":
                     return _json(200, _history(target))
+                if operation == "queue":
+                    return _json(200, sim.queue_body(target, now))
             return 404, b"", {}
 
     return Handler
@@ -507,13 +684,13 @@ def _history(job: JobScript) -> dict[str, Any]:
 
 def introduction(sim: QoverySimulator) -> str:
     """What a user needs to point the step at the simulator."""
-    jobs = "".join(f"  {job.job_id}  {job.about}\n" for job in sim.jobs.values())
+    jobs = "".join(f"  {job.job_id}  {job.name:<14} {job.about}\n" for job in sim.jobs.values())
     first = next(iter(sim.jobs))
     return (
         f"Qovery simulator listening on {sim.url}\n\n"
         "Point the step at it (any token starting with qov_ is accepted):\n"
         f"  export QOVERY_API_URL={sim.url} QOVERY_API_TOKEN=qov_anything\n\n"
-        f"Its jobs:\n{jobs}\n"
+        f"Its jobs (id, name):\n{jobs}\n"
         f"Then, in another terminal: qovery-job-deploy --job-id {first}\n"
         "Each request is logged below (method, path, status); Ctrl-C stops the simulator.\n"
     )

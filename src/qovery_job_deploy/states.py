@@ -1,8 +1,14 @@
 """The whole verdict rule: which state of *our* deployment means success, failure, or not yet.
 
 The API does not say which states are terminal. The rule below follows Qovery's console (errors for
-`*_ERROR` and RECAP, spinners for `*_QUEUED`, `WAITING_*`, `*ING`, EXECUTING) with one deliberate
-difference from Qovery's CLI: CANCELED is a failure, since the change a pipeline asked for did not happen.
+`*_ERROR` and RECAP; spinners for `*_QUEUED`, `WAITING_*`, `*ING`, EXECUTING; DEPLOYED, STOPPED, DELETED,
+RESTARTED and READY drawn as settled) with one deliberate difference from Qovery's CLI: CANCELED is a
+failure, since the change a pipeline asked for did not happen.
+
+Two readings decide together: the kind of state our request is in, and what `status_details.status` says
+of its action. Once the action is over (SUCCESS, ERROR, CANCELED), the state decides at once, so that a
+state this version does not know, or a settled state other than the one asked for, ends the wait instead
+of running into the timeout. While the action still runs, only an error state ends it.
 """
 
 from __future__ import annotations
@@ -18,7 +24,24 @@ class Phase(StrEnum):
     FAILED = "failed"
 
 
-# The 29 states of the published StateEnum, sorted. A state outside all three sets is unknown: waited on.
+class StateKind(StrEnum):
+    EXPECTED = "the success state asked for"
+    ERROR = "an error state"
+    OTHER_SETTLED = "another settled state"
+    IN_PROGRESS = "a state in progress"
+    UNKNOWN = "a state this version does not know"
+
+
+class Action(StrEnum):
+    """What `status_details.status` says of the action of our request."""
+
+    SUCCEEDED = "over, succeeded"
+    FAILED = "over, failed"
+    RUNNING = "running"
+    UNSAID = "not said"  # absent, NEVER, or a value this version does not know
+
+
+# The 29 states of the published StateEnum, sorted, in three kinds (tests check the union against the spec).
 IN_PROGRESS = frozenset(
     {
         "BUILDING",
@@ -29,7 +52,6 @@ IN_PROGRESS = frozenset(
         "DEPLOYMENT_QUEUED",
         "EXECUTING",
         "QUEUED",
-        "READY",
         "RESTART_QUEUED",
         "RESTARTING",
         "STOP_QUEUED",
@@ -44,10 +66,31 @@ IN_PROGRESS = frozenset(
 FAILURE = frozenset(
     {"BUILD_ERROR", "CANCELED", "DELETE_ERROR", "DEPLOYMENT_ERROR", "RECAP", "RESTART_ERROR", "STOP_ERROR"}
 )
-ENDED = frozenset({"DEPLOYED", "DELETED", "RESTARTED", "STOPPED"})
-KNOWN_STATES = IN_PROGRESS | FAILURE | ENDED
+SETTLED = frozenset({"DEPLOYED", "DELETED", "READY", "RESTARTED", "STOPPED"})
+KNOWN_STATES = IN_PROGRESS | FAILURE | SETTLED
 
-# What "done" looks like for each forceEvent (none means a plain deploy).
+_ACTION_OF_DETAILS = {
+    "SUCCESS": Action.SUCCEEDED,
+    "ERROR": Action.FAILED,
+    "CANCELED": Action.FAILED,
+    "QUEUED": Action.RUNNING,
+    "ONGOING": Action.RUNNING,
+    "EXECUTING": Action.RUNNING,
+    "CANCELING": Action.RUNNING,
+}
+
+S, F, P = Phase.SUCCEEDED, Phase.FAILED, Phase.PENDING
+# The rule. Columns: what the action says (over and succeeded, over and failed, running, not said).
+RULE: dict[StateKind, dict[Action, Phase]] = {
+    #                                  SUCCEEDED        FAILED           RUNNING           UNSAID
+    StateKind.EXPECTED: dict(zip(Action, (S, F, P, S), strict=True)),
+    StateKind.ERROR: dict(zip(Action, (F, F, F, F), strict=True)),
+    StateKind.OTHER_SETTLED: dict(zip(Action, (F, F, P, F), strict=True)),
+    StateKind.IN_PROGRESS: dict(zip(Action, (F, F, P, P), strict=True)),
+    StateKind.UNKNOWN: dict(zip(Action, (F, F, P, P), strict=True)),
+}
+
+# What "done" looks like for each forceEvent (none means a plain deploy), and the event that leads there.
 SUCCESS_STATE_FOR_EVENT: dict[str | None, str] = {
     None: "DEPLOYED",
     "START": "DEPLOYED",
@@ -55,10 +98,7 @@ SUCCESS_STATE_FOR_EVENT: dict[str | None, str] = {
     "STOP": "STOPPED",
     "DELETE": "DELETED",
 }
-
-# `status_details.status` values that mean the action ended badly, or has not ended, whatever the state.
-_DETAILS_FAILED = frozenset({"ERROR", "CANCELED"})
-_DETAILS_RUNNING = frozenset({"QUEUED", "ONGOING", "EXECUTING", "CANCELING"})
+_EVENT_FOR_STATE = {"DEPLOYED": "START", "STOPPED": "STOP", "DELETED": "DELETE"}
 
 
 def expected_state(force_event: str | None) -> str:
@@ -69,22 +109,57 @@ def is_known(state: str) -> bool:
     return state in KNOWN_STATES
 
 
+def kind_of(state: str, expected: str) -> StateKind:
+    if state in FAILURE or state.endswith("_ERROR"):  # a newer `*_ERROR` is an error all the same
+        return StateKind.ERROR
+    if state == expected:
+        return StateKind.EXPECTED
+    if state in SETTLED:
+        return StateKind.OTHER_SETTLED
+    if state in IN_PROGRESS:
+        return StateKind.IN_PROGRESS
+    return StateKind.UNKNOWN
+
+
+def action_of(details: StatusDetails | None) -> Action:
+    status = details.status if details is not None else None
+    return _ACTION_OF_DETAILS.get(status or "", Action.UNSAID)
+
+
 def classify(state: str, expected: str, details: StatusDetails | None = None) -> Phase:
     """The phase of our deployment given its state, the success state we expect, and status_details."""
-    action_failed = details is not None and details.status in _DETAILS_FAILED
-    action_running = details is not None and details.status in _DETAILS_RUNNING
-    if state in FAILURE or state.endswith("_ERROR"):
-        return Phase.FAILED
-    if state == expected:
-        # DEPLOYED while the action itself reports ERROR/CANCELED is not a success; while it still
-        # reports QUEUED/ONGOING/EXECUTING/CANCELING, it is not a success yet.
-        if action_failed:
-            return Phase.FAILED
-        return Phase.PENDING if action_running else Phase.SUCCEEDED
-    if state in ENDED:
-        # Ended, but not as asked (e.g. STOPPED when a deploy was requested).
-        return Phase.FAILED
-    if state not in KNOWN_STATES and action_failed:
-        # A state this code does not know, but the action is clearly over and failed.
-        return Phase.FAILED
-    return Phase.PENDING
+    return RULE[kind_of(state, expected)][action_of(details)]
+
+
+def failure_reason(state: str, expected: str, details: StatusDetails | None = None) -> str:
+    """Why `classify` said FAILED, in words that say what to check. States are API text: the caller's
+    writers escape them."""
+    kind = kind_of(state, expected)
+    if kind is StateKind.EXPECTED:
+        return (
+            f"The job reached {state}, but Qovery reports that its action ended in "
+            f"{details.status if details else 'failure'}. Check the deployment log in the Qovery console."
+        )
+    if kind is StateKind.ERROR:
+        return f"The deployment ended in {state}; {expected} was expected."
+    if state == "READY":
+        event = _EVENT_FOR_STATE.get(expected, "START")
+        return (
+            f"The deployment ended in READY, expected {expected}: Qovery settled the job without running "
+            f"it. Does the job define the {event} event (Job settings > Triggers), or should `force-event` "
+            "name one it has?"
+        )
+    if kind is StateKind.OTHER_SETTLED:
+        return (
+            f"The deployment ended in {state}, expected {expected}. Check `force-event` and the job's "
+            "triggers in the Qovery console."
+        )
+    if kind is StateKind.UNKNOWN:
+        return (
+            f"The deployment ended in a state this version does not know ({state!r}), expected {expected}. "
+            "Check the job in the Qovery console; a newer qovery-job-deploy may know this state."
+        )
+    return (
+        f"Qovery reports that the action is over ({details.status if details else 'unknown'}) while the "
+        f"job is still {state}; {expected} was expected. Check the job in the Qovery console."
+    )

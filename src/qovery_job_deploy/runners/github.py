@@ -10,9 +10,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TextIO
 
-from qovery_job_deploy.deploy import Outcome, Verdict
 from qovery_job_deploy.log import HumanLog
-from qovery_job_deploy.report import HEADLINES, outputs, summary_markdown
+from qovery_job_deploy.outcome import RunOutcome, Verdict
+from qovery_job_deploy.report import headline, message, outputs, summary_markdown
 from qovery_job_deploy.runners.plain import Runner, attempt
 
 
@@ -78,16 +78,16 @@ class GitHubRunner(Runner):
     def input_error(self, message: str) -> None:
         self._annotate("Invalid input for the Qovery job deployment", message)
 
-    def publish(self, outcome: Outcome) -> list[str]:
+    def publish(self, outcome: RunOutcome) -> list[str]:
         problems: list[str] = []
         if path := self.environ.get("GITHUB_OUTPUT"):
             attempt(problems, "GITHUB_OUTPUT", lambda: append_file(path, format_outputs(outputs(outcome))))
         if summary := self.environ.get("GITHUB_STEP_SUMMARY"):
             attempt(problems, "the step summary", lambda: append_file(summary, summary_markdown(outcome)))
         if outcome.verdict not in (Verdict.SUCCEEDED, Verdict.ACCEPTED):
-            state = f" ({outcome.known.state})" if outcome.known.state else ""
-            title = HEADLINES[outcome.verdict] + state
-            attempt(problems, "the error annotation", lambda: self._annotate(title, outcome.message))
+            state = outcome.deciding().known.state
+            title = headline(outcome) + (f" ({state})" if state else "")
+            attempt(problems, "the error annotation", lambda: self._annotate(title, message(outcome)))
         return problems
 
     def _annotate(self, title: str, message: str) -> None:

@@ -7,8 +7,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from qovery_job_deploy.deploy import Outcome
 from qovery_job_deploy.log import HumanLog
+from qovery_job_deploy.outcome import RunOutcome
 from qovery_job_deploy.report import dotenv
 from qovery_job_deploy.runners.plain import Runner, attempt
 
@@ -61,7 +61,7 @@ class GitLabRunner(Runner):
     def end(self, log: HumanLog) -> None:
         log.raw(section_end("qovery_deploy", time.time()) + "\n")
 
-    def publish(self, outcome: Outcome) -> list[str]:
+    def publish(self, outcome: RunOutcome) -> list[str]:
         problems: list[str] = []
         attempt(problems, "the dotenv report", lambda: write_dotenv(self.dotenv_path(), dotenv(outcome)))
         return problems + super().publish(outcome)

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TextIO
 
-from qovery_job_deploy.deploy import Outcome
 from qovery_job_deploy.log import HumanLog
+from qovery_job_deploy.outcome import RunOutcome
 from qovery_job_deploy.report import result_json
 from qovery_job_deploy.text import one_line
 
@@ -34,7 +34,7 @@ class Runner:
     def input_error(self, message: str) -> None:
         """Flag invalid input where the runner shows it best (the log has it already)."""
 
-    def publish(self, outcome: Outcome) -> list[str]:
+    def publish(self, outcome: RunOutcome) -> list[str]:
         """Write the outcome everywhere this runner reads it; return what could not be written.
 
         Each destination is tried on its own, so that one failure (a full disk, an unwritable path)

@@ -1,0 +1,136 @@
+"""Benchmark: N jobs of one environment in one step, against N separate single-job steps.
+
+    .venv/bin/python benchmarks/several_jobs.py           # about 3 minutes; writes benchmarks/results/
+    .venv/bin/python benchmarks/several_jobs.py --quick   # a few seconds: the smoke run of the test suite
+
+For 1, 3 and 6 jobs whose deployments last from about 8 to 40 s (the job history known, as in a pipeline
+that has run before), it runs the real entrypoint against the simulator in two ways: one step with
+`jobs` (the environment given by UUID, so that one `GET /environment/{id}/job/status` reads every job),
+and N steps with one `job-id` each, all at once. It counts every request the API receives and the wall
+time from the first start to the last exit. Nothing here asserts a threshold: it prints figures and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from qovery_job_deploy.simulator import JobScript, QoverySimulator  # noqa: E402
+
+TOKEN = "qov_benchmark-token"  # noqa: S105 - the simulator's, not a secret
+RESULTS = ROOT / "benchmarks" / "results"
+ENVIRONMENT = "e0e0e0e0-0000-4000-8000-0000000000be"
+COUNTS = (1, 3, 6)
+SHORTEST, LONGEST = 8.0, 40.0
+QUICK = (2.0, 3.0)
+
+
+@dataclass
+class Run:
+    jobs: int
+    way: str
+    wall_seconds: float
+    longest_job: float
+    requests: int
+    reads: int
+
+    @property
+    def reads_per_minute(self) -> float:
+        return 60.0 * self.reads / self.wall_seconds
+
+
+def job(duration: float) -> JobScript:
+    return JobScript(
+        str(uuid.uuid4()),
+        timeline=[(0.0, "QUEUED"), (1.0, "EXECUTING"), (duration, "DEPLOYED")],
+        stale_seconds=0.5,
+        past_durations=[round(duration)] * 5,
+        environment_id=ENVIRONMENT,
+    )
+
+
+def step(sim: QoverySimulator, variables: dict[str, str]) -> subprocess.Popen[bytes]:
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "src")}
+    env |= {"QOVERY_API_TOKEN": TOKEN, "QOVERY_API_URL": sim.url} | variables
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "entrypoint.py")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def measure(durations: list[float], way: str) -> Run:
+    scripts = [job(duration) for duration in durations]
+    with QoverySimulator(scripts) as sim:
+        started = time.time()
+        if way == "one step":
+            ids = ",".join(script.job_id for script in scripts)
+            processes = [step(sim, {"QOVERY_JOBS": ids, "QOVERY_ENVIRONMENT": ENVIRONMENT})]
+        else:
+            processes = [step(sim, {"QOVERY_JOB_ID": script.job_id}) for script in scripts]
+        for process in processes:
+            output, _ = process.communicate(timeout=LONGEST * 4)
+            if json.loads(output)["verdict"] != "succeeded":
+                raise RuntimeError(f"{way}: {output[:300]!r}")
+        wall = time.time() - started
+        with sim.lock:
+            requests = len(sim.exchanges)
+            reads = sum(1 for exchange in sim.exchanges if exchange.method == "GET")
+    return Run(len(durations), way, wall, max(durations), requests, reads)
+
+
+def report(runs: list[Run]) -> str:
+    single = next(run for run in runs if run.jobs == 1 and run.way == "one step")
+    lines = [
+        "| jobs | way | wall time (s) | longest job (s) | requests | reads | reads / minute "
+        "| reads / minute vs 1 job |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in runs:
+        lines.append(
+            f"| {run.jobs} | {run.way} | {run.wall_seconds:.1f} | {run.longest_job:.0f} | {run.requests} "
+            f"| {run.reads} | {run.reads_per_minute:.1f} "
+            f"| {run.reads_per_minute / single.reads_per_minute:.2f}x |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="1 and 2 short jobs: a smoke run")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    options = parser.parse_args()
+    rng = random.Random(options.seed)
+    runs: list[Run] = []
+    for count in (1, 2) if options.quick else COUNTS:
+        if options.quick:
+            durations = list(QUICK[:count])
+        else:
+            durations = [SHORTEST + (LONGEST - SHORTEST) * rng.random() for _ in range(count)]
+            durations[-1] = LONGEST if count > 1 else durations[-1]  # the longest job sets the wall time
+        ways = ("one step",) if count == 1 else ("one step", "separate steps")
+        runs += [measure(durations, way) for way in ways]
+    text = report(runs)
+    options.out.mkdir(parents=True, exist_ok=True)
+    (options.out / "several-jobs.md").write_text(text)
+    (options.out / "several-jobs.json").write_text(json.dumps([asdict(run) for run in runs], indent=1))
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Following one deployment request to its end: each status read is judged for *our* request only.
+
+The loop that reads lives in `deploy.py` (one loop for every job); a `Follower` is told each fresh status
+of its job and says when it wants the next one.
+"""
+
+from __future__ import annotations
+
+from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.errors import ApiError, RefusedError
+from qovery_job_deploy.log import Log
+from qovery_job_deploy.models import JobStatus, StatusDetails
+from qovery_job_deploy.outcome import Known
+from qovery_job_deploy.polling import Pacer
+from qovery_job_deploy.retry import Clock
+from qovery_job_deploy.states import Phase, classify, failure_reason, is_known
+
+# How long the job's status may keep showing the previous request before we also ask Qovery about ours
+# directly (our request may have ended unseen, or never started).
+STALE_GRACE_SECONDS = 10.0
+
+
+class Follower:
+    def __init__(
+        self,
+        client: QoveryClient,
+        known: Known,
+        expected: str,
+        before: JobStatus,
+        *,
+        posted_at: float,
+        pacer: Pacer,
+        clock: Clock,
+        log: Log,
+    ) -> None:
+        self.client = client
+        self.known = known  # shared with the caller, who reports it whenever the run ends
+        self.expected = expected
+        self.clock = clock
+        self.log = log
+        self._previous_request_id = before.deployment_request_id
+        self._previous_count = before.deployment_requests_count
+        self._posted_at = posted_at
+        self._pacer = pacer
+        self._plan = pacer.first_plan()
+        self._details: StatusDetails | None = None  # of the last status of our request
+        self._unknown_logged: set[str] = set()
+        self._shown: str | None = None  # the last state logged
+        self.due_at = posted_at  # set by `schedule`
+        self.show_state()  # as the deploy answer gave it
+        self.schedule()
+
+    # -- pacing ---------------------------------------------------------------------------------------
+
+    def schedule(self) -> None:
+        """When to read next, from now. Pause first: right after the POST the status still shows the
+        previous request anyway."""
+        elapsed = self.clock.now() - self._posted_at
+        self._plan = self._pacer.later_plan(self._plan, elapsed)
+        self.due_at = self.clock.now() + self._plan.next_delay(self.clock.now() - self._posted_at)
+
+    # -- judging --------------------------------------------------------------------------------------
+
+    def observe(self, status: JobStatus) -> Phase:
+        """What a fresh status of the job means for *our* request."""
+        phase = self._judge(status)
+        self.show_state()
+        return phase
+
+    def last_seen(self) -> str:
+        return self._shown or "no state yet"
+
+    def success_message(self) -> str:
+        return f"The job reached {self.known.state}."
+
+    def failure_message(self) -> str:
+        return failure_reason(self.known.state or "", self.expected, self._details)
+
+    def show_state(self) -> None:
+        """Log each state change once."""
+        if self.known.state is not None and self.known.state != self._shown:
+            self._shown = self.known.state
+            self.log.state(self._shown)
+
+    def _judge(self, status: JobStatus) -> Phase:
+        shown_id = status.deployment_request_id
+        if self.known.deployment_request_id is None:
+            if not shown_id or shown_id == self._previous_request_id:
+                self._check_a_request_was_queued(status)
+                return Phase.PENDING
+            self.log.info(f"Following deployment request {shown_id}")
+            self.known.deployment_request_id = shown_id
+        ours = self.known.deployment_request_id
+        if shown_id == ours:
+            self.known.absorb(status)
+            self._details = status.status_details
+            self._note_unknown(status.state)
+            return classify(status.state, self.expected, status.status_details)
+        # The status still shows the previous request (Qovery has not picked ours up yet), or a newer
+        # one that took over the moment ours ended. Either way it says nothing about ours; ask directly
+        # when it cannot be the first case.
+        stale_for = self.clock.now() - self._posted_at
+        if shown_id != self._previous_request_id or stale_for >= STALE_GRACE_SECONDS:
+            try:
+                state = self.client.request_status(ours).status
+            except RefusedError as error:
+                if error.status_code != 404:
+                    raise
+                state = None  # not known there (yet): the job's status will tell
+            if state:
+                self.known.state = state
+                self._details = None  # this answer names a state only
+                self._note_unknown(state)
+                return classify(state, self.expected)
+        return Phase.PENDING
+
+    def _check_a_request_was_queued(self, status: JobStatus) -> None:
+        """When Qovery accepted the POST without naming the request, the request must show up soon: in
+        the job's request count, or as a new id. If neither happens, Qovery accepted but did not deploy
+        (as the API says it does for a job that lacks the forced event): waiting on would only time out."""
+        queued = (status.deployment_requests_count or 0) > (self._previous_count or 0)
+        if queued or self.clock.now() - self._posted_at < STALE_GRACE_SECONDS:
+            return
+        raise ApiError(
+            f"Qovery accepted the deploy request, but no deployment request appeared on the job within "
+            f"{STALE_GRACE_SECONDS:g}s. With `force-event`, check that the job has that event; otherwise "
+            "check the job in the Qovery console."
+        )
+
+    def _note_unknown(self, state: str) -> None:
+        if not is_known(state) and state not in self._unknown_logged:
+            self._unknown_logged.add(state)
+            self.log.warning(
+                f"Qovery reports a state this version does not know ({state}); it decides nothing while "
+                "the action runs"
+            )

@@ -1,0 +1,105 @@
+"""What a run comes to: the verdict, what was known of the deployment, and the message. No HTTP here, so
+that the report and the runners read results without importing the client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.models import JobStatus, Step
+
+
+class Verdict(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ACCEPTED = "accepted"  # wait: false, and Qovery accepted the request
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"  # we were interrupted (SIGINT/SIGTERM); not Qovery's state CANCELED
+    ERROR = "error"  # Qovery refused us or could not be reached
+    SKIPPED = "skipped"  # sequential: an earlier job did not succeed, so nothing was sent for this one
+
+
+# The overall verdict of several jobs is the worst of theirs, in this order, worst first; the exit code
+# follows from it. A skipped job never decides: the job that caused the skip does.
+SEVERITY = (
+    Verdict.ERROR,
+    Verdict.FAILED,
+    Verdict.TIMED_OUT,
+    Verdict.CANCELLED,
+    Verdict.SKIPPED,
+    Verdict.ACCEPTED,
+    Verdict.SUCCEEDED,
+)
+# The exit codes (README, "Exit codes"). CANCELLED exits 128 + the signal's number (130, 143).
+EXIT_SUCCESS = 0
+EXIT_FAILED = 1
+EXIT_INVALID_INPUT = 2
+EXIT_API_ERROR = 3
+EXIT_TIMED_OUT = 124  # as timeout(1) says it
+EXIT_CODES = {
+    Verdict.SUCCEEDED: EXIT_SUCCESS,
+    Verdict.ACCEPTED: EXIT_SUCCESS,
+    Verdict.SKIPPED: EXIT_SUCCESS,
+    Verdict.FAILED: EXIT_FAILED,
+    Verdict.ERROR: EXIT_API_ERROR,
+    Verdict.TIMED_OUT: EXIT_TIMED_OUT,
+}
+
+
+@dataclass
+class Known:
+    """What we know about our deployment so far; enough to report at any moment, even when interrupted."""
+
+    job_id: str
+    deployment_request_id: str | None = None
+    state: str | None = None
+    execution_id: str | None = None
+    service_deployment_status: str | None = None
+    steps: list[Step] = field(default_factory=list)
+    identity: JobIdentity | None = None  # names, when known
+
+    def label(self) -> str:
+        return self.identity.label() if self.identity else self.job_id
+
+    def absorb(self, status: JobStatus) -> None:
+        """Take what a status of *our* request tells."""
+        self.state = status.state
+        self.execution_id = status.execution_id or self.execution_id
+        self.service_deployment_status = status.service_deployment_status or self.service_deployment_status
+        if status.steps and status.steps.details:
+            self.steps = list(status.steps.details)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    known: Known
+    verdict: Verdict
+    message: str
+    duration_seconds: float
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """Every job's outcome, in the order given, and what they come to together."""
+
+    jobs: list[Outcome]
+    signum: int | None = None  # the signal that ended the run, if one did
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.deciding().verdict
+
+    def deciding(self) -> Outcome:
+        """The first job, in the order given, whose verdict is the worst: it decides the exit code, and the
+        single-value outputs describe it."""
+        return min(self.jobs, key=lambda outcome: SEVERITY.index(outcome.verdict))
+
+    def exit_code(self) -> int:
+        if self.verdict is Verdict.CANCELLED:
+            return 128 + (self.signum or 15)
+        return EXIT_CODES[self.verdict]
+
+    @property
+    def duration_seconds(self) -> float:
+        return max(outcome.duration_seconds for outcome in self.jobs)

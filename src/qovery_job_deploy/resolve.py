@@ -1,0 +1,206 @@
+"""Names to ids: organization, project, environment and jobs, the way people name them.
+
+Every list is read at most once per run, and a UUID skips its read. Names match case-insensitively after
+trimming. A name that matches nothing, or several things, is an input error (exit code 2) that lists what
+does exist, closest first: resolution ends before any deployment is requested, so a typo in the third job
+leaves nothing deployed.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import TypeVar
+
+from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.errors import InputError
+from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.log import Log
+from qovery_job_deploy.models import Named
+from qovery_job_deploy.settings import is_uuid
+
+MAX_LISTED = 10
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where jobs are looked up: an environment, and the names around it as far as they are known."""
+
+    environment_id: str
+    environment_name: str | None = None
+    project_id: str | None = None
+    project_name: str | None = None
+    organization_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The inputs that say where: each a name, a UUID, or None."""
+
+    organization: str | None
+    project: str | None
+    environment: str | None
+
+
+class Resolver:
+    def __init__(self, client: QoveryClient, log: Log) -> None:
+        self.client = client
+        self.log = log
+        # One read per list per run, whatever asks for it.
+        self._organizations = cache(client.organizations)
+        self._projects = cache(client.projects)
+        self._environments = cache(client.environments)
+        self._jobs = cache(client.environment_jobs)
+
+    def jobs(self, refs: Sequence[str], scope: Scope) -> list[JobIdentity]:
+        """One identity per job, in the order given; raises InputError before anything is deployed."""
+        if scope.environment is None and all(is_uuid(ref) for ref in refs):
+            return _unique([JobIdentity(ref.strip().lower()) for ref in refs])
+        place = self._place(scope)
+        found = [self._job(ref, place) for ref in refs]
+        return _unique(found)
+
+    # -- each level ----------------------------------------------------------------------------------
+
+    def _place(self, scope: Scope) -> Place:
+        if scope.environment is None or is_uuid(scope.environment):  # settings ask for it with a job name
+            return Place((scope.environment or "").strip().lower())
+        organization_id: str | None = None
+        if scope.project is not None and is_uuid(scope.project):
+            projects = [Named(id=scope.project.strip().lower())]
+        elif scope.project is not None:
+            organization_id = self._organization_id(scope)
+            projects = [self._project(scope.project, organization_id)]
+        else:
+            organization_id = self._organization_id(scope)
+            projects = self._projects(organization_id).named()
+        candidates = [
+            (project, environment)
+            for project in projects
+            for environment in self._environments(str(project.id)).named()
+        ]
+        project, environment = pick(
+            "environment",
+            scope.environment,
+            candidates,
+            name_of=lambda pair: pair[1].name or "",
+            where=f"project {_quoted(projects[0])}"
+            if len(projects) == 1
+            else "every project of the organization",
+            describe=lambda pair: f"{pair[1].name} (id {pair[1].id}, project {pair[0].name})",
+        )
+        place = Place(str(environment.id), environment.name, str(project.id), project.name, organization_id)
+        self.log.info(f"environment {environment.name} -> {environment.id}")
+        return place
+
+    def _organization_id(self, scope: Scope) -> str:
+        if scope.organization is not None and is_uuid(scope.organization):
+            return scope.organization.strip().lower()
+        organizations = self._organizations().named()
+        if scope.organization is None:
+            if len(organizations) != 1:
+                raise InputError(
+                    "Missing input `organization` (INPUT_ORGANIZATION / QOVERY_ORGANIZATION / "
+                    f"--organization): the API token sees {len(organizations)} organizations"
+                    f"{': ' + ', '.join(_listed(organizations)) if organizations else ''}. "
+                    "Fix: give the organization's name or UUID."
+                )
+            return str(organizations[0].id)
+        organization = pick(
+            "organization", scope.organization, organizations, name_of=_name, where="the API token's reach"
+        )
+        self.log.info(f"organization {organization.name} -> {organization.id}")
+        return str(organization.id)
+
+    def _project(self, ref: str, organization_id: str) -> Named:
+        project = pick(
+            "project", ref, self._projects(organization_id).named(), name_of=_name, where="the organization"
+        )
+        self.log.info(f"project {project.name} -> {project.id}")
+        return project
+
+    def _job(self, ref: str, place: Place) -> JobIdentity:
+        jobs = self._jobs(place.environment_id).named()
+        if is_uuid(ref):
+            job_id = ref.strip().lower()
+            name = next((job.name for job in jobs if job.id == job_id), None)
+            return _identity(job_id, name, place)
+        where = f"environment {place.environment_name or place.environment_id}"
+        job = pick("jobs", ref, jobs, name_of=_name, where=where, what="job")
+        self.log.info(f"job {job.name} -> {job.id}")
+        return _identity(str(job.id), job.name, place)
+
+
+def pick(
+    input_name: str,
+    wanted: str,
+    items: Sequence[T],
+    *,
+    name_of: Callable[[T], str],
+    where: str,
+    describe: Callable[[T], str] | None = None,
+    what: str | None = None,
+) -> T:
+    """The one item whose name matches `wanted` (case-insensitive, trimmed), or an InputError that helps."""
+    noun = what or input_name
+    key = wanted.strip().casefold()
+    matches = [item for item in items if name_of(item).strip().casefold() == key]
+    if len(matches) == 1:
+        return matches[0]
+    source = f"INPUT_{input_name.upper()} / QOVERY_{input_name.upper()} / --{input_name}"
+    if matches:
+        shown = [describe(item) if describe else f"{name_of(item)} (id {_id_of(item)})" for item in matches]
+        raise InputError(
+            f"Invalid input `{input_name}` ({source}): the {noun} name {wanted.strip()!r} matches "
+            f"{len(matches)} in {where}: {'; '.join(shown)}. Fix: give the UUID of the one you mean."
+        )
+    names = sorted({name_of(item) for item in items})
+    closest = difflib.get_close_matches(wanted.strip(), names, n=MAX_LISTED, cutoff=0.0)
+    listed = ", ".join(closest) if closest else "none"
+    more = f" (and {len(names) - len(closest)} more)" if len(names) > len(closest) else ""
+    raise InputError(
+        f"Invalid input `{input_name}` ({source}): no {noun} is named {wanted.strip()!r} in {where}. "
+        f"Names there, closest first: {listed}{more}. Fix: use one of these names, or the {noun}'s UUID."
+    )
+
+
+def _identity(job_id: str, name: str | None, place: Place) -> JobIdentity:
+    return JobIdentity(
+        job_id,
+        name,
+        place.environment_id,
+        place.environment_name,
+        place.project_id,
+        place.project_name,
+        place.organization_id,
+    )
+
+
+def _unique(identities: list[JobIdentity]) -> list[JobIdentity]:
+    seen: set[str] = set()
+    for identity in identities:
+        if identity.job_id in seen:
+            raise InputError(
+                f"Invalid input `jobs`: job {identity.label()} is named twice. Fix: list each job once."
+            )
+        seen.add(identity.job_id)
+    return identities
+
+
+def _name(item: Named) -> str:
+    return item.name or ""
+
+
+def _id_of(item: object) -> str:
+    return str(getattr(item, "id", ""))
+
+
+def _quoted(item: Named) -> str:
+    return repr(item.name) if item.name else str(item.id)
+
+
+def _listed(items: list[Named]) -> list[str]:
+    return [f"{item.name} (id {item.id})" for item in items[:MAX_LISTED]]

@@ -1,0 +1,173 @@
+"""Triggering one deployment: `POST /job/{id}/deploy`, sent again only when Qovery provably did not act.
+
+The guarantee is never two deployments. A POST that surely did not reach Qovery (refused, 429, 409) is
+retried by the client. One that failed ambiguously (a 5xx, a timeout, a reset) may or may not have created
+a deployment request: we look for one, on the job's status and in its deployment queue, for as long as the
+failure says Qovery may take to show it. If one shows up it is ours; if none does, Qovery did not act, and
+the POST is sent again.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.errors import ApiError, TransientError
+from qovery_job_deploy.log import Log
+from qovery_job_deploy.models import JobStatus
+from qovery_job_deploy.retry import DEFAULT_POLICY, Clock, RetryPolicy, retry_delay
+
+# Sends in all, the first included, when each one fails ambiguously and leaves no trace.
+POST_ATTEMPTS = 4
+# Pauses between the looks for the request an ambiguous POST may have created. A 503 or a reset before
+# any answer says the request most likely never reached Qovery: 10 s of looking is enough. A 502, a 504
+# or our own read timeout says Qovery may still be working on it: look for 30 s.
+QUICK_LOOK_PAUSES = (1.0, 2.0, 3.0, 4.0)
+LONG_LOOK_PAUSES = (1.0, 2.0, 3.0, 4.0, 5.0, 5.0, 5.0, 5.0)
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    image_tag: str | None = None
+    git_commit_id: str | None = None
+    force_event: str | None = None
+
+    def body(self) -> dict[str, str]:
+        if self.image_tag:
+            return {"image_tag": self.image_tag}
+        if self.git_commit_id:
+            return {"git_commit_id": self.git_commit_id}
+        return {}
+
+
+@dataclass(frozen=True)
+class Triggered:
+    """What the trigger knows of the request it created.
+
+    `request_id` None means Qovery acted without naming the request: follow the first new one on the job.
+    `status` is a status of *our* request, when one was read on the way (adoption after a failed POST).
+    """
+
+    posted_at: float
+    request_id: str | None = None
+    state: str | None = None
+    status: JobStatus | None = None
+
+
+class Trigger:
+    def __init__(
+        self,
+        client: QoveryClient,
+        job_id: str,
+        request: DeployRequest,
+        *,
+        clock: Clock,
+        log: Log,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.client = client
+        self.job_id = job_id
+        self.request = request
+        self.clock = clock
+        self.log = log
+        self.policy = policy
+        self.rng = rng
+
+    def send(self, before: JobStatus) -> Triggered:
+        """POST the deployment; `before` is the job's status read just before, the baseline for evidence."""
+        for attempt in range(1, POST_ATTEMPTS + 1):
+            try:
+                posted = self.client.deploy_job(self.job_id, self.request.body(), self.request.force_event)
+            except TransientError as error:
+                if error.acted is False:
+                    raise ApiError(f"Could not request the deployment after retries: {error}") from None
+                if error.acted:
+                    self.log.warning(
+                        f"Qovery accepted the deploy request but its answer was unreadable ({error})"
+                    )
+                    self.log.info("Following the first new request that appears on the job")
+                    return Triggered(self.clock.now())
+                found = self._look_for_new_request(before, error)
+                if found is not None:
+                    return found
+                self._pause_before_sending_again(error, attempt)
+                continue
+            return self._accepted(posted, before)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _accepted(self, posted: JobStatus, before: JobStatus) -> Triggered:
+        now = self.clock.now()
+        if posted.deployment_request_id and posted.deployment_request_id != before.deployment_request_id:
+            self.log.info(f"Deployment request {posted.deployment_request_id} accepted")
+            # Only a new id makes the answer's state surely about our request.
+            return Triggered(now, posted.deployment_request_id, posted.state)
+        self.log.warning(
+            "Qovery's answer did not name a new deployment request; following the first new request "
+            "that appears on the job"
+        )
+        return Triggered(now)
+
+    def _look_for_new_request(self, before: JobStatus, error: TransientError) -> Triggered | None:
+        """Evidence of what an ambiguous POST did: a new request on the job's status or in its queue.
+
+        A request that someone else queued before ours would already have been the job's current request
+        in `before`, so whatever new shows up now is taken as ours.
+        """
+        pauses = LONG_LOOK_PAUSES if error.still_working else QUICK_LOOK_PAUSES
+        self.log.warning(
+            f"The deploy request's outcome is unknown ({error}); looking for a new deployment request on "
+            f"the job for up to {sum(pauses):g}s"
+        )
+        for pause in pauses:
+            if self._left() <= 0:
+                break
+            self.clock.sleep(min(pause, self._left()))
+            found = self._new_request(before)
+            if found is not None:
+                return found
+        return None
+
+    def _new_request(self, before: JobStatus) -> Triggered | None:
+        status = self.client.job_status(self.job_id)
+        now = self.clock.now()
+        if status.deployment_request_id and status.deployment_request_id != before.deployment_request_id:
+            self.log.info(f"Qovery did act: adopting deployment request {status.deployment_request_id}")
+            return Triggered(now, status.deployment_request_id, status=status)
+        queued = [
+            rid
+            for rid in self.client.deployment_queue(self.job_id).request_ids()
+            if rid != before.deployment_request_id
+        ]
+        if queued:
+            self.log.info(f"Qovery did act: adopting deployment request {queued[-1]}, queued for the job")
+            return Triggered(now, queued[-1])
+        if (status.deployment_requests_count or 0) > (before.deployment_requests_count or 0):
+            self.log.info("Qovery did act: the job counts a new deployment request; following it")
+            return Triggered(now)
+        return None
+
+    def _pause_before_sending_again(self, error: TransientError, attempt: int) -> None:
+        if attempt >= POST_ATTEMPTS:
+            raise ApiError(
+                f"The deploy request failed {POST_ATTEMPTS} times in a way that does not tell whether Qovery "
+                f"acted (last: {error}), and each time the job showed no new deployment request. It was not "
+                "sent again, to avoid deploying twice. Check the job in the Qovery console, then re-run the "
+                "step if nothing is deploying."
+            )
+        delay = retry_delay(error, attempt - 1, self.policy, self.rng)
+        if delay >= self._left():
+            raise ApiError(
+                f"The deploy request failed in a way that does not tell whether Qovery acted ({error}); the "
+                "job showed no new deployment request, and `timeout` leaves no time to send it again. Check "
+                "the job in the Qovery console, then re-run the step if nothing is deploying."
+            )
+        self.log.info(
+            f"No deployment request was created; sending it again (attempt {attempt + 1} of {POST_ATTEMPTS})"
+        )
+        self.clock.sleep(delay)
+
+    def _left(self) -> float:
+        return self.client.deadline - self.clock.now()

@@ -1,0 +1,221 @@
+"""Several jobs in one step, named the way people name them, each with its own verdict.
+
+The entrypoint runs as GitHub, GitLab and `docker run` run it, against the simulator over real sockets.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import uuid
+from collections import deque
+from pathlib import Path
+
+import pytest
+from conftest import SimFactory
+from step import TOKEN, github_env, gitlab_env, plain_env, run_step
+
+from qovery_job_deploy.simulator import Fault, JobScript, Place, QoverySimulator
+
+ENV = "e0e0e0e0-0000-4000-8000-000000000001"
+FAST = "0.2s"
+OK = [(0.0, "QUEUED"), (0.3, "EXECUTING"), (1.0, "DEPLOYED")]
+BAD = [(0.0, "QUEUED"), (0.3, "EXECUTING"), (0.8, "DEPLOYMENT_ERROR")]
+
+
+def named(name: str, timeline: list[tuple[float, str]] = OK, environment_id: str = ENV) -> JobScript:
+    return JobScript(str(uuid.uuid4()), timeline=list(timeline), name=name, environment_id=environment_id)
+
+
+def start(simulator: SimFactory, *jobs: JobScript, places: list[Place] | None = None) -> QoverySimulator:
+    sim = simulator(*jobs)
+    for place in places or ():
+        sim.places[place.environment_id] = place
+    return sim
+
+
+def inputs(sim: QoverySimulator, jobs: str, **extra: str) -> dict[str, str]:
+    return {
+        "api-token": TOKEN,
+        "jobs": jobs,
+        "project": "shop",
+        "environment": "production",
+        "api-url": sim.url,
+        "poll-interval": FAST,
+    } | extra
+
+
+def test_two_jobs_by_name_both_succeed_with_one_read_per_interval(
+    simulator: SimFactory, tmp_path: Path
+) -> None:
+    migrate, report = named("migrate"), named("Nightly report", [(0.0, "QUEUED"), (1.6, "DEPLOYED")])
+    sim = start(simulator, migrate, report)
+    env, files = github_env(tmp_path, inputs(sim, "migrate\n  nightly REPORT  \n"))  # a YAML block scalar
+    run = run_step(env, files)
+
+    assert run.code == 0, run.stderr
+    outputs = run.outputs()
+    jobs = json.loads(outputs["jobs"])
+    assert [job["name"] for job in jobs] == ["migrate", "Nightly report"]
+    assert [job["verdict"] for job in jobs] == ["succeeded", "succeeded"]
+    assert [job["deployment_request_id"] for job in jobs] == [
+        sim.deployments_of(migrate.job_id)[0].id,
+        sim.deployments_of(report.job_id)[0].id,
+    ]
+    assert json.loads(outputs["result"])["jobs"] == jobs
+    assert f"job migrate -> {migrate.job_id}" in run.stderr
+    assert "migrate: DEPLOYED" in run.stderr and "Nightly report: DEPLOYED" in run.stderr
+    # Both jobs share an environment: while both run, each read is the environment's, never one per job;
+    # once migrate has ended, report alone is read by itself (one request either way).
+    migrate_ended = sim.terminal_at[sim.deployments_of(migrate.job_id)[0].id]
+    joint = [
+        e.received_at for e in sim.exchanges if e.method == "GET" and e.path.endswith(f"{ENV}/job/status")
+    ]
+    assert len(joint) >= 2
+    assert all(
+        e.received_at > migrate_ended for e in sim.exchanges if e.path == f"/job/{report.job_id}/status"
+    )
+    assert sim.calls("status") <= sim.calls("environment_job_statuses")
+    for operation in ("organizations", "projects", "environments", "environment_jobs"):
+        assert sim.calls(operation) <= 1, operation
+    summary = run.summary()
+    assert "| Job | Verdict | Final state | Duration |" in summary
+    assert "| migrate (shop / production) | `succeeded` | `DEPLOYED` |" in summary
+
+
+def test_one_failure_decides_the_exit_code_and_every_job_is_reported(simulator: SimFactory) -> None:
+    migrate, report = named("migrate", BAD), named("report")
+    sim = start(simulator, migrate, report)
+    run = run_step(plain_env(inputs(sim, "migrate, report")))
+
+    assert run.code == 1, run.stderr
+    result = run.json()
+    assert result["verdict"] == "failed"
+    assert result["state"] == "DEPLOYMENT_ERROR"  # the single-value fields describe the deciding job
+    assert {job["name"]: job["verdict"] for job in result["jobs"]} == {
+        "migrate": "failed",
+        "report": "succeeded",
+    }
+    assert "2 jobs: 1 failed, 1 succeeded" in result["message"]
+
+
+def test_sequential_stops_at_the_first_failure_and_skips_the_rest(simulator: SimFactory) -> None:
+    first, second, third = named("migrate"), named("seed", BAD), named("report")
+    sim = start(simulator, first, second, third)
+    run = run_step(plain_env(inputs(sim, "migrate,seed,report", sequential="true")))
+
+    assert run.code == 1, run.stderr
+    verdicts = [job["verdict"] for job in run.json()["jobs"]]
+    assert verdicts == ["succeeded", "failed", "skipped"]
+    assert sim.deployments_of(third.job_id) == []  # nothing was sent for it
+    # One after another: the second was requested only once the first had ended.
+    assert sim.deployments_of(second.job_id)[0].created_at >= sim.deployments_of(first.job_id)[0].ends_at()
+
+
+@pytest.mark.parametrize(
+    ("jobs", "scope", "words"),
+    [
+        ("migrate, report, migrat", {}, ["no job is named 'migrat' in environment production", "migrate"]),
+        ("migrate", {"environment": "prod"}, ["no environment is named 'prod'", "production"]),
+        ("migrate", {"project": "shp"}, ["no project is named 'shp'", "shop"]),
+        ("migrate", {"organization": "acne"}, ["no organization is named 'acne'", "acme"]),
+    ],
+)
+def test_a_name_that_matches_nothing_lists_what_exists_and_deploys_nothing(
+    simulator: SimFactory, jobs: str, scope: dict[str, str], words: list[str]
+) -> None:
+    sim = start(simulator, named("migrate"), named("report"))
+    run = run_step(plain_env(inputs(sim, jobs, **scope)))
+
+    assert run.code == 2, run.stderr
+    for word in words:
+        assert word in run.stderr
+    assert sim.calls("deploy") == 0 and sim.calls("status") == 0
+    assert run.stdout == ""  # an input error writes no result
+
+
+def test_a_wrong_third_name_leaves_the_first_two_undeployed(simulator: SimFactory) -> None:
+    sim = start(simulator, named("migrate"), named("seed"))
+    run = run_step(plain_env(inputs(sim, "migrate, seed, raport")))
+
+    assert run.code == 2
+    assert sim.calls("deploy") == 0
+    assert "Names there, closest first: migrate, seed" in run.stderr or "closest first" in run.stderr
+
+
+def test_an_ambiguous_environment_name_lists_the_candidates_with_their_ids(simulator: SimFactory) -> None:
+    other_env = "e0e0e0e0-0000-4000-8000-000000000002"
+    other = Place(other_env, "prod", "5e0f1a2b-0000-4000-8000-00000000cafe", "blog")
+    sim = start(
+        simulator,
+        named("migrate"),
+        named("migrate", environment_id=other_env),
+        places=[Place(ENV, "prod"), other],
+    )
+    run = run_step(plain_env(inputs(sim, "migrate", project="", environment="PROD")))
+
+    assert run.code == 2, run.stderr
+    assert "matches 2" in run.stderr
+    assert ENV in run.stderr and other_env in run.stderr and "project blog" in run.stderr
+    assert sim.calls("deploy") == 0
+
+
+def test_jobs_by_uuid_need_no_lookup(simulator: SimFactory) -> None:
+    one, two = named("a"), named("b")
+    sim = start(simulator, one, two)
+    run = run_step(plain_env(inputs(sim, f"{one.job_id},{two.job_id}", project="", environment="")))
+
+    assert run.code == 0, run.stderr
+    for operation in ("organizations", "projects", "environments", "environment_jobs"):
+        assert sim.calls(operation) == 0, operation
+    assert [job["verdict"] for job in run.json()["jobs"]] == ["succeeded", "succeeded"]
+
+
+def test_job_id_and_jobs_together_are_an_input_error() -> None:
+    env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "jobs": "migrate", "environment": ENV})
+    run = run_step(env)
+
+    assert run.code == 2
+    assert "`jobs`" in run.stderr and "job-id" in run.stderr
+
+
+def test_a_failing_environment_read_falls_back_to_one_read_per_job(simulator: SimFactory) -> None:
+    sim = start(simulator, named("migrate"), named("report"))
+    sim.faults["environment_job_statuses"] = deque([Fault(status=403)])
+    run = run_step(plain_env(inputs(sim, "migrate, report")))
+
+    assert run.code == 0, run.stderr
+    assert "one by one" in run.stderr
+    assert sim.calls("environment_job_statuses") == 1 and sim.calls("status") >= 4
+
+
+def test_sigterm_with_three_jobs_in_flight_cancels_each_of_our_requests(simulator: SimFactory) -> None:
+    slow = [(0.0, "QUEUED"), (0.5, "EXECUTING"), (120.0, "DEPLOYED")]
+    jobs = [named(name, slow) for name in ("a", "b", "c")]
+    sim = start(simulator, *jobs)
+    env = plain_env(inputs(sim, "a, b, c", **{"cancel-on-abort": "true"}))
+    run = run_step(env, signal_when=lambda: sim.calls("environment_job_statuses") >= 2, signum=signal.SIGTERM)
+
+    assert run.code == 143, run.stderr
+    assert [job["verdict"] for job in run.json()["jobs"]] == ["cancelled"] * 3
+    for script in jobs:
+        (ours,) = sim.deployments_of(script.job_id)
+        assert ours.canceled_at is not None
+    assert run.seconds < 5  # stops promptly, cancellations included
+
+
+def test_gitlab_gets_per_job_keys_within_its_limits(simulator: SimFactory, tmp_path: Path) -> None:
+    migrate, report = named("db-migrate"), named("report", BAD)
+    sim = start(simulator, migrate, report)
+    env, files = gitlab_env(tmp_path, inputs(sim, "db-migrate, report"))
+    run = run_step(env, files)
+
+    assert run.code == 1, run.stderr
+    report_vars = run.dotenv()
+    assert report_vars["QOVERY_VERDICT"] == "failed"
+    assert report_vars["QOVERY_JOB_DB_MIGRATE_VERDICT"] == "succeeded"
+    assert report_vars["QOVERY_JOB_REPORT_STATE"] == "DEPLOYMENT_ERROR"
+    assert (
+        report_vars["QOVERY_JOB_DB_MIGRATE_DEPLOYMENT_REQUEST_ID"] == sim.deployments_of(migrate.job_id)[0].id
+    )
+    assert len(report_vars) <= 20
