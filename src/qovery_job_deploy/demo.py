@@ -106,9 +106,11 @@ def summary(printed: str, code: int) -> str:
         data = json.loads(printed)
     except ValueError:
         return f"The step printed no readable result; exit code {code}.\n"
-    rows = [
-        (key.replace("_", " "), render(value)) for key, value in data.items() if value not in (None, "", [])
-    ]
+    # With one job, `jobs` repeats the top-level fields, which describe that job: not worth a second look.
+    shown = {key: value for key, value in data.items() if value not in (None, "", [])}
+    if len(shown.get("jobs", ())) == 1:
+        del shown["jobs"]
+    rows = [(key.replace("_", " "), render(value)) for key, value in shown.items()]
     width = max((len(key) for key, _ in rows), default=0)
     lines = ["Result (in CI: the JSON on stdout, the GitHub outputs, the GitLab dotenv report):"]
     for key, value in rows:
@@ -124,7 +126,9 @@ def render(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{key} {render(item)}" for key, item in value.items() if item not in (None, ""))
     if isinstance(value, list) and all(isinstance(item, dict) for item in value):  # steps: values only
-        return "; ".join(" ".join(render(cell) for cell in item.values()) for item in value)
+        return "; ".join(
+            " ".join(render(cell) for cell in item.values() if cell is not None) for item in value
+        )
     if isinstance(value, list):
         return ", ".join(render(item) for item in value)
     return one_line(value, 300)
