@@ -24,7 +24,7 @@ BAD = [(0.0, "QUEUED"), (0.3, "EXECUTING"), (0.8, "DEPLOYMENT_ERROR")]
 
 
 def named(name: str, timeline: list[tuple[float, str]] = OK, environment_id: str = ENV) -> JobScript:
-    return JobScript(str(uuid.uuid4()), timeline=list(timeline), name=name, environment_id=environment_id)
+    return JobScript(str(uuid.uuid4()), timeline=list(timeline), job_name=name, environment_id=environment_id)
 
 
 def start(simulator: SimFactory, *jobs: JobScript, places: list[Place] | None = None) -> QoverySimulator:

@@ -191,6 +191,9 @@ def test_result_has_every_field() -> None:
         "duration_seconds",
         "steps",
         "message",
+        "job_name",
+        "console_url",
+        "error",
         "jobs",
     }
     assert set(data["jobs"][0]) == {
@@ -202,6 +205,8 @@ def test_result_has_every_field() -> None:
         "execution_id",
         "duration_seconds",
         "message",
+        "console_url",
+        "error",
     }
 
 

@@ -20,7 +20,9 @@ from qovery_job_deploy import __version__
 from qovery_job_deploy.errors import ApiError, RefusedError, TransientError
 from qovery_job_deploy.models import (
     DeploymentQueue,
+    EnvironmentInfo,
     History,
+    JobInfo,
     JobStatus,
     JobStatuses,
     NamedList,
@@ -37,6 +39,7 @@ MIN_TIMEOUT = 0.1
 # Tries for failures that rarely heal within seconds (DNS, TLS handshake, proxy): fail fast, say why.
 QUICK_GIVE_UP = 2
 HISTORY_BUDGET = 3.0  # the history only paces the polling: not worth holding the first status read for
+LOG_CHUNK_BYTES = 64 * 1024
 
 
 class QoveryClient:
@@ -149,6 +152,52 @@ class QoveryClient:
     def environment_jobs(self, environment_id: str) -> NamedList:
         return self._read(f"/environment/{environment_id}/job", NamedList, f"environment {environment_id}")
 
+    def job(self, job_id: str, *, budget: float) -> JobInfo:
+        """The job's name and environment. One try: only the report's names and links depend on it."""
+        return self._call("GET", f"/job/{job_id}", JobInfo, what=f"job {job_id}", budget=budget)
+
+    def environment(self, environment_id: str, *, budget: float) -> EnvironmentInfo:
+        """The environment's name, project and organization. One try, as `job`."""
+        return self._call(
+            "GET",
+            f"/environment/{environment_id}",
+            EnvironmentInfo,
+            what=f"environment {environment_id}",
+            budget=budget,
+        )
+
+    def environment_logs(
+        self, environment_id: str, version: str, *, budget: float, max_bytes: int
+    ) -> tuple[bytes, bool]:
+        """The raw body of one deployment's log, and whether it was longer than `max_bytes` (then cut).
+
+        One try within `budget`, which may run past the deadline (the log is read once the verdict is
+        known). Streamed, so that a huge body costs at most `max_bytes` of memory.
+        """
+        path = f"/environment/{environment_id}/logs"
+        started = self._clock.now()
+        response = self._send(
+            "GET",
+            path,
+            params={"version": version},
+            body=None,
+            budget=budget,
+            beyond_deadline=True,
+            stream=True,
+        )
+        with response:
+            check_response(response, what=f"environment {environment_id}", method="GET")
+            left = max(MIN_TIMEOUT, budget - (self._clock.now() - started))
+            try:
+                with wall_clock_limit(left):
+                    return _read_at_most(response, max_bytes)
+            except CallTooLong:
+                raise TransientError(
+                    f"GET {path}: no complete answer within {budget:.1f}s", acted=None
+                ) from None
+            except requests.RequestException as error:
+                raise TransientError(f"GET {path}: {type(error).__name__}", acted=None) from None
+
     # -- plumbing ---------------------------------------------------------------------------------
 
     def _read(self, path: str, model: type[M], what: str) -> M:
@@ -201,6 +250,7 @@ class QoveryClient:
         body: dict[str, Any] | None,
         budget: float | None = None,
         beyond_deadline: bool = False,
+        stream: bool = False,
     ) -> requests.Response:
         left = self.deadline - self._clock.now()
         if budget is not None:  # its own time limit: shorter (the history) or past the deadline (a cancel)
@@ -218,6 +268,7 @@ class QoveryClient:
                     json=body,
                     timeout=(min(connect, left), min(read, left)),
                     allow_redirects=False,
+                    stream=stream,
                 )
         except CallTooLong:
             raise TransientError(
@@ -278,6 +329,15 @@ class QoveryClient:
         if _never_connected(error):
             return f"could not connect to {host}", f"Check `api-url` ({base}) and the network.", None
         return f"the connection broke before {host} answered", "", None
+
+
+def _read_at_most(response: requests.Response, max_bytes: int) -> tuple[bytes, bool]:
+    body = bytearray()
+    for chunk in response.iter_content(LOG_CHUNK_BYTES):
+        body += chunk
+        if len(body) > max_bytes:
+            return bytes(body[:max_bytes]), True
+    return bytes(body), False
 
 
 class CallTooLong(BaseException):

@@ -114,7 +114,8 @@ def summary(printed: str, code: int) -> str:
     width = max((len(key) for key, _ in rows), default=0)
     lines = ["Result (in CI: the JSON on stdout, the GitHub outputs, the GitLab dotenv report):"]
     for key, value in rows:
-        wrapped = textwrap.wrap(value, 100 - width) or [""]
+        # Whole words and whole URLs: a link cut at a hyphen could not be opened.
+        wrapped = textwrap.wrap(value, 100 - width, break_long_words=False, break_on_hyphens=False) or [""]
         lines.append(f"  {key:<{width}}  {wrapped[0]}")
         lines += [f"  {'':<{width}}  {more}" for more in wrapped[1:]]
     lines.append(f"Exit code {code}: {EXIT_WORDS.get(code, 'see `' + PROG + ' --help`, exit codes')}.")
@@ -124,7 +125,7 @@ def summary(printed: str, code: int) -> str:
 def render(value: Any) -> str:
     """One line for a value of the result: a list of steps reads `EXECUTING SUCCESS 2; ...`."""
     if isinstance(value, dict):
-        return ", ".join(f"{key} {render(item)}" for key, item in value.items() if item not in (None, ""))
+        return "; ".join(f"{key}: {render(item)}" for key, item in value.items() if item not in (None, ""))
     if isinstance(value, list) and all(isinstance(item, dict) for item in value):  # steps: values only
         return "; ".join(
             " ".join(render(cell) for cell in item.values() if cell is not None) for item in value

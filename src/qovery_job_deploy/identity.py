@@ -1,4 +1,8 @@
-"""Who a job is: its id and, when known, its name and where it lives. A plain value: no HTTP here."""
+"""Who a job is, by id and by name: what the report says instead of a bare UUID, and what console links need.
+
+A plain value: filled from `GET /job/{id}` and `GET /environment/{id}` (see `diagnosis.py`), or from name
+resolution. Every name came from the API, so it is untrusted: whoever shows it escapes it.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +20,11 @@ class JobIdentity:
     organization_id: str | None = None
 
     def label(self) -> str:
-        """`migrate (shop / production)` when the names are known, the job's id otherwise."""
-        name = self.job_name or self.job_id
-        where = " / ".join(part for part in (self.project_name, self.environment_name) if part)
-        return f"{name} ({where})" if where else name
+        """`migrate (shop / production)` with the names that are known; the job id when its name is not."""
+        if not self.job_name:
+            return self.job_id
+        where = " / ".join(name for name in (self.project_name, self.environment_name) if name)
+        return f"{self.job_name} ({where})" if where else self.job_name
 
     def short_name(self) -> str:
         """The job's name, or its id: the prefix of each log line when several jobs deploy together."""

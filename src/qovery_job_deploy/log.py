@@ -18,6 +18,12 @@ class Log(Protocol):
     def state(self, state: str) -> None: ...
 
 
+def inert(text: str) -> str:
+    """GitHub's runner obeys the legacy `##[cmd]` anywhere in a line: break it the way the runner breaks
+    its own markers (`##[\\cmd]` names no command)."""
+    return text.replace("##[", "##[\\")
+
+
 class HumanLog:
     """Writes to `stream` (stderr), so that stdout stays free for machine-readable output."""
 
@@ -28,7 +34,8 @@ class HumanLog:
 
     def _line(self, text: str) -> None:
         elapsed = max(0.0, self._now() - self._started_at)
-        self._stream.write(f"[{elapsed:4.0f}s] {text}\n")
+        # The prefix keeps `::` from starting a line (a GitHub command); `inert` does the rest.
+        self._stream.write(f"[{elapsed:4.0f}s] {inert(text)}\n")
         self._stream.flush()
 
     def info(self, message: str) -> None:

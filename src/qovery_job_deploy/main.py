@@ -5,18 +5,21 @@ from __future__ import annotations
 import signal
 import time
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import FrameType
 from typing import TextIO
 
 from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.console import console_url
 from qovery_job_deploy.deploy import Deployments, JobRun, Options
+from qovery_job_deploy.diagnosis import complete_identity, read_deployment_log, wants_log
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import JobIdentity
-from qovery_job_deploy.log import HumanLog
+from qovery_job_deploy.log import HumanLog, inert
 from qovery_job_deploy.outcome import EXIT_API_ERROR, EXIT_INVALID_INPUT, Known, Outcome, RunOutcome, Verdict
+from qovery_job_deploy.report import diagnosis_of, diagnosis_text
 from qovery_job_deploy.resolve import Resolver, Scope
 from qovery_job_deploy.runners import Runner, detect
 from qovery_job_deploy.settings import (
@@ -63,12 +66,8 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
         runner.dotenv_file = settings.dotenv_file
         client = _client(settings, environ, context)
         try:
-            runner.begin(
-                log, "Deploying Qovery jobs" if settings.jobs else f"Deploying Qovery job {settings.job_id}"
-            )
-            outcome = _deploy(settings, client, context)
+            outcome = _deploy(settings, client, context, lambda title: runner.begin(log, title))
         except InputError as error:  # a name that matches nothing: nothing was deployed
-            runner.end(log)
             return _input_error(error, log, runner)
         finally:
             # The first signal decided; a second (GitHub's SIGTERM) must not cut the report short.
@@ -80,6 +79,8 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
             log.info(f"{job.known.label()}: {job.verdict.value}: {job.message}")
         deciding = outcome.deciding()
         log.info(f"{outcome.verdict.value}: {deciding.message}")
+        for job in outcome.jobs:
+            _show_explanations(job, runner, log)
         for problem in runner.publish(outcome):
             log.info(f"error: could not write {problem}")
             code = code or EXIT_API_ERROR
@@ -115,21 +116,34 @@ class Context:
     stderr: TextIO
 
 
-def _deploy(settings: Settings, client: QoveryClient, context: Context) -> RunOutcome:
-    """Resolve the names, deploy and wait; every way this can end becomes a RunOutcome."""
+def _deploy(
+    settings: Settings, client: QoveryClient, context: Context, begin: Callable[[str], None]
+) -> RunOutcome:
+    """Resolve the names, deploy and wait; every way this can end becomes a RunOutcome. `begin` opens the
+    runner's log group once the jobs' names are known (or, failing that, with their refs)."""
     log = context.log
     refs = settings.job_refs()
     runs = [JobRun(JobIdentity(ref), log, Known(ref)) for ref in refs]  # until the names are resolved
     deployments: Deployments | None = None
     try:
-        identities = Resolver(client, log).jobs(
-            refs, Scope(settings.organization, settings.project, settings.environment)
-        )
+        try:
+            identities = Resolver(client, log).jobs(
+                refs, Scope(settings.organization, settings.project, settings.environment)
+            )
+            identities = [complete_identity(client, identity, log) for identity in identities]
+        except InputError:
+            raise  # nothing to open: the caller reports an input error
+        except BaseException:
+            begin(_title([run.identity for run in runs]))  # the report that follows needs its group
+            raise
+        begin(_title(identities))
         runs = [_job_run(identity, log, several=len(identities) > 1) for identity in identities]
         deployments = Deployments(
             client, runs, _options(settings), clock=context.clock, log=log, started_at=context.started_at
         )
         outcomes = deployments.run()
+        if deployments.signum is None:  # after a signal, stop promptly: no more reads
+            outcomes = [_explained(job, settings, client, context) for job in outcomes]
         return RunOutcome(outcomes, deployments.signum)
     except InputError:
         raise
@@ -145,6 +159,45 @@ def _deploy(settings: Settings, client: QoveryClient, context: Context) -> RunOu
             return _everyone(runs, context, Verdict.ERROR, message)
         deployments.end_pending(Verdict.ERROR, message)
         return RunOutcome([run.outcome for run in deployments.runs if run.outcome is not None])
+
+
+def _explained(outcome: Outcome, settings: Settings, client: QoveryClient, context: Context) -> Outcome:
+    """The outcome with what explains it: a console link, the deployment log. Never a new verdict."""
+    identity = outcome.known.identity or JobIdentity(outcome.known.job_id)
+    deployment_log = None
+    if wants_log(settings.logs, outcome.verdict):
+        deployment_log = read_deployment_log(
+            client,
+            identity,
+            outcome.known.execution_id,
+            time_left=client.deadline - context.clock.now(),
+            cap=settings.request_timeout,
+            secrets=[settings.api_token.get_secret_value()],
+            log=context.log,
+        )
+    link = console_url(settings.console_url, identity, outcome.known.execution_id)
+    return replace(outcome, console_url=link, deployment_log=deployment_log)
+
+
+def _show_explanations(outcome: Outcome, runner: Runner, log: HumanLog) -> None:
+    """Our job's deployment log, folded, then Qovery's diagnosis and the console link: the last lines."""
+    deployment_log = outcome.deployment_log
+    if deployment_log is not None and deployment_log.lines:
+        shown, total = len(deployment_log.lines), deployment_log.total
+        extent = f"last {shown} of {total} lines" if total > shown else f"{shown} lines"
+        lines = [line.text() for line in deployment_log.lines]
+        runner.show_log(log, f"Qovery deployment log of {outcome.known.label()} ({extent})", lines)
+    if diagnosis := diagnosis_of(outcome):
+        for line in diagnosis_text(diagnosis).splitlines():
+            log.info(line)
+    if outcome.console_url:
+        log.info(f"Qovery console: {outcome.console_url}")
+
+
+def _title(identities: Sequence[JobIdentity]) -> str:
+    if len(identities) == 1:
+        return f"Deploying Qovery job {identities[0].label()}"
+    return f"Deploying {len(identities)} Qovery jobs: {', '.join(i.short_name() for i in identities)}"
 
 
 def _job_run(identity: JobIdentity, log: HumanLog, *, several: bool) -> JobRun:
@@ -173,7 +226,10 @@ def _everyone(
 
 def _unexpected(error: Exception, debug: bool, stderr: TextIO) -> str:
     if debug:
-        traceback.print_exc(file=stderr)
+        # Each line behind a bar: an exception's text may hold API text, which must not start a line with
+        # `::` (a GitHub command); `inert` breaks the legacy `##[` form.
+        stderr.write("".join(f"| {inert(line)}\n" for line in traceback.format_exc().splitlines()))
+        stderr.flush()
         return f"Unexpected error: {type(error).__name__}: {one_line(error)}"
     return (
         f"Unexpected error: {type(error).__name__}: {one_line(error)} "

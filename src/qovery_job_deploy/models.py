@@ -136,3 +136,22 @@ class JobStatuses(_Lenient):
     """`GET /environment/{id}/job/status`: the full status of every job of an environment, in one read."""
 
     results: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
+
+
+class Reference(_Lenient):
+    id: Annotated[str | None, OrNone] = None
+
+
+class JobInfo(_Lenient):
+    """`GET /job/{id}` (`JobResponse`), read only for the job's name and environment."""
+
+    name: Annotated[str | None, OrNone] = None
+    environment: Annotated[Reference | None, OrNone] = None
+
+
+class EnvironmentInfo(_Lenient):
+    """`GET /environment/{id}` (`Environment`), read only for names and the ids of console links."""
+
+    name: Annotated[str | None, OrNone] = None
+    organization: Annotated[Reference | None, OrNone] = None
+    project: Annotated[Reference | None, OrNone] = None

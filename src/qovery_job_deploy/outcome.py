@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from qovery_job_deploy.deployment_log import DeploymentLog
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.models import JobStatus, Step
 
@@ -77,6 +78,13 @@ class Outcome:
     verdict: Verdict
     message: str
     duration_seconds: float
+    # Explanations read once the verdict is known (diagnosis.py); they never change it.
+    console_url: str | None = None
+    deployment_log: DeploymentLog | None = None
+
+    @property
+    def identity(self) -> JobIdentity | None:
+        return self.known.identity
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections import Counter
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from qovery_job_deploy import markdown as md
+from qovery_job_deploy.deployment_log import QoveryDiagnosis
 from qovery_job_deploy.outcome import Outcome, RunOutcome, Verdict
 
 ICONS = {
@@ -30,6 +33,12 @@ HEADLINES = {
 }
 MAX_STEPS = 50
 MAX_MESSAGE = 1000
+SUMMARY_LOG_LINES = 30
+SUMMARY_LOG_LINE_CHARS = 300
+MAX_DIAGNOSIS_CELL = 1000
+# Characters a link keeps as they are; any other is percent-encoded, so that no `)`, `|`, quote or space
+# can end a Markdown link or a table cell early.
+LINK_SAFE = ":/?=&%#@+-._~"
 # GitLab reads at most 20 dotenv variables on self-managed instances by default (50 on gitlab.com);
 # per-job keys take what the step-wide ones leave, most useful first.
 MAX_DOTENV_VARIABLES = 20
@@ -60,6 +69,26 @@ def message(run: RunOutcome) -> str:
     return f"{len(run.jobs)} jobs: {tally}. {deciding.known.label()}: {deciding.message}"
 
 
+def diagnosis_of(outcome: Outcome) -> QoveryDiagnosis | None:
+    return outcome.deployment_log.diagnosis if outcome.deployment_log else None
+
+
+def _error_json(diagnosis: QoveryDiagnosis | None) -> dict[str, str | None] | None:
+    if diagnosis is None:
+        return None
+    return {"message": diagnosis.message, "hint": diagnosis.hint, "link": diagnosis.link}
+
+
+def diagnosis_text(diagnosis: QoveryDiagnosis) -> str:
+    """Qovery's explanation as plain lines (for annotations and the log; each escapes it its own way)."""
+    parts = [
+        f"Qovery: {diagnosis.message}" if diagnosis.message else "",
+        f"Hint: {diagnosis.hint}" if diagnosis.hint else "",
+        f"More: {diagnosis.link}" if diagnosis.link else "",
+    ]
+    return "\n".join(part for part in parts if part)
+
+
 def job_result(outcome: Outcome) -> dict[str, Any]:
     """One job, as `result.jobs[]` and the `jobs` output hold it."""
     known = outcome.known
@@ -72,6 +101,8 @@ def job_result(outcome: Outcome) -> dict[str, Any]:
         "execution_id": known.execution_id,
         "duration_seconds": round(outcome.duration_seconds),
         "message": outcome.message,
+        "console_url": outcome.console_url,
+        "error": _error_json(diagnosis_of(outcome)),
     }
 
 
@@ -90,6 +121,9 @@ def result(run: RunOutcome) -> dict[str, Any]:
         "duration_seconds": round(run.duration_seconds),
         "steps": [step.model_dump() for step in known.steps],
         "message": message(run),
+        "job_name": known.identity.job_name if known.identity else None,
+        "console_url": deciding.console_url,
+        "error": _error_json(diagnosis_of(deciding)),
         "jobs": [job_result(job) for job in run.jobs],
     }
 
@@ -113,6 +147,7 @@ def outputs(run: RunOutcome) -> dict[str, str]:
         "execution-id": data["execution_id"] or "",
         "service-deployment-status": data["service_deployment_status"] or "",
         "duration-seconds": str(data["duration_seconds"]),
+        "console-url": data["console_url"] or "",
         "jobs": _json(data["jobs"]),
         "result": _json(data),
     }
@@ -157,17 +192,23 @@ def job_keys(jobs: list[Outcome]) -> list[str]:
 
 
 def summary_markdown(run: RunOutcome) -> str:
-    """States and ids as code spans (shown exactly, readable in the raw file); messages as running text."""
+    """States and ids as code spans (shown exactly, readable in the raw file); messages as running text;
+    Qovery's own diagnosis at the top, the deployment log folded at the end."""
+    deciding = run.deciding()
     lines = [f"### {ICONS[run.verdict]} {headline(run)}", "", md.text(message(run), MAX_MESSAGE), ""]
+    lines += diagnosis_markdown(diagnosis_of(deciding))
     if len(run.jobs) == 1:
         lines += _one_job(run.jobs[0])
     else:
-        lines += ["| Job | Verdict | Final state | Duration |", "|---|---|---|---|"]
+        lines += ["| Job | Verdict | Final state | Duration | Qovery console |", "|---|---|---|---|---|"]
         lines += [
             f"| {md.text(job.known.label())} | {md.code(job.verdict.value)} "
-            f"| {md.code(job.known.state or '')} | {job.duration_seconds:.0f} s |"
+            f"| {md.code(job.known.state or '')} | {job.duration_seconds:.0f} s "
+            f"| {_console_link(job) or md.PLACEHOLDER} |"
             for job in run.jobs
         ]
+    for job in run.jobs:
+        lines += log_markdown(job, several=len(run.jobs) > 1)
     return "\n".join(lines) + "\n\n"
 
 
@@ -175,15 +216,14 @@ def _one_job(outcome: Outcome) -> list[str]:
     known = outcome.known
     rows = [
         ("Verdict", md.code(outcome.verdict.value)),
-        (
-            "Job",
-            md.text(known.label()) if known.identity and known.identity.job_name else md.code(known.job_id),
-        ),
+        ("Job", _job_cell(outcome)),
         ("Final state", md.code(known.state or "")),
         ("Deployment request", md.code(known.deployment_request_id or "")),
         ("Execution", md.code(known.execution_id or "")),
         ("Elapsed", f"{outcome.duration_seconds:.0f} s"),
     ]
+    if link := _console_link(outcome):
+        rows.append(("Qovery console", link))
     lines = ["| | |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
     if known.steps:
         lines += ["", "| Step | Status | Duration |", "|---|---|---|"]
@@ -191,3 +231,61 @@ def _one_job(outcome: Outcome) -> list[str]:
             duration = "" if step.duration_sec is None else f"{step.duration_sec:g} s"
             lines.append(f"| {md.code(step.step_name or '')} | {md.code(step.status or '')} | {duration} |")
     return lines
+
+
+def _job_cell(outcome: Outcome) -> str:
+    identity = outcome.identity
+    if identity is None or not identity.job_name:
+        return md.code(outcome.known.job_id)
+    return f"{md.text(identity.label())} · {md.code(outcome.known.job_id)}"
+
+
+def _console_link(outcome: Outcome) -> str | None:
+    return md_link("deployment log" if outcome.known.execution_id else "job page", outcome.console_url)
+
+
+def diagnosis_markdown(diagnosis: QoveryDiagnosis | None) -> list[str]:
+    """Qovery's own explanation, as a quote (the cause, the fix, a link) and a blank line; none without."""
+    if diagnosis is None:
+        return []
+    lines = []
+    if diagnosis.message:
+        lines.append(f"> **Qovery:** {md.text(diagnosis.message, MAX_DIAGNOSIS_CELL)}")
+    if diagnosis.hint:
+        lines.append(f"> **Hint:** {md.text(diagnosis.hint, MAX_DIAGNOSIS_CELL)}")
+    if link := md_link("Qovery's documentation", diagnosis.link):
+        lines.append(f"> {link}")
+    # Two trailing spaces: a line break inside the quote.
+    return [line + "  " if index < len(lines) - 1 else line for index, line in enumerate(lines)] + [""]
+
+
+def log_markdown(outcome: Outcome, *, several: bool = False) -> list[str]:
+    """The last lines of our job's deployment log, folded: HTML-escaped inside <pre>, which no Markdown
+    touches and which only a literal `</pre>` could end (escaped, it cannot)."""
+    log = outcome.deployment_log
+    if log is None or not log.lines:
+        return []
+    shown = log.lines[-SUMMARY_LOG_LINES:]
+    body = [html.escape(md.one_line(line.text(), SUMMARY_LOG_LINE_CHARS), quote=False) for line in shown]
+    what = f"last {len(shown)} of {log.total} lines" if log.total > len(shown) else f"{len(shown)} lines"
+    whose = f" of {html.escape(md.one_line(outcome.known.label(), 100), quote=False)}" if several else ""
+    return [
+        "",
+        f"<details><summary>Deployment log{whose} ({what})</summary>",
+        "",
+        "<pre>",
+        *body,
+        "</pre>",
+        "",
+        "</details>",
+    ]
+
+
+def md_link(text: str, url: str | None) -> str | None:
+    """A Markdown link to an https URL, percent-encoded so that it cannot break out; None for any other."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        return None
+    return f"[{md.text(text)}]({quote(url, safe=LINK_SAFE)})"

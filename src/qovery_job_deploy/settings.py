@@ -27,6 +27,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from qovery_job_deploy.console import DEFAULT_CONSOLE_URL, console_base
 from qovery_job_deploy.errors import InputError
 from qovery_job_deploy.text import one_line
 
@@ -127,12 +128,15 @@ FIX_HINTS: dict[str, str] = {
     "project": "give the project's name or UUID as in the Qovery console",
     "environment": "give the environment's name or UUID, as in the Qovery console",
     "sequential": "use true or false",
+    "logs": "use on-failure, always or never",
+    "console_url": "use https://console.qovery.com, or the https:// URL of your Qovery console",
 }
 
 # What `--help` shows after a flag, where the type alone does not say it (see `metavar`).
 METAVARS: dict[str, str] = {
     "api_token": "TOKEN",
     "api_url": "URL",
+    "console_url": "URL",
     "image_tag": "TAG",
     "git_commit_id": "SHA",
     "dotenv_file": "FILE",
@@ -206,6 +210,10 @@ class Settings(BaseSettings):
     sequential: bool = Field(
         False, description="Deploy the jobs one after another, stop at the first failure."
     )
+    logs: Literal["on-failure", "always", "never"] = Field(
+        "on-failure", description="When to show the deployment's log."
+    )
+    console_url: str = Field(DEFAULT_CONSOLE_URL, description="Qovery console base URL, for links.")
 
     @classmethod
     def settings_customise_sources(
@@ -227,7 +235,7 @@ class Settings(BaseSettings):
         bounds = duration_bounds(cls.model_fields[info.field_name or ""])
         return value if bounds is None else bounds.check(parse_duration(value))
 
-    @field_validator("auth_scheme", mode="before")
+    @field_validator("auth_scheme", "logs", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
@@ -253,6 +261,11 @@ class Settings(BaseSettings):
         if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
             return value.strip().rstrip("/")
         raise ValueError("must be an https:// URL (http:// is allowed only for 127.0.0.1, ::1 or localhost)")
+
+    @field_validator("console_url")
+    @classmethod
+    def _console_url(cls, value: str) -> str:
+        return console_base(value)
 
     @field_validator("api_token")
     @classmethod

@@ -36,6 +36,17 @@ from qovery_job_deploy.text import one_line
 SUCCESS_JOB = "11111111-1111-4111-8111-111111111111"
 FAILURE_JOB = "22222222-2222-4222-8222-222222222222"
 SLOW_JOB = "33333333-3333-4333-8333-333333333333"
+# Fails, and its deployment log holds lines written to attack the CI runner (for tests/e2e under act).
+HOSTILE_LOG_JOB = "77777777-7777-4777-8777-777777777777"
+HOSTILE_LOG_LINES = [
+    "::add-mask::DEPLOYED",
+    "::error::pwned by the deployment log",
+    "##[error]pwned by a legacy command",
+    "::stop-commands::guessed",
+    "\x1b[31mcoloured\x1b[0m output",
+    "</details></pre><script>alert(1)</script>",
+    "y" * 100_000,
+]
 
 
 TRANSPORT_FAULTS = ("delay", "short", "trickle")
@@ -48,6 +59,15 @@ NAME_OPERATIONS = (
     "environment_job_statuses",
 )
 CREATED_AT = "2026-01-01T00:00:00Z"
+# Another service of every job's environment: its lines and its error share the environment's log.
+OTHER_SERVICE_ID = "44444444-4444-4444-8444-444444444444"
+# Qovery's own diagnosis on a failed job's last log entry (the `error` object of `EnvironmentLogs`).
+DEFAULT_ERROR: dict[str, str] = {
+    "tag": "JOB_FAILURE",
+    "user_log_message": "The job exited with code 1 before completing.",
+    "hint_message": "Check the job's output above; a lifecycle job must exit with code 0.",
+    "link": "https://hub.qovery.com/docs/using-qovery/troubleshoot/",
+}
 
 
 @dataclass
@@ -91,7 +111,8 @@ class JobScript:
     previous_state: str = "DEPLOYED"
     previous_request_id: str | None = field(default_factory=lambda: str(uuid.uuid4()))
     environment_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    # Per operation ("deploy", "status", "request_status", "history", "queue"): faults to play in order.
+    # Per operation ("deploy", "status", "request_status", "history", "queue", "job", "environment",
+    # "logs"): faults to play in order.
     faults: dict[str, deque[Fault | None]] = field(default_factory=dict)
     # Merged into every status body: fields and enum values of a newer API.
     extra_status_fields: dict[str, Any] = field(default_factory=dict)
@@ -107,11 +128,15 @@ class JobScript:
     final_steps: list[dict[str, Any]] | None = None
     past_durations: list[int] = field(default_factory=list)
     about: str = ""  # what the job does, for people (the simulator's CLI lists its jobs)
-    # The job's name, as `GET /environment/{id}/job` lists it.
-    name: str = ""
-
-    def __post_init__(self) -> None:
-        self.name = self.name or f"job-{self.job_id[:8]}"
+    # What GET /job/{id}, GET /environment/{id} and the name lookups tell (names, ids of console links).
+    job_name: str = "migrate"
+    environment_name: str = "production"
+    project_id: str = "5e0f1a2b-0000-4000-8000-00000000beef"
+    organization_id: str = "0a0b0c0d-0000-4000-8000-000000000001"
+    # Lines the job prints, in its deployment log between the state lines (hostile ones, for tests).
+    log_lines: list[str] = field(default_factory=list)
+    # Qovery's `error` object on the last entry of a failed deployment's log.
+    log_error: dict[str, str] | None = field(default_factory=lambda: dict(DEFAULT_ERROR))
 
 
 @dataclass(frozen=True)
@@ -191,10 +216,18 @@ class QoverySimulator:
     ) -> None:
         self.jobs = {job.job_id: job for job in jobs or builtin_jobs()}
         self.log = log  # one line per request when set (the CLI); tests read `exchanges` instead
-        # Every job's environment exists; one not declared is production in acme / shop.
+        # Every job's environment exists; one not declared is the job's own (in acme / shop).
         self.places = {place.environment_id: place for place in places or ()}
         for job in self.jobs.values():
-            self.places.setdefault(job.environment_id, Place(job.environment_id))
+            self.places.setdefault(
+                job.environment_id,
+                Place(
+                    job.environment_id,
+                    job.environment_name,
+                    job.project_id,
+                    organization_id=job.organization_id,
+                ),
+            )
         self.requests: dict[str, DeploymentRequest] = {}
         self.exchanges: list[Exchange] = []
         self.contract_errors: list[str] = []
@@ -330,7 +363,7 @@ class QoverySimulator:
             return None
         jobs = [job for job in self.jobs.values() if job.environment_id == path_id]
         if operation == "environment_jobs":
-            return {"results": [_job(job) for job in jobs]}
+            return {"results": [_job_body(job) for job in jobs]}
         return {"results": [self.status_body(job, now) for job in jobs]}  # environment_job_statuses
 
     def queue_body(self, job: JobScript, now: float) -> dict[str, Any]:
@@ -362,7 +395,18 @@ class QoverySimulator:
         if operation == "request_status":
             request = self.requests.get((exchange.query.get("deploymentRequestId") or [""])[0])
             return self.jobs.get(request.job_id) if request else None
+        if operation in ("environment", "logs"):
+            return next((job for job in self.jobs.values() if job.environment_id == path_id), None)
         return self.jobs.get(path_id or "")
+
+    def logs_body(self, environment_id: str, version: str, now: float) -> list[dict[str, Any]]:
+        """The environment's deployment log for one execution: every service's lines, mixed."""
+        entries: list[dict[str, Any]] = []
+        for request in self.requests.values():
+            job = self.jobs[request.job_id]
+            if job.environment_id == environment_id and request.execution_id == version:
+                entries += _log_entries(job, request, now)
+        return entries
 
     def deployments_of_unlocked(self, job_id: str) -> list[DeploymentRequest]:
         return [r for r in self.requests.values() if r.job_id == job_id]
@@ -370,6 +414,85 @@ class QoverySimulator:
     def _latest(self, job_id: str) -> DeploymentRequest | None:
         mine = self.deployments_of_unlocked(job_id)
         return max(mine, key=lambda r: r.created_at) if mine else None
+
+
+def _log_entries(job: JobScript, request: DeploymentRequest, now: float) -> list[dict[str, Any]]:
+    """Our job's lines (its states so far, then what it printed) interleaved with another service's."""
+
+    def entry(transmitter: str, name: str, offset: float, step: str, message: str) -> dict[str, Any]:
+        return {
+            "type": "DEPLOYMENT",
+            "timestamp": _iso(offset),
+            "details": {
+                "execution_id": request.execution_id,
+                "transmitter": {"id": transmitter, "name": name, "type": "JOB"},
+                "stage": {"step": step},
+            },
+            "message": {"safe_message": message},
+        }
+
+    elapsed = now - request.created_at
+    entries = []
+    for offset, state in request.timeline:
+        if offset > elapsed:
+            break
+        entries.append(entry(OTHER_SERVICE_ID, "frontend", offset, "Deploy", f"frontend: serving ({state})"))
+        entries.append(entry(job.job_id, job.job_name, offset, "Deploy", f"{job.job_name}: {state}"))
+    final_offset = request.timeline[-1][0]
+    for line in job.log_lines if elapsed >= final_offset else []:
+        entries.insert(-1, entry(job.job_id, job.job_name, final_offset, "Deploy", line))
+    other_failure = entry(OTHER_SERVICE_ID, "frontend", 0.0, "DeployedError", "frontend: image pull failed")
+    other_failure["error"] = {
+        "tag": "IMAGE_PULL",
+        "user_log_message": "Not our job's error",
+        "hint_message": "",
+    }
+    entries.insert(0, other_failure)
+    if entries and job.log_error is not None and _is_failure(request.state_at(now)):
+        entries[-1]["error"] = dict(job.log_error)
+        entries[-1]["details"]["stage"]["step"] = "DeployedError"
+    return entries
+
+
+def _iso(offset: float) -> str:
+    return (
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(1767225600 + offset))
+        + f".{int(offset * 1000) % 1000:03d}Z"
+    )
+
+
+def _job_body(job: JobScript) -> dict[str, Any]:
+    """A lifecycle job as `GET /job/{id}` returns it (`LifecycleJobResponse`)."""
+    return {
+        "id": job.job_id,
+        "created_at": "2026-01-01T00:00:00Z",
+        "environment": {"id": job.environment_id},
+        "name": job.job_name,
+        "maximum_cpu": 16000,
+        "maximum_memory": 16384,
+        "maximum_gpu": 0,
+        "cpu": 500,
+        "memory": 512,
+        "gpu": 0,
+        "auto_preview": False,
+        "source": {
+            "image": {
+                "image_name": f"shop/{job.job_name}",
+                "tag": "v1",
+                "registry": {
+                    "id": "55555555-5555-4555-8555-555555555555",
+                    "name": "registry",
+                    "url": "https://registry.example.com",
+                    "kind": "GENERIC_CR",
+                },
+            }
+        },
+        "healthchecks": {},
+        "icon_uri": "https://example.com/job.svg",
+        "service_type": "JOB",
+        "job_type": "LIFECYCLE",
+        "schedule": {"on_start": {"arguments": ["migrate"]}},
+    }
 
 
 def builtin_jobs() -> list[JobScript]:
@@ -386,7 +509,19 @@ def builtin_jobs() -> list[JobScript]:
             FAILURE_JOB,
             timeline=[(0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "EXECUTING"), (2.0, "DEPLOYMENT_ERROR")],
             stale_seconds=0.5,
-            about="fails (DEPLOYMENT_ERROR) after about 2 s",
+            about="fails (DEPLOYMENT_ERROR) after about 2 s, with a migration error in its log",
+            log_lines=[
+                "Running migrations for shop",
+                "Applying 0042_add_orders_index...",
+                'psql: error: relation "orders_idx" already exists',
+                "Process exited with code 1",
+            ],
+        ),
+        JobScript(
+            HOSTILE_LOG_JOB,
+            timeline=[(0.0, "QUEUED"), (0.5, "EXECUTING"), (1.0, "DEPLOYMENT_ERROR")],
+            log_lines=list(HOSTILE_LOG_LINES),
+            about="fails, its log trying runner commands and escapes (for tests)",
         ),
         JobScript(
             SLOW_JOB,
@@ -425,40 +560,6 @@ def _environment(place: Place) -> dict[str, Any]:
         "cluster_id": "c1c1c1c1-0000-4000-8000-000000000001",
         "project": {"id": place.project_id},
         "organization": {"id": place.organization_id},
-    }
-
-
-def _job(job: JobScript) -> dict[str, Any]:
-    """A lifecycle job, as `JobResponse` describes one (only the required fields, and a source)."""
-    return {
-        "id": job.job_id,
-        "created_at": CREATED_AT,
-        "environment": {"id": job.environment_id},
-        "maximum_cpu": 2000,
-        "maximum_memory": 4096,
-        "maximum_gpu": 0,
-        "name": job.name,
-        "cpu": 500,
-        "memory": 512,
-        "gpu": 0,
-        "auto_preview": False,
-        "source": {
-            "image": {
-                "image_name": "acme/job",
-                "tag": "latest",
-                "registry": {
-                    "id": "4e4e4e4e-0000-4000-8000-000000000001",
-                    "name": "Docker Hub",
-                    "url": "https://docker.io",
-                    "kind": "DOCKER_HUB",
-                },
-            }
-        },
-        "healthchecks": {},
-        "icon_uri": "https://example.com/job.svg",
-        "service_type": "JOB",
-        "job_type": "LIFECYCLE",
-        "schedule": {"on_start": {"arguments": []}, "lifecycle_type": "GENERIC"},
     }
 
 
@@ -511,6 +612,12 @@ def _operation(method: str, path: str) -> tuple[str, str | None]:
         and len(parts) == 4
     ):
         return "environment_job_statuses", parts[1]
+    if method == "GET" and len(parts) == 2 and parts[0] == "job":
+        return "job", parts[1]
+    if method == "GET" and len(parts) == 2 and parts[0] == "environment":
+        return "environment", parts[1]
+    if method == "GET" and len(parts) == 3 and parts[0] == "environment" and parts[2] == "logs":
+        return "logs", parts[1]
     if (
         method == "POST"
         and len(parts) == 3
@@ -615,6 +722,14 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
                 if operation in NAME_OPERATIONS:
                     names = sim.names_body(operation, path_id, now)
                     return (404, b"", {}) if names is None else _json(200, names)
+                if operation in ("environment", "logs"):
+                    owner = sim.job_concerned(operation, path_id, exchange)
+                    if owner is None:
+                        return 404, b"", {}
+                    if operation == "environment":
+                        return _json(200, _environment(sim.places[owner.environment_id]))
+                    version = (exchange.query.get("version") or [""])[0]
+                    return _json(200, sim.logs_body(owner.environment_id, version, now))
                 target = sim.jobs.get(path_id or "")
                 if target is None:
                     return 404, b"", {}
@@ -630,6 +745,8 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
                     return _json(200, _history(target))
                 if operation == "queue":
                     return _json(200, sim.queue_body(target, now))
+                if operation == "job":
+                    return _json(200, _job_body(target))
             return 404, b"", {}
 
     return Handler
@@ -657,7 +774,7 @@ def _fault_answer(fault: Fault) -> tuple[int, bytes, dict[str, str]]:
     return fault.status, fault.body.encode(), headers
 
 
-def _json(status: int, body: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
+def _json(status: int, body: dict[str, Any] | list[Any]) -> tuple[int, bytes, dict[str, str]]:
     return status, json.dumps(body).encode(), {"Content-Type": "application/json"}
 
 
@@ -684,13 +801,13 @@ def _history(job: JobScript) -> dict[str, Any]:
 
 def introduction(sim: QoverySimulator) -> str:
     """What a user needs to point the step at the simulator."""
-    jobs = "".join(f"  {job.job_id}  {job.name:<14} {job.about}\n" for job in sim.jobs.values())
+    jobs = "".join(f"  {job.job_id}  {job.about}\n" for job in sim.jobs.values())
     first = next(iter(sim.jobs))
     return (
         f"Qovery simulator listening on {sim.url}\n\n"
         "Point the step at it (any token starting with qov_ is accepted):\n"
         f"  export QOVERY_API_URL={sim.url} QOVERY_API_TOKEN=qov_anything\n\n"
-        f"Its jobs (id, name):\n{jobs}\n"
+        f"Its jobs:\n{jobs}\n"
         f"Then, in another terminal: qovery-job-deploy --job-id {first}\n"
         "Each request is logged below (method, path, status); Ctrl-C stops the simulator.\n"
     )

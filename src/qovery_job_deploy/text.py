@@ -11,3 +11,14 @@ def one_line(value: object, limit: int = 200) -> str:
     """Control characters (newlines, ESC, CR) folded to a space, cut to `limit` characters."""
     text = _CONTROL.sub(" ", str(value)).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# CSI sequences (colours, cursor moves), OSC sequences (titles, hyperlinks) and two-character escapes.
+_ANSI = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]"
+)
+
+
+def strip_ansi(value: str) -> str:
+    """Text without terminal escape sequences: `\\x1b[31mred` becomes `red`, not ` [31mred`."""
+    return _ANSI.sub("", value)

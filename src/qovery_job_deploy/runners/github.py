@@ -5,15 +5,23 @@ Escaping lives here and only here, following the runner's own rules (actions/run
 
 from __future__ import annotations
 
+import secrets
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import RunOutcome, Verdict
-from qovery_job_deploy.report import headline, message, outputs, summary_markdown
-from qovery_job_deploy.runners.plain import Runner, attempt
+from qovery_job_deploy.report import (
+    diagnosis_of,
+    diagnosis_text,
+    headline,
+    message,
+    outputs,
+    summary_markdown,
+)
+from qovery_job_deploy.runners.plain import Runner, attempt, printable
 
 
 def escape_data(value: str) -> str:
@@ -37,6 +45,20 @@ def add_mask(stdout: TextIO, secret: str) -> None:
         if line.strip():
             stdout.write(f"::add-mask::{line}\n")
     stdout.flush()
+
+
+def without_commands(lines: Sequence[str]) -> list[str]:
+    """Untrusted lines framed so that the runner executes none of them, as actions/toolkit does it.
+
+    Between `::stop-commands::TOKEN` and `::TOKEN::` the runner runs no command (`::cmd::` or the
+    legacy `##[cmd]`, which matches anywhere in a line), except the resume. The token is random per
+    call, so the text printed before it (the log of an earlier run) cannot know it.
+    """
+    shown = [printable(line) for line in lines]
+    token = secrets.token_hex(16)
+    while any(token in line for line in shown):  # astronomically rare; as for output delimiters
+        token = secrets.token_hex(16)
+    return [f"::stop-commands::{token}", *shown, f"::{token}::"]
 
 
 def format_outputs(values: Mapping[str, str]) -> str:
@@ -68,11 +90,18 @@ class GitHubRunner(Runner):
             add_mask(self.stdout, secret)
 
     def begin(self, log: HumanLog, title: str) -> None:
-        self.stdout.write(command("group", title) + "\n")
+        self.stdout.write(command("group", printable(title)) + "\n")  # it holds names from the API
         self.stdout.flush()
 
     def end(self, log: HumanLog) -> None:
         self.stdout.write("::endgroup::\n")
+        self.stdout.flush()
+
+    def show_log(self, log: HumanLog, title: str, lines: Sequence[str]) -> None:
+        # On stdout, with our commands: the runner handles each stream's lines in order, but it may
+        # handle stderr's before stdout's, so a frame only protects lines of its own stream.
+        framed = [command("group", printable(title)), *without_commands(lines), "::endgroup::"]
+        self.stdout.write("\n".join(framed) + "\n")
         self.stdout.flush()
 
     def input_error(self, message: str) -> None:
@@ -85,9 +114,12 @@ class GitHubRunner(Runner):
         if summary := self.environ.get("GITHUB_STEP_SUMMARY"):
             attempt(problems, "the step summary", lambda: append_file(summary, summary_markdown(outcome)))
         if outcome.verdict not in (Verdict.SUCCEEDED, Verdict.ACCEPTED):
-            state = outcome.deciding().known.state
+            deciding = outcome.deciding()
+            state = deciding.known.state
             title = headline(outcome) + (f" ({state})" if state else "")
-            attempt(problems, "the error annotation", lambda: self._annotate(title, message(outcome)))
+            diagnosis = diagnosis_of(deciding)
+            text = message(outcome) + ("\n" + diagnosis_text(diagnosis) if diagnosis else "")
+            attempt(problems, "the error annotation", lambda: self._annotate(title, text))
         return problems
 
     def _annotate(self, title: str, message: str) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import RunOutcome
 from qovery_job_deploy.report import dotenv
-from qovery_job_deploy.runners.plain import Runner, attempt
+from qovery_job_deploy.runners.plain import Runner, attempt, printable
 
 # GitLab's dotenv rules: KEY=VALUE lines, keys of letters, digits and `_`, no multi-line values, no
 # quote processing, and the whole file under 5 KB (a violation fails the artifact upload).
@@ -60,6 +60,11 @@ class GitLabRunner(Runner):
 
     def end(self, log: HumanLog) -> None:
         log.raw(section_end("qovery_deploy", time.time()) + "\n")
+
+    def show_log(self, log: HumanLog, title: str, lines: Sequence[str]) -> None:
+        log.raw(section_start("qovery_deployment_log", printable(title), time.time(), collapsed=True))
+        log.raw("".join(f"{printable(line)}\n" for line in lines))
+        log.raw(section_end("qovery_deployment_log", time.time()) + "\n")
 
     def publish(self, outcome: RunOutcome) -> list[str]:
         problems: list[str] = []

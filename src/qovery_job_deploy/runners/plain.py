@@ -4,14 +4,17 @@ thing on stdout, so that `docker run ... > result.json` works. The other runners
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import RunOutcome
 from qovery_job_deploy.report import result_json
-from qovery_job_deploy.text import one_line
+from qovery_job_deploy.text import one_line, strip_ansi
+
+# One line of untrusted log text, however long the job's line was.
+MAX_SHOWN_LINE_CHARS = 1000
 
 
 class Runner:
@@ -31,6 +34,12 @@ class Runner:
     def end(self, log: HumanLog) -> None:
         """Close what `begin` opened."""
 
+    def show_log(self, log: HumanLog, title: str, lines: Sequence[str]) -> None:
+        """Print untrusted lines (a deployment log) where the runner shows them, unable to act as commands."""
+        log.info(title)
+        for line in lines:
+            log.raw(f"  {printable(line)}\n")
+
     def input_error(self, message: str) -> None:
         """Flag invalid input where the runner shows it best (the log has it already)."""
 
@@ -47,6 +56,11 @@ class Runner:
     def _print(self, line: str) -> None:
         self.stdout.write(line + "\n")
         self.stdout.flush()
+
+
+def printable(text: str, limit: int = MAX_SHOWN_LINE_CHARS) -> str:
+    """One line with no terminal escape or control character in it."""
+    return one_line(strip_ansi(text), limit)
 
 
 def attempt(problems: list[str], what: str, action: Callable[[], None]) -> None:

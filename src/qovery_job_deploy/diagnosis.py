@@ -1,0 +1,133 @@
+"""Best-effort reads that explain a deployment: who the job is (names, console ids) and its deployment log.
+
+Nothing here may change a verdict: every failure is one info line and an empty answer. Each read has its
+own small time budget, so that a slow or hanging endpoint costs seconds, not the step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Literal
+from uuid import UUID
+
+from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.deployment_log import DeploymentLog, our_log, parse_entries
+from qovery_job_deploy.errors import ActionError, Interrupted, RefusedError
+from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.log import Log
+from qovery_job_deploy.outcome import Verdict
+from qovery_job_deploy.text import one_line
+
+LogsMode = Literal["on-failure", "always", "never"]
+
+# Each identity read: names and links are worth a moment, not a stalled start.
+IDENTITY_BUDGET_SECONDS = 5.0
+# The log read gets what is left of `timeout`, but at least this much: after a timeout nothing is left,
+# and that is when the log is most wanted.
+LOG_FLOOR_SECONDS = 5.0
+# And at most this much: the log is at most 1000 lines, a few seconds' read; a hanging endpoint must not
+# hold a finished step for a whole `request-timeout`.
+LOG_MAX_SECONDS = 10.0
+# Qovery sends the environment's last 1000 lines; past this the body is cut and its first part parsed.
+MAX_LOG_BYTES = 4 * 1024 * 1024
+# Verdicts after which `on-failure` reads the log. A cancelled step must stop promptly instead.
+FAILURES = (Verdict.FAILED, Verdict.TIMED_OUT, Verdict.ERROR)
+
+
+def look_up_identity(client: QoveryClient, job_id: str, log: Log) -> JobIdentity:
+    """The job's name and environment, then the environment's name, project and organization."""
+    try:
+        job = client.job(job_id, budget=IDENTITY_BUDGET_SECONDS)
+        environment_id = uuid_or_none(job.environment.id if job.environment else None)
+        if not environment_id:
+            return JobIdentity(job_id, job_name=job.name)
+        environment = client.environment(environment_id, budget=IDENTITY_BUDGET_SECONDS)
+    except ActionError as error:
+        log.info(f"The job's names and console links are unavailable ({_short(error)})")
+        return JobIdentity(job_id)
+    return JobIdentity(
+        job_id,
+        job_name=job.name,
+        environment_id=environment_id,
+        environment_name=environment.name,
+        project_id=uuid_or_none(environment.project.id if environment.project else None),
+        organization_id=uuid_or_none(environment.organization.id if environment.organization else None),
+    )
+
+
+def complete_identity(client: QoveryClient, identity: JobIdentity, log: Log) -> JobIdentity:
+    """Fill in what name resolution left unknown (all of it, for a job given by UUID): the names for the
+    report, the ids for console links and for reading jobs of one environment together."""
+    known = (identity.job_name, identity.environment_id, identity.project_id, identity.organization_id)
+    if all(known):
+        return identity
+    found = look_up_identity(client, identity.job_id, log)
+    filled = {
+        name: getattr(found, name)
+        for name in ("job_name", "environment_id", "environment_name", "project_id", "organization_id")
+        if getattr(identity, name) is None and getattr(found, name) is not None
+    }
+    return replace(identity, **filled)
+
+
+def uuid_or_none(value: str | None) -> str | None:
+    """An id from the API goes into our request paths and links: only as the UUID the spec says it is."""
+    try:
+        return str(UUID(value)) if value else None
+    except ValueError:
+        return None
+
+
+def wants_log(mode: LogsMode, verdict: Verdict) -> bool:
+    if mode == "never" or verdict is Verdict.CANCELLED:
+        return False
+    return mode == "always" or verdict in FAILURES
+
+
+def log_budget(time_left: float, cap: float) -> float:
+    """What is left of `timeout`, within `cap` (one request's timeout) and LOG_MAX_SECONDS, never under
+    the floor."""
+    return max(LOG_FLOOR_SECONDS, min(time_left, cap, LOG_MAX_SECONDS))
+
+
+def read_deployment_log(
+    client: QoveryClient,
+    identity: JobIdentity,
+    execution_id: str | None,
+    *,
+    time_left: float,
+    cap: float,
+    secrets: Iterable[str],
+    log: Log,
+) -> DeploymentLog | None:
+    """Our job's lines of one execution's log, or None (said in one info line) when there are none."""
+    if not execution_id or not identity.environment_id:
+        missing = "execution id" if not execution_id else "environment id"
+        log.info(f"No deployment log to read: the {missing} is unknown")
+        return None
+    budget = log_budget(time_left, cap)
+    try:
+        body, cut = client.environment_logs(
+            identity.environment_id, execution_id, budget=budget, max_bytes=MAX_LOG_BYTES
+        )
+    except Interrupted:
+        # The verdict is known already: a signal now cuts the extra, not the report.
+        log.info("Interrupted while reading the deployment log; reporting without it")
+        return None
+    except ActionError as error:
+        log.info(f"Deployment log unavailable ({_short(error)})")
+        return None
+    found = our_log(parse_entries(body), identity.job_id, secrets=secrets, cut=cut)
+    if found.total == 0:
+        log.info("The deployment log has no line from this job (yet)")
+        return None
+    if cut:
+        log.info(f"The deployment log is over {MAX_LOG_BYTES // (1024 * 1024)} MB: showing its first part")
+    return found
+
+
+def _short(error: ActionError) -> str:
+    if isinstance(error, RefusedError):
+        return f"HTTP {error.status_code}"
+    return one_line(error, 160)
