@@ -1,19 +1,32 @@
 # Container image for qovery-job-deploy: deploys a Qovery job and waits for its verdict.
 #
 # Base: the official Debian slim Python image, pinned by tag AND digest (with both, the digest
-# decides; the tag says what it is). The digest is the multi-arch index (linux/amd64,
-# linux/arm64, ...) published for python:3.12.12-slim-bookworm, which python:3.12-slim-bookworm
-# named in the same release. It was taken from public pins of that image, not resolved from the
-# machine that wrote this (it reaches no container registry); GitHub CI pulls it by digest
-# (.github/workflows/ci.yml, QJD_E2E_BASE=pull). To update: resolve the tag again, e.g.
-# `docker buildx imagetools inspect python:3.12-slim-bookworm`, and replace the digest.
-# Override for a local or mirrored base with `--build-arg BASE_IMAGE=...`
-# (tests/e2e/run.sh does that with a stand-in base built from Debian packages).
-ARG BASE_IMAGE=python:3.12-slim-bookworm@sha256:593bd06efe90efa80dc4eee3948be7c0fde4134606dd40d8dd8dbcade98e669c
+# decides; the tag says what it is). Where the digest comes from: docker-library/repo-info,
+# repos/python/remote/3.13-slim-trixie.md, the digest at its top ("Manifest MIME:
+# application/vnd.oci.image.index.v1+json"): the multi-arch index (linux/amd64, linux/arm64, ...) of
+# python:3.13-slim-trixie built 2026-08-05 with PYTHON_VERSION=3.13.14. It was read from that public
+# record, not resolved from the machine that wrote this (it reaches no container registry); GitHub CI
+# pulls it by digest (.github/workflows/ci.yml, QJD_E2E_BASE=pull). Dependabot (.github/dependabot.yml)
+# proposes the new digest when the tag moves; it reads FROM lines, not ARG defaults, hence a named
+# stage rather than a build argument.
+#
+# Why 3.13 on Debian 13 (trixie) rather than 3.12 on Debian 12 (bookworm), whose record
+# (repos/python/remote/3.12-slim-bookworm.md: 3.12.14, index sha256:0f5b26b9...) was the alternative:
+#   - support: bookworm's regular security support ended in June 2026 (LTS only since, to 2028);
+#     trixie has it until 2028, LTS to 2030. Python 3.12 gets security fixes until 2028-10, 3.13
+#     until 2029-10;
+#   - size: 43.0 MB compressed for linux/amd64, against 45.4 MB for 3.12-slim-bookworm;
+#   - proof here: the e2e stand-in base is Debian's own python3 (no registry is reachable). Trixie's
+#     is 3.13, the base's minor version, so the checks run the very interpreter line the image ships
+#     (bookworm's 3.11 could only stand in for 3.12). The dependencies are pure Python or have
+#     cp313 wheels in requirements.lock (the stand-in build installs them with --require-hashes).
+#
+# A local or mirrored base: override the stage, e.g.
+#   docker buildx build --build-context base=docker-image://registry.example.com/python:3.13-slim-trixie .
+# (tests/e2e/run.sh builds on a stand-in base made from Debian packages and tagged with this name).
+FROM python:3.13-slim-trixie@sha256:9662417aace5ae7b8e2609cce472b72a8958e134ba372808abe9cc1a0c0125e6 AS base
 
-# ---------------------------------------------------------------------------------------------
-# builder: a virtualenv with the hash-pinned runtime dependencies, then the package itself.
-FROM ${BASE_IMAGE} AS builder
+FROM base AS builder
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -47,7 +60,7 @@ RUN /opt/venv/bin/pip install --no-deps --no-build-isolation /src \
 # ---------------------------------------------------------------------------------------------
 # final: the base image plus the virtualenv and the entrypoint; no pip cache, no sources,
 # no build tools.
-FROM ${BASE_IMAGE}
+FROM base
 
 LABEL org.opencontainers.image.title="qovery-job-deploy" \
       org.opencontainers.image.description="Deploy a Qovery job and wait for its verdict"

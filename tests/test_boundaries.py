@@ -108,6 +108,20 @@ def test_cancel_on_timeout(simulator: SimFactory) -> None:
     assert run.code == 124, run.stderr
     assert sim.deployments_of(script.job_id)[0].canceled_at is not None
     assert "Cancelled deployment request" in run.stderr
+    assert "our deployment request was cancelled" in run.json()["message"]  # not "still in progress"
+
+
+def test_a_timeout_without_cancelling_says_the_deployment_keeps_running(simulator: SimFactory) -> None:
+    script = short_job((0.0, "QUEUED"), (0.3, "EXECUTING"), (120.0, "DEPLOYED"))
+    sim = simulator(script)
+    inputs = {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "timeout": "2s"}
+    run = run_step(plain_env(inputs | {"poll-interval": "0.2s"}))
+
+    assert run.code == 124, run.stderr
+    assert sim.deployments_of(script.job_id)[0].canceled_at is None
+    message = run.json()["message"]
+    assert "(EXECUTING)" in message and "keeps running in Qovery" in message
+    assert "raise `timeout`" in message and "cancel-on-timeout" in message
 
 
 class Boom(RuntimeError):

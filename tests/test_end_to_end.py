@@ -496,3 +496,49 @@ def test_hostile_strings_from_the_api_leave_every_output_file_valid(
     assert gitlab.code == 0, gitlab.stderr
     assert gitlab.dotenv()["QOVERY_EXECUTION_ID"] == "exec ::error::injected"
     assert "RED" in gitlab.stderr and "\x1b[31m" not in gitlab.stderr  # logged, without its ANSI codes
+
+
+@pytest.mark.parametrize(
+    ("given", "said", "summary_says", "key", "value"),
+    [
+        (
+            {"image-tag": "v1.2.3"},
+            "image tag v1.2.3",
+            "image tag `v1.2.3`",
+            "QOVERY_DEPLOYED_IMAGE_TAG",
+            "v1.2.3",
+        ),
+        (
+            {"git-commit-id": "0a1b2c3", "force-event": "start"},
+            "commit 0a1b2c3, force-event START",
+            "commit `0a1b2c3`, `force-event` `START`",
+            "QOVERY_DEPLOYED_FORCE_EVENT",
+            "START",
+        ),
+    ],
+)
+def test_the_report_says_what_was_deployed(
+    simulator: SimFactory,
+    tmp_path: Path,
+    given: dict[str, str],
+    said: str,
+    summary_says: str,
+    key: str,
+    value: str,
+) -> None:
+    script = job()
+    sim = simulator(script)
+    inputs = {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST} | given
+    github, files = github_env(tmp_path, inputs)
+    run = run_step(github, files)
+
+    assert run.code == 0, run.stderr
+    assert f"requesting a deployment of {said}" in run.stderr
+    assert f"| Deployed | {summary_says} |" in run.summary()
+    outputs = run.outputs()
+    result = json.loads(outputs["result"])
+    for name in ("image-tag", "git-commit-id", "force-event"):
+        assert outputs[name] == (result[name.replace("-", "_")] or "")
+    assert value in (outputs["image-tag"], outputs["force-event"])
+    gitlab, gitlab_files = gitlab_env(tmp_path, inputs)
+    assert run_step(gitlab, gitlab_files).dotenv()[key] == value

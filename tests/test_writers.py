@@ -14,6 +14,7 @@ from runner_files import MalformedOutputFile, outside_code_spans, parse_dotenv, 
 
 from qovery_job_deploy import markdown
 from qovery_job_deploy.client import clean_text
+from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.models import Step
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.report import dotenv, outputs, result, summary_markdown
@@ -100,6 +101,10 @@ def test_dotenv_stays_valid(value: str, tmp_path: Path) -> None:
         "QOVERY_EXECUTION_ID",
         "QOVERY_SERVICE_DEPLOYMENT_STATUS",
         "QOVERY_DURATION_SECONDS",
+        "QOVERY_CONSOLE_URL",
+        "QOVERY_DEPLOYED_IMAGE_TAG",
+        "QOVERY_DEPLOYED_GIT_COMMIT_ID",
+        "QOVERY_DEPLOYED_FORCE_EVENT",
     }
     assert all("\n" not in v for v in parsed.values())
 
@@ -191,6 +196,9 @@ def test_result_has_every_field() -> None:
         "duration_seconds",
         "steps",
         "message",
+        "image_tag",
+        "git_commit_id",
+        "force_event",
         "job_name",
         "console_url",
         "error",
@@ -256,7 +264,7 @@ def test_dotenv_stays_valid_and_small(text: str) -> None:
     report = format_dotenv(dotenv(outcome_with(text)))
     assert len(report.encode()) < 5 * 1024
     lines = report.split("\n")
-    assert lines[-1] == "" and len(lines) == 7
+    assert lines[-1] == "" and len(lines) == 11
     assert all("=" in line and "\r" not in line for line in lines[:-1])
 
 
@@ -292,3 +300,21 @@ def test_publishing_any_api_text_writes_real_files_that_parse(text: str) -> None
 
 def test_a_lone_surrogate_is_cleaned_at_the_client_boundary() -> None:
     assert clean_text({"a": ["\ud800x"]}) == {"a": ["?x"]}
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.one_of(api_text, huge_text), st.integers(2, 12))
+def test_dotenv_of_many_jobs_stays_within_gitlab_limits(text: str, count: int) -> None:
+    jobs = [
+        Outcome(
+            Known(f"{n}-job", text, text, identity=JobIdentity(f"{n}-job", job_name=text)),
+            Verdict.FAILED,
+            text,
+            1.0,
+        )
+        for n in range(count)
+    ]
+    report = format_dotenv(dotenv(RunOutcome(jobs)))
+    assert len(report.encode()) < 5 * 1024
+    assert len(report.splitlines()) <= 20  # GitLab's default number of variables per report
+    assert len({line.split("=", 1)[0] for line in report.splitlines()}) == len(report.splitlines())

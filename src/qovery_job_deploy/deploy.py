@@ -16,11 +16,11 @@ from qovery_job_deploy.follow import Follower
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.models import JobStatus
-from qovery_job_deploy.outcome import Known, Outcome, Verdict
+from qovery_job_deploy.outcome import DeployRequest, Known, Outcome, Verdict
 from qovery_job_deploy.polling import Pacer
 from qovery_job_deploy.retry import Clock
 from qovery_job_deploy.states import Phase, expected_state
-from qovery_job_deploy.trigger import DeployRequest, Trigger
+from qovery_job_deploy.trigger import Trigger
 
 # GitHub sends SIGTERM 7.5 s after SIGINT and GitLab kills 10 s after SIGTERM: every cancellation together
 # stays well inside both.
@@ -163,7 +163,7 @@ class Deployments:
         reading = self.reader.read(runs)  # the status before the POST: the baseline for every check
         for run in runs:
             if run.job_id in reading.failures:
-                self._fail(run, reading.failures[run.job_id])
+                self._finish(run, Verdict.ERROR, f"Nothing was deployed: {reading.failures[run.job_id]}")
             else:
                 self._start(run, reading.statuses[run.job_id])
         if self.options.wait:
@@ -175,11 +175,14 @@ class Deployments:
     def _start(self, run: JobRun, before: JobStatus) -> None:
         if _in_progress(before):
             run.log.info(
-                f"{run.identity.label()} is already deploying ({before.state}); the new request queues "
-                "behind it"
+                f"{run.identity.label()} is already deploying ({before.state}); requesting a deployment of "
+                f"{self.options.request.described()}, which queues behind it"
             )
         else:
-            run.log.info(f"{run.identity.label()} is {before.state}; requesting a deployment")
+            run.log.info(
+                f"{run.identity.label()} is {before.state}; requesting a deployment of "
+                f"{self.options.request.described()}"
+            )
         try:
             triggered = Trigger(
                 self.client, run.job_id, self.options.request, clock=self.clock, log=run.log

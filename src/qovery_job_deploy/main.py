@@ -18,7 +18,15 @@ from qovery_job_deploy.diagnosis import complete_identity, read_deployment_log, 
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.log import HumanLog, inert
-from qovery_job_deploy.outcome import EXIT_API_ERROR, EXIT_INVALID_INPUT, Known, Outcome, RunOutcome, Verdict
+from qovery_job_deploy.outcome import (
+    EXIT_API_ERROR,
+    EXIT_INVALID_INPUT,
+    DeployRequest,
+    Known,
+    Outcome,
+    RunOutcome,
+    Verdict,
+)
 from qovery_job_deploy.report import diagnosis_of, diagnosis_text
 from qovery_job_deploy.resolve import Resolver, Scope
 from qovery_job_deploy.runners import Runner, detect
@@ -30,7 +38,6 @@ from qovery_job_deploy.settings import (
     qovery_env_name,
 )
 from qovery_job_deploy.text import one_line
-from qovery_job_deploy.trigger import DeployRequest
 
 # Values shorter than this are not masked: masking "true" or "3s" would garble the whole log.
 MIN_MASKED_LENGTH = 8
@@ -67,6 +74,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
         client = _client(settings, environ, context)
         try:
             outcome = _deploy(settings, client, context, lambda title: runner.begin(log, title))
+            outcome = replace(outcome, request=_request(settings))
         except InputError as error:  # a name that matches nothing: nothing was deployed
             return _input_error(error, log, runner)
         finally:
@@ -205,9 +213,13 @@ def _job_run(identity: JobIdentity, log: HumanLog, *, several: bool) -> JobRun:
     return JobRun(identity, job_log, Known(identity.job_id, identity=identity))
 
 
+def _request(settings: Settings) -> DeployRequest:
+    return DeployRequest(settings.image_tag, settings.git_commit_id, settings.force_event)
+
+
 def _options(settings: Settings) -> Options:
     return Options(
-        DeployRequest(settings.image_tag, settings.git_commit_id, settings.force_event),
+        _request(settings),
         settings.poll_interval,
         wait=settings.wait,
         sequential=settings.sequential,

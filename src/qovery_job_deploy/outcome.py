@@ -48,6 +48,31 @@ EXIT_CODES = {
 }
 
 
+@dataclass(frozen=True)
+class DeployRequest:
+    """What a deployment asks Qovery for: the same for every job of the step."""
+
+    image_tag: str | None = None
+    git_commit_id: str | None = None
+    force_event: str | None = None
+
+    def body(self) -> dict[str, str]:
+        if self.image_tag:
+            return {"image_tag": self.image_tag}
+        if self.git_commit_id:
+            return {"git_commit_id": self.git_commit_id}
+        return {}
+
+    def described(self) -> str:
+        """`image tag v1.2, force-event START`, for the log line that requests the deployment."""
+        parts = [
+            f"image tag {self.image_tag}" if self.image_tag else "",
+            f"commit {self.git_commit_id}" if self.git_commit_id else "",
+            f"force-event {self.force_event}" if self.force_event else "",
+        ]
+        return ", ".join(part for part in parts if part) or "the job's current source"
+
+
 @dataclass
 class Known:
     """What we know about our deployment so far; enough to report at any moment, even when interrupted."""
@@ -93,6 +118,7 @@ class RunOutcome:
 
     jobs: list[Outcome]
     signum: int | None = None  # the signal that ended the run, if one did
+    request: DeployRequest = DeployRequest()  # what was asked for, reported with the verdict
 
     @property
     def verdict(self) -> Verdict:

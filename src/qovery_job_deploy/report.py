@@ -42,6 +42,7 @@ LINK_SAFE = ":/?=&%#@+-._~"
 # GitLab reads at most 20 dotenv variables on self-managed instances by default (50 on gitlab.com);
 # per-job keys take what the step-wide ones leave, most useful first.
 MAX_DOTENV_VARIABLES = 20
+MAX_KEY_NAME = 40
 PER_JOB_DOTENV = (
     ("VERDICT", "verdict"),
     ("STATE", "state"),
@@ -121,6 +122,9 @@ def result(run: RunOutcome) -> dict[str, Any]:
         "duration_seconds": round(run.duration_seconds),
         "steps": [step.model_dump() for step in known.steps],
         "message": message(run),
+        "image_tag": run.request.image_tag,
+        "git_commit_id": run.request.git_commit_id,
+        "force_event": run.request.force_event,
         "job_name": known.identity.job_name if known.identity else None,
         "console_url": deciding.console_url,
         "error": _error_json(diagnosis_of(deciding)),
@@ -148,6 +152,9 @@ def outputs(run: RunOutcome) -> dict[str, str]:
         "service-deployment-status": data["service_deployment_status"] or "",
         "duration-seconds": str(data["duration_seconds"]),
         "console-url": data["console_url"] or "",
+        "image-tag": data["image_tag"] or "",
+        "git-commit-id": data["git_commit_id"] or "",
+        "force-event": data["force_event"] or "",
         "jobs": _json(data["jobs"]),
         "result": _json(data),
     }
@@ -164,6 +171,11 @@ def dotenv(run: RunOutcome) -> dict[str, str]:
         "QOVERY_EXECUTION_ID": values["execution-id"],
         "QOVERY_SERVICE_DEPLOYMENT_STATUS": values["service-deployment-status"],
         "QOVERY_DURATION_SECONDS": values["duration-seconds"],
+        "QOVERY_CONSOLE_URL": values["console-url"],
+        # Not QOVERY_IMAGE_TAG: a later job that runs this step would read that as its own input.
+        "QOVERY_DEPLOYED_IMAGE_TAG": values["image-tag"],
+        "QOVERY_DEPLOYED_GIT_COMMIT_ID": values["git-commit-id"],
+        "QOVERY_DEPLOYED_FORCE_EVENT": values["force-event"],
     }
     if len(run.jobs) > 1:
         keys = job_keys(run.jobs)
@@ -175,15 +187,14 @@ def dotenv(run: RunOutcome) -> dict[str, str]:
 
 
 def job_keys(jobs: list[Outcome]) -> list[str]:
-    """`QOVERY_JOB_<NAME>` per job: the name upper-cased, anything but letters and digits as `_`, and a
-    number added when two names come out the same."""
+    """`QOVERY_JOB_<NAME>` per job: the name upper-cased, anything but letters and digits as `_`, at most
+    MAX_KEY_NAME characters of it, and a number added when two names come out the same."""
     keys: list[str] = []
     for outcome in jobs:
         identity = outcome.known.identity
-        name = (identity.job_name if identity and identity.job_name else outcome.known.job_id).upper()
-        key = "QOVERY_JOB_" + (
-            re.sub(r"[^A-Z0-9]+", "_", name.encode("ascii", "ignore").decode()).strip("_") or "X"
-        )
+        name = identity.job_name if identity and identity.job_name else outcome.known.job_id
+        ascii_name = name.upper().encode("ascii", "ignore").decode()
+        key = "QOVERY_JOB_" + (re.sub(r"[^A-Z0-9]+", "_", ascii_name).strip("_")[:MAX_KEY_NAME] or "X")
         candidate, number = key, 2
         while candidate in keys:
             candidate, number = f"{key}_{number}", number + 1
@@ -198,8 +209,9 @@ def summary_markdown(run: RunOutcome) -> str:
     lines = [f"### {ICONS[run.verdict]} {headline(run)}", "", md.text(message(run), MAX_MESSAGE), ""]
     lines += diagnosis_markdown(diagnosis_of(deciding))
     if len(run.jobs) == 1:
-        lines += _one_job(run.jobs[0])
+        lines += _one_job(run.jobs[0], _what_was_asked(run))
     else:
+        lines += [f"Deployed: {_what_was_asked(run)}", ""]
         lines += ["| Job | Verdict | Final state | Duration | Qovery console |", "|---|---|---|---|---|"]
         lines += [
             f"| {md.text(job.known.label())} | {md.code(job.verdict.value)} "
@@ -212,11 +224,24 @@ def summary_markdown(run: RunOutcome) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _one_job(outcome: Outcome) -> list[str]:
+def _what_was_asked(run: RunOutcome) -> str:
+    request = run.request
+    parts = [
+        f"image tag {md.code(request.image_tag)}" if request.image_tag else "",
+        f"commit {md.code(request.git_commit_id)}" if request.git_commit_id else "",
+        f"`force-event` {md.code(request.force_event)}" if request.force_event else "",
+    ]
+    return (
+        ", ".join(part for part in parts if part) or "the job's current source (no image tag or commit given)"
+    )
+
+
+def _one_job(outcome: Outcome, asked: str) -> list[str]:
     known = outcome.known
     rows = [
         ("Verdict", md.code(outcome.verdict.value)),
         ("Job", _job_cell(outcome)),
+        ("Deployed", asked),
         ("Final state", md.code(known.state or "")),
         ("Deployment request", md.code(known.deployment_request_id or "")),
         ("Execution", md.code(known.execution_id or "")),

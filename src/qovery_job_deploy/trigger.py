@@ -17,6 +17,7 @@ from qovery_job_deploy.client import QoveryClient
 from qovery_job_deploy.errors import ApiError, TransientError
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.models import JobStatus
+from qovery_job_deploy.outcome import DeployRequest
 from qovery_job_deploy.retry import DEFAULT_POLICY, Clock, RetryPolicy, retry_delay
 
 # Sends in all, the first included, when each one fails ambiguously and leaves no trace.
@@ -26,20 +27,6 @@ POST_ATTEMPTS = 4
 # or our own read timeout says Qovery may still be working on it: look for 30 s.
 QUICK_LOOK_PAUSES = (1.0, 2.0, 3.0, 4.0)
 LONG_LOOK_PAUSES = (1.0, 2.0, 3.0, 4.0, 5.0, 5.0, 5.0, 5.0)
-
-
-@dataclass(frozen=True)
-class DeployRequest:
-    image_tag: str | None = None
-    git_commit_id: str | None = None
-    force_event: str | None = None
-
-    def body(self) -> dict[str, str]:
-        if self.image_tag:
-            return {"image_tag": self.image_tag}
-        if self.git_commit_id:
-            return {"git_commit_id": self.git_commit_id}
-        return {}
 
 
 @dataclass(frozen=True)

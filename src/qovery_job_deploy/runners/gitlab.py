@@ -16,7 +16,7 @@ from qovery_job_deploy.runners.plain import Runner, attempt, printable
 # quote processing, and the whole file under 5 KB (a violation fails the artifact upload).
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]+")
-MAX_VALUE_BYTES = 512  # 7 variables of at most 512 bytes stay well under the 5 KB limit
+MAX_VALUE_BYTES = 512  # a value's bytes at most; fewer when many variables must share the 5 KB
 MAX_FILE_BYTES = 5 * 1024
 
 
@@ -29,20 +29,21 @@ def section_end(name: str, now: float) -> str:
     return f"\x1b[0Ksection_end:{int(now)}:{name}\r\x1b[0K"
 
 
-def dotenv_value(value: str) -> str:
+def dotenv_value(value: str, limit: int = MAX_VALUE_BYTES) -> str:
     """One line, no control characters, bounded in bytes; GitLab takes the rest of the line literally."""
     clean = _UNSAFE.sub(" ", value).strip()
-    return clean.encode()[:MAX_VALUE_BYTES].decode(errors="ignore")
+    return clean.encode()[:limit].decode(errors="ignore")
 
 
 def format_dotenv(values: Mapping[str, str]) -> str:
-    lines = []
-    for key, value in values.items():
+    """The report, each value cut to its share of GitLab's 5 KB, so that the file is never refused."""
+    for key in values:
         if not _KEY.match(key):
             raise ValueError(f"invalid dotenv key {key!r}")
-        lines.append(f"{key}={dotenv_value(value)}\n")
-    text = "".join(lines)
-    if len(text.encode()) > MAX_FILE_BYTES:  # cannot happen with our keys and MAX_VALUE; a safety net
+    room = MAX_FILE_BYTES - 64 - sum(len(key) + 2 for key in values)  # `=` and the newline; a margin
+    share = min(MAX_VALUE_BYTES, room // max(1, len(values)))
+    text = "".join(f"{key}={dotenv_value(value, share)}\n" for key, value in values.items())
+    if len(text.encode()) > MAX_FILE_BYTES:  # cannot happen: the shares add up to less; a safety net
         raise ValueError("dotenv report over GitLab's 5 KB limit")
     return text
 

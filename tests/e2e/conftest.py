@@ -1,0 +1,185 @@
+"""Fixtures of the e2e checks: the image (built cold once), podman's Docker API for the runners, and the
+scratch repositories the runners work in. Every test here is marked `e2e`: the default `pytest` run
+leaves them out; `bash tests/e2e/run.sh` sets the machine up and runs them (`pytest -m e2e`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .harness import (
+    BUILD_TIMEOUT,
+    CACHE,
+    IMAGE,
+    LOGS,
+    METRICS,
+    REPO,
+    Setup,
+    commit_all,
+    image_size,
+    metric,
+    podman,
+    podman_env,
+    run,
+    scratch_repo,
+)
+from .runners import Act, GitlabCiLocal
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.e2e)
+    # The image's own checks first (its cold build is the first figure), the runners after.
+    items.sort(key=lambda item: MODULE_ORDER.get(Path(str(item.fspath)).stem, 0))
+
+
+MODULE_ORDER = {"test_image": -4, "test_gitlab": -3, "test_act": -2, "test_readme_examples": -1}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not METRICS:
+        return
+    lines = [f"{name:<64} {value}" for name, value in METRICS.items()]
+    terminalreporter.write_sep("-", "e2e figures")
+    for line in lines:
+        terminalreporter.write_line(line)
+    LOGS.mkdir(parents=True, exist_ok=True)
+    (LOGS / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    image = {name: value for name, value in METRICS.items() if name.startswith("image")}
+    if image:  # for benchmarks/run.py to quote beside its own figures
+        (CACHE / "image-metrics.json").write_text(json.dumps(image) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def setup() -> Setup:
+    return Setup.load()
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    name: str
+    build_seconds: float
+    size: int  # bytes, as podman counts them
+    base_size: int
+
+
+@pytest.fixture(scope="session")
+def build_context(setup: Setup, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What podman builds: a copy of the working tree, its FROM without digest on the stand-in base."""
+    return runner_repo(tmp_path_factory.mktemp("build") / "context", setup)
+
+
+@pytest.fixture(scope="session")
+def image(setup: Setup, build_context: Path) -> BuiltImage:
+    """The image, built cold (no layer cache) from the working tree: never a stale one."""
+    podman("rmi", "--force", IMAGE)
+    build = run(
+        "build-cold",
+        ["podman", "build", "--no-cache", "--network=host", "-t", IMAGE, build_context],
+        timeout=BUILD_TIMEOUT,
+    )
+    if build.code != 0:
+        pytest.fail(f"podman build failed (exit {build.code})\n{build.tail()}")
+    built = BuiltImage(IMAGE, build.seconds, image_size(IMAGE), image_size(setup.base_image_id))
+    metric("image build, cold (s)", built.build_seconds)
+    metric("image size above its base (MB)", (built.size - built.base_size) / 1e6)
+    metric("image size, total (MB)", built.size / 1e6)
+    return built
+
+
+@pytest.fixture(scope="session")
+def docker_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """podman's Docker-compatible API, which act and gitlab-ci-local talk to; stopped by PID afterwards."""
+    socket = tmp_path_factory.mktemp("podman") / "podman.sock"
+    log = (LOGS / "podman-service.log").open("w")
+    service = subprocess.Popen(
+        ["podman", "system", "service", "--time=0", f"unix://{socket}"],
+        env=podman_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        give_up = time.monotonic() + 10
+        while not socket.exists() and service.poll() is None and time.monotonic() < give_up:
+            time.sleep(0.1)
+        if not socket.exists():
+            pytest.fail(f"podman system service did not start: see {LOGS / 'podman-service.log'}")
+        yield f"unix://{socket}"
+    finally:
+        service.terminate()
+        try:
+            service.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            service.kill()
+            service.wait()
+        log.close()
+
+
+def runner_repo(directory: Path, setup: Setup) -> Path:
+    """A scratch repository for a runner. On the stand-in base, the Dockerfile's FROM lines lose their
+    digest (podman can't tag the stand-in by digest, and a runner's build takes no --build-arg);
+    nothing else changes."""
+    repo = scratch_repo(directory)
+    if setup.base_mode == "standin":
+        dockerfile = repo / "Dockerfile"
+        text = dockerfile.read_text(encoding="utf-8")
+        dockerfile.write_text(re.sub(r"@sha256:[0-9a-f]{64}", "", text), encoding="utf-8")
+        commit_all(repo, "e2e: base without digest")
+    return repo
+
+
+@pytest.fixture(scope="session")
+def act(setup: Setup, docker_host: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Act]:
+    home = tmp_path_factory.mktemp("act")
+    (home / "config" / "act").mkdir(parents=True)
+    (home / "config" / "act" / "actrc").write_text("")  # no user configuration
+    yield Act(setup, docker_host, runner_repo(home / "repo", setup), home)
+    # act names its containers after the workflow and job; remove any an interrupted run left.
+    names = podman("ps", "-a", "--format", "{{.Names}}").stdout.split()
+    for name in names:
+        if name.startswith("act-e2e-"):
+            podman("rm", "--force", "--time", "0", name)
+    podman("rmi", "act-dockeraction:latest")
+
+
+@pytest.fixture(scope="session")
+def act_release(act: Act, image: BuiltImage, tmp_path_factory: pytest.TempPathFactory) -> Act:
+    """act in a repository whose action.yml is what a release commit has: the image by digest
+    (scripts/release_action.py), here the one just built, referenced as docker://localhost/...@sha256:..."""
+    digest = podman("image", "inspect", "--format", "{{.Digest}}", image.name).stdout.strip()
+    repo = runner_repo(tmp_path_factory.mktemp("act-release") / "repo", act.setup)
+    done = run(
+        "release-action",
+        [
+            sys.executable,
+            REPO / "scripts" / "release_action.py",
+            repo / "action.yml",
+            "--image",
+            image.name,
+            "--digest",
+            digest,
+        ],
+        timeout=30,
+    )
+    assert done.code == 0, done.tail()
+    commit_all(repo, "release: action.yml uses the pre-built image")
+    return dataclasses.replace(act, repo=repo)
+
+
+@pytest.fixture(scope="session")
+def gitlab_ci_local(
+    setup: Setup, docker_host: str, tmp_path_factory: pytest.TempPathFactory
+) -> GitlabCiLocal:
+    home = tmp_path_factory.mktemp("gitlab-ci-local")
+    return GitlabCiLocal(setup, docker_host, runner_repo(home / "repo", setup), home / "home")

@@ -1,0 +1,176 @@
+"""What the e2e checks drive: podman, act and gitlab-ci-local, as tests/e2e/run.sh set them up.
+
+Every process is run with a timeout, its output kept under the cache's logs/ directory (named after the
+check), and every output scanned for the token with the suite's own scan (step.assert_secret_absent).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from step import StepRun, assert_secret_absent
+
+REPO = Path(__file__).resolve().parents[2]
+E2E = REPO / "tests" / "e2e"
+CACHE = Path(os.environ.get("QJD_E2E_CACHE", REPO / ".cache" / "e2e"))
+LOGS = CACHE / "logs"
+IMAGE = "localhost/qovery-job-deploy:e2e"
+
+# Upper bounds, so that a hang fails one check instead of eating CI's whole time budget.
+RUN_TIMEOUT = 120  # one `podman run` of the image (a deployment takes ~2 s)
+RUNNER_TIMEOUT = 600  # one act or gitlab-ci-local run, image build included
+BUILD_TIMEOUT = 1200  # one image build
+
+# A fake token that the simulator accepts (any `qov_` token); no output of any run may contain it.
+TOKEN = f"qov_e2e_{secrets.token_urlsafe(18)}"
+
+# Figures the checks measure: printed at the end of the session, the image's also written to
+# image-metrics.json for benchmarks/run.py to quote.
+METRICS: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What tests/e2e/run.sh prepared (its setup.json)."""
+
+    base_mode: str  # "standin" (built from Debian packages) or "pull" (the Dockerfile's pinned base)
+    act: Path
+    gitlab_ci_local: Path
+    helper_image: str  # bash, rsync, python3: gitlab-ci-local's helper and act's job image
+    base_image_id: str
+    lint_bin: Path  # zizmor, check-jsonschema
+
+    @classmethod
+    def load(cls) -> Setup:
+        path = CACHE / "setup.json"
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{path} is missing: run `bash tests/e2e/run.sh`, which sets up and runs these"
+            )
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            base_mode=raw["base_mode"],
+            act=Path(raw["act"]),
+            gitlab_ci_local=Path(raw["gitlab_ci_local"]),
+            helper_image=raw["helper_image"],
+            base_image_id=raw["base_image_id"],
+            lint_bin=Path(raw["lint_bin"]),
+        )
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished process: its exit code, what it printed, and when it started (wall clock)."""
+
+    name: str
+    code: int
+    stdout: str
+    stderr: str
+    started_at: float
+    seconds: float
+
+    def tail(self, lines: int = 40) -> str:
+        text = (self.stdout + "\n" + self.stderr).strip().splitlines()
+        return f"--- last lines of {LOGS / self.name}.*:\n" + "\n".join(text[-lines:])
+
+    def assert_no_token(self) -> None:
+        assert_secret_absent(StepRun(self.code, self.stdout, self.stderr, self.seconds), TOKEN)
+
+
+def podman_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of every podman, act and gitlab-ci-local process: the private containers.conf."""
+    return os.environ | {"CONTAINERS_CONF": str(E2E / "containers.conf")} | (extra or {})
+
+
+def run(
+    name: str,
+    argv: Sequence[str | Path],
+    *,
+    timeout: float,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Run:
+    """Run to completion (killed at `timeout`: exit code 124 then), output kept in LOGS/name.{out,err}."""
+    started_at, started = time.time(), time.monotonic()
+    try:
+        done = subprocess.run(
+            [str(arg) for arg in argv],
+            env=env or podman_env(),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            check=False,
+        )
+        code, stdout, stderr = done.returncode, done.stdout, done.stderr
+    except subprocess.TimeoutExpired as expired:
+        code = 124
+        stdout = _text(expired.stdout)
+        stderr = _text(expired.stderr) + f"\n(killed after {timeout} s)"
+    result = Run(name, code, stdout, stderr, started_at, time.monotonic() - started)
+    LOGS.mkdir(parents=True, exist_ok=True)
+    (LOGS / f"{name}.out").write_text(stdout, encoding="utf-8")
+    (LOGS / f"{name}.err").write_text(stderr, encoding="utf-8")
+    return result
+
+
+def _text(output: bytes | str | None) -> str:
+    if isinstance(output, bytes):
+        return output.decode("utf-8", "replace")
+    return output or ""
+
+
+def podman(*args: str | Path, name: str = "podman", timeout: float = RUN_TIMEOUT) -> Run:
+    return run(name, ["podman", *args], timeout=timeout)
+
+
+def image_size(image: str) -> int:
+    return int(podman("image", "inspect", "--format", "{{.Size}}", image).stdout.strip())
+
+
+def metric(name: str, value: float | str) -> None:
+    METRICS[name] = f"{value:.1f}" if isinstance(value, float) else value
+
+
+def scratch_repo(directory: Path) -> Path:
+    """A copy of the working tree (tracked and untracked files, not ignored ones) as a fresh one-commit
+    git repository: the runners read git metadata, and gitlab-ci-local copies only tracked files."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for relative in filter(None, listed.split("\0")):
+        source = REPO / relative
+        if source.is_file():  # deleted but still tracked files are skipped
+            target = directory / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    git(directory, "init", "-q", "-b", "main")
+    commit_all(directory, "e2e snapshot")
+    return directory
+
+
+def git(directory: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=e2e", "-c", "user.email=e2e@localhost", "-c", "commit.gpgsign=false", *args],
+        cwd=directory,
+        check=True,
+        capture_output=True,
+    )
+
+
+def commit_all(directory: Path, message: str) -> None:
+    git(directory, "add", "-A")
+    git(directory, "commit", "-q", "--allow-empty", "-m", message)

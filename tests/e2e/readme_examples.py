@@ -1,0 +1,78 @@
+"""The README's usage examples, found by their markers alone: the HTML comment before each code block
+(`<!-- example: github -->`, `<!-- example: gitlab -->`). Whatever the README says around them, the block
+after each marker is the example. Pure functions, unit-tested in tests/test_readme_examples_extraction.py;
+the e2e checks (test_readme_examples.py) lint and run what they return."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+MARKER = re.compile(r"<!--\s*example:\s*(?P<platform>[\w-]+)\s*-->\s*")
+FENCE = re.compile(r"(?P<fence>```+|~~~+)")
+ACTION = re.compile(r"[^/@\s]+/qovery-job-deploy@\S+")  # `uses:` of this action, any owner and ref
+
+
+class MalformedExample(Exception):
+    pass
+
+
+def examples(readme: str, platform: str) -> list[str]:
+    """The code block after each `<!-- example: PLATFORM -->` marker (blank lines between allowed)."""
+    lines = readme.splitlines()
+    found = []
+    for index, line in enumerate(lines):
+        marker = MARKER.fullmatch(line)
+        if not marker or marker["platform"] != platform:
+            continue
+        start = next((i for i in range(index + 1, len(lines)) if lines[i].strip()), len(lines))
+        fence = FENCE.match(lines[start]) if start < len(lines) else None
+        if fence is None:
+            raise MalformedExample(f"README.md line {index + 1}: no code block right after the marker")
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith(fence["fence"])), None)
+        if end is None:
+            raise MalformedExample(f"README.md line {start + 1}: the code block is never closed")
+        found.append("\n".join(lines[start + 1 : end]) + "\n")
+    return found
+
+
+def as_workflow(example: Any) -> dict[str, Any]:
+    """A GitHub example as a whole workflow: a list of steps, one job, or a workflow as it is."""
+    if isinstance(example, list):
+        example = {"runs-on": "ubuntu-latest", "steps": example}
+    if not isinstance(example, dict):
+        raise MalformedExample(f"a GitHub example is a list of steps, a job or a workflow, not {example!r}")
+    if "jobs" not in example:
+        example = {"name": "README example", "on": "push", "permissions": {}, "jobs": {"deploy": example}}
+    return dict(example)
+
+
+def steps_using_the_action(workflow: dict[str, Any]) -> list[tuple[list[dict[str, Any]], int]]:
+    """(the job's steps, the index of a step that uses this action), for each such step."""
+    return [
+        (job["steps"], index)
+        for job in workflow["jobs"].values()
+        for index, step in enumerate(job.get("steps", []))
+        if ACTION.fullmatch(str(step.get("uses", "")))
+    ]
+
+
+def deploy_jobs(pipeline: dict[str, Any]) -> list[str]:
+    """The GitLab jobs that run this project's image."""
+    names = []
+    for name, job in pipeline.items():
+        image = job.get("image") if isinstance(job, dict) else None
+        reference = image.get("name") if isinstance(image, dict) else image
+        if isinstance(reference, str) and "qovery-job-deploy" in reference:
+            names.append(name)
+    return names
+
+
+def jobs_needing(pipeline: dict[str, Any], needed: str) -> list[str]:
+    """The GitLab jobs with `needs:` naming `needed` (as a string or as `- job: NAME`)."""
+    return [
+        name
+        for name, job in pipeline.items()
+        if isinstance(job, dict)
+        and needed in [need if isinstance(need, str) else need.get("job") for need in job.get("needs", [])]
+    ]

@@ -1,0 +1,69 @@
+"""The two CI runner emulators, run in scratch repositories: nektos/act (GitHub Actions) and
+gitlab-ci-local (GitLab CI), both through podman's Docker API, both on the host network so that the
+simulator on 127.0.0.1 is reachable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .harness import RUNNER_TIMEOUT, TOKEN, Run, Setup, podman_env, run
+
+
+@dataclass(frozen=True)
+class Act:
+    setup: Setup
+    docker_host: str
+    repo: Path
+    home: Path  # XDG dirs, secrets and variables files
+
+    def run(self, name: str, workflow: str, api_url: str, *extra: str) -> Run:
+        """`act push` of one workflow; the token as a secret, the simulator's URL as an environment value."""
+        secrets_file = self.home / "act.secrets"
+        secrets_file.write_text(f"QOVERY_API_TOKEN={TOKEN}\n", encoding="utf-8")
+        secrets_file.chmod(0o600)
+        env = podman_env(
+            {
+                "DOCKER_HOST": self.docker_host,
+                "XDG_CACHE_HOME": str(self.home / "cache"),
+                "XDG_CONFIG_HOME": str(self.home / "config"),
+            }
+        )
+        argv: list[str | Path] = [
+            self.setup.act, "push", "-W", workflow, "-P", f"ubuntu-latest={self.setup.helper_image}",
+            "--pull=false", "--rm", "--secret-file", secrets_file, "--env", f"QOVERY_API_URL={api_url}", *extra,
+        ]  # fmt: skip
+        return run(name, argv, timeout=RUNNER_TIMEOUT, env=env, cwd=self.repo)
+
+
+@dataclass(frozen=True)
+class GitlabCiLocal:
+    setup: Setup
+    docker_host: str
+    repo: Path
+    home: Path
+
+    def run(
+        self, name: str, pipeline: str, api_url: str, *jobs: str, variables: dict[str, str] | None = None
+    ) -> Run:
+        """gitlab-ci-local on one pipeline file; the token and the simulator's URL as project CI/CD
+        variables would come on GitLab (a variables file, never committed). GITLAB_CI=true: gitlab-ci-local
+        sets it to "false"; real GitLab sets "true"."""
+        lines = [f'QOVERY_API_TOKEN: "{TOKEN}"', f'QOVERY_API_URL: "{api_url}"']
+        lines += [f'{key}: "{value}"' for key, value in (variables or {}).items()]
+        variables_file = self.repo / ".gitlab-ci-local-variables.yml"
+        variables_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        variables_file.chmod(0o600)
+        argv: list[str | Path] = [
+            self.setup.gitlab_ci_local, "--file", pipeline, "--container-executable", "docker",
+            "--helper-image", self.setup.helper_image, "--pull-policy", "if-not-present",
+            "--no-artifacts-to-source", "--network", "host", "--home", self.home, "--variable", "GITLAB_CI=true",
+            *jobs,
+        ]  # fmt: skip
+        return run(
+            name,
+            argv,
+            timeout=RUNNER_TIMEOUT,
+            env=podman_env({"DOCKER_HOST": self.docker_host}),
+            cwd=self.repo,
+        )

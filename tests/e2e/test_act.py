@@ -1,0 +1,105 @@
+"""The action under nektos/act, a real GitHub Actions runner emulator: `uses: ./` in the workflows of
+tests/e2e/github/, against the simulator."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from conftest import SimFactory
+
+from qovery_job_deploy.simulator import FAILURE_JOB, SUCCESS_JOB, QoverySimulator
+
+from .conftest import BuiltImage, runner_repo
+from .harness import RUNNER_TIMEOUT, TOKEN, Run, commit_all, metric, podman
+from .runners import Act
+
+pytestmark = pytest.mark.timeout(RUNNER_TIMEOUT + 60)
+SUCCESS_WORKFLOW = "tests/e2e/github/deploy-success.yml"
+ACT_BUILT_IMAGE = "act-dockeraction:latest"  # what act tags the image it builds for `uses: ./`
+
+
+def assert_success(result: Run, sim: QoverySimulator) -> None:
+    result.assert_no_token()
+    log = result.stdout + result.stderr
+    assert result.code == 0, result.tail(60)
+    assert "E2E-CHECK-OK outputs" in log, "the step checking outputs.state == DEPLOYED did not pass"
+    assert "Job succeeded" in log
+    # act prints what the step wrote to GITHUB_STEP_SUMMARY as "Summary - ..." lines.
+    assert "Summary - " in log, "no step summary (GITHUB_STEP_SUMMARY not written?)"
+    assert len(sim.deployments_of(SUCCESS_JOB)) == 1
+
+
+# The next two run the release form of the action (the pre-built image, nothing built): main's form,
+# `image: Dockerfile`, is covered by the success test below.
+def test_failed_deployment_fails_the_job_and_keeps_outputs(act_release: Act, simulator: SimFactory) -> None:
+    sim = simulator()
+    result = act_release.run("act-failure", "tests/e2e/github/deploy-failure.yml", sim.url)
+    result.assert_no_token()
+    log = result.stdout + result.stderr
+    assert result.code != 0, f"act exited 0: the failed deployment did not fail the job\n{result.tail(60)}"
+    assert "Failure - Main ./" in log, "the action's step did not fail"
+    assert "E2E-CHECK-OK failure-outputs" in log, "outputs.state of the failed step is not DEPLOYMENT_ERROR"
+    assert len(sim.deployments_of(FAILURE_JOB)) == 1
+
+
+def test_token_from_a_plain_variable_is_masked_by_the_step(act_release: Act, simulator: SimFactory) -> None:
+    # A configuration variable (act --var-file), which the runner does not mask: only the step's own
+    # `::add-mask::` keeps the token out of the log.
+    variables = act_release.home / "act.vars"
+    variables.write_text(f"QOVERY_API_TOKEN={TOKEN}\n", encoding="utf-8")
+    variables.chmod(0o600)
+    sim = simulator()
+    result = act_release.run(
+        "act-token-var", "tests/e2e/github/deploy-token-not-secret.yml", sim.url, "--var-file", str(variables)
+    )
+    result.assert_no_token()
+    assert result.code == 0, result.tail(60)
+    assert "E2E-CHECK-OK token-not-secret" in result.stdout + result.stderr
+
+
+def no_layer_cache(act: Act, directory: Path) -> Act:
+    """act in a copy of its repository whose Dockerfile builds without layer cache from its builder stage
+    on, as on a fresh runner (whose base image, unlike here, would also have to be pulled)."""
+    repo = runner_repo(directory, act.setup)
+    dockerfile = repo / "Dockerfile"
+    lines = dockerfile.read_text(encoding="utf-8").splitlines(keepends=True)
+    builder = next(i for i, line in enumerate(lines) if re.match(r"FROM \S+ AS builder\b", line))
+    lines.insert(builder + 1, f"RUN echo 'e2e: no layer cache from here on {uuid.uuid4()}'\n")
+    dockerfile.write_text("".join(lines), encoding="utf-8")
+    commit_all(repo, "e2e: Dockerfile without layer cache")
+    return dataclasses.replace(act, repo=repo)
+
+
+def start_to_first_request(run: Run, sim: QoverySimulator) -> float:
+    """From act's start (the job's) to the step's first request to the API."""
+    return min(exchange.received_at for exchange in sim.exchanges) - run.started_at
+
+
+def test_success_with_the_dockerfile_and_with_the_prebuilt_image(
+    image: BuiltImage, act: Act, act_release: Act, simulator: SimFactory, tmp_path: Path
+) -> None:
+    """Both forms of action.yml succeed and set outputs and summary: main's (`image: Dockerfile`, built by
+    the runner without layer cache, as on a fresh GitHub runner) and a release's (the pre-built image by
+    digest). The release form builds nothing, and its first request leaves much sooner."""
+    podman("rmi", ACT_BUILT_IMAGE)
+    sim = simulator()
+    built = no_layer_cache(act, tmp_path / "repo").run("act-success-dockerfile", SUCCESS_WORKFLOW, sim.url)
+    assert_success(built, sim)
+    assert podman("image", "exists", ACT_BUILT_IMAGE).code == 0, "act did not build the Dockerfile?"
+    podman("rmi", ACT_BUILT_IMAGE)
+
+    sim_prebuilt = simulator()
+    prebuilt = act_release.run("act-success-prebuilt", SUCCESS_WORKFLOW, sim_prebuilt.url)
+    assert_success(prebuilt, sim_prebuilt)
+    assert podman("image", "exists", ACT_BUILT_IMAGE).code != 0, "act built an image for the release form"
+
+    with_build = start_to_first_request(built, sim)
+    without = start_to_first_request(prebuilt, sim_prebuilt)
+    metric("act: job start to first request, image: Dockerfile, no layer cache (s)", with_build)
+    metric("act: job start to first request, pre-built image by digest (s)", without)
+    metric("act: start-up ratio, Dockerfile / pre-built", f"{with_build / without:.1f}x")
+    assert without < with_build, "the pre-built image did not start sooner than building the Dockerfile"

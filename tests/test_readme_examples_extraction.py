@@ -1,0 +1,109 @@
+"""tests/e2e/readme_examples.py: the README's examples are found by their markers alone, whatever the text
+around them, and read as a workflow (GitHub) or a pipeline (GitLab)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from e2e.readme_examples import (
+    MalformedExample,
+    as_workflow,
+    deploy_jobs,
+    examples,
+    jobs_needing,
+    steps_using_the_action,
+)
+
+GH = "<!-- example: github -->"
+
+
+@pytest.mark.parametrize(
+    ("readme", "platform", "expected"),
+    [
+        (f"text\n{GH}\n```yaml\na: 1\n```\nmore\n", "github", ["a: 1\n"]),
+        (
+            f"{GH}\n\n~~~yaml\na: 1\n```\nb: 2\n~~~\n",
+            "github",
+            ["a: 1\n```\nb: 2\n"],
+        ),  # fence kinds kept apart
+        (f"{GH}\n````yaml\n```\n````\n", "github", ["```\n"]),  # a longer fence holds a shorter one
+        (f"{GH}\n```yaml\na: 1\n```\n<!-- example: gitlab -->\n```yaml\nb: 2\n```\n", "gitlab", ["b: 2\n"]),
+        (f"{GH}\n```\na\n```\n{GH}\n```\nb\n```\n", "github", ["a\n", "b\n"]),
+        ("<!--example:github-->\n```\na\n```\n", "github", ["a\n"]),  # spacing inside the comment is free
+        ("```yaml\na: 1\n```\n", "github", []),  # no marker, no example: blocks are never guessed
+        (f"  {GH}\n```\na\n```\n", "github", []),  # an indented marker is not one (it may be quoted text)
+    ],
+)
+def test_examples_follow_their_markers(readme: str, platform: str, expected: list[str]) -> None:
+    assert examples(readme, platform) == expected
+
+
+@pytest.mark.parametrize(
+    ("readme", "problem"),
+    [
+        (f"{GH}\ntext\n```\na\n```\n", "no code block right after the marker"),
+        (f"{GH}\n", "no code block right after the marker"),
+        (f"{GH}\n```\na\n", "never closed"),
+    ],
+)
+def test_a_marker_without_its_block_is_an_error(readme: str, problem: str) -> None:
+    with pytest.raises(MalformedExample, match=problem):
+        examples(readme, "github")
+
+
+STEP = {"id": "deploy", "uses": "OWNER/qovery-job-deploy@v1"}
+
+
+@pytest.mark.parametrize(
+    ("example", "jobs"),
+    [
+        ([STEP], {"deploy": {"runs-on": "ubuntu-latest", "steps": [STEP]}}),
+        (
+            {"runs-on": "ubuntu-24.04", "steps": [STEP]},
+            {"deploy": {"runs-on": "ubuntu-24.04", "steps": [STEP]}},
+        ),
+        ({"on": "push", "jobs": {"ship": {"steps": [STEP]}}}, {"ship": {"steps": [STEP]}}),
+    ],
+)
+def test_a_github_example_becomes_a_workflow(example: Any, jobs: dict[str, Any]) -> None:
+    workflow = as_workflow(example)
+    assert workflow["jobs"] == jobs
+    assert "on" in workflow
+
+
+def test_a_github_example_of_another_shape_is_an_error() -> None:
+    with pytest.raises(MalformedExample):
+        as_workflow("uses: OWNER/qovery-job-deploy@v1")
+
+
+@pytest.mark.parametrize(
+    ("uses", "found"),
+    [
+        ("OWNER/qovery-job-deploy@v1", True),
+        ("<owner>/qovery-job-deploy@0123456789abcdef0123456789abcdef01234567", True),
+        ("./", False),
+        ("actions/checkout@v4", False),
+        ("OWNER/qovery-job-deploy", False),  # no ref: not something a user can copy
+        ("OWNER/qovery-job-deploy-fork@v1", False),
+    ],
+)
+def test_steps_using_the_action(uses: str, found: bool) -> None:
+    workflow = as_workflow([{"uses": "actions/checkout@v4"}, {"uses": uses}])
+    assert steps_using_the_action(workflow) == ([(workflow["jobs"]["deploy"]["steps"], 1)] if found else [])
+
+
+PIPELINE: dict[str, Any] = {
+    "stages": ["deploy", "after"],
+    "deploy-job": {"image": {"name": "ghcr.io/OWNER/qovery-job-deploy:v1", "entrypoint": [""]}},
+    "short-image": {"image": "ghcr.io/OWNER/qovery-job-deploy:v1"},
+    "other": {"image": "alpine:3"},
+    "after": {"needs": ["deploy-job"]},
+    "after-long-form": {"needs": [{"job": "deploy-job", "artifacts": True}]},
+    "unrelated": {"needs": ["other"]},
+}
+
+
+def test_gitlab_deploy_jobs_and_the_jobs_after_them() -> None:
+    assert deploy_jobs(PIPELINE) == ["deploy-job", "short-image"]
+    assert jobs_needing(PIPELINE, "deploy-job") == ["after", "after-long-form"]
