@@ -2,7 +2,7 @@
 
 import sys
 
-from qovery_job_deploy.main import main
+from qovery_job_deploy.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -15,6 +15,7 @@ prints figures and ratios, writes them as Markdown, and plots latency against re
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import random
@@ -361,7 +362,10 @@ def main() -> None:
             indent=1,
         )
     )
-    plot(rows, options.out / "latency-vs-reads.png")
+    if importlib.util.find_spec("matplotlib") is None:  # the plot is optional: pip install -e '.[bench]'
+        print("matplotlib is not installed (pip install -e '.[bench]'): no plot", file=sys.stderr)
+    else:
+        plot(rows, options.out / "latency-vs-reads.png")
     print(report)
     print(f"({time.time() - started:.0f} s of deployments; written to {options.out})")
 

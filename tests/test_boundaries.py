@@ -155,3 +155,66 @@ def test_an_unexpected_error_is_one_line_and_exit_3_unless_debugging(
     assert "Unexpected error: Boom: something nobody planned for" in stderr.getvalue()
     assert ("Traceback (most recent call last)" in stderr.getvalue()) is traceback_shown
     assert TOKEN not in stdout.getvalue() + stderr.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("case", "api_url", "extra_env", "said", "tries"),
+    [
+        (
+            "dns",
+            "https://qovery-job-deploy.invalid",  # RFC 6761: .invalid never resolves
+            {},
+            "the host name qovery-job-deploy.invalid does not resolve (DNS). Check `api-url` "
+            "(https://qovery-job-deploy.invalid) and the runner's DNS",
+            2,
+        ),
+        (
+            "proxy",
+            "https://qovery-job-deploy.invalid",
+            {"HTTPS_PROXY": "http://user:proxy-password@127.0.0.1:9"},
+            "could not reach qovery-job-deploy.invalid through the proxy 127.0.0.1:9. Check HTTPS_PROXY "
+            "(and NO_PROXY",
+            2,
+        ),
+        (
+            "no proxy for this host",
+            "https://qovery-job-deploy.invalid",
+            {"HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ".invalid"},
+            "does not resolve (DNS)",
+            2,
+        ),
+        (
+            "refused",
+            "http://127.0.0.1:9",
+            {},
+            "127.0.0.1:9 refused the connection. Check `api-url` (http://127.0.0.1:9) and its port",
+            None,  # a restarting API refuses for a moment: the usual retries, within `timeout`
+        ),
+    ],
+)
+def test_an_unreachable_api_names_the_host_the_failure_and_the_fix(
+    case: str, api_url: str, extra_env: dict[str, str], said: str, tries: int | None
+) -> None:
+    env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "api-url": api_url, "timeout": "3s"})
+    run = run_step(env | extra_env)
+
+    assert run.code == 3, run.stderr
+    assert said in run.stderr and said in run.json()["message"]
+    if tries is not None:  # fails fast: one retry, not 30 s of them
+        assert run.stderr.count("retrying in") == tries - 1
+    assert "proxy-password" not in run.everything()
+    assert run.stderr.count("Check ") == 1  # the fix is said once, at the end, not in every retry's warning
+
+
+def test_a_tls_handshake_failure_names_the_host_and_the_fix(simulator: SimFactory) -> None:
+    """An https:// api-url pointed at a plain-HTTP server: no certificate involved, the handshake fails."""
+    sim = simulator(short_job())
+    https_url = sim.url.replace("http://", "https://")
+    env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "api-url": https_url})
+    run = run_step(env)
+
+    host = https_url.removeprefix("https://")
+    assert run.code == 3, run.stderr
+    assert f"the TLS handshake with {host} failed" in run.stderr
+    assert "is an HTTPS endpoint" in run.stderr and "REQUESTS_CA_BUNDLE" in run.stderr
+    assert run.stderr.count("retrying in") == 1

@@ -5,8 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import signal
-import subprocess
-import sys
 import uuid
 from collections import deque
 from pathlib import Path
@@ -14,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import SimFactory
 from runner_files import outside_code_spans
-from step import TOKEN, base_env, github_env, gitlab_env, plain_env, run_step
+from step import TOKEN, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
 
@@ -221,7 +219,7 @@ def test_unreachable_api_exits_3_after_retries() -> None:
     run = run_step(env)
 
     assert run.code == 3, run.stderr
-    assert "retrying" in run.stderr and "could not connect" in run.stderr
+    assert "retrying" in run.stderr and "127.0.0.1:9 refused the connection" in run.stderr
     assert run.json()["verdict"] == "error"
 
 
@@ -498,24 +496,6 @@ def test_hostile_strings_from_the_api_leave_every_output_file_valid(
     assert gitlab.code == 0, gitlab.stderr
     assert gitlab.dotenv()["QOVERY_EXECUTION_ID"] == "exec ::error::injected"
     assert "RED" in gitlab.stderr and "\x1b[31m" not in gitlab.stderr  # logged, without its ANSI codes
-
-
-@pytest.mark.parametrize(
-    ("args", "code", "state"), [([], 0, "DEPLOYED"), (["failure"], 1, "DEPLOYMENT_ERROR")]
-)
-def test_the_quick_start_demo(args: list[str], code: int, state: str) -> None:
-    """`qovery-job-deploy demo`, the README's first command, against the built-in simulator."""
-    run = subprocess.run(
-        [sys.executable, "-m", "qovery_job_deploy", "demo", *args],
-        env=base_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert run.returncode == code, run.stderr
-    assert json.loads(run.stdout)["state"] == state
-    assert "Demo finished with exit code" in run.stderr
 
 
 @pytest.mark.parametrize(

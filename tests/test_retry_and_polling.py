@@ -113,6 +113,29 @@ def test_retries_stop_after_the_policy_attempts() -> None:
     assert not caught.value.deadline_reached
 
 
+@pytest.mark.parametrize(("max_attempts", "tries"), [(None, 4), (2, 2), (1, 1), (9, 4)])
+def test_an_error_may_deserve_fewer_tries_than_the_policy(max_attempts: int | None, tries: int) -> None:
+    """A name that does not resolve is tried twice, not for 30 s: the error says so, the policy caps it."""
+    calls, call = flaky(*[TransientError("DNS", acted=False, max_attempts=max_attempts)] * 10)
+    with pytest.raises(TransientError):
+        call_with_retries(
+            call, idempotent=True, deadline=1e9, clock=FakeClock(), policy=RetryPolicy(attempts=4)
+        )
+    assert len(calls) == tries
+
+
+@pytest.mark.parametrize(
+    ("hint", "final"), [("", "GET /x: refused"), ("Check `api-url`.", "GET /x: refused. Check `api-url`.")]
+)
+def test_the_fix_is_appended_once_the_retries_are_over(hint: str, final: str) -> None:
+    error = TransientError("GET /x: refused", acted=False, hint=hint, retry_after=2.0)
+    error.deadline_reached = True
+    reported = error.with_hint()
+    assert str(error) == "GET /x: refused"  # what each retry's warning shows
+    assert str(reported) == final
+    assert (reported.acted, reported.retry_after, reported.deadline_reached) == (False, 2.0, True)
+
+
 def test_the_default_retries_span_a_blip_of_at_least_17_seconds() -> None:
     _, call = flaky(*[TransientError("503", acted=None)] * 20)
     clock = FakeClock()

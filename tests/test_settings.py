@@ -6,7 +6,7 @@ import pytest
 from step import declared_inputs
 
 from qovery_job_deploy.errors import InputError
-from qovery_job_deploy.settings import Settings, load_settings, parse_duration
+from qovery_job_deploy.settings import Settings, format_duration, load_settings, parse_duration
 
 JOB = "11111111-1111-4111-8111-111111111111"
 TOKEN = "qov_SecretValue123456"
@@ -123,9 +123,26 @@ def test_invalid_input_names_the_input_and_the_fix_without_the_value(
     assert "SecretValue" not in message and "with space" not in message
 
 
-def test_unknown_flag_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="unknown flags --no-such-flag"):
-        load_settings(["--no-such-flag"], VALID)
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--no-such-flag"], "unknown flag `--no-such-flag`. See"),
+        (["--jobid", JOB], "unknown flag `--jobid`. Did you mean `--job-id`?"),
+        (["--job", "migrate"], "unknown flag `--job`. Did you mean `--jobs`?"),
+        (["--timout=5m"], "unknown flag `--timout`. Did you mean `--timeout`?"),
+        (["--token", TOKEN], "Did you mean `--api-token`?"),
+        (["--no-wiat"], "Did you mean `--no-wait`?"),
+        (["--verison"], "Did you mean `--version`?"),
+        (["--timeout"], "--timeout needs a value, as in `--timeout 10m`"),
+        (["--no-wait=yes"], "--no-wait takes no value"),
+        ([JOB], "a value without a flag before it"),
+    ],
+)
+def test_a_bad_command_line_says_what_is_wrong(argv: list[str], said: str) -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings(argv, VALID)
+    assert said in str(caught.value)
+    assert caught.value.exit_code == 2
 
 
 def test_token_is_never_in_the_settings_repr() -> None:
@@ -149,10 +166,189 @@ def test_action_yml_defaults_are_valid_and_match_the_program(name: str, spec: di
 
 @pytest.mark.parametrize(
     "argv",
-    [["--token", TOKEN], ["--api_token", TOKEN], [TOKEN], ["--api-token"], ["--job-id", JOB, "--wait"]],
+    [
+        ["--token", TOKEN],
+        ["--api_token", TOKEN],
+        [TOKEN],
+        ["--api-token"],
+        ["--job-id", JOB, "--no-wait=" + JOB],
+        ["--api-tokn=" + TOKEN],
+        ["--" + TOKEN],
+        ["--job-id", JOB, JOB],
+    ],
 )
 def test_a_bad_command_line_never_echoes_its_values(argv: list[str]) -> None:
     with pytest.raises(InputError) as caught:
         load_settings(argv, VALID)
     assert "SecretValue" not in str(caught.value) and JOB not in str(caught.value)
     assert "--help" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("argv", "field", "value"),
+    [
+        (["--wait"], "wait", True),
+        (["--no-wait"], "wait", False),
+        (["--wait", "false"], "wait", False),
+        (["--wait=false"], "wait", False),
+        (["--no-wait", "--wait"], "wait", True),  # the last one wins, as with any flag
+        (["--debug"], "debug", True),
+        (["--no-debug"], "debug", False),
+        (["--cancel-on-timeout"], "cancel_on_timeout", True),
+        (["--cancel-on-abort", "--timeout", "5m"], "cancel_on_abort", True),
+        (["--cancel-on-abort", "--timeout", "5m"], "timeout", 300.0),
+    ],
+)
+def test_a_bare_boolean_flag_means_true_and_no_flag_false(argv: list[str], field: str, value: object) -> None:
+    assert getattr(load_settings(argv, VALID | {"QOVERY_WAIT": "false"}), field) == value
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "field", "value"),
+    [
+        ([], {"QOVERY_JOB_ID": f"  {JOB}\n"}, "job_id", JOB),
+        (["--job-id", f" {JOB} "], {}, "job_id", JOB),
+        ([], {"INPUT_JOB-ID": f"\t{JOB} "}, "job_id", JOB),
+        ([], {"QOVERY_IMAGE_TAG": " v1.2.3 "}, "image_tag", "v1.2.3"),
+        ([], {"QOVERY_FORCE_EVENT": " cron "}, "force_event", "CRON"),
+    ],
+)
+def test_values_are_trimmed(argv: list[str], environ: dict[str, str], field: str, value: object) -> None:
+    assert str(getattr(load_settings(argv, VALID | environ), field)) == value
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        (
+            "QOVERY_TIMEOUT",
+            "9999999h",
+            "`timeout` (`9999999h` from the environment variable QOVERY_TIMEOUT): must be at most 24h",
+        ),
+        ("QOVERY_TIMEOUT", "9" * 400, "must be at most 24h"),  # a float infinity, not an overflow
+        ("QOVERY_TIMEOUT", "500ms", "must be at least 1s"),
+        (
+            "QOVERY_POLL_INTERVAL",
+            "2h",
+            "`poll-interval` (`2h` from the environment variable QOVERY_POLL_INTERVAL): must be at most 10m",
+        ),
+        ("QOVERY_POLL_INTERVAL", "0.1s", "must be at least 0.2s, not to hammer the API"),
+        ("QOVERY_REQUEST_TIMEOUT", "99999999999999999m", "must be at most 10m"),
+        ("QOVERY_REQUEST_TIMEOUT", "100ms", "must be at least 0.5s"),
+    ],
+)
+def test_every_duration_is_bounded_and_says_its_bound(variable: str, value: str, said: str) -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings([], VALID | {variable: value})
+    assert said in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "said"),
+    [
+        ([], {"QOVERY_TIMEOUT": "soon"}, "`timeout` (`soon` from the environment variable QOVERY_TIMEOUT)"),
+        ([], {"QOVERY_TIMEOUT": "5m", "INPUT_TIMEOUT": "soon"}, "(`soon` from the GitHub input `timeout`)"),
+        (["--timeout", "soon"], {"INPUT_TIMEOUT": "5m"}, "(`soon` from the flag --timeout)"),
+        (["--no-wait=x"], {}, "--no-wait takes no value"),
+        (
+            [],
+            {"INPUT_WAIT": "maybe"},
+            "`wait` (`maybe` from the GitHub input `wait`): is neither true nor false",
+        ),
+        (
+            [],
+            {"QOVERY_JOB_ID": "123"},
+            "`job-id` (`123` from the environment variable QOVERY_JOB_ID): is not a UUID (8-4-4-4-12 hexadecimal",
+        ),
+    ],
+)
+def test_an_invalid_value_is_shown_with_where_it_came_from(
+    argv: list[str], environ: dict[str, str], said: str
+) -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings(argv, VALID | environ)
+    assert said in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("environ", "said"),
+    [
+        (
+            {"QOVERY_API_TOKEN": "qov_with space"},
+            "`api-token` (value not shown, from the environment variable",
+        ),
+        ({"INPUT_API-TOKEN": "a.b c.d"}, "`api-token` (value not shown, from the GitHub input `api-token`)"),
+        ({"QOVERY_JOB_ID": TOKEN}, "`job-id` (value not shown, from the environment variable QOVERY_JOB_ID)"),
+        ({"QOVERY_TIMEOUT": "aaa.bbb.ccc"}, "`timeout` (value not shown"),  # shaped like a JWT
+    ],
+)
+def test_a_token_is_never_shown_even_in_the_wrong_input(environ: dict[str, str], said: str) -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings([], VALID | environ)
+    message = str(caught.value)
+    assert said in message
+    assert "SecretValue" not in message and "with space" not in message and "b c" not in message
+
+
+def test_several_errors_give_one_line_each_and_the_exclusion_is_among_them() -> None:
+    environ = {
+        "QOVERY_JOB_ID": "not-a-uuid",
+        "QOVERY_TIMEOUT": "soon",
+        "INPUT_WAIT": "perhaps",
+        "QOVERY_IMAGE_TAG": "v1",
+        "INPUT_GIT-COMMIT-ID": "abc123",
+    }
+    with pytest.raises(InputError) as caught:
+        load_settings([], environ)
+    lines = str(caught.value).splitlines()
+    assert [line.split("`")[1] for line in lines] == ["api-token", "job-id", "wait", "timeout", "image-tag"]
+    assert all(line.startswith("Invalid input `") and "Fix:" in line for line in lines)
+    assert (
+        "image-tag and git-commit-id are both set (image-tag `v1` from the environment variable "
+        "QOVERY_IMAGE_TAG; git-commit-id `abc123` from the GitHub input `git-commit-id`)" in lines[-1]
+    )
+    assert "is required: set --api-token, the GitHub input `api-token` or QOVERY_API_TOKEN" in lines[0]
+
+
+def test_the_exclusion_alone_is_one_line() -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings([], VALID | {"QOVERY_IMAGE_TAG": "v1", "QOVERY_GIT_COMMIT_ID": "abc"})
+    assert len(str(caught.value).splitlines()) == 1
+
+
+def test_the_job_id_hint_points_at_the_current_console_url() -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings([], VALID | {"QOVERY_JOB_ID": "nope"})
+    assert "…/environment/<environment id>/service/<job id>/…" in str(caught.value)
+    assert "/application/" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(1800.0, "30m"), (3.0, "3s"), (30.0, "30s"), (0.2, "0.2s"), (86400.0, "24h"), (90.0, "90s")],
+)
+def test_format_duration(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text
+    assert parse_duration(text) == seconds
+
+
+def test_job_id_and_jobs_together_are_reported_even_with_other_errors() -> None:
+    environ = VALID | {"QOVERY_JOBS": "migrate", "QOVERY_ENVIRONMENT": "production", "QOVERY_TIMEOUT": "soon"}
+    with pytest.raises(InputError) as caught:
+        load_settings([], environ)
+    lines = str(caught.value).splitlines()
+    assert [line.split("`")[1] for line in lines] == ["timeout", "job-id"]
+    assert lines[1] == (
+        f"Invalid input `job-id`: job-id and jobs are both set (job-id `{JOB}` from the environment variable "
+        "QOVERY_JOB_ID; jobs `migrate` from the environment variable QOVERY_JOBS). "
+        "Fix: give either `job-id` or `jobs`, not both."
+    )
+
+
+def test_no_job_at_all_says_where_to_give_one() -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings([], {"QOVERY_API_TOKEN": TOKEN})
+    assert (
+        "Invalid input `job-id`: is required (or give `jobs`): set --job-id, the GitHub input `job-id` or "
+        "QOVERY_JOB_ID." in str(caught.value)
+    )

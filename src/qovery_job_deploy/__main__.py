@@ -1,5 +1,5 @@
 import sys
 
-from qovery_job_deploy.main import main
+from qovery_job_deploy.cli import main
 
 sys.exit(main())

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import signal
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from pydantic import BaseModel, ValidationError
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from qovery_job_deploy import __version__
 from qovery_job_deploy.errors import ApiError, RefusedError, TransientError
@@ -34,6 +36,8 @@ M = TypeVar("M", bound=BaseModel)
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
 MIN_TIMEOUT = 0.1
+# Tries for failures that rarely heal within seconds (DNS, TLS handshake, proxy): fail fast, say why.
+QUICK_GIVE_UP = 2
 HISTORY_BUDGET = 3.0  # the history only paces the polling: not worth holding the first status read for
 LOG_CHUNK_BYTES = 64 * 1024
 
@@ -54,6 +58,8 @@ class QoveryClient:
         ca_bundle: str | None = None,
     ) -> None:
         self._base = api_url.rstrip("/")
+        self._host = urlsplit(self._base).netloc.rpartition("@")[2]  # what error messages call the API
+        self._proxy = proxy_for(self._base)
         self._session = requests.Session()
         self._session.headers.update(
             {
@@ -199,14 +205,17 @@ class QoveryClient:
         return self._retrying(lambda: self._call("GET", path, model, what=what), idempotent=True)
 
     def _retrying(self, call: Callable[[], M], *, idempotent: bool) -> M:
-        return call_with_retries(
-            call,
-            idempotent=idempotent,
-            deadline=self.deadline,
-            clock=self._clock,
-            policy=self._policy,
-            on_retry=self._on_retry,
-        )
+        try:
+            return call_with_retries(
+                call,
+                idempotent=idempotent,
+                deadline=self.deadline,
+                clock=self._clock,
+                policy=self._policy,
+                on_retry=self._on_retry,
+            )
+        except TransientError as error:
+            raise error.with_hint() from None
 
     def _call(
         self,
@@ -268,7 +277,11 @@ class QoveryClient:
         except requests.exceptions.SSLError as error:
             if not _certificate_rejected(error):
                 raise TransientError(
-                    f"{method} {path}: TLS error, {type(error).__name__}", acted=None
+                    f"{method} {path}: the TLS handshake with {self._host} failed ({_tls_reason(error)})",
+                    acted=False if _never_connected(error) else None,
+                    hint=f"Check that `api-url` ({self._base}) is an HTTPS endpoint; a proxy that intercepts "
+                    "TLS needs its CA in REQUESTS_CA_BUNDLE or SSL_CERT_FILE.",
+                    max_attempts=QUICK_GIVE_UP,
                 ) from None
             # Not transient, and nothing was sent: the TLS handshake failed before the request.
             raise ApiError(
@@ -282,10 +295,40 @@ class QoveryClient:
                 f"{method} {path}: no response in time", acted=None, still_working=True
             ) from None
         except requests.ConnectionError as error:
+            what, hint, attempts = self._unreachable(error)
             acted = False if _never_connected(error) else None
-            raise TransientError(f"{method} {path}: {_connection_problem(error)}", acted=acted) from None
+            raise TransientError(
+                f"{method} {path}: {what}", acted=acted, hint=hint, max_attempts=attempts
+            ) from None
         except requests.RequestException as error:  # a broken chunked body, a bad encoding, ...
             raise TransientError(f"{method} {path}: {type(error).__name__}", acted=None) from None
+
+    def _unreachable(self, error: requests.ConnectionError) -> tuple[str, str, int | None]:
+        """What failed in a connection error, how to fix it, and how many tries it deserves."""
+        base, host = self._base, self._host
+        if isinstance(error, requests.exceptions.ProxyError):
+            return (
+                f"could not reach {host} through the proxy {self._proxy or '(set in the environment)'}",
+                "Check HTTPS_PROXY (and NO_PROXY, the hosts that bypass it); unset it if no proxy is needed.",
+                QUICK_GIVE_UP,
+            )
+        if _in_chain(error, (NameResolutionError, socket.gaierror)):
+            return (
+                f"the host name {urlsplit(base).hostname} does not resolve (DNS)",
+                f"Check `api-url` ({base}) and the runner's DNS; if only a proxy can resolve it, set "
+                "HTTPS_PROXY.",
+                QUICK_GIVE_UP,
+            )
+        if _in_chain(error, (ConnectionRefusedError,)):
+            return (
+                f"{host} refused the connection",
+                f"Check `api-url` ({base}) and its port; behind a proxy, set HTTPS_PROXY (NO_PROXY lists "
+                "the hosts that bypass it).",
+                None,
+            )
+        if _never_connected(error):
+            return f"could not connect to {host}", f"Check `api-url` ({base}) and the network.", None
+        return f"the connection broke before {host} answered", "", None
 
 
 def _read_at_most(response: requests.Response, max_bytes: int) -> tuple[bytes, bool]:
@@ -389,27 +432,41 @@ def refusal_message(code: int, what: str, body: str) -> str:
     return f"Qovery refused the request for {what} (HTTP {code})." + detail
 
 
-def _never_connected(error: requests.ConnectionError) -> bool:
-    """True when the TCP connection was never made (refused, DNS failure): the server saw nothing."""
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    return isinstance(reason, NewConnectionError)  # refused and DNS failures (NameResolutionError) alike
+def _never_connected(error: BaseException) -> bool:
+    """True when the TCP connection was never made (refused, DNS failure, no proxy): nothing was sent."""
+    return _in_chain(error, (NewConnectionError,)) is not None
 
 
 def _certificate_rejected(error: BaseException) -> bool:
     """True when, somewhere in the chain of causes, the server's certificate failed verification."""
+    return _in_chain(error, (ssl.SSLCertVerificationError,)) is not None
+
+
+def _tls_reason(error: BaseException) -> str:
+    cause = _in_chain(error, (ssl.SSLError,))
+    reason = getattr(cause, "reason", None) or type(error).__name__
+    return one_line(reason, 80)
+
+
+def _in_chain(error: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseException | None:
+    """The first exception of one of `kinds` among `error` and its causes (urllib3 nests them deeply)."""
     pending: list[BaseException] = [error]
     for _ in range(50):  # causes form a short chain; the bound only guards against cycles
         if not pending:
             break
         item = pending.pop()
-        if isinstance(item, ssl.SSLCertVerificationError):
-            return True
+        if isinstance(item, kinds):
+            return item
         links = [*item.args, item.__cause__, item.__context__, getattr(item, "reason", None)]
         pending += [link for link in links if isinstance(link, BaseException)]
-    return False
+    return None
 
 
-def _connection_problem(error: requests.ConnectionError) -> str:
-    if _never_connected(error):
-        return "could not connect to the Qovery API (refused or unresolvable)"
-    return "the connection broke before an answer arrived"
+def proxy_for(url: str) -> str | None:
+    """The proxy requests will use for `url` (HTTPS_PROXY, NO_PROXY), as host:port: its URL may carry a
+    password, never shown."""
+    proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
+    if not proxy:
+        return None
+    parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
+    return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname

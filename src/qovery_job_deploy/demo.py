@@ -1,32 +1,152 @@
-"""`qovery-job-deploy demo`: a whole deployment against the built-in Qovery simulator, no account needed."""
+"""`qovery-job-deploy demo [SCENARIO]`: a whole deployment against the built-in Qovery simulator, no account
+needed. It is a user's first contact with the tool: the step's own log, then a short human summary of the
+result (not the JSON line CI reads), then what to run next."""
 
 from __future__ import annotations
 
+import io
+import json
 import sys
+import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
 
-from qovery_job_deploy.simulator import FAILURE_JOB, SUCCESS_JOB, QoverySimulator
+from qovery_job_deploy.main import run
+from qovery_job_deploy.outcome import EXIT_INVALID_INPUT, EXIT_SUCCESS
+from qovery_job_deploy.settings import PROG
+from qovery_job_deploy.simulator import FAILURE_JOB, SLOW_JOB, SUCCESS_JOB, QoverySimulator
+from qovery_job_deploy.text import one_line
 
 DEMO_TOKEN = "qov_demo-token-of-the-simulator"  # noqa: S105 - accepted by the simulator only
 
 
-def run_demo(args: Sequence[str]) -> int:
-    """Deploy the simulator's job (`demo failure` deploys one that fails) and return the step's exit code."""
-    from qovery_job_deploy.main import run  # noqa: PLC0415 - main imports this module lazily
+@dataclass(frozen=True)
+class Scenario:
+    job_id: str
+    what: str
+    variables: dict[str, str] = field(default_factory=dict)
 
-    job = FAILURE_JOB if list(args[:1]) == ["failure"] else SUCCESS_JOB
-    with QoverySimulator() as sim:
-        sys.stderr.write(
-            f"Demo: a simulated Qovery API on {sim.url} plays job {job}.\n"
-            "The step below deploys it exactly as it would deploy yours (the status even shows the previous\n"
-            "deployment for a moment, as real Qovery's does). Human log on stderr, JSON result on stdout.\n\n"
+
+SCENARIOS = {
+    "success": Scenario(SUCCESS_JOB, "a deployment that succeeds in about 2 s (exit code 0)"),
+    "failure": Scenario(FAILURE_JOB, "a deployment that fails in Qovery (exit code 1)"),
+    "timeout": Scenario(
+        SLOW_JOB, "a deployment that outlasts a 5 s timeout (exit code 124)", {"QOVERY_TIMEOUT": "5s"}
+    ),
+}
+DEFAULT_SCENARIO = "success"
+
+EXIT_WORDS = {0: "the deployment succeeded", 1: "the deployment failed", 124: "the wait timed out"}
+
+
+def commands(rows: Sequence[tuple[str, str]]) -> str:
+    width = max(len(command) for command, _ in rows)
+    return "".join(f"  {command:<{width}}  {what}\n" for command, what in rows)
+
+
+def scenario_rows(skip: str = "") -> list[tuple[str, str]]:
+    return [(f"{PROG} demo {name}", scenario.what) for name, scenario in SCENARIOS.items() if name != skip]
+
+
+def scenario_list() -> str:
+    return commands(scenario_rows())
+
+
+def demo_help() -> str:
+    return (
+        f"usage: {PROG} demo [SCENARIO]\n\n"
+        "Deploy a job of the built-in Qovery simulator (a local fake of Qovery's API), exactly as the step\n"
+        f"deploys yours: no account, no token, no network. Without SCENARIO: {DEFAULT_SCENARIO}.\n\n"
+        f"scenarios:\n{scenario_list()}"
+    )
+
+
+def run_demo(args: Sequence[str], stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Play one scenario and return the step's exit code (2, with the list, for an unknown scenario)."""
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    if any(arg in ("-h", "--help") for arg in args):
+        out.write(demo_help())
+        return EXIT_SUCCESS
+    name = args[0] if args else DEFAULT_SCENARIO
+    if name not in SCENARIOS or len(args) > 1:
+        err.write(
+            f"Unknown demo scenario `{one_line(' '.join(args), 40)}`. The scenarios:\n{scenario_list()}"
         )
+        return EXIT_INVALID_INPUT
+    return play(name, SCENARIOS[name], out, err)
+
+
+def play(name: str, scenario: Scenario, out: TextIO, err: TextIO) -> int:
+    result = io.StringIO()  # the JSON CI reads: summarised for people below, not dumped on the terminal
+    with QoverySimulator() as sim:
         environ = {
             "QOVERY_API_TOKEN": DEMO_TOKEN,
-            "QOVERY_JOB_ID": job,
+            "QOVERY_JOB_ID": scenario.job_id,
             "QOVERY_API_URL": sim.url,
             "QOVERY_TIMEOUT": "60s",
-        }
-        code = run([], environ, sys.stdout, sys.stderr)
-    sys.stderr.write(f"\nDemo finished with exit code {code} (0 success, 1 deployment failed).\n")
+        } | scenario.variables
+        command = "".join(f"  {variable}={value} \\\n" for variable, value in environ.items())
+        err.write(
+            f"Demo `{name}`: {scenario.what}.\n"
+            f"A simulated Qovery API on {sim.url} plays job {scenario.job_id}.\n"
+            f"The step runs as you would run it:\n{command}  {PROG}\n"
+            "Its log (the status shows the previous deployment for a moment, as Qovery's does):\n\n"
+        )
+        err.flush()
+        code = run([], environ, result, err)
+    out.write("\n" + summary(result.getvalue(), code) + next_steps(name))
+    out.flush()
     return code
+
+
+def summary(printed: str, code: int) -> str:
+    """The result as a short table; in CI it is the JSON on stdout, the outputs and the dotenv report."""
+    try:
+        data = json.loads(printed)
+    except ValueError:
+        return f"The step printed no readable result; exit code {code}.\n"
+    # With one job, `jobs` repeats the top-level fields, which describe that job: not worth a second look.
+    shown = {key: value for key, value in data.items() if value not in (None, "", [])}
+    if len(shown.get("jobs", ())) == 1:
+        del shown["jobs"]
+    rows = [(key.replace("_", " "), render(value)) for key, value in shown.items()]
+    width = max((len(key) for key, _ in rows), default=0)
+    lines = ["Result (in CI: the JSON on stdout, the GitHub outputs, the GitLab dotenv report):"]
+    for key, value in rows:
+        # Whole words and whole URLs: a link cut at a hyphen could not be opened.
+        wrapped = textwrap.wrap(value, 100 - width, break_long_words=False, break_on_hyphens=False) or [""]
+        lines.append(f"  {key:<{width}}  {wrapped[0]}")
+        lines += [f"  {'':<{width}}  {more}" for more in wrapped[1:]]
+    lines.append(f"Exit code {code}: {EXIT_WORDS.get(code, 'see `' + PROG + ' --help`, exit codes')}.")
+    return "\n".join(lines) + "\n"
+
+
+def render(value: Any) -> str:
+    """One line for a value of the result: a list of steps reads `EXECUTING SUCCESS 2; ...`."""
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {render(item)}" for key, item in value.items() if item not in (None, ""))
+    if isinstance(value, list) and all(isinstance(item, dict) for item in value):  # steps: values only
+        return "; ".join(
+            " ".join(render(cell) for cell in item.values() if cell is not None) for item in value
+        )
+    if isinstance(value, list):
+        return ", ".join(render(item) for item in value)
+    return one_line(value, 300)
+
+
+def next_steps(played: str) -> str:
+    return (
+        "\nNext:\n"
+        + commands(
+            [
+                *scenario_rows(skip=played),
+                (f"{PROG} --help", "every input, its QOVERY_* variable, the exit codes"),
+                (
+                    "python -m qovery_job_deploy.simulator",
+                    "the simulator alone, logging each request it gets",
+                ),
+            ]
+        )
+        + f"Your own job: QOVERY_API_TOKEN=qov_... {PROG} --job-id <job id> (the README has CI examples).\n"
+    )

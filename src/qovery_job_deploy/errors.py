@@ -48,12 +48,33 @@ class TransientError(ApiError):
         acted: bool | None,
         retry_after: float | None = None,
         still_working: bool = False,
+        hint: str = "",
+        max_attempts: int | None = None,
     ) -> None:
         super().__init__(message)
         self.acted = acted
         self.still_working = still_working
         self.retry_after = retry_after
+        # How to fix it, said once in the final report rather than in every retry's warning.
+        self.hint = hint
+        # Fewer tries than the policy's, for failures that rarely heal in seconds (a name that does not
+        # resolve, a failed TLS handshake, an unreachable proxy).
+        self.max_attempts = max_attempts
         self.deadline_reached = False  # set when the step's timeout, not the retry policy, gave up
+
+    def with_hint(self) -> TransientError:
+        """The same failure with its fix appended: what the step reports once the retries are over."""
+        if not self.hint:
+            return self
+        final = TransientError(
+            f"{str(self).rstrip('.')}. {self.hint}",
+            acted=self.acted,
+            retry_after=self.retry_after,
+            still_working=self.still_working,
+            max_attempts=self.max_attempts,
+        )
+        final.deadline_reached = self.deadline_reached
+        return final
 
 
 class Interrupted(BaseException):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -32,7 +30,13 @@ from qovery_job_deploy.outcome import (
 from qovery_job_deploy.report import diagnosis_of, diagnosis_text
 from qovery_job_deploy.resolve import Resolver, Scope
 from qovery_job_deploy.runners import Runner, detect
-from qovery_job_deploy.settings import Settings, github_env_name, load_settings, qovery_env_name
+from qovery_job_deploy.settings import (
+    Settings,
+    changed_inputs,
+    github_env_name,
+    load_settings,
+    qovery_env_name,
+)
 from qovery_job_deploy.text import one_line
 
 # Values shorter than this are not masked: masking "true" or "3s" would garble the whole log.
@@ -45,15 +49,6 @@ class SystemClock:
 
     def sleep(self, seconds: float) -> None:
         time.sleep(max(0.0, seconds))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["demo"]:
-        from qovery_job_deploy.demo import run_demo  # noqa: PLC0415 - the simulator loads only for demos
-
-        return int(run_demo(args[1:]))
-    return run(args, os.environ, sys.stdout, sys.stderr)
 
 
 def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
@@ -71,6 +66,8 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
             return _input_error(error, log, runner)
         except Interrupted as interruption:  # nothing was attempted: nothing to report
             return 128 + interruption.signum
+        if changed := changed_inputs(settings, argv, environ):
+            log.info(f"Inputs: {changed}")
         debug = settings.debug or environ.get("RUNNER_DEBUG") == "1"
         context = Context(clock, log, started_at, debug, stderr)
         runner.dotenv_file = settings.dotenv_file
@@ -99,9 +96,9 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
 
 
 def _input_error(error: InputError, log: HumanLog, runner: Runner) -> int:
-    for line in str(error).splitlines():
-        log.info(f"error: {line}")
-    runner.input_error(str(error))
+    for problem in str(error).splitlines():  # one line, and one GitHub annotation, per problem
+        log.info(f"error: {problem}")
+        runner.input_error(problem)
     return EXIT_INVALID_INPUT
 
 

@@ -86,7 +86,8 @@ def call_with_retries(
             return call()
         except TransientError as error:
             attempt += 1
-            if attempt >= policy.attempts or not may_retry(error, idempotent=idempotent):
+            attempts = min(policy.attempts, error.max_attempts or policy.attempts)
+            if attempt >= attempts or not may_retry(error, idempotent=idempotent):
                 raise
             delay = retry_delay(error, attempt - 1, policy, rng)
             if clock.now() + delay >= deadline:

@@ -2,31 +2,36 @@
 
 Precedence: `--job-id` flag, then `INPUT_JOB-ID` (GitHub keeps the hyphen), then `QOVERY_JOB_ID`.
 An empty value counts as unset, because the GitHub runner sets every declared input, empty when not given.
+
+The command line is parsed by a small argparse parser built from the model's fields (`cli_parser`), so that
+`--help` speaks the user's terms (DURATION, true|false, `30m`) and every error can say where the rejected
+value came from. Adding an input is one field here (and, if it needs one, a row in FIX_HINTS or METAVARS).
 """
 
 from __future__ import annotations
 
+import argparse
+import difflib
 import ipaddress
 import re
+import types
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import (
-    BaseSettings,
-    CliSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    SettingsError,
-)
+from pydantic_core import PydanticUndefined
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from qovery_job_deploy.console import DEFAULT_CONSOLE_URL, console_base
 from qovery_job_deploy.errors import InputError
+from qovery_job_deploy.text import one_line
 
+PROG = "qovery-job-deploy"
 DEFAULT_API_URL = "https://api.qovery.com"
 DEFAULT_TIMEOUT_SECONDS = 30 * 60.0
 # The longest pause between two status reads. 3 s matches the cadence of Qovery's own CLI, so we never
@@ -35,9 +40,29 @@ DEFAULT_POLL_INTERVAL_SECONDS = 3.0
 
 DEFAULT_REQUEST_TIMEOUT_SECONDS = 30.0
 MIN_POLL_INTERVAL_SECONDS = 0.2
+HOUR = 3600.0
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+@dataclass(frozen=True)
+class Duration:
+    """Field metadata: the input is a duration (`90`, `90s`, `10m`, `1h`), within these bounds (seconds).
+
+    The upper bound keeps absurd values (`9999999h`) an input error instead of an overflow later on.
+    """
+
+    minimum: float
+    maximum: float
+    why_minimum: str = ""
+
+    def check(self, seconds: float) -> float:
+        if seconds < self.minimum:
+            raise ValueError(f"must be at least {format_duration(self.minimum)}{self.why_minimum}")
+        if seconds > self.maximum:
+            raise ValueError(f"must be at most {format_duration(self.maximum)}")
+        return seconds
 
 
 def parse_duration(text: str | float) -> float:
@@ -54,9 +79,21 @@ def parse_duration(text: str | float) -> float:
     return seconds
 
 
+def format_duration(seconds: float) -> str:
+    """The shortest exact way to write a duration as a user would: 1800 -> `30m`, 0.2 -> `0.2s`."""
+    for unit, size in (("h", 3600.0), ("m", 60.0)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
 def input_name(field: str) -> str:
     """The user-facing name of a field: `job_id` -> `job-id`."""
     return field.replace("_", "-")
+
+
+def flag_name(field: str) -> str:
+    return "--" + input_name(field)
 
 
 def github_env_name(field: str) -> str:
@@ -72,13 +109,14 @@ FIX_HINTS: dict[str, str] = {
     "api_token": "create an API token in the Qovery console (Organization settings > API tokens) and pass it "
     "from a secret as `api-token` (GitHub) or QOVERY_API_TOKEN",
     "auth_scheme": "use auto, token or bearer",
-    "job_id": "copy the job's UUID from its URL in the Qovery console (…/application/<job id>/…)",
+    "job_id": "copy the job's id from its URL in the Qovery console "
+    "(…/environment/<environment id>/service/<job id>/…)",
     "image_tag": "give either image-tag or git-commit-id, not both",
     "git_commit_id": "give either image-tag or git-commit-id, not both",
     "force_event": "use START, STOP, DELETE or CRON, or leave it empty",
     "wait": "use true or false",
     "timeout": "use seconds or a duration such as 90s, 10m, 1h",
-    "poll_interval": "use a duration of at least 0.2s, such as 3s",
+    "poll_interval": "use a duration such as 3s",
     "cancel_on_abort": "use true or false",
     "cancel_on_timeout": "use true or false",
     "request_timeout": "use seconds or a duration such as 30s",
@@ -94,82 +132,88 @@ FIX_HINTS: dict[str, str] = {
     "console_url": "use https://console.qovery.com, or the https:// URL of your Qovery console",
 }
 
+# What `--help` shows after a flag, where the type alone does not say it (see `metavar`).
+METAVARS: dict[str, str] = {
+    "api_token": "TOKEN",
+    "api_url": "URL",
+    "console_url": "URL",
+    "image_tag": "TAG",
+    "git_commit_id": "SHA",
+    "dotenv_file": "FILE",
+    "jobs": "NAME|UUID,...",
+    "organization": "NAME|UUID",
+    "project": "NAME|UUID",
+    "environment": "NAME|UUID",
+}
 
-class _NamedEnvSource(PydanticBaseSettingsSource):
-    """Reads each field from one environment variable, named by `name_of(field)`; empty means unset."""
+# A few of pydantic's messages in the user's terms; the others are shown as pydantic words them.
+ERROR_WORDS: dict[str, str] = {
+    "missing": "is required",
+    "bool_parsing": "is neither true nor false",
+    "uuid_parsing": "is not a UUID (8-4-4-4-12 hexadecimal digits)",
+}
 
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str], name_of: Any) -> None:
-        super().__init__(settings_cls)
-        self._environ = environ
-        self._name_of = name_of
+# Inputs that exclude each other: checked on the raw values, so that the check runs even when other
+# inputs are invalid too (a model validator would only run once every field is valid).
+EXCLUSIVE: tuple[tuple[str, str], ...] = (("image_tag", "git_commit_id"), ("job_id", "jobs"))
 
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return self._environ.get(self._name_of(field_name)), field_name, False
 
-    def __call__(self) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for name in self.settings_cls.model_fields:
-            raw = self._environ.get(self._name_of(name), "")
-            if raw.strip():
-                values[name] = raw.strip()
-        return values
+def exclusive_message(first: str, second: str) -> str:
+    return f"{input_name(first)} and {input_name(second)} are both set"
 
 
 class Settings(BaseSettings):
     """Everything the step needs, validated before any request is sent."""
 
-    model_config = SettingsConfigDict(
-        cli_kebab_case=True,
-        cli_prog_name="qovery-job-deploy",
-        cli_implicit_flags=False,
-        cli_exit_on_error=False,
-        cli_hide_none_type=True,
-        cli_avoid_json=True,
-        extra="forbid",
-    )
+    model_config = SettingsConfigDict(extra="forbid")
 
-    api_token: SecretStr = Field(description="Qovery API token (qov_...) or a JWT. Required.")
+    api_token: SecretStr = Field(
+        description="Qovery API token (qov_...) or a JWT. Prefer QOVERY_API_TOKEN to this flag."
+    )
     auth_scheme: Literal["auto", "token", "bearer"] = Field(
-        "auto", description="Authorization scheme: auto, token or bearer"
+        "auto",
+        description="How to send the token: auto (qov_ tokens as Token, JWTs as Bearer), token, bearer.",
     )
-    job_id: UUID | None = Field(None, description="The job's UUID (or give `jobs`)")
-    image_tag: str | None = Field(None, description="Image tag to deploy")
-    git_commit_id: str | None = Field(None, description="Git commit to deploy (exclusive with image-tag)")
+    job_id: UUID | None = Field(None, description="The job to deploy (or give `jobs`).")
+    image_tag: str | None = Field(None, description="Image tag to deploy (exclusive with git-commit-id).")
+    git_commit_id: str | None = Field(None, description="Git commit to deploy (exclusive with image-tag).")
     force_event: Literal["START", "STOP", "DELETE", "CRON"] | None = Field(
-        None, description="START, STOP, DELETE or CRON, sent as forceEvent"
+        None, description="Sent as forceEvent. STOP expects STOPPED, DELETE expects DELETED."
     )
-    wait: bool = Field(True, description="Wait for a terminal state")
-    timeout: float = Field(DEFAULT_TIMEOUT_SECONDS, description="How long to wait: 600, 90s, 10m, 1h")
-    poll_interval: float = Field(
-        DEFAULT_POLL_INTERVAL_SECONDS, description="Longest pause between two status reads"
+    wait: bool = Field(True, description="Wait for the deployment to end (false: succeed once accepted).")
+    timeout: Annotated[float, Duration(1.0, 24 * HOUR)] = Field(
+        DEFAULT_TIMEOUT_SECONDS, description="How long to wait for the end (exit code 124 when it runs out)."
     )
+    poll_interval: Annotated[
+        float, Duration(MIN_POLL_INTERVAL_SECONDS, 10 * 60.0, ", not to hammer the API")
+    ] = Field(DEFAULT_POLL_INTERVAL_SECONDS, description="The longest pause between two status reads.")
     cancel_on_abort: bool = Field(
-        False, description="On SIGINT/SIGTERM, also cancel our deployment request before exiting"
+        False, description="On SIGINT/SIGTERM, also cancel our deployment request before exiting."
     )
     cancel_on_timeout: bool = Field(
-        False, description="When the wait times out, cancel our deployment request"
+        False, description="When the wait times out, cancel our deployment request."
     )
-    request_timeout: float = Field(
-        DEFAULT_REQUEST_TIMEOUT_SECONDS, description="How long one HTTP request may wait for an answer"
+    request_timeout: Annotated[float, Duration(0.5, 10 * 60.0)] = Field(
+        DEFAULT_REQUEST_TIMEOUT_SECONDS, description="How long one HTTP request may wait for Qovery's answer."
     )
-    api_url: str = Field(DEFAULT_API_URL, description="Qovery API base URL")
+    api_url: str = Field(DEFAULT_API_URL, description="Qovery API base URL.")
     dotenv_file: Path | None = Field(
-        None, description="GitLab dotenv report path (default: $CI_PROJECT_DIR/qovery.env)"
+        None, description="GitLab dotenv report path (default: $CI_PROJECT_DIR/qovery.env)."
     )
-    debug: bool = Field(False, description="Show tracebacks")
+    debug: bool = Field(False, description="Show the traceback of unexpected errors.")
     jobs: str | None = Field(
-        None, description="One or more jobs, by name or UUID, separated by commas or newlines"
+        None, description="One or more jobs, by name or UUID, separated by commas or newlines."
     )
-    organization: str | None = Field(None, description="Organization name or UUID (for jobs given by name)")
-    project: str | None = Field(None, description="Project name or UUID (for jobs given by name)")
-    environment: str | None = Field(None, description="Environment name or UUID (for jobs given by name)")
+    organization: str | None = Field(None, description="Organization name or UUID (for jobs given by name).")
+    project: str | None = Field(None, description="Project name or UUID (for jobs given by name).")
+    environment: str | None = Field(None, description="Environment name or UUID (for jobs given by name).")
     sequential: bool = Field(
-        False, description="Deploy the jobs one after another, stop at the first failure"
+        False, description="Deploy the jobs one after another, stop at the first failure."
     )
     logs: Literal["on-failure", "always", "never"] = Field(
-        "on-failure", description="When to show the deployment's log: on-failure, always or never"
+        "on-failure", description="When to show the deployment's log."
     )
-    console_url: str = Field(DEFAULT_CONSOLE_URL, description="Qovery console base URL, for links")
+    console_url: str = Field(DEFAULT_CONSOLE_URL, description="Qovery console base URL, for links.")
 
     @classmethod
     def settings_customise_sources(
@@ -183,6 +227,14 @@ class Settings(BaseSettings):
         # `load_settings` merges the sources itself (it needs the environment as a parameter, for tests).
         return (init_settings,)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _trimmed_and_durations(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str):
+            value = value.strip()  # ids pasted with a space or a newline around them
+        bounds = duration_bounds(cls.model_fields[info.field_name or ""])
+        return value if bounds is None else bounds.check(parse_duration(value))
+
     @field_validator("auth_scheme", "logs", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
@@ -192,18 +244,6 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
-
-    @field_validator("timeout", "poll_interval", "request_timeout", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> float:
-        return parse_duration(value)
-
-    @field_validator("poll_interval")
-    @classmethod
-    def _not_hammering(cls, value: float) -> float:
-        if value < MIN_POLL_INTERVAL_SECONDS:
-            raise ValueError(f"must be at least {MIN_POLL_INTERVAL_SECONDS:g}s, not to hammer the API")
-        return value
 
     @field_validator("dotenv_file")
     @classmethod
@@ -245,17 +285,17 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _exclusive_source(self) -> Settings:
-        if self.image_tag and self.git_commit_id:
-            raise _model_error("image_tag", "and git-commit-id are both set")
+    def _exclusive_inputs(self) -> Settings:
+        for first, second in EXCLUSIVE:
+            if getattr(self, first) and getattr(self, second):
+                raise _model_error(first, exclusive_message(first, second))
         return self
 
     @model_validator(mode="after")
-    def _one_way_to_name_jobs(self) -> Settings:
-        if self.job_id is not None and self.jobs:
-            raise _model_error("jobs", "is set together with `job-id`; give one of them")
+    def _a_job_to_deploy(self) -> Settings:
+        # Both at once is an exclusion (EXCLUSIVE), reported even when other inputs are wrong too.
         if self.job_id is None and not self.jobs:
-            raise _model_error("job_id", "is required, or `jobs`")
+            raise _model_error("job_id", "is required (or give `jobs`)")
         return self
 
     @model_validator(mode="after")
@@ -276,6 +316,10 @@ class Settings(BaseSettings):
         if scheme == "auto":
             scheme = "bearer" if _looks_like_jwt(token) else "token"
         return ("Bearer " if scheme == "bearer" else "Token ") + token
+
+
+def duration_bounds(field: FieldInfo) -> Duration | None:
+    return next((item for item in field.metadata if isinstance(item, Duration)), None)
 
 
 def is_uuid(text: str) -> bool:
@@ -309,50 +353,265 @@ def _looks_like_jwt(token: str) -> bool:
     return not token.startswith("qov_") and token.count(".") == 2 and all(token.split("."))
 
 
+# -- where each value came from ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Given:
+    """One input's raw value and where it came from: `--timeout`, `INPUT_TIMEOUT` or `QOVERY_TIMEOUT`."""
+
+    value: str
+    origin: str
+
+    def describe(self, *, secret: bool) -> str:
+        where = describe_origin(self.origin)
+        if secret or looks_like_a_token(self.value):
+            return f"value not shown, from {where}"
+        return f"`{one_line(self.value, 80)}` from {where}"
+
+
+def describe_origin(origin: str) -> str:
+    if origin.startswith("-"):
+        return f"the flag {origin}"
+    if origin.startswith("INPUT_"):
+        return f"the GitHub input `{origin.removeprefix('INPUT_').lower()}`"
+    return f"the environment variable {origin}"
+
+
+def looks_like_a_token(value: str) -> bool:
+    """A token pasted into the wrong input must not be printed back either."""
+    text = value.strip()
+    return text.startswith("qov_") or _looks_like_jwt(text)
+
+
+def gather(argv: Sequence[str], environ: Mapping[str, str]) -> dict[str, Given]:
+    """Every given input, the one with the highest precedence winning: flag, then INPUT_*, then QOVERY_*."""
+    given: dict[str, Given] = {}
+    for name in Settings.model_fields:
+        for variable in (qovery_env_name(name), github_env_name(name)):  # lowest precedence first
+            raw = environ.get(variable, "")
+            if raw.strip():
+                given[name] = Given(raw, variable)
+    given.update(parse_command_line(argv))
+    return given
+
+
 def load_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
-    """Build and validate the settings, or raise InputError with one message per bad input."""
+    """Build and validate the settings, or raise InputError with one line per problem."""
+    given = gather(argv, environ)
+    exclusions = [
+        exclusion_problem(first, second, given)
+        for first, second in EXCLUSIVE
+        if given.get(first) and given.get(second)
+    ]
     try:
-        values: dict[str, Any] = {}
-        sources: tuple[PydanticBaseSettingsSource, ...] = (
-            _NamedEnvSource(Settings, environ, qovery_env_name),
-            _NamedEnvSource(Settings, environ, github_env_name),
-            CliSettingsSource(Settings, cli_parse_args=list(argv)),
-        )
-        for source in sources:  # lowest precedence first: later ones overwrite
-            values.update({k: v for k, v in source().items() if v is not None})
+        values: dict[str, Any] = {name: item.value for name, item in given.items()}
         return Settings(**values)
     except ValidationError as error:
-        raise InputError(describe_validation_error(error)) from None
-    except SettingsError:
-        # argparse's own message quotes the offending arguments, and a mistyped `--token qov_...` would put
-        # the token in it: name only the flags.
-        raise InputError(describe_bad_command_line(argv)) from None
+        raise InputError("\n".join(describe_validation_error(error, given) + exclusions)) from None
 
 
-def describe_validation_error(error: ValidationError) -> str:
-    """One line per invalid input: its name as the user wrote it, what is wrong, how to fix it.
+def changed_inputs(settings: Settings, argv: Sequence[str], environ: Mapping[str, str]) -> str:
+    """The optional inputs not at their default and where each came from, so that a forgotten
+    `QOVERY_TIMEOUT=5s` in the environment shows in the log; empty when all are at their default."""
+    given = gather(argv, environ)
+    changed = [
+        f"{input_name(name)} {given[name].describe(secret=name == 'api_token')}"
+        for name, field in Settings.model_fields.items()
+        if not field.is_required() and name in given and getattr(settings, name) != field.default
+    ]
+    return "; ".join(changed)
 
-    Built from the error's location and message only, never from the rejected value: it may be a secret.
-    """
+
+def exclusion_problem(first: str, second: str, given: Mapping[str, Given]) -> str:
+    both = "; ".join(f"{input_name(name)} {given[name].describe(secret=False)}" for name in (first, second))
+    return (
+        f"Invalid input `{input_name(first)}`: {exclusive_message(first, second)} ({both}). "
+        f"Fix: give either `{input_name(first)}` or `{input_name(second)}`, not both."
+    )
+
+
+def describe_validation_error(error: ValidationError, given: Mapping[str, Given]) -> list[str]:
+    """One line per invalid input: its name, what is wrong, the rejected value and its source (never the
+    token's), how to fix it. Model-level errors that `load_settings` reports itself are left out."""
+    known = {exclusive_message(first, second) for first, second in EXCLUSIVE}
     lines = []
     for item in error.errors(include_input=False, include_url=False):
-        what = "is required" if item["type"] == "missing" else str(item["msg"]).removeprefix("Value error, ")
+        what = ERROR_WORDS.get(item["type"]) or str(item["msg"]).removeprefix("Value error, ")
         field = str(item["loc"][0]) if item["loc"] else ""
         if not field:  # a rule across inputs: `_model_error` put the input's name first
             field, _, what = what.partition(": ")
-        name = input_name(field)
-        fix = FIX_HINTS.get(field, "")
-        lines.append(
-            f"Invalid input `{name}` ({github_env_name(field)} / {qovery_env_name(field)} / --{name}): "
-            f"{what}. Fix: {fix}."
-        )
-    return "\n".join(lines)
+            if what in known:
+                continue
+        name = f"`{input_name(field)}`"
+        if field in given:
+            name += f" ({given[field].describe(secret=field == 'api_token')})"
+        elif what.startswith("is required"):
+            what += f": set {flag_name(field)}, the GitHub input `{input_name(field)}`"
+            what += f" or {qovery_env_name(field)}"
+        fix = FIX_HINTS.get(field)
+        lines.append(f"Invalid input {name}: {what}." + (f" Fix: {fix}." if fix else ""))
+    return lines
 
 
-def describe_bad_command_line(argv: Sequence[str]) -> str:
-    known = {"--" + input_name(name) for name in Settings.model_fields} | {"-h", "--help"}
-    unknown = sorted({arg.split("=", 1)[0] for arg in argv if arg.startswith("-")} - known)
-    what = (
-        f"unknown flags {', '.join(unknown)}" if unknown else "a flag without its value, or a stray argument"
+# -- the command line -----------------------------------------------------------------------------------
+
+
+class _Remember(argparse.Action):
+    """Stores (value, flag): a bare boolean flag means true, `--no-wait` false."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        value = self.const if values is None or values == [] else values
+        setattr(namespace, self.dest, Given(str(value), option_string or self.dest))
+
+
+class _Refused(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:
+        raise _Refused(message)  # argparse would print and exit; we report it as an input error
+
+
+def _plain_type(field: FieldInfo) -> Any:
+    """The annotation without `| None`."""
+    annotation = field.annotation
+    if get_origin(annotation) in (Union, types.UnionType):
+        args = [arg for arg in get_args(annotation) if arg is not type(None)]
+        annotation = args[0] if len(args) == 1 else annotation
+    return annotation
+
+
+_TYPE_METAVARS: dict[Any, str] = {bool: "true|false", UUID: "UUID", Path: "FILE"}
+
+
+def metavar(name: str, field: FieldInfo) -> str:
+    """What a user types after the flag: DURATION, true|false, auto|token|bearer, UUID, ..."""
+    annotation = _plain_type(field)
+    if name in METAVARS:
+        return METAVARS[name]
+    if duration_bounds(field) is not None:
+        return "DURATION"
+    if get_origin(annotation) is Literal:
+        return "|".join(str(choice) for choice in get_args(annotation))
+    return _TYPE_METAVARS.get(annotation, input_name(name).upper().replace("-", "_"))
+
+
+def shown_default(field: FieldInfo) -> str | None:
+    """The default as a user would write it (`30m`, `true`), or None when there is none worth showing."""
+    default = field.default
+    if default is None or default is PydanticUndefined:
+        return None
+    if duration_bounds(field) is not None:
+        return format_duration(float(default))
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    return str(default)
+
+
+def field_help(name: str, field: FieldInfo) -> str:
+    parts = [field.description or ""]
+    bounds = duration_bounds(field)
+    if field.is_required():
+        parts.append("Required.")
+    elif (default := shown_default(field)) is not None:
+        parts.append(f"Default: {default}.")
+    if bounds is not None:
+        parts.append(f"From {format_duration(bounds.minimum)} to {format_duration(bounds.maximum)}.")
+    parts.append(f"[{qovery_env_name(name)}]")
+    return " ".join(part for part in parts if part).replace("%", "%%")
+
+
+def cli_parser(description: str = "", epilog: str = "") -> argparse.ArgumentParser:
+    """The command line, built from the model's fields: one flag per input (help and version are handled
+    by the caller, before any input is read)."""
+    parser = _Parser(
+        prog=PROG,
+        usage=f"{PROG} [OPTION ...]\n       {PROG} demo [SCENARIO]",
+        description=description,
+        epilog=epilog,
+        add_help=False,
+        allow_abbrev=False,
+        formatter_class=lambda prog: argparse.RawDescriptionHelpFormatter(prog, max_help_position=32),
     )
-    return f"Invalid command line: {what}. Flags take a value (--timeout 10m); run with --help for the list."
+    options = parser.add_argument_group("options (each also an environment variable, shown in brackets)")
+    for name, field in Settings.model_fields.items():
+        is_bool = _plain_type(field) is bool
+        options.add_argument(
+            flag_name(name),
+            dest=name,
+            action=_Remember,
+            nargs="?" if is_bool else None,
+            const="true" if is_bool else None,
+            metavar=metavar(name, field),
+            help=field_help(name, field),
+        )
+        if is_bool:
+            options.add_argument(
+                f"--no-{input_name(name)}",
+                dest=name,
+                action=_Remember,
+                nargs=0,
+                const="false",
+                help=argparse.SUPPRESS,
+            )
+    options.add_argument("-V", "--version", action="store_true", help="Print the version and exit.")
+    options.add_argument("-h", "--help", action="store_true", help="Print this help and exit.")
+    return parser
+
+
+def known_flags() -> list[str]:
+    return [flag for action in cli_parser()._actions for flag in action.option_strings]
+
+
+def parse_command_line(argv: Sequence[str]) -> dict[str, Given]:
+    """The inputs given as flags, or InputError naming each problem (never echoing a value: a mistyped
+    `--token qov_...` would put the token in the message)."""
+    try:
+        namespace, extra = cli_parser().parse_known_args(list(argv))
+    except _Refused as refused:
+        raise InputError(describe_refusal(str(refused))) from None
+    if extra:
+        raise InputError("\n".join(describe_unknown(extra)))
+    return {
+        name: value
+        for name, value in vars(namespace).items()
+        if isinstance(value, Given) and value.value.strip()
+    }
+
+
+def describe_refusal(message: str) -> str:
+    flag = next((word.rstrip(":") for word in message.split() if word.startswith("--")), "a flag")
+    if "expected one argument" in message:
+        return f"Invalid command line: {flag} needs a value, as in `--timeout 10m`. See `{PROG} --help`."
+    if "ignored explicit argument" in message:
+        return f"Invalid command line: {flag} takes no value. See `{PROG} --help`."
+    return f"Invalid command line near {flag}. See `{PROG} --help`."
+
+
+def describe_unknown(extra: Sequence[str]) -> list[str]:
+    lines = []
+    flags = known_flags()
+    for arg in extra:
+        if not arg.startswith("-"):
+            lines.append(
+                "Invalid command line: a value without a flag before it (flags take their value after "
+                f"them, as `--timeout 10m`). See `{PROG} --help`."
+            )
+            continue
+        flag = arg.split("=", 1)[0]
+        if looks_like_a_token(flag.lstrip("-")):
+            flag = "--(a token)"
+        close = difflib.get_close_matches(flag, flags, n=1, cutoff=0.6)
+        suggestion = f" Did you mean `{close[0]}`?" if close else ""
+        lines.append(
+            f"Invalid command line: unknown flag `{one_line(flag, 40)}`.{suggestion} See `{PROG} --help`."
+        )
+    return list(dict.fromkeys(lines))  # a stray value after each of several flags: say it once

@@ -6,8 +6,9 @@ real Qovery does that naive clients get wrong: the status still showing the prev
 after the POST, a newer request taking over the job's status the moment ours ends, states a newer API may
 add, and faults (429 with Retry-After, 5xx, a POST that fails after acting).
 
-Run it alone with `python -m qovery_job_deploy.simulator --port 0 --url-file FILE`: the built-in jobs
-below are there, and any token starting with `qov_` (or a three-part JWT) is accepted.
+Run it alone with `python -m qovery_job_deploy.simulator [--port 8080] [--url-file FILE] [--quiet]`: it
+prints its jobs and the QOVERY_API_URL to set, then logs one line per request (method, path, status) on
+stderr. Any token starting with `qov_` (or a three-part JWT) is accepted. In the test suite it is silent.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import json
 import signal
 import ssl
+import sys
 import threading
 import time
 import uuid
@@ -26,8 +28,10 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
+
+from qovery_job_deploy.text import one_line
 
 SUCCESS_JOB = "11111111-1111-4111-8111-111111111111"
 FAILURE_JOB = "22222222-2222-4222-8222-222222222222"
@@ -123,6 +127,7 @@ class JobScript:
     # The `steps.details` of the ended deployment, when a test wants its own (hostile strings, ...).
     final_steps: list[dict[str, Any]] | None = None
     past_durations: list[int] = field(default_factory=list)
+    about: str = ""  # what the job does, for people (the simulator's CLI lists its jobs)
     # What GET /job/{id}, GET /environment/{id} and the name lookups tell (names, ids of console links).
     job_name: str = "migrate"
     environment_name: str = "production"
@@ -207,8 +212,10 @@ class QoverySimulator:
         port: int = 0,
         tls: ssl.SSLContext | None = None,
         places: list[Place] | None = None,
+        log: TextIO | None = None,
     ) -> None:
         self.jobs = {job.job_id: job for job in jobs or builtin_jobs()}
+        self.log = log  # one line per request when set (the CLI); tests read `exchanges` instead
         # Every job's environment exists; one not declared is the job's own (in acme / shop).
         self.places = {place.environment_id: place for place in places or ()}
         for job in self.jobs.values():
@@ -259,6 +266,15 @@ class QoverySimulator:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def log_exchange(self, method: str, path: str, status: int) -> None:
+        if self.log is None:
+            return
+        answer = str(status) if status else "connection reset"
+        stamp = time.strftime("%H:%M:%S")
+        with self.lock:
+            self.log.write(f"{stamp} {method} {one_line(path, 300)} -> {answer}\n")
+            self.log.flush()
 
     # -- queries for tests ----------------------------------------------------------------------------
 
@@ -487,11 +503,13 @@ def builtin_jobs() -> list[JobScript]:
             timeline=[(0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "EXECUTING"), (2.0, "DEPLOYED")],
             stale_seconds=0.5,
             past_durations=[2, 2, 3],
+            about="succeeds (DEPLOYED) in about 2 s",
         ),
         JobScript(
             FAILURE_JOB,
             timeline=[(0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "EXECUTING"), (2.0, "DEPLOYMENT_ERROR")],
             stale_seconds=0.5,
+            about="fails (DEPLOYMENT_ERROR) after about 2 s, with a migration error in its log",
             log_lines=[
                 "Running migrations for shop",
                 "Applying 0042_add_orders_index...",
@@ -503,8 +521,13 @@ def builtin_jobs() -> list[JobScript]:
             HOSTILE_LOG_JOB,
             timeline=[(0.0, "QUEUED"), (0.5, "EXECUTING"), (1.0, "DEPLOYMENT_ERROR")],
             log_lines=list(HOSTILE_LOG_LINES),
+            about="fails, its log trying runner commands and escapes (for tests)",
         ),
-        JobScript(SLOW_JOB, timeline=[(0.0, "QUEUED"), (1.0, "EXECUTING"), (600.0, "DEPLOYED")]),
+        JobScript(
+            SLOW_JOB,
+            timeline=[(0.0, "QUEUED"), (1.0, "EXECUTING"), (600.0, "DEPLOYED")],
+            about="runs for 10 minutes: try `timeout`, `cancel-on-timeout`, Ctrl-C",
+        ),
     ]
 
 
@@ -640,6 +663,7 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
             status, body, headers = self._answer(operation, path_id, exchange, None if transport else fault)
             if transport and transport.kind == "delay":
                 time.sleep(transport.seconds)
+            sim.log_exchange(method, self.path, status)
             if status == 0:  # reset: close without a word
                 self.close_connection = True
                 self.connection.shutdown(2)
@@ -775,12 +799,26 @@ def _history(job: JobScript) -> dict[str, Any]:
     return {"page": 1, "page_size": 20, "results": results}
 
 
-def serve_forever(port: int, url_file: Path | None) -> None:
+def introduction(sim: QoverySimulator) -> str:
+    """What a user needs to point the step at the simulator."""
+    jobs = "".join(f"  {job.job_id}  {job.about}\n" for job in sim.jobs.values())
+    first = next(iter(sim.jobs))
+    return (
+        f"Qovery simulator listening on {sim.url}\n\n"
+        "Point the step at it (any token starting with qov_ is accepted):\n"
+        f"  export QOVERY_API_URL={sim.url} QOVERY_API_TOKEN=qov_anything\n\n"
+        f"Its jobs:\n{jobs}\n"
+        f"Then, in another terminal: qovery-job-deploy --job-id {first}\n"
+        "Each request is logged below (method, path, status); Ctrl-C stops the simulator.\n"
+    )
+
+
+def serve_forever(port: int, url_file: Path | None, log: TextIO | None) -> None:
     """The CLI: serve the built-in jobs until SIGTERM or SIGINT."""
-    sim = QoverySimulator(port=port).start()
+    sim = QoverySimulator(port=port, log=log).start()
     if url_file is not None:
         url_file.write_text(sim.url + "\n")
-    print(f"Qovery simulator listening on {sim.url}", flush=True)
+    print(introduction(sim), flush=True)
     done = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -793,8 +831,14 @@ def serve_forever(port: int, url_file: Path | None) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="Serve a simulated Qovery API on 127.0.0.1.")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser = argparse.ArgumentParser(
+        prog="python -m qovery_job_deploy.simulator",
+        description="Serve a simulated Qovery API on 127.0.0.1, with jobs that succeed, fail or run long.",
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="the port to listen on; 0 (default) picks a free one"
+    )
     parser.add_argument("--url-file", type=Path, help="write the base URL here once listening")
+    parser.add_argument("--quiet", action="store_true", help="do not log each request on stderr")
     options = parser.parse_args()
-    serve_forever(options.port, options.url_file)
+    serve_forever(options.port, options.url_file, None if options.quiet else sys.stderr)

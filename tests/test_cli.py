@@ -1,0 +1,256 @@
+"""The command as a user meets it: --help, --version, flags, the demo (entrypoint.py as a subprocess)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+import uuid
+from pathlib import Path
+
+import pytest
+from conftest import SimFactory
+from step import ROOT, TOKEN, base_env, github_env, gitlab_env, plain_env, run_step
+
+from qovery_job_deploy import __version__
+from qovery_job_deploy.cli import help_text
+from qovery_job_deploy.settings import Settings, qovery_env_name
+from qovery_job_deploy.simulator import FAILURE_JOB, SLOW_JOB, SUCCESS_JOB, JobScript
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        "--api-token TOKEN ",
+        "--job-id UUID ",
+        "--timeout DURATION ",
+        "Default: 30m.",
+        "--poll-interval DURATION ",
+        "Default: 3s.",
+        "From 1s to 24h.",
+        "--wait [true|false]",
+        "Default: true.",
+        "--auth-scheme auto|token|bearer",
+        "--force-event START|STOP|DELETE|CRON",
+        "--api-url URL ",
+        "[QOVERY_TIMEOUT]",
+        "-V, --version",
+        "demo [SCENARIO]",
+        "exit codes:",
+        "124 ",
+        "Pass the token through the environment",
+        "--no-wait",
+    ],
+)
+def test_help_speaks_the_users_terms(shown: str) -> None:
+    assert shown in " ".join(help_text().split()) + " "
+
+
+@pytest.mark.parametrize(
+    "absent", ["(required)", "SecretStr", "float", "1800", "None", "True", "False", "{auto,token,bearer}"]
+)
+def test_help_shows_no_python_internals(absent: str) -> None:
+    assert absent not in help_text()
+
+
+@pytest.mark.parametrize("field", list(Settings.model_fields))
+def test_help_names_the_variable_of_every_input(field: str) -> None:
+    assert f"[{qovery_env_name(field)}]" in " ".join(help_text().split())
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "shown"),
+    [
+        (["--help"], 0, "usage: qovery-job-deploy [OPTION ...]"),
+        (["-h"], 0, "exit codes:"),
+        (["--job-id", "x", "--help"], 0, "exit codes:"),
+        (["--version"], 0, f"qovery-job-deploy {__version__}\n"),
+        (["-V"], 0, f"qovery-job-deploy {__version__}\n"),
+        (["demo", "--help"], 0, "qovery-job-deploy demo failure"),
+        (["demo", "-h"], 0, "scenarios:"),
+    ],
+)
+def test_help_and_version_print_and_send_nothing(args: list[str], code: int, shown: str) -> None:
+    run = run_step(base_env(), args=args)
+    assert run.code == code, run.stderr
+    assert shown in run.stdout
+    assert "Deploying" not in run.stderr
+
+
+@pytest.mark.parametrize(("args"), [["demo", "bogus"], ["demo", "success", "extra"], ["demo", "--fast"]])
+def test_an_unknown_demo_scenario_lists_them_and_runs_nothing(args: list[str]) -> None:
+    run = run_step(base_env(), args=args)
+    assert run.code == 2
+    assert "Unknown demo scenario" in run.stderr and "qovery-job-deploy demo timeout" in run.stderr
+    assert "Deploying" not in run.stderr and run.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "state"),
+    [([], 0, "DEPLOYED"), (["failure"], 1, "DEPLOYMENT_ERROR"), (["timeout"], 124, "EXECUTING")],
+)
+def test_the_demo_shows_the_log_a_readable_result_and_what_to_run_next(
+    args: list[str], code: int, state: str
+) -> None:
+    """`qovery-job-deploy demo`, the README's first command, against the built-in simulator."""
+    run = run_step(base_env(), args=["demo", *args])
+    assert run.code == code, run.stderr
+    assert "Deploying Qovery job" in run.stderr  # the step's own log
+    lines = run.stdout.splitlines()
+    assert any(line.split() == ["state", state] for line in lines), run.stdout
+    assert f"Exit code {code}: " in run.stdout
+    assert "Next:" in run.stdout and "qovery-job-deploy --help" in run.stdout
+    assert not any(line.lstrip().startswith("{") for line in lines)  # no raw JSON on the terminal
+    assert "None" not in run.stdout and not any(line.split()[:1] == ["jobs"] for line in lines)  # no repeats
+    assert max(len(line) for line in lines if "https://" not in line) <= 120  # links are kept whole
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--job-idd", "x"], "unknown flag `--job-idd`. Did you mean `--job-id`?"),
+        (["--tiemout", "5m"], "Did you mean `--timeout`?"),
+    ],
+)
+def test_an_unknown_flag_suggests_the_closest_one(args: list[str], said: str) -> None:
+    run = run_step(plain_env({"api-token": TOKEN}), args=args)
+    assert run.code == 2
+    assert said in run.stderr
+
+
+def test_bare_no_wait_flag_is_accepted_end_to_end(simulator: SimFactory) -> None:
+    script = JobScript(str(uuid.uuid4()), timeline=[(0.0, "QUEUED"), (30.0, "DEPLOYED")])
+    sim = simulator(script)
+    env = plain_env({"api-token": TOKEN, "api-url": sim.url, "wait": "true"})
+    run = run_step(env, args=["--job-id", script.job_id, "--no-wait"])
+    assert run.code == 0, run.stderr
+    assert run.json()["verdict"] == "accepted"
+
+
+@pytest.mark.parametrize("runner", ["github", "gitlab", "plain"])
+def test_several_input_errors_are_one_line_each_in_every_runner(tmp_path: Path, runner: str) -> None:
+    inputs = {"api-token": TOKEN, "job-id": "not-a-uuid", "timeout": "9999999h", "wait": "perhaps"}
+    if runner == "github":
+        env, files = github_env(tmp_path, inputs)
+    elif runner == "gitlab":
+        env, files = gitlab_env(tmp_path, inputs)
+    else:
+        env, files = plain_env(inputs), {}
+    run = run_step(env | {"QOVERY_IMAGE_TAG": "v1", "QOVERY_GIT_COMMIT_ID": "abc"}, files)
+
+    assert run.code == 2
+    errors = [line for line in run.stderr.splitlines() if "error: Invalid input" in line]
+    assert [line.split("`")[1] for line in errors] == ["job-id", "wait", "timeout", "image-tag"]
+    assert "`9999999h` from the " in run.stderr and "must be at most 24h" in run.stderr
+    annotations = [line for line in run.stdout.splitlines() if line.startswith("::error ")]
+    if runner == "github":  # one annotation per problem, each a single line (no %0A inside)
+        assert len(annotations) == 4 and all("%0A" not in line for line in annotations)
+        assert run.outputs() == {}  # nothing attempted: no outputs
+    else:
+        assert annotations == []
+
+
+def test_a_stale_qovery_variable_is_named_with_its_value() -> None:
+    env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "timeout": "90 minutes"})
+    run = run_step(env)
+    assert run.code == 2
+    assert "Invalid input `timeout` (`90 minutes` from the environment variable QOVERY_TIMEOUT)" in run.stderr
+
+
+def test_an_absurd_timeout_is_an_input_error_not_a_crash() -> None:
+    env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "api-url": "http://127.0.0.1:9"})
+    run = run_step(env, args=["--timeout", "9999999h"])
+    assert run.code == 2, run.stderr
+    assert "must be at most 24h" in run.stderr and "Overflow" not in run.stderr
+
+
+@pytest.mark.parametrize(("flags", "logged"), [([], True), (["--quiet"], False)])
+def test_the_simulator_alone_lists_its_jobs_and_logs_each_request(
+    tmp_path: Path, flags: list[str], logged: bool
+) -> None:
+    url_file = tmp_path / "url"
+    simulator = subprocess.Popen(
+        [sys.executable, "-m", "qovery_job_deploy.simulator", "--url-file", str(url_file), *flags],
+        env=base_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(100):
+            if url_file.exists() and url_file.read_text().strip():
+                break
+            time.sleep(0.1)
+        url = url_file.read_text().strip()
+        run = run_step(
+            plain_env({"api-token": TOKEN, "job-id": SUCCESS_JOB, "api-url": url, "poll-interval": "0.2s"})
+        )
+        assert run.code == 0, run.stderr
+    finally:
+        simulator.send_signal(signal.SIGTERM)
+        out, err = simulator.communicate(timeout=10)
+
+    assert f"export QOVERY_API_URL={url} QOVERY_API_TOKEN=qov_anything" in out
+    for job, about in [(SUCCESS_JOB, "succeeds"), (FAILURE_JOB, "fails"), (SLOW_JOB, "10 minutes")]:
+        assert any(job in line and about in line for line in out.splitlines())
+    request_lines = [f"POST /job/{SUCCESS_JOB}/deploy -> 202", f"GET /job/{SUCCESS_JOB}/status -> 200"]
+    assert all((line in err) is logged for line in request_lines), err
+
+
+RUNTIME = {"requests", "urllib3", "certifi", "idna", "charset_normalizer", "pydantic", "pydantic_core"}
+RUNTIME |= {"pydantic_settings", "annotated_types", "typing_extensions", "typing_inspection", "dotenv"}
+
+
+def test_the_demo_and_the_simulator_need_only_the_runtime_dependencies() -> None:
+    """The README's first command is `pip install -e .`: nothing of the test extra may creep in."""
+    code = "import sys, qovery_job_deploy.cli, qovery_job_deploy.demo; print('\\n'.join(sys.modules))"
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=base_env(), capture_output=True, text=True, check=True
+    )
+    # Private names (`_cython_3_3_1`, `_sysconfigdata_...`) are the interpreter's and compiled modules' own.
+    loaded = {name.split(".")[0] for name in run.stdout.split() if not name.startswith("_")}
+    foreign = loaded - set(sys.stdlib_module_names) - RUNTIME - {"qovery_job_deploy", "cython_runtime"}
+    assert not foreign
+
+
+@pytest.mark.parametrize(
+    ("extra", "absent"),
+    [("test", "matplotlib"), ("test", "ruff"), ("test", "mypy"), ("lint", "matplotlib"), ("bench", "pytest")],
+)
+def test_each_extra_installs_only_what_its_use_needs(extra: str, absent: str) -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert not [pin for pin in project["optional-dependencies"][extra] if pin.startswith(absent)]
+    assert sorted(pin.split(">")[0] for pin in project["dependencies"]) == ["pydantic-settings", "requests"]
+
+
+@pytest.mark.parametrize(
+    ("runner", "variables", "line"),
+    [
+        ("plain", {"timeout": "5s"}, "timeout `5s` from the environment variable QOVERY_TIMEOUT"),
+        ("plain", {"timeout": "30m"}, None),  # at its default: nothing to say
+        ("github", {}, None),  # every declared input set to its action.yml default: nothing to say
+        ("github", {"timeout": "1m", "wait": "true"}, "timeout `1m` from the GitHub input `timeout`"),
+    ],
+)
+def test_inputs_not_at_their_default_are_logged_with_their_source(
+    simulator: SimFactory, tmp_path: Path, runner: str, variables: dict[str, str], line: str | None
+) -> None:
+    script = JobScript(str(uuid.uuid4()), timeline=[(0.0, "QUEUED"), (0.3, "DEPLOYED")])
+    sim = simulator(script)
+    inputs = {"api-token": TOKEN, "job-id": script.job_id, "poll-interval": "0.2s"} | variables
+    if runner == "github":
+        env, files = github_env(tmp_path, inputs | {"api-url": sim.url})
+    else:
+        env, files = plain_env(inputs), {}
+    run = run_step(env, files, args=["--api-url", sim.url] if runner == "plain" else [])
+    assert run.code == 0, run.stderr
+    logged = [text.split("] Inputs: ", 1)[1] for text in run.stderr.splitlines() if "] Inputs: " in text]
+    assert len(logged) == 1  # job-id, api-url and poll-interval are never at their default here
+    entries = logged[0].split("; ")
+    assert entries[0] == f"job-id `{script.job_id}` from " + (
+        "the GitHub input `job-id`" if runner == "github" else "the environment variable QOVERY_JOB_ID"
+    )
+    entries = [entry for entry in entries[1:] if not entry.startswith(("api-url", "poll-interval"))]
+    assert entries == ([line] if line else [])
