@@ -19,7 +19,7 @@
 #   - proof here: the e2e stand-in base is Debian's own python3 (no registry is reachable). Trixie's
 #     is 3.13, the base's minor version, so the checks run the very interpreter line the image ships
 #     (bookworm's 3.11 could only stand in for 3.12). The dependencies are pure Python or have
-#     cp313 wheels in requirements.lock (the stand-in build installs them with --require-hashes).
+#     cp313 wheels in requirements.txt (the stand-in build installs them with --require-hashes).
 #
 # A local or mirrored base: override the stage, e.g.
 #   docker buildx build --build-context base=docker-image://registry.example.com/python:3.13-slim-trixie .
@@ -40,11 +40,11 @@ RUN python -m venv /opt/venv
 # --require-hashes: every artifact must match a hash in the lock file;
 # --no-deps: the locks are complete, pip resolves nothing on its own;
 # --only-binary: wheels only, no build step, no compiler in the image.
-COPY requirements.lock requirements-build.lock /tmp/
+COPY requirements.txt requirements-build.txt /tmp/
 RUN /opt/venv/bin/pip install --require-hashes --no-deps --only-binary=:all: \
-        -r /tmp/requirements.lock \
+        -r /tmp/requirements.txt \
     && /opt/venv/bin/pip install --require-hashes --no-deps --only-binary=:all: \
-        -r /tmp/requirements-build.lock
+        -r /tmp/requirements-build.txt
 
 # Then the project (.dockerignore lets only what the build needs into the context), built
 # with the pinned backend installed above (--no-build-isolation: nothing fetched here), and

@@ -71,7 +71,7 @@ run "check-jsonschema: tests/e2e/gitlab/.gitlab-ci.yml" check-jsonschema --built
     tests/e2e/gitlab/.gitlab-ci.yml
 run "shellcheck: tests/e2e/*.sh" shellcheck tests/e2e/*.sh
 
-# The image installs requirements.lock / requirements-build.lock: every pin hash-pinned, every
+# The image installs requirements.txt / requirements-build.txt: every pin hash-pinned, every
 # name of requirements.in present, and pyproject.toml's ranges satisfied by the pins.
 check_locks() {
     "$VENV/bin/python" - <<'EOF'
@@ -98,8 +98,8 @@ def names(path):
 project = tomllib.load(open("pyproject.toml", "rb"))
 problems = []
 for lock, source, reqs in [
-    ("requirements.lock", "requirements.in", project["project"].get("dependencies", [])),
-    ("requirements-build.lock", "requirements-build.in", project["build-system"].get("requires", [])),
+    ("requirements.txt", "requirements.in", project["project"].get("dependencies", [])),
+    ("requirements-build.txt", "requirements-build.in", project["build-system"].get("requires", [])),
 ]:
     pinned = pins(lock)
     for name in sorted(names(source) - set(pinned)):
