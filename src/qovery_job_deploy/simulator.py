@@ -36,6 +36,8 @@ from qovery_job_deploy.text import one_line
 SUCCESS_JOB = "11111111-1111-4111-8111-111111111111"
 FAILURE_JOB = "22222222-2222-4222-8222-222222222222"
 SLOW_JOB = "33333333-3333-4333-8333-333333333333"
+# The built-in jobs share one environment, production in acme / shop, so that they can be named too.
+DEMO_ENVIRONMENT = "e1e1e1e1-0000-4000-8000-0000000000d0"
 # Fails, and its deployment log holds lines written to attack the CI runner (for tests/e2e under act).
 HOSTILE_LOG_JOB = "77777777-7777-4777-8777-777777777777"
 HOSTILE_LOG_LINES = [
@@ -504,12 +506,16 @@ def builtin_jobs() -> list[JobScript]:
             stale_seconds=0.5,
             past_durations=[2, 2, 3],
             about="succeeds (DEPLOYED) in about 2 s",
+            job_name="migrate",
+            environment_id=DEMO_ENVIRONMENT,
         ),
         JobScript(
             FAILURE_JOB,
             timeline=[(0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "EXECUTING"), (2.0, "DEPLOYMENT_ERROR")],
             stale_seconds=0.5,
             about="fails (DEPLOYMENT_ERROR) after about 2 s, with a migration error in its log",
+            job_name="add-orders-index",
+            environment_id=DEMO_ENVIRONMENT,
             log_lines=[
                 "Running migrations for shop",
                 "Applying 0042_add_orders_index...",
@@ -522,11 +528,15 @@ def builtin_jobs() -> list[JobScript]:
             timeline=[(0.0, "QUEUED"), (0.5, "EXECUTING"), (1.0, "DEPLOYMENT_ERROR")],
             log_lines=list(HOSTILE_LOG_LINES),
             about="fails, its log trying runner commands and escapes (for tests)",
+            job_name="hostile-log",
+            environment_id=DEMO_ENVIRONMENT,
         ),
         JobScript(
             SLOW_JOB,
             timeline=[(0.0, "QUEUED"), (1.0, "EXECUTING"), (600.0, "DEPLOYED")],
             about="runs for 10 minutes: try `timeout`, `cancel-on-timeout`, Ctrl-C",
+            job_name="nightly-report",
+            environment_id=DEMO_ENVIRONMENT,
         ),
     ]
 
@@ -801,7 +811,7 @@ def _history(job: JobScript) -> dict[str, Any]:
 
 def introduction(sim: QoverySimulator) -> str:
     """What a user needs to point the step at the simulator."""
-    jobs = "".join(f"  {job.job_id}  {job.about}\n" for job in sim.jobs.values())
+    jobs = "".join(f"  {job.job_id}  {job.job_name:<17} {job.about}\n" for job in sim.jobs.values())
     first = next(iter(sim.jobs))
     return (
         f"Qovery simulator listening on {sim.url}\n\n"
@@ -809,6 +819,8 @@ def introduction(sim: QoverySimulator) -> str:
         f"  export QOVERY_API_URL={sim.url} QOVERY_API_TOKEN=qov_anything\n\n"
         f"Its jobs:\n{jobs}\n"
         f"Then, in another terminal: qovery-job-deploy --job-id {first}\n"
+        "or by name, several at once:\n"
+        "  qovery-job-deploy --environment production --jobs migrate,nightly-report --timeout 20s\n"
         "Each request is logged below (method, path, status); Ctrl-C stops the simulator.\n"
     )
 

@@ -15,7 +15,7 @@ from qovery_job_deploy.runners.plain import Runner, attempt, printable
 # GitLab's dotenv rules: KEY=VALUE lines, keys of letters, digits and `_`, no multi-line values, no
 # quote processing, and the whole file under 5 KB (a violation fails the artifact upload).
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f]+")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # C0, DEL, C1 (NEL), line and paragraph separators
 MAX_VALUE_BYTES = 512  # a value's bytes at most; fewer when many variables must share the 5 KB
 MAX_FILE_BYTES = 5 * 1024
 
