@@ -169,6 +169,10 @@ def test_jobs_by_uuid_need_no_lookup(simulator: SimFactory) -> None:
     for operation in ("organizations", "projects", "environments", "environment_jobs"):
         assert sim.calls(operation) == 0, operation
     assert [job["verdict"] for job in run.json()["jobs"]] == ["succeeded", "succeeded"]
+    # GET /job tells each job's environment; the environment itself is read once for both, and then
+    # both jobs are read together.
+    assert sim.calls("job") == 2 and sim.calls("environment") == 1
+    assert sim.calls("environment_job_statuses") >= 1
 
 
 def test_job_id_and_jobs_together_are_an_input_error() -> None:

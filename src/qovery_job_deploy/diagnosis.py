@@ -16,6 +16,7 @@ from qovery_job_deploy.deployment_log import DeploymentLog, our_log, parse_entri
 from qovery_job_deploy.errors import ActionError, Interrupted, RefusedError
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.log import Log
+from qovery_job_deploy.models import EnvironmentInfo
 from qovery_job_deploy.outcome import Verdict
 from qovery_job_deploy.text import one_line
 
@@ -35,14 +36,20 @@ MAX_LOG_BYTES = 4 * 1024 * 1024
 FAILURES = (Verdict.FAILED, Verdict.TIMED_OUT, Verdict.ERROR)
 
 
-def look_up_identity(client: QoveryClient, job_id: str, log: Log) -> JobIdentity:
-    """The job's name and environment, then the environment's name, project and organization."""
+def look_up_identity(
+    client: QoveryClient, job_id: str, log: Log, environments: dict[str, EnvironmentInfo] | None = None
+) -> JobIdentity:
+    """The job's name and environment, then the environment's name, project and organization.
+    `environments` keeps what was read, so that jobs of one environment cost one environment read."""
+    seen = {} if environments is None else environments
     try:
         job = client.job(job_id, budget=IDENTITY_BUDGET_SECONDS)
         environment_id = uuid_or_none(job.environment.id if job.environment else None)
         if not environment_id:
             return JobIdentity(job_id, job_name=job.name)
-        environment = client.environment(environment_id, budget=IDENTITY_BUDGET_SECONDS)
+        if environment_id not in seen:
+            seen[environment_id] = client.environment(environment_id, budget=IDENTITY_BUDGET_SECONDS)
+        environment = seen[environment_id]
     except ActionError as error:
         log.info(f"The job's names and console links are unavailable ({_short(error)})")
         return JobIdentity(job_id)
@@ -56,13 +63,20 @@ def look_up_identity(client: QoveryClient, job_id: str, log: Log) -> JobIdentity
     )
 
 
-def complete_identity(client: QoveryClient, identity: JobIdentity, log: Log) -> JobIdentity:
+def complete_identities(client: QoveryClient, identities: list[JobIdentity], log: Log) -> list[JobIdentity]:
     """Fill in what name resolution left unknown (all of it, for a job given by UUID): the names for the
     report, the ids for console links and for reading jobs of one environment together."""
+    environments: dict[str, EnvironmentInfo] = {}
+    return [_complete(client, identity, log, environments) for identity in identities]
+
+
+def _complete(
+    client: QoveryClient, identity: JobIdentity, log: Log, environments: dict[str, EnvironmentInfo]
+) -> JobIdentity:
     known = (identity.job_name, identity.environment_id, identity.project_id, identity.organization_id)
     if all(known):
         return identity
-    found = look_up_identity(client, identity.job_id, log)
+    found = look_up_identity(client, identity.job_id, log, environments)
     filled = {
         name: getattr(found, name)
         for name in ("job_name", "environment_id", "environment_name", "project_id", "organization_id")

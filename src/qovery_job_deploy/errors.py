@@ -1,24 +1,18 @@
-"""The exceptions that cross layers, each carrying the exit code `main` turns it into."""
+"""The exceptions that cross layers. Exit codes are decided in one place: `outcome.py`."""
 
 from __future__ import annotations
 
 
 class ActionError(Exception):
-    """Base: a message meant for the user, and the process exit code it maps to."""
-
-    exit_code = 3
+    """Base: a message meant for the user."""
 
 
 class InputError(ActionError):
-    """Invalid input: nothing was sent to Qovery."""
-
-    exit_code = 2
+    """Invalid input: nothing was deployed (exit code 2)."""
 
 
 class ApiError(ActionError):
     """Qovery refused a request, or could not be reached after retries."""
-
-    exit_code = 3
 
 
 class RefusedError(ApiError):

@@ -14,7 +14,7 @@ from typing import TextIO
 from qovery_job_deploy.client import QoveryClient
 from qovery_job_deploy.console import console_url
 from qovery_job_deploy.deploy import Deployments, JobRun, Options
-from qovery_job_deploy.diagnosis import complete_identity, read_deployment_log, wants_log
+from qovery_job_deploy.diagnosis import complete_identities, read_deployment_log, wants_log
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.log import HumanLog, inert
@@ -70,7 +70,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
             log.info(f"Inputs: {changed}")
         debug = settings.debug or environ.get("RUNNER_DEBUG") == "1"
         context = Context(clock, log, started_at, debug, stderr)
-        runner.dotenv_file = settings.dotenv_file
+        runner = detect(environ, stdout, settings.dotenv_file)  # configured from the settings
         client = _client(settings, environ, context)
         try:
             outcome = _deploy(settings, client, context, lambda title: runner.begin(log, title))
@@ -138,7 +138,7 @@ def _deploy(
             identities = Resolver(client, log).jobs(
                 refs, Scope(settings.organization, settings.project, settings.environment)
             )
-            identities = [complete_identity(client, identity, log) for identity in identities]
+            identities = complete_identities(client, identities, log)
         except InputError:
             raise  # nothing to open: the caller reports an input error
         except BaseException:

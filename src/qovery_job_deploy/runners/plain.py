@@ -20,10 +20,10 @@ MAX_SHOWN_LINE_CHARS = 1000
 class Runner:
     name = "plain"
 
-    def __init__(self, environ: Mapping[str, str], stdout: TextIO) -> None:
+    def __init__(self, environ: Mapping[str, str], stdout: TextIO, dotenv_file: Path | None = None) -> None:
         self.environ = environ
         self.stdout = stdout
-        self.dotenv_file: Path | None = None  # the `dotenv-file` input, once settings are read
+        self.dotenv_file = dotenv_file  # the `dotenv-file` input
 
     def mask(self, secrets: Iterable[str]) -> None:
         """Hide secrets from the log before anything else is printed (only GitHub can)."""
