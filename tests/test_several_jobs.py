@@ -130,6 +130,7 @@ def test_a_name_that_matches_nothing_lists_what_exists_and_deploys_nothing(
     assert run.code == 2, run.stderr
     for word in words:
         assert word in run.stderr
+    assert "from the environment variable QOVERY_" in run.stderr  # the rejected value's source
     assert sim.calls("deploy") == 0 and sim.calls("status") == 0
     assert run.stdout == ""  # an input error writes no result
 

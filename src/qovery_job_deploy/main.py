@@ -33,12 +33,15 @@ from qovery_job_deploy.runners import Runner, detect
 from qovery_job_deploy.settings import (
     Settings,
     changed_inputs,
+    gather,
     github_env_name,
     load_settings,
     qovery_env_name,
 )
 from qovery_job_deploy.text import one_line
 
+# The inputs that name things: their value and origin appear in the errors of name resolution.
+NAME_INPUTS = ("jobs", "organization", "project", "environment")
 # Values shorter than this are not masked: masking "true" or "3s" would garble the whole log.
 MIN_MASKED_LENGTH = 8
 
@@ -73,7 +76,8 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
         runner = detect(environ, stdout, settings.dotenv_file)  # configured from the settings
         client = _client(settings, environ, context)
         try:
-            outcome = _deploy(settings, client, context, lambda title: runner.begin(log, title))
+            given = {name: item.describe(secret=False) for name, item in gather(argv, environ).items()}
+            outcome = _deploy(settings, client, context, lambda title: runner.begin(log, title), given)
             outcome = replace(outcome, request=_request(settings))
         except InputError as error:  # a name that matches nothing: nothing was deployed
             return _input_error(error, log, runner)
@@ -125,7 +129,11 @@ class Context:
 
 
 def _deploy(
-    settings: Settings, client: QoveryClient, context: Context, begin: Callable[[str], None]
+    settings: Settings,
+    client: QoveryClient,
+    context: Context,
+    begin: Callable[[str], None],
+    given: Mapping[str, str],
 ) -> RunOutcome:
     """Resolve the names, deploy and wait; every way this can end becomes a RunOutcome. `begin` opens the
     runner's log group once the jobs' names are known (or, failing that, with their refs)."""
@@ -135,9 +143,9 @@ def _deploy(
     deployments: Deployments | None = None
     try:
         try:
-            identities = Resolver(client, log).jobs(
-                refs, Scope(settings.organization, settings.project, settings.environment)
-            )
+            identities = Resolver(
+                client, log, {name: given[name] for name in NAME_INPUTS if name in given}
+            ).jobs(refs, Scope(settings.organization, settings.project, settings.environment))
             identities = complete_identities(client, identities, log)
         except InputError:
             raise  # nothing to open: the caller reports an input error

@@ -9,7 +9,7 @@ leaves nothing deployed.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TypeVar
@@ -46,9 +46,11 @@ class Scope:
 
 
 class Resolver:
-    def __init__(self, client: QoveryClient, log: Log) -> None:
+    def __init__(self, client: QoveryClient, log: Log, given: Mapping[str, str] | None = None) -> None:
+        """`given` says, per input, its value and where it came from, for the error messages."""
         self.client = client
         self.log = log
+        self.given = dict(given or {})
         # One read per list per run, whatever asks for it.
         self._organizations = cache(client.organizations)
         self._projects = cache(client.projects)
@@ -91,6 +93,7 @@ class Resolver:
             if len(projects) == 1
             else "every project of the organization",
             describe=lambda pair: f"{pair[1].name} (id {pair[1].id}, project {pair[0].name})",
+            given=self.given.get("environment"),
         )
         place = Place(str(environment.id), environment.name, str(project.id), project.name, organization_id)
         self.log.info(f"environment {environment.name} -> {environment.id}")
@@ -110,14 +113,24 @@ class Resolver:
                 )
             return str(organizations[0].id)
         organization = pick(
-            "organization", scope.organization, organizations, name_of=_name, where="the API token's reach"
+            "organization",
+            scope.organization,
+            organizations,
+            name_of=_name,
+            where="the API token's reach",
+            given=self.given.get("organization"),
         )
         self.log.info(f"organization {organization.name} -> {organization.id}")
         return str(organization.id)
 
     def _project(self, ref: str, organization_id: str) -> Named:
         project = pick(
-            "project", ref, self._projects(organization_id).named(), name_of=_name, where="the organization"
+            "project",
+            ref,
+            self._projects(organization_id).named(),
+            name_of=_name,
+            where="the organization",
+            given=self.given.get("project"),
         )
         self.log.info(f"project {project.name} -> {project.id}")
         return project
@@ -129,7 +142,7 @@ class Resolver:
             name = next((job.name for job in jobs if job.id == job_id), None)
             return _identity(job_id, name, place)
         where = f"environment {place.environment_name or place.environment_id}"
-        job = pick("jobs", ref, jobs, name_of=_name, where=where, what="job")
+        job = pick("jobs", ref, jobs, name_of=_name, where=where, what="job", given=self.given.get("jobs"))
         self.log.info(f"job {job.name} -> {job.id}")
         return _identity(str(job.id), job.name, place)
 
@@ -143,6 +156,7 @@ def pick(
     where: str,
     describe: Callable[[T], str] | None = None,
     what: str | None = None,
+    given: str | None = None,
 ) -> T:
     """The one item whose name matches `wanted` (case-insensitive, trimmed), or an InputError that helps."""
     noun = what or input_name
@@ -150,7 +164,7 @@ def pick(
     matches = [item for item in items if name_of(item).strip().casefold() == key]
     if len(matches) == 1:
         return matches[0]
-    source = f"INPUT_{input_name.upper()} / QOVERY_{input_name.upper()} / --{input_name}"
+    source = given or f"INPUT_{input_name.upper()} / QOVERY_{input_name.upper()} / --{input_name}"
     if matches:
         shown = [describe(item) if describe else f"{name_of(item)} (id {_id_of(item)})" for item in matches]
         raise InputError(
