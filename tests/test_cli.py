@@ -118,6 +118,17 @@ def test_an_unknown_flag_suggests_the_closest_one(args: list[str], said: str) ->
     run = run_step(plain_env({"api-token": TOKEN}), args=args)
     assert run.code == 2
     assert said in run.stderr
+    assert run.stderr.count("Invalid command line") == 1  # its value is not a second, stray problem
+
+
+def test_a_token_given_as_a_flag_is_used_but_warned_about(simulator: SimFactory) -> None:
+    sim = simulator()
+    env = plain_env({"job-id": SUCCESS_JOB, "api-url": sim.url, "poll-interval": "0.2s"})
+    run = run_step(env, args=["--api-token", TOKEN])
+
+    assert run.code == 0, run.stderr
+    assert "pass it as QOVERY_API_TOKEN instead" in run.stderr
+    assert TOKEN not in run.stdout + run.stderr
 
 
 def test_bare_no_wait_flag_is_accepted_end_to_end(simulator: SimFactory) -> None:

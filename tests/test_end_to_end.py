@@ -510,7 +510,7 @@ def test_hostile_strings_from_the_api_leave_every_output_file_valid(
         ),
         (
             {"git-commit-id": "0a1b2c3", "force-event": "start"},
-            "commit 0a1b2c3, force-event START",
+            "commit 0a1b2c3 (force-event START)",
             "commit `0a1b2c3`, `force-event` `START`",
             "QOVERY_DEPLOYED_FORCE_EVENT",
             "START",

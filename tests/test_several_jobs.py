@@ -107,6 +107,7 @@ def test_sequential_stops_at_the_first_failure_and_skips_the_rest(simulator: Sim
     assert run.code == 1, run.stderr
     verdicts = [job["verdict"] for job in run.json()["jobs"]]
     assert verdicts == ["succeeded", "failed", "skipped"]
+    assert run.json()["jobs"][2]["duration_seconds"] == 0  # never deployed
     assert sim.deployments_of(third.job_id) == []  # nothing was sent for it
     # One after another: the second was requested only once the first had ended.
     assert sim.deployments_of(second.job_id)[0].created_at >= sim.deployments_of(first.job_id)[0].ends_at()

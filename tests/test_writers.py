@@ -21,6 +21,7 @@ from qovery_job_deploy.report import dotenv, outputs, result, summary_markdown
 from qovery_job_deploy.runners import GitHubRunner, GitLabRunner
 from qovery_job_deploy.runners.github import command, escape_data, escape_property, format_outputs
 from qovery_job_deploy.runners.gitlab import format_dotenv, section_end, section_start
+from qovery_job_deploy.settings import Settings, qovery_env_name
 from qovery_job_deploy.text import one_line
 
 HOSTILE = [
@@ -101,7 +102,7 @@ def test_dotenv_stays_valid(value: str, tmp_path: Path) -> None:
         "QOVERY_EXECUTION_ID",
         "QOVERY_SERVICE_DEPLOYMENT_STATUS",
         "QOVERY_DURATION_SECONDS",
-        "QOVERY_CONSOLE_URL",
+        "QOVERY_DEPLOYMENT_URL",
         "QOVERY_DEPLOYED_IMAGE_TAG",
         "QOVERY_DEPLOYED_GIT_COMMIT_ID",
         "QOVERY_DEPLOYED_FORCE_EVENT",
@@ -320,3 +321,10 @@ def test_dotenv_of_many_jobs_stays_within_gitlab_limits(text: str, count: int) -
     assert len(lines) <= 20  # GitLab's default number of variables per report
     assert len({line.split("=", 1)[0] for line in lines}) == len(lines)
     assert report.splitlines() == lines  # and no other line break (NEL, U+2028) hides in a value
+
+
+def test_no_dotenv_key_is_an_input_a_later_job_would_read() -> None:
+    """A later GitLab job gets the report as variables: a key like QOVERY_CONSOLE_URL would become its input."""
+    inputs = {qovery_env_name(name) for name in Settings.model_fields}
+    two = RunOutcome([outcome_with("x").jobs[0], outcome_with("y").jobs[0]])
+    assert not set(dotenv(two)) & inputs

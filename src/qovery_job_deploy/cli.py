@@ -42,13 +42,15 @@ commands:
   demo [SCENARIO]  deploy a job of the built-in Qovery simulator, no account
                    needed (`{PROG} demo --help` lists the scenarios)
 
-The human log goes to stderr; the JSON result is the only thing on stdout.
+The human log goes to stderr. Outside GitHub Actions (which reads its outputs
+from files), the JSON result is the only thing on stdout.
 
 exit codes:
   {EXIT_SUCCESS:<4} the deployment reached its success state
        (with --no-wait: Qovery accepted the request)
   {EXIT_FAILED:<4} the deployment ended in failure (*_ERROR, CANCELED, RECAP, ...)
-  {EXIT_INVALID_INPUT:<4} invalid input; nothing was sent to Qovery
+  {EXIT_INVALID_INPUT:<4} invalid input, or a name that matches nothing:
+       nothing was deployed
   {EXIT_API_ERROR:<4} Qovery refused a request (401, 403, 404, 400) or was unreachable
   {EXIT_TIMED_OUT:<4} the wait timed out before the deployment ended
   130  interrupted by SIGINT; 143: by SIGTERM (`docker stop`, a cancelled run)

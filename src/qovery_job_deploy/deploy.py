@@ -172,16 +172,16 @@ class Deployments:
                 self._finish(run, Verdict.ACCEPTED, "Deployment requested; not waiting for it (wait: false).")
 
     def _start(self, run: JobRun, before: JobStatus) -> None:
+        # With several jobs, each line already starts with the job's name.
+        subject = run.identity.label() if len(self.runs) == 1 else "the job"
+        asked = self.options.request.described()
         if _in_progress(before):
             run.log.info(
-                f"{run.identity.label()} is already deploying ({before.state}); requesting a deployment of "
-                f"{self.options.request.described()}, which queues behind it"
+                f"{subject} is already deploying ({before.state}); requesting a deployment of {asked}, "
+                "which Qovery queues behind it"
             )
         else:
-            run.log.info(
-                f"{run.identity.label()} is {before.state}; requesting a deployment of "
-                f"{self.options.request.described()}"
-            )
+            run.log.info(f"{subject} is {before.state}; requesting a deployment of {asked}")
         try:
             triggered = Trigger(
                 self.client, run.job_id, self.options.request, clock=self.clock, log=run.log
@@ -321,7 +321,9 @@ class Deployments:
         return True
 
     def _finish(self, run: JobRun, verdict: Verdict, message: str) -> None:
-        run.outcome = Outcome(run.known, verdict, message, self.clock.now() - self.started_at)
+        # A skipped job spent no time deploying.
+        duration = 0.0 if verdict is Verdict.SKIPPED else self.clock.now() - self.started_at
+        run.outcome = Outcome(run.known, verdict, message, duration)
         run.follower = None
 
     def _pending(self) -> list[JobRun]:

@@ -71,6 +71,11 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
             return 128 + interruption.signum
         if changed := changed_inputs(settings, argv, environ):
             log.info(f"Inputs: {changed}")
+        if gather(argv, environ)["api_token"].origin.startswith("-"):
+            log.warning(
+                "the API token was given as a command-line flag, which other users of this machine can see "
+                "(ps); pass it as QOVERY_API_TOKEN instead"
+            )
         debug = settings.debug or environ.get("RUNNER_DEBUG") == "1"
         context = Context(clock, log, started_at, debug, stderr)
         runner = detect(environ, stdout, settings.dotenv_file)  # configured from the settings
@@ -92,7 +97,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
         deciding = outcome.deciding()
         log.info(f"{outcome.verdict.value}: {deciding.message}")
         for job in outcome.jobs:
-            _show_explanations(job, runner, log)
+            _show_explanations(job, runner, log, several=len(outcome.jobs) > 1)
         for problem in runner.publish(outcome):
             log.info(f"error: could not write {problem}")
             code = code or EXIT_API_ERROR
@@ -181,7 +186,8 @@ def _explained(outcome: Outcome, settings: Settings, client: QoveryClient, conte
     """The outcome with what explains it: a console link, the deployment log. Never a new verdict."""
     identity = outcome.known.identity or JobIdentity(outcome.known.job_id)
     deployment_log = None
-    if wants_log(settings.logs, outcome.verdict):
+    deployed = outcome.known.deployment_request_id is not None  # else there is no log to read
+    if deployed and wants_log(settings.logs, outcome.verdict):
         deployment_log = read_deployment_log(
             client,
             identity,
@@ -195,8 +201,10 @@ def _explained(outcome: Outcome, settings: Settings, client: QoveryClient, conte
     return replace(outcome, console_url=link, deployment_log=deployment_log)
 
 
-def _show_explanations(outcome: Outcome, runner: Runner, log: HumanLog) -> None:
-    """Our job's deployment log, folded, then Qovery's diagnosis and the console link: the last lines."""
+def _show_explanations(outcome: Outcome, runner: Runner, log: HumanLog, *, several: bool) -> None:
+    """Our job's deployment log, folded, then Qovery's diagnosis and the console link: the last lines.
+    With several jobs, each line says which job it is about."""
+    whose = f"{outcome.known.label()}: " if several else ""
     deployment_log = outcome.deployment_log
     if deployment_log is not None and deployment_log.lines:
         shown, total = len(deployment_log.lines), deployment_log.total
@@ -205,9 +213,9 @@ def _show_explanations(outcome: Outcome, runner: Runner, log: HumanLog) -> None:
         runner.show_log(log, f"Qovery deployment log of {outcome.known.label()} ({extent})", lines)
     if diagnosis := diagnosis_of(outcome):
         for line in diagnosis_text(diagnosis).splitlines():
-            log.info(line)
+            log.info(whose + line)
     if outcome.console_url:
-        log.info(f"Qovery console: {outcome.console_url}")
+        log.info(f"{whose}Qovery console: {outcome.console_url}")
 
 
 def _title(identities: Sequence[JobIdentity]) -> str:

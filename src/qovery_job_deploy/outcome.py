@@ -64,13 +64,14 @@ class DeployRequest:
         return {}
 
     def described(self) -> str:
-        """`image tag v1.2, force-event START`, for the log line that requests the deployment."""
-        parts = [
-            f"image tag {self.image_tag}" if self.image_tag else "",
-            f"commit {self.git_commit_id}" if self.git_commit_id else "",
-            f"force-event {self.force_event}" if self.force_event else "",
-        ]
-        return ", ".join(part for part in parts if part) or "the job's current source"
+        """`image tag v1.2 (force-event START)`, for the log line that requests the deployment."""
+        if self.image_tag:
+            source = f"image tag {self.image_tag}"
+        elif self.git_commit_id:
+            source = f"commit {self.git_commit_id}"
+        else:
+            source = "the job's current source"
+        return f"{source} (force-event {self.force_event})" if self.force_event else source
 
 
 @dataclass

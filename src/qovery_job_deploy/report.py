@@ -171,8 +171,9 @@ def dotenv(run: RunOutcome) -> dict[str, str]:
         "QOVERY_EXECUTION_ID": values["execution-id"],
         "QOVERY_SERVICE_DEPLOYMENT_STATUS": values["service-deployment-status"],
         "QOVERY_DURATION_SECONDS": values["duration-seconds"],
-        "QOVERY_CONSOLE_URL": values["console-url"],
-        # Not QOVERY_IMAGE_TAG: a later job that runs this step would read that as its own input.
+        # No key is an input's variable (QOVERY_CONSOLE_URL, QOVERY_IMAGE_TAG, ...): a later job that runs
+        # this step would read it as its own input.
+        "QOVERY_DEPLOYMENT_URL": values["console-url"],
         "QOVERY_DEPLOYED_IMAGE_TAG": values["image-tag"],
         "QOVERY_DEPLOYED_GIT_COMMIT_ID": values["git-commit-id"],
         "QOVERY_DEPLOYED_FORCE_EVENT": values["force-event"],

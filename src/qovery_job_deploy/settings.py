@@ -349,8 +349,11 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")  # three base64url parts
+
+
 def _looks_like_jwt(token: str) -> bool:
-    return not token.startswith("qov_") and token.count(".") == 2 and all(token.split("."))
+    return not token.startswith("qov_") and _JWT.fullmatch(token) is not None
 
 
 # -- where each value came from ------------------------------------------------------------------------
@@ -599,7 +602,10 @@ def describe_refusal(message: str) -> str:
 def describe_unknown(extra: Sequence[str]) -> list[str]:
     lines = []
     flags = known_flags()
-    for arg in extra:
+    for index, arg in enumerate(extra):
+        follows_unknown_flag = index > 0 and extra[index - 1].startswith("-") and "=" not in extra[index - 1]
+        if not arg.startswith("-") and follows_unknown_flag:
+            continue  # the value of the mistyped flag just reported: one problem, one line
         if not arg.startswith("-"):
             lines.append(
                 "Invalid command line: a value without a flag before it (flags take their value after "

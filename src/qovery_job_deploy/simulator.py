@@ -450,7 +450,8 @@ def _log_entries(job: JobScript, request: DeploymentRequest, now: float) -> list
         "hint_message": "",
     }
     entries.insert(0, other_failure)
-    if entries and job.log_error is not None and _is_failure(request.state_at(now)):
+    # Qovery's diagnosis is of an error: a cancelled deployment has none.
+    if entries and job.log_error is not None and request.state_at(now).endswith("_ERROR"):
         entries[-1]["error"] = dict(job.log_error)
         entries[-1]["details"]["stage"]["step"] = "DeployedError"
     return entries
