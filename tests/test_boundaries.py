@@ -6,6 +6,7 @@ import io
 import signal
 import ssl
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from step import TOKEN, github_env, plain_env, run_step
 
 from qovery_job_deploy import main as main_module
 from qovery_job_deploy.deploy import Deployments
-from qovery_job_deploy.simulator import JobScript, QoverySimulator
+from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
 
 
 def short_job(*timeline: tuple[float, str]) -> JobScript:
@@ -177,6 +178,13 @@ def test_an_unexpected_error_is_one_line_and_exit_3_unless_debugging(
             2,
         ),
         (
+            "a proxy with a malformed port",  # named by its host: the message must not crash on the port
+            "https://qovery-job-deploy.invalid",
+            {"HTTPS_PROXY": "http://127.0.0.1:badport"},
+            "Check HTTPS_PROXY",
+            None,
+        ),
+        (
             "no proxy for this host",
             "https://qovery-job-deploy.invalid",
             {"HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ".invalid"},
@@ -218,3 +226,16 @@ def test_a_tls_handshake_failure_names_the_host_and_the_fix(simulator: SimFactor
     assert f"the TLS handshake with {host} failed" in run.stderr
     assert "is an HTTPS endpoint" in run.stderr and "REQUESTS_CA_BUNDLE" in run.stderr
     assert run.stderr.count("retrying in") == 1
+
+
+def test_a_signal_during_the_post_does_not_claim_that_nothing_was_deployed(simulator: SimFactory) -> None:
+    """The POST was sent and hangs: Qovery may act on it, so the report must not say it did not."""
+    script = short_job()
+    script.faults["deploy"] = deque([Fault(kind="hang", seconds=10)])
+    sim = simulator(script)
+    env = plain_env({"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url})
+    run = run_step(env, signal_when=lambda: sim.calls("deploy") >= 1, signum=signal.SIGTERM)
+
+    assert run.code == 143, run.stderr
+    message = run.json()["message"]
+    assert "a deployment may have been requested" in message and "nothing was deployed" not in message

@@ -300,6 +300,15 @@ class QoveryClient:
             raise TransientError(
                 f"{method} {path}: {what}", acted=acted, hint=hint, max_attempts=attempts
             ) from None
+        except (requests.exceptions.InvalidURL, requests.exceptions.InvalidProxyURL):
+            # Settings checked `api-url`, so it is the proxy's; its text may hold a password: not shown.
+            # Nothing was sent, and retrying cannot help: one try.
+            raise TransientError(
+                f"{method} {path}: the proxy URL could not be parsed",
+                acted=False,
+                hint="Check HTTPS_PROXY (and NO_PROXY): scheme://host:port, with a numeric port.",
+                max_attempts=1,
+            ) from None
         except requests.RequestException as error:  # a broken chunked body, a bad encoding, ...
             raise TransientError(f"{method} {path}: {type(error).__name__}", acted=None) from None
 
@@ -469,4 +478,8 @@ def proxy_for(url: str) -> str | None:
     if not proxy:
         return None
     parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
-    return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+    try:
+        port = parts.port
+    except ValueError:  # a malformed port in HTTPS_PROXY: name the host, never crash over a message
+        port = None
+    return f"{parts.hostname}:{port}" if port else parts.hostname

@@ -19,13 +19,15 @@ from qovery_job_deploy.models import JobStatus
 from qovery_job_deploy.outcome import DeployRequest, Known, Outcome, Verdict
 from qovery_job_deploy.polling import Pacer
 from qovery_job_deploy.retry import Clock
-from qovery_job_deploy.states import Phase, expected_state
+from qovery_job_deploy.states import Action, Phase, action_of, expected_state
 from qovery_job_deploy.trigger import Trigger
 
 # GitHub sends SIGTERM 7.5 s after SIGINT and GitLab kills 10 s after SIGTERM: every cancellation together
 # stays well inside both.
 CANCEL_BUDGET_SECONDS = 4.0
 CANCEL_EACH_SECONDS = 1.5
+# A job whose turn comes with less time left than this is not posted: the POST could not even be checked.
+MIN_SECONDS_TO_START = 1.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class JobRun:
     known: Known
     follower: Follower | None = None
     outcome: Outcome | None = None
+    posted: bool = False  # the deploy request was sent (it may have been acted on, named or not)
 
     @property
     def job_id(self) -> str:
@@ -182,6 +185,10 @@ class Deployments:
             )
         else:
             run.log.info(f"{subject} is {before.state}; requesting a deployment of {asked}")
+        if self.client.deadline - self.clock.now() < MIN_SECONDS_TO_START:
+            self._finish(run, Verdict.TIMED_OUT, "Not deployed: `timeout` ran out before this job's turn.")
+            return
+        run.posted = True
         try:
             triggered = Trigger(
                 self.client, run.job_id, self.options.request, clock=self.clock, log=run.log
@@ -292,8 +299,10 @@ class Deployments:
     def _end_pending_on_signal(self, signum: int) -> None:
         name = signal.Signals(signum).name
         for run in self._pending():
-            if run.known.deployment_request_id is None and run.follower is None:
+            if not run.posted:
                 what = "nothing was deployed for this job"
+            elif run.known.deployment_request_id is None and run.follower is None:
+                what = "a deployment may have been requested: check the job in the Qovery console"
             elif self.options.cancel_on_abort and self._cancel(run):
                 what = "our deployment request was cancelled"
             else:
@@ -338,5 +347,4 @@ def _by_environment(runs: list[JobRun]) -> dict[str | None, list[JobRun]]:
 
 
 def _in_progress(status: JobStatus) -> bool:
-    details = status.status_details.status if status.status_details else None
-    return details in ("QUEUED", "ONGOING", "EXECUTING")
+    return action_of(status.status_details) is Action.RUNNING

@@ -126,9 +126,10 @@ def read_deployment_log(
             identity.environment_id, execution_id, budget=budget, max_bytes=MAX_LOG_BYTES
         )
     except Interrupted:
-        # The verdict is known already: a signal now cuts the extra, not the report.
+        # The verdict is known already: a signal now cuts the extra, not the report (the caller stops
+        # reading explanations for every job).
         log.info("Interrupted while reading the deployment log; reporting without it")
-        return None
+        raise
     except ActionError as error:
         log.info(f"Deployment log unavailable ({_short(error)})")
         return None

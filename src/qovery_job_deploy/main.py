@@ -14,7 +14,12 @@ from typing import TextIO
 from qovery_job_deploy.client import QoveryClient
 from qovery_job_deploy.console import console_url
 from qovery_job_deploy.deploy import Deployments, JobRun, Options
-from qovery_job_deploy.diagnosis import complete_identities, read_deployment_log, wants_log
+from qovery_job_deploy.diagnosis import (
+    LOG_FLOOR_SECONDS,
+    complete_identities,
+    read_deployment_log,
+    wants_log,
+)
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.log import HumanLog, inert
@@ -40,6 +45,9 @@ from qovery_job_deploy.settings import (
 )
 from qovery_job_deploy.text import one_line
 
+# After the verdicts, the reads that explain them (deployment logs) share at least this much time, even
+# past `timeout`: a timed-out deployment is when its log is most wanted.
+EXPLAIN_SECONDS = 10.0
 # The inputs that name things: their value and origin appear in the errors of name resolution.
 NAME_INPUTS = ("jobs", "organization", "project", "environment")
 # Values shorter than this are not masked: masking "true" or "3s" would garble the whole log.
@@ -164,11 +172,11 @@ def _deploy(
         )
         outcomes = deployments.run()
         if deployments.signum is None:  # after a signal, stop promptly: no more reads
-            outcomes = [_explained(job, settings, client, context) for job in outcomes]
+            outcomes = _explain_all(outcomes, settings, client, context)
         return RunOutcome(outcomes, deployments.signum)
     except InputError:
         raise
-    except Interrupted as interruption:  # before anything was deployed (while resolving names)
+    except Interrupted as interruption:  # while resolving names: before anything was deployed
         return _everyone(
             runs, context, Verdict.CANCELLED, "Interrupted; nothing was deployed.", interruption.signum
         )
@@ -182,21 +190,43 @@ def _deploy(
         return RunOutcome([run.outcome for run in deployments.runs if run.outcome is not None])
 
 
-def _explained(outcome: Outcome, settings: Settings, client: QoveryClient, context: Context) -> Outcome:
-    """The outcome with what explains it: a console link, the deployment log. Never a new verdict."""
+def _explain_all(
+    outcomes: list[Outcome], settings: Settings, client: QoveryClient, context: Context
+) -> list[Outcome]:
+    """Each outcome with what explains it, read after every verdict is known. The reads share one budget
+    (what is left of `timeout`, or EXPLAIN_SECONDS when that is less), and a signal now cuts the
+    explanations short, never the verdicts already reached."""
+    until = max(client.deadline, context.clock.now() + EXPLAIN_SECONDS)
+    explained: list[Outcome] = []
+    try:
+        for outcome in outcomes:
+            explained.append(_explained(outcome, settings, client, context, until))
+    except Interrupted:  # said where it landed (diagnosis.py); the verdicts stand
+        pass
+    return explained + outcomes[len(explained) :]
+
+
+def _explained(
+    outcome: Outcome, settings: Settings, client: QoveryClient, context: Context, until: float
+) -> Outcome:
+    """The outcome with a console link and, when wanted, its deployment log. Never a new verdict."""
     identity = outcome.known.identity or JobIdentity(outcome.known.job_id)
     deployment_log = None
     deployed = outcome.known.deployment_request_id is not None  # else there is no log to read
+    left = until - context.clock.now()
     if deployed and wants_log(settings.logs, outcome.verdict):
-        deployment_log = read_deployment_log(
-            client,
-            identity,
-            outcome.known.execution_id,
-            time_left=client.deadline - context.clock.now(),
-            cap=settings.request_timeout,
-            secrets=[settings.api_token.get_secret_value()],
-            log=context.log,
-        )
+        if left < LOG_FLOOR_SECONDS:
+            context.log.info(f"No time left to read the deployment log of {outcome.known.label()}")
+        else:
+            deployment_log = read_deployment_log(
+                client,
+                identity,
+                outcome.known.execution_id,
+                time_left=left,
+                cap=settings.request_timeout,
+                secrets=[settings.api_token.get_secret_value()],
+                log=context.log,
+            )
     link = console_url(settings.console_url, identity, outcome.known.execution_id)
     return replace(outcome, console_url=link, deployment_log=deployment_log)
 

@@ -14,11 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from qovery_job_deploy.client import QoveryClient
-from qovery_job_deploy.errors import ApiError, TransientError
+from qovery_job_deploy.errors import ActionError, ApiError, TransientError
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.models import JobStatus
 from qovery_job_deploy.outcome import DeployRequest
 from qovery_job_deploy.retry import DEFAULT_POLICY, Clock, RetryPolicy, retry_delay
+from qovery_job_deploy.states import Action, action_of
 
 # Sends in all, the first included, when each one fails ambiguously and leaves no trace.
 POST_ATTEMPTS = 4
@@ -62,9 +63,11 @@ class Trigger:
         self.log = log
         self.policy = policy
         self.rng = rng
+        self._queued_before: frozenset[str] = frozenset()  # set by `send`
 
     def send(self, before: JobStatus) -> Triggered:
         """POST the deployment; `before` is the job's status read just before, the baseline for evidence."""
+        self._queued_before = self._queue_baseline(before)
         for attempt in range(1, POST_ATTEMPTS + 1):
             try:
                 posted = self.client.deploy_job(self.job_id, self.request.body(), self.request.force_event)
@@ -97,25 +100,48 @@ class Trigger:
         )
         return Triggered(now)
 
+    def _queue_baseline(self, before: JobStatus) -> frozenset[str]:
+        """The requests already queued for a busy job, so that one of them is never taken for ours after an
+        ambiguous POST. A job at rest has none: the read is spared (best effort either way)."""
+        if action_of(before.status_details) is not Action.RUNNING:
+            return frozenset()
+        try:
+            return frozenset(self.client.deployment_queue(self.job_id).request_ids())
+        except ActionError as error:
+            self.log.info(f"The job's deployment queue could not be read ({error})")
+            return frozenset()
+
     def _look_for_new_request(self, before: JobStatus, error: TransientError) -> Triggered | None:
         """Evidence of what an ambiguous POST did: a new request on the job's status or in its queue.
 
-        A request that someone else queued before ours would already have been the job's current request
-        in `before`, so whatever new shows up now is taken as ours.
+        Whatever is new, compared with `before` and with the queue before the POST, is taken as ours.
         """
         pauses = LONG_LOOK_PAUSES if error.still_working else QUICK_LOOK_PAUSES
         self.log.warning(
             f"The deploy request's outcome is unknown ({error}); looking for a new deployment request on "
             f"the job for up to {sum(pauses):g}s"
         )
+        looked = 0
         for pause in pauses:
             if self._left() <= 0:
                 break
             self.clock.sleep(min(pause, self._left()))
-            found = self._new_request(before)
+            try:
+                found = self._new_request(before)
+            except ActionError as read_error:
+                raise ApiError(self._unknown(error, f"checking it failed: {read_error}")) from None
+            looked += 1
             if found is not None:
                 return found
+        if looked == 0:
+            raise ApiError(self._unknown(error, "`timeout` left no time to check the job"))
         return None
+
+    def _unknown(self, error: TransientError, why: str) -> str:
+        return (
+            f"The deploy request's outcome is unknown ({error}), and {why}. A deployment may have been "
+            "requested: check the job in the Qovery console before re-running the step."
+        )
 
     def _new_request(self, before: JobStatus) -> Triggered | None:
         status = self.client.job_status(self.job_id)
@@ -123,11 +149,8 @@ class Trigger:
         if status.deployment_request_id and status.deployment_request_id != before.deployment_request_id:
             self.log.info(f"Qovery did act: adopting deployment request {status.deployment_request_id}")
             return Triggered(now, status.deployment_request_id, status=status)
-        queued = [
-            rid
-            for rid in self.client.deployment_queue(self.job_id).request_ids()
-            if rid != before.deployment_request_id
-        ]
+        known = self._queued_before | {before.deployment_request_id}
+        queued = [rid for rid in self.client.deployment_queue(self.job_id).request_ids() if rid not in known]
         if queued:
             self.log.info(f"Qovery did act: adopting deployment request {queued[-1]}, queued for the job")
             return Triggered(now, queued[-1])

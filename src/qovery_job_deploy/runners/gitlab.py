@@ -57,7 +57,7 @@ class GitLabRunner(Runner):
     name = "gitlab"
 
     def begin(self, log: HumanLog, title: str) -> None:
-        log.raw(section_start("qovery_deploy", title, time.time()))
+        log.raw(section_start("qovery_deploy", printable(title), time.time()))  # it holds API names
 
     def end(self, log: HumanLog) -> None:
         log.raw(section_end("qovery_deploy", time.time()) + "\n")
