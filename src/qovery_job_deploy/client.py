@@ -84,10 +84,7 @@ class QoveryClient:
     # -- operations -------------------------------------------------------------------------------
 
     def job_status(self, job_id: str) -> JobStatus:
-        return self._retrying(
-            lambda: self._call("GET", f"/job/{job_id}/status", JobStatus, what=f"job {job_id}"),
-            idempotent=True,
-        )
+        return self._read(f"/job/{job_id}/status", JobStatus, f"job {job_id}")
 
     def deploy_job(self, job_id: str, body: dict[str, str], force_event: str | None) -> JobStatus:
         """POST /job/{id}/deploy, retried only when Qovery surely did not act on it."""
@@ -112,25 +109,16 @@ class QoveryClient:
         )
 
     def request_status(self, deployment_request_id: str) -> RequestStatus:
-        return self._retrying(
-            lambda: self._call(
-                "GET",
-                "/environment/deploymentStatus",
-                RequestStatus,
-                what=f"deployment request {deployment_request_id}",
-                params={"deploymentRequestId": deployment_request_id},
-            ),
-            idempotent=True,
+        return self._read(
+            "/environment/deploymentStatus",
+            RequestStatus,
+            f"deployment request {deployment_request_id}",
+            params={"deploymentRequestId": deployment_request_id},
         )
 
     def deployment_queue(self, job_id: str) -> DeploymentQueue:
         """The requests still queued for the job (before they start, they may not show in its status)."""
-        return self._retrying(
-            lambda: self._call(
-                "GET", f"/service/{job_id}/deploymentQueue", DeploymentQueue, what=f"job {job_id}"
-            ),
-            idempotent=True,
-        )
+        return self._read(f"/service/{job_id}/deploymentQueue", DeploymentQueue, f"job {job_id}")
 
     def environment_job_statuses(self, environment_id: str) -> JobStatuses:
         """Every job's status in one read: one request per interval however many jobs are followed."""
@@ -200,9 +188,11 @@ class QoveryClient:
 
     # -- plumbing ---------------------------------------------------------------------------------
 
-    def _read(self, path: str, model: type[M], what: str) -> M:
+    def _read(self, path: str, model: type[M], what: str, params: dict[str, str] | None = None) -> M:
         """A GET, retried like every read."""
-        return self._retrying(lambda: self._call("GET", path, model, what=what), idempotent=True)
+        return self._retrying(
+            lambda: self._call("GET", path, model, what=what, params=params), idempotent=True
+        )
 
     def _retrying(self, call: Callable[[], M], *, idempotent: bool) -> M:
         try:

@@ -77,9 +77,10 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
             return _input_error(error, log, runner)
         except Interrupted as interruption:  # nothing was attempted: nothing to report
             return 128 + interruption.signum
-        if changed := changed_inputs(settings, argv, environ):
+        inputs = gather(argv, environ)  # each input's raw value and where it came from
+        if changed := changed_inputs(settings, inputs):
             log.info(f"Inputs: {changed}")
-        if gather(argv, environ)["api_token"].origin.startswith("-"):
+        if inputs["api_token"].origin.startswith("-"):
             log.warning(
                 "the API token was given as a command-line flag, which other users of this machine can see "
                 "(ps); pass it as QOVERY_API_TOKEN instead"
@@ -89,7 +90,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
         runner = detect(environ, stdout, settings.dotenv_file)  # configured from the settings
         client = _client(settings, environ, context)
         try:
-            given = {name: item.describe(secret=False) for name, item in gather(argv, environ).items()}
+            given = {name: item.describe(secret=False) for name, item in inputs.items()}
             outcome = _deploy(settings, client, context, lambda title: runner.begin(log, title), given)
             outcome = replace(outcome, request=_request(settings))
         except InputError as error:  # a name that matches nothing: nothing was deployed

@@ -414,10 +414,9 @@ def load_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
         raise InputError("\n".join(describe_validation_error(error, given) + exclusions)) from None
 
 
-def changed_inputs(settings: Settings, argv: Sequence[str], environ: Mapping[str, str]) -> str:
-    """The optional inputs not at their default and where each came from, so that a forgotten
+def changed_inputs(settings: Settings, given: Mapping[str, Given]) -> str:
+    """The optional inputs not at their default and where each came from (`gather`), so that a forgotten
     `QOVERY_TIMEOUT=5s` in the environment shows in the log; empty when all are at their default."""
-    given = gather(argv, environ)
     changed = [
         f"{input_name(name)} {given[name].describe(secret=name == 'api_token')}"
         for name, field in Settings.model_fields.items()

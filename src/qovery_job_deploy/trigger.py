@@ -63,11 +63,11 @@ class Trigger:
         self.log = log
         self.policy = policy
         self.rng = rng
-        self._queued_before: frozenset[str] = frozenset()  # set by `send`
 
     def send(self, before: JobStatus) -> Triggered:
         """POST the deployment; `before` is the job's status read just before, the baseline for evidence."""
-        self._queued_before = self._queue_baseline(before)
+        # Ids that are not ours whatever shows up: the previous request, and what was queued before.
+        not_ours = self._queue_baseline(before) | {before.deployment_request_id or ""}
         for attempt in range(1, POST_ATTEMPTS + 1):
             try:
                 posted = self.client.deploy_job(self.job_id, self.request.body(), self.request.force_event)
@@ -80,7 +80,7 @@ class Trigger:
                     )
                     self.log.info("Following the first new request that appears on the job")
                     return Triggered(self.clock.now())
-                found = self._look_for_new_request(before, error)
+                found = self._look_for_new_request(before, not_ours, error)
                 if found is not None:
                     return found
                 self._pause_before_sending_again(error, attempt)
@@ -111,7 +111,9 @@ class Trigger:
             self.log.info(f"The job's deployment queue could not be read ({error})")
             return frozenset()
 
-    def _look_for_new_request(self, before: JobStatus, error: TransientError) -> Triggered | None:
+    def _look_for_new_request(
+        self, before: JobStatus, not_ours: frozenset[str], error: TransientError
+    ) -> Triggered | None:
         """Evidence of what an ambiguous POST did: a new request on the job's status or in its queue.
 
         Whatever is new, compared with `before` and with the queue before the POST, is taken as ours.
@@ -127,7 +129,7 @@ class Trigger:
                 break
             self.clock.sleep(min(pause, self._left()))
             try:
-                found = self._new_request(before)
+                found = self._new_request(before, not_ours)
             except ActionError as read_error:
                 raise ApiError(self._unknown(error, f"checking it failed: {read_error}")) from None
             looked += 1
@@ -143,14 +145,15 @@ class Trigger:
             "requested: check the job in the Qovery console before re-running the step."
         )
 
-    def _new_request(self, before: JobStatus) -> Triggered | None:
+    def _new_request(self, before: JobStatus, not_ours: frozenset[str]) -> Triggered | None:
         status = self.client.job_status(self.job_id)
         now = self.clock.now()
         if status.deployment_request_id and status.deployment_request_id != before.deployment_request_id:
             self.log.info(f"Qovery did act: adopting deployment request {status.deployment_request_id}")
             return Triggered(now, status.deployment_request_id, status=status)
-        known = self._queued_before | {before.deployment_request_id}
-        queued = [rid for rid in self.client.deployment_queue(self.job_id).request_ids() if rid not in known]
+        queued = [
+            rid for rid in self.client.deployment_queue(self.job_id).request_ids() if rid not in not_ours
+        ]
         if queued:
             self.log.info(f"Qovery did act: adopting deployment request {queued[-1]}, queued for the job")
             return Triggered(now, queued[-1])
