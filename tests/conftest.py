@@ -1,35 +1,36 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
-from contract import validate  # tests/ is on sys.path: pytest's rootdir conftest rule
+from support.sims import SimFactory, finish, in_process, served
 
 from qovery_job_deploy.simulator import JobScript, QoverySimulator
 
-SimFactory = Callable[..., QoverySimulator]
 
-
-@pytest.fixture
-def simulator() -> Iterator[SimFactory]:
-    """Start simulators whose every exchange is checked against Qovery's OpenAPI spec.
-
-    A test that plays a newer API on purpose (an unknown state) lists the violations it expects in
-    `sim.allowed_deviations`; any other violation fails the test at teardown.
-    """
+def _factory(make: Callable[..., QoverySimulator]) -> Iterator[SimFactory]:
     started: list[QoverySimulator] = []
 
-    def start(*jobs: JobScript) -> QoverySimulator:
-        sim = QoverySimulator(list(jobs) or None, validator=validate).start()
+    def start(*jobs: JobScript, **options: Any) -> QoverySimulator:
+        sim = make(*jobs, **options)
         started.append(sim)
         return sim
 
     yield start
     for sim in started:
-        sim.stop()
-        unexpected = [
-            error
-            for error in sim.contract_errors
-            if not any(allowed in error for allowed in getattr(sim, "allowed_deviations", ()))
-        ]
-        assert not unexpected, "simulator exchanges broke the OpenAPI contract:\n" + "\n".join(unexpected)
+        finish(sim)
+
+
+@pytest.fixture
+def simulator() -> Iterator[SimFactory]:
+    """Simulators reached in-process, on a virtual clock; every exchange is checked against Qovery's
+    OpenAPI spec. A test that plays a newer API on purpose lists what it expects in
+    `sim.allowed_deviations`; any other violation fails the test at teardown."""
+    yield from _factory(in_process)
+
+
+@pytest.fixture
+def served_simulator() -> Iterator[SimFactory]:
+    """Simulators on 127.0.0.1 in real time, for the tests where the process or the wire is the point."""
+    yield from _factory(served)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from step import ROOT
+from support.step import ROOT
 
 STRATEGIES = [
     "this step, job history known",

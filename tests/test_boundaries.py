@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import trustme
-from conftest import SimFactory
-from contract import validate
-from step import TOKEN, github_env, plain_env, run_step
+from support.contract import validate
+from support.sims import SimFactory
+from support.step import TOKEN, github_env, plain_env, run_step
 
 from qovery_job_deploy import main as main_module
 from qovery_job_deploy.deploy import Deployments
@@ -62,9 +62,9 @@ def test_tls_verification_is_never_skipped(https_simulator: tuple[QoverySimulato
     assert sim.deployments_of(script.job_id) == []
 
 
-def test_cancel_on_abort_cancels_our_request_only(simulator: SimFactory, tmp_path: Path) -> None:
+def test_cancel_on_abort_cancels_our_request_only(served_simulator: SimFactory, tmp_path: Path) -> None:
     script = short_job((0.0, "QUEUED"), (0.2, "EXECUTING"), (120.0, "DEPLOYED"))
-    sim = simulator(script)
+    sim = served_simulator(script)
     env, files = github_env(
         tmp_path,
         {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "cancel-on-abort": "true"},
@@ -81,9 +81,9 @@ def test_cancel_on_abort_cancels_our_request_only(simulator: SimFactory, tmp_pat
     assert "request was cancelled" in run.outputs()["result"]
 
 
-def test_abort_without_cancel_on_abort_leaves_the_deployment_running(simulator: SimFactory) -> None:
+def test_abort_without_cancel_on_abort_leaves_the_deployment_running(served_simulator: SimFactory) -> None:
     script = short_job((0.0, "QUEUED"), (120.0, "DEPLOYED"))
-    sim = simulator(script)
+    sim = served_simulator(script)
     env = plain_env({"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url})
     run = run_step(env, signal_when=lambda: sim.calls("status") >= 2)
 
@@ -214,9 +214,9 @@ def test_an_unreachable_api_names_the_host_the_failure_and_the_fix(
     assert run.stderr.count("Check ") == 1  # the fix is said once, at the end, not in every retry's warning
 
 
-def test_a_tls_handshake_failure_names_the_host_and_the_fix(simulator: SimFactory) -> None:
+def test_a_tls_handshake_failure_names_the_host_and_the_fix(served_simulator: SimFactory) -> None:
     """An https:// api-url pointed at a plain-HTTP server: no certificate involved, the handshake fails."""
-    sim = simulator(short_job())
+    sim = served_simulator(short_job())
     https_url = sim.url.replace("http://", "https://")
     env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "api-url": https_url})
     run = run_step(env)
@@ -228,11 +228,13 @@ def test_a_tls_handshake_failure_names_the_host_and_the_fix(simulator: SimFactor
     assert run.stderr.count("retrying in") == 1
 
 
-def test_a_signal_during_the_post_does_not_claim_that_nothing_was_deployed(simulator: SimFactory) -> None:
+def test_a_signal_during_the_post_does_not_claim_that_nothing_was_deployed(
+    served_simulator: SimFactory,
+) -> None:
     """The POST was sent and hangs: Qovery may act on it, so the report must not say it did not."""
     script = short_job()
     script.faults["deploy"] = deque([Fault(kind="hang", seconds=10)])
-    sim = simulator(script)
+    sim = served_simulator(script)
     env = plain_env({"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url})
     run = run_step(env, signal_when=lambda: sim.calls("deploy") >= 1, signum=signal.SIGTERM)
 

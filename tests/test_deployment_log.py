@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SimFactory
-from runner_commands import commands_outside_frames
-from step import TOKEN, StepRun, github_env, gitlab_env, plain_env, run_step
+from support.runner_commands import commands_outside_frames
+from support.sims import SimFactory
+from support.step import TOKEN, StepRun, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import DEFAULT_ERROR, HOSTILE_LOG_JOB, Fault, JobScript, QoverySimulator
 
@@ -152,13 +152,18 @@ def test_logs_always_shows_the_log_of_a_success(
     ],
 )
 def test_a_failing_or_hanging_read_changes_neither_verdict_nor_exit_code(
-    simulator: SimFactory, operation: str, fault: Fault, note: str, deviation: str
+    simulator: SimFactory,
+    served_simulator: SimFactory,
+    operation: str,
+    fault: Fault,
+    note: str,
+    deviation: str,
 ) -> None:
     script = job(FAILING)
     script.faults[operation] = deque([fault])
-    sim = simulator(script)
+    sim = (served_simulator if fault.kind == "trickle" else simulator)(script)  # a trickle needs the wire
     if deviation:
-        sim.allowed_deviations = (deviation,)  # type: ignore[attr-defined]
+        sim.allowed_deviations = (deviation,)
     run = run_step(plain_env(inputs(sim, script, **{"request-timeout": "2s"})))
 
     assert run.code == 1, run.stderr
@@ -201,10 +206,12 @@ def test_hostile_log_lines_execute_nothing_and_break_nothing(simulator: SimFacto
     assert result_of(plain)["error"]["hint"] == HINT
 
 
-def test_a_signal_during_the_log_read_keeps_the_verdict_and_stops_promptly(simulator: SimFactory) -> None:
+def test_a_signal_during_the_log_read_keeps_the_verdict_and_stops_promptly(
+    served_simulator: SimFactory,
+) -> None:
     script = job(FAILING)
     script.faults["logs"] = deque([Fault(kind="delay", seconds=30)])
-    sim = simulator(script)
+    sim = served_simulator(script)
     run = run_step(plain_env(inputs(sim, script)), signal_when=lambda: sim.calls("logs") >= 1)
 
     assert run.code == 1, run.stderr  # the deployment had failed: that is what the step reports

@@ -10,9 +10,9 @@ from collections import deque
 from pathlib import Path
 
 import pytest
-from conftest import SimFactory
-from runner_files import outside_code_spans
-from step import TOKEN, github_env, gitlab_env, plain_env, run_step
+from support.runner_files import outside_code_spans
+from support.sims import SimFactory
+from support.step import TOKEN, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
 
@@ -132,7 +132,7 @@ def test_newer_request_taking_over_the_status_keeps_our_verdict(
 def test_unknown_state_from_a_newer_api_is_logged_once_and_waited_on(simulator: SimFactory) -> None:
     script = job((0.0, "QUEUED"), (0.2, "HIBERNATING"), (1.0, "DEPLOYED"))
     sim = simulator(script)
-    sim.allowed_deviations = ("'HIBERNATING' is not one of",)  # type: ignore[attr-defined]
+    sim.allowed_deviations = ("'HIBERNATING' is not one of",)
     run = run_step(plain(sim.url, script))
 
     assert run.code == 0, run.stderr
@@ -225,10 +225,10 @@ def test_unreachable_api_exits_3_after_retries() -> None:
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_signal_stops_promptly_and_reports_what_is_known(
-    simulator: SimFactory, tmp_path: Path, signum: int, code: int
+    served_simulator: SimFactory, tmp_path: Path, signum: int, code: int
 ) -> None:
     script = job((0.0, "QUEUED"), (0.2, "EXECUTING"), (120.0, "DEPLOYED"))
-    sim = simulator(script)
+    sim = served_simulator(script)
     env, files = github_env(
         tmp_path, {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": "2s"}
     )
@@ -306,7 +306,7 @@ def test_a_deployment_settled_in_another_state_fails_at_once_not_at_the_timeout(
 ) -> None:
     script = job((0.0, "QUEUED"), (0.3, "EXECUTING"), (0.8, final), final_action_status=action)
     sim = simulator(script)
-    sim.allowed_deviations = (f"'{final}' is not one of",)  # type: ignore[attr-defined]
+    sim.allowed_deviations = (f"'{final}' is not one of",)
     run = run_step(plain(sim.url, script, timeout="10m"))
 
     assert run.code == 1, run.stderr
@@ -474,7 +474,7 @@ def test_hostile_strings_from_the_api_leave_every_output_file_valid(
     )
     script.extra_status_fields = {"execution_id": "exec\n::error::injected"}
     sim = simulator(script)
-    sim.allowed_deviations = ("is not one of",)  # type: ignore[attr-defined]  # step names are an enum
+    sim.allowed_deviations = ("is not one of",)  # step names are an enum
     inputs = {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST}
     env, files = github_env(tmp_path, inputs)
     env |= {"GITLAB_CI": "true", "CI_PROJECT_DIR": str(tmp_path)}  # GitHub wins; the dotenv is checked below

@@ -7,8 +7,8 @@ import io
 import json
 
 import pytest
-from runner_commands import commands_outside_frames
-from runner_files import parse_github_output
+from support.runner_commands import commands_outside_frames
+from support.runner_files import parse_github_output
 
 from qovery_job_deploy.console import console_base, console_url
 from qovery_job_deploy.deployment_log import DeploymentLog, LogLine, QoveryDiagnosis, our_log, parse_entries

@@ -7,16 +7,15 @@ verdict, how many deployments Qovery saw, and what the log says.
 from __future__ import annotations
 
 import itertools
-import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from conftest import SimFactory
-from step import ROOT, TOKEN, plain_env, run_step
+from support.sims import FAST, SimFactory, job
+from support.step import ROOT, TOKEN, plain_env, run_in_process, run_step
 
-from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
+from qovery_job_deploy.simulator import Fault, QoverySimulator
 
 HTML_PAGE = "<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
 PASS = None  # a call that goes through untouched
@@ -39,6 +38,10 @@ class Row:
     max_seconds: float | None = None
     waited: float = 0.0  # some pause between two status reads lasted at least this long
     check: Callable[[QoverySimulator], None] | None = None
+    # Where the row runs: "sim", the simulator in-process on a virtual clock; "wire", a served simulator
+    # and a subprocess (faults only a socket can play); "network", in-process against a real closed port or
+    # unresolvable name, its retries paced on a virtual clock.
+    via: str = "sim"
 
 
 ROWS = [
@@ -52,13 +55,14 @@ ROWS = [
     Row("connection reset on a status read", {"status": [PASS, Fault(kind="reset")]},
         log="connection broke"),
     Row("an answer cut short of its Content-Length", {"status": [PASS, Fault(kind="short")]},
-        log="ChunkedEncodingError"),
+        log="ChunkedEncodingError", via="wire"),
     Row("connection refused (the API is down)", env={"api-url": "http://127.0.0.1:9", "timeout": "60s"},
-        code=3, verdict="error", deployments=0, log="127.0.0.1:9 refused the connection. Check `api-url`"),
+        code=3, verdict="error", deployments=0, log="127.0.0.1:9 refused the connection. Check `api-url`",
+        via="network"),
     Row("a host name that does not resolve (DNS)", env={"api-url": "https://qovery-job-deploy.invalid"},
         code=3, verdict="error", deployments=0,
         log="the host name qovery-job-deploy.invalid does not resolve (DNS). Check `api-url`",
-        check=lambda sim: assert_called(sim, "status", 0)),
+        check=lambda sim: assert_called(sim, "status", 0), via="network"),
     Row("a response that never comes", {"status": [PASS, Fault(kind="delay", seconds=5)]},
         env={"request-timeout": "1s"}, log="no response in time"),
     Row("a truncated JSON body", {"status": [PASS, Fault(kind="truncated")]}, log="unreadable response",
@@ -95,7 +99,7 @@ ROWS = [
     Row("deploy: timeout after Qovery acted", {"deploy": [Fault(kind="delay", seconds=4)]},
         env={"request-timeout": "1s"}, log="adopting deployment request"),
     Row("deploy: an answer cut short after Qovery acted", {"deploy": [Fault(kind="short")]},
-        log="adopting deployment request"),
+        log="adopting deployment request", via="wire"),
     Row("deploy: an unreadable 2xx answer", {"deploy": [Fault(status=202, body="<html>accepted</html>", acted=True)]},
         log="its answer was unreadable", deviation="202 to POST"),
     Row("deploy: accepted, but no request ever appears", script={"accepts_without_deploying": True},
@@ -129,7 +133,7 @@ ROWS = [
     Row("an answer trickled byte by byte past the timeout",
         {"status": [PASS, Fault(kind="trickle", seconds=0.5)]},
         script={"timeline": [(0.0, "QUEUED"), (30.0, "DEPLOYED")]},
-        env={"timeout": "3s"}, code=124, verdict="timed_out", max_seconds=4.0),
+        env={"timeout": "3s"}, code=124, verdict="timed_out", max_seconds=4.0, via="wire"),
     Row("a history that never comes, past the timeout", {"history": [Fault(kind="delay", seconds=30)]},
         script={"timeline": [(0.0, "QUEUED"), (30.0, "DEPLOYED")], "past_durations": [40]},
         env={"timeout": "2s"}, code=124, verdict="timed_out", max_seconds=3.0),
@@ -141,15 +145,15 @@ ROWS = [
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.fault for row in ROWS])
-def test_fault(simulator: SimFactory, row: Row) -> None:
-    options = {"timeline": [(0.0, "QUEUED"), (0.3, "EXECUTING"), (0.8, "DEPLOYED")]} | row.script
-    script = JobScript(str(uuid.uuid4()), **options)  # type: ignore[arg-type]
+def test_fault(simulator: SimFactory, served_simulator: SimFactory, row: Row) -> None:
+    script = job(**row.script)
     script.faults = {operation: deque(faults) for operation, faults in row.faults.items()}
-    sim = simulator(script)
+    sim = (served_simulator if row.via == "wire" else simulator)(script)
     if row.deviation:
-        sim.allowed_deviations = (row.deviation,)  # type: ignore[attr-defined]
-    env = {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": "0.2s"}
-    run = run_step(plain_env(env | row.env))
+        sim.allowed_deviations = (row.deviation,)
+    env = {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST}
+    step = run_in_process if row.via == "network" else run_step
+    run = step(plain_env(env | row.env))
 
     assert run.code == row.code, run.stderr
     assert run.json()["verdict"] == row.verdict

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from step import declared_inputs
+from support.step import declared_inputs
 
 from qovery_job_deploy.errors import InputError
 from qovery_job_deploy.settings import Settings, format_duration, load_settings, parse_duration

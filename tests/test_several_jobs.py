@@ -12,8 +12,8 @@ from collections import deque
 from pathlib import Path
 
 import pytest
-from conftest import SimFactory
-from step import TOKEN, github_env, gitlab_env, plain_env, run_step
+from support.sims import SimFactory
+from support.step import TOKEN, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript, Place, QoverySimulator
 
@@ -195,10 +195,10 @@ def test_a_failing_environment_read_falls_back_to_one_read_per_job(simulator: Si
     assert sim.calls("environment_job_statuses") == 1 and sim.calls("status") >= 4
 
 
-def test_sigterm_with_three_jobs_in_flight_cancels_each_of_our_requests(simulator: SimFactory) -> None:
+def test_sigterm_with_three_jobs_in_flight_cancels_each_of_our_requests(served_simulator: SimFactory) -> None:
     slow = [(0.0, "QUEUED"), (0.5, "EXECUTING"), (120.0, "DEPLOYED")]
     jobs = [named(name, slow) for name in ("a", "b", "c")]
-    sim = start(simulator, *jobs)
+    sim = start(served_simulator, *jobs)
     env = plain_env(inputs(sim, "a, b, c", **{"cancel-on-abort": "true"}))
     run = run_step(env, signal_when=lambda: sim.calls("environment_job_statuses") >= 2, signum=signal.SIGTERM)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from contract import SPEC_PATH
 from hypothesis import given
 from hypothesis import strategies as st
+from support.contract import SPEC_PATH
 
 from qovery_job_deploy.models import StatusDetails
 from qovery_job_deploy.states import (

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from runner_files import MalformedOutputFile, outside_code_spans, parse_dotenv, parse_github_output
+from support.runner_files import MalformedOutputFile, outside_code_spans, parse_dotenv, parse_github_output
 
 from qovery_job_deploy import markdown
 from qovery_job_deploy.client import clean_text

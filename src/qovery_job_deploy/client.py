@@ -7,7 +7,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from types import FrameType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from qovery_job_deploy import __version__
+from qovery_job_deploy.clock import Clock
 from qovery_job_deploy.errors import ApiError, RefusedError, TransientError
 from qovery_job_deploy.models import (
     DeploymentQueue,
@@ -28,7 +29,7 @@ from qovery_job_deploy.models import (
     NamedList,
     RequestStatus,
 )
-from qovery_job_deploy.retry import DEFAULT_POLICY, Clock, RetryPolicy, call_with_retries, parse_retry_after
+from qovery_job_deploy.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries, parse_retry_after
 from qovery_job_deploy.text import one_line
 
 M = TypeVar("M", bound=BaseModel)
@@ -56,11 +57,19 @@ class QoveryClient:
         on_retry: Callable[[TransientError, float], None] = lambda error, delay: None,
         read_timeout: float = READ_TIMEOUT,
         ca_bundle: str | None = None,
+        transport: requests.adapters.BaseAdapter | None = None,
     ) -> None:
         self._base = api_url.rstrip("/")
         self._host = urlsplit(self._base).netloc.rpartition("@")[2]  # what error messages call the API
         self._proxy = proxy_for(self._base)
         self._session = requests.Session()
+        # The wall-clock limit is the network's: it stops a server that trickles its answer, in real time.
+        # An injected transport (the tests' in-process simulator, on a virtual clock) has no wire to trickle.
+        self._limit: Callable[[float], AbstractContextManager[None]] = wall_clock_limit
+        if transport is not None:
+            self._session.mount("http://", transport)
+            self._session.mount("https://", transport)
+            self._limit = lambda seconds: nullcontext()
         self._session.headers.update(
             {
                 "Authorization": authorization,
@@ -177,7 +186,7 @@ class QoveryClient:
             check_response(response, what=f"environment {environment_id}", method="GET")
             left = max(MIN_TIMEOUT, budget - (self._clock.now() - started))
             try:
-                with wall_clock_limit(left):
+                with self._limit(left):
                     return _read_at_most(response, max_bytes)
             except CallTooLong:
                 raise TransientError(
@@ -250,7 +259,7 @@ class QoveryClient:
         try:
             # requests' timeouts bound each phase and each socket read, not the whole call: a server
             # that trickles its answer byte by byte would never time out. The wall-clock limit does.
-            with wall_clock_limit(left):
+            with self._limit(left):
                 return self._session.request(
                     method,
                     self._base + path,

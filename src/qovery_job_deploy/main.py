@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -11,7 +10,10 @@ from dataclasses import dataclass, replace
 from types import FrameType
 from typing import TextIO
 
+import requests
+
 from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.clock import Clock, SystemClock
 from qovery_job_deploy.console import console_url
 from qovery_job_deploy.deploy import Deployments, JobRun, Options
 from qovery_job_deploy.diagnosis import (
@@ -54,16 +56,18 @@ NAME_INPUTS = ("jobs", "organization", "project", "environment")
 MIN_MASKED_LENGTH = 8
 
 
-class SystemClock:
-    def now(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(max(0.0, seconds))
-
-
-def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
-    clock = SystemClock()
+def run(
+    argv: Sequence[str],
+    environ: Mapping[str, str],
+    stdout: TextIO,
+    stderr: TextIO,
+    *,
+    clock: Clock | None = None,
+    transport: requests.adapters.BaseAdapter | None = None,
+) -> int:
+    """The whole step. Time and the network come from the caller: the system's by default, a virtual clock
+    and an in-process simulator in the tests."""
+    clock = clock or SystemClock()
     started_at = clock.now()
     runner = detect(environ, stdout)
     runner.mask(token_candidates(argv, environ))  # before anything else is printed
@@ -88,7 +92,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str], stdout: TextIO, stderr:
         debug = settings.debug or environ.get("RUNNER_DEBUG") == "1"
         context = Context(clock, log, started_at, debug, stderr)
         runner = detect(environ, stdout, settings.dotenv_file)  # configured from the settings
-        client = _client(settings, environ, context)
+        client = _client(settings, environ, context, transport)
         try:
             given = {name: item.describe(secret=False) for name, item in inputs.items()}
             outcome = _deploy(settings, client, context, lambda title: runner.begin(log, title), given)
@@ -120,7 +124,12 @@ def _input_error(error: InputError, log: HumanLog, runner: Runner) -> int:
     return EXIT_INVALID_INPUT
 
 
-def _client(settings: Settings, environ: Mapping[str, str], context: Context) -> QoveryClient:
+def _client(
+    settings: Settings,
+    environ: Mapping[str, str],
+    context: Context,
+    transport: requests.adapters.BaseAdapter | None,
+) -> QoveryClient:
     log = context.log
     return QoveryClient(
         settings.api_url,
@@ -130,12 +139,13 @@ def _client(settings: Settings, environ: Mapping[str, str], context: Context) ->
         on_retry=lambda error, delay: log.warning(f"{error}; retrying in {delay:.1f}s"),
         read_timeout=settings.request_timeout,
         ca_bundle=environ.get("SSL_CERT_FILE"),
+        transport=transport,
     )
 
 
 @dataclass(frozen=True)
 class Context:
-    clock: SystemClock
+    clock: Clock
     log: HumanLog
     started_at: float
     debug: bool

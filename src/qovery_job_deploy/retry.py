@@ -10,22 +10,15 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
+from qovery_job_deploy.clock import Clock
 from qovery_job_deploy.errors import TransientError
 
 T = TypeVar("T")
-
-
-class Clock(Protocol):
-    """Time as the program sees it: tests pass a fake one that moves only when slept."""
-
-    def now(self) -> float: ...
-
-    def sleep(self, seconds: float) -> None: ...
 
 
 @dataclass(frozen=True)

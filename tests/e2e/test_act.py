@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import SimFactory
+from support.sims import SimFactory
 
 from qovery_job_deploy.simulator import FAILURE_JOB, HOSTILE_LOG_JOB, SUCCESS_JOB, QoverySimulator
 
@@ -35,8 +35,10 @@ def assert_success(result: Run, sim: QoverySimulator) -> None:
 
 # The next two run the release form of the action (the pre-built image, nothing built): main's form,
 # `image: Dockerfile`, is covered by the success test below.
-def test_failed_deployment_fails_the_job_and_keeps_outputs(act_release: Act, simulator: SimFactory) -> None:
-    sim = simulator()
+def test_failed_deployment_fails_the_job_and_keeps_outputs(
+    act_release: Act, served_simulator: SimFactory
+) -> None:
+    sim = served_simulator()
     result = act_release.run("act-failure", "tests/e2e/github/deploy-failure.yml", sim.url)
     result.assert_no_token()
     log = result.stdout + result.stderr
@@ -46,9 +48,11 @@ def test_failed_deployment_fails_the_job_and_keeps_outputs(act_release: Act, sim
     assert len(sim.deployments_of(FAILURE_JOB)) == 1
 
 
-def test_a_hostile_deployment_log_runs_no_runner_command(act_release: Act, simulator: SimFactory) -> None:
+def test_a_hostile_deployment_log_runs_no_runner_command(
+    act_release: Act, served_simulator: SimFactory
+) -> None:
     """Issue 10's rules under a real runner emulator: the log lines are shown, none acts as a command."""
-    sim = simulator()
+    sim = served_simulator()
     result = act_release.run("act-hostile-log", "tests/e2e/github/deploy-hostile-log.yml", sim.url)
     result.assert_no_token()
     log = result.stdout + result.stderr
@@ -60,13 +64,15 @@ def test_a_hostile_deployment_log_runs_no_runner_command(act_release: Act, simul
     assert len(sim.deployments_of(HOSTILE_LOG_JOB)) == 1
 
 
-def test_token_from_a_plain_variable_is_masked_by_the_step(act_release: Act, simulator: SimFactory) -> None:
+def test_token_from_a_plain_variable_is_masked_by_the_step(
+    act_release: Act, served_simulator: SimFactory
+) -> None:
     # A configuration variable (act --var-file), which the runner does not mask: only the step's own
     # `::add-mask::` keeps the token out of the log.
     variables = act_release.home / "act.vars"
     variables.write_text(f"QOVERY_API_TOKEN={TOKEN}\n", encoding="utf-8")
     variables.chmod(0o600)
-    sim = simulator()
+    sim = served_simulator()
     result = act_release.run(
         "act-token-var", "tests/e2e/github/deploy-token-not-secret.yml", sim.url, "--var-file", str(variables)
     )
@@ -94,19 +100,19 @@ def start_to_first_request(run: Run, sim: QoverySimulator) -> float:
 
 
 def test_success_with_the_dockerfile_and_with_the_prebuilt_image(
-    image: BuiltImage, act: Act, act_release: Act, simulator: SimFactory, tmp_path: Path
+    image: BuiltImage, act: Act, act_release: Act, served_simulator: SimFactory, tmp_path: Path
 ) -> None:
     """Both forms of action.yml succeed and set outputs and summary: main's (`image: Dockerfile`, built by
     the runner without layer cache, as on a fresh GitHub runner) and a release's (the pre-built image by
     digest). The release form builds nothing, and its first request leaves much sooner."""
     podman("rmi", ACT_BUILT_IMAGE)
-    sim = simulator()
+    sim = served_simulator()
     built = no_layer_cache(act, tmp_path / "repo").run("act-success-dockerfile", SUCCESS_WORKFLOW, sim.url)
     assert_success(built, sim)
     assert podman("image", "exists", ACT_BUILT_IMAGE).code == 0, "act did not build the Dockerfile?"
     podman("rmi", ACT_BUILT_IMAGE)
 
-    sim_prebuilt = simulator()
+    sim_prebuilt = served_simulator()
     prebuilt = act_release.run("act-success-prebuilt", SUCCESS_WORKFLOW, sim_prebuilt.url)
     assert_success(prebuilt, sim_prebuilt)
     assert podman("image", "exists", ACT_BUILT_IMAGE).code != 0, "act built an image for the release form"

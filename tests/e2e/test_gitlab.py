@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import SimFactory
-from runner_files import parse_dotenv
+from support.runner_files import parse_dotenv
+from support.sims import SimFactory
 
 from qovery_job_deploy.simulator import FAILURE_JOB, SUCCESS_JOB
 
@@ -20,9 +20,9 @@ PIPELINE = "tests/e2e/gitlab/.gitlab-ci.yml"
 
 
 def test_dotenv_report_reaches_the_needs_job(
-    image: BuiltImage, gitlab_ci_local: GitlabCiLocal, simulator: SimFactory
+    image: BuiltImage, gitlab_ci_local: GitlabCiLocal, served_simulator: SimFactory
 ) -> None:
-    sim = simulator()
+    sim = served_simulator()
     result = gitlab_ci_local.run("gitlab-pipeline", PIPELINE, sim.url)
     metric("gitlab-ci-local: deploy + verify pipeline (s)", result.seconds)
     result.assert_no_token()
@@ -40,9 +40,9 @@ def test_dotenv_report_reaches_the_needs_job(
 
 
 def test_failed_deployment_fails_the_job(
-    image: BuiltImage, gitlab_ci_local: GitlabCiLocal, simulator: SimFactory
+    image: BuiltImage, gitlab_ci_local: GitlabCiLocal, served_simulator: SimFactory
 ) -> None:
-    sim = simulator()
+    sim = served_simulator()
     result = gitlab_ci_local.run("gitlab-failure", PIPELINE, sim.url, "deploy-failing")
     result.assert_no_token()
     assert result.code != 0, (

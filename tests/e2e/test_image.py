@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import SimFactory
+from support.sims import SimFactory
 
 from qovery_job_deploy.simulator import FAILURE_JOB, SLOW_JOB, SUCCESS_JOB, QoverySimulator
 
@@ -125,9 +125,15 @@ def podman_run_argv(image: BuiltImage, sim: QoverySimulator, job: str, *options:
     ids=["success", "nonroot", "failure"],
 )
 def test_podman_run(
-    image: BuiltImage, simulator: SimFactory, name: str, job: str, options: list[str], code: int, state: str
+    image: BuiltImage,
+    served_simulator: SimFactory,
+    name: str,
+    job: str,
+    options: list[str],
+    code: int,
+    state: str,
 ) -> None:
-    sim = simulator()
+    sim = served_simulator()
     result = run(name, [*podman_run_argv(image, sim, job, "--rm", *options)], timeout=RUN_TIMEOUT,
                  env=podman_env({"QOVERY_API_TOKEN": TOKEN}))  # fmt: skip
     result.assert_no_token()
@@ -148,9 +154,9 @@ def test_podman_run(
     ids=["sigterm", "sigterm-proxy", "sigint"],
 )
 def test_signal_ends_the_run_within_2_seconds(
-    image: BuiltImage, simulator: SimFactory, name: str, signum: signal.Signals, how: str, code: int
+    image: BuiltImage, served_simulator: SimFactory, name: str, signum: signal.Signals, how: str, code: int
 ) -> None:
-    sim = simulator()
+    sim = served_simulator()
     container = f"qjd-e2e-{name}-{uuid.uuid4().hex[:8]}"
     process = subprocess.Popen(
         podman_run_argv(image, sim, SLOW_JOB, "--name", container),

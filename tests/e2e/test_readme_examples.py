@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SimFactory
+from support.sims import SimFactory
 
 from qovery_job_deploy.simulator import FAILURE_JOB
 
@@ -72,7 +72,7 @@ def test_github_example_lints_like_the_workflows(example: str, setup: Setup, tmp
 
 @pytest.mark.parametrize("example", collected("github"), ids=lambda example: "readme")
 def test_github_example_reads_the_outputs_after_a_failure(
-    example: str, image: BuiltImage, act_release: Act, simulator: SimFactory
+    example: str, image: BuiltImage, act_release: Act, served_simulator: SimFactory
 ) -> None:
     """Run as written, under act, against a failing deployment: the steps after the action that read its
     outputs must run (`if: always()`) and see the failed state."""
@@ -94,7 +94,7 @@ def test_github_example_reads_the_outputs_after_a_failure(
     workflow_file.write_text(yaml.safe_dump(workflow, sort_keys=False), encoding="utf-8")
     commit_all(act_release.repo, "e2e: the README's GitHub example")
 
-    sim = simulator()
+    sim = served_simulator()
     result = act_release.run("readme-github-act", ".github/workflows/readme-example.yml", sim.url)
     result.assert_no_token()
     log = result.stdout + result.stderr
@@ -112,7 +112,7 @@ def test_github_example_reads_the_outputs_after_a_failure(
 
 @pytest.mark.parametrize("example", collected("gitlab"), ids=lambda example: "readme")
 def test_gitlab_example_reports_a_failed_deployment_to_the_next_job(
-    example: str, image: BuiltImage, gitlab_ci_local: GitlabCiLocal, simulator: SimFactory
+    example: str, image: BuiltImage, gitlab_ci_local: GitlabCiLocal, served_simulator: SimFactory
 ) -> None:
     pipeline = yaml.safe_load(example)
     deploys = deploy_jobs(pipeline)
@@ -135,7 +135,7 @@ def test_gitlab_example_reports_a_failed_deployment_to_the_next_job(
     path = gitlab_ci_local.repo / "readme-example.gitlab-ci.yml"
     path.write_text(yaml.safe_dump(pipeline, sort_keys=False), encoding="utf-8")
 
-    sim = simulator()
+    sim = served_simulator()
     result = gitlab_ci_local.run("readme-gitlab", path.name, sim.url)
     result.assert_no_token()
     assert result.code != 0, (

@@ -1,7 +1,10 @@
-"""Runs entrypoint.py as a subprocess, with the environment each CI platform gives a container step."""
+"""Runs the step with the environment each CI platform gives a container step: in this process, on the
+simulator's virtual clock, when the API URL is an in-process simulator's; else entrypoint.py as a
+subprocess (a served simulator, a closed port, a name that does not resolve)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -14,9 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from runner_files import parse_dotenv, parse_github_output
 
-ROOT = Path(__file__).resolve().parent.parent
+from qovery_job_deploy.clock import VirtualClock
+from qovery_job_deploy.main import run
+from qovery_job_deploy.simulator.transport import SimulatorAdapter
+from support.runner_files import parse_dotenv, parse_github_output
+from support.sims import IN_PROCESS
+
+ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = ROOT / "entrypoint.py"
 TOKEN = "qov_TestTokenNeverToBeShown0123456789"
 
@@ -99,6 +107,53 @@ def run_step(
     signum: int = signal.SIGTERM,
     timeout: float = 60,
 ) -> StepRun:
+    reached = IN_PROCESS.get(_api_url(env, args or []))
+    if reached is None:
+        return run_subprocess(env, files, args=args, signal_when=signal_when, signum=signum, timeout=timeout)
+    assert signal_when is None, "signals need a served simulator and a subprocess (served_simulator)"
+    sim, clock = reached
+    return run_in_process(env, files, args=args, clock=clock, transport=SimulatorAdapter(sim, clock.sleep))
+
+
+def run_in_process(
+    env: dict[str, str],
+    files: dict[str, Path] | None = None,
+    *,
+    args: list[str] | None = None,
+    clock: VirtualClock | None = None,
+    transport: SimulatorAdapter | None = None,
+) -> StepRun:
+    """`main.run` in this process, on a virtual clock: nothing really waits. Without a transport it uses
+    the real network (a closed port, a name that does not resolve), its retries paced in virtual time.
+    `seconds` is virtual time."""
+    clock = clock or VirtualClock()
+    stdout, stderr = io.StringIO(), io.StringIO()
+    started = clock.now()
+    code = run(args or [], env, stdout, stderr, clock=clock, transport=transport)
+    step = StepRun(code, stdout.getvalue(), stderr.getvalue(), clock.now() - started, files or {})
+    _scan_for_secrets(step, env)
+    return step
+
+
+def _api_url(env: dict[str, str], args: list[str]) -> str:
+    for index, arg in enumerate(args):
+        if arg.startswith("--api-url="):
+            return arg.split("=", 1)[1]
+        if arg == "--api-url" and index + 1 < len(args):
+            return args[index + 1]
+    return env.get("INPUT_API-URL") or env.get("QOVERY_API_URL") or ""
+
+
+def run_subprocess(
+    env: dict[str, str],
+    files: dict[str, Path] | None = None,
+    *,
+    args: list[str] | None = None,
+    signal_when: Callable[[], bool] | None = None,
+    signum: int = signal.SIGTERM,
+    timeout: float = 60,
+) -> StepRun:
+    """entrypoint.py in a process of its own, as a runner starts it."""
     started = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, str(ENTRYPOINT), *(args or [])],
@@ -116,10 +171,14 @@ def run_step(
         process.send_signal(signum)
         started = time.monotonic()  # for signals, `seconds` measures how long the step took to stop
     stdout, stderr = process.communicate(timeout=timeout)
-    run = StepRun(process.returncode, stdout, stderr, time.monotonic() - started, files or {})
+    step = StepRun(process.returncode, stdout, stderr, time.monotonic() - started, files or {})
+    _scan_for_secrets(step, env)
+    return step
+
+
+def _scan_for_secrets(step: StepRun, env: dict[str, str]) -> None:
     for secret in {env.get("QOVERY_API_TOKEN", ""), env.get("INPUT_API-TOKEN", "")} - {""}:
-        assert_secret_absent(run, secret)
-    return run
+        assert_secret_absent(step, secret)
 
 
 def assert_secret_absent(run: StepRun, secret: str) -> None:

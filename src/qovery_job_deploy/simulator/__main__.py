@@ -1,0 +1,68 @@
+"""The simulator as a tool: `python -m qovery_job_deploy.simulator [--port 8080] [--url-file FILE] [--quiet]`.
+
+It prints its jobs and the QOVERY_API_URL to set, then logs one line per request (method, path, status) on
+stderr. Any token starting with `qov_` (or a three-part JWT) is accepted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from qovery_job_deploy.simulator.model import QoverySimulator
+
+
+def introduction(sim: QoverySimulator) -> str:
+    """What a user needs to point the step at the simulator."""
+    jobs = "".join(f"  {job.job_id}  {job.job_name:<17} {job.about}\n" for job in sim.jobs.values())
+    first = next(iter(sim.jobs))
+    return (
+        f"Qovery simulator listening on {sim.url}\n\n"
+        "Point the step at it (any token starting with qov_ is accepted):\n"
+        f"  export QOVERY_API_URL={sim.url} QOVERY_API_TOKEN=qov_anything\n\n"
+        f"Its jobs:\n{jobs}\n"
+        f"Then, in another terminal: qovery-job-deploy --job-id {first}\n"
+        "or by name, several at once:\n"
+        "  qovery-job-deploy --environment production --jobs migrate,nightly-report --timeout 20s\n"
+        "Each request is logged below (method, path, status); Ctrl-C stops the simulator.\n"
+    )
+
+
+def serve_forever(port: int, url_file: Path | None, log: TextIO | None) -> None:
+    """The CLI: serve the built-in jobs until SIGTERM or SIGINT."""
+    sim = QoverySimulator(port=port, log=log).start()
+    if url_file is not None:
+        url_file.write_text(sim.url + "\n")
+    print(introduction(sim), flush=True)
+    done = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    done.wait()
+    sim.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m qovery_job_deploy.simulator",
+        description="Serve a simulated Qovery API on 127.0.0.1, with jobs that succeed, fail or run long.",
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="the port to listen on; 0 (default) picks a free one"
+    )
+    parser.add_argument("--url-file", type=Path, help="write the base URL here once listening")
+    parser.add_argument("--quiet", action="store_true", help="do not log each request on stderr")
+    options = parser.parse_args()
+    serve_forever(options.port, options.url_file, None if options.quiet else sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""What the simulator plays: scripted jobs, injected faults, places, and the records of each exchange."""
+
+from __future__ import annotations
+
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+SUCCESS_JOB = "11111111-1111-4111-8111-111111111111"
+FAILURE_JOB = "22222222-2222-4222-8222-222222222222"
+SLOW_JOB = "33333333-3333-4333-8333-333333333333"
+# The built-in jobs share one environment, production in acme / shop, so that they can be named too.
+DEMO_ENVIRONMENT = "e1e1e1e1-0000-4000-8000-0000000000d0"
+# Fails, and its deployment log holds lines written to attack the CI runner (for tests/e2e under act).
+HOSTILE_LOG_JOB = "77777777-7777-4777-8777-777777777777"
+HOSTILE_LOG_LINES = [
+    "::add-mask::DEPLOYED",
+    "::error::pwned by the deployment log",
+    "##[error]pwned by a legacy command",
+    "::stop-commands::guessed",
+    "\x1b[31mcoloured\x1b[0m output",
+    "</details></pre><script>alert(1)</script>",
+    "y" * 100_000,
+]
+
+# Faults played on the wire, after the work is done: only a real socket can misbehave this way.
+WIRE_FAULTS = ("delay", "short", "trickle")
+QUEUED_STATES = ("QUEUED", "DEPLOYMENT_QUEUED")
+CREATED_AT = "2026-01-01T00:00:00Z"
+# Another service of every job's environment: its lines and its error share the environment's log.
+OTHER_SERVICE_ID = "44444444-4444-4444-8444-444444444444"
+# Qovery's own diagnosis on a failed job's last log entry (the `error` object of `EnvironmentLogs`).
+DEFAULT_ERROR: dict[str, str] = {
+    "tag": "JOB_FAILURE",
+    "user_log_message": "The job exited with code 1 before completing.",
+    "hint_message": "Check the job's output above; a lifecycle job must exit with code 0.",
+    "link": "https://hub.qovery.com/docs/using-qovery/troubleshoot/",
+}
+
+
+@dataclass
+class Fault:
+    """One injected misbehaviour, consumed by the next matching call.
+
+    kind: "http" (answer `status` with `body`/`headers`), "reset" (close the connection unanswered),
+    "hang" (read the request, do nothing for `seconds`, then close unanswered: a gateway that never
+    passed it on), "truncated" (a 200 whose JSON is cut short), and transport faults, where the work
+    is done and the normal answer then misbehaves on the wire: "delay" (sent after `seconds`), "short"
+    (fewer bytes than its Content-Length, then the connection closes), "trickle" (one byte every
+    `seconds`).
+    `acted`: for a POST, whether the deployment is created before an "http" or "reset" fault strikes
+    (transport faults always act). In a job's fault queue, `None` lets one call through untouched.
+    """
+
+    kind: str = "http"
+    status: int = 500
+    body: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    acted: bool = False
+    # For "http": also send `Retry-After` as an HTTP date this many seconds after the answer is sent.
+    retry_after_date_in: float | None = None
+
+
+@dataclass
+class JobScript:
+    """How one job behaves. Timeline offsets are seconds after the deploy request was accepted."""
+
+    job_id: str
+    timeline: list[tuple[float, str]] = field(
+        default_factory=lambda: [(0.0, "QUEUED"), (0.3, "DEPLOYING"), (0.6, "EXECUTING"), (1.0, "DEPLOYED")]
+    )
+    # Right after a POST, the job's status keeps describing the previous request for this long.
+    stale_seconds: float = 0.0
+    # While stale, the status does not count the new request either: only the deployment queue shows it.
+    stale_hides_count: bool = False
+    # When our request ends, a newer one (someone else's) takes over the job's status at once.
+    taken_over: bool = False
+    previous_state: str = "DEPLOYED"
+    previous_request_id: str | None = field(default_factory=lambda: str(uuid.uuid4()))
+    environment_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # Per operation ("deploy", "status", "request_status", "history", "queue", "job", "environment",
+    # "logs"): faults to play in order.
+    faults: dict[str, deque[Fault | None]] = field(default_factory=dict)
+    # Merged into every status body: fields and enum values of a newer API.
+    extra_status_fields: dict[str, Any] = field(default_factory=dict)
+    # The deploy answer's deployment_request_id is null (the spec allows it).
+    deploy_answer_without_id: bool = False
+    # The POST is accepted but deploys nothing (the API's words for a job that lacks the forced event).
+    accepts_without_deploying: bool = False
+    # Optional fields (execution_id, steps, ...) left out of every status body.
+    omitted_fields: tuple[str, ...] = ()
+    # `status_details.status` once the deployment has ended (default: ERROR for a failure, else SUCCESS).
+    final_action_status: str | None = None
+    # The `steps.details` of the ended deployment, when a test wants its own (hostile strings, ...).
+    final_steps: list[dict[str, Any]] | None = None
+    past_durations: list[int] = field(default_factory=list)
+    about: str = ""  # what the job does, for people (the simulator's CLI lists its jobs)
+    # What GET /job/{id}, GET /environment/{id} and the name lookups tell (names, ids of console links).
+    job_name: str = "migrate"
+    environment_name: str = "production"
+    project_id: str = "5e0f1a2b-0000-4000-8000-00000000beef"
+    organization_id: str = "0a0b0c0d-0000-4000-8000-000000000001"
+    # Lines the job prints, in its deployment log between the state lines (hostile ones, for tests).
+    log_lines: list[str] = field(default_factory=list)
+    # Qovery's `error` object on the last entry of a failed deployment's log.
+    log_error: dict[str, str] | None = field(default_factory=lambda: dict(DEFAULT_ERROR))
+
+
+@dataclass(frozen=True)
+class Place:
+    """An environment and what it belongs to, for the name lookups (`GET /organization`, ...)."""
+
+    environment_id: str
+    environment_name: str = "production"
+    project_id: str = "5e0f1a2b-0000-4000-8000-00000000beef"
+    project_name: str = "shop"
+    organization_id: str = "0a0b0c0d-0000-4000-8000-000000000001"
+    organization_name: str = "acme"
+
+
+@dataclass
+class DeploymentRequest:
+    id: str
+    job_id: str
+    created_at: float
+    timeline: list[tuple[float, str]]
+    execution_id: str = field(default_factory=lambda: f"exec-{uuid.uuid4().hex[:12]}")
+    canceled_at: float | None = None
+
+    def state_at(self, now: float) -> str:
+        if self.canceled_at is not None and now >= self.canceled_at:
+            return "CANCELED"
+        elapsed = now - self.created_at
+        state = "QUEUED"
+        for offset, name in self.timeline:
+            if elapsed >= offset:
+                state = name
+        return state
+
+    def ends_at(self) -> float:
+        natural_end = self.created_at + self.timeline[-1][0]
+        return natural_end if self.canceled_at is None else min(natural_end, self.canceled_at)
+
+
+@dataclass
+class Exchange:
+    """One request and its answer, as seen on the wire (for contract validation and assertions)."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    received_at: float = 0.0  # the simulator's wall clock (time.time when served; virtual in-process)
+    status: int = 0
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: bytes = b""
+
+    def query_value(self, name: str) -> str:
+        return (self.query.get(name) or [""])[0]
+
+
+def token_is_valid(authorization: str) -> bool:
+    scheme, _, token = authorization.partition(" ")
+    if scheme == "Token":
+        return token.startswith("qov_")
+    if scheme == "Bearer":
+        return token.count(".") == 2 and all(token.split("."))
+    return False
+
+
+def builtin_jobs() -> list[JobScript]:
+    """The jobs every simulator has: for the demo, the container tests and the runner emulators."""
+    return [
+        JobScript(
+            SUCCESS_JOB,
+            timeline=[(0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "EXECUTING"), (2.0, "DEPLOYED")],
+            stale_seconds=0.5,
+            past_durations=[2, 2, 3],
+            about="succeeds (DEPLOYED) in about 2 s",
+            job_name="migrate",
+            environment_id=DEMO_ENVIRONMENT,
+        ),
+        JobScript(
+            FAILURE_JOB,
+            timeline=[(0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "EXECUTING"), (2.0, "DEPLOYMENT_ERROR")],
+            stale_seconds=0.5,
+            about="fails (DEPLOYMENT_ERROR) after about 2 s, with a migration error in its log",
+            job_name="add-orders-index",
+            environment_id=DEMO_ENVIRONMENT,
+            log_lines=[
+                "Running migrations for shop",
+                "Applying 0042_add_orders_index...",
+                'psql: error: relation "orders_idx" already exists',
+                "Process exited with code 1",
+            ],
+        ),
+        JobScript(
+            HOSTILE_LOG_JOB,
+            timeline=[(0.0, "QUEUED"), (0.5, "EXECUTING"), (1.0, "DEPLOYMENT_ERROR")],
+            log_lines=list(HOSTILE_LOG_LINES),
+            about="fails, its log trying runner commands and escapes (for tests)",
+            job_name="hostile-log",
+            environment_id=DEMO_ENVIRONMENT,
+        ),
+        JobScript(
+            SLOW_JOB,
+            timeline=[(0.0, "QUEUED"), (1.0, "EXECUTING"), (600.0, "DEPLOYED")],
+            about="runs for 10 minutes: try `timeout`, `cancel-on-timeout`, Ctrl-C",
+            job_name="nightly-report",
+            environment_id=DEMO_ENVIRONMENT,
+        ),
+    ]

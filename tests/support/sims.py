@@ -1,0 +1,53 @@
+"""Simulated jobs and simulators for the tests.
+
+A simulator is reached in-process by default: `run_step` finds it by its URL and runs the step in this
+process on a virtual clock, through the real client, engine and report writers, with a `requests`
+transport adapter in place of the network. A served one (`served_simulator`) listens on 127.0.0.1 for the
+tests where the boundary is the point: signals, stdout, TLS, DNS, proxies, the wire and real deadlines.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from qovery_job_deploy.clock import VirtualClock
+from qovery_job_deploy.simulator import JobScript, QoverySimulator
+from support.contract import validate
+
+FAST = "0.2s"  # poll interval for tests: scripted deployments last about a second
+DEFAULT_TIMELINE = ((0.0, "QUEUED"), (0.3, "EXECUTING"), (0.8, "DEPLOYED"))
+
+SimFactory = Callable[..., QoverySimulator]
+
+# In-process simulators by URL, each with the virtual clock its timelines run on.
+IN_PROCESS: dict[str, tuple[QoverySimulator, VirtualClock]] = {}
+
+
+def job(*timeline: tuple[float, str], **options: Any) -> JobScript:
+    """A job with a fresh id; a short successful timeline unless one is given (as arguments or `timeline=`)."""
+    options.setdefault("timeline", list(timeline or DEFAULT_TIMELINE))
+    return JobScript(str(uuid.uuid4()), **options)
+
+
+def in_process(*jobs: JobScript, **options: Any) -> QoverySimulator:
+    """A simulator that only the in-process transport reaches, on a virtual clock of its own."""
+    clock = VirtualClock()
+    sim = QoverySimulator(list(jobs) or None, validator=validate, clock=clock.now, wall=clock.now, **options)
+    IN_PROCESS[sim.url] = (sim, clock)
+    return sim
+
+
+def served(*jobs: JobScript, **options: Any) -> QoverySimulator:
+    """A simulator on 127.0.0.1, in real time."""
+    return QoverySimulator(list(jobs) or None, validator=validate, clock=time.monotonic, **options).start()
+
+
+def finish(sim: QoverySimulator) -> None:
+    """Stop it; any exchange that broke the OpenAPI contract (beyond `allowed_deviations`) fails the test."""
+    sim.stop()
+    IN_PROCESS.pop(sim.url, None)
+    unexpected = sim.unexpected_contract_errors()
+    assert not unexpected, "simulator exchanges broke the OpenAPI contract:\n" + "\n".join(unexpected)
