@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import signal
 import ssl
 import uuid
@@ -16,7 +15,6 @@ from support.contract import validate
 from support.sims import SimFactory
 from support.step import TOKEN, github_env, plain_env, run_step
 
-from qovery_job_deploy import main as main_module
 from qovery_job_deploy.deploy import Deployments
 from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
 
@@ -144,18 +142,17 @@ def test_an_unexpected_error_is_one_line_and_exit_3_unless_debugging(
         raise Boom("something nobody planned for")
 
     monkeypatch.setattr(Deployments, "run", explode)
-    stdout, stderr = io.StringIO(), io.StringIO()
     environ = {
         "QOVERY_API_TOKEN": TOKEN,
         "QOVERY_JOB_ID": script.job_id,
         "QOVERY_API_URL": sim.url,
     } | debug_env
-    code = main_module.run([], environ, stdout, stderr)
+    run = run_step(environ)  # in-process: the planted fault is in this process
 
-    assert code == 3
-    assert "Unexpected error: Boom: something nobody planned for" in stderr.getvalue()
-    assert ("Traceback (most recent call last)" in stderr.getvalue()) is traceback_shown
-    assert TOKEN not in stdout.getvalue() + stderr.getvalue()
+    assert run.code == 3
+    assert "Unexpected error: Boom: something nobody planned for" in run.stderr
+    assert ("Traceback (most recent call last)" in run.stderr) is traceback_shown
+    assert run.json()["verdict"] == "error"
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Best-effort reads that explain a deployment: who the job is (names, console ids) and its deployment log.
+"""The explain step, after the verdicts: who the job is (names, console ids), its deployment log, links.
 
 Nothing here may change a verdict: every failure is one info line and an empty answer. Each read has its
 own small time budget, so that a slow or hanging endpoint costs seconds, not the step.
@@ -12,15 +12,22 @@ from typing import Literal
 from uuid import UUID
 
 from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.clock import Clock
+from qovery_job_deploy.console import console_url
 from qovery_job_deploy.deployment_log import DeploymentLog, our_log, parse_entries
 from qovery_job_deploy.errors import ActionError, Interrupted, RefusedError
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.models import EnvironmentInfo
-from qovery_job_deploy.outcome import Verdict
+from qovery_job_deploy.outcome import Outcome, Verdict
+from qovery_job_deploy.settings import Settings
 from qovery_job_deploy.text import one_line
 
 LogsMode = Literal["on-failure", "always", "never"]
+
+# After the verdicts, the reads that explain them (deployment logs) share at least this much time, even
+# past `timeout`: a timed-out deployment is when its log is most wanted.
+EXPLAIN_SECONDS = 10.0
 
 # Each identity read: names and links are worth a moment, not a stalled start.
 IDENTITY_BUDGET_SECONDS = 5.0
@@ -146,3 +153,44 @@ def _short(error: ActionError) -> str:
     if isinstance(error, RefusedError):
         return f"HTTP {error.status_code}"
     return one_line(error, 160)
+
+
+def explain(
+    outcomes: list[Outcome], settings: Settings, client: QoveryClient, clock: Clock, log: Log
+) -> list[Outcome]:
+    """Each outcome with what explains it, read after every verdict is known. The reads share one budget
+    (what is left of `timeout`, or EXPLAIN_SECONDS when that is less), and a signal now cuts the
+    explanations short, never the verdicts already reached."""
+    until = max(client.deadline, clock.now() + EXPLAIN_SECONDS)
+    explained: list[Outcome] = []
+    try:
+        for outcome in outcomes:
+            explained.append(_explained(outcome, settings, client, clock, log, until))
+    except Interrupted:  # said where it landed (read_deployment_log); the verdicts stand
+        pass
+    return explained + outcomes[len(explained) :]
+
+
+def _explained(
+    outcome: Outcome, settings: Settings, client: QoveryClient, clock: Clock, log: Log, until: float
+) -> Outcome:
+    """The outcome with a console link and, when wanted, its deployment log. Never a new verdict."""
+    identity = outcome.known.identity or JobIdentity(outcome.known.job_id)
+    deployment_log = None
+    deployed = outcome.known.deployment_request_id is not None  # else there is no log to read
+    left = until - clock.now()
+    if deployed and wants_log(settings.logs, outcome.verdict):
+        if left < LOG_FLOOR_SECONDS:
+            log.info(f"No time left to read the deployment log of {outcome.known.label()}")
+        else:
+            deployment_log = read_deployment_log(
+                client,
+                identity,
+                outcome.known.execution_id,
+                time_left=left,
+                cap=settings.request_timeout,
+                secrets=[settings.api_token.get_secret_value()],
+                log=log,
+            )
+    link = console_url(settings.console_url, identity, outcome.known.execution_id)
+    return replace(outcome, console_url=link, deployment_log=deployment_log)

@@ -1,0 +1,125 @@
+"""The run, from settings to verdicts: resolve the names, deploy and follow, then explain.
+
+`main` builds one `Engine` from the settings and calls `run()` once; every way the run can end becomes a
+`RunOutcome`, except an input error (a name that matches nothing), which is raised for `main` to report.
+If something unexpected escapes, `main`'s boundary asks `abandoned()` for the outcome with what is known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.clock import Clock
+from qovery_job_deploy.deploy import Deployments, JobRun, Options
+from qovery_job_deploy.diagnosis import complete_identities, explain
+from qovery_job_deploy.errors import ActionError, InputError, Interrupted
+from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.log import HumanLog
+from qovery_job_deploy.outcome import DeployRequest, Known, Outcome, RunOutcome, Verdict
+from qovery_job_deploy.resolve import Resolver, Scope
+from qovery_job_deploy.settings import Settings
+
+# The inputs that name things: their value and origin appear in the errors of name resolution.
+NAME_INPUTS = ("jobs", "organization", "project", "environment")
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: Settings,
+        client: QoveryClient,
+        *,
+        clock: Clock,
+        log: HumanLog,
+        started_at: float,
+        given: Mapping[str, str],
+        begin: Callable[[str], None],
+    ) -> None:
+        """`given`: each input's value and origin, for the errors of name resolution. `begin` opens the
+        runner's log group once the jobs' names are known (or, failing that, with their refs)."""
+        self.settings = settings
+        self.client = client
+        self.clock = clock
+        self.log = log
+        self.started_at = started_at
+        self.given = {name: given[name] for name in NAME_INPUTS if name in given}
+        self.begin = begin
+        refs = settings.job_refs()
+        self.runs = [JobRun(JobIdentity(ref), log, Known(ref)) for ref in refs]  # until names are resolved
+        self.deployments: Deployments | None = None
+
+    def run(self) -> RunOutcome:
+        settings = self.settings
+        try:
+            try:
+                identities = Resolver(self.client, self.log, self.given).jobs(
+                    settings.job_refs(), Scope(settings.organization, settings.project, settings.environment)
+                )
+                identities = complete_identities(self.client, identities, self.log)
+            except InputError:
+                raise  # nothing to open: the caller reports an input error
+            except BaseException:
+                self.begin(_title([run.identity for run in self.runs]))  # the report that follows needs it
+                raise
+            self.begin(_title(identities))
+            self.runs = [_job_run(identity, self.log, several=len(identities) > 1) for identity in identities]
+            self.deployments = Deployments(
+                self.client,
+                self.runs,
+                options(settings),
+                clock=self.clock,
+                log=self.log,
+                started_at=self.started_at,
+            )
+            outcomes = self.deployments.run()
+            if self.deployments.signum is None:  # after a signal, stop promptly: no more reads
+                outcomes = explain(outcomes, settings, self.client, self.clock, self.log)
+            return RunOutcome(outcomes, self.deployments.signum, request=request(settings))
+        except Interrupted as interruption:  # while resolving names: before anything was deployed
+            return self._everyone(
+                Verdict.CANCELLED, "Interrupted; nothing was deployed.", interruption.signum
+            )
+        except InputError:
+            raise
+        except ActionError as error:  # while resolving names: nothing was deployed
+            return self._everyone(Verdict.ERROR, f"Nothing was deployed: {error}")
+
+    def abandoned(self, message: str) -> RunOutcome:
+        """The outcome after an unexpected error: jobs without a verdict end with `message`."""
+        if self.deployments is None:
+            return self._everyone(Verdict.ERROR, message)
+        self.deployments.end_pending(Verdict.ERROR, message)
+        outcomes = [run.outcome for run in self.deployments.runs if run.outcome is not None]
+        return RunOutcome(outcomes, request=request(self.settings))
+
+    def _everyone(self, verdict: Verdict, message: str, signum: int | None = None) -> RunOutcome:
+        duration = self.clock.now() - self.started_at
+        outcomes = [Outcome(run.known, verdict, message, duration) for run in self.runs]
+        return RunOutcome(outcomes, signum, request=request(self.settings))
+
+
+def request(settings: Settings) -> DeployRequest:
+    return DeployRequest(settings.image_tag, settings.git_commit_id, settings.force_event)
+
+
+def options(settings: Settings) -> Options:
+    return Options(
+        request(settings),
+        settings.poll_interval,
+        wait=settings.wait,
+        sequential=settings.sequential,
+        cancel_on_abort=settings.cancel_on_abort,
+        cancel_on_timeout=settings.cancel_on_timeout,
+    )
+
+
+def _title(identities: Sequence[JobIdentity]) -> str:
+    if len(identities) == 1:
+        return f"Deploying Qovery job {identities[0].label()}"
+    return f"Deploying {len(identities)} Qovery jobs: {', '.join(i.short_name() for i in identities)}"
+
+
+def _job_run(identity: JobIdentity, log: HumanLog, *, several: bool) -> JobRun:
+    job_log = log.prefixed(identity.short_name()) if several else log
+    return JobRun(identity, job_log, Known(identity.job_id, identity=identity))
