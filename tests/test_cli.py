@@ -1,4 +1,4 @@
-"""The command as a user meets it: --help, --version, flags, the demo (entrypoint.py as a subprocess)."""
+"""The command as a user meets it: --help, --version, flags, the demo (in-process, and once as a process)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from support.sims import SimFactory
-from support.step import ROOT, TOKEN, base_env, github_env, gitlab_env, plain_env, run_step
+from support.step import ROOT, TOKEN, base_env, github_env, gitlab_env, plain_env, run_step, run_subprocess
 
 from qovery_job_deploy import __version__
 from qovery_job_deploy.cli import help_text
@@ -105,6 +105,14 @@ def test_the_demo_shows_the_log_a_readable_result_and_what_to_run_next(
     assert not any(line.lstrip().startswith("{") for line in lines)  # no raw JSON on the terminal
     assert "None" not in run.stdout and not any(line.split()[:1] == ["jobs"] for line in lines)  # no repeats
     assert max(len(line) for line in lines if "https://" not in line) <= 120  # links are kept whole
+
+
+def test_the_demo_runs_in_real_time_as_a_process() -> None:
+    """What a user sees first: the command itself, a simulator on loopback, a deployment of about 2 s."""
+    run = run_subprocess(base_env(), args=["demo"])
+    assert run.code == 0, run.stderr
+    assert "A simulated Qovery API on http://127.0.0.1:" in run.stderr and "] DEPLOYED" in run.stderr
+    assert run.seconds >= 2.0  # it really ran the simulated deployment, not a virtual one
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TextIO
+
+import requests
 
 from qovery_job_deploy import __version__
+from qovery_job_deploy.clock import Clock
 from qovery_job_deploy.main import run
 from qovery_job_deploy.outcome import (
     EXIT_API_ERROR,
@@ -61,16 +65,28 @@ def help_text() -> str:
     return cli_parser(DESCRIPTION, EPILOG).format_help()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    *,
+    clock: Clock | None = None,
+    transport: requests.adapters.BaseAdapter | None = None,
+) -> int:
+    """The process's arguments, environment and streams by default; the tests pass their own, with a
+    virtual clock and an in-process transport."""
     args = list(sys.argv[1:] if argv is None else argv)
+    environ = os.environ if environ is None else environ
+    out, err = stdout or sys.stdout, stderr or sys.stderr
     if args[:1] == ["demo"]:
         from qovery_job_deploy.demo import run_demo  # noqa: PLC0415 - the simulator loads only for demos
 
-        return run_demo(args[1:])
+        return run_demo(args[1:], out, err, clock=clock)
     if {"-h", "--help"} & set(args):
-        sys.stdout.write(help_text())
+        out.write(help_text())
         return EXIT_SUCCESS
     if {"-V", "--version"} & set(args):
-        sys.stdout.write(f"{PROG} {__version__}\n")
+        out.write(f"{PROG} {__version__}\n")
         return EXIT_SUCCESS
-    return run(args, os.environ, sys.stdout, sys.stderr)
+    return run(args, environ, out, err, clock=clock, transport=transport)

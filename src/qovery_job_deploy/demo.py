@@ -12,10 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from qovery_job_deploy.clock import Clock
 from qovery_job_deploy.main import run
 from qovery_job_deploy.outcome import EXIT_INVALID_INPUT, EXIT_SUCCESS
 from qovery_job_deploy.settings import PROG
 from qovery_job_deploy.simulator import FAILURE_JOB, SLOW_JOB, SUCCESS_JOB, QoverySimulator
+from qovery_job_deploy.simulator.transport import SimulatorAdapter
 from qovery_job_deploy.text import one_line
 
 DEMO_TOKEN = "qov_demo-token-of-the-simulator"  # noqa: S105 - accepted by the simulator only
@@ -62,8 +64,17 @@ def demo_help() -> str:
     )
 
 
-def run_demo(args: Sequence[str], stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    """Play one scenario and return the step's exit code (2, with the list, for an unknown scenario)."""
+def run_demo(
+    args: Sequence[str],
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    *,
+    clock: Clock | None = None,
+) -> int:
+    """Play one scenario and return the step's exit code (2, with the list, for an unknown scenario).
+
+    In real time over loopback by default, as a user watches it; with a `clock` (the tests' virtual one),
+    in-process on that clock."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
     if any(arg in ("-h", "--help") for arg in args):
         out.write(demo_help())
@@ -74,12 +85,18 @@ def run_demo(args: Sequence[str], stdout: TextIO | None = None, stderr: TextIO |
             f"Unknown demo scenario `{one_line(' '.join(args), 40)}`. The scenarios:\n{scenario_list()}"
         )
         return EXIT_INVALID_INPUT
-    return play(name, SCENARIOS[name], out, err)
+    return play(name, SCENARIOS[name], out, err, clock)
 
 
-def play(name: str, scenario: Scenario, out: TextIO, err: TextIO) -> int:
+def play(name: str, scenario: Scenario, out: TextIO, err: TextIO, clock: Clock | None = None) -> int:
     result = io.StringIO()  # the JSON CI reads: summarised for people below, not dumped on the terminal
-    with QoverySimulator() as sim:
+    if clock is None:
+        sim = QoverySimulator().start()
+        transport = None
+    else:
+        sim = QoverySimulator(clock=clock.now, wall=clock.now)
+        transport = SimulatorAdapter(sim, clock.sleep)
+    try:
         environ = {
             "QOVERY_API_TOKEN": DEMO_TOKEN,
             "QOVERY_JOB_ID": scenario.job_id,
@@ -94,7 +111,9 @@ def play(name: str, scenario: Scenario, out: TextIO, err: TextIO) -> int:
             "Its log (the status shows the previous deployment for a moment, as Qovery's does):\n\n"
         )
         err.flush()
-        code = run([], environ, result, err)
+        code = run([], environ, result, err, clock=clock, transport=transport)
+    finally:
+        sim.stop()
     out.write("\n" + summary(result.getvalue(), code) + next_steps(name))
     out.flush()
     return code

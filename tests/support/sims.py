@@ -24,6 +24,7 @@ SimFactory = Callable[..., QoverySimulator]
 
 # In-process simulators by URL, each with the virtual clock its timelines run on.
 IN_PROCESS: dict[str, tuple[QoverySimulator, VirtualClock]] = {}
+SERVED: set[str] = set()  # URLs of served simulators: the step runs against them as a process
 
 
 def job(*timeline: tuple[float, str], **options: Any) -> JobScript:
@@ -42,12 +43,15 @@ def in_process(*jobs: JobScript, **options: Any) -> QoverySimulator:
 
 def served(*jobs: JobScript, **options: Any) -> QoverySimulator:
     """A simulator on 127.0.0.1, in real time."""
-    return QoverySimulator(list(jobs) or None, validator=validate, clock=time.monotonic, **options).start()
+    sim = QoverySimulator(list(jobs) or None, validator=validate, clock=time.monotonic, **options).start()
+    SERVED.add(sim.url)
+    return sim
 
 
 def finish(sim: QoverySimulator) -> None:
     """Stop it; any exchange that broke the OpenAPI contract (beyond `allowed_deviations`) fails the test."""
     sim.stop()
     IN_PROCESS.pop(sim.url, None)
+    SERVED.discard(sim.url)
     unexpected = sim.unexpected_contract_errors()
     assert not unexpected, "simulator exchanges broke the OpenAPI contract:\n" + "\n".join(unexpected)

@@ -18,11 +18,11 @@ from typing import Any
 
 import yaml
 
+from qovery_job_deploy.cli import main
 from qovery_job_deploy.clock import VirtualClock
-from qovery_job_deploy.main import run
 from qovery_job_deploy.simulator.transport import SimulatorAdapter
 from support.runner_files import parse_dotenv, parse_github_output
-from support.sims import IN_PROCESS
+from support.sims import IN_PROCESS, SERVED
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = ROOT / "entrypoint.py"
@@ -107,10 +107,15 @@ def run_step(
     signum: int = signal.SIGTERM,
     timeout: float = 60,
 ) -> StepRun:
-    reached = IN_PROCESS.get(_api_url(env, args or []))
-    if reached is None:
+    """In this process when nothing outside it is the point: against an in-process simulator through its
+    transport, or with no simulator at all (input errors, --help, a closed port, a name that does not
+    resolve) on the real network; a served simulator, or a signal, needs a process of its own."""
+    url = _api_url(env, args or [])
+    if signal_when is not None or url in SERVED:
         return run_subprocess(env, files, args=args, signal_when=signal_when, signum=signum, timeout=timeout)
-    assert signal_when is None, "signals need a served simulator and a subprocess (served_simulator)"
+    reached = IN_PROCESS.get(url)
+    if reached is None:
+        return run_in_process(env, files, args=args)
     sim, clock = reached
     return run_in_process(env, files, args=args, clock=clock, transport=SimulatorAdapter(sim, clock.sleep))
 
@@ -123,13 +128,12 @@ def run_in_process(
     clock: VirtualClock | None = None,
     transport: SimulatorAdapter | None = None,
 ) -> StepRun:
-    """`main.run` in this process, on a virtual clock: nothing really waits. Without a transport it uses
-    the real network (a closed port, a name that does not resolve), its retries paced in virtual time.
-    `seconds` is virtual time."""
+    """The command (`cli.main`) in this process, on a virtual clock: nothing really waits. Without a
+    transport it uses the real network, its retries paced in virtual time. `seconds` is virtual time."""
     clock = clock or VirtualClock()
     stdout, stderr = io.StringIO(), io.StringIO()
     started = clock.now()
-    code = run(args or [], env, stdout, stderr, clock=clock, transport=transport)
+    code = main(args or [], env, stdout, stderr, clock=clock, transport=transport)
     step = StepRun(code, stdout.getvalue(), stderr.getvalue(), clock.now() - started, files or {})
     _scan_for_secrets(step, env)
     return step
