@@ -24,6 +24,9 @@ from qovery_job_deploy.diagnosis import (
 )
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.inputs.model import Settings
+from qovery_job_deploy.inputs.names import github_env_name, qovery_env_name
+from qovery_job_deploy.inputs.sources import changed_inputs, gather, load_settings
 from qovery_job_deploy.log import HumanLog, inert
 from qovery_job_deploy.outcome import (
     EXIT_API_ERROR,
@@ -37,14 +40,6 @@ from qovery_job_deploy.outcome import (
 from qovery_job_deploy.report import diagnosis_of, diagnosis_text
 from qovery_job_deploy.resolve import Resolver, Scope
 from qovery_job_deploy.runners import Runner, detect
-from qovery_job_deploy.settings import (
-    Settings,
-    changed_inputs,
-    gather,
-    github_env_name,
-    load_settings,
-    qovery_env_name,
-)
 from qovery_job_deploy.text import one_line
 
 # After the verdicts, the reads that explain them (deployment logs) share at least this much time, even
