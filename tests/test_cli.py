@@ -16,7 +16,8 @@ from support.step import ROOT, TOKEN, base_env, github_env, gitlab_env, plain_en
 
 from qovery_job_deploy import __version__
 from qovery_job_deploy.cli import help_text
-from qovery_job_deploy.settings import Settings, qovery_env_name
+from qovery_job_deploy.inputs.model import Settings
+from qovery_job_deploy.inputs.names import qovery_env_name
 from qovery_job_deploy.simulator import FAILURE_JOB, SLOW_JOB, SUCCESS_JOB, JobScript
 
 

@@ -6,7 +6,9 @@ import pytest
 from support.step import declared_inputs
 
 from qovery_job_deploy.errors import InputError
-from qovery_job_deploy.settings import Settings, format_duration, load_settings, parse_duration
+from qovery_job_deploy.inputs.durations import format_duration, parse_duration
+from qovery_job_deploy.inputs.model import Settings
+from qovery_job_deploy.inputs.sources import load_settings
 
 JOB = "11111111-1111-4111-8111-111111111111"
 TOKEN = "qov_SecretValue123456"

@@ -15,13 +15,14 @@ from support.runner_files import MalformedOutputFile, outside_code_spans, parse_
 from qovery_job_deploy import markdown
 from qovery_job_deploy.client import clean_text
 from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.inputs.model import Settings
+from qovery_job_deploy.inputs.names import qovery_env_name
 from qovery_job_deploy.models import Step
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.report import dotenv, outputs, result, summary_markdown
 from qovery_job_deploy.runners import GitHubRunner, GitLabRunner
 from qovery_job_deploy.runners.github import command, escape_data, escape_property, format_outputs
 from qovery_job_deploy.runners.gitlab import format_dotenv, section_end, section_start
-from qovery_job_deploy.settings import Settings, qovery_env_name
 from qovery_job_deploy.text import one_line
 
 HOSTILE = [

@@ -15,6 +15,7 @@ import requests
 
 from qovery_job_deploy import __version__
 from qovery_job_deploy.clock import Clock
+from qovery_job_deploy.inputs.cli import PROG, cli_parser
 from qovery_job_deploy.main import run
 from qovery_job_deploy.outcome import (
     EXIT_API_ERROR,
@@ -23,7 +24,6 @@ from qovery_job_deploy.outcome import (
     EXIT_SUCCESS,
     EXIT_TIMED_OUT,
 )
-from qovery_job_deploy.settings import PROG, cli_parser
 
 DESCRIPTION = """\
 Deploy a Qovery job and wait for the true verdict of that deployment.

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from qovery_job_deploy.clock import Clock
+from qovery_job_deploy.inputs.cli import PROG
 from qovery_job_deploy.main import run
 from qovery_job_deploy.outcome import EXIT_INVALID_INPUT, EXIT_SUCCESS
-from qovery_job_deploy.settings import PROG
 from qovery_job_deploy.simulator import FAILURE_JOB, SLOW_JOB, SUCCESS_JOB, QoverySimulator
 from qovery_job_deploy.simulator.transport import SimulatorAdapter
 from qovery_job_deploy.text import one_line

@@ -17,10 +17,10 @@ from qovery_job_deploy.console import console_url
 from qovery_job_deploy.deployment_log import DeploymentLog, our_log, parse_entries
 from qovery_job_deploy.errors import ActionError, Interrupted, RefusedError
 from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.models import EnvironmentInfo
 from qovery_job_deploy.outcome import Outcome, Verdict
-from qovery_job_deploy.settings import Settings
 from qovery_job_deploy.text import one_line
 
 LogsMode = Literal["on-failure", "always", "never"]

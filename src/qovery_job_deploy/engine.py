@@ -15,10 +15,10 @@ from qovery_job_deploy.deploy import Deployments, JobRun, Options
 from qovery_job_deploy.diagnosis import complete_identities, explain
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import DeployRequest, Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.resolve import Resolver, Scope
-from qovery_job_deploy.settings import Settings
 
 # The inputs that name things: their value and origin appear in the errors of name resolution.
 NAME_INPUTS = ("jobs", "organization", "project", "environment")

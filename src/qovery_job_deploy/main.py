@@ -18,6 +18,9 @@ from qovery_job_deploy.client import QoveryClient
 from qovery_job_deploy.clock import Clock, SystemClock
 from qovery_job_deploy.engine import Engine
 from qovery_job_deploy.errors import InputError, Interrupted
+from qovery_job_deploy.inputs.model import Settings
+from qovery_job_deploy.inputs.names import github_env_name, qovery_env_name
+from qovery_job_deploy.inputs.sources import changed_inputs, gather, load_settings
 from qovery_job_deploy.log import HumanLog, inert
 from qovery_job_deploy.outcome import (
     EXIT_API_ERROR,
@@ -26,14 +29,6 @@ from qovery_job_deploy.outcome import (
 )
 from qovery_job_deploy.report import diagnosis_of, diagnosis_text
 from qovery_job_deploy.runners import Runner, detect
-from qovery_job_deploy.settings import (
-    Settings,
-    changed_inputs,
-    gather,
-    github_env_name,
-    load_settings,
-    qovery_env_name,
-)
 from qovery_job_deploy.text import one_line
 
 # Values shorter than this are not masked: masking "true" or "3s" would garble the whole log.

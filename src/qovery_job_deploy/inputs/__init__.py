@@ -1,0 +1,18 @@
+"""The step's inputs: one settings model, each input from a CLI flag, a GitHub `INPUT_*` variable or a
+`QOVERY_*` variable, validated before any request is sent, every problem reported with its fix.
+
+By concern, each module importing only those above it:
+
+- `durations`: `90s`, `10m`, `1h` parsed and formatted; the bounds of a duration input (`Duration`); the
+  default and limit durations.
+- `names`: what an input is called (`--job-id`, `INPUT_JOB-ID`, `QOVERY_JOB_ID`); `Given`, one value and
+  where it came from, described without ever printing a token back.
+- `messages`: the error text: one line per invalid input, with the rejected value, its origin and the fix
+  (FIX_HINTS); the inputs that exclude each other (EXCLUSIVE).
+- `model`: the pydantic-settings `Settings` model, its validators, and its helpers (`is_uuid`,
+  `split_job_refs`); adding an input is one field there.
+- `cli`: the argparse command line built from the model's fields (`cli_parser`): `--help` in the user's
+  terms, and the command line's own errors.
+- `sources`: where values come from and which wins (flag > INPUT_* > QOVERY_*): `gather`, `load_settings`,
+  `changed_inputs`.
+"""

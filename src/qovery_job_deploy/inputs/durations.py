@@ -1,0 +1,67 @@
+"""Durations as a user writes them (`90`, `90s`, `10m`, `1h`, `500ms`): parsing, formatting, the bounds a
+duration input accepts (`Duration`, field metadata of the model) and the default and limit durations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pydantic.fields import FieldInfo
+
+DEFAULT_TIMEOUT_SECONDS = 30 * 60.0
+# The longest pause between two status reads. 3 s matches the cadence of Qovery's own CLI, so we never
+# read more than it does, while the adaptive schedule (see `polling.py`) reads earlier when that pays off.
+DEFAULT_POLL_INTERVAL_SECONDS = 3.0
+
+DEFAULT_REQUEST_TIMEOUT_SECONDS = 30.0
+MIN_POLL_INTERVAL_SECONDS = 0.2
+HOUR = 3600.0
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+@dataclass(frozen=True)
+class Duration:
+    """Field metadata: the input is a duration (`90`, `90s`, `10m`, `1h`), within these bounds (seconds).
+
+    The upper bound keeps absurd values (`9999999h`) an input error instead of an overflow later on.
+    """
+
+    minimum: float
+    maximum: float
+    why_minimum: str = ""
+
+    def check(self, seconds: float) -> float:
+        if seconds < self.minimum:
+            raise ValueError(f"must be at least {format_duration(self.minimum)}{self.why_minimum}")
+        if seconds > self.maximum:
+            raise ValueError(f"must be at most {format_duration(self.maximum)}")
+        return seconds
+
+
+def parse_duration(text: str | float) -> float:
+    """Seconds from `90`, `90s`, `10m`, `1h` or `500ms` (a number alone means seconds)."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        seconds = float(text)
+    else:
+        match = _DURATION.match(str(text))
+        if not match:
+            raise ValueError("expected a duration such as 90, 90s, 10m or 1h")
+        seconds = float(match.group(1)) * _UNIT_SECONDS[(match.group(2) or "s").lower()]
+    if seconds <= 0:
+        raise ValueError("must be greater than zero")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest exact way to write a duration as a user would: 1800 -> `30m`, 0.2 -> `0.2s`."""
+    for unit, size in (("h", 3600.0), ("m", 60.0)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+def duration_bounds(field: FieldInfo) -> Duration | None:
+    return next((item for item in field.metadata if isinstance(item, Duration)), None)

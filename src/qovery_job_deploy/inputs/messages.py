@@ -1,0 +1,90 @@
+"""The inputs' error text: one line per problem, naming the input, what is wrong, the rejected value and
+where it came from (never a token), and how to fix it (FIX_HINTS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import ValidationError
+
+from qovery_job_deploy.inputs.names import Given, flag_name, input_name, qovery_env_name
+
+# How to fix each input, appended to its validation message.
+FIX_HINTS: dict[str, str] = {
+    "api_token": "create an API token in the Qovery console (Organization settings > API tokens) and pass it "
+    "from a secret as `api-token` (GitHub) or QOVERY_API_TOKEN",
+    "auth_scheme": "use auto, token or bearer",
+    "job_id": "copy the job's id from its URL in the Qovery console "
+    "(…/environment/<environment id>/service/<job id>/…)",
+    "image_tag": "give either image-tag or git-commit-id, not both",
+    "git_commit_id": "give either image-tag or git-commit-id, not both",
+    "force_event": "use START, STOP, DELETE or CRON, or leave it empty",
+    "wait": "use true or false",
+    "timeout": "use seconds or a duration such as 90s, 10m, 1h",
+    "poll_interval": "use a duration such as 3s",
+    "cancel_on_abort": "use true or false",
+    "cancel_on_timeout": "use true or false",
+    "request_timeout": "use seconds or a duration such as 30s",
+    "api_url": "use https://api.qovery.com, or an http:// URL only for a server on this machine (127.0.0.1)",
+    "dotenv_file": "give a writable file path",
+    "debug": "use true or false",
+    "jobs": "give job names or UUIDs separated by commas or newlines, such as `migrate, nightly-report`",
+    "organization": "give the organization's name or UUID (optional when the token sees one organization)",
+    "project": "give the project's name or UUID as in the Qovery console",
+    "environment": "give the environment's name or UUID, as in the Qovery console",
+    "sequential": "use true or false",
+    "logs": "use on-failure, always or never",
+    "console_url": "use https://console.qovery.com, or the https:// URL of your Qovery console",
+}
+
+# A few of pydantic's messages in the user's terms; the others are shown as pydantic words them.
+ERROR_WORDS: dict[str, str] = {
+    "missing": "is required",
+    "bool_parsing": "is neither true nor false",
+    "uuid_parsing": "is not a UUID (8-4-4-4-12 hexadecimal digits)",
+}
+
+# Inputs that exclude each other: checked on the raw values, so that the check runs even when other
+# inputs are invalid too (a model validator would only run once every field is valid).
+EXCLUSIVE: tuple[tuple[str, str], ...] = (("image_tag", "git_commit_id"), ("job_id", "jobs"))
+
+
+def exclusive_message(first: str, second: str) -> str:
+    return f"{input_name(first)} and {input_name(second)} are both set"
+
+
+def _model_error(field: str, what: str) -> ValueError:
+    """A rule across inputs, reported against the input named first (see `describe_validation_error`)."""
+    return ValueError(f"{field}: {what}")
+
+
+def exclusion_problem(first: str, second: str, given: Mapping[str, Given]) -> str:
+    both = "; ".join(f"{input_name(name)} {given[name].describe(secret=False)}" for name in (first, second))
+    return (
+        f"Invalid input `{input_name(first)}`: {exclusive_message(first, second)} ({both}). "
+        f"Fix: give either `{input_name(first)}` or `{input_name(second)}`, not both."
+    )
+
+
+def describe_validation_error(error: ValidationError, given: Mapping[str, Given]) -> list[str]:
+    """One line per invalid input: its name, what is wrong, the rejected value and its source (never the
+    token's), how to fix it. Model-level errors that `load_settings` reports itself are left out."""
+    known = {exclusive_message(first, second) for first, second in EXCLUSIVE}
+    lines = []
+    for item in error.errors(include_input=False, include_url=False):
+        what = ERROR_WORDS.get(item["type"]) or str(item["msg"]).removeprefix("Value error, ")
+        field = str(item["loc"][0]) if item["loc"] else ""
+        if not field:  # a rule across inputs: `_model_error` put the input's name first
+            field, _, what = what.partition(": ")
+            if what in known:
+                continue
+        name = f"`{input_name(field)}`"
+        if field in given:
+            name += f" ({given[field].describe(secret=field == 'api_token')})"
+        elif what.startswith("is required"):
+            what += f": set {flag_name(field)}, the GitHub input `{input_name(field)}`"
+            what += f" or {qovery_env_name(field)}"
+        fix = FIX_HINTS.get(field)
+        lines.append(f"Invalid input {name}: {what}." + (f" Fix: {fix}." if fix else ""))
+    return lines

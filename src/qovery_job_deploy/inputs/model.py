@@ -1,0 +1,209 @@
+"""The settings model: every input as one field of `Settings`, validated before any request is sent, and the
+model's helpers (job references, UUIDs, loopback hosts). Adding an input is one field here (and, if it needs
+one, a row in `messages.FIX_HINTS` or `cli.METAVARS`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from qovery_job_deploy.console import DEFAULT_CONSOLE_URL, console_base
+from qovery_job_deploy.inputs.durations import (
+    DEFAULT_POLL_INTERVAL_SECONDS,
+    DEFAULT_REQUEST_TIMEOUT_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    HOUR,
+    MIN_POLL_INTERVAL_SECONDS,
+    Duration,
+    duration_bounds,
+    parse_duration,
+)
+from qovery_job_deploy.inputs.messages import EXCLUSIVE, _model_error, exclusive_message
+from qovery_job_deploy.inputs.names import _looks_like_jwt
+
+DEFAULT_API_URL = "https://api.qovery.com"
+
+
+class Settings(BaseSettings):
+    """Everything the step needs, validated before any request is sent."""
+
+    model_config = SettingsConfigDict(extra="forbid")
+
+    api_token: SecretStr = Field(
+        description="Qovery API token (qov_...) or a JWT. Prefer QOVERY_API_TOKEN to this flag."
+    )
+    auth_scheme: Literal["auto", "token", "bearer"] = Field(
+        "auto",
+        description="How to send the token: auto (qov_ tokens as Token, JWTs as Bearer), token, bearer.",
+    )
+    job_id: UUID | None = Field(None, description="The job to deploy (or give `jobs`).")
+    image_tag: str | None = Field(None, description="Image tag to deploy (exclusive with git-commit-id).")
+    git_commit_id: str | None = Field(None, description="Git commit to deploy (exclusive with image-tag).")
+    force_event: Literal["START", "STOP", "DELETE", "CRON"] | None = Field(
+        None, description="Sent as forceEvent. STOP expects STOPPED, DELETE expects DELETED."
+    )
+    wait: bool = Field(True, description="Wait for the deployment to end (false: succeed once accepted).")
+    timeout: Annotated[float, Duration(1.0, 24 * HOUR)] = Field(
+        DEFAULT_TIMEOUT_SECONDS, description="How long to wait for the end (exit code 124 when it runs out)."
+    )
+    poll_interval: Annotated[
+        float, Duration(MIN_POLL_INTERVAL_SECONDS, 10 * 60.0, ", not to hammer the API")
+    ] = Field(DEFAULT_POLL_INTERVAL_SECONDS, description="The longest pause between two status reads.")
+    cancel_on_abort: bool = Field(
+        False, description="On SIGINT/SIGTERM, also cancel our deployment request before exiting."
+    )
+    cancel_on_timeout: bool = Field(
+        False, description="When the wait times out, cancel our deployment request."
+    )
+    request_timeout: Annotated[float, Duration(0.5, 10 * 60.0)] = Field(
+        DEFAULT_REQUEST_TIMEOUT_SECONDS, description="How long one HTTP request may wait for Qovery's answer."
+    )
+    api_url: str = Field(DEFAULT_API_URL, description="Qovery API base URL.")
+    dotenv_file: Path | None = Field(
+        None, description="GitLab dotenv report path (default: $CI_PROJECT_DIR/qovery.env)."
+    )
+    debug: bool = Field(False, description="Show the traceback of unexpected errors.")
+    jobs: str | None = Field(
+        None, description="One or more jobs, by name or UUID, separated by commas or newlines."
+    )
+    organization: str | None = Field(None, description="Organization name or UUID (for jobs given by name).")
+    project: str | None = Field(None, description="Project name or UUID (for jobs given by name).")
+    environment: str | None = Field(None, description="Environment name or UUID (for jobs given by name).")
+    sequential: bool = Field(
+        False, description="Deploy the jobs one after another, stop at the first failure."
+    )
+    logs: Literal["on-failure", "always", "never"] = Field(
+        "on-failure", description="When to show the deployment's log."
+    )
+    console_url: str = Field(DEFAULT_CONSOLE_URL, description="Qovery console base URL, for links.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # `load_settings` merges the sources itself (it needs the environment as a parameter, for tests).
+        return (init_settings,)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _trimmed_and_durations(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str):
+            value = value.strip()  # ids pasted with a space or a newline around them
+        bounds = duration_bounds(cls.model_fields[info.field_name or ""])
+        return value if bounds is None else bounds.check(parse_duration(value))
+
+    @field_validator("auth_scheme", "logs", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("force_event", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("dotenv_file")
+    @classmethod
+    def _file_path(cls, value: Path | None) -> Path | None:
+        if value is not None and value.is_dir():
+            raise ValueError("is a directory; give a file path such as qovery.env")
+        return value
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme == "https" and parts.hostname:
+            return value.strip().rstrip("/")
+        if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+            return value.strip().rstrip("/")
+        raise ValueError("must be an https:// URL (http:// is allowed only for 127.0.0.1, ::1 or localhost)")
+
+    @field_validator("console_url")
+    @classmethod
+    def _console_url(cls, value: str) -> str:
+        return console_base(value)
+
+    @field_validator("api_token")
+    @classmethod
+    def _token(cls, value: SecretStr) -> SecretStr:
+        secret = value.get_secret_value().strip()
+        if not secret:
+            raise ValueError("is empty")
+        if any(ch.isspace() for ch in secret):
+            raise ValueError("contains white space (was more than the token pasted?)")
+        return SecretStr(secret)
+
+    @field_validator("jobs")
+    @classmethod
+    def _job_list(cls, value: str | None) -> str | None:
+        if value is not None and not split_job_refs(value):
+            raise ValueError("names no job")
+        return value
+
+    @model_validator(mode="after")
+    def _exclusive_inputs(self) -> Settings:
+        for first, second in EXCLUSIVE:
+            if getattr(self, first) and getattr(self, second):
+                raise _model_error(first, exclusive_message(first, second))
+        return self
+
+    @model_validator(mode="after")
+    def _a_job_to_deploy(self) -> Settings:
+        # Both at once is an exclusion (EXCLUSIVE), reported even when other inputs are wrong too.
+        if self.job_id is None and not self.jobs:
+            raise _model_error("job_id", "is required (or give `jobs`)")
+        return self
+
+    @model_validator(mode="after")
+    def _scope_for_names(self) -> Settings:
+        """Jobs by name are looked up in an environment (by name, in `project` or in every project)."""
+        if self.environment or all(is_uuid(ref) for ref in self.job_refs()):
+            return self
+        raise _model_error("environment", "is required when a job is given by name")
+
+    def job_refs(self) -> tuple[str, ...]:
+        """The jobs to deploy as the user named them: UUIDs or names, in the order given."""
+        return (str(self.job_id),) if self.job_id is not None else split_job_refs(self.jobs or "")
+
+    def authorization(self) -> str:
+        """The Authorization header value: `Token` for Qovery API tokens, `Bearer` for JWTs."""
+        token = self.api_token.get_secret_value()
+        scheme = self.auth_scheme
+        if scheme == "auto":
+            scheme = "bearer" if _looks_like_jwt(token) else "token"
+        return ("Bearer " if scheme == "bearer" else "Token ") + token
+
+
+def is_uuid(text: str) -> bool:
+    try:
+        UUID(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def split_job_refs(text: str) -> tuple[str, ...]:
+    """`migrate, report` or one per line (a YAML block scalar): trimmed, empty items dropped."""
+    return tuple(item.strip() for item in text.replace("\n", ",").split(",") if item.strip())
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,56 @@
+"""Where each input comes from: a CLI flag, a GitHub `INPUT_*` variable or a `QOVERY_*` variable.
+
+Precedence: `--job-id` flag, then `INPUT_JOB-ID` (GitHub keeps the hyphen), then `QOVERY_JOB_ID`.
+An empty value counts as unset, because the GitHub runner sets every declared input, empty when not given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from qovery_job_deploy.errors import InputError
+from qovery_job_deploy.inputs.cli import parse_command_line
+from qovery_job_deploy.inputs.messages import EXCLUSIVE, describe_validation_error, exclusion_problem
+from qovery_job_deploy.inputs.model import Settings
+from qovery_job_deploy.inputs.names import Given, github_env_name, input_name, qovery_env_name
+
+
+def gather(argv: Sequence[str], environ: Mapping[str, str]) -> dict[str, Given]:
+    """Every given input, the one with the highest precedence winning: flag, then INPUT_*, then QOVERY_*."""
+    given: dict[str, Given] = {}
+    for name in Settings.model_fields:
+        for variable in (qovery_env_name(name), github_env_name(name)):  # lowest precedence first
+            raw = environ.get(variable, "")
+            if raw.strip():
+                given[name] = Given(raw, variable)
+    given.update(parse_command_line(argv))
+    return given
+
+
+def load_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
+    """Build and validate the settings, or raise InputError with one line per problem."""
+    given = gather(argv, environ)
+    exclusions = [
+        exclusion_problem(first, second, given)
+        for first, second in EXCLUSIVE
+        if given.get(first) and given.get(second)
+    ]
+    try:
+        values: dict[str, Any] = {name: item.value for name, item in given.items()}
+        return Settings(**values)
+    except ValidationError as error:
+        raise InputError("\n".join(describe_validation_error(error, given) + exclusions)) from None
+
+
+def changed_inputs(settings: Settings, given: Mapping[str, Given]) -> str:
+    """The optional inputs not at their default and where each came from (`gather`), so that a forgotten
+    `QOVERY_TIMEOUT=5s` in the environment shows in the log; empty when all are at their default."""
+    changed = [
+        f"{input_name(name)} {given[name].describe(secret=name == 'api_token')}"
+        for name, field in Settings.model_fields.items()
+        if not field.is_required() and name in given and getattr(settings, name) != field.default
+    ]
+    return "; ".join(changed)
