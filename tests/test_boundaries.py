@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 import trustme
-from support.contract import validate
-from support.sims import SimFactory
+from support.sims import SimFactory, finish, served
 from support.step import TOKEN, github_env, plain_env, run_step
 
 from qovery_job_deploy.deploy import Deployments
@@ -32,8 +31,9 @@ def https_simulator(tmp_path: Path) -> Iterator[tuple[QoverySimulator, JobScript
     ca_file = tmp_path / "corporate-ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
     script = short_job()
-    with QoverySimulator([script], validator=validate, tls=context) as sim:
-        yield sim, script, ca_file
+    sim = served(script, tls=context)  # TLS is the point: over a real socket, the step as a process
+    yield sim, script, ca_file
+    finish(sim)
 
 
 @pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"])
