@@ -16,10 +16,9 @@ from qovery_job_deploy.diagnosis import (
     LOG_FLOOR_SECONDS,
     LOG_MAX_SECONDS,
     log_budget,
-    uuid_or_none,
     wants_log,
 )
-from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.identity import JobIdentity, canonical_uuid
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.report import md_link, outputs, result, summary_markdown
 from qovery_job_deploy.runners.github import format_outputs, without_commands
@@ -314,7 +313,7 @@ def test_the_human_log_is_inert_on_github(text: str) -> None:
     ],
 )
 def test_ids_from_the_api_are_used_only_as_uuids(value: str | None, kept: str | None) -> None:
-    assert uuid_or_none(value) == kept
+    assert canonical_uuid(value) == kept
 
 
 @pytest.mark.parametrize(

@@ -17,13 +17,7 @@ from qovery_job_deploy import __version__
 from qovery_job_deploy.clock import Clock
 from qovery_job_deploy.inputs.cli import PROG, cli_parser
 from qovery_job_deploy.main import run
-from qovery_job_deploy.outcome import (
-    EXIT_API_ERROR,
-    EXIT_FAILED,
-    EXIT_INVALID_INPUT,
-    EXIT_SUCCESS,
-    EXIT_TIMED_OUT,
-)
+from qovery_job_deploy.outcome import ExitCode
 
 DESCRIPTION = """\
 Deploy a Qovery job and wait for the true verdict of that deployment.
@@ -50,13 +44,13 @@ The human log goes to stderr. Outside GitHub Actions (which reads its outputs
 from files), the JSON result is the only thing on stdout.
 
 exit codes:
-  {EXIT_SUCCESS:<4} the deployment reached its success state
+  {ExitCode.SUCCESS:<4} the deployment reached its success state
        (with --no-wait: Qovery accepted the request)
-  {EXIT_FAILED:<4} the deployment ended in failure (*_ERROR, CANCELED, RECAP, ...)
-  {EXIT_INVALID_INPUT:<4} invalid input, or a name that matches nothing:
+  {ExitCode.FAILED:<4} the deployment ended in failure (*_ERROR, CANCELED, RECAP, ...)
+  {ExitCode.INVALID_INPUT:<4} invalid input, or a name that matches nothing:
        nothing was deployed
-  {EXIT_API_ERROR:<4} Qovery refused a request (401, 403, 404, 400) or was unreachable
-  {EXIT_TIMED_OUT:<4} the wait timed out before the deployment ended
+  {ExitCode.API_ERROR:<4} Qovery refused a request (401, 403, 404, 400) or was unreachable
+  {ExitCode.TIMED_OUT:<4} the wait timed out before the deployment ended
   130  interrupted by SIGINT; 143: by SIGTERM (`docker stop`, a cancelled run)
 """
 
@@ -85,8 +79,8 @@ def main(
         return run_demo(args[1:], out, err, clock=clock)
     if {"-h", "--help"} & set(args):
         out.write(help_text())
-        return EXIT_SUCCESS
+        return ExitCode.SUCCESS
     if {"-V", "--version"} & set(args):
         out.write(f"{PROG} {__version__}\n")
-        return EXIT_SUCCESS
+        return ExitCode.SUCCESS
     return run(args, environ, out, err, clock=clock, transport=transport)

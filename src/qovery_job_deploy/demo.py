@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from qovery_job_deploy.clock import Clock
 from qovery_job_deploy.inputs.cli import PROG
 from qovery_job_deploy.main import run
-from qovery_job_deploy.outcome import EXIT_INVALID_INPUT, EXIT_SUCCESS
+from qovery_job_deploy.outcome import ExitCode
 from qovery_job_deploy.simulator import FAILURE_JOB, SLOW_JOB, SUCCESS_JOB, QoverySimulator
 from qovery_job_deploy.simulator.transport import SimulatorAdapter
 from qovery_job_deploy.text import one_line
@@ -78,13 +78,13 @@ def run_demo(
     out, err = stdout or sys.stdout, stderr or sys.stderr
     if any(arg in ("-h", "--help") for arg in args):
         out.write(demo_help())
-        return EXIT_SUCCESS
+        return ExitCode.SUCCESS
     name = args[0] if args else DEFAULT_SCENARIO
     if name not in SCENARIOS or len(args) > 1:
         err.write(
             f"Unknown demo scenario `{one_line(' '.join(args), 40)}`. The scenarios:\n{scenario_list()}"
         )
-        return EXIT_INVALID_INPUT
+        return ExitCode.INVALID_INPUT
     return play(name, SCENARIOS[name], out, err, clock)
 
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Literal
-from uuid import UUID
 
 from qovery_job_deploy.client import QoveryClient
 from qovery_job_deploy.clock import Clock
 from qovery_job_deploy.console import console_url
 from qovery_job_deploy.deployment_log import DeploymentLog, our_log, parse_entries
 from qovery_job_deploy.errors import ActionError, Interrupted, RefusedError
-from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.identity import JobIdentity, canonical_uuid
 from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.models import EnvironmentInfo
@@ -51,7 +50,7 @@ def look_up_identity(
     seen = {} if environments is None else environments
     try:
         job = client.job(job_id, budget=IDENTITY_BUDGET_SECONDS)
-        environment_id = uuid_or_none(job.environment.id if job.environment else None)
+        environment_id = canonical_uuid(job.environment.id if job.environment else None)
         if not environment_id:
             return JobIdentity(job_id, job_name=job.name)
         if environment_id not in seen:
@@ -65,8 +64,8 @@ def look_up_identity(
         job_name=job.name,
         environment_id=environment_id,
         environment_name=environment.name,
-        project_id=uuid_or_none(environment.project.id if environment.project else None),
-        organization_id=uuid_or_none(environment.organization.id if environment.organization else None),
+        project_id=canonical_uuid(environment.project.id if environment.project else None),
+        organization_id=canonical_uuid(environment.organization.id if environment.organization else None),
     )
 
 
@@ -90,14 +89,6 @@ def _complete(
         if getattr(identity, name) is None and getattr(found, name) is not None
     }
     return replace(identity, **filled)
-
-
-def uuid_or_none(value: str | None) -> str | None:
-    """An id from the API goes into our request paths and links: only as the UUID the spec says it is."""
-    try:
-        return str(UUID(value)) if value else None
-    except ValueError:
-        return None
 
 
 def wants_log(mode: LogsMode, verdict: Verdict) -> bool:

@@ -7,6 +7,21 @@ resolution. Every name came from the API, so it is untrusted: whoever shows it e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
+
+
+def canonical_uuid(value: str | None) -> str | None:
+    """The UUID in `value`, in its canonical form, or None. The one test of an id: an id from the API goes
+    into our request paths and links only as the UUID the spec says it is, and an input that is a UUID
+    skips the name lookups."""
+    try:
+        return str(UUID(value.strip())) if value else None
+    except ValueError:
+        return None
+
+
+def is_uuid(text: str) -> bool:
+    return canonical_uuid(text) is not None
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,7 @@ from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.inputs.names import github_env_name, qovery_env_name
 from qovery_job_deploy.inputs.sources import changed_inputs, gather, load_settings
 from qovery_job_deploy.log import HumanLog, inert
-from qovery_job_deploy.outcome import (
-    EXIT_API_ERROR,
-    EXIT_INVALID_INPUT,
-    Outcome,
-)
+from qovery_job_deploy.outcome import ExitCode, Outcome
 from qovery_job_deploy.report import diagnosis_of, diagnosis_text
 from qovery_job_deploy.runners import Runner, detect
 from qovery_job_deploy.text import one_line
@@ -100,7 +96,7 @@ def run(
             _show_explanations(job, runner, log, several=len(outcome.jobs) > 1)
         for problem in runner.publish(outcome):
             log.info(f"error: could not write {problem}")
-            code = code or EXIT_API_ERROR
+            code = code or ExitCode.API_ERROR
     return code
 
 
@@ -108,7 +104,7 @@ def _input_error(error: InputError, log: HumanLog, runner: Runner) -> int:
     for problem in str(error).splitlines():  # one line, and one GitHub annotation, per problem
         log.info(f"error: {problem}")
         runner.input_error(problem)
-    return EXIT_INVALID_INPUT
+    return ExitCode.INVALID_INPUT
 
 
 def _client(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 
-from qovery_job_deploy.text import one_line as clean_line
+from qovery_job_deploy.text import one_line
 
 MAX_CELL = 200
 # Characters with a meaning in running Markdown text (`_` is handled apart: see `text`).
@@ -21,14 +21,14 @@ _BACKTICKS = re.compile(r"`+")
 PLACEHOLDER = "–"  # the one way every writer shows an unknown value
 
 
-def one_line(value: object, limit: int = MAX_CELL) -> str:
-    """Control characters (ESC, line breaks) gone, white space folded, cut to `limit` characters."""
-    return " ".join(clean_line(value, limit).split())
+def folded(value: object, limit: int = MAX_CELL) -> str:
+    """`text.one_line`, with every run of white space folded to one space (a table cell's text)."""
+    return " ".join(one_line(value, limit).split())
 
 
 def text(value: object, limit: int = MAX_CELL) -> str:
     """Running text: Markdown specials escaped, then HTML (no raw tag, comment or entity survives)."""
-    escaped = one_line(value, limit)
+    escaped = folded(value, limit)
     for char in _SPECIALS:  # backslash first, so the escapes added after it stay single
         escaped = escaped.replace(char, "\\" + char)
     escaped = _EDGE_UNDERSCORE.sub(r"\\_", escaped)
@@ -43,7 +43,7 @@ def code(value: object, limit: int = MAX_CELL) -> str:
     value starts or ends with a backtick (CommonMark's rule). `|` stays escaped: GitHub splits table cells
     before it reads code spans.
     """
-    content = one_line(value, limit)
+    content = folded(value, limit)
     if not content:
         return PLACEHOLDER
     longest = max((len(run) for run in _BACKTICKS.findall(content)), default=0)

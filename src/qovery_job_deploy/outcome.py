@@ -4,7 +4,7 @@ that the report and the runners read results without importing the client."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 from qovery_job_deploy.deployment_log import DeploymentLog
 from qovery_job_deploy.identity import JobIdentity
@@ -32,19 +32,25 @@ SEVERITY = (
     Verdict.ACCEPTED,
     Verdict.SUCCEEDED,
 )
-# The exit codes (README, "Exit codes"). CANCELLED exits 128 + the signal's number (130, 143).
-EXIT_SUCCESS = 0
-EXIT_FAILED = 1
-EXIT_INVALID_INPUT = 2
-EXIT_API_ERROR = 3
-EXIT_TIMED_OUT = 124  # as timeout(1) says it
+
+
+class ExitCode(IntEnum):
+    """The exit codes (README, "Exit codes"). CANCELLED exits 128 + the signal's number (130, 143)."""
+
+    SUCCESS = 0
+    FAILED = 1
+    INVALID_INPUT = 2
+    API_ERROR = 3
+    TIMED_OUT = 124  # as timeout(1) says it
+
+
 EXIT_CODES = {
-    Verdict.SUCCEEDED: EXIT_SUCCESS,
-    Verdict.ACCEPTED: EXIT_SUCCESS,
-    Verdict.SKIPPED: EXIT_SUCCESS,
-    Verdict.FAILED: EXIT_FAILED,
-    Verdict.ERROR: EXIT_API_ERROR,
-    Verdict.TIMED_OUT: EXIT_TIMED_OUT,
+    Verdict.SUCCEEDED: ExitCode.SUCCESS,
+    Verdict.ACCEPTED: ExitCode.SUCCESS,
+    Verdict.SKIPPED: ExitCode.SUCCESS,
+    Verdict.FAILED: ExitCode.FAILED,
+    Verdict.ERROR: ExitCode.API_ERROR,
+    Verdict.TIMED_OUT: ExitCode.TIMED_OUT,
 }
 
 

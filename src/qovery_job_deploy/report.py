@@ -292,9 +292,9 @@ def log_markdown(outcome: Outcome, *, several: bool = False) -> list[str]:
     if log is None or not log.lines:
         return []
     shown = log.lines[-SUMMARY_LOG_LINES:]
-    body = [html.escape(md.one_line(line.text(), SUMMARY_LOG_LINE_CHARS), quote=False) for line in shown]
+    body = [html.escape(md.folded(line.text(), SUMMARY_LOG_LINE_CHARS), quote=False) for line in shown]
     what = f"last {len(shown)} of {log.total} lines" if log.total > len(shown) else f"{len(shown)} lines"
-    whose = f" of {html.escape(md.one_line(outcome.known.label(), 100), quote=False)}" if several else ""
+    whose = f" of {html.escape(md.folded(outcome.known.label(), 100), quote=False)}" if several else ""
     return [
         "",
         f"<details><summary>Deployment log{whose} ({what})</summary>",

@@ -16,8 +16,7 @@ from typing import TypeVar
 
 from qovery_job_deploy.client import QoveryClient
 from qovery_job_deploy.errors import InputError
-from qovery_job_deploy.identity import JobIdentity
-from qovery_job_deploy.inputs.model import is_uuid
+from qovery_job_deploy.identity import JobIdentity, is_uuid
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.models import Named
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# C0, DEL, C1 (NEL among them), and the line and paragraph separators: what may break a line or drive a
+# terminal. The one rule for every writer.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 def one_line(value: object, limit: int = 200) -> str:
     """Control characters (newlines, ESC, CR) folded to a space, cut to `limit` characters."""
-    text = _CONTROL.sub(" ", str(value)).strip()
+    text = CONTROL.sub(" ", str(value)).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_va
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from qovery_job_deploy.console import DEFAULT_CONSOLE_URL, console_base
+from qovery_job_deploy.identity import is_uuid
 from qovery_job_deploy.inputs.durations import (
     DEFAULT_POLL_INTERVAL_SECONDS,
     DEFAULT_REQUEST_TIMEOUT_SECONDS,
@@ -185,14 +186,6 @@ class Settings(BaseSettings):
         if scheme == "auto":
             scheme = "bearer" if _looks_like_jwt(token) else "token"
         return ("Bearer " if scheme == "bearer" else "Token ") + token
-
-
-def is_uuid(text: str) -> bool:
-    try:
-        UUID(text.strip())
-    except ValueError:
-        return False
-    return True
 
 
 def split_job_refs(text: str) -> tuple[str, ...]:

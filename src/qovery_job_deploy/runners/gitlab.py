@@ -11,11 +11,11 @@ from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import RunOutcome
 from qovery_job_deploy.report import dotenv
 from qovery_job_deploy.runners.plain import Runner, attempt, printable
+from qovery_job_deploy.text import CONTROL
 
 # GitLab's dotenv rules: KEY=VALUE lines, keys of letters, digits and `_`, no multi-line values, no
 # quote processing, and the whole file under 5 KB (a violation fails the artifact upload).
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # C0, DEL, C1 (NEL), line and paragraph separators
 MAX_VALUE_BYTES = 512  # a value's bytes at most; fewer when many variables must share the 5 KB
 MAX_FILE_BYTES = 5 * 1024
 
@@ -31,7 +31,7 @@ def section_end(name: str, now: float) -> str:
 
 def dotenv_value(value: str, limit: int = MAX_VALUE_BYTES) -> str:
     """One line, no control characters, bounded in bytes; GitLab takes the rest of the line literally."""
-    clean = _UNSAFE.sub(" ", value).strip()
+    clean = CONTROL.sub(" ", value).strip()
     return clean.encode()[:limit].decode(errors="ignore")
 
 
