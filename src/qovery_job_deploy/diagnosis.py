@@ -11,12 +11,13 @@ from dataclasses import replace
 from typing import Literal
 from uuid import UUID
 
-from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.api.client import QoveryClient
+from qovery_job_deploy.api.errors import RefusedError
+from qovery_job_deploy.api.models import EnvironmentInfo
 from qovery_job_deploy.deployment_log import DeploymentLog, our_log, parse_entries
-from qovery_job_deploy.errors import ActionError, Interrupted, RefusedError
+from qovery_job_deploy.errors import ActionError, Interrupted
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.log import Log
-from qovery_job_deploy.models import EnvironmentInfo
 from qovery_job_deploy.outcome import Verdict
 from qovery_job_deploy.text import one_line
 

@@ -12,7 +12,7 @@ from typing import TextIO
 
 import requests
 
-from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.api.client import QoveryClient
 from qovery_job_deploy.clock import Clock, SystemClock
 from qovery_job_deploy.console import console_url
 from qovery_job_deploy.deploy import Deployments, JobRun, Options
@@ -138,7 +138,7 @@ def _client(
         deadline=context.started_at + settings.timeout,
         on_retry=lambda error, delay: log.warning(f"{error}; retrying in {delay:.1f}s"),
         read_timeout=settings.request_timeout,
-        ca_bundle=environ.get("SSL_CERT_FILE"),
+        environ=environ,
         transport=transport,
     )
 
