@@ -1,4 +1,5 @@
-"""The edges of the program: TLS trust, cancellation of our request, unexpected errors, debug mode."""
+"""The edges of the program: TLS trust, proxies, cancellation of our request, unexpected errors, debug
+mode."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import signal
 import ssl
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,9 @@ import trustme
 from support.sims import SimFactory, finish, served
 from support.step import TOKEN, github_env, plain_env, run_step
 
+from qovery_job_deploy.api.client import QoveryClient
+from qovery_job_deploy.api.errors import ApiError, TransientError
+from qovery_job_deploy.clock import VirtualClock
 from qovery_job_deploy.deploy import Deployments
 from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
 
@@ -36,7 +40,7 @@ def https_simulator(tmp_path: Path) -> Iterator[tuple[QoverySimulator, JobScript
     finish(sim)
 
 
-@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"])
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
 def test_a_corporate_ca_is_honoured(
     https_simulator: tuple[QoverySimulator, JobScript, Path], variable: str
 ) -> None:
@@ -238,3 +242,66 @@ def test_a_signal_during_the_post_does_not_claim_that_nothing_was_deployed(
     assert run.code == 143, run.stderr
     message = run.json()["message"]
     assert "a deployment may have been requested" in message and "nothing was deployed" not in message
+
+
+ClientFactory = Callable[[str, dict[str, str]], QoveryClient]
+
+
+@pytest.fixture
+def client_for() -> Iterator[ClientFactory]:
+    """Real clients on the real network, their retries on a virtual clock; closed at the end."""
+    made: list[QoveryClient] = []
+
+    def make(url: str, environ: dict[str, str]) -> QoveryClient:
+        clock = VirtualClock()
+        made.append(
+            QoveryClient(url, f"Token {TOKEN}", clock=clock, deadline=clock.now() + 30, environ=environ)
+        )
+        return made[-1]
+
+    yield make
+    for client in made:
+        client.close()
+
+
+# The process's own variables, which the client must ignore: only the environment it is given counts.
+PROCESS_PROXIES = {name: "http://127.0.0.1:9" for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")}
+
+
+def test_the_proxy_comes_from_the_given_environment_not_the_process(
+    served_simulator: SimFactory, client_for: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = short_job()
+    sim = served_simulator(script)
+    for name, value in PROCESS_PROXIES.items():
+        monkeypatch.setenv(name, value)
+        monkeypatch.setenv(name.lower(), value)
+    client = client_for(sim.url, {})
+    assert client.job_status(script.job_id).state
+
+    proxied = client_for(sim.url, {"HTTP_PROXY": "http://user:proxy-password@127.0.0.1:9"})
+    with pytest.raises(TransientError) as raised:
+        proxied.job_status(script.job_id)
+    assert "through the proxy 127.0.0.1:9. Check HTTPS_PROXY" in str(raised.value)
+    assert "proxy-password" not in str(raised.value)
+
+    malformed = client_for(sim.url, {"HTTP_PROXY": "http://127.0.0.1:badport"})
+    with pytest.raises(TransientError, match=r"the proxy URL could not be parsed\. Check HTTPS_PROXY"):
+        malformed.job_status(script.job_id)
+
+    bypassed = client_for(sim.url, {"HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1"})
+    assert bypassed.job_status(script.job_id).state
+
+
+def test_the_ca_bundle_comes_from_the_given_environment_not_the_process(
+    https_simulator: tuple[QoverySimulator, JobScript, Path],
+    client_for: ClientFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sim, script, ca_file = https_simulator
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_file))
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(ca_file))
+    with pytest.raises(ApiError, match="could not be verified"):
+        client_for(sim.url, {}).job_status(script.job_id)
+
+    assert client_for(sim.url, {"SSL_CERT_FILE": str(ca_file)}).job_status(script.job_id).state

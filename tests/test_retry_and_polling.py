@@ -9,9 +9,9 @@ from email.utils import format_datetime
 
 import pytest
 
-from qovery_job_deploy.errors import TransientError
+from qovery_job_deploy.api.errors import TransientError
+from qovery_job_deploy.api.retry import RetryPolicy, backoff_delay, call_with_retries, parse_retry_after
 from qovery_job_deploy.polling import Expectation, PollPlan, parse_iso_duration
-from qovery_job_deploy.retry import RetryPolicy, backoff_delay, call_with_retries, parse_retry_after
 
 
 class FakeClock:

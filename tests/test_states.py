@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from support.contract import SPEC_PATH
 
-from qovery_job_deploy.models import StatusDetails
+from qovery_job_deploy.api.models import StatusDetails
 from qovery_job_deploy.states import (
     FAILURE,
     KNOWN_STATES,

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from support.runner_files import MalformedOutputFile, outside_code_spans, parse_dotenv, parse_github_output
 
 from qovery_job_deploy import markdown
-from qovery_job_deploy.client import clean_text
+from qovery_job_deploy.api.models import Step
+from qovery_job_deploy.api.responses import clean_text
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.inputs.names import qovery_env_name
-from qovery_job_deploy.models import Step
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.report import dotenv, outputs, result, summary_markdown
 from qovery_job_deploy.runners import GitHubRunner, GitLabRunner

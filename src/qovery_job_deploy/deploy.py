@@ -10,13 +10,14 @@ from __future__ import annotations
 import signal
 from dataclasses import dataclass, field
 
-from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.api.client import QoveryClient
+from qovery_job_deploy.api.errors import TransientError
+from qovery_job_deploy.api.models import JobStatus
 from qovery_job_deploy.clock import Clock
-from qovery_job_deploy.errors import ActionError, Interrupted, TransientError
+from qovery_job_deploy.errors import ActionError, Interrupted
 from qovery_job_deploy.follow import Follower
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.log import Log
-from qovery_job_deploy.models import JobStatus
 from qovery_job_deploy.outcome import DeployRequest, Known, Outcome, Verdict
 from qovery_job_deploy.polling import Pacer
 from qovery_job_deploy.states import Action, Phase, action_of, expected_state

@@ -15,7 +15,7 @@ from typing import Annotated
 
 from pydantic import ValidationError
 
-from qovery_job_deploy.models import OrNone, _Lenient
+from qovery_job_deploy.api.models import OrNone, _Lenient
 from qovery_job_deploy.text import one_line, strip_ansi
 
 # One log line in the CI log: long enough for a stack trace's line, short enough to keep the log readable.

@@ -10,15 +10,16 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Literal
 
-from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.api.client import QoveryClient
+from qovery_job_deploy.api.errors import RefusedError
+from qovery_job_deploy.api.models import EnvironmentInfo
 from qovery_job_deploy.clock import Clock
 from qovery_job_deploy.console import console_url
 from qovery_job_deploy.deployment_log import DeploymentLog, our_log, parse_entries
-from qovery_job_deploy.errors import ActionError, Interrupted, RefusedError
+from qovery_job_deploy.errors import ActionError, Interrupted
 from qovery_job_deploy.identity import JobIdentity, canonical_uuid
 from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.log import Log
-from qovery_job_deploy.models import EnvironmentInfo
 from qovery_job_deploy.outcome import Outcome, Verdict
 from qovery_job_deploy.text import one_line
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.api.client import QoveryClient
 from qovery_job_deploy.clock import Clock
 from qovery_job_deploy.deploy import Deployments, JobRun, Options
 from qovery_job_deploy.diagnosis import complete_identities, explain

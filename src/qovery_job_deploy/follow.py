@@ -6,11 +6,11 @@ of its job and says when it wants the next one.
 
 from __future__ import annotations
 
-from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.api.client import QoveryClient
+from qovery_job_deploy.api.errors import ApiError, RefusedError
+from qovery_job_deploy.api.models import JobStatus, StatusDetails
 from qovery_job_deploy.clock import Clock
-from qovery_job_deploy.errors import ApiError, RefusedError
 from qovery_job_deploy.log import Log
-from qovery_job_deploy.models import JobStatus, StatusDetails
 from qovery_job_deploy.outcome import Known
 from qovery_job_deploy.polling import Pacer
 from qovery_job_deploy.states import Phase, classify, failure_reason, is_known

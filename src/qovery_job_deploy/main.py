@@ -14,7 +14,7 @@ from typing import TextIO
 
 import requests
 
-from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.api.client import QoveryClient
 from qovery_job_deploy.clock import Clock, SystemClock
 from qovery_job_deploy.engine import Engine
 from qovery_job_deploy.errors import InputError, Interrupted
@@ -122,7 +122,7 @@ def _client(
         deadline=started_at + settings.timeout,
         on_retry=lambda error, delay: log.warning(f"{error}; retrying in {delay:.1f}s"),
         read_timeout=settings.request_timeout,
-        ca_bundle=environ.get("SSL_CERT_FILE"),
+        environ=environ,
         transport=transport,
     )
 

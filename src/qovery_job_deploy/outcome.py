@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
+from qovery_job_deploy.api.models import JobStatus, Step
 from qovery_job_deploy.deployment_log import DeploymentLog
 from qovery_job_deploy.identity import JobIdentity
-from qovery_job_deploy.models import JobStatus, Step
 
 
 class Verdict(StrEnum):

@@ -12,9 +12,9 @@ import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from qovery_job_deploy.api.models import History, JobStatus
 from qovery_job_deploy.errors import ActionError
 from qovery_job_deploy.log import Log
-from qovery_job_deploy.models import History, JobStatus
 
 # Far from the expected end, reads only catch early failures: at most one per FAR_SHARE of the way,
 # and never further apart than FAR_MAX_FACTOR times the longest pause (a wrong history costs that much).

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TypeVar
 
-from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.api.client import QoveryClient
+from qovery_job_deploy.api.models import Named
 from qovery_job_deploy.errors import InputError
 from qovery_job_deploy.identity import JobIdentity, is_uuid
 from qovery_job_deploy.log import Log
-from qovery_job_deploy.models import Named
 
 MAX_LISTED = 10
 T = TypeVar("T")

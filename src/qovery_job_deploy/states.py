@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from qovery_job_deploy.models import StatusDetails
+from qovery_job_deploy.api.models import StatusDetails
 
 
 class Phase(StrEnum):

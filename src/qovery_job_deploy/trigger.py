@@ -13,13 +13,14 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from qovery_job_deploy.client import QoveryClient
+from qovery_job_deploy.api.client import QoveryClient
+from qovery_job_deploy.api.errors import ApiError, TransientError
+from qovery_job_deploy.api.models import JobStatus
+from qovery_job_deploy.api.retry import DEFAULT_POLICY, RetryPolicy, retry_delay
 from qovery_job_deploy.clock import Clock
-from qovery_job_deploy.errors import ActionError, ApiError, TransientError
+from qovery_job_deploy.errors import ActionError
 from qovery_job_deploy.log import Log
-from qovery_job_deploy.models import JobStatus
 from qovery_job_deploy.outcome import DeployRequest
-from qovery_job_deploy.retry import DEFAULT_POLICY, RetryPolicy, retry_delay
 from qovery_job_deploy.states import Action, action_of
 
 # Sends in all, the first included, when each one fails ambiguously and leaves no trace.

@@ -15,8 +15,8 @@ from typing import TypeVar
 from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
+from qovery_job_deploy.api.errors import TransientError
 from qovery_job_deploy.clock import Clock
-from qovery_job_deploy.errors import TransientError
 
 T = TypeVar("T")
 

@@ -1,0 +1,207 @@
+"""The Qovery API client: one method per API operation, each with its retries, never past the deadline.
+
+Sending and sorting failures is `transport.py`'s; reading the answers, `responses.py`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import requests
+from pydantic import BaseModel, ValidationError
+
+from qovery_job_deploy.api.errors import TransientError
+from qovery_job_deploy.api.models import (
+    DeploymentQueue,
+    EnvironmentInfo,
+    History,
+    JobInfo,
+    JobStatus,
+    JobStatuses,
+    NamedList,
+    RequestStatus,
+)
+from qovery_job_deploy.api.responses import check_response, clean_text
+from qovery_job_deploy.api.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
+from qovery_job_deploy.api.transport import MIN_TIMEOUT, READ_TIMEOUT, Sender
+from qovery_job_deploy.clock import Clock
+from qovery_job_deploy.text import one_line
+
+M = TypeVar("M", bound=BaseModel)
+
+HISTORY_BUDGET = 3.0  # the history only paces the polling: not worth holding the first status read for
+
+
+class QoveryClient:
+    """Each public method is one API operation, with its retries (never past `deadline`)."""
+
+    def __init__(
+        self,
+        api_url: str,
+        authorization: str,
+        *,
+        clock: Clock,
+        deadline: float,
+        environ: Mapping[str, str],
+        policy: RetryPolicy = DEFAULT_POLICY,
+        on_retry: Callable[[TransientError, float], None] = lambda error, delay: None,
+        read_timeout: float = READ_TIMEOUT,
+        transport: requests.adapters.BaseAdapter | None = None,
+    ) -> None:
+        """`environ` gives the proxy and the CA bundle; `transport`, when given, replaces the network."""
+        self._sender = Sender(
+            api_url, authorization, environ=environ, read_timeout=read_timeout, transport=transport
+        )
+        self._clock = clock
+        self.deadline = deadline
+        self._policy = policy
+        self._on_retry = on_retry
+
+    def close(self) -> None:
+        self._sender.close()
+
+    # -- operations -------------------------------------------------------------------------------
+
+    def job_status(self, job_id: str) -> JobStatus:
+        return self._read(f"/job/{job_id}/status", JobStatus, f"job {job_id}")
+
+    def deploy_job(self, job_id: str, body: dict[str, str], force_event: str | None) -> JobStatus:
+        """POST /job/{id}/deploy, retried only when Qovery surely did not act on it."""
+        params = {"forceEvent": force_event} if force_event else None
+        return self._retrying(
+            lambda: self._call(
+                "POST", f"/job/{job_id}/deploy", JobStatus, what=f"job {job_id}", params=params, body=body
+            ),
+            idempotent=False,
+        )
+
+    def cancel_request(self, deployment_request_id: str, *, budget: float) -> None:
+        """Cancel one deployment request (never the whole environment's), in one try within `budget`."""
+        path = f"/deploymentQueue/{deployment_request_id}/cancelDeployment"
+        left = self._left(budget, beyond_deadline=True)
+        response = self._sender.send("POST", path, params=None, body={}, left=left)
+        check_response(response, what=f"deployment request {deployment_request_id}", method="POST")
+
+    def job_history(self, job_id: str) -> History:
+        """The job's last deployments. One try: it only tunes the polling, so it is not worth waiting for."""
+        return self._call(
+            "GET", f"/job/{job_id}/deploymentHistoryV2", History, what=f"job {job_id}", budget=HISTORY_BUDGET
+        )
+
+    def request_status(self, deployment_request_id: str) -> RequestStatus:
+        return self._read(
+            "/environment/deploymentStatus",
+            RequestStatus,
+            f"deployment request {deployment_request_id}",
+            params={"deploymentRequestId": deployment_request_id},
+        )
+
+    def deployment_queue(self, job_id: str) -> DeploymentQueue:
+        """The requests still queued for the job (before they start, they may not show in its status)."""
+        return self._read(f"/service/{job_id}/deploymentQueue", DeploymentQueue, f"job {job_id}")
+
+    def environment_job_statuses(self, environment_id: str) -> JobStatuses:
+        """Every job's status in one read: one request per interval however many jobs are followed."""
+        return self._read(
+            f"/environment/{environment_id}/job/status", JobStatuses, f"environment {environment_id}"
+        )
+
+    def organizations(self) -> NamedList:
+        return self._read("/organization", NamedList, "the organizations")
+
+    def projects(self, organization_id: str) -> NamedList:
+        return self._read(
+            f"/organization/{organization_id}/project", NamedList, f"organization {organization_id}"
+        )
+
+    def environments(self, project_id: str) -> NamedList:
+        return self._read(f"/project/{project_id}/environment", NamedList, f"project {project_id}")
+
+    def environment_jobs(self, environment_id: str) -> NamedList:
+        return self._read(f"/environment/{environment_id}/job", NamedList, f"environment {environment_id}")
+
+    def job(self, job_id: str, *, budget: float) -> JobInfo:
+        """The job's name and environment. One try: only the report's names and links depend on it."""
+        return self._call("GET", f"/job/{job_id}", JobInfo, what=f"job {job_id}", budget=budget)
+
+    def environment(self, environment_id: str, *, budget: float) -> EnvironmentInfo:
+        """The environment's name, project and organization. One try, as `job`."""
+        return self._call(
+            "GET",
+            f"/environment/{environment_id}",
+            EnvironmentInfo,
+            what=f"environment {environment_id}",
+            budget=budget,
+        )
+
+    def environment_logs(
+        self, environment_id: str, version: str, *, budget: float, max_bytes: int
+    ) -> tuple[bytes, bool]:
+        """The raw body of one deployment's log, and whether it was longer than `max_bytes` (then cut).
+
+        One try within `budget`, which may run past the deadline (the log is read once the verdict is
+        known). Streamed, so that a huge body costs at most `max_bytes` of memory.
+        """
+        path = f"/environment/{environment_id}/logs"
+        started = self._clock.now()
+        left = self._left(budget, beyond_deadline=True)
+        response = self._sender.send(
+            "GET", path, params={"version": version}, body=None, left=left, stream=True
+        )
+        with response:
+            check_response(response, what=f"environment {environment_id}", method="GET")
+            left = max(MIN_TIMEOUT, budget - (self._clock.now() - started))
+            return self._sender.read_body(response, max_bytes, path=path, left=left, budget=budget)
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    def _read(self, path: str, model: type[M], what: str, params: dict[str, str] | None = None) -> M:
+        """A GET, retried like every read."""
+        return self._retrying(
+            lambda: self._call("GET", path, model, what=what, params=params), idempotent=True
+        )
+
+    def _retrying(self, call: Callable[[], M], *, idempotent: bool) -> M:
+        try:
+            return call_with_retries(
+                call,
+                idempotent=idempotent,
+                deadline=self.deadline,
+                clock=self._clock,
+                policy=self._policy,
+                on_retry=self._on_retry,
+            )
+        except TransientError as error:
+            raise error.with_hint() from None
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        model: type[M],
+        *,
+        what: str,
+        params: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+        budget: float | None = None,
+    ) -> M:
+        response = self._sender.send(method, path, params=params, body=body, left=self._left(budget))
+        check_response(response, what=what, method=method)
+        try:
+            return model.model_validate(clean_text(response.json()))
+        except (ValueError, ValidationError):
+            # A proxy's HTML page, a truncated body. A 2xx means Qovery did act on a POST; the body just
+            # cannot say what came of it.
+            raise TransientError(
+                f"{method} {path}: unreadable response (HTTP {response.status_code}, "
+                f"{one_line(response.headers.get('Content-Type', 'no content type'), 60)})",
+                acted=True if method == "POST" else None,
+            ) from None
+
+    def _left(self, budget: float | None = None, *, beyond_deadline: bool = False) -> float:
+        """The seconds one try may take: until the deadline, unless it has a budget of its own."""
+        left = self.deadline - self._clock.now()
+        if budget is not None:  # its own time limit: shorter (the history) or past the deadline (a cancel)
+            left = budget if beyond_deadline else min(budget, left)
+        return max(MIN_TIMEOUT, left)
