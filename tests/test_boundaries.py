@@ -17,8 +17,9 @@ from support.step import TOKEN, github_env, plain_env, run_step
 
 from qovery_job_deploy.api.client import QoveryClient
 from qovery_job_deploy.api.errors import ApiError, TransientError
-from qovery_job_deploy.clock import VirtualClock
+from qovery_job_deploy.clock import Deadline, VirtualClock
 from qovery_job_deploy.deploy import Deployments
+from qovery_job_deploy.kinds import JOB
 from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
 
 
@@ -255,7 +256,13 @@ def client_for() -> Iterator[ClientFactory]:
     def make(url: str, environ: dict[str, str]) -> QoveryClient:
         clock = VirtualClock()
         made.append(
-            QoveryClient(url, f"Token {TOKEN}", clock=clock, deadline=clock.now() + 30, environ=environ)
+            QoveryClient(
+                url,
+                f"Token {TOKEN}",
+                clock=clock,
+                deadline=Deadline(clock.now() + 30, clock),
+                environ=environ,
+            )
         )
         return made[-1]
 
@@ -277,20 +284,20 @@ def test_the_proxy_comes_from_the_given_environment_not_the_process(
         monkeypatch.setenv(name, value)
         monkeypatch.setenv(name.lower(), value)
     client = client_for(sim.url, {})
-    assert client.job_status(script.job_id).state
+    assert client.status(JOB, script.job_id).state
 
     proxied = client_for(sim.url, {"HTTP_PROXY": "http://user:proxy-password@127.0.0.1:9"})
     with pytest.raises(TransientError) as raised:
-        proxied.job_status(script.job_id)
+        proxied.status(JOB, script.job_id)
     assert "through the proxy 127.0.0.1:9. Check HTTPS_PROXY" in str(raised.value)
     assert "proxy-password" not in str(raised.value)
 
     malformed = client_for(sim.url, {"HTTP_PROXY": "http://127.0.0.1:badport"})
     with pytest.raises(TransientError, match=r"the proxy URL could not be parsed\. Check HTTPS_PROXY"):
-        malformed.job_status(script.job_id)
+        malformed.status(JOB, script.job_id)
 
     bypassed = client_for(sim.url, {"HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1"})
-    assert bypassed.job_status(script.job_id).state
+    assert bypassed.status(JOB, script.job_id).state
 
 
 def test_the_ca_bundle_comes_from_the_given_environment_not_the_process(
@@ -302,6 +309,6 @@ def test_the_ca_bundle_comes_from_the_given_environment_not_the_process(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_file))
     monkeypatch.setenv("CURL_CA_BUNDLE", str(ca_file))
     with pytest.raises(ApiError, match="could not be verified"):
-        client_for(sim.url, {}).job_status(script.job_id)
+        client_for(sim.url, {}).status(JOB, script.job_id)
 
-    assert client_for(sim.url, {"SSL_CERT_FILE": str(ca_file)}).job_status(script.job_id).state
+    assert client_for(sim.url, {"SSL_CERT_FILE": str(ca_file)}).status(JOB, script.job_id).state

@@ -14,6 +14,23 @@ class Clock(Protocol):
     def sleep(self, seconds: float) -> None: ...
 
 
+class Deadline:
+    """The step's `timeout` as a point in time, made once (`main`) and passed where it is needed: the
+    client's retries, the engine's last chances to start or cancel, the explain step's budget."""
+
+    def __init__(self, at: float, clock: Clock) -> None:
+        self.at = at
+        self._clock = clock
+
+    def left(self) -> float:
+        """Seconds until the deadline (negative once it has passed)."""
+        return self.at - self._clock.now()
+
+    def at_least(self, seconds: float) -> Deadline:
+        """This deadline, or `seconds` from now when that is later."""
+        return Deadline(max(self.at, self._clock.now() + seconds), self._clock)
+
+
 class SystemClock:
     def now(self) -> float:
         return time.monotonic()

@@ -10,15 +10,16 @@ from __future__ import annotations
 import signal
 from dataclasses import dataclass, field
 
-from qovery_job_deploy.api.client import QoveryClient
 from qovery_job_deploy.api.errors import TransientError
 from qovery_job_deploy.api.models import JobStatus
-from qovery_job_deploy.clock import Clock
+from qovery_job_deploy.api.protocol import QoveryApi
+from qovery_job_deploy.clock import Clock, Deadline
 from qovery_job_deploy.errors import ActionError, Interrupted
 from qovery_job_deploy.follow import Follower
 from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.kinds import JOB, DeployRequest
 from qovery_job_deploy.log import Log
-from qovery_job_deploy.outcome import DeployRequest, Known, Outcome, Verdict
+from qovery_job_deploy.outcome import Known, Outcome, Verdict
 from qovery_job_deploy.polling import Pacer
 from qovery_job_deploy.states import Action, Phase, action_of, expected_state
 from qovery_job_deploy.trigger import Trigger
@@ -69,7 +70,7 @@ class StatusReader:
     """The statuses of several jobs: one read per environment where two or more share one, else one per
     job. An environment whose joint read fails is read job by job from then on."""
 
-    def __init__(self, client: QoveryClient, log: Log) -> None:
+    def __init__(self, client: QoveryApi, log: Log) -> None:
         self.client = client
         self.log = log
         self._joint_failed: set[str] = set()
@@ -84,7 +85,7 @@ class StatusReader:
                 alone += self._read_jointly(environment_id, group, reading)
         for run in alone:
             try:
-                reading.statuses[run.job_id] = self.client.job_status(run.job_id)
+                reading.statuses[run.job_id] = self.client.status(JOB, run.job_id)
             except ActionError as error:
                 reading.failures[run.job_id] = error
         return reading
@@ -92,7 +93,7 @@ class StatusReader:
     def _read_jointly(self, environment_id: str, group: list[JobRun], reading: Reading) -> list[JobRun]:
         """Read the environment's statuses into `reading`; return the jobs it did not cover."""
         try:
-            statuses = self.client.environment_job_statuses(environment_id).results
+            statuses = self.client.environment_statuses(JOB, environment_id).results
         except ActionError as error:
             if isinstance(error, TransientError) and error.deadline_reached:
                 raise
@@ -111,13 +112,14 @@ class Deployments:
 
     def __init__(
         self,
-        client: QoveryClient,
+        client: QoveryApi,
         runs: list[JobRun],
         options: Options,
         *,
         clock: Clock,
         log: Log,
         started_at: float,
+        deadline: Deadline,
     ) -> None:
         self.client = client
         self.runs = runs
@@ -125,6 +127,7 @@ class Deployments:
         self.clock = clock
         self.log = log
         self.started_at = started_at
+        self.deadline = deadline
         self.expected = expected_state(options.request.force_event)
         self.reader = StatusReader(client, log)
         self.signum: int | None = None  # set when a signal ended the run
@@ -186,13 +189,18 @@ class Deployments:
             )
         else:
             run.log.info(f"{subject} is {before.state}; requesting a deployment of {asked}")
-        if self.client.deadline - self.clock.now() < MIN_SECONDS_TO_START:
+        if self.deadline.left() < MIN_SECONDS_TO_START:
             self._finish(run, Verdict.TIMED_OUT, "Not deployed: `timeout` ran out before this job's turn.")
             return
         run.posted = True
         try:
             triggered = Trigger(
-                self.client, run.job_id, self.options.request, clock=self.clock, log=run.log
+                self.client,
+                run.job_id,
+                self.options.request,
+                clock=self.clock,
+                deadline=self.deadline,
+                log=run.log,
             ).send(before)
         except ActionError as error:
             self._fail(run, error)
@@ -207,7 +215,7 @@ class Deployments:
                 self.options.poll_interval,
                 self.expected,
                 before,
-                lambda: self.client.job_history(run.job_id),
+                lambda: self.client.history(JOB, run.job_id),
                 run.log,
             )
             run.follower = Follower(
@@ -224,7 +232,7 @@ class Deployments:
     def _follow(self) -> None:
         """The one loop: sleep until the next job wants a read, read it (and its neighbours), judge."""
         while followed := [run for run in self._pending() if run.follower is not None]:
-            remaining = self.client.deadline - self.clock.now()
+            remaining = self.deadline.left()
             if remaining <= 0:
                 self._end_on_timeout(followed)
                 return

@@ -10,15 +10,16 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Literal
 
-from qovery_job_deploy.api.client import QoveryClient
 from qovery_job_deploy.api.errors import RefusedError
 from qovery_job_deploy.api.models import EnvironmentInfo
-from qovery_job_deploy.clock import Clock
+from qovery_job_deploy.api.protocol import QoveryApi
+from qovery_job_deploy.clock import Deadline
 from qovery_job_deploy.console import console_url
 from qovery_job_deploy.deployment_log import DeploymentLog, our_log, parse_entries
 from qovery_job_deploy.errors import ActionError, Interrupted
 from qovery_job_deploy.identity import JobIdentity, canonical_uuid
 from qovery_job_deploy.inputs.model import Settings
+from qovery_job_deploy.kinds import JOB
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.outcome import Outcome, Verdict
 from qovery_job_deploy.text import one_line
@@ -44,13 +45,13 @@ FAILURES = (Verdict.FAILED, Verdict.TIMED_OUT, Verdict.ERROR)
 
 
 def look_up_identity(
-    client: QoveryClient, job_id: str, log: Log, environments: dict[str, EnvironmentInfo] | None = None
+    client: QoveryApi, job_id: str, log: Log, environments: dict[str, EnvironmentInfo] | None = None
 ) -> JobIdentity:
     """The job's name and environment, then the environment's name, project and organization.
     `environments` keeps what was read, so that jobs of one environment cost one environment read."""
     seen = {} if environments is None else environments
     try:
-        job = client.job(job_id, budget=IDENTITY_BUDGET_SECONDS)
+        job = client.service(JOB, job_id, budget=IDENTITY_BUDGET_SECONDS)
         environment_id = canonical_uuid(job.environment.id if job.environment else None)
         if not environment_id:
             return JobIdentity(job_id, job_name=job.name)
@@ -70,7 +71,7 @@ def look_up_identity(
     )
 
 
-def complete_identities(client: QoveryClient, identities: list[JobIdentity], log: Log) -> list[JobIdentity]:
+def complete_identities(client: QoveryApi, identities: list[JobIdentity], log: Log) -> list[JobIdentity]:
     """Fill in what name resolution left unknown (all of it, for a job given by UUID): the names for the
     report, the ids for console links and for reading jobs of one environment together."""
     environments: dict[str, EnvironmentInfo] = {}
@@ -78,7 +79,7 @@ def complete_identities(client: QoveryClient, identities: list[JobIdentity], log
 
 
 def _complete(
-    client: QoveryClient, identity: JobIdentity, log: Log, environments: dict[str, EnvironmentInfo]
+    client: QoveryApi, identity: JobIdentity, log: Log, environments: dict[str, EnvironmentInfo]
 ) -> JobIdentity:
     known = (identity.job_name, identity.environment_id, identity.project_id, identity.organization_id)
     if all(known):
@@ -105,7 +106,7 @@ def log_budget(time_left: float, cap: float) -> float:
 
 
 def read_deployment_log(
-    client: QoveryClient,
+    client: QoveryApi,
     identity: JobIdentity,
     execution_id: str | None,
     *,
@@ -148,29 +149,27 @@ def _short(error: ActionError) -> str:
 
 
 def explain(
-    outcomes: list[Outcome], settings: Settings, client: QoveryClient, clock: Clock, log: Log
+    outcomes: list[Outcome], settings: Settings, client: QoveryApi, deadline: Deadline, log: Log
 ) -> list[Outcome]:
     """Each outcome with what explains it, read after every verdict is known. The reads share one budget
     (what is left of `timeout`, or EXPLAIN_SECONDS when that is less), and a signal now cuts the
     explanations short, never the verdicts already reached."""
-    until = max(client.deadline, clock.now() + EXPLAIN_SECONDS)
+    until = deadline.at_least(EXPLAIN_SECONDS)
     explained: list[Outcome] = []
     try:
         for outcome in outcomes:
-            explained.append(_explained(outcome, settings, client, clock, log, until))
+            explained.append(_explained(outcome, settings, client, log, until))
     except Interrupted:  # said where it landed (read_deployment_log); the verdicts stand
         pass
     return explained + outcomes[len(explained) :]
 
 
-def _explained(
-    outcome: Outcome, settings: Settings, client: QoveryClient, clock: Clock, log: Log, until: float
-) -> Outcome:
+def _explained(outcome: Outcome, settings: Settings, client: QoveryApi, log: Log, until: Deadline) -> Outcome:
     """The outcome with a console link and, when wanted, its deployment log. Never a new verdict."""
     identity = outcome.known.identity or JobIdentity(outcome.known.job_id)
     deployment_log = None
     deployed = outcome.known.deployment_request_id is not None  # else there is no log to read
-    left = until - clock.now()
+    left = until.left()
     if deployed and wants_log(settings.logs, outcome.verdict):
         if left < LOG_FLOOR_SECONDS:
             log.info(f"No time left to read the deployment log of {outcome.known.label()}")

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from qovery_job_deploy.api.client import QoveryClient
-from qovery_job_deploy.clock import Clock
+from qovery_job_deploy.api.protocol import QoveryApi
+from qovery_job_deploy.clock import Clock, Deadline
 from qovery_job_deploy.deploy import Deployments, JobRun, Options
 from qovery_job_deploy.diagnosis import complete_identities, explain
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.inputs.model import Settings
+from qovery_job_deploy.kinds import DeployRequest
 from qovery_job_deploy.log import HumanLog
-from qovery_job_deploy.outcome import DeployRequest, Known, Outcome, RunOutcome, Verdict
+from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.resolve import Resolver, Scope
 
 # The inputs that name things: their value and origin appear in the errors of name resolution.
@@ -28,11 +29,12 @@ class Engine:
     def __init__(
         self,
         settings: Settings,
-        client: QoveryClient,
+        client: QoveryApi,
         *,
         clock: Clock,
         log: HumanLog,
         started_at: float,
+        deadline: Deadline,
         given: Mapping[str, str],
         begin: Callable[[str], None],
     ) -> None:
@@ -43,6 +45,7 @@ class Engine:
         self.clock = clock
         self.log = log
         self.started_at = started_at
+        self.deadline = deadline
         self.given = {name: given[name] for name in NAME_INPUTS if name in given}
         self.begin = begin
         refs = settings.job_refs()
@@ -71,10 +74,11 @@ class Engine:
                 clock=self.clock,
                 log=self.log,
                 started_at=self.started_at,
+                deadline=self.deadline,
             )
             outcomes = self.deployments.run()
             if self.deployments.signum is None:  # after a signal, stop promptly: no more reads
-                outcomes = explain(outcomes, settings, self.client, self.clock, self.log)
+                outcomes = explain(outcomes, settings, self.client, self.deadline, self.log)
             return RunOutcome(outcomes, self.deployments.signum, request=request(settings))
         except Interrupted as interruption:  # while resolving names: before anything was deployed
             return self._everyone(

@@ -6,9 +6,9 @@ of its job and says when it wants the next one.
 
 from __future__ import annotations
 
-from qovery_job_deploy.api.client import QoveryClient
 from qovery_job_deploy.api.errors import ApiError, RefusedError
 from qovery_job_deploy.api.models import JobStatus, StatusDetails
+from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Clock
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.outcome import Known
@@ -23,7 +23,7 @@ STALE_GRACE_SECONDS = 10.0
 class Follower:
     def __init__(
         self,
-        client: QoveryClient,
+        client: QoveryApi,
         known: Known,
         expected: str,
         before: JobStatus,

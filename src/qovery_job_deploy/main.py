@@ -15,7 +15,7 @@ from typing import TextIO
 import requests
 
 from qovery_job_deploy.api.client import QoveryClient
-from qovery_job_deploy.clock import Clock, SystemClock
+from qovery_job_deploy.clock import Clock, Deadline, SystemClock
 from qovery_job_deploy.engine import Engine
 from qovery_job_deploy.errors import InputError, Interrupted
 from qovery_job_deploy.inputs.model import Settings
@@ -66,13 +66,15 @@ def run(
             )
         debug = settings.debug or environ.get("RUNNER_DEBUG") == "1"
         runner = detect(environ, stdout, settings.dotenv_file)  # configured from the settings
-        client = _client(settings, environ, clock, log, started_at, transport)
+        deadline = Deadline(started_at + settings.timeout, clock)
+        client = _client(settings, environ, clock, deadline, log, transport)
         engine = Engine(
             settings,
             client,
             clock=clock,
             log=log,
             started_at=started_at,
+            deadline=deadline,
             given={name: item.describe(secret=False) for name, item in inputs.items()},
             begin=lambda title: runner.begin(log, title),
         )
@@ -111,15 +113,15 @@ def _client(
     settings: Settings,
     environ: Mapping[str, str],
     clock: Clock,
+    deadline: Deadline,
     log: HumanLog,
-    started_at: float,
     transport: requests.adapters.BaseAdapter | None,
 ) -> QoveryClient:
     return QoveryClient(
         settings.api_url,
         settings.authorization(),
         clock=clock,
-        deadline=started_at + settings.timeout,
+        deadline=deadline,
         on_retry=lambda error, delay: log.warning(f"{error}; retrying in {delay:.1f}s"),
         read_timeout=settings.request_timeout,
         environ=environ,

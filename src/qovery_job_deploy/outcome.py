@@ -9,6 +9,7 @@ from enum import IntEnum, StrEnum
 from qovery_job_deploy.api.models import JobStatus, Step
 from qovery_job_deploy.deployment_log import DeploymentLog
 from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.kinds import DeployRequest
 
 
 class Verdict(StrEnum):
@@ -52,32 +53,6 @@ EXIT_CODES = {
     Verdict.ERROR: ExitCode.API_ERROR,
     Verdict.TIMED_OUT: ExitCode.TIMED_OUT,
 }
-
-
-@dataclass(frozen=True)
-class DeployRequest:
-    """What a deployment asks Qovery for: the same for every job of the step."""
-
-    image_tag: str | None = None
-    git_commit_id: str | None = None
-    force_event: str | None = None
-
-    def body(self) -> dict[str, str]:
-        if self.image_tag:
-            return {"image_tag": self.image_tag}
-        if self.git_commit_id:
-            return {"git_commit_id": self.git_commit_id}
-        return {}
-
-    def described(self) -> str:
-        """`image tag v1.2 (force-event START)`, for the log line that requests the deployment."""
-        if self.image_tag:
-            source = f"image tag {self.image_tag}"
-        elif self.git_commit_id:
-            source = f"commit {self.git_commit_id}"
-        else:
-            source = "the job's current source"
-        return f"{source} (force-event {self.force_event})" if self.force_event else source
 
 
 @dataclass
@@ -125,7 +100,9 @@ class RunOutcome:
 
     jobs: list[Outcome]
     signum: int | None = None  # the signal that ended the run, if one did
-    request: DeployRequest = DeployRequest()  # what was asked for, reported with the verdict
+    request: DeployRequest = field(
+        default_factory=DeployRequest
+    )  # what was asked for, reported with the verdict
 
     @property
     def verdict(self) -> Verdict:

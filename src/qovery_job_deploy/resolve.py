@@ -11,13 +11,14 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import TypeVar
 
-from qovery_job_deploy.api.client import QoveryClient
 from qovery_job_deploy.api.models import Named
+from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.errors import InputError
 from qovery_job_deploy.identity import JobIdentity, is_uuid
+from qovery_job_deploy.kinds import JOB
 from qovery_job_deploy.log import Log
 
 MAX_LISTED = 10
@@ -45,7 +46,7 @@ class Scope:
 
 
 class Resolver:
-    def __init__(self, client: QoveryClient, log: Log, given: Mapping[str, str] | None = None) -> None:
+    def __init__(self, client: QoveryApi, log: Log, given: Mapping[str, str] | None = None) -> None:
         """`given` says, per input, its value and where it came from, for the error messages."""
         self.client = client
         self.log = log
@@ -54,7 +55,7 @@ class Resolver:
         self._organizations = cache(client.organizations)
         self._projects = cache(client.projects)
         self._environments = cache(client.environments)
-        self._jobs = cache(client.environment_jobs)
+        self._jobs = cache(partial(client.environment_services, JOB))
 
     def jobs(self, refs: Sequence[str], scope: Scope) -> list[JobIdentity]:
         """One identity per job, in the order given; raises InputError before anything is deployed."""

@@ -13,14 +13,14 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from qovery_job_deploy.api.client import QoveryClient
 from qovery_job_deploy.api.errors import ApiError, TransientError
 from qovery_job_deploy.api.models import JobStatus
+from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.api.retry import DEFAULT_POLICY, RetryPolicy, retry_delay
-from qovery_job_deploy.clock import Clock
+from qovery_job_deploy.clock import Clock, Deadline
 from qovery_job_deploy.errors import ActionError
+from qovery_job_deploy.kinds import JOB, DeployRequest
 from qovery_job_deploy.log import Log
-from qovery_job_deploy.outcome import DeployRequest
 from qovery_job_deploy.states import Action, action_of
 
 # Sends in all, the first included, when each one fails ambiguously and leaves no trace.
@@ -49,11 +49,12 @@ class Triggered:
 class Trigger:
     def __init__(
         self,
-        client: QoveryClient,
+        client: QoveryApi,
         job_id: str,
         request: DeployRequest,
         *,
         clock: Clock,
+        deadline: Deadline,
         log: Log,
         policy: RetryPolicy = DEFAULT_POLICY,
         rng: Callable[[], float] = random.random,
@@ -62,6 +63,7 @@ class Trigger:
         self.job_id = job_id
         self.request = request
         self.clock = clock
+        self.deadline = deadline
         self.log = log
         self.policy = policy
         self.rng = rng
@@ -72,7 +74,7 @@ class Trigger:
         not_ours = self._queue_baseline(before) | {before.deployment_request_id or ""}
         for attempt in range(1, POST_ATTEMPTS + 1):
             try:
-                posted = self.client.deploy_job(self.job_id, self.request.body(), self.request.force_event)
+                posted = self.client.deploy(JOB, self.job_id, self.request)
             except TransientError as error:
                 if error.acted is False:
                     raise ApiError(f"Could not request the deployment after retries: {error}") from None
@@ -148,7 +150,7 @@ class Trigger:
         )
 
     def _new_request(self, before: JobStatus, not_ours: frozenset[str]) -> Triggered | None:
-        status = self.client.job_status(self.job_id)
+        status = self.client.status(JOB, self.job_id)
         now = self.clock.now()
         if status.deployment_request_id and status.deployment_request_id != before.deployment_request_id:
             self.log.info(f"Qovery did act: adopting deployment request {status.deployment_request_id}")
@@ -185,4 +187,4 @@ class Trigger:
         self.clock.sleep(delay)
 
     def _left(self) -> float:
-        return self.client.deadline - self.clock.now()
+        return self.deadline.left()

@@ -1,5 +1,6 @@
 """The Qovery API layer: everything that speaks HTTP to Qovery, and nothing that decides a verdict.
 
+- `protocol.py`   QoveryApi: what the engine needs of the API (the engine depends on it, not on the client)
 - `client.py`     QoveryClient: one method per API operation, each with its retries, never past the deadline
 - `transport.py`  sending one request within its time limits, and sorting every `requests`/urllib3 failure
                   into retryable (TransientError, with whether Qovery may have acted) or not (ApiError)

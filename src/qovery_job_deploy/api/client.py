@@ -25,7 +25,8 @@ from qovery_job_deploy.api.models import (
 from qovery_job_deploy.api.responses import check_response, clean_text
 from qovery_job_deploy.api.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 from qovery_job_deploy.api.transport import MIN_TIMEOUT, READ_TIMEOUT, Sender
-from qovery_job_deploy.clock import Clock
+from qovery_job_deploy.clock import Clock, Deadline
+from qovery_job_deploy.kinds import DeployRequest, ServiceKind
 from qovery_job_deploy.text import one_line
 
 M = TypeVar("M", bound=BaseModel)
@@ -42,7 +43,7 @@ class QoveryClient:
         authorization: str,
         *,
         clock: Clock,
-        deadline: float,
+        deadline: Deadline,
         environ: Mapping[str, str],
         policy: RetryPolicy = DEFAULT_POLICY,
         on_retry: Callable[[TransientError, float], None] = lambda error, delay: None,
@@ -54,7 +55,7 @@ class QoveryClient:
             api_url, authorization, environ=environ, read_timeout=read_timeout, transport=transport
         )
         self._clock = clock
-        self.deadline = deadline
+        self._deadline = deadline
         self._policy = policy
         self._on_retry = on_retry
 
@@ -63,16 +64,15 @@ class QoveryClient:
 
     # -- operations -------------------------------------------------------------------------------
 
-    def job_status(self, job_id: str) -> JobStatus:
-        return self._read(f"/job/{job_id}/status", JobStatus, f"job {job_id}")
+    def status(self, kind: ServiceKind, service_id: str) -> JobStatus:
+        return self._read(f"/{kind.segment}/{service_id}/status", JobStatus, f"{kind.name} {service_id}")
 
-    def deploy_job(self, job_id: str, body: dict[str, str], force_event: str | None) -> JobStatus:
-        """POST /job/{id}/deploy, retried only when Qovery surely did not act on it."""
-        params = {"forceEvent": force_event} if force_event else None
+    def deploy(self, kind: ServiceKind, service_id: str, request: DeployRequest) -> JobStatus:
+        """POST /{kind}/{id}/deploy, retried only when Qovery surely did not act on it."""
+        path, what = f"/{kind.segment}/{service_id}/deploy", f"{kind.name} {service_id}"
+        body, params = kind.body(request), kind.params(request)
         return self._retrying(
-            lambda: self._call(
-                "POST", f"/job/{job_id}/deploy", JobStatus, what=f"job {job_id}", params=params, body=body
-            ),
+            lambda: self._call("POST", path, JobStatus, what=what, params=params, body=body),
             idempotent=False,
         )
 
@@ -83,11 +83,10 @@ class QoveryClient:
         response = self._sender.send("POST", path, params=None, body={}, left=left)
         check_response(response, what=f"deployment request {deployment_request_id}", method="POST")
 
-    def job_history(self, job_id: str) -> History:
-        """The job's last deployments. One try: it only tunes the polling, so it is not worth waiting for."""
-        return self._call(
-            "GET", f"/job/{job_id}/deploymentHistoryV2", History, what=f"job {job_id}", budget=HISTORY_BUDGET
-        )
+    def history(self, kind: ServiceKind, service_id: str) -> History:
+        """The last deployments. One try: it only tunes the polling, so it is not worth waiting for."""
+        path = f"/{kind.segment}/{service_id}/deploymentHistoryV2"
+        return self._call("GET", path, History, what=f"{kind.name} {service_id}", budget=HISTORY_BUDGET)
 
     def request_status(self, deployment_request_id: str) -> RequestStatus:
         return self._read(
@@ -97,15 +96,15 @@ class QoveryClient:
             params={"deploymentRequestId": deployment_request_id},
         )
 
-    def deployment_queue(self, job_id: str) -> DeploymentQueue:
-        """The requests still queued for the job (before they start, they may not show in its status)."""
-        return self._read(f"/service/{job_id}/deploymentQueue", DeploymentQueue, f"job {job_id}")
+    def deployment_queue(self, service_id: str) -> DeploymentQueue:
+        """The requests still queued for a service (before they start, they may not show in its status)."""
+        return self._read(f"/service/{service_id}/deploymentQueue", DeploymentQueue, f"service {service_id}")
 
-    def environment_job_statuses(self, environment_id: str) -> JobStatuses:
-        """Every job's status in one read: one request per interval however many jobs are followed."""
-        return self._read(
-            f"/environment/{environment_id}/job/status", JobStatuses, f"environment {environment_id}"
-        )
+    def environment_statuses(self, kind: ServiceKind, environment_id: str) -> JobStatuses:
+        """Every status of one kind in an environment in one read: one request per interval, however many
+        services are followed."""
+        path = f"/environment/{environment_id}/{kind.segment}/status"
+        return self._read(path, JobStatuses, f"environment {environment_id}")
 
     def organizations(self) -> NamedList:
         return self._read("/organization", NamedList, "the organizations")
@@ -118,12 +117,14 @@ class QoveryClient:
     def environments(self, project_id: str) -> NamedList:
         return self._read(f"/project/{project_id}/environment", NamedList, f"project {project_id}")
 
-    def environment_jobs(self, environment_id: str) -> NamedList:
-        return self._read(f"/environment/{environment_id}/job", NamedList, f"environment {environment_id}")
+    def environment_services(self, kind: ServiceKind, environment_id: str) -> NamedList:
+        path = f"/environment/{environment_id}/{kind.segment}"
+        return self._read(path, NamedList, f"environment {environment_id}")
 
-    def job(self, job_id: str, *, budget: float) -> JobInfo:
-        """The job's name and environment. One try: only the report's names and links depend on it."""
-        return self._call("GET", f"/job/{job_id}", JobInfo, what=f"job {job_id}", budget=budget)
+    def service(self, kind: ServiceKind, service_id: str, *, budget: float) -> JobInfo:
+        """A service's name and environment. One try: only the report's names and links depend on it."""
+        path = f"/{kind.segment}/{service_id}"
+        return self._call("GET", path, JobInfo, what=f"{kind.name} {service_id}", budget=budget)
 
     def environment(self, environment_id: str, *, budget: float) -> EnvironmentInfo:
         """The environment's name, project and organization. One try, as `job`."""
@@ -167,7 +168,7 @@ class QoveryClient:
             return call_with_retries(
                 call,
                 idempotent=idempotent,
-                deadline=self.deadline,
+                deadline=self._deadline.at,
                 clock=self._clock,
                 policy=self._policy,
                 on_retry=self._on_retry,
@@ -201,7 +202,7 @@ class QoveryClient:
 
     def _left(self, budget: float | None = None, *, beyond_deadline: bool = False) -> float:
         """The seconds one try may take: until the deadline, unless it has a budget of its own."""
-        left = self.deadline - self._clock.now()
+        left = self._deadline.left()
         if budget is not None:  # its own time limit: shorter (the history) or past the deadline (a cancel)
             left = budget if beyond_deadline else min(budget, left)
         return max(MIN_TIMEOUT, left)

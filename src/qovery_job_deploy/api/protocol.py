@@ -1,0 +1,56 @@
+"""What the engine needs of Qovery's API, as a protocol: the engine depends on this, not on the client.
+
+`client.QoveryClient` is the one implementation: it speaks HTTP through `requests` (or through the tests'
+in-process transport). Each operation retries as its docstring there says, never past the step's deadline.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from qovery_job_deploy.api.models import (
+    DeploymentQueue,
+    EnvironmentInfo,
+    History,
+    JobInfo,
+    JobStatus,
+    JobStatuses,
+    NamedList,
+    RequestStatus,
+)
+from qovery_job_deploy.kinds import DeployRequest, ServiceKind
+
+
+class QoveryApi(Protocol):
+    # -- deploying and following ------------------------------------------------------------------------
+    def status(self, kind: ServiceKind, service_id: str) -> JobStatus: ...
+
+    def deploy(self, kind: ServiceKind, service_id: str, request: DeployRequest) -> JobStatus: ...
+
+    def cancel_request(self, deployment_request_id: str, *, budget: float) -> None: ...
+
+    def history(self, kind: ServiceKind, service_id: str) -> History: ...
+
+    def request_status(self, deployment_request_id: str) -> RequestStatus: ...
+
+    def deployment_queue(self, service_id: str) -> DeploymentQueue: ...
+
+    def environment_statuses(self, kind: ServiceKind, environment_id: str) -> JobStatuses: ...
+
+    # -- names ------------------------------------------------------------------------------------------
+    def organizations(self) -> NamedList: ...
+
+    def projects(self, organization_id: str) -> NamedList: ...
+
+    def environments(self, project_id: str) -> NamedList: ...
+
+    def environment_services(self, kind: ServiceKind, environment_id: str) -> NamedList: ...
+
+    def service(self, kind: ServiceKind, service_id: str, *, budget: float) -> JobInfo: ...
+
+    def environment(self, environment_id: str, *, budget: float) -> EnvironmentInfo: ...
+
+    # -- explaining -------------------------------------------------------------------------------------
+    def environment_logs(
+        self, environment_id: str, version: str, *, budget: float, max_bytes: int
+    ) -> tuple[bytes, bool]: ...
