@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import trustme
-from support.sims import SimFactory, finish, served
-from support.step import TOKEN, github_env, plain_env, run_step
+from support.sims import TOKEN, SimFactory, finish, job, served
+from support.step import github_env, plain_env, run_step
 
 from qovery_job_deploy.api.client import QoveryClient
 from qovery_job_deploy.api.errors import ApiError, TransientError
@@ -21,10 +21,6 @@ from qovery_job_deploy.clock import Deadline, VirtualClock
 from qovery_job_deploy.deploy import Deployments
 from qovery_job_deploy.kinds import JOB
 from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
-
-
-def short_job(*timeline: tuple[float, str]) -> JobScript:
-    return JobScript(str(uuid.uuid4()), timeline=list(timeline) or [(0.0, "QUEUED"), (0.5, "DEPLOYED")])
 
 
 @pytest.fixture
@@ -35,7 +31,7 @@ def https_simulator(tmp_path: Path) -> Iterator[tuple[QoverySimulator, JobScript
     ca.issue_cert("127.0.0.1").configure_cert(context)
     ca_file = tmp_path / "corporate-ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
-    script = short_job()
+    script = job()
     sim = served(script, tls=context)  # TLS is the point: over a real socket, the step as a process
     yield sim, script, ca_file
     finish(sim)
@@ -66,7 +62,7 @@ def test_tls_verification_is_never_skipped(https_simulator: tuple[QoverySimulato
 
 
 def test_cancel_on_abort_cancels_our_request_only(served_simulator: SimFactory, tmp_path: Path) -> None:
-    script = short_job((0.0, "QUEUED"), (0.2, "EXECUTING"), (120.0, "DEPLOYED"))
+    script = job((0.0, "QUEUED"), (0.2, "EXECUTING"), (120.0, "DEPLOYED"))
     sim = served_simulator(script)
     env, files = github_env(
         tmp_path,
@@ -85,7 +81,7 @@ def test_cancel_on_abort_cancels_our_request_only(served_simulator: SimFactory, 
 
 
 def test_abort_without_cancel_on_abort_leaves_the_deployment_running(served_simulator: SimFactory) -> None:
-    script = short_job((0.0, "QUEUED"), (120.0, "DEPLOYED"))
+    script = job((0.0, "QUEUED"), (120.0, "DEPLOYED"))
     sim = served_simulator(script)
     env = plain_env({"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url})
     run = run_step(env, signal_when=lambda: sim.calls("status") >= 2)
@@ -96,7 +92,7 @@ def test_abort_without_cancel_on_abort_leaves_the_deployment_running(served_simu
 
 
 def test_cancel_on_timeout(simulator: SimFactory) -> None:
-    script = short_job((0.0, "QUEUED"), (120.0, "DEPLOYED"))
+    script = job((0.0, "QUEUED"), (120.0, "DEPLOYED"))
     sim = simulator(script)
     env = plain_env(
         {
@@ -116,7 +112,7 @@ def test_cancel_on_timeout(simulator: SimFactory) -> None:
 
 
 def test_a_timeout_without_cancelling_says_the_deployment_keeps_running(simulator: SimFactory) -> None:
-    script = short_job((0.0, "QUEUED"), (0.3, "EXECUTING"), (120.0, "DEPLOYED"))
+    script = job((0.0, "QUEUED"), (0.3, "EXECUTING"), (120.0, "DEPLOYED"))
     sim = simulator(script)
     inputs = {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "timeout": "2s"}
     run = run_step(plain_env(inputs | {"poll-interval": "0.2s"}))
@@ -140,7 +136,7 @@ def test_an_unexpected_error_is_one_line_and_exit_3_unless_debugging(
     simulator: SimFactory, monkeypatch: pytest.MonkeyPatch, debug_env: dict[str, str], traceback_shown: bool
 ) -> None:
     """In-process, with a fault planted where no fault should be: the boundary in `main` must catch it."""
-    script = short_job()
+    script = job()
     sim = simulator(script)
 
     def explode(*args: object, **kwargs: object) -> None:
@@ -218,7 +214,7 @@ def test_an_unreachable_api_names_the_host_the_failure_and_the_fix(
 
 def test_a_tls_handshake_failure_names_the_host_and_the_fix(served_simulator: SimFactory) -> None:
     """An https:// api-url pointed at a plain-HTTP server: no certificate involved, the handshake fails."""
-    sim = served_simulator(short_job())
+    sim = served_simulator(job())
     https_url = sim.url.replace("http://", "https://")
     env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "api-url": https_url})
     run = run_step(env)
@@ -234,7 +230,7 @@ def test_a_signal_during_the_post_does_not_claim_that_nothing_was_deployed(
     served_simulator: SimFactory,
 ) -> None:
     """The POST was sent and hangs: Qovery may act on it, so the report must not say it did not."""
-    script = short_job()
+    script = job()
     script.faults["deploy"] = deque([Fault(kind="hang", seconds=10)])
     sim = served_simulator(script)
     env = plain_env({"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url})
@@ -278,7 +274,7 @@ PROCESS_PROXIES = {name: "http://127.0.0.1:9" for name in ("HTTP_PROXY", "HTTPS_
 def test_the_proxy_comes_from_the_given_environment_not_the_process(
     served_simulator: SimFactory, client_for: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    script = short_job()
+    script = job()
     sim = served_simulator(script)
     for name, value in PROCESS_PROXIES.items():
         monkeypatch.setenv(name, value)

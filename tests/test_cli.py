@@ -11,8 +11,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from support.sims import SimFactory
-from support.step import ROOT, TOKEN, base_env, github_env, gitlab_env, plain_env, run_step, run_subprocess
+from support.sims import TOKEN, SimFactory
+from support.step import ROOT, base_env, github_env, gitlab_env, plain_env, run_step, run_subprocess
 
 from qovery_job_deploy import __version__
 from qovery_job_deploy.cli import help_text

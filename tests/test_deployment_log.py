@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections import deque
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.runner_commands import commands_outside_frames
-from support.sims import SimFactory
-from support.step import TOKEN, StepRun, github_env, gitlab_env, plain_env, run_step
+from support.sims import TOKEN, SimFactory, job, job_inputs
+from support.step import StepRun, github_env, gitlab_env, plain_env, run_step
 
-from qovery_job_deploy.simulator import DEFAULT_ERROR, HOSTILE_LOG_JOB, Fault, JobScript, QoverySimulator
+from qovery_job_deploy.simulator import DEFAULT_ERROR, HOSTILE_LOG_JOB, Fault, JobScript
 
-FAST = "0.2s"
 FAILING = [(0.0, "QUEUED"), (0.3, "EXECUTING"), (0.8, "DEPLOYMENT_ERROR")]
 SUCCEEDING = [(0.0, "QUEUED"), (0.3, "EXECUTING"), (0.8, "DEPLOYED")]
 HINT = DEFAULT_ERROR["hint_message"]
@@ -34,14 +32,6 @@ HOSTILE_LINES = [
     "y" * 100_000,
     f"printed the token {TOKEN} by mistake",
 ]
-
-
-def job(timeline: list[tuple[float, str]], **options: object) -> JobScript:
-    return JobScript(str(uuid.uuid4()), timeline=list(timeline), **options)  # type: ignore[arg-type]
-
-
-def inputs(sim: QoverySimulator, script: JobScript, **extra: str) -> dict[str, str]:
-    return {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST} | extra
 
 
 def expected_console_url(script: JobScript, execution_id: str) -> str:
@@ -82,9 +72,9 @@ def assert_only_our_commands(run: StepRun) -> None:
 def test_github_failure_shows_our_lines_the_hint_the_link_and_the_names(
     simulator: SimFactory, tmp_path: Path
 ) -> None:
-    script = job(FAILING, log_lines=["applying migration 0042", "ERROR: relation users exists"])
+    script = job(*FAILING, log_lines=["applying migration 0042", "ERROR: relation users exists"])
     sim = simulator(script)
-    env, files = github_env(tmp_path, inputs(sim, script))
+    env, files = github_env(tmp_path, job_inputs(sim, script))
     run = run_step(env, files)
 
     assert run.code == 1, run.stderr
@@ -108,9 +98,9 @@ def test_github_failure_shows_our_lines_the_hint_the_link_and_the_names(
 
 
 def test_logs_never_reads_no_log_but_still_links_the_console(simulator: SimFactory, tmp_path: Path) -> None:
-    script = job(FAILING)
+    script = job(*FAILING)
     sim = simulator(script)
-    env, files = github_env(tmp_path, inputs(sim, script, logs="never"))
+    env, files = github_env(tmp_path, job_inputs(sim, script, logs="never"))
     run = run_step(env, files)
 
     assert run.code == 1, run.stderr
@@ -125,9 +115,9 @@ def test_logs_never_reads_no_log_but_still_links_the_console(simulator: SimFacto
 def test_logs_always_shows_the_log_of_a_success(
     simulator: SimFactory, tmp_path: Path, mode: str, shown: bool
 ) -> None:
-    script = job(SUCCEEDING, log_lines=["migrated 3 tables"])
+    script = job(*SUCCEEDING, log_lines=["migrated 3 tables"])
     sim = simulator(script)
-    env, files = github_env(tmp_path, inputs(sim, script, logs=mode))
+    env, files = github_env(tmp_path, job_inputs(sim, script, logs=mode))
     run = run_step(env, files)
 
     assert run.code == 0, run.stderr
@@ -159,12 +149,12 @@ def test_a_failing_or_hanging_read_changes_neither_verdict_nor_exit_code(
     note: str,
     deviation: str,
 ) -> None:
-    script = job(FAILING)
+    script = job(*FAILING)
     script.faults[operation] = deque([fault])
     sim = (served_simulator if fault.kind == "trickle" else simulator)(script)  # a trickle needs the wire
     if deviation:
         sim.allowed_deviations = (deviation,)
-    run = run_step(plain_env(inputs(sim, script, **{"request-timeout": "2s"})))
+    run = run_step(plain_env(job_inputs(sim, script, **{"request-timeout": "2s"})))
 
     assert run.code == 1, run.stderr
     result = result_of(run)
@@ -175,9 +165,9 @@ def test_a_failing_or_hanging_read_changes_neither_verdict_nor_exit_code(
 
 
 def test_hostile_log_lines_execute_nothing_and_break_nothing(simulator: SimFactory, tmp_path: Path) -> None:
-    script = job(FAILING, log_lines=HOSTILE_LINES, job_name="mi::grate ##[error]x <b>")
+    script = job(*FAILING, log_lines=HOSTILE_LINES, job_name="mi::grate ##[error]x <b>")
     sim = simulator(script)
-    env, files = github_env(tmp_path, inputs(sim, script))
+    env, files = github_env(tmp_path, job_inputs(sim, script))
     github = run_step(env, files)  # run_step scans every output for the token
 
     assert github.code == 1, github.stderr
@@ -194,14 +184,14 @@ def test_hostile_log_lines_execute_nothing_and_break_nothing(simulator: SimFacto
 
     gitlab_dir = tmp_path / "gitlab"
     gitlab_dir.mkdir()
-    env, files = gitlab_env(gitlab_dir, inputs(sim, script))
+    env, files = gitlab_env(gitlab_dir, job_inputs(sim, script))
     gitlab = run_step(env, files)
     assert gitlab.code == 1, gitlab.stderr
     assert "coloured output" in gitlab.stderr and "\x1b[31m" not in gitlab.stderr
     assert "section_start:" in gitlab.stderr and "qovery_deployment_log[collapsed=true]" in gitlab.stderr
     assert f"Hint: {HINT}" in gitlab.stderr
 
-    plain = run_step(plain_env(inputs(sim, script)))
+    plain = run_step(plain_env(job_inputs(sim, script)))
     assert plain.code == 1 and "\x1b" not in plain.stderr
     assert result_of(plain)["error"]["hint"] == HINT
 
@@ -209,10 +199,10 @@ def test_hostile_log_lines_execute_nothing_and_break_nothing(simulator: SimFacto
 def test_a_signal_during_the_log_read_keeps_the_verdict_and_stops_promptly(
     served_simulator: SimFactory,
 ) -> None:
-    script = job(FAILING)
+    script = job(*FAILING)
     script.faults["logs"] = deque([Fault(kind="delay", seconds=30)])
     sim = served_simulator(script)
-    run = run_step(plain_env(inputs(sim, script)), signal_when=lambda: sim.calls("logs") >= 1)
+    run = run_step(plain_env(job_inputs(sim, script)), signal_when=lambda: sim.calls("logs") >= 1)
 
     assert run.code == 1, run.stderr  # the deployment had failed: that is what the step reports
     assert result_of(run)["verdict"] == "failed"
@@ -221,9 +211,9 @@ def test_a_signal_during_the_log_read_keeps_the_verdict_and_stops_promptly(
 
 
 def test_a_timeout_shows_the_log_so_far(simulator: SimFactory) -> None:
-    script = job([(0.0, "QUEUED"), (0.2, "EXECUTING"), (60.0, "DEPLOYED")])
+    script = job((0.0, "QUEUED"), (0.2, "EXECUTING"), (60.0, "DEPLOYED"))
     sim = simulator(script)
-    run = run_step(plain_env(inputs(sim, script, timeout="2s")))
+    run = run_step(plain_env(job_inputs(sim, script, timeout="2s")))
 
     assert run.code == 124, run.stderr
     assert "migrate: EXECUTING" in run.stderr and "migrate: DEPLOYED" not in run.stderr
@@ -242,9 +232,9 @@ def test_a_timeout_shows_the_log_so_far(simulator: SimFactory) -> None:
 def test_invalid_new_inputs_exit_2_naming_them_and_send_nothing(
     simulator: SimFactory, variables: dict[str, str], named: str
 ) -> None:
-    script = job(FAILING)
+    script = job(*FAILING)
     sim = simulator(script)
-    run = run_step(plain_env(inputs(sim, script, **variables)))
+    run = run_step(plain_env(job_inputs(sim, script, **variables)))
 
     assert run.code == 2, run.stderr
     assert f"`{named}`" in run.stderr and "Fix:" in run.stderr
@@ -252,18 +242,18 @@ def test_invalid_new_inputs_exit_2_naming_them_and_send_nothing(
 
 
 def test_logs_input_is_case_insensitive(simulator: SimFactory) -> None:
-    script = job(SUCCEEDING, log_lines=["shown"])
+    script = job(*SUCCEEDING, log_lines=["shown"])
     sim = simulator(script)
-    run = run_step(plain_env(inputs(sim, script, logs=" Always ")))
+    run = run_step(plain_env(job_inputs(sim, script, logs=" Always ")))
 
     assert run.code == 0, run.stderr
     assert "shown" in run.stderr
 
 
 def test_a_log_over_the_size_limit_is_cut_and_said_so(simulator: SimFactory) -> None:
-    script = job(FAILING, log_lines=[f"{n:05d} " + "z" * 10_000 for n in range(600)])  # 6 MB of JSON
+    script = job(*FAILING, log_lines=[f"{n:05d} " + "z" * 10_000 for n in range(600)])  # 6 MB of JSON
     sim = simulator(script)
-    run = run_step(plain_env(inputs(sim, script)))
+    run = run_step(plain_env(job_inputs(sim, script)))
 
     assert run.code == 1, run.stderr
     assert "The deployment log is over 4 MB: showing its first part" in run.stderr

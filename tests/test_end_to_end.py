@@ -11,17 +11,10 @@ from pathlib import Path
 
 import pytest
 from support.runner_files import outside_code_spans
-from support.sims import SimFactory
-from support.step import TOKEN, github_env, gitlab_env, plain_env, run_step
+from support.sims import FAST, TOKEN, SimFactory, job
+from support.step import github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
-
-FAST = "0.2s"  # poll interval for tests: scripted deployments last about a second
-
-
-def job(*timeline: tuple[float, str], **options: object) -> JobScript:
-    steps = list(timeline) or [(0.0, "QUEUED"), (0.3, "EXECUTING"), (0.8, "DEPLOYED")]
-    return JobScript(str(uuid.uuid4()), timeline=steps, **options)  # type: ignore[arg-type]
 
 
 def plain(sim_url: str, script: JobScript, **extra: str) -> dict[str, str]:

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from support.sims import FAST, SimFactory, job
-from support.step import ROOT, TOKEN, plain_env, run_in_process, run_step
+from support.sims import FAST, TOKEN, SimFactory, job
+from support.step import ROOT, plain_env, run_in_process, run_step
 
 from qovery_job_deploy.simulator import Fault, QoverySimulator
 

@@ -12,13 +12,12 @@ from collections import deque
 from pathlib import Path
 
 import pytest
-from support.sims import SimFactory
-from support.step import TOKEN, github_env, gitlab_env, plain_env, run_step
+from support.sims import FAST, TOKEN, SimFactory
+from support.step import github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript, Place, QoverySimulator
 
 ENV = "e0e0e0e0-0000-4000-8000-000000000001"
-FAST = "0.2s"
 OK = [(0.0, "QUEUED"), (0.3, "EXECUTING"), (1.0, "DEPLOYED")]
 BAD = [(0.0, "QUEUED"), (0.3, "EXECUTING"), (0.8, "DEPLOYMENT_ERROR")]
 

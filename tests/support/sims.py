@@ -17,6 +17,8 @@ from qovery_job_deploy.clock import VirtualClock
 from qovery_job_deploy.simulator import JobScript, QoverySimulator
 from support.contract import validate
 
+TOKEN = "qov_TestTokenNeverToBeShown0123456789"
+
 FAST = "0.2s"  # poll interval for tests: scripted deployments last about a second
 DEFAULT_TIMELINE = ((0.0, "QUEUED"), (0.3, "EXECUTING"), (0.8, "DEPLOYED"))
 
@@ -31,6 +33,11 @@ def job(*timeline: tuple[float, str], **options: Any) -> JobScript:
     """A job with a fresh id; a short successful timeline unless one is given (as arguments or `timeline=`)."""
     options.setdefault("timeline", list(timeline or DEFAULT_TIMELINE))
     return JobScript(str(uuid.uuid4()), **options)
+
+
+def job_inputs(sim: QoverySimulator, script: JobScript, **extra: str) -> dict[str, str]:
+    """The inputs that deploy `script` on `sim`, polled at FAST; `extra` adds or overrides."""
+    return {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST} | extra
 
 
 def in_process(*jobs: JobScript, **options: Any) -> QoverySimulator:

@@ -26,7 +26,6 @@ from support.sims import IN_PROCESS, SERVED
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = ROOT / "entrypoint.py"
-TOKEN = "qov_TestTokenNeverToBeShown0123456789"
 
 
 @dataclass
