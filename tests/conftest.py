@@ -34,3 +34,10 @@ def simulator() -> Iterator[SimFactory]:
 def served_simulator() -> Iterator[SimFactory]:
     """Simulators on 127.0.0.1 in real time, for the tests where the process or the wire is the point."""
     yield from _factory(served)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test against a served simulator (plain or TLS) runs the step as a process in real time: marked so."""
+    for item in items:
+        if {"served_simulator", "https_simulator"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.process)

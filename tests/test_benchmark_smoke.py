@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from support.step import ROOT
 
 STRATEGIES = [
@@ -20,6 +21,7 @@ STRATEGIES = [
 ]
 
 
+@pytest.mark.process
 def test_quick_benchmark_reports_all_strategies(tmp_path: Path) -> None:
     run = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--out", str(tmp_path)],
@@ -45,6 +47,7 @@ def test_quick_benchmark_reports_all_strategies(tmp_path: Path) -> None:
         assert "no plot" in run.stderr
 
 
+@pytest.mark.process
 def test_quick_several_jobs_benchmark_compares_one_step_with_separate_steps(tmp_path: Path) -> None:
     run = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "several_jobs.py"), "--quick", "--out", str(tmp_path)],

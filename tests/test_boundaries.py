@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import trustme
-from support.sims import TOKEN, SimFactory, finish, job, served
+from support.sims import TOKEN, SimFactory, finish, job, job_inputs, served
 from support.step import github_env, plain_env, run_step
 
 from qovery_job_deploy.api.client import QoveryClient
@@ -66,7 +66,7 @@ def test_cancel_on_abort_cancels_our_request_only(served_simulator: SimFactory, 
     sim = served_simulator(script)
     env, files = github_env(
         tmp_path,
-        {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "cancel-on-abort": "true"},
+        job_inputs(sim, script, **{"cancel-on-abort": "true"}),
     )
     run = run_step(env, files, signal_when=lambda: sim.calls("status") >= 2, signum=signal.SIGINT)
 
@@ -83,7 +83,7 @@ def test_cancel_on_abort_cancels_our_request_only(served_simulator: SimFactory, 
 def test_abort_without_cancel_on_abort_leaves_the_deployment_running(served_simulator: SimFactory) -> None:
     script = job((0.0, "QUEUED"), (120.0, "DEPLOYED"))
     sim = served_simulator(script)
-    env = plain_env({"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url})
+    env = plain_env(job_inputs(sim, script))
     run = run_step(env, signal_when=lambda: sim.calls("status") >= 2)
 
     assert run.code == 143

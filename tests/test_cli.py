@@ -108,6 +108,7 @@ def test_the_demo_shows_the_log_a_readable_result_and_what_to_run_next(
     assert max(len(line) for line in lines if "https://" not in line) <= 120  # links are kept whole
 
 
+@pytest.mark.process
 def test_the_demo_runs_in_real_time_as_a_process() -> None:
     """What a user sees first: the command itself, a simulator on loopback, a deployment of about 2 s."""
     run = run_subprocess(base_env(), args=["demo"])
@@ -186,6 +187,7 @@ def test_an_absurd_timeout_is_an_input_error_not_a_crash() -> None:
     assert "must be at most 24h" in run.stderr and "Overflow" not in run.stderr
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(("flags", "logged"), [([], True), (["--quiet"], False)])
 def test_the_simulator_alone_lists_its_jobs_and_logs_each_request(
     tmp_path: Path, flags: list[str], logged: bool
@@ -223,6 +225,7 @@ RUNTIME = {"requests", "urllib3", "certifi", "idna", "charset_normalizer", "pyda
 RUNTIME |= {"pydantic_settings", "annotated_types", "typing_extensions", "typing_inspection", "dotenv"}
 
 
+@pytest.mark.process
 def test_the_demo_and_the_simulator_need_only_the_runtime_dependencies() -> None:
     """The README's first command is `pip install -e .`: nothing of the test extra may creep in."""
     code = "import sys, qovery_job_deploy.cli, qovery_job_deploy.demo; print('\\n'.join(sys.modules))"

@@ -145,11 +145,18 @@ ROWS = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[row.fault for row in ROWS])
-def test_fault(simulator: SimFactory, served_simulator: SimFactory, row: Row) -> None:
+@pytest.mark.parametrize(
+    "row",
+    [
+        pytest.param(row, id=row.fault, marks=[pytest.mark.process] if row.via == "wire" else [])
+        for row in ROWS
+    ],
+)
+def test_fault(request: pytest.FixtureRequest, row: Row) -> None:
     script = job(**row.script)
     script.faults = {operation: deque(faults) for operation, faults in row.faults.items()}
-    sim = (served_simulator if row.via == "wire" else simulator)(script)
+    make: SimFactory = request.getfixturevalue("served_simulator" if row.via == "wire" else "simulator")
+    sim = make(script)
     if row.deviation:
         sim.allowed_deviations = (row.deviation,)
     env = {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST}

@@ -2,6 +2,9 @@
 # End-to-end checks of the container image and of the real CI runners that use it.
 #
 #   bash tests/e2e/run.sh [PYTEST ARGS...]     e.g. -k act, or tests/e2e/test_gitlab.py (default: tests/e2e)
+#   bash tests/e2e/run.sh --setup-only         steps 1 and 2 only (.ci/run starts them early, in the
+#                                              background, while the unit tests run; the later full run
+#                                              finds everything in place)
 #
 # Made for a Debian bookworm machine, as root, with no Docker engine and no container registry
 # (only the Debian, PyPI and npm registries). This script does only what must be shell:
@@ -224,6 +227,10 @@ install_tools
 log "setup: base images ($BASE_MODE)"
 build_base_images
 write_setup
+if [[ ${1:-} == --setup-only ]]; then
+    note "setup took $((SECONDS - t0)) s"
+    exit 0
+fi
 note "setup took $((SECONDS - t0)) s; checks follow (pytest -m e2e)"
 
 set +e
