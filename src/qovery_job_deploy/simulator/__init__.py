@@ -6,12 +6,13 @@ status still showing the previous deployment right after the POST, a newer reque
 status the moment ours ends, states a newer API may add, and faults (429 with Retry-After, 5xx, a POST that
 fails after acting).
 
-By concern: `scripts` (what it plays), `bodies` (the JSON it answers), `model` (state and routing: one
-answer per request), `server` (HTTP on loopback, with wire faults), `transport` (in-process, for
-`requests`), `__main__` (`python -m qovery_job_deploy.simulator`).
+By concern: `scripts` (what it plays), `bodies` (the JSON it answers), `routes` (the table of routes),
+`model` (state: one answer per request, no sockets), `server` (HTTP on loopback, with wire faults),
+`transport` (in-process, for `requests`), `__main__` (`python -m qovery_job_deploy.simulator`).
 """
 
-from qovery_job_deploy.simulator.model import Answer, QoverySimulator, route
+from qovery_job_deploy.simulator.model import QoverySimulator
+from qovery_job_deploy.simulator.routes import Answer, route
 from qovery_job_deploy.simulator.scripts import (
     DEFAULT_ERROR,
     DEMO_ENVIRONMENT,

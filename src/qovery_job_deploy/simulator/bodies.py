@@ -181,3 +181,18 @@ def queued(job: JobScript, request: DeploymentRequest) -> dict[str, Any]:
         "status_details": {"action": "DEPLOY", "status": "QUEUED", "sub_action": "NONE"},
         "icon_uri": "https://example.com/job.svg",
     }
+
+
+def steps(job: JobScript, ours: DeploymentRequest, state: str) -> dict[str, Any]:
+    seconds = int(ours.timeline[-1][0])
+    details = job.final_steps
+    if details is None:
+        details = [
+            {"step_name": "DEPLOYMENT_QUEUEING", "status": "SUCCESS", "duration_sec": 0},
+            {
+                "step_name": "EXECUTING",
+                "status": "ERROR" if is_failure(state) else "SUCCESS",
+                "duration_sec": seconds,
+            },
+        ]
+    return {"total_duration_sec": seconds, "total_computing_duration_sec": seconds, "details": details}

@@ -7,19 +7,17 @@ have every exchange checked by the same `validator` (the test suite's OpenAPI co
 
 from __future__ import annotations
 
-import json
-import re
 import ssl
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any, TextIO
 
 from qovery_job_deploy.simulator import bodies
+from qovery_job_deploy.simulator.routes import NAME_OPERATIONS, Answer, json_answer, route
 from qovery_job_deploy.simulator.scripts import (
     QUEUED_STATES,
     WIRE_FAULTS,
@@ -32,52 +30,6 @@ from qovery_job_deploy.simulator.scripts import (
     token_is_valid,
 )
 from qovery_job_deploy.text import one_line
-
-# The routes served: (method, path pattern, operation). The operation names the faults a script plans.
-ROUTES = [
-    ("GET", r"/job/([^/]+)/status", "status"),
-    ("POST", r"/job/([^/]+)/deploy", "deploy"),
-    ("GET", r"/job/([^/]+)/deploymentHistoryV2", "history"),
-    ("GET", r"/environment/deploymentStatus", "request_status"),
-    ("GET", r"/service/([^/]+)/deploymentQueue", "queue"),
-    ("GET", r"/organization", "organizations"),
-    ("GET", r"/organization/([^/]+)/project", "projects"),
-    ("GET", r"/project/([^/]+)/environment", "environments"),
-    ("GET", r"/environment/([^/]+)/job", "environment_jobs"),
-    ("GET", r"/environment/([^/]+)/job/status", "environment_job_statuses"),
-    ("GET", r"/job/([^/]+)", "job"),
-    ("GET", r"/environment/([^/]+)", "environment"),
-    ("GET", r"/environment/([^/]+)/logs", "logs"),
-    ("POST", r"/deploymentQueue/([^/]+)/cancelDeployment", "cancel"),
-]
-_COMPILED = [(method, re.compile(pattern), operation) for method, pattern, operation in ROUTES]
-NAME_OPERATIONS = (
-    "organizations",
-    "projects",
-    "environments",
-    "environment_jobs",
-    "environment_job_statuses",
-)
-
-
-def route(method: str, path: str) -> tuple[str, str | None]:
-    """(operation name, id in the path) for a request; ("unknown", None) for anything not served."""
-    path = "/" + path.strip("/")
-    for route_method, pattern, operation in _COMPILED:
-        if method == route_method and (match := pattern.fullmatch(path)):
-            return operation, (match.group(1) if match.groups() else None)
-    return "unknown", None
-
-
-@dataclass
-class Answer:
-    """What the API answers. `status` 0 means the connection is closed unanswered; `wire` is a fault that
-    only a socket can play (a delay, a trickle, an answer cut short, a hang)."""
-
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    wire: Fault | None = None
 
 
 class QoverySimulator:
@@ -224,7 +176,7 @@ class QoverySimulator:
                 return self._fault_answer(fault)
             if operation in NAME_OPERATIONS:
                 names = self._names_body(operation, path_id, now)
-                return Answer(404) if names is None else _json(200, names)
+                return Answer(404) if names is None else json_answer(200, names)
             serve = _BY_OPERATION.get(operation)
             return serve(self, path_id, exchange, fault, now) if serve else Answer(404)
 
@@ -237,7 +189,7 @@ class QoverySimulator:
         if request is None:
             return Answer(404)
         environment_id = self.jobs[request.job_id].environment_id
-        return _json(
+        return json_answer(
             200,
             {
                 "deployment_request_id": request.id,
@@ -262,20 +214,20 @@ class QoverySimulator:
         return (
             Answer(404)
             if owner is None
-            else _json(200, bodies.environment(self.places[owner.environment_id]))
+            else json_answer(200, bodies.environment(self.places[owner.environment_id]))
         )
 
     def _logs(self, path_id: str | None, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
         owner = self._job_concerned("logs", path_id, exchange)
         if owner is None:
             return Answer(404)
-        return _json(200, self._logs_body(owner.environment_id, exchange.query_value("version"), now))
+        return json_answer(200, self._logs_body(owner.environment_id, exchange.query_value("version"), now))
 
     def _status(self, path_id: str | None, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
         if (target := self.jobs.get(path_id or "")) is None:
             return Answer(404)
         body = self.status_body(target, now)
-        return _json(200, {k: v for k, v in body.items() if k not in target.omitted_fields})
+        return json_answer(200, {k: v for k, v in body.items() if k not in target.omitted_fields})
 
     def _deploy(self, path_id: str | None, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
         if (target := self.jobs.get(path_id or "")) is None:
@@ -283,19 +235,19 @@ class QoverySimulator:
         body = self._deploy_job(target, now)
         if fault is not None:  # the POST fails after Qovery acted on it
             return self._fault_answer(fault)
-        return _json(202, body)
+        return json_answer(202, body)
 
     def _history(self, path_id: str | None, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
         target = self.jobs.get(path_id or "")
-        return Answer(404) if target is None else _json(200, bodies.history(target))
+        return Answer(404) if target is None else json_answer(200, bodies.history(target))
 
     def _queue(self, path_id: str | None, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
         target = self.jobs.get(path_id or "")
-        return Answer(404) if target is None else _json(200, self._queue_body(target, now))
+        return Answer(404) if target is None else json_answer(200, self._queue_body(target, now))
 
     def _job(self, path_id: str | None, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
         target = self.jobs.get(path_id or "")
-        return Answer(404) if target is None else _json(200, bodies.job_body(target))
+        return Answer(404) if target is None else json_answer(200, bodies.job_body(target))
 
     # -- the API's behaviour ----------------------------------------------------------------------------
 
@@ -315,7 +267,7 @@ class QoverySimulator:
         body = bodies.status(job.job_id, state, ours.id, count, ours.execution_id, details_status)
         body.update(job.extra_status_fields)
         if ended and "steps" not in job.omitted_fields:
-            body["steps"] = _steps(job, ours, state)
+            body["steps"] = bodies.steps(job, ours, state)
         return body
 
     def _previous_status(self, job: JobScript, ours: DeploymentRequest | None, count: int) -> dict[str, Any]:
@@ -420,22 +372,3 @@ _BY_OPERATION: dict[str, Operation] = {
     "queue": QoverySimulator._queue,
     "job": QoverySimulator._job,
 }
-
-
-def _steps(job: JobScript, ours: DeploymentRequest, state: str) -> dict[str, Any]:
-    seconds = int(ours.timeline[-1][0])
-    details = job.final_steps
-    if details is None:
-        details = [
-            {"step_name": "DEPLOYMENT_QUEUEING", "status": "SUCCESS", "duration_sec": 0},
-            {
-                "step_name": "EXECUTING",
-                "status": "ERROR" if bodies.is_failure(state) else "SUCCESS",
-                "duration_sec": seconds,
-            },
-        ]
-    return {"total_duration_sec": seconds, "total_computing_duration_sec": seconds, "details": details}
-
-
-def _json(status: int, body: dict[str, Any] | list[Any]) -> Answer:
-    return Answer(status, json.dumps(body).encode(), {"Content-Type": "application/json"})

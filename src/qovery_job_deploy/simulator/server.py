@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from qovery_job_deploy.simulator.model import Answer, QoverySimulator
+from qovery_job_deploy.simulator.model import QoverySimulator
+from qovery_job_deploy.simulator.routes import Answer
 
 
 class SimulatorServer:
