@@ -48,7 +48,7 @@ def outcome_with(text: str, verdict: Verdict = Verdict.FAILED) -> RunOutcome:
         state=text,
         execution_id=text,
         service_deployment_status=text,
-        steps=[Step(step_name=text, status=text, duration_sec=3)],
+        steps=(Step(step_name=text, status=text, duration_sec=3),),
     )
     return RunOutcome([Outcome(known, verdict, f"ended in {text}", 12.3)])
 
@@ -170,7 +170,7 @@ def test_summary_shows_verdict_icon_job_state_request_and_steps() -> None:
         "DEPLOYED",
         "exec-1",
         "UP_TO_DATE",
-        [Step(step_name="BUILD", status="SUCCESS", duration_sec=4)],
+        (Step(step_name="BUILD", status="SUCCESS", duration_sec=4),),
     )
     summary = summary_markdown(
         RunOutcome([Outcome(known, Verdict.SUCCEEDED, "The job reached DEPLOYED.", 42.4)])
@@ -252,7 +252,7 @@ def test_workflow_command_data_round_trips_and_stays_on_one_line(text: str) -> N
 @settings(max_examples=60, deadline=None)
 @given(st.one_of(api_text, huge_text), st.sampled_from(list(Verdict)))
 def test_summary_stays_one_bounded_table(text: str, verdict: Verdict) -> None:
-    known = Known("job", text, text, text, text, [Step(step_name=text, status=text, duration_sec=1)] * 80)
+    known = Known("job", text, text, text, text, (Step(step_name=text, status=text, duration_sec=1),) * 80)
     summary = summary_markdown(RunOutcome([Outcome(known, verdict, text, 1.0)]))
     assert len(summary.encode()) < 256 * 1024  # a quarter of GitHub's 1 MiB per step, worst case
     for line in summary.splitlines():

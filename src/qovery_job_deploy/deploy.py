@@ -8,7 +8,7 @@ per interval, so that reads do not grow with the number of jobs.
 from __future__ import annotations
 
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from qovery_job_deploy.api.errors import TransientError
 from qovery_job_deploy.api.models import JobStatus
@@ -205,11 +205,11 @@ class Deployments:
         except ActionError as error:
             self._fail(run, error)
             return
-        run.known.deployment_request_id = triggered.request_id
+        run.known = replace(run.known, deployment_request_id=triggered.request_id)
         if triggered.status is not None:
-            run.known.absorb(triggered.status)
+            run.known = run.known.absorb(triggered.status)
         elif triggered.state is not None:
-            run.known.state = triggered.state
+            run.known = replace(run.known, state=triggered.state)
         if self.options.wait:
             pacer = Pacer(
                 self.options.poll_interval,
@@ -264,14 +264,15 @@ class Deployments:
         if status is None:
             return  # not read this time
         try:
-            phase = follower.observe(status)
+            observation = follower.observe(status, run.known)
         except ActionError as error:
             self._fail(run, error)
             return
-        if phase is Phase.SUCCEEDED:
-            self._finish(run, Verdict.SUCCEEDED, follower.success_message())
-        elif phase is Phase.FAILED:
-            self._finish(run, Verdict.FAILED, follower.failure_message())
+        run.known = observation.known
+        if observation.phase is Phase.SUCCEEDED:
+            self._finish(run, Verdict.SUCCEEDED, follower.success_message(run.known))
+        elif observation.phase is Phase.FAILED:
+            self._finish(run, Verdict.FAILED, follower.failure_message(run.known))
         else:
             follower.schedule()
 

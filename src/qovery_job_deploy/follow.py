@@ -1,10 +1,13 @@
 """Following one deployment request to its end: each status read is judged for *our* request only.
 
-The loop that reads lives in `deploy.py` (one loop for every job); a `Follower` is told each fresh status
-of its job and says when it wants the next one.
+The loop that reads lives in `deploy.py` (one loop for every job) and owns what is known of each
+deployment; a `Follower` is told each fresh status of its job with what is known, returns an
+`Observation` (the phase, and what is known now), and says when it wants the next read.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, replace
 
 from qovery_job_deploy.api.errors import ApiError, RefusedError
 from qovery_job_deploy.api.models import JobStatus, StatusDetails
@@ -18,6 +21,12 @@ from qovery_job_deploy.states import Phase, classify, failure_reason, is_known
 # How long the job's status may keep showing the previous request before we also ask Qovery about ours
 # directly (our request may have ended unseen, or never started).
 STALE_GRACE_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Observation:
+    phase: Phase
+    known: Known
 
 
 class Follower:
@@ -34,7 +43,6 @@ class Follower:
         log: Log,
     ) -> None:
         self.client = client
-        self.known = known  # shared with the caller, who reports it whenever the run ends
         self.expected = expected
         self.clock = clock
         self.log = log
@@ -47,7 +55,7 @@ class Follower:
         self._unknown_logged: set[str] = set()
         self._shown: str | None = None  # the last state logged
         self.due_at = posted_at  # set by `schedule`
-        self.show_state()  # as the deploy answer gave it
+        self.show_state(known)  # as the deploy answer gave it
         self.schedule()
 
     # -- pacing ---------------------------------------------------------------------------------------
@@ -61,41 +69,43 @@ class Follower:
 
     # -- judging --------------------------------------------------------------------------------------
 
-    def observe(self, status: JobStatus) -> Phase:
-        """What a fresh status of the job means for *our* request."""
-        phase = self._judge(status)
-        self.show_state()
-        return phase
+    def observe(self, status: JobStatus, known: Known) -> Observation:
+        """What a fresh status of the job means for *our* request, given what is known of it."""
+        observation = self._judge(status, known)
+        self.show_state(observation.known)
+        return observation
 
     def last_seen(self) -> str:
         return self._shown or "no state yet"
 
-    def success_message(self) -> str:
-        return f"The job reached {self.known.state}."
+    def success_message(self, known: Known) -> str:
+        return f"The job reached {known.state}."
 
-    def failure_message(self) -> str:
-        return failure_reason(self.known.state or "", self.expected, self._details)
+    def failure_message(self, known: Known) -> str:
+        return failure_reason(known.state or "", self.expected, self._details)
 
-    def show_state(self) -> None:
+    def show_state(self, known: Known) -> None:
         """Log each state change once."""
-        if self.known.state is not None and self.known.state != self._shown:
-            self._shown = self.known.state
+        if known.state is not None and known.state != self._shown:
+            self._shown = known.state
             self.log.state(self._shown)
 
-    def _judge(self, status: JobStatus) -> Phase:
+    def _judge(self, status: JobStatus, known: Known) -> Observation:
         shown_id = status.deployment_request_id
-        if self.known.deployment_request_id is None:
+        ours = known.deployment_request_id
+        if ours is None:
             if not shown_id or shown_id == self._previous_request_id:
                 self._check_a_request_was_queued(status)
-                return Phase.PENDING
+                return Observation(Phase.PENDING, known)
             self.log.info(f"Following deployment request {shown_id}")
-            self.known.deployment_request_id = shown_id
-        ours = self.known.deployment_request_id
+            ours = shown_id
+            known = replace(known, deployment_request_id=ours)
         if shown_id == ours:
-            self.known.absorb(status)
             self._details = status.status_details
             self._note_unknown(status.state)
-            return classify(status.state, self.expected, status.status_details)
+            return Observation(
+                classify(status.state, self.expected, status.status_details), known.absorb(status)
+            )
         # The status still shows the previous request (Qovery has not picked ours up yet), or a newer
         # one that took over the moment ours ended. Either way it says nothing about ours; ask directly
         # when it cannot be the first case.
@@ -108,11 +118,10 @@ class Follower:
                     raise
                 state = None  # not known there (yet): the job's status will tell
             if state:
-                self.known.state = state
                 self._details = None  # this answer names a state only
                 self._note_unknown(state)
-                return classify(state, self.expected)
-        return Phase.PENDING
+                return Observation(classify(state, self.expected), replace(known, state=state))
+        return Observation(Phase.PENDING, known)
 
     def _check_a_request_was_queued(self, status: JobStatus) -> None:
         """When Qovery accepted the POST without naming the request, the request must show up soon: in

@@ -3,7 +3,7 @@ that the report and the runners read results without importing the client."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
 
 from qovery_job_deploy.api.models import JobStatus, Step
@@ -55,28 +55,33 @@ EXIT_CODES = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Known:
-    """What we know about our deployment so far; enough to report at any moment, even when interrupted."""
+    """What we know about our deployment so far; enough to report at any moment, even when interrupted.
+
+    A value: the deployment loop holds the latest, and each observation makes a new one, so that an
+    `Outcome` keeps what was known when it was decided, whatever happens after."""
 
     job_id: str
     deployment_request_id: str | None = None
     state: str | None = None
     execution_id: str | None = None
     service_deployment_status: str | None = None
-    steps: list[Step] = field(default_factory=list)
+    steps: tuple[Step, ...] = ()
     identity: JobIdentity | None = None  # names, when known
 
     def label(self) -> str:
         return self.identity.label() if self.identity else self.job_id
 
-    def absorb(self, status: JobStatus) -> None:
-        """Take what a status of *our* request tells."""
-        self.state = status.state
-        self.execution_id = status.execution_id or self.execution_id
-        self.service_deployment_status = status.service_deployment_status or self.service_deployment_status
-        if status.steps and status.steps.details:
-            self.steps = list(status.steps.details)
+    def absorb(self, status: JobStatus) -> Known:
+        """What is known once a status of *our* request is read."""
+        return replace(
+            self,
+            state=status.state,
+            execution_id=status.execution_id or self.execution_id,
+            service_deployment_status=status.service_deployment_status or self.service_deployment_status,
+            steps=tuple(status.steps.details) if status.steps and status.steps.details else self.steps,
+        )
 
 
 @dataclass(frozen=True)
