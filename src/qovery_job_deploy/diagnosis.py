@@ -1,4 +1,4 @@
-"""The explain step, after the verdicts: who the job is (names, console ids), its deployment log, links.
+"""The explain step, after the verdicts: the deployment log and the console link of each outcome.
 
 Nothing here may change a verdict: every failure is one info line and an empty answer. Each read has its
 own small time budget, so that a slow or hanging endpoint costs seconds, not the step.
@@ -10,19 +10,16 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Literal
 
-from qovery_job_deploy.api.errors import RefusedError
-from qovery_job_deploy.api.models import EnvironmentInfo
+from qovery_job_deploy.api.errors import short_error
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Deadline
 from qovery_job_deploy.console import console_url
 from qovery_job_deploy.deployment_log import DeploymentLog, our_log, parse_entries
 from qovery_job_deploy.errors import ActionError, Interrupted
-from qovery_job_deploy.identity import JobIdentity, canonical_uuid
+from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.inputs.model import Settings
-from qovery_job_deploy.kinds import JOB
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.outcome import Outcome, Verdict
-from qovery_job_deploy.text import one_line
 
 LogsMode = Literal["on-failure", "always", "never"]
 
@@ -30,8 +27,6 @@ LogsMode = Literal["on-failure", "always", "never"]
 # past `timeout`: a timed-out deployment is when its log is most wanted.
 EXPLAIN_SECONDS = 10.0
 
-# Each identity read: names and links are worth a moment, not a stalled start.
-IDENTITY_BUDGET_SECONDS = 5.0
 # The log read gets what is left of `timeout`, but at least this much: after a timeout nothing is left,
 # and that is when the log is most wanted.
 LOG_FLOOR_SECONDS = 5.0
@@ -42,55 +37,6 @@ LOG_MAX_SECONDS = 10.0
 MAX_LOG_BYTES = 4 * 1024 * 1024
 # Verdicts after which `on-failure` reads the log. A cancelled step must stop promptly instead.
 FAILURES = (Verdict.FAILED, Verdict.TIMED_OUT, Verdict.ERROR)
-
-
-def look_up_identity(
-    client: QoveryApi, job_id: str, log: Log, environments: dict[str, EnvironmentInfo] | None = None
-) -> JobIdentity:
-    """The job's name and environment, then the environment's name, project and organization.
-    `environments` keeps what was read, so that jobs of one environment cost one environment read."""
-    seen = {} if environments is None else environments
-    try:
-        job = client.service(JOB, job_id, budget=IDENTITY_BUDGET_SECONDS)
-        environment_id = canonical_uuid(job.environment.id if job.environment else None)
-        if not environment_id:
-            return JobIdentity(job_id, job_name=job.name)
-        if environment_id not in seen:
-            seen[environment_id] = client.environment(environment_id, budget=IDENTITY_BUDGET_SECONDS)
-        environment = seen[environment_id]
-    except ActionError as error:
-        log.info(f"The job's names and console links are unavailable ({_short(error)})")
-        return JobIdentity(job_id)
-    return JobIdentity(
-        job_id,
-        job_name=job.name,
-        environment_id=environment_id,
-        environment_name=environment.name,
-        project_id=canonical_uuid(environment.project.id if environment.project else None),
-        organization_id=canonical_uuid(environment.organization.id if environment.organization else None),
-    )
-
-
-def complete_identities(client: QoveryApi, identities: list[JobIdentity], log: Log) -> list[JobIdentity]:
-    """Fill in what name resolution left unknown (all of it, for a job given by UUID): the names for the
-    report, the ids for console links and for reading jobs of one environment together."""
-    environments: dict[str, EnvironmentInfo] = {}
-    return [_complete(client, identity, log, environments) for identity in identities]
-
-
-def _complete(
-    client: QoveryApi, identity: JobIdentity, log: Log, environments: dict[str, EnvironmentInfo]
-) -> JobIdentity:
-    known = (identity.job_name, identity.environment_id, identity.project_id, identity.organization_id)
-    if all(known):
-        return identity
-    found = look_up_identity(client, identity.job_id, log, environments)
-    filled = {
-        name: getattr(found, name)
-        for name in ("job_name", "environment_id", "environment_name", "project_id", "organization_id")
-        if getattr(identity, name) is None and getattr(found, name) is not None
-    }
-    return replace(identity, **filled)
 
 
 def wants_log(mode: LogsMode, verdict: Verdict) -> bool:
@@ -131,7 +77,7 @@ def read_deployment_log(
         log.info("Interrupted while reading the deployment log; reporting without it")
         raise
     except ActionError as error:
-        log.info(f"Deployment log unavailable ({_short(error)})")
+        log.info(f"Deployment log unavailable ({short_error(error)})")
         return None
     found = our_log(parse_entries(body), identity.job_id, secrets=secrets, cut=cut)
     if found.total == 0:
@@ -140,12 +86,6 @@ def read_deployment_log(
     if cut:
         log.info(f"The deployment log is over {MAX_LOG_BYTES // (1024 * 1024)} MB: showing its first part")
     return found
-
-
-def _short(error: ActionError) -> str:
-    if isinstance(error, RefusedError):
-        return f"HTTP {error.status_code}"
-    return one_line(error, 160)
 
 
 def explain(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Clock, Deadline
 from qovery_job_deploy.deploy import Deployments, JobRun, Options
-from qovery_job_deploy.diagnosis import complete_identities, explain
+from qovery_job_deploy.diagnosis import explain
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.inputs.model import Settings
@@ -59,7 +59,6 @@ class Engine:
                 identities = Resolver(self.client, self.log, self.given).jobs(
                     settings.job_refs(), Scope(settings.organization, settings.project, settings.environment)
                 )
-                identities = complete_identities(self.client, identities, self.log)
             except InputError:
                 raise  # nothing to open: the caller reports an input error
             except BaseException:

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, partial
 from typing import TypeVar
 
-from qovery_job_deploy.api.models import Named
+from qovery_job_deploy.api.errors import short_error
+from qovery_job_deploy.api.models import EnvironmentInfo, Named
 from qovery_job_deploy.api.protocol import QoveryApi
-from qovery_job_deploy.errors import InputError
-from qovery_job_deploy.identity import JobIdentity, is_uuid
+from qovery_job_deploy.errors import ActionError, InputError
+from qovery_job_deploy.identity import JobIdentity, canonical_uuid, is_uuid
 from qovery_job_deploy.kinds import JOB
 from qovery_job_deploy.log import Log
 
 MAX_LISTED = 10
+# Each identity read (names and console ids of a job given by UUID): worth a moment, not a stalled start.
+IDENTITY_BUDGET_SECONDS = 5.0
 T = TypeVar("T")
 
 
@@ -60,10 +63,11 @@ class Resolver:
     def jobs(self, refs: Sequence[str], scope: Scope) -> list[JobIdentity]:
         """One identity per job, in the order given; raises InputError before anything is deployed."""
         if scope.environment is None and all(is_uuid(ref) for ref in refs):
-            return _unique([JobIdentity(ref.strip().lower()) for ref in refs])
-        place = self._place(scope)
-        found = [self._job(ref, place) for ref in refs]
-        return _unique(found)
+            found = _unique([JobIdentity(ref.strip().lower()) for ref in refs])
+        else:
+            place = self._place(scope)
+            found = _unique([self._job(ref, place) for ref in refs])
+        return complete_identities(self.client, found, self.log)
 
     # -- each level ----------------------------------------------------------------------------------
 
@@ -218,3 +222,55 @@ def _quoted(item: Named) -> str:
 
 def _listed(items: list[Named]) -> list[str]:
     return [f"{item.name} (id {item.id})" for item in items[:MAX_LISTED]]
+
+
+# -- completing identities: best effort, for the report and console links --------------------------------
+
+
+def look_up_identity(
+    client: QoveryApi, job_id: str, log: Log, environments: dict[str, EnvironmentInfo] | None = None
+) -> JobIdentity:
+    """The job's name and environment, then the environment's name, project and organization.
+    `environments` keeps what was read, so that jobs of one environment cost one environment read."""
+    seen = {} if environments is None else environments
+    try:
+        job = client.service(JOB, job_id, budget=IDENTITY_BUDGET_SECONDS)
+        environment_id = canonical_uuid(job.environment.id if job.environment else None)
+        if not environment_id:
+            return JobIdentity(job_id, job_name=job.name)
+        if environment_id not in seen:
+            seen[environment_id] = client.environment(environment_id, budget=IDENTITY_BUDGET_SECONDS)
+        environment = seen[environment_id]
+    except ActionError as error:
+        log.info(f"The job's names and console links are unavailable ({short_error(error)})")
+        return JobIdentity(job_id)
+    return JobIdentity(
+        job_id,
+        job_name=job.name,
+        environment_id=environment_id,
+        environment_name=environment.name,
+        project_id=canonical_uuid(environment.project.id if environment.project else None),
+        organization_id=canonical_uuid(environment.organization.id if environment.organization else None),
+    )
+
+
+def complete_identities(client: QoveryApi, identities: list[JobIdentity], log: Log) -> list[JobIdentity]:
+    """Fill in what name resolution left unknown (all of it, for a job given by UUID): the names for the
+    report, the ids for console links and for reading jobs of one environment together."""
+    environments: dict[str, EnvironmentInfo] = {}
+    return [_complete(client, identity, log, environments) for identity in identities]
+
+
+def _complete(
+    client: QoveryApi, identity: JobIdentity, log: Log, environments: dict[str, EnvironmentInfo]
+) -> JobIdentity:
+    known = (identity.job_name, identity.environment_id, identity.project_id, identity.organization_id)
+    if all(known):
+        return identity
+    found = look_up_identity(client, identity.job_id, log, environments)
+    filled = {
+        name: getattr(found, name)
+        for name in ("job_name", "environment_id", "environment_name", "project_id", "organization_id")
+        if getattr(identity, name) is None and getattr(found, name) is not None
+    }
+    return replace(identity, **filled)

@@ -7,6 +7,7 @@ errors stay in `qovery_job_deploy.errors`, which imports nothing, so that the la
 from __future__ import annotations
 
 from qovery_job_deploy.errors import ActionError
+from qovery_job_deploy.text import one_line
 
 
 class ApiError(ActionError):
@@ -67,3 +68,10 @@ class TransientError(ApiError):
         )
         final.deadline_reached = self.deadline_reached
         return final
+
+
+def short_error(error: ActionError) -> str:
+    """An error in a few words, for a best-effort read's one info line: `HTTP 404`, or its text."""
+    if isinstance(error, RefusedError):
+        return f"HTTP {error.status_code}"
+    return one_line(error, 160)
