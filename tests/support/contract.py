@@ -15,7 +15,7 @@ from openapi_core.testing import MockRequest, MockResponse
 
 from qovery_job_deploy.simulator import Exchange
 
-SPEC_PATH = Path(__file__).parents[1] / "data" / "qovery-job-deploy.openapi.yaml"
+SPEC_PATH = Path(__file__).parents[1] / "data" / "qovery-deploy.openapi.yaml"
 # The spec's server: requests are checked as if sent to real Qovery, whatever port the simulator has.
 SPEC_HOST = "https://api.qovery.com"
 
