@@ -17,11 +17,11 @@ from qovery_job_deploy.clock import Clock, Deadline
 from qovery_job_deploy.errors import ActionError, Interrupted
 from qovery_job_deploy.follow import Follower
 from qovery_job_deploy.identity import JobIdentity
-from qovery_job_deploy.kinds import JOB, DeployRequest
+from qovery_job_deploy.kinds import KINDS, Deploy, DeployRequest, ServiceKind
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.outcome import Known, Outcome, Verdict
 from qovery_job_deploy.polling import Pacer
-from qovery_job_deploy.states import Action, Phase, action_of, expected_state
+from qovery_job_deploy.states import Action, Phase, action_of
 from qovery_job_deploy.trigger import Trigger
 
 # GitHub sends SIGTERM 7.5 s after SIGINT and GitLab kills 10 s after SIGTERM: every cancellation together
@@ -54,10 +54,15 @@ class JobRun:
     follower: Follower | None = None
     outcome: Outcome | None = None
     posted: bool = False  # the deploy request was sent (it may have been acted on, named or not)
+    deploy: Deploy = field(default_factory=lambda: Deploy({}, None))  # what its POST carries
 
     @property
     def job_id(self) -> str:
         return self.identity.job_id
+
+    @property
+    def kind(self) -> ServiceKind:
+        return KINDS[self.identity.kind]
 
 
 @dataclass
@@ -67,44 +72,66 @@ class Reading:
 
 
 class StatusReader:
-    """The statuses of several jobs: one read per environment where two or more share one, else one per
-    job. An environment whose joint read fails is read job by job from then on."""
+    """The statuses of several services: one `GET /environment/{id}/statuses` per environment where two
+    or more share one, whatever their kinds; else one read per service. An environment whose joint read
+    fails is read by kind (`GET /environment/{id}/{kind}/status`) from then on, and a kind whose list
+    fails, service by service."""
 
     def __init__(self, client: QoveryApi, log: Log) -> None:
         self.client = client
         self.log = log
         self._joint_failed: set[str] = set()
+        self._kind_failed: set[tuple[str, str]] = set()
 
     def read(self, runs: list[JobRun]) -> Reading:
         reading = Reading()
         alone: list[JobRun] = []
         for environment_id, group in _by_environment(runs).items():
-            if environment_id is None or len(group) < 2 or environment_id in self._joint_failed:
+            if environment_id is None or len(group) < 2:
                 alone += group
             else:
                 alone += self._read_jointly(environment_id, group, reading)
         for run in alone:
             try:
-                reading.statuses[run.job_id] = self.client.status(JOB, run.job_id)
+                reading.statuses[run.job_id] = self.client.status(run.kind, run.job_id)
             except ActionError as error:
                 reading.failures[run.job_id] = error
         return reading
 
     def _read_jointly(self, environment_id: str, group: list[JobRun], reading: Reading) -> list[JobRun]:
-        """Read the environment's statuses into `reading`; return the jobs it did not cover."""
+        """Read the environment's statuses into `reading`; return the services it did not cover."""
+        if environment_id in self._joint_failed:
+            return self._read_by_kind(environment_id, group, reading)
         try:
-            statuses = self.client.environment_statuses(JOB, environment_id).results
+            statuses = self.client.environment_statuses(environment_id)
         except ActionError as error:
-            if isinstance(error, TransientError) and error.deadline_reached:
-                raise
+            _reraise_at_deadline(error)
             self._joint_failed.add(environment_id)
-            self.log.info(f"Reading job statuses one by one: the environment's read failed ({error})")
-            return group
-        by_id = {status.id: status for status in statuses if status.id}
-        for run in group:
-            if run.job_id in by_id:
-                reading.statuses[run.job_id] = by_id[run.job_id]
-        return [run for run in group if run.job_id not in by_id]
+            self.log.info(f"Reading statuses kind by kind: the environment's read failed ({error})")
+            return self._read_by_kind(environment_id, group, reading)
+        left: list[JobRun] = []
+        for kind, runs in _by_kind(group).items():
+            left += _take(statuses.of(kind.statuses_key), runs, reading)
+        return left
+
+    def _read_by_kind(self, environment_id: str, group: list[JobRun], reading: Reading) -> list[JobRun]:
+        left: list[JobRun] = []
+        for kind, runs in _by_kind(group).items():
+            if len(runs) < 2 or (environment_id, kind.name) in self._kind_failed:
+                left += runs
+                continue
+            try:
+                statuses = self.client.environment_kind_statuses(kind, environment_id).results
+            except ActionError as error:
+                _reraise_at_deadline(error)
+                self._kind_failed.add((environment_id, kind.name))
+                self.log.info(
+                    f"Reading {kind.noun} statuses one by one: the environment's read failed ({error})"
+                )
+                left += runs
+                continue
+            left += _take(statuses, runs, reading)
+        return left
 
 
 class Deployments:
@@ -128,7 +155,6 @@ class Deployments:
         self.log = log
         self.started_at = started_at
         self.deadline = deadline
-        self.expected = expected_state(options.request.force_event)
         self.reader = StatusReader(client, log)
         self.signum: int | None = None  # set when a signal ended the run
         self._cancelling_since: float | None = None
@@ -179,9 +205,9 @@ class Deployments:
                 self._finish(run, Verdict.ACCEPTED, "Deployment requested; not waiting for it (wait: false).")
 
     def _start(self, run: JobRun, before: JobStatus) -> None:
-        # With several jobs, each line already starts with the job's name.
-        subject = run.identity.label() if len(self.runs) == 1 else "the job"
-        asked = self.options.request.described()
+        # With several services, each line already starts with the service's name.
+        subject = run.identity.label() if len(self.runs) == 1 else f"the {run.kind.noun}"
+        asked = run.deploy.described(run.kind.noun)
         if _in_progress(before):
             run.log.info(
                 f"{subject} is already deploying ({before.state}); requesting a deployment of {asked}, "
@@ -190,14 +216,17 @@ class Deployments:
         else:
             run.log.info(f"{subject} is {before.state}; requesting a deployment of {asked}")
         if self.deadline.left() < MIN_SECONDS_TO_START:
-            self._finish(run, Verdict.TIMED_OUT, "Not deployed: `timeout` ran out before this job's turn.")
+            self._finish(
+                run, Verdict.TIMED_OUT, f"Not deployed: `timeout` ran out before this {run.kind.noun}'s turn."
+            )
             return
         run.posted = True
         try:
             triggered = Trigger(
                 self.client,
+                run.kind,
                 run.job_id,
-                self.options.request,
+                run.deploy,
                 clock=self.clock,
                 deadline=self.deadline,
                 log=run.log,
@@ -211,17 +240,19 @@ class Deployments:
         elif triggered.state is not None:
             run.known = replace(run.known, state=triggered.state)
         if self.options.wait:
+            expected = run.kind.success_state(self.options.request.force_event)
             pacer = Pacer(
                 self.options.poll_interval,
-                self.expected,
+                expected,
                 before,
-                lambda: self.client.history(JOB, run.job_id),
+                lambda: self.client.history(run.kind, run.job_id),
                 run.log,
             )
             run.follower = Follower(
                 self.client,
+                run.kind,
                 run.known,
-                self.expected,
+                expected,
                 before,
                 posted_at=triggered.posted_at,
                 pacer=pacer,
@@ -310,9 +341,11 @@ class Deployments:
         name = signal.Signals(signum).name
         for run in self._pending():
             if not run.posted:
-                what = "nothing was deployed for this job"
+                what = f"nothing was deployed for this {run.kind.noun}"
             elif run.known.deployment_request_id is None and run.follower is None:
-                what = "a deployment may have been requested: check the job in the Qovery console"
+                what = (
+                    f"a deployment may have been requested: check the {run.kind.noun} in the Qovery console"
+                )
             elif self.options.cancel_on_abort and self._cancel(run):
                 what = "our deployment request was cancelled"
             else:
@@ -354,6 +387,28 @@ def _by_environment(runs: list[JobRun]) -> dict[str | None, list[JobRun]]:
     for run in runs:
         groups.setdefault(run.identity.environment_id, []).append(run)
     return groups
+
+
+def _by_kind(runs: list[JobRun]) -> dict[ServiceKind, list[JobRun]]:
+    groups: dict[ServiceKind, list[JobRun]] = {}
+    for run in runs:
+        groups.setdefault(run.kind, []).append(run)
+    return groups
+
+
+def _take(statuses: list[JobStatus], runs: list[JobRun], reading: Reading) -> list[JobRun]:
+    """Put each run's status from `statuses` into `reading`; return the runs it did not cover."""
+    by_id = {status.id: status for status in statuses if status.id}
+    for run in runs:
+        if run.job_id in by_id:
+            reading.statuses[run.job_id] = by_id[run.job_id]
+    return [run for run in runs if run.job_id not in by_id]
+
+
+def _reraise_at_deadline(error: ActionError) -> None:
+    """A joint read that ran into the deadline ends the wait; any other failure falls back."""
+    if isinstance(error, TransientError) and error.deadline_reached:
+        raise error
 
 
 def _in_progress(status: JobStatus) -> bool:

@@ -16,9 +16,10 @@ from qovery_job_deploy.diagnosis import explain
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.inputs.model import Settings
-from qovery_job_deploy.kinds import DeployRequest
+from qovery_job_deploy.kinds import Deploy, DeployRequest
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
+from qovery_job_deploy.plan import deploys
 from qovery_job_deploy.resolve import Resolver, Scope
 
 # The inputs that name things: their value and origin appear in the errors of name resolution.
@@ -59,13 +60,18 @@ class Engine:
                 identities = Resolver(self.client, self.log, self.given).jobs(
                     settings.job_refs(), Scope(settings.organization, settings.project, settings.environment)
                 )
+                planned = deploys(self.client, identities, request(settings), self.log)
             except InputError:
                 raise  # nothing to open: the caller reports an input error
             except BaseException:
                 self.begin(_title([run.identity for run in self.runs]))  # the report that follows needs it
                 raise
             self.begin(_title(identities))
-            self.runs = [_job_run(identity, self.log, several=len(identities) > 1) for identity in identities]
+            several = len(identities) > 1
+            self.runs = [
+                _job_run(identity, deploy, self.log, several=several)
+                for identity, deploy in zip(identities, planned, strict=True)
+            ]
             self.deployments = Deployments(
                 self.client,
                 self.runs,
@@ -123,6 +129,6 @@ def _title(identities: Sequence[JobIdentity]) -> str:
     return f"Deploying {len(identities)} Qovery jobs: {', '.join(i.short_name() for i in identities)}"
 
 
-def _job_run(identity: JobIdentity, log: HumanLog, *, several: bool) -> JobRun:
+def _job_run(identity: JobIdentity, deploy: Deploy, log: HumanLog, *, several: bool) -> JobRun:
     job_log = log.prefixed(identity.short_name()) if several else log
-    return JobRun(identity, job_log, Known(identity.job_id, identity=identity))
+    return JobRun(identity, job_log, Known(identity.job_id, identity=identity), deploy=deploy)

@@ -13,6 +13,7 @@ from qovery_job_deploy.api.errors import ApiError, RefusedError
 from qovery_job_deploy.api.models import JobStatus, StatusDetails
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Clock
+from qovery_job_deploy.kinds import ServiceKind
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.outcome import Known
 from qovery_job_deploy.polling import Pacer
@@ -33,6 +34,7 @@ class Follower:
     def __init__(
         self,
         client: QoveryApi,
+        kind: ServiceKind,
         known: Known,
         expected: str,
         before: JobStatus,
@@ -43,6 +45,7 @@ class Follower:
         log: Log,
     ) -> None:
         self.client = client
+        self.kind = kind
         self.expected = expected
         self.clock = clock
         self.log = log
@@ -79,7 +82,7 @@ class Follower:
         return self._shown or "no state yet"
 
     def success_message(self, known: Known) -> str:
-        return f"The job reached {known.state}."
+        return f"The {self.kind.noun} reached {known.state}."
 
     def failure_message(self, known: Known) -> str:
         return failure_reason(known.state or "", self.expected, self._details)
@@ -131,9 +134,9 @@ class Follower:
         if queued or self.clock.now() - self._posted_at < STALE_GRACE_SECONDS:
             return
         raise ApiError(
-            f"Qovery accepted the deploy request, but no deployment request appeared on the job within "
-            f"{STALE_GRACE_SECONDS:g}s. With `force-event`, check that the job has that event; otherwise "
-            "check the job in the Qovery console."
+            f"Qovery accepted the deploy request, but no deployment request appeared on the {self.kind.noun} "
+            f"within {STALE_GRACE_SECONDS:g}s. With `force-event`, check that the {self.kind.noun} has that "
+            f"event; otherwise check the {self.kind.noun} in the Qovery console."
         )
 
     def _note_unknown(self, state: str) -> None:

@@ -26,6 +26,8 @@ def is_uuid(text: str) -> bool:
 
 @dataclass(frozen=True)
 class JobIdentity:
+    """A service (a job, or any other kind: `kind` is its `kinds.KINDS` key) by id and by names."""
+
     job_id: str
     job_name: str | None = None
     environment_id: str | None = None
@@ -33,6 +35,7 @@ class JobIdentity:
     project_id: str | None = None
     project_name: str | None = None
     organization_id: str | None = None
+    kind: str = "job"
 
     def label(self) -> str:
         """`migrate (shop / production)` with the names that are known; the job id when its name is not."""

@@ -1,25 +1,35 @@
 """The kinds of Qovery service the step deploys, as a table: each kind is a row, so that the engine, the
-client and the report have no branch per kind. Jobs are its only row so far.
+client and the report have no branch per kind.
 
-A row says where the kind lives in the API (`/job/{id}/deploy`, `/environment/{id}/job/status`), which
-force-events it accepts, and what its deploy request carries.
+A row says where the kind lives in the API (`/container/{id}/deploy`, `/environment/{id}/container`), its
+key in `GET /environment/{id}/statuses`, which force-events it accepts, and how its deploy request is made
+from the step's values (`image-tag`, `git-commit-id`, `chart-version`, `apply-immediately`) and from what
+the service runs now (`Source`, read from `GET /{kind}/{id}` when the values do not say it all).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from qovery_job_deploy.errors import InputError
 
 JOB_EVENTS = frozenset({"START", "STOP", "DELETE", "CRON"})
+HELM_EVENTS = frozenset({"DIFF"})
 
 
 @dataclass(frozen=True)
 class DeployRequest:
-    """What a deployment asks Qovery for: the same for every job of the step."""
+    """What the step was asked to deploy: the same values for every service; each kind takes its own."""
 
     image_tag: str | None = None
     git_commit_id: str | None = None
     force_event: str | None = None
+    chart_version: str | None = None
+    apply_immediately: bool = False
+
+    def values_given(self) -> bool:
+        return bool(self.image_tag or self.git_commit_id or self.chart_version)
 
     def described(self) -> str:
         """`image tag v1.2 (force-event START)`, for the log line that requests the deployment."""
@@ -33,25 +43,172 @@ class DeployRequest:
 
 
 @dataclass(frozen=True)
+class Source:
+    """What a service deploys from, and what it runs now, as `GET /{kind}/{id}` tells (None: unknown).
+
+    `origin` is "image" (a container, a job from an image), "git" (an application, a job or a helm chart
+    from git) or "chart" (a helm chart from a chart repository)."""
+
+    origin: str | None = None
+    image_tag: str | None = None
+    git_commit_id: str | None = None
+    chart_version: str | None = None
+
+
+@dataclass(frozen=True)
+class Deploy:
+    """One service's deploy request: its JSON body (None: no body at all) and its query."""
+
+    body: dict[str, str] | None
+    query: dict[str, str] | None
+
+    def described(self, noun: str) -> str:
+        """`image tag v1.2 (force-event START)`, `commit 4f2a…`, `the job's current source`: what the log
+        line that requests the deployment says is deployed."""
+        words = {"image_tag": "image tag", "git_commit_id": "commit", "chart_version": "chart version"}
+        parts = [f"{words[key]} {value}" for key, value in (self.body or {}).items() if key in words]
+        source = ", ".join(parts) or f"the {noun}'s current source"
+        query = self.query or {}
+        if "forceEvent" in query:
+            source += f" (force-event {query['forceEvent']})"
+        if query.get("applyImmediately") == "true":
+            source += " (apply-immediately)"
+        return source
+
+
+# A kind's rule: (the request, what the service runs now, its name for messages) -> its deploy request,
+# or an InputError that names the service, its kind and the input it needs.
+Rule = Callable[[DeployRequest, Source, str], Deploy]
+
+
+@dataclass(frozen=True, eq=False)  # each row is one object: compared and hashed by identity
 class ServiceKind:
-    name: str  # what users and the report call it
-    segment: str  # its path segment in the API: /{segment}/{id}/status, /environment/{id}/{segment}
+    name: str  # what users write (`container:api`) and what the report calls it
+    segment: str  # its path segment: /{segment}/{id}/status, /environment/{id}/{segment}
+    statuses_key: str  # its list in GET /environment/{id}/statuses
     events: frozenset[str]  # the `forceEvent` values it accepts
-    body: Callable[[DeployRequest], dict[str, str]]  # its deploy request's body
+    rule: Rule
+    # Whether the rule needs `Source` (one `GET /{kind}/{id}`) for these values.
+    needs_source: Callable[[DeployRequest], bool]
+    # The state a deployment ends in, per force-event; any other: DEPLOYED.
+    event_states: Mapping[str, str] = field(default_factory=dict)
 
-    def params(self, request: DeployRequest) -> dict[str, str] | None:
-        """The deploy request's query: the force-event, when one is asked for."""
-        return {"forceEvent": request.force_event} if request.force_event else None
+    @property
+    def noun(self) -> str:
+        """What people call it: `helm chart`, `job`."""
+        return "helm chart" if self.name == "helm" else self.name
+
+    def success_state(self, force_event: str | None) -> str:
+        return self.event_states.get(force_event or "", "DEPLOYED")
+
+    def deploy(self, request: DeployRequest, source: Source, name: str) -> Deploy:
+        if request.force_event and request.force_event not in self.events:
+            accepted = ", ".join(sorted(self.events)) or "none"
+            raise InputError(
+                f"Invalid input `force-event` ({request.force_event}): {name} is {self.article()}, which "
+                f"accepts {accepted}. Fix: leave `force-event` out, or deploy {name} in a step of its own."
+            )
+        return self.rule(request, source, name)
+
+    def article(self) -> str:
+        return ("an " if self.noun[0] in "aeiou" else "a ") + self.noun
 
 
-def _job_body(request: DeployRequest) -> dict[str, str]:
-    """A job built from an image takes a tag; one built from git, a commit; neither: its current source."""
-    if request.image_tag:
-        return {"image_tag": request.image_tag}
-    if request.git_commit_id:
-        return {"git_commit_id": request.git_commit_id}
-    return {}
+def _needs(name: str, kind: str, wanted: str, what: str) -> InputError:
+    return InputError(
+        f"Invalid input: {name} is {kind}, which deploys {what}: give `{wanted}` "
+        "(or leave every value out to deploy what it runs now)."
+    )
 
 
-JOB = ServiceKind("job", "job", JOB_EVENTS, _job_body)
-KINDS = {kind.name: kind for kind in (JOB,)}
+def _event_query(request: DeployRequest) -> dict[str, str] | None:
+    return {"forceEvent": request.force_event} if request.force_event else None
+
+
+def _job(request: DeployRequest, source: Source, name: str) -> Deploy:
+    """A job from an image takes a tag, one from git a commit. Given one value, the job takes it (Qovery
+    checks it against the job's source); given both, the job's source chooses."""
+    tag, commit = request.image_tag, request.git_commit_id
+    if tag and commit:
+        if source.origin is None:
+            raise InputError(
+                f"Invalid input: {name} is a job whose source could not be read, and both `image-tag` and "
+                "`git-commit-id` are given. Fix: deploy it with only the value it takes."
+            )
+        tag, commit = (tag, None) if source.origin == "image" else (None, commit)
+    body = {"image_tag": tag} if tag else {"git_commit_id": commit} if commit else {}
+    return Deploy(body, _event_query(request))
+
+
+def _application(request: DeployRequest, source: Source, name: str) -> Deploy:
+    """An application deploys a commit: the one given, else the one it runs now."""
+    commit = request.git_commit_id
+    if not commit and request.values_given():
+        raise _needs(name, "an application", "git-commit-id", "a git commit")
+    commit = commit or source.git_commit_id
+    if not commit:
+        raise InputError(
+            f"Invalid input: {name} is an application, and its deployed commit could not be read. "
+            "Fix: give `git-commit-id`."
+        )
+    return Deploy({"git_commit_id": commit}, None)
+
+
+def _container(request: DeployRequest, source: Source, name: str) -> Deploy:
+    """A container deploys an image tag: the one given, else the one it runs now."""
+    tag = request.image_tag
+    if not tag and request.values_given():
+        raise _needs(name, "a container", "image-tag", "an image tag")
+    tag = tag or source.image_tag
+    if not tag:
+        raise InputError(
+            f"Invalid input: {name} is a container, and its image tag could not be read. "
+            "Fix: give `image-tag`."
+        )
+    return Deploy({"image_tag": tag}, None)
+
+
+def _helm(request: DeployRequest, source: Source, name: str) -> Deploy:
+    """A helm chart from a chart repository takes a chart version, one from git a commit; with neither
+    value it deploys what it runs now."""
+    query = _event_query(request)
+    version, commit = request.chart_version, request.git_commit_id
+    if source.origin == "chart" or (source.origin is None and version and not commit):
+        if version:
+            return Deploy({"chart_version": version}, query)
+        if request.values_given():
+            raise _needs(name, "a helm chart from a chart repository", "chart-version", "a chart version")
+    elif commit:
+        return Deploy({"git_commit_id": commit}, query)
+    elif request.values_given():
+        raise _needs(name, "a helm chart from git", "git-commit-id", "a git commit")
+    return Deploy({}, query)
+
+
+def _database(request: DeployRequest, source: Source, name: str) -> Deploy:
+    """A database deploys its configuration: no body; `apply-immediately` skips the maintenance window.
+    It takes no value, so values given for the other services of a release do not concern it."""
+    return Deploy(None, {"applyImmediately": "true"} if request.apply_immediately else None)
+
+
+JOB = ServiceKind(
+    "job",
+    "job",
+    "jobs",
+    JOB_EVENTS,
+    _job,
+    lambda r: bool(r.image_tag and r.git_commit_id),
+    {"START": "DEPLOYED", "CRON": "DEPLOYED", "STOP": "STOPPED", "DELETE": "DELETED"},
+)
+APPLICATION = ServiceKind(
+    "application", "application", "applications", frozenset(), _application, lambda r: not r.git_commit_id
+)
+CONTAINER = ServiceKind(
+    "container", "container", "containers", frozenset(), _container, lambda r: not r.image_tag
+)
+HELM = ServiceKind(
+    "helm", "helm", "helms", HELM_EVENTS, _helm, lambda r: bool(r.chart_version or r.git_commit_id)
+)
+DATABASE = ServiceKind("database", "database", "databases", frozenset(), _database, lambda r: False)
+
+KINDS = {kind.name: kind for kind in (JOB, APPLICATION, CONTAINER, HELM, DATABASE)}

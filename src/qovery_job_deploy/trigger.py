@@ -19,7 +19,7 @@ from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.api.retry import DEFAULT_POLICY, RetryPolicy, retry_delay
 from qovery_job_deploy.clock import Clock, Deadline
 from qovery_job_deploy.errors import ActionError
-from qovery_job_deploy.kinds import JOB, DeployRequest
+from qovery_job_deploy.kinds import Deploy, ServiceKind
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.states import Action, action_of
 
@@ -50,8 +50,9 @@ class Trigger:
     def __init__(
         self,
         client: QoveryApi,
+        kind: ServiceKind,
         job_id: str,
-        request: DeployRequest,
+        deploy: Deploy,
         *,
         clock: Clock,
         deadline: Deadline,
@@ -61,7 +62,8 @@ class Trigger:
     ) -> None:
         self.client = client
         self.job_id = job_id
-        self.request = request
+        self.kind = kind
+        self.deploy = deploy
         self.clock = clock
         self.deadline = deadline
         self.log = log
@@ -74,7 +76,7 @@ class Trigger:
         not_ours = self._queue_baseline(before) | {before.deployment_request_id or ""}
         for attempt in range(1, POST_ATTEMPTS + 1):
             try:
-                posted = self.client.deploy(JOB, self.job_id, self.request)
+                posted = self.client.deploy(self.kind, self.job_id, self.deploy)
             except TransientError as error:
                 if error.acted is False:
                     raise ApiError(f"Could not request the deployment after retries: {error}") from None
@@ -82,7 +84,7 @@ class Trigger:
                     self.log.warning(
                         f"Qovery accepted the deploy request but its answer was unreadable ({error})"
                     )
-                    self.log.info("Following the first new request that appears on the job")
+                    self.log.info(f"Following the first new request that appears on the {self.kind.noun}")
                     return Triggered(self.clock.now())
                 found = self._look_for_new_request(before, not_ours, error)
                 if found is not None:
@@ -100,7 +102,7 @@ class Trigger:
             return Triggered(now, posted.deployment_request_id, posted.state)
         self.log.warning(
             "Qovery's answer did not name a new deployment request; following the first new request "
-            "that appears on the job"
+            f"that appears on the {self.kind.noun}"
         )
         return Triggered(now)
 
@@ -125,7 +127,7 @@ class Trigger:
         pauses = LONG_LOOK_PAUSES if error.still_working else QUICK_LOOK_PAUSES
         self.log.warning(
             f"The deploy request's outcome is unknown ({error}); looking for a new deployment request on "
-            f"the job for up to {sum(pauses):g}s"
+            f"the {self.kind.noun} for up to {sum(pauses):g}s"
         )
         looked = 0
         for pause in pauses:
@@ -140,17 +142,17 @@ class Trigger:
             if found is not None:
                 return found
         if looked == 0:
-            raise ApiError(self._unknown(error, "`timeout` left no time to check the job"))
+            raise ApiError(self._unknown(error, f"`timeout` left no time to check the {self.kind.noun}"))
         return None
 
     def _unknown(self, error: TransientError, why: str) -> str:
         return (
             f"The deploy request's outcome is unknown ({error}), and {why}. A deployment may have been "
-            "requested: check the job in the Qovery console before re-running the step."
+            f"requested: check the {self.kind.noun} in the Qovery console before re-running the step."
         )
 
     def _new_request(self, before: JobStatus, not_ours: frozenset[str]) -> Triggered | None:
-        status = self.client.status(JOB, self.job_id)
+        status = self.client.status(self.kind, self.job_id)
         now = self.clock.now()
         if status.deployment_request_id and status.deployment_request_id != before.deployment_request_id:
             self.log.info(f"Qovery did act: adopting deployment request {status.deployment_request_id}")
@@ -159,10 +161,14 @@ class Trigger:
             rid for rid in self.client.deployment_queue(self.job_id).request_ids() if rid not in not_ours
         ]
         if queued:
-            self.log.info(f"Qovery did act: adopting deployment request {queued[-1]}, queued for the job")
+            self.log.info(
+                f"Qovery did act: adopting deployment request {queued[-1]}, queued for the {self.kind.noun}"
+            )
             return Triggered(now, queued[-1])
         if (status.deployment_requests_count or 0) > (before.deployment_requests_count or 0):
-            self.log.info("Qovery did act: the job counts a new deployment request; following it")
+            self.log.info(
+                f"Qovery did act: the {self.kind.noun} counts a new deployment request; following it"
+            )
             return Triggered(now)
         return None
 
@@ -170,16 +176,17 @@ class Trigger:
         if attempt >= POST_ATTEMPTS:
             raise ApiError(
                 f"The deploy request failed {POST_ATTEMPTS} times in a way that does not tell whether Qovery "
-                f"acted (last: {error}), and each time the job showed no new deployment request. It was not "
-                "sent again, to avoid deploying twice. Check the job in the Qovery console, then re-run the "
-                "step if nothing is deploying."
+                f"acted (last: {error}), and each time the {self.kind.noun} showed no new deployment "
+                f"request. It was not sent again, to avoid deploying twice. Check the {self.kind.noun} in "
+                "the Qovery console, then re-run the step if nothing is deploying."
             )
         delay = retry_delay(error, attempt - 1, self.policy, self.rng)
         if delay >= self._left():
             raise ApiError(
                 f"The deploy request failed in a way that does not tell whether Qovery acted ({error}); the "
-                "job showed no new deployment request, and `timeout` leaves no time to send it again. Check "
-                "the job in the Qovery console, then re-run the step if nothing is deploying."
+                f"{self.kind.noun} showed no new deployment request, and `timeout` leaves no time to send it "
+                "again. Check "
+                f"the {self.kind.noun} in the Qovery console, then re-run the step if nothing is deploying."
             )
         self.log.info(
             f"No deployment request was created; sending it again (attempt {attempt + 1} of {POST_ATTEMPTS})"

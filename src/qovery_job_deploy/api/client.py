@@ -15,18 +15,19 @@ from qovery_job_deploy.api.errors import TransientError
 from qovery_job_deploy.api.models import (
     DeploymentQueue,
     EnvironmentInfo,
+    EnvironmentStatuses,
     History,
-    JobInfo,
     JobStatus,
     JobStatuses,
     NamedList,
     RequestStatus,
+    ServiceInfo,
 )
 from qovery_job_deploy.api.responses import check_response, clean_text
 from qovery_job_deploy.api.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 from qovery_job_deploy.api.transport import MIN_TIMEOUT, READ_TIMEOUT, Sender
 from qovery_job_deploy.clock import Clock, Deadline
-from qovery_job_deploy.kinds import DeployRequest, ServiceKind
+from qovery_job_deploy.kinds import Deploy, ServiceKind
 from qovery_job_deploy.text import one_line
 
 M = TypeVar("M", bound=BaseModel)
@@ -67,12 +68,11 @@ class QoveryClient:
     def status(self, kind: ServiceKind, service_id: str) -> JobStatus:
         return self._read(f"/{kind.segment}/{service_id}/status", JobStatus, f"{kind.name} {service_id}")
 
-    def deploy(self, kind: ServiceKind, service_id: str, request: DeployRequest) -> JobStatus:
+    def deploy(self, kind: ServiceKind, service_id: str, deploy: Deploy) -> JobStatus:
         """POST /{kind}/{id}/deploy, retried only when Qovery surely did not act on it."""
         path, what = f"/{kind.segment}/{service_id}/deploy", f"{kind.name} {service_id}"
-        body, params = kind.body(request), kind.params(request)
         return self._retrying(
-            lambda: self._call("POST", path, JobStatus, what=what, params=params, body=body),
+            lambda: self._call("POST", path, JobStatus, what=what, params=deploy.query, body=deploy.body),
             idempotent=False,
         )
 
@@ -100,9 +100,14 @@ class QoveryClient:
         """The requests still queued for a service (before they start, they may not show in its status)."""
         return self._read(f"/service/{service_id}/deploymentQueue", DeploymentQueue, f"service {service_id}")
 
-    def environment_statuses(self, kind: ServiceKind, environment_id: str) -> JobStatuses:
-        """Every status of one kind in an environment in one read: one request per interval, however many
-        services are followed."""
+    def environment_statuses(self, environment_id: str) -> EnvironmentStatuses:
+        """Every service's status in an environment, whatever its kind, in one read: one request per
+        interval, however many services are followed and of whatever mix."""
+        path = f"/environment/{environment_id}/statuses"
+        return self._read(path, EnvironmentStatuses, f"environment {environment_id}")
+
+    def environment_kind_statuses(self, kind: ServiceKind, environment_id: str) -> JobStatuses:
+        """Every status of one kind in an environment in one read."""
         path = f"/environment/{environment_id}/{kind.segment}/status"
         return self._read(path, JobStatuses, f"environment {environment_id}")
 
@@ -121,10 +126,13 @@ class QoveryClient:
         path = f"/environment/{environment_id}/{kind.segment}"
         return self._read(path, NamedList, f"environment {environment_id}")
 
-    def service(self, kind: ServiceKind, service_id: str, *, budget: float) -> JobInfo:
-        """A service's name and environment. One try: only the report's names and links depend on it."""
-        path = f"/{kind.segment}/{service_id}"
-        return self._call("GET", path, JobInfo, what=f"{kind.name} {service_id}", budget=budget)
+    def service(self, kind: ServiceKind, service_id: str, *, budget: float | None = None) -> ServiceInfo:
+        """A service's name, environment and current source. With a budget, one try (names and links
+        only); without, retried like every read (its source decides what is deployed)."""
+        path, what = f"/{kind.segment}/{service_id}", f"{kind.name} {service_id}"
+        if budget is None:
+            return self._read(path, ServiceInfo, what)
+        return self._call("GET", path, ServiceInfo, what=what, budget=budget)
 
     def environment(self, environment_id: str, *, budget: float) -> EnvironmentInfo:
         """The environment's name, project and organization. One try, as `job`."""

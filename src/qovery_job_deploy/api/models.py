@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 
+from qovery_job_deploy.kinds import Source
+
 
 def _none_if_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     try:
@@ -133,20 +135,84 @@ class NamedList(_Lenient):
 
 
 class JobStatuses(_Lenient):
-    """`GET /environment/{id}/job/status`: the full status of every job of an environment, in one read."""
+    """`GET /environment/{id}/{kind}/status`: the status of every service of one kind, in one read."""
 
     results: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
+
+
+class EnvironmentStatuses(_Lenient):
+    """`GET /environment/{id}/statuses`: every service's status, each kind in its list, in one read."""
+
+    applications: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
+    containers: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
+    jobs: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
+    databases: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
+    helms: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
+
+    def of(self, key: str) -> list[JobStatus]:
+        """The statuses of one kind, by its key (`ServiceKind.statuses_key`)."""
+        statuses: list[JobStatus] = getattr(self, key, [])
+        return statuses
 
 
 class Reference(_Lenient):
     id: Annotated[str | None, OrNone] = None
 
 
-class JobInfo(_Lenient):
-    """`GET /job/{id}` (`JobResponse`), read only for the job's name and environment."""
+class GitRepository(_Lenient):
+    deployed_commit_id: Annotated[str | None, OrNone] = None
+
+
+class ImageSource(_Lenient):
+    tag: Annotated[str | None, OrNone] = None
+
+
+class GitSource(_Lenient):
+    git_repository: Annotated[GitRepository | None, OrNone] = None
+
+
+class ChartSource(_Lenient):
+    chart_version: Annotated[str | None, OrNone] = None
+
+
+class ServiceSource(_Lenient):
+    """A job's `source` (image, or docker from git) or a helm chart's (git, or a chart repository)."""
+
+    image: Annotated[ImageSource | None, OrNone] = None
+    docker: Annotated[GitSource | None, OrNone] = None
+    git: Annotated[GitSource | None, OrNone] = None
+    repository: Annotated[ChartSource | None, OrNone] = None
+
+
+class ServiceInfo(_Lenient):
+    """`GET /{kind}/{id}` (`JobResponse`, `ApplicationResponse`, `ContainerResponse`, `HelmResponse`,
+    `DatabaseResponse`): its name and environment, and what it runs now, where the kind says it."""
 
     name: Annotated[str | None, OrNone] = None
     environment: Annotated[Reference | None, OrNone] = None
+    tag: Annotated[str | None, OrNone] = None  # a container's image tag
+    git_repository: Annotated[GitRepository | None, OrNone] = None  # an application's
+    source: Annotated[ServiceSource | None, OrNone] = None  # a job's or a helm chart's
+
+    def current(self) -> Source:
+        """What the service deploys from and runs now; None where this answer does not say."""
+        source = self.source or ServiceSource()
+        if source.image is not None:
+            return Source("image", image_tag=source.image.tag)
+        git = source.docker or source.git
+        if git is not None:
+            return Source("git", git_commit_id=_commit(git.git_repository))
+        if source.repository is not None:
+            return Source("chart", chart_version=source.repository.chart_version)
+        if self.git_repository is not None:
+            return Source("git", git_commit_id=self.git_repository.deployed_commit_id)
+        if self.tag is not None:
+            return Source("image", image_tag=self.tag)
+        return Source()
+
+
+def _commit(repository: GitRepository | None) -> str | None:
+    return repository.deployed_commit_id if repository else None
 
 
 class EnvironmentInfo(_Lenient):

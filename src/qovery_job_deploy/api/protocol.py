@@ -11,21 +11,22 @@ from typing import Protocol
 from qovery_job_deploy.api.models import (
     DeploymentQueue,
     EnvironmentInfo,
+    EnvironmentStatuses,
     History,
-    JobInfo,
     JobStatus,
     JobStatuses,
     NamedList,
     RequestStatus,
+    ServiceInfo,
 )
-from qovery_job_deploy.kinds import DeployRequest, ServiceKind
+from qovery_job_deploy.kinds import Deploy, ServiceKind
 
 
 class QoveryApi(Protocol):
     # -- deploying and following ------------------------------------------------------------------------
     def status(self, kind: ServiceKind, service_id: str) -> JobStatus: ...
 
-    def deploy(self, kind: ServiceKind, service_id: str, request: DeployRequest) -> JobStatus: ...
+    def deploy(self, kind: ServiceKind, service_id: str, deploy: Deploy) -> JobStatus: ...
 
     def cancel_request(self, deployment_request_id: str, *, budget: float) -> None: ...
 
@@ -35,7 +36,9 @@ class QoveryApi(Protocol):
 
     def deployment_queue(self, service_id: str) -> DeploymentQueue: ...
 
-    def environment_statuses(self, kind: ServiceKind, environment_id: str) -> JobStatuses: ...
+    def environment_statuses(self, environment_id: str) -> EnvironmentStatuses: ...
+
+    def environment_kind_statuses(self, kind: ServiceKind, environment_id: str) -> JobStatuses: ...
 
     # -- names ------------------------------------------------------------------------------------------
     def organizations(self) -> NamedList: ...
@@ -46,7 +49,7 @@ class QoveryApi(Protocol):
 
     def environment_services(self, kind: ServiceKind, environment_id: str) -> NamedList: ...
 
-    def service(self, kind: ServiceKind, service_id: str, *, budget: float) -> JobInfo: ...
+    def service(self, kind: ServiceKind, service_id: str, *, budget: float | None = None) -> ServiceInfo: ...
 
     def environment(self, environment_id: str, *, budget: float) -> EnvironmentInfo: ...
 
