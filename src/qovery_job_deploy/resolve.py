@@ -11,15 +11,15 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import cache, partial
+from functools import cache
 from typing import TypeVar
 
-from qovery_job_deploy.api.errors import short_error
+from qovery_job_deploy.api.errors import RefusedError, short_error
 from qovery_job_deploy.api.models import EnvironmentInfo, Named
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.errors import ActionError, InputError
 from qovery_job_deploy.identity import JobIdentity, canonical_uuid, is_uuid
-from qovery_job_deploy.kinds import JOB
+from qovery_job_deploy.kinds import JOB, KINDS, ServiceKind
 from qovery_job_deploy.log import Log
 
 MAX_LISTED = 10
@@ -58,16 +58,26 @@ class Resolver:
         self._organizations = cache(client.organizations)
         self._projects = cache(client.projects)
         self._environments = cache(client.environments)
-        self._jobs = cache(partial(client.environment_services, JOB))
+        self._services = cache(self._list_services)
 
     def jobs(self, refs: Sequence[str], scope: Scope) -> list[JobIdentity]:
         """One identity per job, in the order given; raises InputError before anything is deployed."""
-        if scope.environment is None and all(is_uuid(ref) for ref in refs):
-            found = _unique([JobIdentity(ref.strip().lower()) for ref in refs])
+        return self.services([(JOB.name, ref) for ref in refs], scope, input_name="jobs")
+
+    def services(
+        self, refs: Sequence[tuple[str | None, str]], scope: Scope, *, input_name: str = "services"
+    ) -> list[JobIdentity]:
+        """One identity per service, in the order given. Each ref is (its kind, or None for any kind;
+        a name or UUID). Raises InputError before anything is deployed."""
+        if scope.environment is None and all(is_uuid(ref) for _, ref in refs):
+            found = _unique([self._by_uuid(kind, ref, input_name) for kind, ref in refs])
         else:
             place = self._place(scope)
-            found = _unique([self._job(ref, place) for ref in refs])
+            found = _unique([self._service(kind, ref, place, input_name) for kind, ref in refs])
         return complete_identities(self.client, found, self.log)
+
+    def _list_services(self, kind_name: str, environment_id: str) -> list[Named]:
+        return self.client.environment_services(KINDS[kind_name], environment_id).named()
 
     # -- each level ----------------------------------------------------------------------------------
 
@@ -139,16 +149,59 @@ class Resolver:
         self.log.info(f"project {project.name} -> {project.id}")
         return project
 
-    def _job(self, ref: str, place: Place) -> JobIdentity:
-        jobs = self._jobs(place.environment_id).named()
+    def _service(self, kind: str | None, ref: str, place: Place, input_name: str) -> JobIdentity:
+        kinds = [KINDS[kind]] if kind else list(KINDS.values())
+        candidates = [(k, item) for k in kinds for item in self._services(k.name, place.environment_id)]
         if is_uuid(ref):
-            job_id = ref.strip().lower()
-            name = next((job.name for job in jobs if job.id == job_id), None)
-            return _identity(job_id, name, place)
-        where = f"environment {place.environment_name or place.environment_id}"
-        job = pick("jobs", ref, jobs, name_of=_name, where=where, what="job", given=self.given.get("jobs"))
-        self.log.info(f"job {job.name} -> {job.id}")
-        return _identity(str(job.id), job.name, place)
+            service_id = ref.strip().lower()
+            found = next(((k, item) for k, item in candidates if item.id == service_id), None)
+            if found is not None:
+                return _identity(service_id, found[1].name, place, found[0].name)
+            if kind is not None:  # not listed (yet): its own reads will tell
+                return _identity(service_id, None, place, kind)
+            raise _no_such_id(input_name, service_id, self.given.get(input_name), place)
+        noun = kinds[0].noun if len(kinds) == 1 else "service"
+        found_kind, item = pick(
+            input_name,
+            ref,
+            candidates,
+            name_of=lambda pair: pair[1].name or "",
+            where=f"environment {place.environment_name or place.environment_id}",
+            describe=lambda pair: f"{pair[1].name} ({pair[0].noun}, id {pair[1].id})",
+            what=noun,
+            given=self.given.get(input_name),
+            fix="" if kind else " or prefix the name with its type (container:NAME, application:NAME, ...)",
+        )
+        self.log.info(f"{found_kind.noun} {item.name} -> {item.id}")
+        return _identity(str(item.id), item.name, place, found_kind.name)
+
+    def _by_uuid(self, kind: str | None, ref: str, input_name: str) -> JobIdentity:
+        """A service by UUID with no environment given: its kind, when not given, is the one whose
+        `GET /{kind}/{id}` knows it."""
+        service_id = ref.strip().lower()
+        if kind is not None:
+            return JobIdentity(service_id, kind=kind)
+        for candidate in KINDS.values():
+            try:
+                info = self.client.service(candidate, service_id)
+            except RefusedError as error:
+                if error.status_code == 404:
+                    continue
+                raise
+            environment_id = canonical_uuid(info.environment.id if info.environment else None)
+            return JobIdentity(service_id, info.name, environment_id, kind=candidate.name)
+        raise _no_such_id(input_name, service_id, self.given.get(input_name), None)
+
+
+def _no_such_id(input_name: str, service_id: str, given: str | None, place: Place | None) -> InputError:
+    source = given or f"INPUT_{input_name.upper()} / QOVERY_{input_name.upper()} / --{input_name}"
+    where = (
+        f"environment {place.environment_name or place.environment_id}" if place else "the API token's reach"
+    )
+    return InputError(
+        f"Invalid input `{input_name}` ({source}): no service has the id {service_id} in {where}. "
+        "Fix: check the UUID, or give the service's type (container:UUID, application:UUID, ...)."
+    )
 
 
 def pick(
@@ -161,6 +214,7 @@ def pick(
     describe: Callable[[T], str] | None = None,
     what: str | None = None,
     given: str | None = None,
+    fix: str = "",
 ) -> T:
     """The one item whose name matches `wanted` (case-insensitive, trimmed), or an InputError that helps."""
     noun = what or input_name
@@ -173,7 +227,7 @@ def pick(
         shown = [describe(item) if describe else f"{name_of(item)} (id {_id_of(item)})" for item in matches]
         raise InputError(
             f"Invalid input `{input_name}` ({source}): the {noun} name {wanted.strip()!r} matches "
-            f"{len(matches)} in {where}: {'; '.join(shown)}. Fix: give the UUID of the one you mean."
+            f"{len(matches)} in {where}: {'; '.join(shown)}. Fix: give the UUID of the one you mean{fix}."
         )
     names = sorted({name_of(item) for item in items})
     closest = difflib.get_close_matches(wanted.strip(), names, n=MAX_LISTED, cutoff=0.0)
@@ -185,7 +239,7 @@ def pick(
     )
 
 
-def _identity(job_id: str, name: str | None, place: Place) -> JobIdentity:
+def _identity(job_id: str, name: str | None, place: Place, kind: str) -> JobIdentity:
     return JobIdentity(
         job_id,
         name,
@@ -194,6 +248,7 @@ def _identity(job_id: str, name: str | None, place: Place) -> JobIdentity:
         place.project_id,
         place.project_name,
         place.organization_id,
+        kind,
     )
 
 
@@ -228,22 +283,26 @@ def _listed(items: list[Named]) -> list[str]:
 
 
 def look_up_identity(
-    client: QoveryApi, job_id: str, log: Log, environments: dict[str, EnvironmentInfo] | None = None
+    client: QoveryApi,
+    job_id: str,
+    log: Log,
+    environments: dict[str, EnvironmentInfo] | None = None,
+    kind: ServiceKind = JOB,
 ) -> JobIdentity:
-    """The job's name and environment, then the environment's name, project and organization.
-    `environments` keeps what was read, so that jobs of one environment cost one environment read."""
+    """The service's name and environment, then the environment's name, project and organization.
+    `environments` keeps what was read, so that services of one environment cost one environment read."""
     seen = {} if environments is None else environments
     try:
-        job = client.service(JOB, job_id, budget=IDENTITY_BUDGET_SECONDS)
+        job = client.service(kind, job_id, budget=IDENTITY_BUDGET_SECONDS)
         environment_id = canonical_uuid(job.environment.id if job.environment else None)
         if not environment_id:
-            return JobIdentity(job_id, job_name=job.name)
+            return JobIdentity(job_id, job_name=job.name, kind=kind.name)
         if environment_id not in seen:
             seen[environment_id] = client.environment(environment_id, budget=IDENTITY_BUDGET_SECONDS)
         environment = seen[environment_id]
     except ActionError as error:
-        log.info(f"The job's names and console links are unavailable ({short_error(error)})")
-        return JobIdentity(job_id)
+        log.info(f"The {kind.noun}'s names and console links are unavailable ({short_error(error)})")
+        return JobIdentity(job_id, kind=kind.name)
     return JobIdentity(
         job_id,
         job_name=job.name,
@@ -251,6 +310,7 @@ def look_up_identity(
         environment_name=environment.name,
         project_id=canonical_uuid(environment.project.id if environment.project else None),
         organization_id=canonical_uuid(environment.organization.id if environment.organization else None),
+        kind=kind.name,
     )
 
 
@@ -267,7 +327,7 @@ def _complete(
     known = (identity.job_name, identity.environment_id, identity.project_id, identity.organization_id)
     if all(known):
         return identity
-    found = look_up_identity(client, identity.job_id, log, environments)
+    found = look_up_identity(client, identity.job_id, log, environments, KINDS[identity.kind])
     filled = {
         name: getattr(found, name)
         for name in ("job_name", "environment_id", "environment_name", "project_id", "organization_id")
