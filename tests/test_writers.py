@@ -205,8 +205,11 @@ def test_result_has_every_field() -> None:
         "console_url",
         "error",
         "jobs",
+        "services",
     }
+    assert data["services"] == data["jobs"]  # a run of jobs only: the same list
     assert set(data["jobs"][0]) == {
+        "type",
         "job_id",
         "name",
         "verdict",

@@ -57,7 +57,22 @@ def headline(run: RunOutcome) -> str:
 
 
 def _jobs_word(run: RunOutcome) -> str:
-    return "job" if len(run.jobs) == 1 else f"jobs ({len(run.jobs)})"
+    """`job`, `container`, `jobs (3)`, `services (4)`: what the run deployed, in one word."""
+    nouns = {_noun(job) for job in run.jobs}
+    noun = nouns.pop() if len(nouns) == 1 else "service"
+    return noun if len(run.jobs) == 1 else f"{_plural(noun)} ({len(run.jobs)})"
+
+
+def _kind(outcome: Outcome) -> str:
+    return outcome.identity.kind if outcome.identity else "job"
+
+
+def _noun(outcome: Outcome) -> str:
+    return "helm chart" if _kind(outcome) == "helm" else _kind(outcome)
+
+
+def _plural(noun: str) -> str:
+    return noun + "s"
 
 
 def message(run: RunOutcome) -> str:
@@ -67,7 +82,9 @@ def message(run: RunOutcome) -> str:
         return deciding.message
     counts = Counter(job.verdict.value for job in run.jobs)
     tally = ", ".join(f"{count} {verdict}" for verdict, count in counts.items())
-    return f"{len(run.jobs)} jobs: {tally}. {deciding.known.label()}: {deciding.message}"
+    nouns = {_noun(job) for job in run.jobs}
+    noun = _plural(nouns.pop() if len(nouns) == 1 else "service")
+    return f"{len(run.jobs)} {noun}: {tally}. {deciding.known.label()}: {deciding.message}"
 
 
 def diagnosis_of(outcome: Outcome) -> QoveryDiagnosis | None:
@@ -94,6 +111,7 @@ def job_result(outcome: Outcome) -> dict[str, Any]:
     """One job, as `result.jobs[]` and the `jobs` output hold it."""
     known = outcome.known
     return {
+        "type": _kind(outcome),
         "job_id": known.job_id,
         "name": known.identity.job_name if known.identity else None,
         "verdict": outcome.verdict.value,
@@ -128,7 +146,8 @@ def result(run: RunOutcome) -> dict[str, Any]:
         "job_name": known.identity.job_name if known.identity else None,
         "console_url": deciding.console_url,
         "error": _error_json(diagnosis_of(deciding)),
-        "jobs": [job_result(job) for job in run.jobs],
+        "jobs": [job_result(job) for job in run.jobs if _kind(job) == "job"],
+        "services": [job_result(job) for job in run.jobs],
     }
 
 
@@ -156,6 +175,7 @@ def outputs(run: RunOutcome) -> dict[str, str]:
         "git-commit-id": data["git_commit_id"] or "",
         "force-event": data["force_event"] or "",
         "jobs": _json(data["jobs"]),
+        "services": _json(data["services"]),
         "result": _json(data),
     }
 
@@ -195,7 +215,8 @@ def job_keys(jobs: list[Outcome]) -> list[str]:
         identity = outcome.known.identity
         name = identity.job_name if identity and identity.job_name else outcome.known.job_id
         ascii_name = name.upper().encode("ascii", "ignore").decode()
-        key = "QOVERY_JOB_" + (re.sub(r"[^A-Z0-9]+", "_", ascii_name).strip("_")[:MAX_KEY_NAME] or "X")
+        prefix = f"QOVERY_{_kind(outcome).upper()}_"
+        key = prefix + (re.sub(r"[^A-Z0-9]+", "_", ascii_name).strip("_")[:MAX_KEY_NAME] or "X")
         candidate, number = key, 2
         while candidate in keys:
             candidate, number = f"{key}_{number}", number + 1
@@ -213,16 +234,28 @@ def summary_markdown(run: RunOutcome) -> str:
         lines += _one_job(run.jobs[0], _what_was_asked(run))
     else:
         lines += [f"Deployed: {_what_was_asked(run)}", ""]
-        lines += ["| Job | Verdict | Final state | Duration | Qovery console |", "|---|---|---|---|---|"]
-        lines += [
-            f"| {md.text(job.known.label())} | {md.code(job.verdict.value)} "
-            f"| {md.code(job.known.state or '')} | {job.duration_seconds:.0f} s "
-            f"| {_console_link(job) or md.PLACEHOLDER} |"
-            for job in run.jobs
-        ]
+        lines += _table(run.jobs)
     for job in run.jobs:
         lines += log_markdown(job, several=len(run.jobs) > 1)
     return "\n".join(lines) + "\n\n"
+
+
+def _table(jobs: list[Outcome]) -> list[str]:
+    """One row per service; a Type column when they are not all jobs (a release)."""
+    typed = any(_kind(job) != "job" for job in jobs)
+    head = "| Service | Type |" if typed else "| Job |"
+    lines = [
+        f"{head} Verdict | Final state | Duration | Qovery console |",
+        "|" + "---|" * (6 if typed else 5),
+    ]
+    for job in jobs:
+        kind = f" {md.text(_noun(job))} |" if typed else ""
+        lines.append(
+            f"| {md.text(job.known.label())} |{kind} {md.code(job.verdict.value)} "
+            f"| {md.code(job.known.state or '')} | {job.duration_seconds:.0f} s "
+            f"| {_console_link(job) or md.PLACEHOLDER} |"
+        )
+    return lines
 
 
 def _what_was_asked(run: RunOutcome) -> str:
@@ -232,8 +265,12 @@ def _what_was_asked(run: RunOutcome) -> str:
         f"commit {md.code(request.git_commit_id)}" if request.git_commit_id else "",
         f"`force-event` {md.code(request.force_event)}" if request.force_event else "",
     ]
+    nouns = {_noun(job) for job in run.jobs}
+    whose = f"the {nouns.pop()}'s" if len(run.jobs) == 1 and len(nouns) == 1 else "each service's"
+    if len(run.jobs) > 1 and nouns == {"job"}:
+        whose = "each job's"
     return (
-        ", ".join(part for part in parts if part) or "the job's current source (no image tag or commit given)"
+        ", ".join(part for part in parts if part) or f"{whose} current source (no image tag or commit given)"
     )
 
 
@@ -241,7 +278,7 @@ def _one_job(outcome: Outcome, asked: str) -> list[str]:
     known = outcome.known
     rows = [
         ("Verdict", md.code(outcome.verdict.value)),
-        ("Job", _job_cell(outcome)),
+        (_noun(outcome).capitalize(), _job_cell(outcome)),
         ("Deployed", asked),
         ("Final state", md.code(known.state or "")),
         ("Deployment request", md.code(known.deployment_request_id or "")),
