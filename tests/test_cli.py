@@ -34,7 +34,14 @@ from qovery_job_deploy.simulator import FAILURE_JOB, SLOW_JOB, SUCCESS_JOB, JobS
         "--wait [true|false]",
         "Default: true.",
         "--auth-scheme auto|token|bearer",
-        "--force-event START|STOP|DELETE|CRON",
+        "--force-event START|STOP|DELETE|CRON|DIFF",
+        "START, STOP, DELETE or CRON for jobs, DIFF for helm charts.",
+        "--services NAME|UUID|TYPE:NAME,... ",
+        "(job, application, container, helm or database). [QOVERY_SERVICES]",
+        "--chart-version VERSION ",
+        "(helm charts from a chart repository). [QOVERY_CHART_VERSION]",
+        "--apply-immediately [true|false]",
+        "not in the maintenance window. Default: false. [QOVERY_APPLY_IMMEDIATELY]",
         "--api-url URL ",
         "[QOVERY_TIMEOUT]",
         "-V, --version",
@@ -159,11 +166,12 @@ def test_several_input_errors_are_one_line_each_in_every_runner(tmp_path: Path, 
         env, files = gitlab_env(tmp_path, inputs)
     else:
         env, files = plain_env(inputs), {}
-    run = run_step(env | {"QOVERY_IMAGE_TAG": "v1", "QOVERY_GIT_COMMIT_ID": "abc"}, files)
+    run = run_step(env | {"QOVERY_SERVICES": "container:api"}, files)
 
     assert run.code == 2
     errors = [line for line in run.stderr.splitlines() if "error: Invalid input" in line]
-    assert [line.split("`")[1] for line in errors] == ["job-id", "wait", "timeout", "image-tag"]
+    assert [line.split("`")[1] for line in errors] == ["job-id", "wait", "timeout", "job-id"]
+    assert "job-id and services are both set" in errors[-1]
     assert "`9999999h` from the " in run.stderr and "must be at most 24h" in run.stderr
     annotations = [line for line in run.stdout.splitlines() if line.startswith("::error ")]
     if runner == "github":  # one annotation per problem, each a single line (no %0A inside)

@@ -350,7 +350,10 @@ def test_gitlab_writes_a_valid_dotenv_report_and_log_sections(simulator: SimFact
     [
         ({"job-id": "not-a-uuid"}, "job-id"),
         ({"api-token": ""}, "api-token"),
-        ({"image-tag": "v1", "git-commit-id": "abc"}, "image-tag"),
+        ({"services": "container:api"}, "job-id"),  # job-id and services: one way at a time
+        ({"services": "contaner:api"}, "services"),
+        ({"force-event": "DIFF"}, "force-event"),  # for helm charts: job-id names a job
+        ({"apply-immediately": "soon"}, "apply-immediately"),
         ({"force-event": "RESTART"}, "force-event"),
         ({"auth-scheme": "basic"}, "auth-scheme"),
         ({"timeout": "ten minutes"}, "timeout"),

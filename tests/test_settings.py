@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from support.step import declared_inputs
+from support.step import ROOT, declared_inputs
 
 from qovery_job_deploy.errors import InputError
 from qovery_job_deploy.inputs.durations import format_duration, parse_duration
-from qovery_job_deploy.inputs.model import Settings
+from qovery_job_deploy.inputs.model import ServiceRef, Settings
 from qovery_job_deploy.inputs.sources import load_settings
 
 JOB = "11111111-1111-4111-8111-111111111111"
+OTHER = "22222222-2222-4222-8222-222222222222"
 TOKEN = "qov_SecretValue123456"
 VALID = {"QOVERY_API_TOKEN": TOKEN, "QOVERY_JOB_ID": JOB}
 
@@ -102,8 +103,10 @@ def test_api_url_accepted(url: str) -> None:
         (VALID | {"QOVERY_JOB_ID": "123"}, "job-id"),
         (VALID | {"QOVERY_API_TOKEN": "qov_with space"}, "api-token"),
         (VALID | {"QOVERY_AUTH_SCHEME": "basic"}, "auth-scheme"),
-        (VALID | {"QOVERY_IMAGE_TAG": "v1", "QOVERY_GIT_COMMIT_ID": "abc"}, "image-tag"),
+        (VALID | {"QOVERY_SERVICES": "api"}, "job-id"),  # job-id and services: one way at a time
         (VALID | {"QOVERY_FORCE_EVENT": "RESTART"}, "force-event"),
+        (VALID | {"QOVERY_FORCE_EVENT": "DIFF"}, "force-event"),  # for helm charts: job-id names a job
+        (VALID | {"QOVERY_APPLY_IMMEDIATELY": "now"}, "apply-immediately"),
         (VALID | {"QOVERY_WAIT": "maybe"}, "wait"),
         (VALID | {"QOVERY_TIMEOUT": "soon"}, "timeout"),
         (VALID | {"QOVERY_TIMEOUT": "0"}, "timeout"),
@@ -197,6 +200,10 @@ def test_a_bad_command_line_never_echoes_its_values(argv: list[str]) -> None:
         (["--cancel-on-timeout"], "cancel_on_timeout", True),
         (["--cancel-on-abort", "--timeout", "5m"], "cancel_on_abort", True),
         (["--cancel-on-abort", "--timeout", "5m"], "timeout", 300.0),
+        (["--apply-immediately"], "apply_immediately", True),
+        (["--no-apply-immediately"], "apply_immediately", False),
+        (["--apply-immediately", "false"], "apply_immediately", False),
+        ([], "apply_immediately", False),
     ],
 )
 def test_a_bare_boolean_flag_means_true_and_no_flag_false(argv: list[str], field: str, value: object) -> None:
@@ -211,6 +218,9 @@ def test_a_bare_boolean_flag_means_true_and_no_flag_false(argv: list[str], field
         ([], {"INPUT_JOB-ID": f"\t{JOB} "}, "job_id", JOB),
         ([], {"QOVERY_IMAGE_TAG": " v1.2.3 "}, "image_tag", "v1.2.3"),
         ([], {"QOVERY_FORCE_EVENT": " cron "}, "force_event", "CRON"),
+        ([], {"QOVERY_CHART_VERSION": " 1.2.3\n"}, "chart_version", "1.2.3"),
+        (["--chart-version", " 0.9.0-rc.1 "], {}, "chart_version", "0.9.0-rc.1"),
+        ([], {"INPUT_CHART-VERSION": "  "}, "chart_version", "None"),  # empty: unset
     ],
 )
 def test_values_are_trimmed(argv: list[str], environ: dict[str, str], field: str, value: object) -> None:
@@ -295,25 +305,69 @@ def test_several_errors_give_one_line_each_and_the_exclusion_is_among_them() -> 
         "QOVERY_JOB_ID": "not-a-uuid",
         "QOVERY_TIMEOUT": "soon",
         "INPUT_WAIT": "perhaps",
-        "QOVERY_IMAGE_TAG": "v1",
-        "INPUT_GIT-COMMIT-ID": "abc123",
+        "INPUT_SERVICES": "container:api",
     }
     with pytest.raises(InputError) as caught:
         load_settings([], environ)
     lines = str(caught.value).splitlines()
-    assert [line.split("`")[1] for line in lines] == ["api-token", "job-id", "wait", "timeout", "image-tag"]
+    assert [line.split("`")[1] for line in lines] == ["api-token", "job-id", "wait", "timeout", "job-id"]
     assert all(line.startswith("Invalid input `") and "Fix:" in line for line in lines)
     assert (
-        "image-tag and git-commit-id are both set (image-tag `v1` from the environment variable "
-        "QOVERY_IMAGE_TAG; git-commit-id `abc123` from the GitHub input `git-commit-id`)" in lines[-1]
+        "job-id and services are both set (job-id `not-a-uuid` from the environment variable "
+        "QOVERY_JOB_ID; services `container:api` from the GitHub input `services`)" in lines[-1]
     )
     assert "is required: set --api-token, the GitHub input `api-token` or QOVERY_API_TOKEN" in lines[0]
 
 
 def test_the_exclusion_alone_is_one_line() -> None:
+    environ = {"QOVERY_API_TOKEN": TOKEN, "QOVERY_JOBS": "migrate", "QOVERY_SERVICES": "api"}
     with pytest.raises(InputError) as caught:
-        load_settings([], VALID | {"QOVERY_IMAGE_TAG": "v1", "QOVERY_GIT_COMMIT_ID": "abc"})
-    assert len(str(caught.value).splitlines()) == 1
+        load_settings([], environ | {"QOVERY_ENVIRONMENT": "production"})
+    assert str(caught.value).splitlines() == [
+        "Invalid input `jobs`: jobs and services are both set (jobs `migrate` from the environment variable "
+        "QOVERY_JOBS; services `api` from the environment variable QOVERY_SERVICES). "
+        "Fix: give either `jobs` or `services`, not both."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"QOVERY_JOB_ID": JOB, "QOVERY_JOBS": "migrate"}, [("job-id", "jobs")]),
+        ({"QOVERY_JOB_ID": JOB, "QOVERY_SERVICES": "api"}, [("job-id", "services")]),
+        ({"QOVERY_JOBS": "migrate", "INPUT_SERVICES": "api"}, [("jobs", "services")]),
+        (
+            {"QOVERY_JOB_ID": JOB, "QOVERY_JOBS": "migrate", "QOVERY_SERVICES": "api"},
+            [("job-id", "jobs"), ("job-id", "services"), ("jobs", "services")],
+        ),
+    ],
+)
+def test_job_id_jobs_and_services_exclude_each_other(
+    environ: dict[str, str], named: list[tuple[str, str]]
+) -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings([], {"QOVERY_API_TOKEN": TOKEN, "QOVERY_ENVIRONMENT": "production"} | environ)
+    lines = str(caught.value).splitlines()
+    assert [line.split(": ", 1)[1].split(" (")[0] for line in lines] == [
+        f"{first} and {second} are both set" for first, second in named
+    ]
+
+
+@pytest.mark.parametrize(
+    ("environ", "image_tag", "git_commit_id"),
+    [
+        ({"QOVERY_IMAGE_TAG": "v1", "QOVERY_GIT_COMMIT_ID": "abc123"}, "v1", "abc123"),
+        ({"INPUT_IMAGE-TAG": "v1", "QOVERY_GIT_COMMIT_ID": "abc123"}, "v1", "abc123"),
+        ({"QOVERY_IMAGE_TAG": "v1"}, "v1", None),
+        ({"QOVERY_GIT_COMMIT_ID": "abc123"}, None, "abc123"),
+    ],
+)
+def test_image_tag_and_git_commit_id_may_be_given_together(
+    environ: dict[str, str], image_tag: str | None, git_commit_id: str | None
+) -> None:
+    """A monorepo releases containers and applications at once: each service takes the one for its source."""
+    settings = load_settings([], VALID | environ)
+    assert (settings.image_tag, settings.git_commit_id) == (image_tag, git_commit_id)
 
 
 def test_the_job_id_hint_points_at_the_current_console_url() -> None:
@@ -349,6 +403,143 @@ def test_no_job_at_all_says_where_to_give_one() -> None:
     with pytest.raises(InputError) as caught:
         load_settings([], {"QOVERY_API_TOKEN": TOKEN})
     assert (
-        "Invalid input `job-id`: is required (or give `jobs`): set --job-id, the GitHub input `job-id` or "
-        "QOVERY_JOB_ID." in str(caught.value)
+        "Invalid input `job-id`: is required (or give `jobs` or `services`): set --job-id, the GitHub input "
+        "`job-id` or QOVERY_JOB_ID." in str(caught.value)
     )
+
+
+# -- services: any type, each item `NAME`, `UUID` or `TYPE:NAME` ------------------------------------------
+
+SCOPED = {"QOVERY_API_TOKEN": TOKEN, "QOVERY_ENVIRONMENT": "production"}
+
+
+@pytest.mark.parametrize(
+    ("text", "refs"),
+    [
+        ("api", [(None, "api")]),
+        ("container:api", [("container", "api")]),
+        ("Container : api ", [("container", "api")]),  # any case, spaces around the colon
+        ("HELM:ingress, database:main-db", [("helm", "ingress"), ("database", "main-db")]),
+        ("job:migrate\napplication:web\n", [("job", "migrate"), ("application", "web")]),
+        ("api, , web,", [(None, "api"), (None, "web")]),  # empty items dropped, as for `jobs`
+        ("container:api:v2", [("container", "api:v2")]),  # the name is all after the first ':'
+        ("job:my job", [("job", "my job")]),
+        (f"helm:{JOB}, {OTHER}", [("helm", JOB), (None, OTHER)]),
+    ],
+)
+def test_services_are_names_or_uuids_each_with_an_optional_type(
+    text: str, refs: list[tuple[str | None, str]]
+) -> None:
+    settings = load_settings([], SCOPED | {"QOVERY_SERVICES": text})
+    assert settings.service_refs() == tuple(ServiceRef(kind, ref) for kind, ref in refs)
+
+
+@pytest.mark.parametrize(
+    ("environ", "refs"),
+    [
+        (VALID, [("job", JOB)]),
+        (SCOPED | {"QOVERY_JOBS": "migrate, report"}, [("job", "migrate"), ("job", "report")]),
+    ],
+)
+def test_job_id_and_jobs_are_service_refs_of_type_job(
+    environ: dict[str, str], refs: list[tuple[str, str]]
+) -> None:
+    assert load_settings([], environ).service_refs() == tuple(ServiceRef(kind, ref) for kind, ref in refs)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "contaner:api",
+            "`contaner` is not a service type (the text before an item's first ':' must be job, "
+            "application, container, helm or database)",
+        ),
+        ("api, lambda:fn", "`lambda` is not a service type"),
+        ("my app: v2", "`my app` is not a service type"),  # a name with ':' needs its type first
+        (":api", "an item starts with ':' but no type"),
+        ("helm:", "`helm:` is not followed by a name or UUID"),
+        ("api, database: ", "`database:` is not followed by a name or UUID"),
+        (" ,\n, ", "names no service"),
+    ],
+)
+def test_a_bad_services_item_is_an_input_error_naming_the_types(text: str, said: str) -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings([], SCOPED | {"INPUT_SERVICES": text})
+    (line,) = str(caught.value).splitlines()
+    assert line.startswith("Invalid input `services` (") and "from the GitHub input `services`)" in line
+    assert said in line
+    assert "Fix: give service names or UUIDs" in line and "`container:api:v2`" in line
+
+
+def test_a_token_pasted_as_a_type_is_not_shown() -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings([], SCOPED | {"QOVERY_SERVICES": "qov_SecretValue123456:x"})
+    assert "SecretValue" not in str(caught.value) and "an item's prefix is not a service type" in str(
+        caught.value
+    )
+
+
+@pytest.mark.parametrize(
+    ("environ", "ok"),
+    [
+        ({"QOVERY_SERVICES": "api"}, False),
+        ({"QOVERY_SERVICES": "container:api"}, False),
+        ({"QOVERY_SERVICES": f"{JOB}, {OTHER}"}, True),  # UUIDs need no scope, as for jobs
+        ({"QOVERY_SERVICES": f"helm:{JOB}"}, True),
+        ({"QOVERY_SERVICES": f"{JOB}, api"}, False),
+        ({"QOVERY_SERVICES": "api", "QOVERY_ENVIRONMENT": "production"}, True),
+        ({"QOVERY_JOBS": "migrate"}, False),
+        ({"QOVERY_JOBS": JOB}, True),
+    ],
+)
+def test_services_by_name_need_an_environment(environ: dict[str, str], ok: bool) -> None:
+    if ok:
+        load_settings([], {"QOVERY_API_TOKEN": TOKEN} | environ)
+        return
+    with pytest.raises(InputError) as caught:
+        load_settings([], {"QOVERY_API_TOKEN": TOKEN} | environ)
+    assert str(caught.value).startswith(
+        "Invalid input `environment`: is required when a job or service is given by name"
+    )
+
+
+@pytest.mark.parametrize(
+    ("environ", "event"),
+    [
+        ({"QOVERY_SERVICES": "helm:ingress", "QOVERY_FORCE_EVENT": "diff"}, "DIFF"),
+        ({"QOVERY_SERVICES": "ingress", "INPUT_FORCE-EVENT": " Diff "}, "DIFF"),
+        # which event fits which type is checked once the services' types are known, not here
+        ({"QOVERY_SERVICES": "api", "QOVERY_FORCE_EVENT": "CRON"}, "CRON"),
+    ],
+)
+def test_diff_is_accepted_for_services(environ: dict[str, str], event: str) -> None:
+    assert load_settings([], SCOPED | environ).force_event == event
+
+
+@pytest.mark.parametrize(
+    ("environ", "said"),
+    [
+        (
+            VALID | {"QOVERY_FORCE_EVENT": "diff"},
+            "Invalid input `force-event` (`diff` from the environment variable QOVERY_FORCE_EVENT): DIFF is "
+            "for helm charts, and `job-id` names jobs. Fix: use START, STOP, DELETE or CRON (jobs), DIFF (helm "
+            "charts), or leave it empty.",
+        ),
+        (
+            SCOPED | {"QOVERY_JOBS": "migrate", "QOVERY_FORCE_EVENT": "DIFF"},
+            "DIFF is for helm charts, and `jobs` names jobs",
+        ),
+    ],
+)
+def test_diff_for_jobs_is_an_input_error(environ: dict[str, str], said: str) -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings([], environ)
+    assert said in str(caught.value)
+
+
+def test_the_readme_inputs_table_has_a_row_per_input() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Inputs", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
+    assert rows == set(declared_inputs())

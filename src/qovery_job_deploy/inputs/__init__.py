@@ -9,8 +9,8 @@ By concern, each module importing only those above it:
   where it came from, described without ever printing a token back.
 - `messages`: the error text: one line per invalid input, with the rejected value, its origin and the fix
   (FIX_HINTS); the inputs that exclude each other (EXCLUSIVE).
-- `model`: the pydantic-settings `Settings` model, its validators, and its helpers (`split_job_refs`);
-  adding an input is one field there.
+- `model`: the pydantic-settings `Settings` model, its validators, and its helpers (`split_job_refs`,
+  `ServiceRef` and `split_service_refs`: `services` items, `TYPE:NAME`); adding an input is one field there.
 - `cli`: the argparse command line built from the model's fields (`cli_parser`): `--help` in the user's
   terms, and the command line's own errors.
 - `sources`: where values come from and which wins (flag > INPUT_* > QOVERY_*): `gather`, `load_settings`,

@@ -17,9 +17,8 @@ FIX_HINTS: dict[str, str] = {
     "auth_scheme": "use auto, token or bearer",
     "job_id": "copy the job's id from its URL in the Qovery console "
     "(…/environment/<environment id>/service/<job id>/…)",
-    "image_tag": "give either image-tag or git-commit-id, not both",
-    "git_commit_id": "give either image-tag or git-commit-id, not both",
-    "force_event": "use START, STOP, DELETE or CRON, or leave it empty",
+    "force_event": "use START, STOP, DELETE or CRON (jobs), DIFF (helm charts), or leave it empty",
+    "apply_immediately": "use true or false",
     "wait": "use true or false",
     "timeout": "use seconds or a duration such as 90s, 10m, 1h",
     "poll_interval": "use a duration such as 3s",
@@ -30,6 +29,9 @@ FIX_HINTS: dict[str, str] = {
     "dotenv_file": "give a writable file path",
     "debug": "use true or false",
     "jobs": "give job names or UUIDs separated by commas or newlines, such as `migrate, nightly-report`",
+    "services": "give service names or UUIDs separated by commas or newlines, each with its type and a colon "
+    "when you want to say it, such as `container:api, helm:ingress, migrate`; a name that contains ':' needs "
+    "its type first, as `container:api:v2`",
     "organization": "give the organization's name or UUID (optional when the token sees one organization)",
     "project": "give the project's name or UUID as in the Qovery console",
     "environment": "give the environment's name or UUID, as in the Qovery console",
@@ -47,7 +49,8 @@ ERROR_WORDS: dict[str, str] = {
 
 # Inputs that exclude each other: checked on the raw values, so that the check runs even when other
 # inputs are invalid too (a model validator would only run once every field is valid).
-EXCLUSIVE: tuple[tuple[str, str], ...] = (("image_tag", "git_commit_id"), ("job_id", "jobs"))
+# `job-id`, `jobs` and `services` are the three ways to say what to deploy: one at a time.
+EXCLUSIVE: tuple[tuple[str, str], ...] = (("job_id", "jobs"), ("job_id", "services"), ("jobs", "services"))
 
 
 def exclusive_message(first: str, second: str) -> str:

@@ -1,11 +1,13 @@
 """The settings model: every input as one field of `Settings`, validated before any request is sent, and the
-model's helpers (job references, UUIDs, loopback hosts). Adding an input is one field here (and, if it needs
-one, a row in `messages.FIX_HINTS` or `cli.METAVARS`).
+model's helpers (job and service references, UUIDs, loopback hosts). Adding an input is one field here (and,
+if it needs one, a row in `messages.FIX_HINTS` or `cli.METAVARS`).
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -27,9 +29,23 @@ from qovery_job_deploy.inputs.durations import (
     parse_duration,
 )
 from qovery_job_deploy.inputs.messages import EXCLUSIVE, _model_error, exclusive_message
-from qovery_job_deploy.inputs.names import _looks_like_jwt
+from qovery_job_deploy.inputs.names import _looks_like_jwt, looks_like_a_token
+from qovery_job_deploy.text import one_line
 
 DEFAULT_API_URL = "https://api.qovery.com"
+
+# The types an item of `services` may name before a colon (`container:api`), as users call them.
+SERVICE_TYPES = ("job", "application", "container", "helm", "database")
+_TYPE_RULE = "the text before an item's first ':' must be job, application, container, helm or database"
+
+
+@dataclass(frozen=True)
+class ServiceRef:
+    """One service to deploy as the user named it: its type (`container:api`: `container`; None: any type)
+    and its name or UUID."""
+
+    kind: str | None
+    ref: str
 
 
 class Settings(BaseSettings):
@@ -44,11 +60,21 @@ class Settings(BaseSettings):
         "auto",
         description="How to send the token: auto (qov_ tokens as Token, JWTs as Bearer), token, bearer.",
     )
-    job_id: UUID | None = Field(None, description="The job to deploy (or give `jobs`).")
-    image_tag: str | None = Field(None, description="Image tag to deploy (exclusive with git-commit-id).")
-    git_commit_id: str | None = Field(None, description="Git commit to deploy (exclusive with image-tag).")
-    force_event: Literal["START", "STOP", "DELETE", "CRON"] | None = Field(
-        None, description="Sent as forceEvent. STOP expects STOPPED, DELETE expects DELETED."
+    job_id: UUID | None = Field(None, description="The job to deploy (or give `jobs` or `services`).")
+    image_tag: str | None = Field(None, description="Image tag to deploy (services built from an image).")
+    git_commit_id: str | None = Field(
+        None, description="Git commit to deploy (services built from a git repository)."
+    )
+    chart_version: str | None = Field(
+        None, description="Chart version to deploy (helm charts from a chart repository)."
+    )
+    force_event: Literal["START", "STOP", "DELETE", "CRON", "DIFF"] | None = Field(
+        None,
+        description="Sent as forceEvent: START, STOP, DELETE or CRON for jobs, DIFF for helm charts. "
+        "STOP expects STOPPED, DELETE expects DELETED.",
+    )
+    apply_immediately: bool = Field(
+        False, description="Databases: apply the change now, not in the maintenance window."
     )
     wait: bool = Field(True, description="Wait for the deployment to end (false: succeed once accepted).")
     timeout: Annotated[float, Duration(1.0, 24 * HOUR)] = Field(
@@ -74,9 +100,18 @@ class Settings(BaseSettings):
     jobs: str | None = Field(
         None, description="One or more jobs, by name or UUID, separated by commas or newlines."
     )
-    organization: str | None = Field(None, description="Organization name or UUID (for jobs given by name).")
-    project: str | None = Field(None, description="Project name or UUID (for jobs given by name).")
-    environment: str | None = Field(None, description="Environment name or UUID (for jobs given by name).")
+    services: str | None = Field(
+        None,
+        description="One or more services of any type, by name or UUID, separated by commas or newlines; "
+        "TYPE:NAME gives the type (job, application, container, helm or database).",
+    )
+    organization: str | None = Field(
+        None, description="Organization name or UUID (for services given by name)."
+    )
+    project: str | None = Field(None, description="Project name or UUID (for services given by name).")
+    environment: str | None = Field(
+        None, description="Environment name or UUID (for services given by name)."
+    )
     sequential: bool = Field(
         False, description="Deploy the jobs one after another, stop at the first failure."
     )
@@ -147,11 +182,14 @@ class Settings(BaseSettings):
             raise ValueError("contains white space (was more than the token pasted?)")
         return SecretStr(secret)
 
-    @field_validator("jobs")
+    @field_validator("jobs", "services")
     @classmethod
-    def _job_list(cls, value: str | None) -> str | None:
-        if value is not None and not split_job_refs(value):
-            raise ValueError("names no job")
+    def _a_list(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """At least one item; a `services` item with a type that is none of SERVICE_TYPES is said here."""
+        services = info.field_name == "services"
+        split: Callable[[str], tuple[object, ...]] = split_service_refs if services else split_job_refs
+        if value is not None and not split(value):
+            raise ValueError("names no service" if services else "names no job")
         return value
 
     @model_validator(mode="after")
@@ -162,22 +200,38 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _a_job_to_deploy(self) -> Settings:
-        # Both at once is an exclusion (EXCLUSIVE), reported even when other inputs are wrong too.
-        if self.job_id is None and not self.jobs:
-            raise _model_error("job_id", "is required (or give `jobs`)")
+    def _something_to_deploy(self) -> Settings:
+        # Two at once is an exclusion (EXCLUSIVE), reported even when other inputs are wrong too.
+        if self.job_id is None and not self.jobs and not self.services:
+            raise _model_error("job_id", "is required (or give `jobs` or `services`)")
+        return self
+
+    @model_validator(mode="after")
+    def _an_event_jobs_have(self) -> Settings:
+        """`job-id` and `jobs` name jobs, which have no DIFF event: said before anything is sent. For
+        `services`, whose types are known once resolved, the engine checks each one."""
+        if self.force_event == "DIFF" and (self.job_id is not None or self.jobs):
+            named = "job-id" if self.job_id is not None else "jobs"
+            raise _model_error("force_event", f"DIFF is for helm charts, and `{named}` names jobs")
         return self
 
     @model_validator(mode="after")
     def _scope_for_names(self) -> Settings:
-        """Jobs by name are looked up in an environment (by name, in `project` or in every project)."""
-        if self.environment or all(is_uuid(ref) for ref in self.job_refs()):
+        """Services by name are looked up in an environment (by name, in `project` or in every project)."""
+        if self.environment or all(is_uuid(item.ref) for item in self.service_refs()):
             return self
-        raise _model_error("environment", "is required when a job is given by name")
+        raise _model_error("environment", "is required when a job or service is given by name")
 
     def job_refs(self) -> tuple[str, ...]:
         """The jobs to deploy as the user named them: UUIDs or names, in the order given."""
         return (str(self.job_id),) if self.job_id is not None else split_job_refs(self.jobs or "")
+
+    def service_refs(self) -> tuple[ServiceRef, ...]:
+        """What to deploy as the user named it, in the order given, whichever input said it: `job-id` and
+        `jobs` name jobs (kind `job`); an item of `services` has the type it was given, or None (any type)."""
+        if self.services:
+            return split_service_refs(self.services)
+        return tuple(ServiceRef("job", ref) for ref in self.job_refs())
 
     def authorization(self) -> str:
         """The Authorization header value: `Token` for Qovery API tokens, `Bearer` for JWTs."""
@@ -191,6 +245,29 @@ class Settings(BaseSettings):
 def split_job_refs(text: str) -> tuple[str, ...]:
     """`migrate, report` or one per line (a YAML block scalar): trimmed, empty items dropped."""
     return tuple(item.strip() for item in text.replace("\n", ",").split(",") if item.strip())
+
+
+def split_service_refs(text: str) -> tuple[ServiceRef, ...]:
+    """Items as `split_job_refs` splits them, each `NAME`, `UUID` or `TYPE:NAME` (see `parse_service_ref`)."""
+    return tuple(parse_service_ref(item) for item in split_job_refs(text))
+
+
+def parse_service_ref(item: str) -> ServiceRef:
+    """`api` -> any type; `Container: api` -> a container. An item with a ':' must start with one of
+    SERVICE_TYPES (any case) and the name is all that follows the first ':' (`container:api:v2` is `api:v2`),
+    so that a name containing ':' can always be given; any other text before the ':' is a ValueError."""
+    head, colon, rest = item.partition(":")
+    if not colon:
+        return ServiceRef(None, item)
+    kind, name = head.strip().lower(), rest.strip()
+    if not kind:
+        raise ValueError(f"an item starts with ':' but no type ({_TYPE_RULE})")
+    if kind not in SERVICE_TYPES:
+        shown = "an item's prefix" if looks_like_a_token(head) else f"`{one_line(head.strip(), 40)}`"
+        raise ValueError(f"{shown} is not a service type ({_TYPE_RULE})")
+    if not name:
+        raise ValueError(f"`{kind}:` is not followed by a name or UUID")
+    return ServiceRef(kind, name)
 
 
 def _is_loopback(host: str) -> bool:
