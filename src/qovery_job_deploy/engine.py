@@ -16,14 +16,14 @@ from qovery_job_deploy.diagnosis import explain
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.inputs.model import Settings
-from qovery_job_deploy.kinds import Deploy, DeployRequest
+from qovery_job_deploy.kinds import KINDS, Deploy, DeployRequest
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.plan import deploys
 from qovery_job_deploy.resolve import Resolver, Scope
 
 # The inputs that name things: their value and origin appear in the errors of name resolution.
-NAME_INPUTS = ("jobs", "organization", "project", "environment")
+NAME_INPUTS = ("jobs", "services", "organization", "project", "environment")
 
 
 class Engine:
@@ -49,16 +49,21 @@ class Engine:
         self.deadline = deadline
         self.given = {name: given[name] for name in NAME_INPUTS if name in given}
         self.begin = begin
-        refs = settings.job_refs()
-        self.runs = [JobRun(JobIdentity(ref), log, Known(ref)) for ref in refs]  # until names are resolved
+        # Until the names are resolved, each service is known by the name or id it was given.
+        self.runs = [
+            JobRun(JobIdentity(item.ref, kind=item.kind or "job"), log, Known(item.ref))
+            for item in settings.service_refs()
+        ]
         self.deployments: Deployments | None = None
 
     def run(self) -> RunOutcome:
         settings = self.settings
         try:
             try:
-                identities = Resolver(self.client, self.log, self.given).jobs(
-                    settings.job_refs(), Scope(settings.organization, settings.project, settings.environment)
+                identities = Resolver(self.client, self.log, self.given).services(
+                    [(item.kind, item.ref) for item in settings.service_refs()],
+                    Scope(settings.organization, settings.project, settings.environment),
+                    input_name="services" if settings.services else "jobs",
                 )
                 planned = deploys(self.client, identities, request(settings), self.log)
             except InputError:
@@ -109,7 +114,13 @@ class Engine:
 
 
 def request(settings: Settings) -> DeployRequest:
-    return DeployRequest(settings.image_tag, settings.git_commit_id, settings.force_event)
+    return DeployRequest(
+        settings.image_tag,
+        settings.git_commit_id,
+        settings.force_event,
+        settings.chart_version,
+        settings.apply_immediately,
+    )
 
 
 def options(settings: Settings) -> Options:
@@ -124,9 +135,11 @@ def options(settings: Settings) -> Options:
 
 
 def _title(identities: Sequence[JobIdentity]) -> str:
+    nouns = {KINDS[identity.kind].noun for identity in identities}
+    noun = nouns.pop() if len(nouns) == 1 else "service"
     if len(identities) == 1:
-        return f"Deploying Qovery job {identities[0].label()}"
-    return f"Deploying {len(identities)} Qovery jobs: {', '.join(i.short_name() for i in identities)}"
+        return f"Deploying Qovery {noun} {identities[0].label()}"
+    return f"Deploying {len(identities)} Qovery {noun}s: {', '.join(i.short_name() for i in identities)}"
 
 
 def _job_run(identity: JobIdentity, deploy: Deploy, log: HumanLog, *, several: bool) -> JobRun:
