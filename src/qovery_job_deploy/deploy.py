@@ -325,6 +325,9 @@ class Deployments:
                 if error
                 else (f"with the deployment still in progress ({last})")
             )
+            if last == "DEPLOYING" and run.kind.name != "job":
+                # Qovery's docs: a service whose readiness probe never passes "will remain DEPLOYING".
+                what += ", which it stays in while its readiness probe does not pass: check its health checks"
             if self.options.cancel_on_timeout and self._cancel(run):
                 self._finish(
                     run, Verdict.TIMED_OUT, f"Timed out {what}; our deployment request was cancelled."
