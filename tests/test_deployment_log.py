@@ -94,7 +94,7 @@ def test_github_failure_shows_our_lines_the_hint_the_link_and_the_names(
     assert result["error"] == {"message": CAUSE, "hint": HINT, "link": DEFAULT_ERROR["link"]}
     assert result["console_url"] == url
     assert "migrate (production)" in summary and "Deploying Qovery job migrate (production)" in run.stdout
-    assert sim.calls("job") == 1 and sim.calls("environment") == 1 and sim.calls("logs") == 1
+    assert sim.calls("service") == 1 and sim.calls("environment") == 1 and sim.calls("logs") == 1
 
 
 def test_logs_never_reads_no_log_but_still_links_the_console(simulator: SimFactory, tmp_path: Path) -> None:
@@ -143,7 +143,7 @@ def test_logs_always_shows_the_log_of_a_success(
             "",
             marks=pytest.mark.process,
         ),
-        ("job", Fault(status=503), "names and console links are unavailable", ""),
+        ("service", Fault(status=503), "names and console links are unavailable", ""),
         ("environment", Fault(status=403), "names and console links are unavailable (HTTP 403)", ""),
     ],
 )

@@ -74,8 +74,8 @@ def test_two_jobs_by_name_both_succeed_with_one_read_per_interval(
     assert all(
         e.received_at > migrate_ended for e in sim.exchanges if e.path == f"/job/{report.job_id}/status"
     )
-    assert sim.calls("status") <= sim.calls("environment_job_statuses")
-    for operation in ("organizations", "projects", "environments", "environment_jobs"):
+    assert sim.calls("status") <= sim.calls("environment_kind_statuses")
+    for operation in ("organizations", "projects", "environments", "environment_services"):
         assert sim.calls(operation) <= 1, operation
     summary = run.summary()
     assert "| Job | Verdict | Final state | Duration |" in summary
@@ -167,13 +167,13 @@ def test_jobs_by_uuid_need_no_lookup(simulator: SimFactory) -> None:
     run = run_step(plain_env(inputs(sim, f"{one.job_id},{two.job_id}", project="", environment="")))
 
     assert run.code == 0, run.stderr
-    for operation in ("organizations", "projects", "environments", "environment_jobs"):
+    for operation in ("organizations", "projects", "environments", "environment_services"):
         assert sim.calls(operation) == 0, operation
     assert [job["verdict"] for job in run.json()["jobs"]] == ["succeeded", "succeeded"]
     # GET /job tells each job's environment; the environment itself is read once for both, and then
     # both jobs are read together.
-    assert sim.calls("job") == 2 and sim.calls("environment") == 1
-    assert sim.calls("environment_job_statuses") >= 1
+    assert sim.calls("service") == 2 and sim.calls("environment") == 1
+    assert sim.calls("environment_kind_statuses") >= 1
 
 
 def test_job_id_and_jobs_together_are_an_input_error() -> None:
@@ -186,12 +186,12 @@ def test_job_id_and_jobs_together_are_an_input_error() -> None:
 
 def test_a_failing_environment_read_falls_back_to_one_read_per_job(simulator: SimFactory) -> None:
     sim = start(simulator, named("migrate"), named("report"))
-    sim.faults["environment_job_statuses"] = deque([Fault(status=403)])
+    sim.faults["environment_kind_statuses"] = deque([Fault(status=403)])
     run = run_step(plain_env(inputs(sim, "migrate, report")))
 
     assert run.code == 0, run.stderr
     assert "one by one" in run.stderr
-    assert sim.calls("environment_job_statuses") == 1 and sim.calls("status") >= 4
+    assert sim.calls("environment_kind_statuses") == 1 and sim.calls("status") >= 4
 
 
 def test_sigterm_with_three_jobs_in_flight_cancels_each_of_our_requests(served_simulator: SimFactory) -> None:
@@ -199,7 +199,9 @@ def test_sigterm_with_three_jobs_in_flight_cancels_each_of_our_requests(served_s
     jobs = [named(name, slow) for name in ("a", "b", "c")]
     sim = start(served_simulator, *jobs)
     env = plain_env(inputs(sim, "a, b, c", **{"cancel-on-abort": "true"}))
-    run = run_step(env, signal_when=lambda: sim.calls("environment_job_statuses") >= 2, signum=signal.SIGTERM)
+    run = run_step(
+        env, signal_when=lambda: sim.calls("environment_kind_statuses") >= 2, signum=signal.SIGTERM
+    )
 
     assert run.code == 143, run.stderr
     assert [job["verdict"] for job in run.json()["jobs"]] == ["cancelled"] * 3

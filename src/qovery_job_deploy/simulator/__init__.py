@@ -1,45 +1,62 @@
-"""A Qovery API simulator that plays scripted job deployments, shaped as Qovery's published OpenAPI spec.
+"""A Qovery API simulator that plays scripted deployments, shaped as Qovery's published OpenAPI spec.
 
-It serves the operations the step uses; the test suite validates every request and response against the
-spec through the `validator` hook. Scripts cover what real Qovery does that naive clients get wrong: the
-status still showing the previous deployment right after the POST, a newer request taking over the job's
-status the moment ours ends, states a newer API may add, and faults (429 with Retry-After, 5xx, a POST that
-fails after acting).
+It serves the operations the step uses, for every kind of service Qovery deploys (jobs, applications,
+containers, helm charts, databases: `JobScript.kind`); the test suite validates every request and response
+against the spec through the `validator` hook. Scripts cover what real Qovery does that naive clients get
+wrong: the status still showing the previous deployment right after the POST, a newer request taking over
+the service's status the moment ours ends, states a newer API may add, and faults (429 with Retry-After,
+5xx, a POST that fails after acting).
 
-By concern: `scripts` (what it plays), `bodies` (the JSON it answers), `routes` (the table of routes),
-`model` (state: one answer per request, no sockets), `server` (HTTP on loopback, with wire faults),
-`transport` (in-process, for `requests`), `__main__` (`python -m qovery_job_deploy.simulator`).
+By concern: `scripts` (what it plays), `asks` (what a deploy request may carry, by kind), `bodies` (the
+JSON it answers: statuses, logs, history), `services` (each kind's `GET /{kind}/{id}`), `routes` (the table
+of routes), `model` (state: one answer per request, no sockets), `server` (HTTP on loopback, with wire
+faults), `transport` (in-process, for `requests`), `__main__` (`python -m qovery_job_deploy.simulator`).
 """
 
 from qovery_job_deploy.simulator.model import QoverySimulator
-from qovery_job_deploy.simulator.routes import Answer, route
+from qovery_job_deploy.simulator.routes import Answer, Route, route
 from qovery_job_deploy.simulator.scripts import (
+    API_CONTAINER,
+    BROKEN_APPLICATION,
+    BUILD_ERROR,
     DEFAULT_ERROR,
     DEMO_ENVIRONMENT,
     FAILURE_JOB,
     HOSTILE_LOG_JOB,
     HOSTILE_LOG_LINES,
+    INGRESS_HELM,
+    KINDS,
     OTHER_SERVICE_ID,
+    POSTGRES_DATABASE,
     SLOW_JOB,
     SUCCESS_JOB,
+    WEB_APPLICATION,
     DeploymentRequest,
     Exchange,
     Fault,
     JobScript,
     Place,
     builtin_jobs,
+    builtin_services,
     token_is_valid,
 )
 
 __all__ = [
+    "API_CONTAINER",
+    "BROKEN_APPLICATION",
+    "BUILD_ERROR",
     "DEFAULT_ERROR",
     "DEMO_ENVIRONMENT",
     "FAILURE_JOB",
     "HOSTILE_LOG_JOB",
     "HOSTILE_LOG_LINES",
+    "INGRESS_HELM",
+    "KINDS",
     "OTHER_SERVICE_ID",
+    "POSTGRES_DATABASE",
     "SLOW_JOB",
     "SUCCESS_JOB",
+    "WEB_APPLICATION",
     "Answer",
     "DeploymentRequest",
     "Exchange",
@@ -47,7 +64,9 @@ __all__ = [
     "JobScript",
     "Place",
     "QoverySimulator",
+    "Route",
     "builtin_jobs",
+    "builtin_services",
     "route",
     "token_is_valid",
 ]

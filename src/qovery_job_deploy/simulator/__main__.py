@@ -1,7 +1,8 @@
 """The simulator as a tool: `python -m qovery_job_deploy.simulator [--port 8080] [--url-file FILE] [--quiet]`.
 
-It prints its jobs and the QOVERY_API_URL to set, then logs one line per request (method, path, status) on
-stderr. Any token starting with `qov_` (or a three-part JWT) is accepted.
+It prints its services (jobs, applications, containers, helm charts, databases, each with its kind) and the
+QOVERY_API_URL to set, then logs one line per request (method, path, status) on stderr. Any token starting
+with `qov_` (or a three-part JWT) is accepted.
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ from qovery_job_deploy.simulator.model import QoverySimulator
 
 def introduction(sim: QoverySimulator) -> str:
     """What a user needs to point the step at the simulator."""
-    jobs = "".join(f"  {job.job_id}  {job.job_name:<17} {job.about}\n" for job in sim.jobs.values())
-    first = next(iter(sim.jobs))
+    services = "".join(
+        f"  {script.job_id}  {script.kind:<12} {script.job_name:<17} {script.about}\n"
+        for script in sim.services.values()
+    )
+    first = next(script.job_id for script in sim.services.values() if script.kind == "job")
     return (
         f"Qovery simulator listening on {sim.url}\n\n"
         "Point the step at it (any token starting with qov_ is accepted):\n"
         f"  export QOVERY_API_URL={sim.url} QOVERY_API_TOKEN=qov_anything\n\n"
-        f"Its jobs:\n{jobs}\n"
+        f"Its services:\n{services}\n"
         f"Then, in another terminal: qovery-job-deploy --job-id {first}\n"
         "or by name, several at once:\n"
         "  qovery-job-deploy --environment production --jobs migrate,nightly-report --timeout 20s\n"
@@ -34,7 +38,7 @@ def introduction(sim: QoverySimulator) -> str:
 
 
 def serve_forever(port: int, url_file: Path | None, log: TextIO | None) -> None:
-    """The CLI: serve the built-in jobs until SIGTERM or SIGINT."""
+    """The CLI: serve the built-in services until SIGTERM or SIGINT."""
     sim = QoverySimulator(port=port, log=log).start()
     if url_file is not None:
         url_file.write_text(sim.url + "\n")
@@ -53,7 +57,7 @@ def serve_forever(port: int, url_file: Path | None, log: TextIO | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m qovery_job_deploy.simulator",
-        description="Serve a simulated Qovery API on 127.0.0.1, with jobs that succeed, fail or run long.",
+        description="Serve a simulated Qovery API on 127.0.0.1: services that succeed, fail or run long.",
     )
     parser.add_argument(
         "--port", type=int, default=0, help="the port to listen on; 0 (default) picks a free one"

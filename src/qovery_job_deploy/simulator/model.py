@@ -1,5 +1,9 @@
 """The simulated Qovery API itself: state, and one answer per request. No sockets here.
 
+It serves every kind of service (`scripts.KINDS`): a service is found by its id under its own kind only
+(`GET /container/{id}` of a job's id is a 404), and each deploy request must carry what its kind's spec
+says (`asks.py`), recorded on its `DeploymentRequest.asked`.
+
 `QoverySimulator.handle` takes a request (method, path, query, headers, body) and returns an `Answer`; the
 HTTP server (`server.py`) and the in-process transport (`transport.py`) are two ways to reach it, and both
 have every exchange checked by the same `validator` (the test suite's OpenAPI contract check).
@@ -13,11 +17,18 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from email.utils import formatdate
 from typing import Any, TextIO
 
 from qovery_job_deploy.simulator import bodies
-from qovery_job_deploy.simulator.routes import NAME_OPERATIONS, Answer, json_answer, route
+from qovery_job_deploy.simulator.asks import BadRequest, read_ask
+from qovery_job_deploy.simulator.routes import (
+    NAME_OPERATIONS,
+    Answer,
+    Route,
+    fault_answer,
+    json_answer,
+    route,
+)
 from qovery_job_deploy.simulator.scripts import (
     QUEUED_STATES,
     WIRE_FAULTS,
@@ -26,9 +37,10 @@ from qovery_job_deploy.simulator.scripts import (
     Fault,
     JobScript,
     Place,
-    builtin_jobs,
+    builtin_services,
     token_is_valid,
 )
+from qovery_job_deploy.simulator.services import service_body
 from qovery_job_deploy.text import one_line
 
 
@@ -38,7 +50,7 @@ class QoverySimulator:
 
     def __init__(
         self,
-        jobs: list[JobScript] | None = None,
+        services: list[JobScript] | None = None,
         *,
         validator: Callable[[Exchange], list[str]] | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -49,11 +61,12 @@ class QoverySimulator:
         places: list[Place] | None = None,
         log: TextIO | None = None,
     ) -> None:
-        self.jobs = {job.job_id: job for job in jobs or builtin_jobs()}
+        # The services it serves, by id (jobs, applications, ...: `JobScript.kind`).
+        self.services = {script.job_id: script for script in services or builtin_services()}
         self.log = log  # one line per request when set (the CLI); tests read `exchanges` instead
-        # Every job's environment exists; one not declared is the job's own (in acme / shop).
+        # Every service's environment exists; one not declared is the service's own (in acme / shop).
         self.places = {place.environment_id: place for place in places or ()}
-        for job in self.jobs.values():
+        for job in self.services.values():
             self.places.setdefault(
                 job.environment_id,
                 Place(
@@ -73,7 +86,7 @@ class QoverySimulator:
         self.wall = wall  # timestamps of exchanges and of ends, and Retry-After dates
         self.lock = threading.Lock()
         self.terminal_at: dict[str, float] = {}  # request id -> `wall` time it turned terminal
-        # Faults of calls that concern no single job (the name lookups, environment-wide statuses).
+        # Faults of calls that concern no single service (the name lookups, environment-wide statuses).
         self.faults: dict[str, deque[Fault | None]] = {}
         self._listen = (host, port, tls)
         self._server: Any = None  # server.SimulatorServer once started
@@ -115,9 +128,7 @@ class QoverySimulator:
 
     def calls(self, operation: str) -> int:
         with self.lock:
-            return sum(
-                1 for exchange in self.exchanges if route(exchange.method, exchange.path)[0] == operation
-            )
+            return sum(1 for e in self.exchanges if route(e.method, e.path).operation == operation)
 
     # -- one request ------------------------------------------------------------------------------------
 
@@ -125,18 +136,18 @@ class QoverySimulator:
         self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes
     ) -> Answer:
         exchange = Exchange(method, path, query, headers, body, received_at=self.wall())
-        operation, path_id = route(method, path)
+        found = route(method, path)
         with self.lock:
             self.exchanges.append(exchange)
-            job = self._job_concerned(operation, path_id, exchange)
-            queue = job.faults.get(operation) if job else self.faults.get(operation)
+            job = self._concerned(found, exchange)
+            queue = job.faults.get(found.operation) if job else self.faults.get(found.operation)
             fault = queue.popleft() if queue else None
         if fault is not None and fault.kind == "hang":  # nothing done, nothing answered
             self._log_exchange(method, path, 0)
             return Answer(0, wire=fault)
         # Wire faults: the work is done as usual, then the answer misbehaves on the wire.
         wire = fault if fault and fault.kind in WIRE_FAULTS else None
-        answer = self._answer(operation, path_id, exchange, None if wire else fault)
+        answer = self._answer(found, exchange, None if wire else fault)
         answer.wire = wire
         self._log_exchange(method, path, answer.status)
         if answer.status == 0:  # reset: closed without a word
@@ -167,28 +178,26 @@ class QoverySimulator:
             self.log.write(f"{stamp} {method} {one_line(path, 300)} -> {answer}\n")
             self.log.flush()
 
-    def _answer(self, operation: str, path_id: str | None, exchange: Exchange, fault: Fault | None) -> Answer:
+    def _answer(self, found: Route, exchange: Exchange, fault: Fault | None) -> Answer:
         if not token_is_valid(exchange.headers.get("Authorization", "")):
             return Answer(401)
         now = self.clock()
         with self.lock:
-            if fault is not None and not (operation == "deploy" and fault.acted):
-                return self._fault_answer(fault)
-            if operation in NAME_OPERATIONS:
-                names = self._names_body(operation, path_id, now)
+            if fault is not None and not (found.operation == "deploy" and fault.acted):
+                return fault_answer(fault)
+            if found.operation in NAME_OPERATIONS:
+                names = self._names_body(found, now)
                 return Answer(404) if names is None else json_answer(200, names)
-            serve = _BY_OPERATION.get(operation)
-            return serve(self, path_id, exchange, fault, now) if serve else Answer(404)
+            serve = _BY_OPERATION.get(found.operation)
+            return serve(self, found, exchange, fault, now) if serve else Answer(404)
 
     # -- the operations (each answers one route; the lock is held) --------------------------------------
 
-    def _request_status(
-        self, path_id: str | None, exchange: Exchange, fault: Fault | None, now: float
-    ) -> Answer:
+    def _request_status(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
         request = self.requests.get(exchange.query_value("deploymentRequestId"))
         if request is None:
             return Answer(404)
-        environment_id = self.jobs[request.job_id].environment_id
+        environment_id = self.services[request.job_id].environment_id
         return json_answer(
             200,
             {
@@ -198,8 +207,8 @@ class QoverySimulator:
             },
         )
 
-    def _cancel(self, request_id: str | None, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
-        request = self.requests.get(request_id or "")
+    def _cancel(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
+        request = self.requests.get(found.path_id or "")
         if request is None:
             return Answer(404)
         if now >= request.ends_at():
@@ -207,115 +216,106 @@ class QoverySimulator:
         request.canceled_at = now
         return Answer(202)
 
-    def _environment(
-        self, path_id: str | None, exchange: Exchange, fault: Fault | None, now: float
-    ) -> Answer:
-        owner = self._job_concerned("environment", path_id, exchange)
+    def _environment(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
+        owner = self._concerned(found, exchange)
         return (
             Answer(404)
             if owner is None
             else json_answer(200, bodies.environment(self.places[owner.environment_id]))
         )
 
-    def _logs(self, path_id: str | None, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
-        owner = self._job_concerned("logs", path_id, exchange)
+    def _logs(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
+        owner = self._concerned(found, exchange)
         if owner is None:
             return Answer(404)
         return json_answer(200, self._logs_body(owner.environment_id, exchange.query_value("version"), now))
 
-    def _status(self, path_id: str | None, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
-        if (target := self.jobs.get(path_id or "")) is None:
+    def _status(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
+        if (target := self._concerned(found, exchange)) is None:
             return Answer(404)
         body = self.status_body(target, now)
         return json_answer(200, {k: v for k, v in body.items() if k not in target.omitted_fields})
 
-    def _deploy(self, path_id: str | None, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
-        if (target := self.jobs.get(path_id or "")) is None:
+    def _deploy(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
+        if (target := self._concerned(found, exchange)) is None:
             return Answer(404)
-        body = self._deploy_job(target, now)
+        try:
+            asked = read_ask(target.kind, exchange.body, exchange.query)
+        except BadRequest as error:
+            return Answer(400, str(error).encode(), {"Content-Type": "text/plain"})
+        body = self._deploy_service(target, asked, now)
         if fault is not None:  # the POST fails after Qovery acted on it
-            return self._fault_answer(fault)
+            return fault_answer(fault)
         return json_answer(202, body)
 
-    def _history(self, path_id: str | None, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
-        target = self.jobs.get(path_id or "")
+    def _history(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
+        target = self._concerned(found, exchange)
         return Answer(404) if target is None else json_answer(200, bodies.history(target))
 
-    def _queue(self, path_id: str | None, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
-        target = self.jobs.get(path_id or "")
+    def _queue(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
+        target = self._concerned(found, exchange)
         return Answer(404) if target is None else json_answer(200, self._queue_body(target, now))
 
-    def _job(self, path_id: str | None, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
-        target = self.jobs.get(path_id or "")
-        return Answer(404) if target is None else json_answer(200, bodies.job_body(target))
+    def _service(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
+        target = self._concerned(found, exchange)
+        return Answer(404) if target is None else json_answer(200, self._service_body(target, now))
 
     # -- the API's behaviour ----------------------------------------------------------------------------
 
     def status_body(self, job: JobScript, now: float) -> dict[str, Any]:
-        ours = self._latest(job.job_id)
-        count = len(self._deployments_of(job.job_id))
-        if ours is None or now - ours.created_at < job.stale_seconds:
-            return self._previous_status(job, ours, count)
-        state = ours.state_at(now)
-        if job.taken_over and now >= ours.ends_at():
-            newer = f"{ours.id[:-12]}{'f' * 12}"  # someone else's request, queued right behind ours
-            return bodies.status(job.job_id, "QUEUED", newer, count + 1, None, "QUEUED")
-        ended = now >= ours.ends_at()
-        details_status = "ONGOING"
-        if ended:
-            details_status = job.final_action_status or ("ERROR" if bodies.is_failure(state) else "SUCCESS")
-        body = bodies.status(job.job_id, state, ours.id, count, ours.execution_id, details_status)
-        body.update(job.extra_status_fields)
-        if ended and "steps" not in job.omitted_fields:
-            body["steps"] = bodies.steps(job, ours, state)
-        return body
+        return bodies.service_status(job, self._deployments_of(job.job_id), now)
 
-    def _previous_status(self, job: JobScript, ours: DeploymentRequest | None, count: int) -> dict[str, Any]:
-        """The status while it still describes the request before ours (or no deployment ever)."""
-        if ours is not None and job.stale_hides_count:
-            count -= 1
-        body = bodies.status(job.job_id, job.previous_state, job.previous_request_id, count, None, "SUCCESS")
-        if job.past_durations and "steps" not in job.omitted_fields:  # the last run's figures
-            last = job.past_durations[-1]
-            body["steps"] = {"total_duration_sec": last, "total_computing_duration_sec": last, "details": []}
-        if job.previous_request_id is None:
-            body |= {"service_deployment_status": "NEVER_DEPLOYED", "state": "READY"}
-            body["status_details"]["status"] = "NEVER"
-        return body
-
-    def _deploy_job(self, job: JobScript, now: float) -> dict[str, Any]:
+    def _deploy_service(self, job: JobScript, asked: dict[str, Any], now: float) -> dict[str, Any]:
         if job.accepts_without_deploying:
             count = len(self._deployments_of(job.job_id))
             return bodies.status(job.job_id, job.previous_state, None, count, None, "SUCCESS")
-        request = DeploymentRequest(str(uuid.uuid4()), job.job_id, now, list(job.timeline))
+        request = DeploymentRequest(str(uuid.uuid4()), job.job_id, now, list(job.timeline), asked=asked)
         self.requests[request.id] = request
         self.terminal_at[request.id] = self.wall() + job.timeline[-1][0]
         count = len(self._deployments_of(job.job_id))
         answer_id = None if job.deploy_answer_without_id else request.id
         return bodies.status(job.job_id, "QUEUED", answer_id, count, None, "QUEUED")
 
-    def _names_body(self, operation: str, path_id: str | None, now: float) -> dict[str, Any] | None:
-        """The lists behind names: organizations, projects, environments, an environment's jobs and their
-        statuses. None when the id in the path is unknown."""
+    def _service_body(self, service: JobScript, now: float) -> dict[str, Any]:
+        return service_body(service, self._deployments_of(service.job_id), now)
+
+    def _names_body(self, found: Route, now: float) -> dict[str, Any] | None:
+        """The lists behind names: organizations, projects, environments, an environment's services of a
+        kind and their statuses, all its services' statuses. None when the id in the path is unknown."""
         places = list(self.places.values())
-        if operation == "organizations":
+        if found.operation == "organizations":
             unique = {place.organization_id: place for place in places}
             return {"results": [bodies.organization(place) for place in unique.values()]}
-        if operation == "projects":
-            mine = {p.project_id: p for p in places if p.organization_id == path_id}
+        if found.operation == "projects":
+            mine = {p.project_id: p for p in places if p.organization_id == found.path_id}
             return {"results": [bodies.project(place) for place in mine.values()]} if mine else None
-        if operation == "environments":
-            mine_envs = [place for place in places if place.project_id == path_id]
+        if found.operation == "environments":
+            mine_envs = [place for place in places if place.project_id == found.path_id]
             return {"results": [bodies.environment(place) for place in mine_envs]} if mine_envs else None
-        if path_id not in self.places:
+        return self._environment_lists(found, now)
+
+    def _environment_lists(self, found: Route, now: float) -> dict[str, Any] | None:
+        """An environment's services of a kind, their statuses, or all its services' statuses."""
+        if found.path_id not in self.places:
             return None
-        jobs = [job for job in self.jobs.values() if job.environment_id == path_id]
-        if operation == "environment_jobs":
-            return {"results": [bodies.job_body(job) for job in jobs]}
-        return {"results": [self.status_body(job, now) for job in jobs]}  # environment_job_statuses
+        here = [script for script in self.services.values() if script.environment_id == found.path_id]
+        if found.operation == "environment_statuses":
+            statuses: dict[str, list[dict[str, Any]]] = {}
+            for script in here:
+                statuses.setdefault(script.kind, []).append(self.status_body(script, now))
+            latest = max(
+                (r for r in self.requests.values() if self.services[r.job_id] in here),
+                key=lambda r: r.created_at,
+                default=None,
+            )
+            return bodies.environment_statuses(found.path_id, statuses, latest.id if latest else None)
+        of_kind = [script for script in here if script.kind == found.kind]
+        if found.operation == "environment_services":
+            return {"results": [self._service_body(script, now) for script in of_kind]}
+        return {"results": [self.status_body(script, now) for script in of_kind]}  # environment_kind_statuses
 
     def _queue_body(self, job: JobScript, now: float) -> dict[str, Any]:
-        """The job's requests that have not started yet, as `GET /service/{id}/deploymentQueue` lists them."""
+        """The service's requests not started yet, as `GET /service/{id}/deploymentQueue` lists them."""
         waiting = [r for r in self._deployments_of(job.job_id) if r.state_at(now) in QUEUED_STATES]
         return {
             "results": [
@@ -323,20 +323,24 @@ class QoverySimulator:
             ]
         }
 
-    def _job_concerned(self, operation: str, path_id: str | None, exchange: Exchange) -> JobScript | None:
-        """The job a call is about: in its path, or behind the deployment request it names."""
-        if operation == "request_status":
+    def _concerned(self, found: Route, exchange: Exchange) -> JobScript | None:
+        """The service a call is about: in its path (under its own kind when the path names one), or behind
+        the deployment request it names, or the first of the environment it names."""
+        if found.operation == "request_status":
             request = self.requests.get(exchange.query_value("deploymentRequestId"))
-            return self.jobs.get(request.job_id) if request else None
-        if operation in ("environment", "logs"):
-            return next((job for job in self.jobs.values() if job.environment_id == path_id), None)
-        return self.jobs.get(path_id or "")
+            return self.services.get(request.job_id) if request else None
+        if found.operation in ("environment", "logs"):
+            return next((s for s in self.services.values() if s.environment_id == found.path_id), None)
+        service = self.services.get(found.path_id or "")
+        if service is None or (found.kind is not None and service.kind != found.kind):
+            return None
+        return service
 
     def _logs_body(self, environment_id: str, version: str, now: float) -> list[dict[str, Any]]:
         """The environment's deployment log for one execution: every service's lines, mixed."""
         entries: list[dict[str, Any]] = []
         for request in self.requests.values():
-            job = self.jobs[request.job_id]
+            job = self.services[request.job_id]
             if job.environment_id == environment_id and request.execution_id == version:
                 entries += bodies.log_entries(job, request, now)
         return entries
@@ -348,19 +352,8 @@ class QoverySimulator:
         mine = self._deployments_of(job_id)
         return max(mine, key=lambda r: r.created_at) if mine else None
 
-    def _fault_answer(self, fault: Fault) -> Answer:
-        if fault.kind == "reset":
-            return Answer(0)
-        if fault.kind == "truncated":
-            return Answer(200, b'{"id": "', {"Content-Type": "application/json"})
-        headers = dict(fault.headers)
-        headers.setdefault("Content-Type", "text/html" if fault.body.startswith("<") else "text/plain")
-        if fault.retry_after_date_in is not None:
-            headers["Retry-After"] = formatdate(time.time() + fault.retry_after_date_in, usegmt=True)
-        return Answer(fault.status, fault.body.encode(), headers)
 
-
-Operation = Callable[[QoverySimulator, str | None, Exchange, Fault | None, float], Answer]
+Operation = Callable[[QoverySimulator, Route, Exchange, Fault | None, float], Answer]
 _BY_OPERATION: dict[str, Operation] = {
     "request_status": QoverySimulator._request_status,
     "cancel": QoverySimulator._cancel,
@@ -370,5 +363,5 @@ _BY_OPERATION: dict[str, Operation] = {
     "deploy": QoverySimulator._deploy,
     "history": QoverySimulator._history,
     "queue": QoverySimulator._queue,
-    "job": QoverySimulator._job,
+    "service": QoverySimulator._service,
 }

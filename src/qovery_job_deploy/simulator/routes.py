@@ -4,45 +4,64 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
+from email.utils import formatdate
+from functools import lru_cache
 from typing import Any
 
-from qovery_job_deploy.simulator.scripts import Fault
+from qovery_job_deploy.simulator.scripts import KINDS, Fault
 
 # The routes served: (method, path pattern, operation). The operation names the faults a script plans.
+# `(?P<kind>...)` is the kind of service in the path, `(?P<id>...)` the id the call is about.
+_KIND = rf"(?P<kind>{'|'.join(KINDS)})"
+_ID = r"(?P<id>[^/]+)"
 ROUTES = [
-    ("GET", r"/job/([^/]+)/status", "status"),
-    ("POST", r"/job/([^/]+)/deploy", "deploy"),
-    ("GET", r"/job/([^/]+)/deploymentHistoryV2", "history"),
+    ("GET", rf"/{_KIND}/{_ID}/status", "status"),
+    ("POST", rf"/{_KIND}/{_ID}/deploy", "deploy"),
+    ("GET", rf"/{_KIND}/{_ID}/deploymentHistoryV2", "history"),
     ("GET", r"/environment/deploymentStatus", "request_status"),
-    ("GET", r"/service/([^/]+)/deploymentQueue", "queue"),
+    ("GET", rf"/service/{_ID}/deploymentQueue", "queue"),
     ("GET", r"/organization", "organizations"),
-    ("GET", r"/organization/([^/]+)/project", "projects"),
-    ("GET", r"/project/([^/]+)/environment", "environments"),
-    ("GET", r"/environment/([^/]+)/job", "environment_jobs"),
-    ("GET", r"/environment/([^/]+)/job/status", "environment_job_statuses"),
-    ("GET", r"/job/([^/]+)", "job"),
-    ("GET", r"/environment/([^/]+)", "environment"),
-    ("GET", r"/environment/([^/]+)/logs", "logs"),
-    ("POST", r"/deploymentQueue/([^/]+)/cancelDeployment", "cancel"),
+    ("GET", rf"/organization/{_ID}/project", "projects"),
+    ("GET", rf"/project/{_ID}/environment", "environments"),
+    ("GET", rf"/environment/{_ID}/{_KIND}", "environment_services"),
+    ("GET", rf"/environment/{_ID}/{_KIND}/status", "environment_kind_statuses"),
+    ("GET", rf"/environment/{_ID}/statuses", "environment_statuses"),
+    ("GET", rf"/{_KIND}/{_ID}", "service"),
+    ("GET", rf"/environment/{_ID}", "environment"),
+    ("GET", rf"/environment/{_ID}/logs", "logs"),
+    ("POST", rf"/deploymentQueue/{_ID}/cancelDeployment", "cancel"),
 ]
 _COMPILED = [(method, re.compile(pattern), operation) for method, pattern, operation in ROUTES]
 NAME_OPERATIONS = (
     "organizations",
     "projects",
     "environments",
-    "environment_jobs",
-    "environment_job_statuses",
+    "environment_services",
+    "environment_kind_statuses",
+    "environment_statuses",
 )
 
 
-def route(method: str, path: str) -> tuple[str, str | None]:
-    """(operation name, id in the path) for a request; ("unknown", None) for anything not served."""
+@dataclass(frozen=True)
+class Route:
+    """What a request is: its operation, the id in its path, and the kind of service the path names."""
+
+    operation: str
+    path_id: str | None = None
+    kind: str | None = None
+
+
+@lru_cache(maxsize=4096)  # `calls` routes every exchange again, while the simulator serves
+def route(method: str, path: str) -> Route:
+    """The route of a request; operation "unknown" for anything not served."""
     path = "/" + path.strip("/")
     for route_method, pattern, operation in _COMPILED:
         if method == route_method and (match := pattern.fullmatch(path)):
-            return operation, (match.group(1) if match.groups() else None)
-    return "unknown", None
+            found = match.groupdict()
+            return Route(operation, found.get("id"), found.get("kind"))
+    return Route("unknown")
 
 
 @dataclass
@@ -58,3 +77,16 @@ class Answer:
 
 def json_answer(status: int, body: dict[str, Any] | list[Any]) -> Answer:
     return Answer(status, json.dumps(body).encode(), {"Content-Type": "application/json"})
+
+
+def fault_answer(fault: Fault) -> Answer:
+    """The answer an injected fault gives instead of the API's (status 0: closed unanswered)."""
+    if fault.kind == "reset":
+        return Answer(0)
+    if fault.kind == "truncated":
+        return Answer(200, b'{"id": "', {"Content-Type": "application/json"})
+    headers = dict(fault.headers)
+    headers.setdefault("Content-Type", "text/html" if fault.body.startswith("<") else "text/plain")
+    if fault.retry_after_date_in is not None:
+        headers["Retry-After"] = formatdate(time.time() + fault.retry_after_date_in, usegmt=True)
+    return Answer(fault.status, fault.body.encode(), headers)

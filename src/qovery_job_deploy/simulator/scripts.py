@@ -1,4 +1,10 @@
-"""What the simulator plays: scripted jobs, injected faults, places, and the records of each exchange."""
+"""What the simulator plays: scripted services, injected faults, places, and the records of each exchange.
+
+A script is one service of any kind Qovery deploys (`kind`: job, application, container, helm, database;
+the kind is also its path segment in the API). Its `job_name` is the service's name, whatever its kind (the
+field kept its first name; `name` reads it too). Applications and containers build before they deploy
+(BUILDING, which can end in BUILD_ERROR); only jobs execute (EXECUTING).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,18 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+
+# The kinds of service, each its path segment in the API (/{kind}/{id}/status, /environment/{id}/{kind});
+# its `ServiceTypeEnum` value is the kind in capitals, its list in `EnvironmentStatuses` the kind plus "s".
+KINDS = ("job", "application", "container", "helm", "database")
+# What a deployment goes through when a script has no timeline of its own.
+DEFAULT_TIMELINES: dict[str, tuple[tuple[float, str], ...]] = {
+    "job": ((0.0, "QUEUED"), (0.3, "DEPLOYING"), (0.6, "EXECUTING"), (1.0, "DEPLOYED")),
+    "application": ((0.0, "QUEUED"), (0.3, "BUILDING"), (0.6, "DEPLOYING"), (1.0, "DEPLOYED")),
+    "container": ((0.0, "QUEUED"), (0.3, "BUILDING"), (0.6, "DEPLOYING"), (1.0, "DEPLOYED")),
+    "helm": ((0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "DEPLOYED")),
+    "database": ((0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "DEPLOYED")),
+}
 
 SUCCESS_JOB = "11111111-1111-4111-8111-111111111111"
 FAILURE_JOB = "22222222-2222-4222-8222-222222222222"
@@ -23,6 +41,12 @@ HOSTILE_LOG_LINES = [
     "</details></pre><script>alert(1)</script>",
     "y" * 100_000,
 ]
+# The built-in services of other kinds, in the same environment.
+API_CONTAINER = "66666666-6666-4666-8666-666666666666"
+WEB_APPLICATION = "88888888-8888-4888-8888-888888888888"
+BROKEN_APPLICATION = "99999999-9999-4999-8999-999999999999"  # its build fails (BUILD_ERROR)
+INGRESS_HELM = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+POSTGRES_DATABASE = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
 
 # Faults played on the wire, after the work is done: only a real socket can misbehave this way.
 WIRE_FAULTS = ("delay", "short", "trickle")
@@ -35,6 +59,13 @@ DEFAULT_ERROR: dict[str, str] = {
     "tag": "JOB_FAILURE",
     "user_log_message": "The job exited with code 1 before completing.",
     "hint_message": "Check the job's output above; a lifecycle job must exit with code 0.",
+    "link": "https://hub.qovery.com/docs/using-qovery/troubleshoot/",
+}
+# Qovery's diagnosis of an image that did not build.
+BUILD_ERROR: dict[str, str] = {
+    "tag": "BUILDER_DOCKER_CANNOT_BUILD_CONTAINER_IMAGE",
+    "user_log_message": "The container image of the application could not be built.",
+    "hint_message": "Check the build output above: a step of the Dockerfile failed.",
     "link": "https://hub.qovery.com/docs/using-qovery/troubleshoot/",
 }
 
@@ -50,7 +81,7 @@ class Fault:
     (fewer bytes than its Content-Length, then the connection closes), "trickle" (one byte every
     `seconds`).
     `acted`: for a POST, whether the deployment is created before an "http" or "reset" fault strikes
-    (transport faults always act). In a job's fault queue, `None` lets one call through untouched.
+    (transport faults always act). In a service's fault queue, `None` lets one call through untouched.
     """
 
     kind: str = "http"
@@ -65,12 +96,12 @@ class Fault:
 
 @dataclass
 class JobScript:
-    """How one job behaves. Timeline offsets are seconds after the deploy request was accepted."""
+    """How one service behaves (a job unless `kind` says otherwise). Timeline offsets are seconds after the
+    deploy request was accepted; without a timeline, the kind's default (`DEFAULT_TIMELINES`)."""
 
     job_id: str
-    timeline: list[tuple[float, str]] = field(
-        default_factory=lambda: [(0.0, "QUEUED"), (0.3, "DEPLOYING"), (0.6, "EXECUTING"), (1.0, "DEPLOYED")]
-    )
+    timeline: list[tuple[float, str]] = field(default_factory=list)
+    kind: str = "job"
     # Right after a POST, the job's status keeps describing the previous request for this long.
     stale_seconds: float = 0.0
     # While stale, the status does not count the new request either: only the deployment queue shows it.
@@ -80,7 +111,7 @@ class JobScript:
     previous_state: str = "DEPLOYED"
     previous_request_id: str | None = field(default_factory=lambda: str(uuid.uuid4()))
     environment_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    # Per operation ("deploy", "status", "request_status", "history", "queue", "job", "environment",
+    # Per operation ("deploy", "status", "request_status", "history", "queue", "service", "environment",
     # "logs"): faults to play in order.
     faults: dict[str, deque[Fault | None]] = field(default_factory=dict)
     # Merged into every status body: fields and enum values of a newer API.
@@ -97,8 +128,8 @@ class JobScript:
     final_steps: list[dict[str, Any]] | None = None
     past_durations: list[int] = field(default_factory=list)
     about: str = ""  # what the job does, for people (the simulator's CLI lists its jobs)
-    # What GET /job/{id}, GET /environment/{id} and the name lookups tell (names, ids of console links).
-    job_name: str = "migrate"
+    # What GET /{kind}/{id}, GET /environment/{id} and the name lookups tell (names, ids of console links).
+    job_name: str = "migrate"  # the service's name, whatever its kind
     environment_name: str = "production"
     project_id: str = "5e0f1a2b-0000-4000-8000-00000000beef"
     organization_id: str = "0a0b0c0d-0000-4000-8000-000000000001"
@@ -106,6 +137,27 @@ class JobScript:
     log_lines: list[str] = field(default_factory=list)
     # Qovery's `error` object on the last entry of a failed deployment's log.
     log_error: dict[str, str] | None = field(default_factory=lambda: dict(DEFAULT_ERROR))
+    # The source GET /{kind}/{id} shows until a deployment of ours succeeds (then the one it asked for):
+    # an application's deployed commit (and a helm chart's from git), a container's or job's image tag,
+    # a helm chart's version (None: the chart comes from git, at `current_commit`).
+    current_commit: str = "0123456789abcdef0123456789abcdef01234567"
+    current_image_tag: str = "v1"
+    current_chart_version: str | None = "1.0.0"
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown kind of service {self.kind!r}: one of {', '.join(KINDS)}")
+        if not self.timeline:
+            self.timeline = list(DEFAULT_TIMELINES[self.kind])
+
+    @property
+    def name(self) -> str:
+        return self.job_name
+
+    @property
+    def service_type(self) -> str:
+        """The kind as the API's `ServiceTypeEnum` says it (JOB, APPLICATION, ...)."""
+        return self.kind.upper()
 
 
 @dataclass(frozen=True)
@@ -128,6 +180,8 @@ class DeploymentRequest:
     timeline: list[tuple[float, str]]
     execution_id: str = field(default_factory=lambda: f"exec-{uuid.uuid4().hex[:12]}")
     canceled_at: float | None = None
+    # What the deploy request asked: {"body": its JSON (None without one), "query": {name: value}}.
+    asked: dict[str, Any] = field(default_factory=dict)
 
     def state_at(self, now: float) -> str:
         if self.canceled_at is not None and now >= self.canceled_at:
@@ -172,7 +226,13 @@ def token_is_valid(authorization: str) -> bool:
 
 
 def builtin_jobs() -> list[JobScript]:
-    """The jobs every simulator has: for the demo, the container tests and the runner emulators."""
+    """The built-in jobs alone (see `builtin_services`)."""
+    return [script for script in builtin_services() if script.kind == "job"]
+
+
+def builtin_services() -> list[JobScript]:
+    """The services every simulator has: for the demo, the container tests and the runner emulators.
+    All of them in DEMO_ENVIRONMENT (production in acme / shop)."""
     return [
         JobScript(
             SUCCESS_JOB,
@@ -210,6 +270,61 @@ def builtin_jobs() -> list[JobScript]:
             timeline=[(0.0, "QUEUED"), (1.0, "EXECUTING"), (600.0, "DEPLOYED")],
             about="runs for 10 minutes: try `timeout`, `cancel-on-timeout`, Ctrl-C",
             job_name="nightly-report",
+            environment_id=DEMO_ENVIRONMENT,
+        ),
+        JobScript(
+            API_CONTAINER,
+            kind="container",
+            timeline=[(0.0, "QUEUED"), (0.5, "BUILDING"), (1.2, "DEPLOYING"), (2.0, "DEPLOYED")],
+            stale_seconds=0.5,
+            past_durations=[2, 2],
+            about="succeeds (DEPLOYED) in about 2 s, BUILDING then DEPLOYING",
+            job_name="api",
+            environment_id=DEMO_ENVIRONMENT,
+            current_image_tag="1.4.2",
+        ),
+        JobScript(
+            WEB_APPLICATION,
+            kind="application",
+            timeline=[(0.0, "QUEUED"), (0.5, "BUILDING"), (2.0, "DEPLOYING"), (3.0, "DEPLOYED")],
+            stale_seconds=0.5,
+            past_durations=[3, 4],
+            about="builds, then succeeds (DEPLOYED) in about 3 s",
+            job_name="web",
+            environment_id=DEMO_ENVIRONMENT,
+        ),
+        JobScript(
+            BROKEN_APPLICATION,
+            kind="application",
+            timeline=[(0.0, "QUEUED"), (0.5, "BUILDING"), (2.0, "BUILD_ERROR")],
+            stale_seconds=0.5,
+            about="fails to build (BUILD_ERROR) after about 2 s, the build's output in its log",
+            job_name="web-broken",
+            environment_id=DEMO_ENVIRONMENT,
+            log_lines=[
+                "Step 4/9 : COPY package.json package-lock.json ./",
+                "Step 5/9 : RUN npm ci",
+                "npm ERR! code ERESOLVE",
+                "npm ERR! ERESOLVE could not resolve dependency: peer react@18 from react-dom@18.3.1",
+                "The command '/bin/sh -c npm ci' returned a non-zero code: 1",
+            ],
+            log_error=dict(BUILD_ERROR),
+        ),
+        JobScript(
+            INGRESS_HELM,
+            kind="helm",
+            timeline=[(0.0, "QUEUED"), (0.5, "DEPLOYING"), (2.0, "DEPLOYED")],
+            about="succeeds (DEPLOYED) in about 2 s",
+            job_name="ingress",
+            environment_id=DEMO_ENVIRONMENT,
+            current_chart_version="4.11.3",
+        ),
+        JobScript(
+            POSTGRES_DATABASE,
+            kind="database",
+            timeline=[(0.0, "QUEUED"), (0.5, "DEPLOYING"), (2.0, "DEPLOYED")],
+            about="succeeds (DEPLOYED) in about 2 s",
+            job_name="postgres",
             environment_id=DEMO_ENVIRONMENT,
         ),
     ]

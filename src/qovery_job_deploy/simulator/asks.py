@@ -1,0 +1,63 @@
+"""What a deploy request may ask, by kind, as the spec says; anything else Qovery answers 400.
+
+- application: `DeployRequest {git_commit_id}`, required;
+- container: `ContainerDeployRequest {image_tag}`, required;
+- helm: `HelmDeployRequest {chart_version | git_commit_id, values_override_git_commit_id}` or no body,
+  chart_version and git_commit_id exclusive; query `forceEvent` only `DIFF`;
+- database: no body; query `applyImmediately`, a boolean;
+- job: taken as it comes (its body and `forceEvent` are the step's long-standing business).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+REQUIRED = {"application": "git_commit_id", "container": "image_tag"}
+HELM_FIELDS = ("chart_version", "git_commit_id", "values_override_git_commit_id")
+
+
+class BadRequest(ValueError):
+    """The request breaks the spec: Qovery answers 400."""
+
+
+def read_ask(kind: str, body: bytes, query: dict[str, list[str]]) -> dict[str, Any]:
+    """What a deploy request asks: {"body": its JSON (None without a body), "query": {name: value}}."""
+    asked: dict[str, Any] = {
+        "body": _json(body, lenient=kind == "job"),
+        "query": {name: values[0] for name, values in query.items() if values},
+    }
+    if kind in REQUIRED:
+        _require(asked["body"], REQUIRED[kind])
+    elif kind == "helm":
+        _check_helm(asked["body"], asked["query"])
+    elif kind == "database" and asked["query"].get("applyImmediately", "true") not in ("true", "false"):
+        raise BadRequest("applyImmediately must be true or false")
+    return asked
+
+
+def _json(body: bytes, *, lenient: bool) -> Any:
+    if not body.strip():
+        return None
+    try:
+        return json.loads(body)
+    except ValueError as error:
+        if lenient:
+            return body.decode(errors="replace")
+        raise BadRequest(f"the body is not JSON: {error}") from error
+
+
+def _require(body: Any, name: str) -> None:
+    if not isinstance(body, dict) or not isinstance(body.get(name), str) or not body[name]:
+        raise BadRequest(f"{name} is required")
+
+
+def _check_helm(body: Any, query: dict[str, str]) -> None:
+    if query.get("forceEvent", "DIFF") != "DIFF":
+        raise BadRequest("forceEvent must be DIFF")
+    if body is None:
+        return
+    if not isinstance(body, dict) or any(not isinstance(body.get(name, ""), str) for name in HELM_FIELDS):
+        raise BadRequest("the body must be a HelmDeployRequest")
+    if body.get("chart_version") and body.get("git_commit_id"):
+        raise BadRequest("chart_version and git_commit_id cannot both be set")
