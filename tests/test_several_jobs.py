@@ -67,14 +67,12 @@ def test_two_jobs_by_name_both_succeed_with_one_read_per_interval(
     # Both jobs share an environment: while both run, each read is the environment's, never one per job;
     # once migrate has ended, report alone is read by itself (one request either way).
     migrate_ended = sim.terminal_at[sim.deployments_of(migrate.job_id)[0].id]
-    joint = [
-        e.received_at for e in sim.exchanges if e.method == "GET" and e.path.endswith(f"{ENV}/job/status")
-    ]
+    joint = [e.received_at for e in sim.exchanges if e.method == "GET" and e.path.endswith(f"{ENV}/statuses")]
     assert len(joint) >= 2
     assert all(
         e.received_at > migrate_ended for e in sim.exchanges if e.path == f"/job/{report.job_id}/status"
     )
-    assert sim.calls("status") <= sim.calls("environment_kind_statuses")
+    assert sim.calls("status") <= sim.calls("environment_statuses")
     for operation in ("organizations", "projects", "environments", "environment_services"):
         assert sim.calls(operation) <= 1, operation
     summary = run.summary()
@@ -173,7 +171,7 @@ def test_jobs_by_uuid_need_no_lookup(simulator: SimFactory) -> None:
     # GET /job tells each job's environment; the environment itself is read once for both, and then
     # both jobs are read together.
     assert sim.calls("service") == 2 and sim.calls("environment") == 1
-    assert sim.calls("environment_kind_statuses") >= 1
+    assert sim.calls("environment_statuses") >= 1
 
 
 def test_job_id_and_jobs_together_are_an_input_error() -> None:
@@ -184,14 +182,28 @@ def test_job_id_and_jobs_together_are_an_input_error() -> None:
     assert "`jobs`" in run.stderr and "job-id" in run.stderr
 
 
-def test_a_failing_environment_read_falls_back_to_one_read_per_job(simulator: SimFactory) -> None:
+@pytest.mark.parametrize(
+    ("failing", "said", "by_kind_reads"),
+    [
+        (["environment_statuses"], "kind by kind", "many"),  # then the jobs' list, every interval
+        (["environment_statuses", "environment_kind_statuses"], "one by one", 1),  # then each job alone
+    ],
+)
+def test_a_failing_environment_read_falls_back_by_kind_then_one_by_one(
+    simulator: SimFactory, failing: list[str], said: str, by_kind_reads: object
+) -> None:
     sim = start(simulator, named("migrate"), named("report"))
-    sim.faults["environment_kind_statuses"] = deque([Fault(status=403)])
+    for operation in failing:
+        sim.faults[operation] = deque([Fault(status=403)])
     run = run_step(plain_env(inputs(sim, "migrate, report")))
 
     assert run.code == 0, run.stderr
-    assert "one by one" in run.stderr
-    assert sim.calls("environment_kind_statuses") == 1 and sim.calls("status") >= 4
+    assert said in run.stderr
+    assert sim.calls("environment_statuses") == 1  # a failed joint read is not tried again
+    if by_kind_reads == 1:
+        assert sim.calls("environment_kind_statuses") == 1 and sim.calls("status") >= 4
+    else:
+        assert sim.calls("environment_kind_statuses") >= 2 and sim.calls("status") == 0
 
 
 def test_sigterm_with_three_jobs_in_flight_cancels_each_of_our_requests(served_simulator: SimFactory) -> None:
@@ -199,9 +211,7 @@ def test_sigterm_with_three_jobs_in_flight_cancels_each_of_our_requests(served_s
     jobs = [named(name, slow) for name in ("a", "b", "c")]
     sim = start(served_simulator, *jobs)
     env = plain_env(inputs(sim, "a, b, c", **{"cancel-on-abort": "true"}))
-    run = run_step(
-        env, signal_when=lambda: sim.calls("environment_kind_statuses") >= 2, signum=signal.SIGTERM
-    )
+    run = run_step(env, signal_when=lambda: sim.calls("environment_statuses") >= 2, signum=signal.SIGTERM)
 
     assert run.code == 143, run.stderr
     assert [job["verdict"] for job in run.json()["jobs"]] == ["cancelled"] * 3
