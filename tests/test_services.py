@@ -1,0 +1,232 @@
+"""Every kind of service through the whole step, in the fault-matrix style: success, failure with its log,
+superseded, timeout, cancelled; then a mixed release, at once and in sequence, and the input errors of a
+release. In-process, on a virtual clock, every exchange checked against the OpenAPI spec."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.sims import FAST, TOKEN, SimFactory, job
+from support.step import StepRun, github_env, plain_env, run_step
+
+from qovery_job_deploy.simulator import JobScript, QoverySimulator
+
+ENV = "e0e0e0e0-0000-4000-8000-0000000000aa"
+KINDS = ["job", "application", "container", "helm", "database"]
+BUILT = {"application", "container"}  # built before they deploy
+TAG, COMMIT, CHART = "v2.0.0", "fedcba9876543210fedcba9876543210fedcba98", "2.0.0"
+# What each kind is asked to deploy when a release gives all three values.
+ASKED = {
+    "job": {"image_tag": TAG},  # a job from an image (the simulator's default source)
+    "application": {"git_commit_id": COMMIT},
+    "container": {"image_tag": TAG},
+    "helm": {"chart_version": CHART},  # a chart from a repository
+    "database": None,  # no body: it deploys its configuration
+}
+FAILED_STATE = {"application": "BUILD_ERROR", "container": "BUILD_ERROR"}
+
+
+def timeline(kind: str, end: str, length: float = 1.0) -> list[tuple[float, str]]:
+    middle = [(0.2, "BUILDING"), (0.5, "DEPLOYING")] if kind in BUILT else [(0.3, "DEPLOYING")]
+    return [(0.0, "QUEUED"), *middle, (length, end)]
+
+
+def service(kind: str, name: str, end: str = "DEPLOYED", length: float = 1.0, **options: Any) -> JobScript:
+    return job(timeline=timeline(kind, end, length), kind=kind, job_name=name, environment_id=ENV, **options)
+
+
+def release_inputs(sim: QoverySimulator, services: str, **extra: str) -> dict[str, str]:
+    return {
+        "api-token": TOKEN,
+        "api-url": sim.url,
+        "services": services,
+        "environment": ENV,
+        "poll-interval": FAST,
+        "image-tag": TAG,
+        "git-commit-id": COMMIT,
+        "chart-version": CHART,
+    } | extra
+
+
+@dataclass
+class Row:
+    case: str
+    end: str = "DEPLOYED"
+    length: float = 1.0
+    script: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    code: int = 0
+    verdict: str = "succeeded"
+    log: str = ""
+    check: Callable[[QoverySimulator, JobScript, StepRun], None] | None = None
+
+
+def was_cancelled(sim: QoverySimulator, script: JobScript, run: StepRun) -> None:
+    (ours,) = sim.deployments_of(script.job_id)
+    assert ours.canceled_at is not None and sim.calls("cancel") == 1
+
+
+def asked_status_of_our_request(sim: QoverySimulator, script: JobScript, run: StepRun) -> None:
+    assert sim.calls("request_status") >= 1
+
+
+def shows_its_log(sim: QoverySimulator, script: JobScript, run: StepRun) -> None:
+    assert "it printed this before failing" in run.stdout + run.stderr  # GitHub: a group on stdout
+    assert f"Qovery deployment log of {script.job_name}" in run.stdout + run.stderr
+
+
+ROWS = [
+    Row("success"),
+    Row("failure with its log", end="FAILED", script={"log_lines": ["it printed this before failing"]},
+        code=1, verdict="failed", log="Hint:", check=shows_its_log),
+    Row("superseded by a newer request", script={"taken_over": True}, check=asked_status_of_our_request),
+    Row("timeout", length=600.0, env={"timeout": "5s"}, code=124, verdict="timed_out",
+        log="keeps running in Qovery"),
+    Row("cancelled at the timeout", length=600.0, env={"timeout": "5s", "cancel-on-timeout": "true"},
+        code=124, verdict="timed_out", log="our deployment request was cancelled", check=was_cancelled),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("row", ROWS, ids=[row.case for row in ROWS])
+def test_each_kind(simulator: SimFactory, tmp_path: Path, kind: str, row: Row) -> None:
+    end = FAILED_STATE.get(kind, "DEPLOYMENT_ERROR") if row.end == "FAILED" else row.end
+    script = service(kind, f"my-{kind}", end, row.length, **row.script)
+    sim = simulator(script)
+    env, files = github_env(tmp_path, release_inputs(sim, f"my-{kind}") | row.env)
+    run = run_step(env, files)
+
+    assert run.code == row.code, run.stderr
+    (result,) = json.loads(run.outputs()["services"])
+    assert result["type"] == kind and result["job_id"] == script.job_id and result["name"] == f"my-{kind}"
+    assert result["verdict"] == row.verdict
+    (ours,) = sim.deployments_of(script.job_id)
+    assert ours.asked["body"] == ASKED[kind]  # each kind took its own value
+    assert result["deployment_request_id"] == ours.id
+    assert row.log in run.stderr
+    if row.verdict == "failed":
+        assert result["state"] == end
+    if row.case == "timeout" and kind != "job":
+        assert "readiness probe" in result["message"]  # stuck in DEPLOYING: what may be wrong
+    if row.check is not None:
+        row.check(sim, script, run)
+
+
+def test_a_database_deploys_immediately_when_asked(simulator: SimFactory) -> None:
+    script = service("database", "postgres")
+    sim = simulator(script)
+    run = run_step(plain_env(release_inputs(sim, "postgres", **{"apply-immediately": "true"})))
+
+    assert run.code == 0, run.stderr
+    assert sim.deployments_of(script.job_id)[0].asked["query"] == {"applyImmediately": "true"}
+    assert "(apply-immediately)" in run.stderr
+
+
+# -- a release: a job, a container and an application -------------------------------------------------
+
+
+def release(simulator: SimFactory, web_end: str = "DEPLOYED") -> tuple[QoverySimulator, list[JobScript]]:
+    scripts = [
+        service("job", "migrate"),
+        service("container", "api", length=1.5),
+        service("application", "web", web_end, length=2.0, log_lines=["npm ERR! build failed"]),
+    ]
+    return simulator(*scripts), scripts
+
+
+def test_a_release_at_once_reads_every_service_with_one_read_per_interval(
+    simulator: SimFactory, tmp_path: Path
+) -> None:
+    sim, (_, _, web) = release(simulator)
+    env, files = github_env(tmp_path, release_inputs(sim, "migrate, api, web"))
+    run = run_step(env, files)
+
+    assert run.code == 0, run.stderr
+    services = json.loads(run.outputs()["services"])
+    assert [(s["type"], s["name"], s["verdict"]) for s in services] == [
+        ("job", "migrate", "succeeded"),
+        ("container", "api", "succeeded"),
+        ("application", "web", "succeeded"),
+    ]
+    assert [s["name"] for s in json.loads(run.outputs()["jobs"])] == ["migrate"]
+    # One read of the environment per interval covers all three, whatever their kinds; once the others
+    # have ended, web alone is read by itself (one request either way).
+    assert sim.calls("environment_statuses") >= 2 and sim.calls("environment_kind_statuses") == 0
+    alone = {e.path for e in sim.exchanges if e.method == "GET" and e.path.endswith("/status")}
+    assert alone <= {f"/application/{web.job_id}/status"}
+    summary = run.summary()
+    assert "| Service | Type | Verdict |" in summary and "| api (production) | container |" in summary
+    assert "3 Qovery services" in summary or "services (3)" in summary
+
+
+def test_a_release_in_sequence_stops_at_the_first_failure(simulator: SimFactory, tmp_path: Path) -> None:
+    sim, scripts = release(simulator, web_end="BUILD_ERROR")
+    order = ["web", "migrate", "api"]  # the given order, whatever the kinds
+    env, files = github_env(tmp_path, release_inputs(sim, ", ".join(order), sequential="true"))
+    run = run_step(env, files)
+
+    assert run.code == 1, run.stderr
+    services = json.loads(run.outputs()["services"])
+    assert [(s["name"], s["verdict"]) for s in services] == [
+        ("web", "failed"),
+        ("migrate", "skipped"),
+        ("api", "skipped"),
+    ]
+    assert len(sim.deployments_of(scripts[2].job_id)) == 1
+    assert not sim.deployments_of(scripts[0].job_id) and not sim.deployments_of(scripts[1].job_id)
+    assert "npm ERR! build failed" in run.stdout  # the application's build log, in its GitHub group
+
+
+@pytest.mark.parametrize(
+    ("services", "extra", "said"),
+    [
+        ("api", {"image-tag": "", "chart-version": ""},
+         "api is a container, which deploys an image tag: give `image-tag`"),
+        ("migrate, api, web", {"force-event": "DIFF"}, "migrate is a job, which accepts CRON, DELETE, START, STOP"),
+        ("shared", {}, "matches 2"),
+        ("nope", {}, "no service is named 'nope'"),
+        ("lambda:api", {}, "lambda"),
+    ],
+)  # fmt: skip
+def test_a_release_that_cannot_start_whole_posts_nothing(
+    simulator: SimFactory, services: str, extra: dict[str, str], said: str
+) -> None:
+    scripts = [
+        service("job", "migrate"),
+        service("container", "api"),
+        service("application", "web"),
+        service("container", "shared"),
+        service("application", "shared"),
+    ]
+    sim = simulator(*scripts)
+    run = run_step(plain_env(release_inputs(sim, services) | extra))
+
+    assert run.code == 2, run.stderr
+    assert said in run.stderr
+    assert sim.calls("deploy") == 0
+
+
+def test_a_type_prefix_picks_one_of_two_services_with_one_name(simulator: SimFactory) -> None:
+    box = service("container", "shared")
+    app = service("application", "shared")
+    sim = simulator(box, app)
+    run = run_step(plain_env(release_inputs(sim, "application:shared")))
+
+    assert run.code == 0, run.stderr
+    assert len(sim.deployments_of(app.job_id)) == 1 and not sim.deployments_of(box.job_id)
+    assert sim.calls("environment_services") == 1  # the application list only
+
+
+def test_a_service_by_uuid_alone_is_found_by_its_kind(simulator: SimFactory) -> None:
+    box = service("container", "api")
+    sim = simulator(box)
+    run = run_step(plain_env(release_inputs(sim, box.job_id, environment="")))
+
+    assert run.code == 0, run.stderr
+    assert run.json()["services"][0]["type"] == "container"
+    assert sim.calls("environment_services") == 0
