@@ -97,7 +97,11 @@ def test_an_unknown_demo_scenario_lists_them_and_runs_nothing(args: list[str]) -
 
 @pytest.mark.parametrize(
     ("args", "code", "state"),
-    [([], 0, "DEPLOYED"), (["failure"], 1, "DEPLOYMENT_ERROR"), (["timeout"], 124, "EXECUTING")],
+    [
+        ([], 0, "DEPLOYED"),
+        (["failure"], 1, "DEPLOYMENT_ERROR"),
+        (["timeout"], 124, "EXECUTING"),
+    ],
 )
 def test_the_demo_shows_the_log_a_readable_result_and_what_to_run_next(
     args: list[str], code: int, state: str
@@ -116,6 +120,20 @@ def test_the_demo_shows_the_log_a_readable_result_and_what_to_run_next(
 
 
 @pytest.mark.process
+def test_the_release_demo_deploys_a_job_a_container_and_an_application_in_order() -> None:
+    run = run_step(base_env(), args=["demo", "release"])
+    assert run.code == 0, run.stderr
+    assert "Deploying 3 Qovery services: migrate, api, web" in run.stderr
+    assert (
+        "api: the container is" in run.stderr and "requesting a deployment of image tag 1.5.0" in run.stderr
+    )
+    assert (
+        "web: the application is" in run.stderr and "requesting a deployment of commit 4f2a9c1" in run.stderr
+    )
+    assert "job migrate succeeded DEPLOYED, container api succeeded DEPLOYED," in run.stdout
+    assert max(len(line) for line in run.stdout.splitlines() if "https://" not in line) <= 120
+
+
 def test_the_demo_runs_in_real_time_as_a_process() -> None:
     """What a user sees first: the command itself, a simulator on loopback, a deployment of about 2 s."""
     run = run_subprocess(base_env(), args=["demo"])

@@ -25,16 +25,31 @@ DEMO_TOKEN = "qov_demo-token-of-the-simulator"  # noqa: S105 - accepted by the s
 
 @dataclass(frozen=True)
 class Scenario:
-    job_id: str
     what: str
+    plays: str  # what the simulator plays, in the intro line
     variables: dict[str, str] = field(default_factory=dict)
 
 
+def _job(job_id: str, what: str, **variables: str) -> Scenario:
+    return Scenario(what, f"job {job_id}", {"QOVERY_JOB_ID": job_id} | variables)
+
+
 SCENARIOS = {
-    "success": Scenario(SUCCESS_JOB, "a deployment that succeeds in about 2 s (exit code 0)"),
-    "failure": Scenario(FAILURE_JOB, "a deployment that fails in Qovery (exit code 1)"),
-    "timeout": Scenario(
-        SLOW_JOB, "a deployment that outlasts a 5 s timeout (exit code 124)", {"QOVERY_TIMEOUT": "5s"}
+    "success": _job(SUCCESS_JOB, "a deployment that succeeds in about 2 s (exit code 0)"),
+    "failure": _job(FAILURE_JOB, "a deployment that fails in Qovery (exit code 1)"),
+    "timeout": _job(
+        SLOW_JOB, "a deployment that outlasts a 5 s timeout (exit code 124)", QOVERY_TIMEOUT="5s"
+    ),
+    "release": Scenario(
+        "a release: job migrate, container api, application web, in order (exit code 0)",
+        "the job migrate, the container api and the application web of production (shop)",
+        {
+            "QOVERY_ENVIRONMENT": "production",
+            "QOVERY_SERVICES": "migrate, api, web",
+            "QOVERY_SEQUENTIAL": "true",
+            "QOVERY_IMAGE_TAG": "1.5.0",
+            "QOVERY_GIT_COMMIT_ID": "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c",
+        },
     ),
 }
 DEFAULT_SCENARIO = "success"
@@ -99,14 +114,13 @@ def play(name: str, scenario: Scenario, out: TextIO, err: TextIO, clock: Clock |
     try:
         environ = {
             "QOVERY_API_TOKEN": DEMO_TOKEN,
-            "QOVERY_JOB_ID": scenario.job_id,
             "QOVERY_API_URL": sim.url,
             "QOVERY_TIMEOUT": "60s",
         } | scenario.variables
         command = "".join(f"  {variable}={value} \\\n" for variable, value in environ.items())
         err.write(
             f"Demo `{name}`: {scenario.what}.\n"
-            f"A simulated Qovery API on {sim.url} plays job {scenario.job_id}.\n"
+            f"A simulated Qovery API on {sim.url} plays {scenario.plays}.\n"
             f"The step runs as you would run it:\n{command}  {PROG}\n"
             "Its log (the status shows the previous deployment for a moment, as Qovery's does):\n\n"
         )
@@ -125,10 +139,15 @@ def summary(printed: str, code: int) -> str:
         data = json.loads(printed)
     except ValueError:
         return f"The step printed no readable result; exit code {code}.\n"
-    # With one job, `jobs` repeats the top-level fields, which describe that job: not worth a second look.
+    # With one service, `jobs` and `services` repeat the top-level fields, which describe it: not worth a
+    # second look. With several, one short line each, in `services` (`jobs` is a part of it).
     shown = {key: value for key, value in data.items() if value not in (None, "", [])}
-    if len(shown.get("jobs", ())) == 1:
-        del shown["jobs"]
+    shown.pop("jobs", None)
+    services = shown.pop("services", [])
+    if len(services) > 1:
+        shown["services"] = [
+            " ".join(str(s[key]) for key in ("type", "name", "verdict", "state")) for s in services
+        ]
     rows = [(key.replace("_", " "), render(value)) for key, value in shown.items()]
     width = max((len(key) for key, _ in rows), default=0)
     lines = ["Result (in CI: the JSON on stdout, the GitHub outputs, the GitLab dotenv report):"]
