@@ -31,16 +31,6 @@ class DeployRequest:
     def values_given(self) -> bool:
         return bool(self.image_tag or self.git_commit_id or self.chart_version)
 
-    def described(self) -> str:
-        """`image tag v1.2 (force-event START)`, for the log line that requests the deployment."""
-        if self.image_tag:
-            source = f"image tag {self.image_tag}"
-        elif self.git_commit_id:
-            source = f"commit {self.git_commit_id}"
-        else:
-            source = "the job's current source"
-        return f"{source} (force-event {self.force_event})" if self.force_event else source
-
 
 @dataclass(frozen=True)
 class Source:
