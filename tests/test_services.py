@@ -5,6 +5,7 @@ release. In-process, on a virtual clock, every exchange checked against the Open
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from support.sims import FAST, TOKEN, SimFactory, job
 from support.step import StepRun, github_env, plain_env, run_step
 
-from qovery_job_deploy.simulator import JobScript, QoverySimulator
+from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
 
 ENV = "e0e0e0e0-0000-4000-8000-0000000000aa"
 KINDS = ["job", "application", "container", "helm", "database"]
@@ -230,3 +231,53 @@ def test_a_service_by_uuid_alone_is_found_by_its_kind(simulator: SimFactory) -> 
     assert run.code == 0, run.stderr
     assert run.json()["services"][0]["type"] == "container"
     assert sim.calls("environment_services") == 0
+
+
+# -- a dry run: everything a real run checks, nothing posted --------------------------------------------
+
+
+def test_a_dry_run_checks_everything_and_posts_nothing(simulator: SimFactory, tmp_path: Path) -> None:
+    sim, _ = release(simulator)
+    env, files = github_env(tmp_path, release_inputs(sim, "migrate, api, web", **{"dry-run": "true"}))
+    run = run_step(env, files)
+
+    assert run.code == 0, run.stderr
+    assert sim.calls("deploy") == 0 and sim.calls("cancel") == 0
+    outputs = run.outputs()
+    assert outputs["verdict"] == "planned" and json.loads(outputs["result"])["dry_run"] is True
+    assert [s["verdict"] for s in json.loads(outputs["services"])] == ["planned"] * 3
+    assert (
+        f"api: Dry run: the container is DEPLOYED; would request a deployment of image tag {TAG}"
+        in run.stderr
+    )
+    assert (
+        f"web: Dry run: the application is DEPLOYED; would request a deployment of commit {COMMIT}"
+        in run.stderr
+    )
+    assert "Dry run: Qovery services (3) would be deployed, nothing was posted" in run.summary()
+    assert "::error" not in run.stdout
+    # The names were resolved and each service's status read: what proves the token can see them.
+    assert sim.calls("environment_services") >= 1 and sim.calls("environment_statuses") == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "fault", "code", "said"),
+    [
+        ({"git-commit-id": "", "chart-version": ""}, None, 2, "web is an application, which deploys a git commit"),
+        ({}, 403, 3, "HTTP 403"),
+    ],
+)  # fmt: skip
+def test_a_dry_run_fails_where_a_real_run_would(
+    simulator: SimFactory, extra: dict[str, str], fault: int | None, code: int, said: str
+) -> None:
+    sim, _ = release(simulator)
+    if fault is not None:
+        sim.faults["environment_statuses"] = deque([Fault(status=fault)])
+        sim.faults["environment_kind_statuses"] = deque([Fault(status=fault)] * 3)
+        for script in sim.services.values():
+            script.faults["status"] = deque([Fault(status=fault)])
+    run = run_step(plain_env(release_inputs(sim, "migrate, api, web", **{"dry-run": "true"}) | extra))
+
+    assert run.code == code, run.stderr
+    assert said in run.stderr
+    assert sim.calls("deploy") == 0

@@ -206,6 +206,7 @@ def test_result_has_every_field() -> None:
         "error",
         "jobs",
         "services",
+        "dry_run",
     }
     assert data["services"] == data["jobs"]  # a run of jobs only: the same list
     assert set(data["jobs"][0]) == {

@@ -182,7 +182,7 @@ class Deployments:
     def _one_after_another(self) -> None:
         for index, run in enumerate(self.runs):
             self._deploy([run])
-            if run.outcome is not None and run.outcome.verdict not in (Verdict.SUCCEEDED, Verdict.ACCEPTED):
+            if run.outcome is not None and not run.outcome.verdict.went_well:
                 for later in self.runs[index + 1 :]:
                     self._finish(
                         later,

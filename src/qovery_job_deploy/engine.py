@@ -8,10 +8,11 @@ If something unexpected escapes, `main`'s boundary asks `abandoned()` for the ou
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Clock, Deadline
-from qovery_job_deploy.deploy import Deployments, JobRun, Options
+from qovery_job_deploy.deploy import Deployments, JobRun, Options, StatusReader
 from qovery_job_deploy.diagnosis import explain
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import JobIdentity
@@ -77,6 +78,9 @@ class Engine:
                 _job_run(identity, deploy, self.log, several=several)
                 for identity, deploy in zip(identities, planned, strict=True)
             ]
+            if settings.dry_run:
+                outcomes = explain(self._dry_run(), settings, self.client, self.deadline, self.log)
+                return RunOutcome(outcomes, request=request(settings), dry_run=True)
             self.deployments = Deployments(
                 self.client,
                 self.runs,
@@ -99,6 +103,25 @@ class Engine:
         except ActionError as error:  # while resolving names: nothing was deployed
             return self._everyone(Verdict.ERROR, f"Nothing was deployed: {error}")
 
+    def _dry_run(self) -> list[Outcome]:
+        """Each service's status, which proves that the token sees it, and what would be deployed: the
+        names, the values and the force-event were checked on the way here. Nothing is posted."""
+        reading = StatusReader(self.client, self.log).read(self.runs)
+        outcomes = []
+        for run in self.runs:
+            duration = self.clock.now() - self.started_at
+            if run.job_id in reading.failures:
+                failure = f"Nothing was deployed: {reading.failures[run.job_id]}"
+                outcomes.append(Outcome(run.known, Verdict.ERROR, failure, duration))
+                continue
+            state = reading.statuses[run.job_id].state
+            what = run.deploy.described(run.kind.noun)
+            subject = run.identity.label() if len(self.runs) == 1 else f"the {run.kind.noun}"
+            run.log.info(f"Dry run: {subject} is {state}; would request a deployment of {what}")
+            message = f"Dry run: the {run.kind.noun} is {state}; would deploy {what}. Nothing was posted."
+            outcomes.append(Outcome(replace(run.known, state=state), Verdict.PLANNED, message, duration))
+        return outcomes
+
     def abandoned(self, message: str) -> RunOutcome:
         """The outcome after an unexpected error: jobs without a verdict end with `message`."""
         if self.deployments is None:
@@ -110,7 +133,7 @@ class Engine:
     def _everyone(self, verdict: Verdict, message: str, signum: int | None = None) -> RunOutcome:
         duration = self.clock.now() - self.started_at
         outcomes = [Outcome(run.known, verdict, message, duration) for run in self.runs]
-        return RunOutcome(outcomes, signum, request=request(self.settings))
+        return RunOutcome(outcomes, signum, request=request(self.settings), dry_run=self.settings.dry_run)
 
 
 def request(settings: Settings) -> DeployRequest:

@@ -20,6 +20,11 @@ class Verdict(StrEnum):
     CANCELLED = "cancelled"  # we were interrupted (SIGINT/SIGTERM); not Qovery's state CANCELED
     ERROR = "error"  # Qovery refused us or could not be reached
     SKIPPED = "skipped"  # sequential: an earlier job did not succeed, so nothing was sent for this one
+    PLANNED = "planned"  # dry run: it would be deployed; nothing was sent
+
+    @property
+    def went_well(self) -> bool:
+        return self in (Verdict.SUCCEEDED, Verdict.ACCEPTED, Verdict.PLANNED)
 
 
 # The overall verdict of several jobs is the worst of theirs, in this order, worst first; the exit code
@@ -31,6 +36,7 @@ SEVERITY = (
     Verdict.CANCELLED,
     Verdict.SKIPPED,
     Verdict.ACCEPTED,
+    Verdict.PLANNED,
     Verdict.SUCCEEDED,
 )
 
@@ -49,6 +55,7 @@ EXIT_CODES = {
     Verdict.SUCCEEDED: ExitCode.SUCCESS,
     Verdict.ACCEPTED: ExitCode.SUCCESS,
     Verdict.SKIPPED: ExitCode.SUCCESS,
+    Verdict.PLANNED: ExitCode.SUCCESS,
     Verdict.FAILED: ExitCode.FAILED,
     Verdict.ERROR: ExitCode.API_ERROR,
     Verdict.TIMED_OUT: ExitCode.TIMED_OUT,
@@ -105,9 +112,9 @@ class RunOutcome:
 
     jobs: list[Outcome]
     signum: int | None = None  # the signal that ended the run, if one did
-    request: DeployRequest = field(
-        default_factory=DeployRequest
-    )  # what was asked for, reported with the verdict
+    # What was asked for, reported with the verdict.
+    request: DeployRequest = field(default_factory=DeployRequest)
+    dry_run: bool = False  # nothing was posted: the verdicts say what would have been
 
     @property
     def verdict(self) -> Verdict:

@@ -21,6 +21,7 @@ ICONS = {
     Verdict.CANCELLED: "🛑",
     Verdict.ERROR: "⚠️",
     Verdict.SKIPPED: "⏭️",
+    Verdict.PLANNED: "🔎",
 }
 HEADLINES = {
     Verdict.SUCCEEDED: "Qovery {jobs} deployed",
@@ -30,6 +31,7 @@ HEADLINES = {
     Verdict.CANCELLED: "Qovery {jobs} deployment step cancelled",
     Verdict.ERROR: "Qovery {jobs} deployment could not be followed",
     Verdict.SKIPPED: "Qovery {jobs} deployment skipped",
+    Verdict.PLANNED: "Dry run: Qovery {jobs} would be deployed, nothing was posted",
 }
 MAX_STEPS = 50
 MAX_MESSAGE = 1000
@@ -146,6 +148,7 @@ def result(run: RunOutcome) -> dict[str, Any]:
         "job_name": known.identity.job_name if known.identity else None,
         "console_url": deciding.console_url,
         "error": _error_json(diagnosis_of(deciding)),
+        "dry_run": run.dry_run,
         "jobs": [job_result(job) for job in run.jobs if _kind(job) == "job"],
         "services": [job_result(job) for job in run.jobs],
     }

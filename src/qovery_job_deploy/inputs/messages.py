@@ -36,6 +36,7 @@ FIX_HINTS: dict[str, str] = {
     "project": "give the project's name or UUID as in the Qovery console",
     "environment": "give the environment's name or UUID, as in the Qovery console",
     "sequential": "use true or false",
+    "dry_run": "use true or false",
     "logs": "use on-failure, always or never",
     "console_url": "use https://console.qovery.com, or the https:// URL of your Qovery console",
 }

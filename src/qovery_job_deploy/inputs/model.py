@@ -115,6 +115,11 @@ class Settings(BaseSettings):
     sequential: bool = Field(
         False, description="Deploy the jobs one after another, stop at the first failure."
     )
+    dry_run: bool = Field(
+        False,
+        description="Resolve every name, read each service's status and check each value, then say what "
+        "would be deployed; post nothing.",
+    )
     logs: Literal["on-failure", "always", "never"] = Field(
         "on-failure", description="When to show the deployment's log."
     )

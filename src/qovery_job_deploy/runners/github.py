@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from qovery_job_deploy.log import HumanLog
-from qovery_job_deploy.outcome import RunOutcome, Verdict
+from qovery_job_deploy.outcome import RunOutcome
 from qovery_job_deploy.report import (
     diagnosis_of,
     diagnosis_text,
@@ -113,7 +113,7 @@ class GitHubRunner(Runner):
             attempt(problems, "GITHUB_OUTPUT", lambda: append_file(path, format_outputs(outputs(outcome))))
         if summary := self.environ.get("GITHUB_STEP_SUMMARY"):
             attempt(problems, "the step summary", lambda: append_file(summary, summary_markdown(outcome)))
-        if outcome.verdict not in (Verdict.SUCCEEDED, Verdict.ACCEPTED):
+        if not outcome.verdict.went_well:
             deciding = outcome.deciding()
             state = deciding.known.state
             title = headline(outcome) + (f" ({state})" if state else "")
