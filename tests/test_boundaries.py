@@ -111,6 +111,25 @@ def test_cancel_on_timeout(simulator: SimFactory) -> None:
     assert "our deployment request was cancelled" in run.json()["message"]  # not "still in progress"
 
 
+@pytest.mark.parametrize("option", ["cancel-on-timeout", "cancel-on-abort"])
+def test_a_failed_cancel_says_why_and_that_the_deployment_may_keep_running(
+    simulator: SimFactory, served_simulator: SimFactory, option: str
+) -> None:
+    """Not the advice to set the option that is set: what failed, and what that means."""
+    script = job((0.0, "QUEUED"), (0.3, "EXECUTING"), (120.0, "DEPLOYED"))
+    abort = option == "cancel-on-abort"
+    sim = (served_simulator if abort else simulator)(script)  # a signal needs a process
+    sim.faults["cancel"] = deque([Fault(status=500)])
+    env = plain_env(job_inputs(sim, script, timeout="2s" if not abort else "60s", **{option: "true"}))
+    run = run_step(env, signal_when=(lambda: sim.calls("status") >= 2) if abort else None)
+
+    assert run.code == (143 if abort else 124), run.stderr
+    message = run.json()["message"]
+    assert "ancelling our deployment request failed (Qovery answered HTTP 500 to POST)" in message
+    assert "may keep running in Qovery" in message or "may still run in Qovery" in message
+    assert f"set `{option}`" not in message and sim.calls("cancel") == 1
+
+
 def test_a_timeout_without_cancelling_says_the_deployment_keeps_running(simulator: SimFactory) -> None:
     script = job((0.0, "QUEUED"), (0.3, "EXECUTING"), (120.0, "DEPLOYED"))
     sim = simulator(script)

@@ -328,17 +328,18 @@ class Deployments:
             if last == "DEPLOYING" and run.kind.name != "job":
                 # Qovery's docs: a service whose readiness probe never passes "will remain DEPLOYING".
                 what += ", which it stays in while its readiness probe does not pass: check its health checks"
-            if self.options.cancel_on_timeout and self._cancel(run):
-                self._finish(
-                    run, Verdict.TIMED_OUT, f"Timed out {what}; our deployment request was cancelled."
+            if not self.options.cancel_on_timeout:
+                ending = (
+                    ". The deployment keeps running in Qovery: raise `timeout`, or set `cancel-on-timeout` "
+                    "to cancel it when the wait runs out."
                 )
+            elif (failure := self._cancel(run)) is None:
+                ending = "; our deployment request was cancelled."
             else:
-                self._finish(
-                    run,
-                    Verdict.TIMED_OUT,
-                    f"Timed out {what}. The deployment keeps running in Qovery: raise `timeout`, or set "
-                    "`cancel-on-timeout` to cancel it when the wait runs out.",
+                ending = (
+                    f". Cancelling our deployment request failed ({failure}): it may keep running in Qovery."
                 )
+            self._finish(run, Verdict.TIMED_OUT, f"Timed out {what}{ending}")
 
     def _end_pending_on_signal(self, signum: int) -> None:
         name = signal.Signals(signum).name
@@ -349,31 +350,36 @@ class Deployments:
                 what = (
                     f"a deployment may have been requested: check the {run.kind.noun} in the Qovery console"
                 )
-            elif self.options.cancel_on_abort and self._cancel(run):
+            elif not self.options.cancel_on_abort:
+                what = "the deployment may still run in Qovery (`cancel-on-abort` cancels it on a signal)"
+            elif (failure := self._cancel(run)) is None:
                 what = "our deployment request was cancelled"
             else:
-                what = "the deployment may still run in Qovery"
+                what = f"cancelling our deployment request failed ({failure}): it may still run in Qovery"
             self._finish(run, Verdict.CANCELLED, f"Interrupted by {name}; {what}.")
 
-    def _cancel(self, run: JobRun) -> bool:
-        """Cancel our deployment request (only ours, never the environment's) within a short budget."""
+    def _cancel(self, run: JobRun) -> str | None:
+        """Cancel our deployment request (only ours, never the environment's) within a short budget,
+        shared by the requests still to cancel. None when it was cancelled; else why it was not."""
         request_id = run.known.deployment_request_id
         if request_id is None:
             run.log.warning("No deployment request to cancel")
-            return False
+            return "no deployment request was named"
         if self._cancelling_since is None:
             self._cancelling_since = self.clock.now()
         left = CANCEL_BUDGET_SECONDS - (self.clock.now() - self._cancelling_since)
         if left <= 0:
             run.log.warning(f"No time left to cancel deployment request {request_id}")
-            return False
+            return "no time was left to send it"
+        to_cancel = sum(1 for other in self._pending() if other.known.deployment_request_id is not None)
+        budget = min(left, max(CANCEL_EACH_SECONDS, left / max(1, to_cancel)))
         try:
-            self.client.cancel_request(request_id, budget=min(CANCEL_EACH_SECONDS, left))
+            self.client.cancel_request(request_id, budget=budget)
         except Exception as error:  # best effort, on the way out: never let it cost the report
             run.log.warning(f"Could not cancel deployment request {request_id}: {error}")
-            return False
+            return str(error)
         run.log.info(f"Cancelled deployment request {request_id}")
-        return True
+        return None
 
     def _finish(self, run: JobRun, verdict: Verdict, message: str) -> None:
         # A skipped job spent no time deploying.
