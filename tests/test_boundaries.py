@@ -4,6 +4,7 @@ mode."""
 from __future__ import annotations
 
 import signal
+import socket
 import ssl
 import uuid
 from collections import deque
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import trustme
 from support.sims import TOKEN, SimFactory, finish, job, job_inputs, served
-from support.step import github_env, plain_env, run_step
+from support.step import github_env, plain_env, run_in_process, run_step
 
 from qovery_job_deploy.api.client import QoveryClient
 from qovery_job_deploy.api.errors import ApiError, TransientError
@@ -327,3 +328,56 @@ def test_the_ca_bundle_comes_from_the_given_environment_not_the_process(
         client_for(sim.url, {}).status(JOB, script.job_id)
 
     assert client_for(sim.url, {"SSL_CERT_FILE": str(ca_file)}).status(JOB, script.job_id).state
+
+
+# -- before the first POST, a network that fails ends the step in seconds -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "said", "within", "tries"),
+    [
+        (Fault(kind="hang", seconds=600), "no response in time", 60.0, 2),  # silence: 2 reads of 30 s
+        (Fault(kind="reset"), "connection broke", 30.0, 5),  # drops: 5 tries, the backoff in between
+        (Fault(status=503), "HTTP 503", 30.0, 5),
+    ],
+)
+def test_before_the_first_post_a_failing_network_gives_up_in_seconds(
+    simulator: SimFactory, fault: Fault, said: str, within: float, tries: int
+) -> None:
+    script = job()
+    script.faults["status"] = deque([fault] * 20)
+    sim = simulator(script)
+    run = run_step(plain_env(job_inputs(sim, script)))  # the default `timeout`: 30 minutes
+
+    assert run.code == 3, run.stderr
+    assert run.seconds <= within  # virtual seconds: the step's own clock
+    assert sim.calls("status") == tries and sim.calls("deploy") == 0
+    message = run.json()["message"]
+    assert said in message and "Nothing was deployed" in message
+    if fault.kind != "http":  # the network's fault: what to check
+        assert "the proxy variables (HTTPS_PROXY, NO_PROXY" in message and "firewall" in message
+
+
+def test_after_the_first_post_reads_keep_their_patience(simulator: SimFactory) -> None:
+    script = job((0.0, "QUEUED"), (150.0, "DEPLOYED"))
+    script.faults["status"] = deque([None, *[Fault(kind="hang", seconds=600)] * 3])
+    sim = simulator(script)
+    run = run_step(plain_env(job_inputs(sim, script, timeout="10m")))
+
+    assert run.code == 0, run.stderr  # three silent reads of 30 s: waited through, past the first minute
+    assert run.seconds > 90
+
+
+def test_a_silent_listener_on_loopback_is_named_with_what_to_check() -> None:
+    """A real socket that accepts and never answers: the message names the host and what to check."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        host = f"127.0.0.1:{listener.getsockname()[1]}"
+        env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "api-url": f"http://{host}"})
+        run = run_in_process(env | {"QOVERY_REQUEST_TIMEOUT": "1s"})
+
+    assert run.code == 3, run.stderr
+    message = run.json()["message"]
+    assert f"no response in time: {host} took the request and said nothing" in message
+    assert "Check `api-url` (http://" in message and "firewall" in message

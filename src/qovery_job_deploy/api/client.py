@@ -6,6 +6,7 @@ Sending and sorting failures is `transport.py`'s; reading the answers, `response
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import requests
@@ -35,6 +36,12 @@ M = TypeVar("M", bound=BaseModel)
 HISTORY_BUDGET = 3.0  # the history only paces the polling: not worth holding the first status read for
 
 
+# Before the first POST: how long reads may keep failing, and how many tries a refusal or a dropped
+# connection gets (the backoff then sums to about 15 s), before the step says the network is at fault.
+PRE_POST_SECONDS = 60.0
+PRE_POST_ATTEMPTS = 5
+
+
 class QoveryClient:
     """Each public method is one API operation, with its retries (never past `deadline`)."""
 
@@ -59,6 +66,10 @@ class QoveryClient:
         self._deadline = deadline
         self._policy = policy
         self._on_retry = on_retry
+        # Until the first POST nothing is at stake: a silent or refusing network ends the step within
+        # PRE_POST_SECONDS, not after the whole `timeout`. After it, every read is as patient as `timeout`.
+        self._patient_from = clock.now() + PRE_POST_SECONDS
+        self._posted = False
 
     def close(self) -> None:
         self._sender.close()
@@ -71,6 +82,7 @@ class QoveryClient:
     def deploy(self, kind: ServiceKind, service_id: str, deploy: Deploy) -> JobStatus:
         """POST /{kind}/{id}/deploy, retried only when Qovery surely did not act on it."""
         path, what = f"/{kind.segment}/{service_id}/deploy", f"{kind.name} {service_id}"
+        self._posted = True  # from here on a deployment may be at stake: today's patience
         return self._retrying(
             lambda: self._call("POST", path, JobStatus, what=what, params=deploy.query, body=deploy.body),
             idempotent=False,
@@ -172,16 +184,23 @@ class QoveryClient:
         )
 
     def _retrying(self, call: Callable[[], M], *, idempotent: bool) -> M:
+        deadline, policy = self._deadline.at, self._policy
+        quick = not self._posted and self._patient_from < deadline
+        if quick:  # before the first POST: a minute at most, and few tries for refusals and drops
+            deadline = self._patient_from
+            policy = replace(policy, attempts=min(policy.attempts, PRE_POST_ATTEMPTS))
         try:
             return call_with_retries(
                 call,
                 idempotent=idempotent,
-                deadline=self._deadline.at,
+                deadline=deadline,
                 clock=self._clock,
-                policy=self._policy,
+                policy=policy,
                 on_retry=self._on_retry,
             )
         except TransientError as error:
+            if quick:
+                error.deadline_reached = False  # the network gave up, not the step's `timeout`
             raise error.with_hint() from None
 
     def _call(
@@ -211,6 +230,8 @@ class QoveryClient:
     def _left(self, budget: float | None = None, *, beyond_deadline: bool = False) -> float:
         """The seconds one try may take: until the deadline, unless it has a budget of its own."""
         left = self._deadline.left()
+        if not self._posted:
+            left = min(left, self._patient_from - self._clock.now())
         if budget is not None:  # its own time limit: shorter (the history) or past the deadline (a cancel)
             left = budget if beyond_deadline else min(budget, left)
         return max(MIN_TIMEOUT, left)

@@ -120,10 +120,17 @@ class Sender:
                 "proxy re-signs TLS traffic, point REQUESTS_CA_BUNDLE or SSL_CERT_FILE at its CA bundle."
             ) from None
         except requests.ConnectTimeout:
-            raise TransientError(f"{method} {path}: connection timed out", acted=False) from None
+            raise TransientError(
+                f"{method} {path}: the connection to {self._host} timed out (no answer to connect)",
+                acted=False,
+                hint=self._network_hint(),
+            ) from None
         except requests.Timeout:
             raise TransientError(
-                f"{method} {path}: no response in time", acted=None, still_working=True
+                f"{method} {path}: no response in time: {self._host} took the request and said nothing",
+                acted=None,
+                still_working=True,
+                hint=self._network_hint(),
             ) from None
         except requests.ConnectionError as error:
             what, hint, attempts = self._unreachable(error)
@@ -180,7 +187,14 @@ class Sender:
             )
         if _never_connected(error):
             return f"could not connect to {host}", f"Check `api-url` ({base}) and the network.", None
-        return f"the connection broke before {host} answered", "", None
+        return f"the connection broke before {host} answered (closed)", self._network_hint(), None
+
+    def _network_hint(self) -> str:
+        """What to check when the network drops or holds requests without a word."""
+        return (
+            f"Check `api-url` ({self._base}), the proxy variables (HTTPS_PROXY, NO_PROXY; proxy: "
+            f"{self._proxy or 'none'}) and any firewall between this runner and {self._host}."
+        )
 
 
 def _read_at_most(response: requests.Response, max_bytes: int) -> tuple[bytes, bool]:
