@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Clock, Deadline
-from qovery_job_deploy.deploy import Deployments, JobRun, Options, StatusReader
+from qovery_job_deploy.deploy import Deployments, JobRun, Options
 from qovery_job_deploy.diagnosis import explain
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import JobIdentity
@@ -21,6 +21,7 @@ from qovery_job_deploy.kinds import KINDS, Deploy, DeployRequest
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.plan import deploys
+from qovery_job_deploy.reading import StatusReader
 from qovery_job_deploy.resolve import Resolver, Scope
 
 # The inputs that name things: their value and origin appear in the errors of name resolution.

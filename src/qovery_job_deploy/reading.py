@@ -1,0 +1,126 @@
+"""Reading the statuses of the services followed: one read per environment, whatever the kinds, with
+fallbacks by kind, then service by service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from qovery_job_deploy.api.errors import TransientError
+from qovery_job_deploy.api.models import JobStatus
+from qovery_job_deploy.api.protocol import QoveryApi
+from qovery_job_deploy.errors import ActionError
+from qovery_job_deploy.kinds import ServiceKind
+from qovery_job_deploy.log import Log
+
+
+class Followed(Protocol):
+    """What the reader needs of a followed service (deploy.JobRun)."""
+
+    @property
+    def job_id(self) -> str: ...
+
+    @property
+    def kind(self) -> ServiceKind: ...
+
+    @property
+    def environment_id(self) -> str | None: ...
+
+
+@dataclass
+class Reading:
+    statuses: dict[str, JobStatus] = field(default_factory=dict)
+    failures: dict[str, ActionError] = field(default_factory=dict)
+
+
+class StatusReader:
+    """The statuses of several services: one `GET /environment/{id}/statuses` per environment where two
+    or more share one, whatever their kinds; else one read per service. An environment whose joint read
+    fails is read by kind (`GET /environment/{id}/{kind}/status`) from then on, and a kind whose list
+    fails, service by service."""
+
+    def __init__(self, client: QoveryApi, log: Log) -> None:
+        self.client = client
+        self.log = log
+        self._joint_failed: set[str] = set()
+        self._kind_failed: set[tuple[str, str]] = set()
+
+    def read(self, runs: Sequence[Followed]) -> Reading:
+        reading = Reading()
+        alone: list[Followed] = []
+        for environment_id, group in _by_environment(runs).items():
+            if environment_id is None or len(group) < 2:
+                alone += group
+            else:
+                alone += self._read_jointly(environment_id, group, reading)
+        for run in alone:
+            try:
+                reading.statuses[run.job_id] = self.client.status(run.kind, run.job_id)
+            except ActionError as error:
+                reading.failures[run.job_id] = error
+        return reading
+
+    def _read_jointly(self, environment_id: str, group: list[Followed], reading: Reading) -> list[Followed]:
+        """Read the environment's statuses into `reading`; return the services it did not cover."""
+        if environment_id in self._joint_failed:
+            return self._read_by_kind(environment_id, group, reading)
+        try:
+            statuses = self.client.environment_statuses(environment_id)
+        except ActionError as error:
+            _reraise_at_deadline(error)
+            self._joint_failed.add(environment_id)
+            self.log.info(f"Reading statuses kind by kind: the environment's read failed ({error})")
+            return self._read_by_kind(environment_id, group, reading)
+        left: list[Followed] = []
+        for kind, runs in _by_kind(group).items():
+            left += _take(statuses.of(kind.statuses_key), runs, reading)
+        return left
+
+    def _read_by_kind(self, environment_id: str, group: list[Followed], reading: Reading) -> list[Followed]:
+        left: list[Followed] = []
+        for kind, runs in _by_kind(group).items():
+            if len(runs) < 2 or (environment_id, kind.name) in self._kind_failed:
+                left += runs
+                continue
+            try:
+                statuses = self.client.environment_kind_statuses(kind, environment_id).results
+            except ActionError as error:
+                _reraise_at_deadline(error)
+                self._kind_failed.add((environment_id, kind.name))
+                self.log.info(
+                    f"Reading {kind.noun} statuses one by one: the environment's read failed ({error})"
+                )
+                left += runs
+                continue
+            left += _take(statuses, runs, reading)
+        return left
+
+
+def _by_environment(runs: Sequence[Followed]) -> dict[str | None, list[Followed]]:
+    groups: dict[str | None, list[Followed]] = {}
+    for run in runs:
+        groups.setdefault(run.environment_id, []).append(run)
+    return groups
+
+
+def _by_kind(runs: list[Followed]) -> dict[ServiceKind, list[Followed]]:
+    groups: dict[ServiceKind, list[Followed]] = {}
+    for run in runs:
+        groups.setdefault(run.kind, []).append(run)
+    return groups
+
+
+def _take(statuses: list[JobStatus], runs: list[Followed], reading: Reading) -> list[Followed]:
+    """Put each run's status from `statuses` into `reading`; return the runs it did not cover."""
+    by_id = {status.id: status for status in statuses if status.id}
+    for run in runs:
+        if run.job_id in by_id:
+            reading.statuses[run.job_id] = by_id[run.job_id]
+    return [run for run in runs if run.job_id not in by_id]
+
+
+def _reraise_at_deadline(error: ActionError) -> None:
+    """A joint read that ran into the deadline ends the wait; any other failure falls back."""
+    if isinstance(error, TransientError) and error.deadline_reached:
+        raise error
