@@ -72,7 +72,7 @@ def test_cancel_on_abort_cancels_our_request_only(served_simulator: SimFactory, 
     run = run_step(env, files, signal_when=lambda: sim.calls("status") >= 2, signum=signal.SIGINT)
 
     assert run.code == 130, run.stderr
-    assert run.seconds < 5  # well inside GitHub's 7.5 s from SIGINT to SIGTERM; slack for a loaded machine
+    assert run.seconds < 7.5  # inside GitHub's 7.5 s from SIGINT to SIGTERM, even on a loaded machine
     (ours,) = sim.deployments_of(script.job_id)
     assert ours.canceled_at is not None
     cancels = [e for e in sim.exchanges if e.path.endswith("/cancelDeployment")]

@@ -209,7 +209,7 @@ def test_a_signal_during_the_log_read_keeps_the_verdict_and_stops_promptly(
     assert run.code == 1, run.stderr  # the deployment had failed: that is what the step reports
     assert result_of(run)["verdict"] == "failed"
     assert "Interrupted while reading the deployment log" in run.stderr
-    assert run.seconds < 5  # well inside GitHub's 7.5 s from SIGINT to SIGTERM; slack for a loaded machine
+    assert run.seconds < 7.5  # inside GitHub's 7.5 s from SIGINT to SIGTERM, even on a loaded machine
 
 
 def test_a_timeout_shows_the_log_so_far(simulator: SimFactory) -> None:

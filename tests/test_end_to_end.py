@@ -228,7 +228,7 @@ def test_signal_stops_promptly_and_reports_what_is_known(
     run = run_step(env, files, signal_when=lambda: sim.calls("status") >= 2, signum=signum)
 
     assert run.code == code, run.stderr
-    assert run.seconds < 5  # well inside GitHub's 7.5 s from SIGINT to SIGTERM; slack for a loaded machine
+    assert run.seconds < 7.5  # inside GitHub's 7.5 s from SIGINT to SIGTERM, even on a loaded machine
     outputs = run.outputs()
     assert outputs["verdict"] == "cancelled"
     assert outputs["state"] == "EXECUTING"

@@ -218,7 +218,7 @@ def test_sigterm_with_three_jobs_in_flight_cancels_each_of_our_requests(served_s
     for script in jobs:
         (ours,) = sim.deployments_of(script.job_id)
         assert ours.canceled_at is not None
-    assert run.seconds < 5  # stops promptly, cancellations included
+    assert run.seconds < 7.5  # inside GitHub's 7.5 s from SIGINT to SIGTERM, cancellations included
 
 
 def test_gitlab_gets_per_job_keys_within_its_limits(simulator: SimFactory, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from qovery_job_deploy.errors import ActionError, Interrupted
 from qovery_job_deploy.follow import Follower
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.kinds import KINDS, Deploy, DeployRequest, ServiceKind
+from qovery_job_deploy.live import LiveLog
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.outcome import Known, Outcome, Verdict
 from qovery_job_deploy.polling import Pacer
@@ -69,6 +70,14 @@ class JobRun:
     def environment_id(self) -> str | None:
         return self.identity.environment_id
 
+    @property
+    def execution_id(self) -> str | None:
+        return self.known.execution_id
+
+    @property
+    def name(self) -> str:
+        return self.identity.short_name()
+
 
 class Deployments:
     """Deploys the jobs (at once, or one after another) and follows each to its verdict."""
@@ -83,6 +92,7 @@ class Deployments:
         log: Log,
         started_at: float,
         deadline: Deadline,
+        live: LiveLog | None = None,
     ) -> None:
         self.client = client
         self.runs = runs
@@ -91,6 +101,7 @@ class Deployments:
         self.log = log
         self.started_at = started_at
         self.deadline = deadline
+        self.live = live  # `logs: live`: tails each deployment's log between status reads
         self.reader = StatusReader(client, log)
         self.signum: int | None = None  # set when a signal ended the run
         self._cancelling_since: float | None = None
@@ -212,6 +223,9 @@ class Deployments:
                 return
             for run in followed:
                 self._judge(run, reading)
+            if self.live is not None and (still := [r for r in followed if r.follower is not None]):
+                next_read = min(run.follower.due_at for run in still if run.follower is not None)
+                self.live.tail(still, min(next_read, self.deadline.at))
 
     def _due_with_neighbours(self, followed: list[JobRun]) -> list[JobRun]:
         """The jobs due for a read, and every job that shares an environment with one: free with it."""
@@ -320,7 +334,8 @@ class Deployments:
     def _finish(self, run: JobRun, verdict: Verdict, message: str) -> None:
         # A skipped job spent no time deploying.
         duration = 0.0 if verdict is Verdict.SKIPPED else self.clock.now() - self.started_at
-        run.outcome = Outcome(run.known, verdict, message, duration)
+        live = self.live.printed(run.job_id) if self.live is not None else 0
+        run.outcome = Outcome(run.known, verdict, message, duration, live_lines=live)
         run.follower = None
 
     def _pending(self) -> list[JobRun]:

@@ -21,7 +21,7 @@ from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.outcome import Outcome, Verdict
 
-LogsMode = Literal["on-failure", "always", "never"]
+LogsMode = Literal["on-failure", "always", "never", "live"]
 
 # After the verdicts, the reads that explain them (deployment logs) share at least this much time, even
 # past `timeout`: a timed-out deployment is when its log is most wanted.
@@ -42,7 +42,7 @@ FAILURES = (Verdict.FAILED, Verdict.TIMED_OUT, Verdict.ERROR)
 def wants_log(mode: LogsMode, verdict: Verdict) -> bool:
     if mode == "never" or verdict is Verdict.CANCELLED:
         return False
-    return mode == "always" or verdict in FAILURES
+    return mode in ("always", "live") or verdict in FAILURES
 
 
 def log_budget(time_left: float, cap: float) -> float:

@@ -18,6 +18,7 @@ from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.kinds import KINDS, Deploy, DeployRequest
+from qovery_job_deploy.live import LiveLog, Tailed
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.plan import deploys
@@ -40,6 +41,7 @@ class Engine:
         deadline: Deadline,
         given: Mapping[str, str],
         begin: Callable[[str], None],
+        show_live: Callable[[str, Sequence[str]], None] = lambda whose, lines: None,
     ) -> None:
         """`given`: each input's value and origin, for the errors of name resolution. `begin` opens the
         runner's log group once the jobs' names are known (or, failing that, with their refs)."""
@@ -51,6 +53,7 @@ class Engine:
         self.deadline = deadline
         self.given = {name: given[name] for name in NAME_INPUTS if name in given}
         self.begin = begin
+        self.show_live = show_live  # prints a service's new log lines (`logs: live`): (whose, lines)
         # Until the names are resolved, each service is known by the name or id it was given.
         self.runs = [
             JobRun(JobIdentity(item.ref, kind=item.kind or "job"), log, Known(item.ref))
@@ -90,6 +93,7 @@ class Engine:
                 log=self.log,
                 started_at=self.started_at,
                 deadline=self.deadline,
+                live=self._live(several),
             )
             outcomes = self.deployments.run()
             if self.deployments.signum is None:  # after a signal, stop promptly: no more reads
@@ -103,6 +107,16 @@ class Engine:
             raise
         except ActionError as error:  # while resolving names: nothing was deployed
             return self._everyone(Verdict.ERROR, f"Nothing was deployed: {error}")
+
+    def _live(self, several: bool) -> LiveLog | None:
+        if self.settings.logs != "live":
+            return None
+        secrets = [self.settings.api_token.get_secret_value()]
+
+        def show(run: Tailed, lines: Sequence[str]) -> None:
+            self.show_live(run.name if several else "", lines)
+
+        return LiveLog(self.client, self.clock, self.log, show, secrets)
 
     def _dry_run(self) -> list[Outcome]:
         """Each service's status, which proves that the token sees it, and what would be deployed: the

@@ -77,6 +77,7 @@ def run(
             deadline=deadline,
             given={name: item.describe(secret=False) for name, item in inputs.items()},
             begin=lambda title: runner.begin(log, title),
+            show_live=lambda whose, lines: runner.live_lines(log, whose, lines),
         )
         try:
             outcome = engine.run()
@@ -134,10 +135,16 @@ def _show_explanations(outcome: Outcome, runner: Runner, log: HumanLog, *, sever
     With several jobs, each line says which job it is about."""
     whose = f"{outcome.known.label()}: " if several else ""
     deployment_log = outcome.deployment_log
-    if deployment_log is not None and deployment_log.lines:
-        shown, total = len(deployment_log.lines), deployment_log.total
-        extent = f"last {shown} of {total} lines" if total > shown else f"{shown} lines"
-        lines = [line.text() for line in deployment_log.lines]
+    # With `logs: live`, the lines printed while it ran are not printed again: only the tail after them.
+    unseen = deployment_log.total - outcome.live_lines if deployment_log is not None else 0
+    if deployment_log is not None and deployment_log.lines and unseen > 0:
+        kept = deployment_log.lines[-unseen:] if unseen < len(deployment_log.lines) else deployment_log.lines
+        shown, total = len(kept), deployment_log.total
+        if outcome.live_lines:
+            extent = f"the last {shown} of {total} lines, after those shown live"
+        else:
+            extent = f"last {shown} of {total} lines" if total > shown else f"{shown} lines"
+        lines = [line.text() for line in kept]
         runner.show_log(log, f"Qovery deployment log of {outcome.known.label()} ({extent})", lines)
     if diagnosis := diagnosis_of(outcome):
         for line in diagnosis_text(diagnosis).splitlines():

@@ -100,6 +100,7 @@ class Outcome:
     # Explanations read once the verdict is known (diagnosis.py); they never change it.
     console_url: str | None = None
     deployment_log: DeploymentLog | None = None
+    live_lines: int = 0  # how many of its log lines were printed live (`logs: live`), not to print again
 
     @property
     def identity(self) -> JobIdentity | None:

@@ -37,7 +37,7 @@ FIX_HINTS: dict[str, str] = {
     "environment": "give the environment's name or UUID, as in the Qovery console",
     "sequential": "use true or false",
     "dry_run": "use true or false",
-    "logs": "use on-failure, always or never",
+    "logs": "use on-failure, always, never or live",
     "console_url": "use https://console.qovery.com, or the https:// URL of your Qovery console",
 }
 

@@ -120,7 +120,7 @@ class Settings(BaseSettings):
         description="Resolve every name, read each service's status and check each value, then say what "
         "would be deployed; post nothing.",
     )
-    logs: Literal["on-failure", "always", "never"] = Field(
+    logs: Literal["on-failure", "always", "never", "live"] = Field(
         "on-failure", description="When to show the deployment's log."
     )
     console_url: str = Field(DEFAULT_CONSOLE_URL, description="Qovery console base URL, for links.")

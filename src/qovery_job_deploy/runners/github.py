@@ -104,6 +104,12 @@ class GitHubRunner(Runner):
         self.stdout.write("\n".join(framed) + "\n")
         self.stdout.flush()
 
+    def live_lines(self, log: HumanLog, whose: str, lines: Sequence[str]) -> None:
+        # On stdout, between stop-commands and its resume: no line of the log can act on the runner.
+        prefix = f"{printable(whose, 60)} | " if whose else "| "
+        self.stdout.write("\n".join(without_commands([prefix + line for line in lines])) + "\n")
+        self.stdout.flush()
+
     def input_error(self, message: str) -> None:
         self._annotate("Invalid input for the Qovery job deployment", message)
 

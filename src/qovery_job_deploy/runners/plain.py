@@ -40,6 +40,12 @@ class Runner:
         for line in lines:
             log.raw(f"  {printable(line)}\n")
 
+    def live_lines(self, log: HumanLog, whose: str, lines: Sequence[str]) -> None:
+        """A deployment's new log lines while it runs (`logs: live`), each unable to act as a command;
+        `whose` names the service when there are several."""
+        prefix = f"{printable(whose, 60)} | " if whose else "| "
+        log.raw("".join(f"  {prefix}{printable(line)}\n" for line in lines))
+
     def input_error(self, message: str) -> None:
         """Flag invalid input where the runner shows it best (the log has it already)."""
 
