@@ -65,3 +65,25 @@ def test_quick_several_jobs_benchmark_compares_one_step_with_separate_steps(tmp_
     ]
     assert all(row["reads"] >= 1 and row["wall_seconds"] >= row["longest_job"] for row in runs)
     assert "| 2 | separate steps |" in (tmp_path / "several-jobs.md").read_text()
+
+
+def test_quick_live_log_benchmark_counts_the_extra_reads(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "live_log.py"), "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    measures = json.loads((tmp_path / "live-log.json").read_text())
+    assert [(m["services"], m["mode"]) for m in measures] == [
+        (1, "on-failure"),
+        (1, "live"),
+        (3, "on-failure"),
+        (3, "live"),
+    ]
+    plain, live = measures[0], measures[1]
+    assert plain["log_reads"] <= 1 and live["log_reads"] > plain["log_reads"]  # live reads the log
+    assert live["status_reads"] == plain["status_reads"]  # and never at the cost of a status read
+    assert "| 1 | 30 s |" in (tmp_path / "live-log.md").read_text()
