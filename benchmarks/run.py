@@ -14,7 +14,6 @@ prints figures and ratios, writes them as Markdown, and plots latency against re
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import os
@@ -30,20 +29,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from common import ROOT, TOKEN, noisy, options, step_env, write
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+from qovery_job_deploy.simulator import JobScript, QoverySimulator
 
-from qovery_job_deploy.simulator import JobScript, QoverySimulator  # noqa: E402
-
-TOKEN = "qov_benchmark-token"  # noqa: S105 - the simulator's, not a secret
-RESULTS = ROOT / "benchmarks" / "results"
 IMAGE_METRICS = ROOT / ".cache" / "e2e" / "image-metrics.json"
 SHORTEST, LONGEST = 4.0, 120.0
 DEPLOYMENTS = 16  # per strategy; every strategy deploys the same jobs, 80 deployments at once
 QUICK_DURATIONS = (1.0, 2.0)  # a smoke run: the machinery works; no figure is read from it
 STALE_SECONDS = 1.0  # Qovery's status shows the previous request this long after the POST
-HISTORY_NOISE = 0.05  # past runs vary by about 5 % (lognormal sigma), as does the run measured
 
 
 @dataclass
@@ -68,10 +62,6 @@ def job_for(duration: float, history: list[float]) -> JobScript:
         stale_seconds=STALE_SECONDS,
         past_durations=[round(d) for d in history],
     )
-
-
-def noisy(rng: random.Random, value: float) -> float:
-    return value * rng.lognormvariate(0.0, HISTORY_NOISE)
 
 
 def gets_for(sim: QoverySimulator, job_id: str, request_id: str | None) -> int:
@@ -103,12 +93,6 @@ def measured(
     )
 
 
-def step_env(sim: QoverySimulator, script: JobScript) -> dict[str, str]:
-    """The environment `docker run -e QOVERY_...` would give the step."""
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "src")}
-    return env | {"QOVERY_API_TOKEN": TOKEN, "QOVERY_JOB_ID": script.job_id, "QOVERY_API_URL": sim.url}
-
-
 def deploy_time(sim: QoverySimulator, job_id: str) -> float:
     with sim.lock:
         return next(e.received_at for e in sim.exchanges if e.method == "POST" and job_id in e.path)
@@ -124,7 +108,7 @@ def run_step(sim: QoverySimulator, script: JobScript, strategy: str, duration: f
     """The real entrypoint, as `docker run` runs it; exit time and peak RSS from wait4."""
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "entrypoint.py")],
-        env=step_env(sim, script),
+        env=step_env(sim, {"QOVERY_JOB_ID": script.job_id}),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
@@ -228,7 +212,7 @@ def startup_times(rounds: int) -> dict[str, float]:
         imports.append(time.perf_counter() - started)
         script = job_for(1.0, [])
         with QoverySimulator([script]) as sim:
-            env = step_env(sim, script) | {"QOVERY_WAIT": "false"}
+            env = step_env(sim, {"QOVERY_JOB_ID": script.job_id, "QOVERY_WAIT": "false"})
             started_at = time.time()
             subprocess.run(
                 [sys.executable, str(ROOT / "entrypoint.py")], env=env, check=True, capture_output=True
@@ -329,45 +313,35 @@ def plot(rows: list[dict[str, float | str]], path: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="two short deployments: a smoke run")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    options = parser.parse_args()
+    chosen = options(__doc__, "two short deployments: a smoke run")
     durations = (
-        list(QUICK_DURATIONS)
-        if options.quick
-        else typical_durations(random.Random(options.seed), DEPLOYMENTS)
+        list(QUICK_DURATIONS) if chosen.quick else typical_durations(random.Random(chosen.seed), DEPLOYMENTS)
     )
-    rounds = 2 if options.quick else 15
+    rounds = 2 if chosen.quick else 15
 
     startup = startup_times(rounds)
     started = time.time()
-    measures = run_all(durations, options.seed)
+    measures = run_all(durations, chosen.seed)
     rows = summarize(measures)
     rss = [m.rss_kb for m in measures if m.rss_kb]
     report = markdown(rows, startup, rss, durations)
-    options.out.mkdir(parents=True, exist_ok=True)
-    (options.out / "benchmark.md").write_text(report)
-    (options.out / "benchmark.json").write_text(
-        json.dumps(
-            {
-                "rows": rows,
-                "startup": startup,
-                "peak_rss_kb": max(rss),
-                "measures": [m.__dict__ for m in measures],
-            },
-            indent=1,
-        )
+    write(
+        chosen.out,
+        "benchmark",
+        report,
+        {
+            "rows": rows,
+            "startup": startup,
+            "peak_rss_kb": max(rss),
+            "measures": [m.__dict__ for m in measures],
+        },
     )
     if importlib.util.find_spec("matplotlib") is None:  # the plot is optional: pip install -e '.[bench]'
         print("matplotlib is not installed (pip install -e '.[bench]'): no plot", file=sys.stderr)
     else:
-        plot(rows, options.out / "latency-vs-reads.png")
+        plot(rows, chosen.out / "latency-vs-reads.png")
     print(report)
-    print(f"({time.time() - started:.0f} s of deployments; written to {options.out})")
+    print(f"({time.time() - started:.0f} s of deployments; written to {chosen.out})")
 
 
 if __name__ == "__main__":

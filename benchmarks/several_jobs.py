@@ -12,24 +12,16 @@ time from the first start to the last exit. Nothing here asserts a threshold: it
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import random
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+from common import options, step, write
 
-from qovery_job_deploy.simulator import JobScript, QoverySimulator  # noqa: E402
+from qovery_job_deploy.simulator import JobScript, QoverySimulator
 
-TOKEN = "qov_benchmark-token"  # noqa: S105 - the simulator's, not a secret
-RESULTS = ROOT / "benchmarks" / "results"
 ENVIRONMENT = "e0e0e0e0-0000-4000-8000-0000000000be"
 COUNTS = (1, 3, 6)
 SHORTEST, LONGEST = 8.0, 40.0
@@ -57,17 +49,6 @@ def job(duration: float) -> JobScript:
         stale_seconds=0.5,
         past_durations=[round(duration)] * 5,
         environment_id=ENVIRONMENT,
-    )
-
-
-def step(sim: QoverySimulator, variables: dict[str, str]) -> subprocess.Popen[bytes]:
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "src")}
-    env |= {"QOVERY_API_TOKEN": TOKEN, "QOVERY_API_URL": sim.url} | variables
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "entrypoint.py")],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
     )
 
 
@@ -108,17 +89,11 @@ def report(runs: list[Run]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="1 and 2 short jobs: a smoke run")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    options = parser.parse_args()
-    rng = random.Random(options.seed)
+    chosen = options(__doc__, "1 and 2 short jobs: a smoke run")
+    rng = random.Random(chosen.seed)
     runs: list[Run] = []
-    for count in (1, 2) if options.quick else COUNTS:
-        if options.quick:
+    for count in (1, 2) if chosen.quick else COUNTS:
+        if chosen.quick:
             durations = list(QUICK[:count])
         else:
             durations = [SHORTEST + (LONGEST - SHORTEST) * rng.random() for _ in range(count)]
@@ -126,9 +101,7 @@ def main() -> None:
         ways = ("one step",) if count == 1 else ("one step", "separate steps")
         runs += [measure(durations, way) for way in ways]
     text = report(runs)
-    options.out.mkdir(parents=True, exist_ok=True)
-    (options.out / "several-jobs.md").write_text(text)
-    (options.out / "several-jobs.json").write_text(json.dumps([asdict(run) for run in runs], indent=1))
+    write(chosen.out, "several-jobs", text, [asdict(run) for run in runs])
     print(text)
 
 

@@ -21,16 +21,22 @@ STRATEGIES = [
 ]
 
 
-@pytest.mark.process
-def test_quick_benchmark_reports_all_strategies(tmp_path: Path) -> None:
+def quick_run(script: str, out: Path) -> subprocess.CompletedProcess[str]:
+    """`benchmarks/<script> --quick --out <out>`, which must succeed."""
     run = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--out", str(tmp_path)],
+        [sys.executable, str(ROOT / "benchmarks" / script), "--quick", "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert run.returncode == 0, run.stderr
+    return run
+
+
+@pytest.mark.process
+def test_quick_benchmark_reports_all_strategies(tmp_path: Path) -> None:
+    run = quick_run("run.py", tmp_path)
     report = (tmp_path / "benchmark.md").read_text()
     for strategy in STRATEGIES:
         assert f"| {strategy} |" in report
@@ -49,14 +55,7 @@ def test_quick_benchmark_reports_all_strategies(tmp_path: Path) -> None:
 
 @pytest.mark.process
 def test_quick_several_jobs_benchmark_compares_one_step_with_separate_steps(tmp_path: Path) -> None:
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "several_jobs.py"), "--quick", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
+    quick_run("several_jobs.py", tmp_path)
     runs = json.loads((tmp_path / "several-jobs.json").read_text())
     assert [(row["jobs"], row["way"]) for row in runs] == [
         (1, "one step"),
@@ -67,15 +66,33 @@ def test_quick_several_jobs_benchmark_compares_one_step_with_separate_steps(tmp_
     assert "| 2 | separate steps |" in (tmp_path / "several-jobs.md").read_text()
 
 
+@pytest.mark.process
+def test_quick_release_benchmark_compares_the_step_with_the_clis_environment_watch(tmp_path: Path) -> None:
+    quick_run("release.py", tmp_path)
+    ways = [
+        "this step, history known",
+        "this step, no history",
+        "Qovery CLI model (environment, 3 s after 3 s)",
+    ]
+    data = json.loads((tmp_path / "release.json").read_text())
+    assert [row["way"] for row in data["rows"]] == ways
+    assert [(one["way"], one["release"]) for one in data["releases"]] == [(way, 0) for way in ways]
+    assert data["lengths"] == [{"migrate": 1.5, "api": 2.5, "worker": 3.0, "web": 3.5}]
+    for one in data["releases"]:
+        # The exit follows the last end (a few ms of clock granularity aside), which follows the first POST.
+        assert one["latency"] >= -0.05 and one["wall_seconds"] >= one["last_end"] > one["first_deploy"] >= 0
+        assert one["reads"] >= one["environment_reads"] >= 1 and one["reads_per_minute"] > 0
+    cli = data["releases"][-1]
+    assert cli["reads"] == cli["environment_reads"] and cli["reads_before_deploy"] == 0  # one read a round
+    table = (tmp_path / "release.md").read_text().splitlines()
+    rows = [line for line in table if line.startswith("| ") and not line.startswith("| way |")]
+    assert [line.split(" | ")[0].removeprefix("| ") for line in rows] == ways
+    assert all(line.count("|") == 12 for line in rows) and rows[-1].endswith("| 1.00x |")
+
+
+@pytest.mark.process
 def test_quick_live_log_benchmark_counts_the_extra_reads(tmp_path: Path) -> None:
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "live_log.py"), "--quick", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
+    quick_run("live_log.py", tmp_path)
     measures = json.loads((tmp_path / "live-log.json").read_text())
     assert [(m["services"], m["mode"]) for m in measures] == [
         (1, "on-failure"),
