@@ -8,6 +8,7 @@ from support.step import ROOT, declared_inputs
 from qovery_job_deploy.errors import InputError
 from qovery_job_deploy.inputs.durations import format_duration, parse_duration
 from qovery_job_deploy.inputs.model import ServiceRef, Settings
+from qovery_job_deploy.inputs.names import looks_like_a_token
 from qovery_job_deploy.inputs.sources import load_settings
 
 JOB = "11111111-1111-4111-8111-111111111111"
@@ -280,6 +281,17 @@ def test_an_invalid_value_is_shown_with_where_it_came_from(
     assert said in str(caught.value)
 
 
+JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl"
+
+
+@pytest.mark.parametrize(
+    ("value", "hidden"),
+    [("v1.2.3", False), ("1.4.0-rc.1", False), ("aaa.bbb.ccc", False), (JWT, True), ("qov_x", True)],
+)
+def test_only_a_real_token_shape_is_hidden(value: str, hidden: bool) -> None:
+    assert looks_like_a_token(value) is hidden
+
+
 @pytest.mark.parametrize(
     ("environ", "said"),
     [
@@ -289,7 +301,7 @@ def test_an_invalid_value_is_shown_with_where_it_came_from(
         ),
         ({"INPUT_API-TOKEN": "a.b c.d"}, "`api-token` (value not shown, from the GitHub input `api-token`)"),
         ({"QOVERY_JOB_ID": TOKEN}, "`job-id` (value not shown, from the environment variable QOVERY_JOB_ID)"),
-        ({"QOVERY_TIMEOUT": "aaa.bbb.ccc"}, "`timeout` (value not shown"),  # shaped like a JWT
+        ({"QOVERY_TIMEOUT": JWT}, "`timeout` (value not shown"),  # a JWT: its header is JSON
     ],
 )
 def test_a_token_is_never_shown_even_in_the_wrong_input(environ: dict[str, str], said: str) -> None:

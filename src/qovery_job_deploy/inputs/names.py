@@ -4,6 +4,9 @@ given value with where it came from (`Given`), described for messages without ev
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 from dataclasses import dataclass
 
@@ -50,9 +53,19 @@ def describe_origin(origin: str) -> str:
 
 
 def looks_like_a_token(value: str) -> bool:
-    """A token pasted into the wrong input must not be printed back either."""
+    """A token pasted into the wrong input must not be printed back either: a value with a real token's
+    shape (`qov_...`, or a JWT: three base64url parts, the first a JSON header). A version-like tag such as
+    `v1.2.3` is shown, as every other value is."""
     text = value.strip()
-    return text.startswith("qov_") or _looks_like_jwt(text)
+    return text.startswith("qov_") or (_looks_like_jwt(text) and _json_header(text.split(".")[0]))
+
+
+def _json_header(part: str) -> bool:
+    try:
+        decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        return isinstance(json.loads(decoded), dict)
+    except (ValueError, binascii.Error):  # not base64, not UTF-8, not JSON
+        return False
 
 
 _JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")  # three base64url parts
