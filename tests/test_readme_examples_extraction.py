@@ -10,6 +10,7 @@ from e2e.readme_examples import (
     MalformedExample,
     as_workflow,
     deploy_jobs,
+    deploying_first,
     examples,
     jobs_needing,
     steps_using_the_action,
@@ -107,3 +108,18 @@ PIPELINE: dict[str, Any] = {
 def test_gitlab_deploy_jobs_and_the_jobs_after_them() -> None:
     assert deploy_jobs(PIPELINE) == ["deploy-job", "short-image"]
     assert jobs_needing(PIPELINE, "deploy-job") == ["after", "after-long-form"]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "expected"),
+    [
+        ({"job-id": "mine", "timeout": "15m"}, {"job-id": "FAILING", "timeout": "15m"}),
+        ({}, {"job-id": "FAILING"}),
+        ({"services": "migrate\napi\n", "job-id": ""}, {"services": "FAILING, migrate\napi\n", "job-id": ""}),
+        ({"services": "", "job-id": "mine"}, {"services": "", "job-id": "FAILING"}),  # empty counts as unset
+    ],
+)
+def test_an_example_deploys_the_failing_service_first(
+    inputs: dict[str, str], expected: dict[str, str]
+) -> None:
+    assert deploying_first(inputs, "FAILING", one="job-id", several="services") == expected

@@ -174,3 +174,10 @@ def git(directory: Path, *args: str) -> None:
 def commit_all(directory: Path, message: str) -> None:
     git(directory, "add", "-A")
     git(directory, "commit", "-q", "--allow-empty", "-m", message)
+
+
+def head_commit(directory: Path) -> str:
+    """The commit a runner takes for the pushed one (`github.sha`, `CI_COMMIT_SHA`)."""
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True, text=True, check=True
+    ).stdout.strip()

@@ -57,6 +57,15 @@ def steps_using_the_action(workflow: dict[str, Any]) -> list[tuple[list[dict[str
     ]
 
 
+def deploying_first(inputs: dict[str, Any], service: str, *, one: str, several: str) -> dict[str, Any]:
+    """An example's inputs (a step's `with:`, a job's `variables:`) made to deploy `service`: a single job's
+    example deploys it instead of its own job (`one`); a release (`several`) deploys it first, then its own
+    services, which a sequential release skips once `service` failed."""
+    if inputs.get(several):
+        return inputs | {several: f"{service}, {inputs[several]}"}
+    return inputs | {one: service}
+
+
 def deploy_jobs(pipeline: dict[str, Any]) -> list[str]:
     """The GitLab jobs that run this project's image."""
     names = []

@@ -11,10 +11,19 @@ from pathlib import Path
 import pytest
 from support.sims import SimFactory
 
-from qovery_job_deploy.simulator import FAILURE_JOB, HOSTILE_LOG_JOB, SUCCESS_JOB, QoverySimulator
+from qovery_job_deploy.simulator import (
+    API_CONTAINER,
+    BROKEN_APPLICATION,
+    FAILURE_JOB,
+    HOSTILE_LOG_JOB,
+    POSTGRES_DATABASE,
+    SUCCESS_JOB,
+    WEB_APPLICATION,
+    QoverySimulator,
+)
 
 from .conftest import BuiltImage, runner_repo
-from .harness import RUNNER_TIMEOUT, TOKEN, Run, commit_all, metric, podman
+from .harness import RUNNER_TIMEOUT, TOKEN, Run, commit_all, head_commit, metric, podman
 from .runners import Act
 
 pytestmark = pytest.mark.timeout(RUNNER_TIMEOUT + 60)
@@ -62,6 +71,50 @@ def test_a_hostile_deployment_log_runs_no_runner_command(
     assert "::add-mask::DEPLOYED" in log  # shown, as text, inside the stop-commands frame
     assert "Check the job's output above" in log  # Qovery's hint, in the annotation and the log
     assert len(sim.deployments_of(HOSTILE_LOG_JOB)) == 1
+
+
+def test_a_release_succeeds_and_another_stops_at_a_failed_build(
+    act_release: Act, served_simulator: SimFactory
+) -> None:
+    """tests/e2e/github/deploy-release.yml, one act run of two jobs at once: `release` deploys the migrate job,
+    the api container and the web application by name, each with its own value, and succeeds;
+    `release-fails` deploys the postgres database, stops at web-broken's failed build, skips api and fails,
+    the build log shown inside its log group."""
+    sim = served_simulator()
+    sha = head_commit(act_release.repo)  # github.sha: the image tag and the commit the workflow deploys
+    result = act_release.run("act-release", "tests/e2e/github/deploy-release.yml", sim.url)
+    metric("act: two releases of 3 services in sequence, one failing (s)", result.seconds)
+    result.assert_no_token()
+    log = result.stdout + result.stderr
+    assert result.code != 0, f"act exited 0: the failed release did not fail its job\n{result.tail(60)}"
+    assert "E2E-CHECK-OK release-outputs" in log, result.tail(80)
+    assert "E2E-CHECK-OK release-failure-outputs" in log, result.tail(80)
+    assert re.search(r"\[e2e release/release\s*\] .*Job succeeded", log), result.tail(80)
+    assert re.search(r"\[e2e release/release-fails\] .*Job failed", log), result.tail(80)
+
+    # One deploy per service, each with its own type's value (a database deploys its configuration, no
+    # body); api, skipped by release-fails, only once.
+    asked = {
+        SUCCESS_JOB: {"image_tag": sha},
+        API_CONTAINER: {"image_tag": sha},
+        WEB_APPLICATION: {"git_commit_id": sha},
+        POSTGRES_DATABASE: None,
+        BROKEN_APPLICATION: {"git_commit_id": sha},
+    }
+    for service_id, body in asked.items():
+        [deployment] = sim.deployments_of(service_id)
+        assert deployment.asked["body"] == body, (service_id, deployment.asked)
+
+    # web-broken's build log, inside its group in the failing job's log.
+    failing = [line for line in log.splitlines() if line.startswith("[e2e release/release-fails]")]
+    begin = next(
+        (i for i, line in enumerate(failing) if "::group::Qovery deployment log of web-broken" in line), None
+    )
+    assert begin is not None, "no log group for web-broken's deployment log\n" + "\n".join(failing[-60:])
+    end = next((i for i, line in enumerate(failing) if i > begin and "::endgroup::" in line), None)
+    assert end is not None, "web-broken's log group is never closed\n" + "\n".join(failing[begin:])
+    shown = "\n".join(failing[begin:end])
+    assert "npm ERR! code ERESOLVE" in shown and "BUILD_ERROR" in shown, shown
 
 
 def test_token_from_a_plain_variable_is_masked_by_the_step(

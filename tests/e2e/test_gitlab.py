@@ -1,42 +1,100 @@
 """A GitLab pipeline under gitlab-ci-local, a real GitLab CI runner emulator (tests/e2e/gitlab/): the
-dotenv report reaches a `needs:` job; a failed deployment fails its job."""
+dotenv reports of a single job's deployment and of a release reach their `needs:` jobs; a failed
+deployment fails its job."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from support.runner_files import parse_dotenv
-from support.sims import SimFactory
+from support.sims import SimFactory, finish, served
 
-from qovery_job_deploy.simulator import FAILURE_JOB, SUCCESS_JOB
+from qovery_job_deploy.simulator import (
+    API_CONTAINER,
+    FAILURE_JOB,
+    SUCCESS_JOB,
+    WEB_APPLICATION,
+    QoverySimulator,
+)
 
 from .conftest import BuiltImage
-from .harness import RUNNER_TIMEOUT, TOKEN, metric
+from .harness import RUNNER_TIMEOUT, TOKEN, Run, head_commit, metric
 from .runners import GitlabCiLocal
 
 pytestmark = pytest.mark.timeout(RUNNER_TIMEOUT + 60)
 PIPELINE = "tests/e2e/gitlab/.gitlab-ci.yml"
 
 
-def test_dotenv_report_reaches_the_needs_job(
-    image: BuiltImage, gitlab_ci_local: GitlabCiLocal, served_simulator: SimFactory
-) -> None:
-    sim = served_simulator()
-    result = gitlab_ci_local.run("gitlab-pipeline", PIPELINE, sim.url)
-    metric("gitlab-ci-local: deploy + verify pipeline (s)", result.seconds)
-    result.assert_no_token()
+@dataclass(frozen=True)
+class Pipeline:
+    result: Run
+    sim: QoverySimulator
+    commit: str  # CI_COMMIT_SHA
+    artifacts: Path  # gitlab-ci-local's, one directory per job
+
+    def report(self, job: str) -> dict[str, str]:
+        """A job's dotenv report as GitLab parses it (KEY=VALUE lines, under 5 KB: parse_dotenv asserts
+        GitLab's rules), at most 20 variables and without the token."""
+        [path] = (self.artifacts / job).rglob("qovery.env")
+        assert TOKEN not in path.read_text(encoding="utf-8")
+        values = parse_dotenv(path)
+        assert len(values) <= 20, "GitLab takes at most 20 variables from a dotenv report"
+        return values
+
+
+@pytest.fixture(scope="module")
+def pipeline(image: BuiltImage, gitlab_ci_local: GitlabCiLocal) -> Iterator[Pipeline]:
+    """The whole pipeline, run once for the checks of its two deployments: the single job (deploy, verify),
+    then the release (release, verify-release)."""
+    sim = served()
+    try:
+        commit = head_commit(gitlab_ci_local.repo)
+        result = gitlab_ci_local.run("gitlab-pipeline", PIPELINE, sim.url)
+        metric("gitlab-ci-local: deploy, verify, release, verify-release pipeline (s)", result.seconds)
+        result.assert_no_token()
+        yield Pipeline(result, sim, commit, gitlab_ci_local.repo / ".gitlab-ci-local" / "artifacts")
+    finally:
+        finish(sim)
+
+
+def test_dotenv_report_reaches_the_needs_job(pipeline: Pipeline) -> None:
+    result = pipeline.result
     assert result.code == 0, result.tail(60)
     assert "E2E-CHECK-OK dotenv" in result.stdout, "the needs: job did not see QOVERY_STATE=DEPLOYED"
-    [request] = sim.deployments_of(SUCCESS_JOB)
+    request = pipeline.sim.deployments_of(SUCCESS_JOB)[0]  # the release deploys migrate after it
 
-    # The report as GitLab parses it (KEY=VALUE lines, under 5 KB: parse_dotenv asserts GitLab's rules).
-    [report] = (gitlab_ci_local.repo / ".gitlab-ci-local" / "artifacts" / "deploy").rglob("qovery.env")
-    assert TOKEN not in report.read_text(encoding="utf-8")
-    values = parse_dotenv(report)
-    assert len(values) <= 20, "GitLab takes at most 20 variables from a dotenv report"
+    values = pipeline.report("deploy")
     assert values["QOVERY_STATE"] == "DEPLOYED"
     assert values["QOVERY_DEPLOYMENT_REQUEST_ID"] == request.id
+
+
+def test_release_report_reaches_the_needs_job(pipeline: Pipeline) -> None:
+    """A job, a container and an application in one step: the verdict and each service's keys reach the
+    `needs:` job; each service was deployed once, with its own type's value."""
+    result = pipeline.result
+    assert result.code == 0, result.tail(60)
+    assert "E2E-CHECK-OK release-dotenv" in result.stdout, (
+        "the needs: job did not see QOVERY_VERDICT=succeeded and each service's QOVERY_<TYPE>_<NAME>_STATE"
+    )
+    sim, commit = pipeline.sim, pipeline.commit
+    migrate = sim.deployments_of(SUCCESS_JOB)
+    assert len(migrate) == 2, "the single job's deployment and the release's"
+    [api] = sim.deployments_of(API_CONTAINER)
+    [web] = sim.deployments_of(WEB_APPLICATION)
+    assert migrate[1].asked["body"] == {"image_tag": commit}
+    assert api.asked["body"] == {"image_tag": commit}
+    assert web.asked["body"] == {"git_commit_id": commit}
+
+    values = pipeline.report("release")
+    assert values["QOVERY_VERDICT"] == "succeeded"
+    for prefix, request in [("JOB_MIGRATE", migrate[1]), ("CONTAINER_API", api), ("APPLICATION_WEB", web)]:
+        assert values[f"QOVERY_{prefix}_VERDICT"] == "succeeded"
+        assert values[f"QOVERY_{prefix}_STATE"] == "DEPLOYED"
+        assert values[f"QOVERY_{prefix}_DEPLOYMENT_REQUEST_ID"] == request.id
 
 
 def test_failed_deployment_fails_the_job(

@@ -19,6 +19,7 @@ from .readme_examples import (
     MalformedExample,
     as_workflow,
     deploy_jobs,
+    deploying_first,
     examples,
     jobs_needing,
     steps_using_the_action,
@@ -81,9 +82,11 @@ def test_github_example_reads_the_outputs_after_a_failure(
     deploy = steps[index]
     readers = [step for step in steps[index + 1 :] if f"steps.{deploy.get('id')}.outputs" in str(step)]
     assert readers, "no step after the action reads its outputs"
-    # The action from the working tree, on the simulator's failing job; the example's own lines untouched.
+    # The action from the working tree, on the simulator's failing job (a release's first service); the
+    # example's own lines untouched.
     deploy["uses"] = "./"
-    deploy["with"] |= {"job-id": FAILURE_JOB, "api-url": "${{ env.QOVERY_API_URL }}"}
+    deploy["with"] = deploying_first(deploy["with"], FAILURE_JOB, one="job-id", several="services")
+    deploy["with"]["api-url"] = "${{ env.QOVERY_API_URL }}"
     steps.insert(0, {"uses": "actions/checkout@v4"})  # act copies the working tree, nothing downloaded
     for number, step in enumerate(readers):
         step["run"] = (
@@ -120,14 +123,16 @@ def test_gitlab_example_reports_a_failed_deployment_to_the_next_job(
     [deploy] = deploys
     followers = jobs_needing(pipeline, deploy)
     assert followers, f"no job `needs: [{deploy}]`: nothing shows that the report reaches a later job"
-    # Substituted: the image (the one built here), the job (the simulator's failing one); the API URL and
-    # the token come as project variables. Nothing else of the example changes.
+    # Substituted: the image (the one built here), the job (the simulator's failing one, a release's first
+    # service); the API URL and the token come as project variables. Nothing else of the example changes.
     job = pipeline[deploy]
     if isinstance(job["image"], dict):
         job["image"]["name"] = IMAGE
     else:
         job["image"] = IMAGE
-    job.setdefault("variables", {})["QOVERY_JOB_ID"] = FAILURE_JOB
+    job["variables"] = deploying_first(
+        job.get("variables", {}), FAILURE_JOB, one="QOVERY_JOB_ID", several="QOVERY_SERVICES"
+    )
     for number, name in enumerate(followers):
         pipeline[name]["script"].append(
             f'echo "{CHECK}-{number} state=$QOVERY_STATE request=$QOVERY_DEPLOYMENT_REQUEST_ID"'
