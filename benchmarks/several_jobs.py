@@ -5,7 +5,7 @@
 
 For 1, 3 and 6 jobs whose deployments last from about 8 to 40 s (the job history known, as in a pipeline
 that has run before), it runs the real entrypoint against the simulator in two ways: one step with
-`jobs` (the environment given by UUID, so that one `GET /environment/{id}/job/status` reads every job),
+`jobs` (the environment given by UUID, so that one `GET /environment/{id}/statuses` reads every job),
 and N steps with one `job-id` each, all at once. It counts every request the API receives and the wall
 time from the first start to the last exit. Nothing here asserts a threshold: it prints figures and ratios.
 """

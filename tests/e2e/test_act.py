@@ -105,6 +105,11 @@ def test_a_release_succeeds_and_another_stops_at_a_failed_build(
         [deployment] = sim.deployments_of(service_id)
         assert deployment.asked["body"] == body, (service_id, deployment.asked)
 
+    # `logs: live` in `release`: lines of each deployment while it ran, each service's named, framed.
+    released = [line for line in log.splitlines() if line.startswith("[e2e release/release ")]
+    live = [line for line in released if re.search(r"\| (migrate|api|web) \| \S+ Deploy ", line)]
+    assert live, "no live log line in the release job\n" + "\n".join(released[-60:])
+
     # web-broken's build log, inside its group in the failing job's log.
     failing = [line for line in log.splitlines() if line.startswith("[e2e release/release-fails]")]
     begin = next(
