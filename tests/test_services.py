@@ -86,6 +86,7 @@ ROWS = [
     Row("failure with its log", end="FAILED", script={"log_lines": ["it printed this before failing"]},
         code=1, verdict="failed", log="Hint:", check=shows_its_log),
     Row("superseded by a newer request", script={"taken_over": True}, check=asked_status_of_our_request),
+    Row("cancelled in Qovery (CANCELED)", end="CANCELED", code=1, verdict="failed", log="CANCELED"),
     Row("timeout", length=600.0, env={"timeout": "5s"}, code=124, verdict="timed_out",
         log="keeps running in Qovery"),
     Row("cancelled at the timeout", length=600.0, env={"timeout": "5s", "cancel-on-timeout": "true"},
