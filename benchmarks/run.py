@@ -145,14 +145,20 @@ def reference_poller(first_sleep: float, interval: float) -> Strategy:
     return run
 
 
-STRATEGIES: dict[str, tuple[Strategy, str]] = {
-    # name: (runner, which history the simulator serves for the job)
-    "this step, job history known": (run_step, "accurate"),
-    "this step, no history": (run_step, "none"),
-    "this step, history wrong (2x)": (run_step, "double"),
-    "Qovery CLI (3 s after 3 s)": (reference_poller(3.0, 3.0), "none"),
-    "old Qovery action (10 s)": (reference_poller(10.0, 10.0), "none"),
-}
+def strategies(scale: float = 1.0) -> dict[str, tuple[Strategy, str]]:
+    """name: (runner, which history the simulator serves for the job). `scale` shortens the reference
+    pollers' pauses for the smoke run (`--quick`), whose figures nobody reads."""
+    return {
+        "this step, job history known": (run_step, "accurate"),
+        "this step, no history": (run_step, "none"),
+        "this step, history wrong (2x)": (run_step, "double"),
+        "Qovery CLI (3 s after 3 s)": (reference_poller(3.0 * scale, 3.0 * scale), "none"),
+        "old Qovery action (10 s)": (reference_poller(10.0 * scale, 10.0 * scale), "none"),
+    }
+
+
+STRATEGIES = strategies()
+QUICK_SCALE = 0.2
 
 
 def history_of(kind: str, rng: random.Random, duration: float) -> list[float]:
@@ -169,13 +175,15 @@ def typical_durations(rng: random.Random, count: int) -> list[float]:
     return [SHORTEST * ratio ** (i / (count - 1)) * rng.uniform(0.9, 1.1) for i in range(count)]
 
 
-def run_all(durations: list[float], seed: int) -> list[Measure]:
+def run_all(
+    durations: list[float], seed: int, chosen: dict[str, tuple[Strategy, str]] = STRATEGIES
+) -> list[Measure]:
     """Each strategy deploys the same jobs: a typical duration, the run's actual one (the typical one
     with noise) and, when the strategy is given history, ten past runs around the typical one."""
     rng = random.Random(seed)
     actuals = [noisy(rng, duration) for duration in durations]
     plan = []
-    for name, (_, history_kind) in STRATEGIES.items():
+    for name, (_, history_kind) in chosen.items():
         for duration, actual in zip(durations, actuals, strict=True):
             plan.append((name, duration, job_for(actual, history_of(history_kind, rng, duration))))
     measures: list[Measure] = []
@@ -184,7 +192,7 @@ def run_all(durations: list[float], seed: int) -> list[Measure]:
 
         def one(name: str, duration: float, script: JobScript) -> None:
             try:
-                measures.append(STRATEGIES[name][0](sim, script, name, duration))
+                measures.append(chosen[name][0](sim, script, name, duration))
             except BaseException as error:  # reported after all threads end
                 errors.append(error)
 
@@ -321,7 +329,7 @@ def main() -> None:
 
     startup = startup_times(rounds)
     started = time.time()
-    measures = run_all(durations, chosen.seed)
+    measures = run_all(durations, chosen.seed, strategies(QUICK_SCALE if chosen.quick else 1.0))
     rows = summarize(measures)
     rss = [m.rss_kb for m in measures if m.rss_kb]
     report = markdown(rows, startup, rss, durations)

@@ -375,7 +375,7 @@ def test_a_silent_listener_on_loopback_is_named_with_what_to_check() -> None:
         listener.listen(8)
         host = f"127.0.0.1:{listener.getsockname()[1]}"
         env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "api-url": f"http://{host}"})
-        run = run_in_process(env | {"QOVERY_REQUEST_TIMEOUT": "1s"})
+        run = run_in_process(env | {"QOVERY_REQUEST_TIMEOUT": "1s"})  # five tries of a real second
 
     assert run.code == 3, run.stderr
     message = run.json()["message"]
