@@ -44,7 +44,7 @@ def test_quick_benchmark_reports_all_strategies(tmp_path: Path) -> None:
     assert {row["strategy"] for row in data["rows"]} == set(STRATEGIES)
     # Detection can only follow the end (a few ms of clock granularity aside), and needs reads to see it.
     assert all(measure["latency"] >= -0.05 and measure["reads"] >= 1 for measure in data["measures"])
-    assert len(data["measures"]) == 2 * len(STRATEGIES)
+    assert len(data["measures"]) == len(STRATEGIES)  # one quick deployment each
     assert data["peak_rss_kb"] > 0 and data["startup"]["imports"] > 0
     if importlib.util.find_spec("matplotlib") is not None:  # the `bench` extra (.ci/run installs it)
         assert (tmp_path / "latency-vs-reads.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
