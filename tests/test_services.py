@@ -282,3 +282,25 @@ def test_a_dry_run_fails_where_a_real_run_would(
     assert run.code == code, run.stderr
     assert said in run.stderr
     assert sim.calls("deploy") == 0
+
+
+def test_a_release_that_cannot_reach_the_api_names_no_kind_it_does_not_know() -> None:
+    """Nothing resolved: the services are not called jobs, and their type is unknown (null)."""
+    env = plain_env({"api-token": TOKEN, "api-url": "http://127.0.0.1:9", "services": "migrate, api"})
+    run = run_step(env | {"QOVERY_ENVIRONMENT": ENV})
+
+    assert run.code == 3, run.stderr
+    assert "Deploying 2 Qovery services: migrate, api" in run.stderr and "jobs" not in run.json()["message"]
+    assert [s["type"] for s in run.json()["services"]] == [None, None]
+
+
+def test_the_verdict_line_of_a_release_says_it_all(simulator: SimFactory) -> None:
+    sim, _ = release(simulator)
+    run = run_step(plain_env(release_inputs(sim, "migrate, api, web", **{"dry-run": "true"})))
+
+    assert run.code == 0, run.stderr
+    assert (
+        "Dry run: checking 3 Qovery services: migrate, api, web" in run.stderr
+        and "Deploying" not in run.stderr
+    )
+    assert f"planned: {run.json()['message']}" in run.stderr  # the log and the result agree

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import shlex
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -117,7 +118,7 @@ def play(name: str, scenario: Scenario, out: TextIO, err: TextIO, clock: Clock |
             "QOVERY_API_URL": sim.url,
             "QOVERY_TIMEOUT": "60s",
         } | scenario.variables
-        command = "".join(f"  {variable}={value} \\\n" for variable, value in environ.items())
+        command = "".join(f"  {variable}={shlex.quote(value)} \\\n" for variable, value in environ.items())
         err.write(
             f"Demo `{name}`: {scenario.what}.\n"
             f"A simulated Qovery API on {sim.url} plays {scenario.plays}.\n"

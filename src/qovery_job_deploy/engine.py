@@ -55,9 +55,11 @@ class Engine:
         self.begin = begin
         self.show_live = show_live  # prints a service's new log lines (`logs: live`): (whose, lines)
         # Until the names are resolved, each service is known by the name or id it was given.
+        unresolved = [
+            JobIdentity(item.ref, kind=item.kind or "") for item in settings.service_refs()
+        ]  # "": any
         self.runs = [
-            JobRun(JobIdentity(item.ref, kind=item.kind or "job"), log, Known(item.ref))
-            for item in settings.service_refs()
+            JobRun(identity, log, Known(identity.job_id, identity=identity)) for identity in unresolved
         ]
         self.deployments: Deployments | None = None
 
@@ -74,9 +76,11 @@ class Engine:
             except InputError:
                 raise  # nothing to open: the caller reports an input error
             except BaseException:
-                self.begin(_title([run.identity for run in self.runs]))  # the report that follows needs it
+                self.begin(
+                    _title([run.identity for run in self.runs], dry_run=settings.dry_run)
+                )  # the report that follows needs it
                 raise
-            self.begin(_title(identities))
+            self.begin(_title(identities, dry_run=settings.dry_run))
             several = len(identities) > 1
             self.runs = [
                 _job_run(identity, deploy, self.log, several=several)
@@ -172,12 +176,13 @@ def options(settings: Settings) -> Options:
     )
 
 
-def _title(identities: Sequence[JobIdentity]) -> str:
-    nouns = {KINDS[identity.kind].noun for identity in identities}
+def _title(identities: Sequence[JobIdentity], *, dry_run: bool = False) -> str:
+    nouns = {KINDS[i.kind].noun if i.kind in KINDS else "service" for i in identities}  # "": not known yet
     noun = nouns.pop() if len(nouns) == 1 else "service"
+    doing = "Dry run: checking" if dry_run else "Deploying"
     if len(identities) == 1:
-        return f"Deploying Qovery {noun} {identities[0].label()}"
-    return f"Deploying {len(identities)} Qovery {noun}s: {', '.join(i.short_name() for i in identities)}"
+        return f"{doing} Qovery {noun} {identities[0].label()}"
+    return f"{doing} {len(identities)} Qovery {noun}s: {', '.join(i.short_name() for i in identities)}"
 
 
 def _job_run(identity: JobIdentity, deploy: Deploy, log: HumanLog, *, several: bool) -> JobRun:

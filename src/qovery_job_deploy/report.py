@@ -70,7 +70,9 @@ def _kind(outcome: Outcome) -> str:
 
 
 def _noun(outcome: Outcome) -> str:
-    return "helm chart" if _kind(outcome) == "helm" else _kind(outcome)
+    """`job`, `helm chart`; `service` while its kind is not known (nothing was resolved)."""
+    kind = _kind(outcome)
+    return "helm chart" if kind == "helm" else kind or "service"
 
 
 def _plural(noun: str) -> str:
@@ -113,7 +115,7 @@ def job_result(outcome: Outcome) -> dict[str, Any]:
     """One job, as `result.jobs[]` and the `jobs` output hold it."""
     known = outcome.known
     return {
-        "type": _kind(outcome),
+        "type": _kind(outcome) or None,  # None: not known (the names could not be resolved)
         "job_id": known.job_id,
         "name": known.identity.job_name if known.identity else None,
         "verdict": outcome.verdict.value,
@@ -218,7 +220,7 @@ def job_keys(jobs: list[Outcome]) -> list[str]:
         identity = outcome.known.identity
         name = identity.job_name if identity and identity.job_name else outcome.known.job_id
         ascii_name = name.upper().encode("ascii", "ignore").decode()
-        prefix = f"QOVERY_{_kind(outcome).upper()}_"
+        prefix = f"QOVERY_{(_kind(outcome) or 'service').upper()}_"
         key = prefix + (re.sub(r"[^A-Z0-9]+", "_", ascii_name).strip("_")[:MAX_KEY_NAME] or "X")
         candidate, number = key, 2
         while candidate in keys:

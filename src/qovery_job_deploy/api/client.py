@@ -37,7 +37,8 @@ HISTORY_BUDGET = 3.0  # the history only paces the polling: not worth holding th
 
 
 # Before the first POST: how long reads may keep failing, and how many tries a refusal or a dropped
-# connection gets (the backoff then sums to about 15 s), before the step says the network is at fault.
+# connection gets (the backoff between them then sums to 4 to 8 s), before the step says the network is
+# at fault.
 PRE_POST_SECONDS = 60.0
 PRE_POST_ATTEMPTS = 5
 
