@@ -22,6 +22,8 @@ from qovery_job_deploy.text import one_line, strip_ansi
 MAX_LINE_CHARS = 1000
 # How many of our job's lines are kept (the last ones); Qovery sends at most 1000 for the environment.
 KEEP_LINES = 500
+# Qovery sends the environment's last 1000 lines; past this a body is cut and its first part parsed.
+MAX_LOG_BYTES = 4 * 1024 * 1024
 MAX_DIAGNOSIS_CHARS = 1000
 REDACTED = "***"
 

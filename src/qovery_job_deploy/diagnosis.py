@@ -14,7 +14,7 @@ from qovery_job_deploy.api.errors import short_error
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Deadline
 from qovery_job_deploy.console import console_url
-from qovery_job_deploy.deployment_log import DeploymentLog, our_log, parse_entries
+from qovery_job_deploy.deployment_log import MAX_LOG_BYTES, DeploymentLog, our_log, parse_entries
 from qovery_job_deploy.errors import ActionError, Interrupted
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.inputs.model import Settings
@@ -33,8 +33,6 @@ LOG_FLOOR_SECONDS = 5.0
 # And at most this much: the log is at most 1000 lines, a few seconds' read; a hanging endpoint must not
 # hold a finished step for a whole `request-timeout`.
 LOG_MAX_SECONDS = 10.0
-# Qovery sends the environment's last 1000 lines; past this the body is cut and its first part parsed.
-MAX_LOG_BYTES = 4 * 1024 * 1024
 # Verdicts after which `on-failure` reads the log. A cancelled step must stop promptly instead.
 FAILURES = (Verdict.FAILED, Verdict.TIMED_OUT, Verdict.ERROR)
 

@@ -130,32 +130,27 @@ def _job(request: DeployRequest, source: Source, name: str) -> Deploy:
     return Deploy(body, _event_query(request))
 
 
-def _application(request: DeployRequest, source: Source, name: str) -> Deploy:
-    """An application deploys a commit: the one given, else the one it runs now."""
-    commit = request.git_commit_id
-    if not commit and request.values_given():
-        raise _needs(name, "an application", "git-commit-id", "a git commit")
-    commit = commit or source.git_commit_id
-    if not commit:
-        raise InputError(
-            f"Invalid input: {name} is an application, and its deployed commit could not be read. "
-            "Fix: give `git-commit-id`."
-        )
-    return Deploy({"git_commit_id": commit}, None)
+def _one_value(field: str, kind: str, flag: str, what: str, current: str) -> Rule:
+    """The rule of a kind that deploys one value (`field`): the one given, else the one it runs now."""
+
+    def rule(request: DeployRequest, source: Source, name: str) -> Deploy:
+        value = getattr(request, field)
+        if not value and request.values_given():
+            raise _needs(name, kind, flag, what)
+        value = value or getattr(source, field)
+        if not value:
+            raise InputError(
+                f"Invalid input: {name} is {kind}, and {current} could not be read. Fix: give `{flag}`."
+            )
+        return Deploy({field: value}, None)
+
+    return rule
 
 
-def _container(request: DeployRequest, source: Source, name: str) -> Deploy:
-    """A container deploys an image tag: the one given, else the one it runs now."""
-    tag = request.image_tag
-    if not tag and request.values_given():
-        raise _needs(name, "a container", "image-tag", "an image tag")
-    tag = tag or source.image_tag
-    if not tag:
-        raise InputError(
-            f"Invalid input: {name} is a container, and its image tag could not be read. "
-            "Fix: give `image-tag`."
-        )
-    return Deploy({"image_tag": tag}, None)
+_application = _one_value(
+    "git_commit_id", "an application", "git-commit-id", "a git commit", "its deployed commit"
+)
+_container = _one_value("image_tag", "a container", "image-tag", "an image tag", "its image tag")
 
 
 def _helm(request: DeployRequest, source: Source, name: str) -> Deploy:

@@ -19,7 +19,7 @@ from typing import Protocol
 from qovery_job_deploy.api.errors import short_error
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Clock
-from qovery_job_deploy.deployment_log import our_log, parse_entries
+from qovery_job_deploy.deployment_log import MAX_LOG_BYTES, our_log, parse_entries
 from qovery_job_deploy.errors import ActionError
 from qovery_job_deploy.log import Log
 
@@ -27,7 +27,6 @@ LIVE_SECONDS = 5.0  # between two log reads of one environment
 LIVE_BUDGET_SECONDS = 3.0  # one log read, at most
 LIVE_FLOOR_SECONDS = 0.5  # less time than this before a status read is due: no log read now
 LIVE_FAILURES = 3  # failures in a row after which the log is no longer read live
-MAX_LIVE_BYTES = 4 * 1024 * 1024
 
 
 class Tailed(Protocol):
@@ -91,7 +90,7 @@ class LiveLog:
     def _read(self, environment_id: str, run: Tailed, budget: float) -> None:
         try:
             body, cut = self.client.environment_logs(
-                environment_id, run.execution_id or "", budget=budget, max_bytes=MAX_LIVE_BYTES
+                environment_id, run.execution_id or "", budget=budget, max_bytes=MAX_LOG_BYTES
             )
         except ActionError as error:
             self._failures += 1
