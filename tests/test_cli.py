@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 from support.sims import TOKEN, SimFactory
-from support.step import ROOT, base_env, github_env, gitlab_env, plain_env, run_step, run_subprocess
+from support.step import (
+    ROOT,
+    base_env,
+    github_env,
+    plain_env,
+    platform_env,
+    run_step,
+    run_subprocess,
+)
 
 from qovery_job_deploy import __version__
 from qovery_job_deploy.cli import help_text
@@ -178,12 +186,7 @@ def test_bare_no_wait_flag_is_accepted_end_to_end(simulator: SimFactory) -> None
 @pytest.mark.parametrize("runner", ["github", "gitlab", "plain"])
 def test_several_input_errors_are_one_line_each_in_every_runner(tmp_path: Path, runner: str) -> None:
     inputs = {"api-token": TOKEN, "job-id": "not-a-uuid", "timeout": "9999999h", "wait": "perhaps"}
-    if runner == "github":
-        env, files = github_env(tmp_path, inputs)
-    elif runner == "gitlab":
-        env, files = gitlab_env(tmp_path, inputs)
-    else:
-        env, files = plain_env(inputs), {}
+    env, files = platform_env(runner, tmp_path, inputs)
     run = run_step(env | {"QOVERY_SERVICES": "container:api"}, files)
 
     assert run.code == 2

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from support.runner_files import outside_code_spans
 from support.sims import FAST, TOKEN, SimFactory, job
-from support.step import github_env, gitlab_env, plain_env, run_step
+from support.step import github_env, gitlab_env, plain_env, platform_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
 
@@ -64,6 +64,26 @@ def test_github_failure_exits_1_with_error_annotation(simulator: SimFactory, tmp
     assert run.outputs()["state"] == "DEPLOYMENT_ERROR"
     assert "::error title=Qovery job deployment failed (DEPLOYMENT_ERROR)::" in run.stdout
     assert "❌" in run.summary()
+
+
+@pytest.mark.parametrize("platform", ["github", "gitlab", "plain"])
+def test_the_verdict_is_said_once_in_the_log(simulator: SimFactory, tmp_path: Path, platform: str) -> None:
+    """On GitHub the error annotation is the last word (the runner shows it in the log); elsewhere a line."""
+    script = job((0.0, "QUEUED"), (0.2, "EXECUTING"), (60.0, "DEPLOYED"))
+    sim = simulator(script)
+    values = {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST}
+    values["timeout"] = "2s"
+    env, files = platform_env(platform, tmp_path, values)
+    run = run_step(env, files)
+
+    assert run.code == 124, run.stderr
+    # The human log: stderr, and GitHub's commands on stdout (elsewhere stdout holds the JSON result).
+    commands = [line for line in run.stdout.splitlines() if line.startswith("::")]
+    said = "\n".join([run.stderr, *commands]).count("Timed out with the deployment still in progress")
+    assert said == 1
+    annotated = "::error title=Qovery job deployment timed out (EXECUTING)::Timed out" in run.stdout
+    assert annotated == (platform == "github")
+    assert ("] timed_out: Timed out" in run.stderr) == (platform != "github")
 
 
 # -- docker run (QOVERY_* variables) ----------------------------------------------------------------
@@ -233,6 +253,14 @@ def test_signal_stops_promptly_and_reports_what_is_known(
     assert outputs["verdict"] == "cancelled"
     assert outputs["state"] == "EXECUTING"
     assert outputs["deployment-request-id"] == sim.deployments_of(script.job_id)[0].id
+    # Without `cancel-on-abort` the deployment runs on: the message says so and names the input, and the
+    # console link (built from what is known, no read after the signal) says where to watch it.
+    message = json.loads(outputs["result"])["message"]
+    assert "may still run in Qovery (`cancel-on-abort` cancels it" in message
+    assert outputs["console-url"].endswith(
+        f"/service/{script.job_id}/deployments/logs/{outputs['execution-id']}"
+    )
+    assert f"Qovery console: {outputs['console-url']}" in run.stderr
 
 
 # -- HTTP faults ------------------------------------------------------------------------------------

@@ -110,6 +110,61 @@ def test_sequential_stops_at_the_first_failure_and_skips_the_rest(simulator: Sim
     assert sim.deployments_of(second.job_id)[0].created_at >= sim.deployments_of(first.job_id)[0].ends_at()
 
 
+THREE_SECONDS = [(0.0, "QUEUED"), (0.3, "EXECUTING"), (3.0, "DEPLOYED")]
+
+
+def test_each_job_is_timed_from_its_own_request_and_its_verdict_said_when_it_ends(
+    simulator: SimFactory, tmp_path: Path
+) -> None:
+    sim = start(simulator, named("migrate", THREE_SECONDS), named("seed", THREE_SECONDS))
+    env, files = github_env(tmp_path, inputs(sim, "migrate, seed", sequential="true"))
+    run = run_step(env, files)
+
+    assert run.code == 0, run.stderr
+    outputs = run.outputs()
+    assert [job["duration_seconds"] for job in json.loads(outputs["jobs"])] == [3, 3]
+    assert outputs["duration-seconds"] == "6"  # the step's: one job after the other
+    assert "| seed (shop / production) | `succeeded` | `DEPLOYED` | 3 s |" in run.summary()
+    # migrate's verdict is in the log before seed is even requested, and the step's last word is a tally.
+    lines = run.stderr.splitlines()
+    ended = next(i for i, line in enumerate(lines) if "migrate (shop / production): succeeded: " in line)
+    requested = next(i for i, line in enumerate(lines) if "seed: the job is" in line)
+    assert ended < requested
+    assert "] succeeded: 2 jobs: 2 succeeded\n" in run.stderr
+
+
+def test_several_timeouts_say_each_message_once(simulator: SimFactory) -> None:
+    long = [(0.0, "QUEUED"), (0.3, "EXECUTING"), (600.0, "DEPLOYED")]
+    sim = start(simulator, named("migrate", long), named("report", long))
+    run = run_step(plain_env(inputs(sim, "migrate, report", timeout="5s")))
+
+    assert run.code == 124, run.stderr
+    assert run.stderr.count("Timed out") == 2  # one line per job; the tally does not repeat one
+    assert "] timed_out: 2 jobs: 2 timed out\n" in run.stderr
+    # The result, read on its own, keeps the deciding job's message.
+    assert run.json()["message"].startswith("2 jobs: 2 timed out. migrate (shop / production): Timed out")
+
+
+@pytest.mark.parametrize(
+    ("timelines", "title"),
+    [
+        ((OK, OK, OK), "3 Qovery jobs deployed"),
+        ((OK, BAD, OK), "3 Qovery jobs: 1 failed"),
+        ((BAD, BAD, OK), "3 Qovery jobs: 2 failed"),
+        ((BAD, BAD, BAD), "3 Qovery jobs: all failed"),
+    ],
+)
+def test_the_summary_title_reads_naturally(
+    simulator: SimFactory, tmp_path: Path, timelines: tuple[list[tuple[float, str]], ...], title: str
+) -> None:
+    scripts = [named(name, timeline) for name, timeline in zip(("a", "b", "c"), timelines, strict=True)]
+    sim = start(simulator, *scripts)
+    env, files = github_env(tmp_path, inputs(sim, "a, b, c"))
+    run = run_step(env, files)
+
+    assert run.summary().splitlines()[0].endswith(f" {title}")
+
+
 @pytest.mark.parametrize(
     ("jobs", "scope", "words"),
     [

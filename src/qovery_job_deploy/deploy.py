@@ -55,7 +55,9 @@ class JobRun:
     known: Known
     follower: Follower | None = None
     outcome: Outcome | None = None
-    posted: bool = False  # the deploy request was sent (it may have been acted on, named or not)
+    # When its deploy request was sent (it may have been acted on, named or not): its duration counts
+    # from here, so that in a sequential run each service's time is its own.
+    posted_at: float | None = None
     deploy: Deploy = field(default_factory=lambda: Deploy({}, None))  # what its POST carries
 
     @property
@@ -78,6 +80,10 @@ class JobRun:
     def name(self) -> str:
         return self.identity.short_name()
 
+    @property
+    def posted(self) -> bool:
+        return self.posted_at is not None
+
 
 class Deployments:
     """Deploys the jobs (at once, or one after another) and follows each to its verdict."""
@@ -90,7 +96,6 @@ class Deployments:
         *,
         clock: Clock,
         log: Log,
-        started_at: float,
         deadline: Deadline,
         live: LiveLog | None = None,
     ) -> None:
@@ -99,7 +104,6 @@ class Deployments:
         self.options = options
         self.clock = clock
         self.log = log
-        self.started_at = started_at
         self.deadline = deadline
         self.live = live  # `logs: live`: tails each deployment's log between status reads
         self.reader = StatusReader(client, log)
@@ -167,7 +171,7 @@ class Deployments:
                 run, Verdict.TIMED_OUT, f"Not deployed: `timeout` ran out before this {run.kind.noun}'s turn."
             )
             return
-        run.posted = True
+        run.posted_at = self.clock.now()
         try:
             triggered = Trigger(
                 self.client,
@@ -332,11 +336,14 @@ class Deployments:
         return None
 
     def _finish(self, run: JobRun, verdict: Verdict, message: str) -> None:
-        # A skipped job spent no time deploying.
-        duration = 0.0 if verdict is Verdict.SKIPPED else self.clock.now() - self.started_at
+        # From its own deploy request; a service never posted (skipped, or stopped before its POST) spent
+        # no time deploying.
+        duration = 0.0 if run.posted_at is None else self.clock.now() - run.posted_at
         live = self.live.printed(run.job_id) if self.live is not None else 0
         run.outcome = Outcome(run.known, verdict, message, duration, live_lines=live)
         run.follower = None
+        if len(self.runs) > 1:  # each service's verdict as it ends, not only at the end of the step
+            self.log.info(run.outcome.verdict_line())
 
     def _pending(self) -> list[JobRun]:
         return [run for run in self.runs if run.outcome is None]

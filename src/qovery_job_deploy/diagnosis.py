@@ -121,5 +121,19 @@ def _explained(outcome: Outcome, settings: Settings, client: QoveryApi, log: Log
                 secrets=[settings.api_token.get_secret_value()],
                 log=log,
             )
-    link = console_url(settings.console_url, identity, outcome.known.execution_id)
-    return replace(outcome, console_url=link, deployment_log=deployment_log)
+    return replace(linked([outcome], settings)[0], deployment_log=deployment_log)
+
+
+def linked(outcomes: list[Outcome], settings: Settings) -> list[Outcome]:
+    """Each outcome with its console link, and nothing read: after a signal, where to look next."""
+    return [
+        replace(
+            outcome,
+            console_url=console_url(
+                settings.console_url,
+                outcome.known.identity or JobIdentity(outcome.known.job_id),
+                outcome.known.execution_id,
+            ),
+        )
+        for outcome in outcomes
+    ]

@@ -13,7 +13,7 @@ from dataclasses import replace
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Clock, Deadline
 from qovery_job_deploy.deploy import Deployments, JobRun, Options
-from qovery_job_deploy.diagnosis import explain
+from qovery_job_deploy.diagnosis import explain, linked
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.inputs.model import Settings
@@ -88,21 +88,23 @@ class Engine:
             ]
             if settings.dry_run:
                 outcomes = explain(self._dry_run(), settings, self.client, self.deadline, self.log)
-                return RunOutcome(outcomes, request=request(settings), dry_run=True)
+                return self._ended(outcomes)  # the closing line gives the deciding service's message
             self.deployments = Deployments(
                 self.client,
                 self.runs,
                 options(settings),
                 clock=self.clock,
                 log=self.log,
-                started_at=self.started_at,
                 deadline=self.deadline,
                 live=self._live(several),
             )
             outcomes = self.deployments.run()
-            if self.deployments.signum is None:  # after a signal, stop promptly: no more reads
+            ended = self.clock.now()
+            if self.deployments.signum is None:
                 outcomes = explain(outcomes, settings, self.client, self.deadline, self.log)
-            return RunOutcome(outcomes, self.deployments.signum, request=request(settings))
+            else:  # after a signal, stop promptly: no more reads, but the console links need none
+                outcomes = linked(outcomes, settings)
+            return self._ended(outcomes, self.deployments.signum, announced=several, at=ended)
         except Interrupted as interruption:  # while resolving names: before anything was deployed
             return self._everyone(
                 Verdict.CANCELLED, "Interrupted; nothing was deployed.", interruption.signum
@@ -128,17 +130,16 @@ class Engine:
         reading = StatusReader(self.client, self.log).read(self.runs)
         outcomes = []
         for run in self.runs:
-            duration = self.clock.now() - self.started_at
             if run.job_id in reading.failures:
                 failure = f"Nothing was deployed: {reading.failures[run.job_id]}"
-                outcomes.append(Outcome(run.known, Verdict.ERROR, failure, duration))
+                outcomes.append(Outcome(run.known, Verdict.ERROR, failure, 0.0))
                 continue
             state = reading.statuses[run.job_id].state
             what = run.deploy.described(run.kind.noun)
             subject = run.identity.label() if len(self.runs) == 1 else f"the {run.kind.noun}"
             run.log.info(f"Dry run: {subject} is {state}; would request a deployment of {what}")
             message = f"Dry run: the {run.kind.noun} is {state}; would deploy {what}. Nothing was posted."
-            outcomes.append(Outcome(replace(run.known, state=state), Verdict.PLANNED, message, duration))
+            outcomes.append(Outcome(replace(run.known, state=state), Verdict.PLANNED, message, 0.0))
         return outcomes
 
     def abandoned(self, message: str) -> RunOutcome:
@@ -147,12 +148,30 @@ class Engine:
             return self._everyone(Verdict.ERROR, message)
         self.deployments.end_pending(Verdict.ERROR, message)
         outcomes = [run.outcome for run in self.deployments.runs if run.outcome is not None]
-        return RunOutcome(outcomes, request=request(self.settings))
+        return self._ended(outcomes, announced=len(outcomes) > 1)
 
     def _everyone(self, verdict: Verdict, message: str, signum: int | None = None) -> RunOutcome:
-        duration = self.clock.now() - self.started_at
-        outcomes = [Outcome(run.known, verdict, message, duration) for run in self.runs]
-        return RunOutcome(outcomes, signum, request=request(self.settings), dry_run=self.settings.dry_run)
+        """Every service ends alike, before any was posted: no time spent deploying."""
+        outcomes = [Outcome(run.known, verdict, message, 0.0) for run in self.runs]
+        return self._ended(outcomes, signum)
+
+    def _ended(
+        self,
+        outcomes: list[Outcome],
+        signum: int | None = None,
+        *,
+        announced: bool = False,
+        at: float | None = None,
+    ) -> RunOutcome:
+        """The run's outcome; `at`: when the last verdict was reached (now, unless given)."""
+        return RunOutcome(
+            outcomes,
+            signum,
+            request=request(self.settings),
+            dry_run=self.settings.dry_run,
+            elapsed_seconds=(self.clock.now() if at is None else at) - self.started_at,
+            announced=announced,
+        )
 
 
 def request(settings: Settings) -> DeployRequest:

@@ -23,7 +23,7 @@ from qovery_job_deploy.inputs.names import github_env_name, qovery_env_name
 from qovery_job_deploy.inputs.sources import changed_inputs, gather, load_settings
 from qovery_job_deploy.log import HumanLog, inert
 from qovery_job_deploy.outcome import ExitCode, Outcome
-from qovery_job_deploy.report import diagnosis_of, diagnosis_text, message
+from qovery_job_deploy.report import diagnosis_of, diagnosis_text
 from qovery_job_deploy.runners import Runner, detect
 from qovery_job_deploy.text import one_line
 
@@ -91,10 +91,7 @@ def run(
             client.close()
         runner.end(log)
         code = outcome.exit_code()
-        for job in outcome.jobs if len(outcome.jobs) > 1 else ():
-            log.info(f"{job.known.label()}: {job.verdict.value}: {job.message}")
-        # With several services, the tally and the deciding one's message, as the result's `message` says.
-        log.info(f"{outcome.verdict.value}: {message(outcome)}")
+        runner.closing(log, outcome)
         for job in outcome.jobs:
             _show_explanations(job, runner, log, several=len(outcome.jobs) > 1)
         for problem in runner.publish(outcome):

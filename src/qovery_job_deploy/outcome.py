@@ -26,6 +26,23 @@ class Verdict(StrEnum):
     def went_well(self) -> bool:
         return self in (Verdict.SUCCEEDED, Verdict.ACCEPTED, Verdict.PLANNED)
 
+    @property
+    def words(self) -> str:
+        """The verdict in a sentence: "2 succeeded, 1 timed out"."""
+        return WORDS[self]
+
+
+WORDS = {
+    Verdict.SUCCEEDED: "succeeded",
+    Verdict.FAILED: "failed",
+    Verdict.ACCEPTED: "requested",
+    Verdict.TIMED_OUT: "timed out",
+    Verdict.CANCELLED: "cancelled",
+    Verdict.ERROR: "in error",
+    Verdict.SKIPPED: "skipped",
+    Verdict.PLANNED: "planned",
+}
+
 
 # The overall verdict of several jobs is the worst of theirs, in this order, worst first; the exit code
 # follows from it. A skipped job never decides: the job that caused the skip does.
@@ -106,6 +123,10 @@ class Outcome:
     def identity(self) -> JobIdentity | None:
         return self.known.identity
 
+    def verdict_line(self) -> str:
+        """One service's ending, as the log says it when it ends."""
+        return f"{self.known.label()}: {self.verdict.value}: {self.message}"
+
 
 @dataclass(frozen=True)
 class RunOutcome:
@@ -116,6 +137,9 @@ class RunOutcome:
     # What was asked for, reported with the verdict.
     request: DeployRequest = field(default_factory=DeployRequest)
     dry_run: bool = False  # nothing was posted: the verdicts say what would have been
+    # From the step's start to its last verdict (each service's own duration counts from its POST).
+    elapsed_seconds: float | None = None
+    announced: bool = False  # each service's verdict line was printed as it ended (several services)
 
     @property
     def verdict(self) -> Verdict:
@@ -133,4 +157,6 @@ class RunOutcome:
 
     @property
     def duration_seconds(self) -> float:
+        if self.elapsed_seconds is not None:
+            return self.elapsed_seconds
         return max(outcome.duration_seconds for outcome in self.jobs)

@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit
 
 from qovery_job_deploy import markdown as md
 from qovery_job_deploy.deployment_log import QoveryDiagnosis
-from qovery_job_deploy.outcome import Outcome, RunOutcome, Verdict
+from qovery_job_deploy.outcome import SEVERITY, Outcome, RunOutcome, Verdict
 
 ICONS = {
     Verdict.SUCCEEDED: "✅",
@@ -33,6 +33,17 @@ HEADLINES = {
     Verdict.SKIPPED: "Qovery {jobs} deployment skipped",
     Verdict.PLANNED: "Dry run: Qovery {jobs} would be deployed, nothing was posted",
 }
+# Several services that all ended alike: "3 Qovery jobs deployed".
+SEVERAL_HEADLINES = {
+    Verdict.SUCCEEDED: "{jobs} deployed",
+    Verdict.ACCEPTED: "{jobs}: deployments requested",
+    Verdict.FAILED: "{jobs}: all failed",
+    Verdict.TIMED_OUT: "{jobs}: all timed out",
+    Verdict.CANCELLED: "{jobs}: deployment step cancelled",
+    Verdict.ERROR: "{jobs}: none could be followed",
+    Verdict.SKIPPED: "{jobs}: all skipped",
+    Verdict.PLANNED: "Dry run: {jobs} would be deployed, nothing was posted",
+}
 MAX_STEPS = 50
 MAX_MESSAGE = 1000
 SUMMARY_LOG_LINES = 30
@@ -53,16 +64,28 @@ PER_JOB_DOTENV = (
 
 
 def headline(run: RunOutcome) -> str:
-    if run.verdict is Verdict.ERROR and all(job.known.deployment_request_id is None for job in run.jobs):
-        return f"Qovery {_jobs_word(run)}: nothing was deployed"
-    return HEADLINES[run.verdict].format(jobs=_jobs_word(run))
+    """`Qovery job deployment failed`; with several services `3 Qovery jobs deployed` when all went
+    alike, else `3 Qovery jobs: 1 failed`: those that did not go as asked, by verdict, worst first."""
+    nothing_posted = all(job.known.deployment_request_id is None for job in run.jobs)
+    if len(run.jobs) == 1:
+        noun = _noun(run.jobs[0])
+        if run.verdict is Verdict.ERROR and nothing_posted:
+            return f"Qovery {noun}: nothing was deployed"
+        return HEADLINES[run.verdict].format(jobs=noun)
+    what = f"{len(run.jobs)} Qovery {_nouns(run)}"
+    if run.verdict is Verdict.ERROR and nothing_posted:
+        return f"{what}: nothing was deployed"
+    counts = Counter(job.verdict for job in run.jobs)
+    worst_first = sorted((verdict for verdict in counts if not verdict.went_well), key=SEVERITY.index)
+    if len(counts) == 1 or not worst_first:
+        return SEVERAL_HEADLINES[run.verdict].format(jobs=what)
+    return f"{what}: " + ", ".join(f"{counts[verdict]} {verdict.words}" for verdict in worst_first)
 
 
-def _jobs_word(run: RunOutcome) -> str:
-    """`job`, `container`, `jobs (3)`, `services (4)`: what the run deployed, in one word."""
+def _nouns(run: RunOutcome) -> str:
+    """`jobs`, `containers`, `services` (of several kinds): what the run deployed, in one word."""
     nouns = {_noun(job) for job in run.jobs}
-    noun = nouns.pop() if len(nouns) == 1 else "service"
-    return noun if len(run.jobs) == 1 else f"{_plural(noun)} ({len(run.jobs)})"
+    return _plural(nouns.pop() if len(nouns) == 1 else "service")
 
 
 def _kind(outcome: Outcome) -> str:
@@ -84,11 +107,21 @@ def message(run: RunOutcome) -> str:
     deciding = run.deciding()
     if len(run.jobs) == 1:
         return deciding.message
-    counts = Counter(job.verdict.value for job in run.jobs)
-    tally = ", ".join(f"{count} {verdict}" for verdict, count in counts.items())
-    nouns = {_noun(job) for job in run.jobs}
-    noun = _plural(nouns.pop() if len(nouns) == 1 else "service")
-    return f"{len(run.jobs)} {noun}: {tally}. {deciding.known.label()}: {deciding.message}"
+    return f"{tally(run)}. {deciding.known.label()}: {deciding.message}"
+
+
+def tally(run: RunOutcome) -> str:
+    """`3 jobs: 2 succeeded, 1 failed`: how many services ended each way, in the order first seen."""
+    counts = Counter(job.verdict for job in run.jobs)
+    counted = ", ".join(f"{count} {verdict.words}" for verdict, count in counts.items())
+    return f"{len(run.jobs)} {_nouns(run)}: {counted}"
+
+
+def closing_line(run: RunOutcome) -> str:
+    """The log's last word on the run. With several services whose verdict lines were printed as each
+    ended, only the tally: each message is printed once."""
+    text = tally(run) if len(run.jobs) > 1 and run.announced else message(run)
+    return f"{run.verdict.value}: {text}"
 
 
 def diagnosis_of(outcome: Outcome) -> QoveryDiagnosis | None:

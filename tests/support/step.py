@@ -50,6 +50,10 @@ class StepRun:
     def dotenv(self) -> dict[str, str]:
         return parse_dotenv(self.files["dotenv"])
 
+    def shown(self) -> str:
+        """What a person reads in the CI log: both streams (on GitHub the annotations are on stdout)."""
+        return self.stderr + self.stdout
+
     def everything(self) -> str:
         """All that the step printed or wrote, for secret scans."""
         texts = [self.stdout, self.stderr]
@@ -95,6 +99,15 @@ def plain_env(variables: dict[str, str]) -> dict[str, str]:
 def gitlab_env(tmp: Path, variables: dict[str, str]) -> tuple[dict[str, str], dict[str, Path]]:
     env = plain_env(variables) | {"GITLAB_CI": "true", "CI": "true", "CI_PROJECT_DIR": str(tmp)}
     return env, {"dotenv": tmp / "qovery.env"}
+
+
+def platform_env(platform: str, tmp: Path, inputs: dict[str, str]) -> tuple[dict[str, str], dict[str, Path]]:
+    """The environment (and the runner's files) of `github`, `gitlab` or `plain` (`docker run`)."""
+    if platform == "github":
+        return github_env(tmp, inputs)
+    if platform == "gitlab":
+        return gitlab_env(tmp, inputs)
+    return plain_env(inputs), {}
 
 
 def run_step(

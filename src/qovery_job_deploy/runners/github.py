@@ -119,14 +119,19 @@ class GitHubRunner(Runner):
             attempt(problems, "GITHUB_OUTPUT", lambda: append_file(path, format_outputs(outputs(outcome))))
         if summary := self.environ.get("GITHUB_STEP_SUMMARY"):
             attempt(problems, "the step summary", lambda: append_file(summary, summary_markdown(outcome)))
-        if not outcome.verdict.went_well:
-            deciding = outcome.deciding()
-            state = deciding.known.state
-            title = headline(outcome) + (f" ({state})" if state else "")
-            diagnosis = diagnosis_of(deciding)
-            text = message(outcome) + ("\n" + diagnosis_text(diagnosis) if diagnosis else "")
-            attempt(problems, "the error annotation", lambda: self._annotate(title, text))
         return problems
+
+    def closing(self, log: HumanLog, outcome: RunOutcome) -> None:
+        if outcome.verdict.went_well:
+            super().closing(log, outcome)
+            return
+        # The error annotation is the last word: the runner shows it in the log and on the run's page, so
+        # a plain line beside it would say the same thing twice.
+        deciding = outcome.deciding()
+        state = deciding.known.state
+        title = headline(outcome) + (f" ({state})" if state else "")
+        diagnosis = diagnosis_of(deciding)
+        self._annotate(title, message(outcome) + ("\n" + diagnosis_text(diagnosis) if diagnosis else ""))
 
     def _annotate(self, title: str, message: str) -> None:
         self.stdout.write(command("error", message, title=title) + "\n")

@@ -10,7 +10,7 @@ from typing import TextIO
 
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import RunOutcome
-from qovery_job_deploy.report import result_json
+from qovery_job_deploy.report import closing_line, result_json
 from qovery_job_deploy.text import one_line, strip_ansi
 
 # One line of untrusted log text, however long the job's line was.
@@ -45,6 +45,10 @@ class Runner:
         `whose` names the service when there are several."""
         prefix = f"{printable(whose, 60)} | " if whose else "| "
         log.raw("".join(f"  {prefix}{printable(line)}\n" for line in lines))
+
+    def closing(self, log: HumanLog, outcome: RunOutcome) -> None:
+        """The run's last word in the log, once the verdicts are known and explained."""
+        log.info(closing_line(outcome))
 
     def input_error(self, message: str) -> None:
         """Flag invalid input where the runner shows it best (the log has it already)."""
