@@ -6,6 +6,8 @@ from __future__ import annotations
 import signal
 import socket
 import ssl
+import struct
+import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -381,3 +383,44 @@ def test_a_silent_listener_on_loopback_is_named_with_what_to_check() -> None:
     message = run.json()["message"]
     assert f"no response in time: {host} took the request and said nothing" in message
     assert "Check `api-url` (http://" in message and "firewall" in message
+
+
+def test_a_loopback_listener_that_drops_each_connection_is_named_with_what_to_check() -> None:
+    """A real socket that accepts and resets every connection at once: five tries, then the host named."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listener.settimeout(0.2)
+        host = f"127.0.0.1:{listener.getsockname()[1]}"
+        accepted: list[int] = []
+        done = threading.Event()
+
+        def drop_each() -> None:
+            while not done.is_set():
+                try:
+                    connection, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                # Linger 0: closing sends a reset, not a polite end of stream.
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                connection.close()
+                accepted.append(1)
+
+        dropper = threading.Thread(target=drop_each, daemon=True)
+        dropper.start()
+        job_id = str(uuid.uuid4())
+        env = plain_env({"api-token": TOKEN, "job-id": job_id, "api-url": f"http://{host}"})
+        try:
+            run = run_in_process(env)  # retries paced on the virtual clock; the sockets are real
+        finally:
+            done.set()
+            dropper.join(timeout=5)
+
+    assert run.code == 3, run.stderr
+    # Every request met the real listener and each was said in the log; the status read gave up after
+    # five tries, before any POST (the name read before it, which only adds names, tried once).
+    tries = [line for line in run.stderr.splitlines() if "GET /" in line and host in line]
+    assert len(accepted) == len(tries) and sum("/status" in line for line in tries) == 5
+    message = run.json()["message"]
+    assert f"Nothing was deployed: GET /job/{job_id}/status: {host} reset the connection" in message
+    assert f"Check `api-url` (http://{host}), the proxy variables" in message and "firewall" in message

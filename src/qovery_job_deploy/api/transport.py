@@ -185,6 +185,9 @@ class Sender:
                 "the hosts that bypass it).",
                 None,
             )
+        if _never_connected(error) and _in_chain(error, (ConnectionResetError,)):
+            # Accepted, then reset before the request went out: often a firewall or a proxy's doing.
+            return f"{host} reset the connection before the request was sent", self._network_hint(), None
         if _never_connected(error):
             return f"could not connect to {host}", f"Check `api-url` ({base}) and the network.", None
         return f"the connection broke before {host} answered (closed)", self._network_hint(), None
