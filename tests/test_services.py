@@ -304,3 +304,26 @@ def test_the_verdict_line_of_a_release_says_it_all(simulator: SimFactory) -> Non
         and "Deploying" not in run.stderr
     )
     assert f"planned: {run.json()['message']}" in run.stderr  # the log and the result agree
+
+
+@pytest.mark.parametrize(
+    ("services", "reported"),
+    [
+        ("web", {"image_tag": None, "git_commit_id": COMMIT}),  # an application takes the commit only
+        ("api", {"image_tag": TAG, "git_commit_id": None}),  # a container the image tag only
+        ("api, web", {"image_tag": TAG, "git_commit_id": COMMIT}),
+    ],
+)
+def test_the_result_reports_only_the_values_a_service_took(
+    simulator: SimFactory, services: str, reported: dict[str, str | None]
+) -> None:
+    sim, _ = release(simulator)
+    run = run_step(plain_env(release_inputs(sim, services)))
+
+    assert run.code == 0, run.stderr
+    result = run.json()
+    assert {key: result[key] for key in reported} == reported
+    sent = [d.asked["body"] for s in sim.services for d in sim.deployments_of(s)]
+    for key, value in reported.items():  # the result agrees with what was sent
+        carried = {body[key] for body in sent if body and key in body}
+        assert carried == ({value} if value is not None else set())

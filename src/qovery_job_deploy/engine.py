@@ -62,6 +62,7 @@ class Engine:
             JobRun(identity, log, Known(identity.job_id, identity=identity)) for identity in unresolved
         ]
         self.deployments: Deployments | None = None
+        self.asked = request(settings)  # until each service's request is planned: what was given
 
     def run(self) -> RunOutcome:
         settings = self.settings
@@ -80,6 +81,7 @@ class Engine:
                     _title([run.identity for run in self.runs], dry_run=settings.dry_run)
                 )  # the report that follows needs it
                 raise
+            self.asked = request(settings).taken_by(planned)  # what the report says was deployed
             self.begin(_title(identities, dry_run=settings.dry_run))
             several = len(identities) > 1
             self.runs = [
@@ -167,7 +169,7 @@ class Engine:
         return RunOutcome(
             outcomes,
             signum,
-            request=request(self.settings),
+            request=self.asked,
             dry_run=self.settings.dry_run,
             elapsed_seconds=(self.clock.now() if at is None else at) - self.started_at,
             announced=announced,

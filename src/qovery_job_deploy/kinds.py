@@ -9,7 +9,7 @@ the service runs now (`Source`, read from `GET /{kind}/{id}` when the values do 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from qovery_job_deploy.errors import InputError
@@ -30,6 +30,19 @@ class DeployRequest:
 
     def values_given(self) -> bool:
         return bool(self.image_tag or self.git_commit_id or self.chart_version)
+
+    def taken_by(self, deploys: Sequence[Deploy]) -> DeployRequest:
+        """Only what some service's deploy request carries: a release given an image tag and a commit
+        reports no image tag when only applications (which take the commit) were deployed."""
+        bodies = [deploy.body or {} for deploy in deploys]
+        queries = [deploy.query or {} for deploy in deploys]
+        return DeployRequest(
+            self.image_tag if any("image_tag" in body for body in bodies) else None,
+            self.git_commit_id if any("git_commit_id" in body for body in bodies) else None,
+            self.force_event if any("forceEvent" in query for query in queries) else None,
+            self.chart_version if any("chart_version" in body for body in bodies) else None,
+            any(query.get("applyImmediately") == "true" for query in queries),
+        )
 
 
 @dataclass(frozen=True)
