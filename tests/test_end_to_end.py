@@ -160,7 +160,7 @@ def test_unknown_state_from_a_newer_api_is_logged_once_and_waited_on(simulator: 
 def test_force_event_decides_which_end_state_is_success(
     simulator: SimFactory, event: str, final: str, expected_code: int
 ) -> None:
-    script = job((0.0, "QUEUED"), (0.4, final))
+    script = job((0.0, "QUEUED"), (0.4, final), event_timelines={event: [(0.0, "QUEUED"), (0.4, final)]})
     sim = simulator(script)
     run = run_step(plain(sim.url, script, **{"force-event": event.lower()}))
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import requests
-from support.sims import IN_PROCESS, TOKEN, SimFactory
+from support.client import Client
+from support.sims import SimFactory
 
 from qovery_job_deploy.simulator import (
     API_CONTAINER,
@@ -30,11 +30,9 @@ from qovery_job_deploy.simulator import (
     route,
 )
 from qovery_job_deploy.simulator.__main__ import introduction
-from qovery_job_deploy.simulator.transport import SimulatorAdapter
 
 COMMIT = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
 CURRENT_COMMIT = JobScript("x").current_commit
-TERMINAL = ("DEPLOYED", "BUILD_ERROR", "DEPLOYMENT_ERROR", "CANCELED")
 
 
 @dataclass(frozen=True)
@@ -115,47 +113,6 @@ KINDS_TABLE = [
         False,
     ),
 ]
-
-
-@dataclass
-class Client:
-    """A `requests` session on the simulator's in-process transport, its time the simulator's clock."""
-
-    sim: QoverySimulator
-    session: requests.Session = field(default_factory=requests.Session)
-
-    def __post_init__(self) -> None:
-        clock = IN_PROCESS[self.sim.url][1]
-        self.sleep = clock.sleep
-        self.session.mount(self.sim.url, SimulatorAdapter(self.sim, clock.sleep))
-        self.session.headers["Authorization"] = f"Token {TOKEN}"
-
-    def get(self, path: str, **params: str) -> requests.Response:
-        return self.session.get(self.sim.url + path, params=params, timeout=5)
-
-    def ok(self, path: str, **params: str) -> Any:
-        answer = self.get(path, **params)
-        assert answer.status_code == 200, (path, answer.status_code)
-        return answer.json()
-
-    def deploy(self, kind: str, service_id: str, body: Any, query: dict[str, str]) -> requests.Response:
-        url = f"{self.sim.url}/{kind}/{service_id}/deploy"
-        if body is None:
-            return self.session.post(url, params=query, timeout=5)
-        return self.session.post(url, params=query, json=body, timeout=5)
-
-    def follow(self, kind: str, service_id: str, request_id: str) -> tuple[list[str], dict[str, Any]]:
-        """The states our request went through (read every 0.1 s), and its last status."""
-        seen: list[str] = []
-        for _ in range(200):
-            status = self.ok(f"/{kind}/{service_id}/status")
-            if status["deployment_request_id"] == request_id:
-                if not seen or seen[-1] != status["state"]:
-                    seen.append(status["state"])
-                if status["state"] in TERMINAL:
-                    return seen, status
-            self.sleep(0.1)
-        raise AssertionError(f"{kind} {service_id} never ended: {seen}")
 
 
 @pytest.fixture
@@ -275,6 +232,7 @@ WRONG = [
         breaks_spec=False,
     ),
     Wrong("helm forced to START", "helm", INGRESS_HELM, {}, {"forceEvent": "START"}),
+    Wrong("job forced to DIFF", "job", SUCCESS_JOB, {}, {"forceEvent": "DIFF"}),
     # The spec lists no 400 for a database's deploy; a server answers a malformed boolean so all the same.
     Wrong(
         "database applied perhaps",

@@ -5,13 +5,16 @@
 - helm: `HelmDeployRequest {chart_version | git_commit_id, values_override_git_commit_id}` or no body,
   chart_version and git_commit_id exclusive; query `forceEvent` only `DIFF`;
 - database: no body; query `applyImmediately`, a boolean;
-- job: taken as it comes (its body and `forceEvent` are the step's long-standing business).
+- job: its body taken as it comes (the step's long-standing business); query `forceEvent` one of START,
+  STOP, DELETE, CRON (`JobForceEvent`).
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from qovery_job_deploy.simulator.events import JOB_EVENTS
 
 REQUIRED = {"application": "git_commit_id", "container": "image_tag"}
 HELM_FIELDS = ("chart_version", "git_commit_id", "values_override_git_commit_id")
@@ -33,6 +36,8 @@ def read_ask(kind: str, body: bytes, query: dict[str, list[str]]) -> dict[str, A
         _check_helm(asked["body"], asked["query"])
     elif kind == "database" and asked["query"].get("applyImmediately", "true") not in ("true", "false"):
         raise BadRequest("applyImmediately must be true or false")
+    elif kind == "job" and asked["query"].get("forceEvent", "START") not in JOB_EVENTS:
+        raise BadRequest(f"forceEvent must be one of {', '.join(JOB_EVENTS)}")
     return asked
 
 

@@ -36,7 +36,7 @@ def log_entries(job: JobScript, request: DeploymentRequest, now: float) -> list[
             "message": {"safe_message": message},
         }
 
-    elapsed = now - request.created_at
+    elapsed = now - request.start  # nothing is logged while it waits in its environment's queue
     entries = []
     for offset, state in request.timeline:
         if offset > elapsed:
@@ -115,10 +115,10 @@ def service_status(job: JobScript, mine: list[DeploymentRequest], now: float) ->
         newer = f"{ours.id[:-12]}{'f' * 12}"  # someone else's request, queued right behind ours
         return status(job.job_id, "QUEUED", newer, count + 1, None, "QUEUED")
     ended = now >= ours.ends_at()
-    details_status = "ONGOING"
+    details_status = "QUEUED" if ours.waiting_at(now) else "ONGOING"
     if ended:
         details_status = job.final_action_status or ("ERROR" if is_failure(state) else "SUCCESS")
-    body = status(job.job_id, state, ours.id, count, ours.execution_id, details_status)
+    body = status(job.job_id, state, ours.id, count, ours.execution_id, details_status, ours.action)
     body.update(job.extra_status_fields)
     if ended and "steps" not in job.omitted_fields:
         body["steps"] = steps(job, ours, state)
@@ -144,13 +144,19 @@ def is_failure(state: str) -> bool:
 
 
 def status(
-    job_id: str, state: str, request_id: str | None, count: int, execution_id: str | None, details_status: str
+    job_id: str,
+    state: str,
+    request_id: str | None,
+    count: int,
+    execution_id: str | None,
+    details_status: str,
+    action: str = "DEPLOY",
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": job_id,
         "state": state,
         "service_deployment_status": "UP_TO_DATE" if state == "DEPLOYED" else "OUT_OF_DATE",
-        "status_details": {"action": "DEPLOY", "status": details_status, "sub_action": "NONE"},
+        "status_details": {"action": action, "status": details_status, "sub_action": "NONE"},
         "is_part_last_deployment": True,
         "deployment_requests_count": count,
         "deployment_request_id": request_id,
@@ -191,7 +197,7 @@ def queued(job: JobScript, request: DeploymentRequest) -> dict[str, Any]:
             "name": job.job_name,
         },
         "auditing_data": {"triggered_by": "simulator"},
-        "status_details": {"action": "DEPLOY", "status": "QUEUED", "sub_action": "NONE"},
+        "status_details": {"action": request.action, "status": "QUEUED", "sub_action": "NONE"},
         "icon_uri": f"https://example.com/{job.kind}.svg",
     }
 
@@ -207,13 +213,15 @@ STEP_NAMES = {
 
 
 def steps(job: JobScript, ours: DeploymentRequest, state: str) -> dict[str, Any]:
-    """The ended deployment's metrics: every step took no time but the last (or the one that failed)."""
+    """The ended deployment's metrics: its wait in the environment's queue, then every step took no time
+    but the last (or the one that failed)."""
     seconds = int(ours.timeline[-1][0])
+    queued = int(ours.start - ours.created_at)
     details = job.final_steps
     if details is None:
         names = STEP_NAMES[job.kind]
         last = names.index("BUILD") if state == "BUILD_ERROR" and "BUILD" in names else len(names) - 1
-        details = [{"step_name": "DEPLOYMENT_QUEUEING", "status": "SUCCESS", "duration_sec": 0}]
+        details = [{"step_name": "DEPLOYMENT_QUEUEING", "status": "SUCCESS", "duration_sec": queued}]
         details += [{"step_name": name, "status": "SUCCESS", "duration_sec": 0} for name in names[:last]]
         details.append(
             {
@@ -226,7 +234,10 @@ def steps(job: JobScript, ours: DeploymentRequest, state: str) -> dict[str, Any]
 
 
 # States of a deployment still under way, for the environment's own state.
-UNDER_WAY = ("QUEUED", "DEPLOYMENT_QUEUED", "BUILDING", "DEPLOYING", "EXECUTING", "CANCELING")
+UNDER_WAY = (
+    *("QUEUED", "DEPLOYMENT_QUEUED", "BUILDING", "DEPLOYING", "EXECUTING", "CANCELING"),
+    *("STOP_QUEUED", "STOPPING", "DELETE_QUEUED", "DELETING"),
+)
 
 
 def environment_statuses(

@@ -21,6 +21,8 @@ from typing import Any, TextIO
 
 from qovery_job_deploy.simulator import bodies
 from qovery_job_deploy.simulator.asks import BadRequest, read_ask
+from qovery_job_deploy.simulator.events import deployment_request
+from qovery_job_deploy.simulator.queue import schedule
 from qovery_job_deploy.simulator.routes import (
     NAME_OPERATIONS,
     Answer,
@@ -85,7 +87,8 @@ class QoverySimulator:
         self.clock = clock  # the deployments' timelines
         self.wall = wall  # timestamps of exchanges and of ends, and Retry-After dates
         self.lock = threading.Lock()
-        self.terminal_at: dict[str, float] = {}  # request id -> `wall` time it turned terminal
+        # Request id -> the `wall` time it turns terminal (its environment's queue included).
+        self.terminal_at: dict[str, float] = {}
         # Faults of calls that concern no single service (the name lookups, environment-wide statuses).
         self.faults: dict[str, deque[Fault | None]] = {}
         self._listen = (host, port, tls)
@@ -214,6 +217,7 @@ class QoverySimulator:
         if now >= request.ends_at():
             return Answer(409)  # "already cancelled or an operation is in progress"
         request.canceled_at = now
+        self._schedule(self.services[request.job_id].environment_id, now)
         return Answer(202)
 
     def _environment(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
@@ -269,12 +273,21 @@ class QoverySimulator:
         if job.accepts_without_deploying:
             count = len(self._deployments_of(job.job_id))
             return bodies.status(job.job_id, job.previous_state, None, count, None, "SUCCESS")
-        request = DeploymentRequest(str(uuid.uuid4()), job.job_id, now, list(job.timeline), asked=asked)
+        request = deployment_request(job, asked, now)
         self.requests[request.id] = request
-        self.terminal_at[request.id] = self.wall() + job.timeline[-1][0]
+        self._schedule(job.environment_id, now)
         count = len(self._deployments_of(job.job_id))
         answer_id = None if job.deploy_answer_without_id else request.id
-        return bodies.status(job.job_id, "QUEUED", answer_id, count, None, "QUEUED")
+        state, action = request.queued_state, request.action
+        return bodies.status(job.job_id, state, answer_id, count, None, "QUEUED", action)
+
+    def _schedule(self, environment_id: str, now: float) -> None:
+        """Its environment's queue, after a request came or was cancelled: when each starts and ends."""
+        here = [r for r in self.requests.values() if self.services[r.job_id].environment_id == environment_id]
+        schedule(here)
+        for request in here:  # in `wall` time, which may not be the timelines' clock (served)
+            if request.ends_at() >= now or request.id not in self.terminal_at:
+                self.terminal_at[request.id] = self.wall() + (request.ends_at() - now)
 
     def _service_body(self, service: JobScript, now: float) -> dict[str, Any]:
         return service_body(service, self._deployments_of(service.job_id), now)

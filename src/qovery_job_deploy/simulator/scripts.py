@@ -50,7 +50,7 @@ POSTGRES_DATABASE = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
 
 # Faults played on the wire, after the work is done: only a real socket can misbehave this way.
 WIRE_FAULTS = ("delay", "short", "trickle")
-QUEUED_STATES = ("QUEUED", "DEPLOYMENT_QUEUED")
+QUEUED_STATES = ("QUEUED", "DEPLOYMENT_QUEUED", "STOP_QUEUED", "DELETE_QUEUED")
 CREATED_AT = "2026-01-01T00:00:00Z"
 # Another service of every job's environment: its lines and its error share the environment's log.
 OTHER_SERVICE_ID = "44444444-4444-4444-8444-444444444444"
@@ -102,6 +102,9 @@ class JobScript:
     job_id: str
     timeline: list[tuple[float, str]] = field(default_factory=list)
     kind: str = "job"
+    # The timeline of a forced event (STOP, DELETE, CRON), when not the deploy's in the event's own
+    # states (`events.EVENTS`).
+    event_timelines: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
     # Right after a POST, the job's status keeps describing the previous request for this long.
     stale_seconds: float = 0.0
     # While stale, the status does not count the new request either: only the deployment queue shows it.
@@ -174,6 +177,9 @@ class Place:
 
 @dataclass
 class DeploymentRequest:
+    """One deployment request. Its timeline's offsets count from `start`: the moment its environment's
+    queue lets it run (`queue.schedule`), `created_at` when nothing else of the environment is deploying."""
+
     id: str
     job_id: str
     created_at: float
@@ -182,19 +188,33 @@ class DeploymentRequest:
     canceled_at: float | None = None
     # What the deploy request asked: {"body": its JSON (None without one), "query": {name: value}}.
     asked: dict[str, Any] = field(default_factory=dict)
+    action: str = "DEPLOY"  # its `status_details.action`, from its forceEvent (`events.EVENTS`)
+    queued_state: str = "QUEUED"  # its state while it waits for its turn
+    started_at: float | None = None  # set by `queue.schedule`
+
+    @property
+    def start(self) -> float:
+        """When it leaves its environment's queue and its timeline begins."""
+        return self.created_at if self.started_at is None else self.started_at
 
     def state_at(self, now: float) -> str:
         if self.canceled_at is not None and now >= self.canceled_at:
             return "CANCELED"
-        elapsed = now - self.created_at
-        state = "QUEUED"
+        if self.waiting_at(now):
+            return self.queued_state
+        elapsed = now - self.start
+        state = self.queued_state
         for offset, name in self.timeline:
             if elapsed >= offset:
                 state = name
         return state
 
+    def waiting_at(self, now: float) -> bool:
+        """Still in its environment's queue, behind another deployment."""
+        return now < self.start and (self.canceled_at is None or now < self.canceled_at)
+
     def ends_at(self) -> float:
-        natural_end = self.created_at + self.timeline[-1][0]
+        natural_end = self.start + self.timeline[-1][0]
         return natural_end if self.canceled_at is None else min(natural_end, self.canceled_at)
 
 
