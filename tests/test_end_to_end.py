@@ -153,22 +153,6 @@ def test_unknown_state_from_a_newer_api_is_logged_once_and_waited_on(simulator: 
     assert any("HIBERNATING" in error for error in sim.contract_errors)  # the deviation really was served
 
 
-@pytest.mark.parametrize(
-    ("event", "final", "expected_code"),
-    [("STOP", "STOPPED", 0), ("DELETE", "DELETED", 0), ("START", "DEPLOYED", 0), ("STOP", "DEPLOYED", 1)],
-)
-def test_force_event_decides_which_end_state_is_success(
-    simulator: SimFactory, event: str, final: str, expected_code: int
-) -> None:
-    script = job((0.0, "QUEUED"), (0.4, final), event_timelines={event: [(0.0, "QUEUED"), (0.4, final)]})
-    sim = simulator(script)
-    run = run_step(plain(sim.url, script, **{"force-event": event.lower()}))
-
-    assert run.code == expected_code, run.stderr
-    (deploy,) = [e for e in sim.exchanges if e.method == "POST"]
-    assert deploy.query == {"forceEvent": [event]}
-
-
 def test_image_tag_is_sent_in_the_body(simulator: SimFactory) -> None:
     script = job()
     sim = simulator(script)

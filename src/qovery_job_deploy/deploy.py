@@ -23,7 +23,7 @@ from qovery_job_deploy.log import Log
 from qovery_job_deploy.outcome import Known, Outcome, Verdict
 from qovery_job_deploy.polling import Pacer
 from qovery_job_deploy.reading import Reading, StatusReader
-from qovery_job_deploy.states import Action, Phase, action_of
+from qovery_job_deploy.states import QUEUED, Action, Phase, action_of
 from qovery_job_deploy.trigger import Trigger
 
 # GitHub sends SIGTERM 7.5 s after SIGINT and GitLab kills 10 s after SIGTERM: every cancellation together
@@ -279,13 +279,22 @@ class Deployments:
                 if error
                 else (f"with the deployment still in progress ({last})")
             )
+            queued = last in QUEUED and not error
+            if queued:
+                what = (
+                    f"with the deployment still queued ({last}): it never left Qovery's queue, where an "
+                    "environment's deployments wait for the one before them to end"
+                )
             if last == "DEPLOYING" and run.kind.name != "job":
                 # Qovery's docs: a service whose readiness probe never passes "will remain DEPLOYING".
                 what += ", which it stays in while its readiness probe does not pass: check its health checks"
             if not self.options.cancel_on_timeout:
+                keeps = "keeps running in Qovery"
+                if queued:
+                    keeps = "stays queued in Qovery, and runs in its turn"
                 ending = (
-                    ". The deployment keeps running in Qovery: raise `timeout`, or set `cancel-on-timeout` "
-                    "to cancel it when the wait runs out."
+                    f". The deployment {keeps}: raise `timeout`, or set `cancel-on-timeout` to cancel it "
+                    "when the wait runs out."
                 )
             elif (failure := self._cancel(run)) is None:
                 ending = "; our deployment request was cancelled."

@@ -42,19 +42,16 @@ class Action(StrEnum):
 
 
 # The 29 states of the published StateEnum, sorted, in three kinds (tests check the union against the spec).
-IN_PROGRESS = frozenset(
+# Queued: waiting for its turn in the environment's queue (Qovery deploys one request of it at a time).
+QUEUED = frozenset({"DELETE_QUEUED", "DEPLOYMENT_QUEUED", "QUEUED", "RESTART_QUEUED", "STOP_QUEUED"})
+IN_PROGRESS = QUEUED | frozenset(
     {
         "BUILDING",
         "CANCELING",
-        "DELETE_QUEUED",
         "DELETING",
         "DEPLOYING",
-        "DEPLOYMENT_QUEUED",
         "EXECUTING",
-        "QUEUED",
-        "RESTART_QUEUED",
         "RESTARTING",
-        "STOP_QUEUED",
         "STOPPING",
         "UNAVAILABLE",
         "WAITING_DELETING",

@@ -8,10 +8,12 @@ tests where the boundary is the point: signals, stdout, TLS, DNS, proxies, the w
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 from qovery_job_deploy.clock import VirtualClock
 from qovery_job_deploy.simulator import JobScript, QoverySimulator
@@ -62,3 +64,12 @@ def finish(sim: QoverySimulator) -> None:
     SERVED.discard(sim.url)
     unexpected = sim.unexpected_contract_errors()
     assert not unexpected, "simulator exchanges broke the OpenAPI contract:\n" + "\n".join(unexpected)
+
+
+def deploy_now(sim: QoverySimulator, script: JobScript, query: str = "") -> str:
+    """Someone else's deploy request for `script`, sent to `sim` now (its clock's now): the id Qovery gave."""
+    path = f"/{script.kind}/{script.job_id}/deploy"
+    answer = sim.handle("POST", path, parse_qs(query), {"Authorization": f"Token {TOKEN}"}, b"")
+    assert answer.status == 202, answer.body
+    request_id: str = json.loads(answer.body)["deployment_request_id"]
+    return request_id
