@@ -5,8 +5,9 @@
 
 Read counts do not depend on the machine: the step runs in this process on a virtual clock, against the
 simulator through its in-process transport (as most tests do), so each figure is exact and repeatable.
-For deployments of 30 s to 10 minutes (one job; then three services of one environment), it counts the
-status reads and the log reads of each mode, and reports the extra reads per minute that `live` costs.
+For deployments of 30 s to 10 minutes (one job; then three services of one environment, which Qovery's
+queue runs one after another: the run lasts three times as long), it counts the status reads and the log
+reads of each mode, and reports the extra reads per minute that `live` costs.
 """
 
 from __future__ import annotations

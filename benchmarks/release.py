@@ -1,12 +1,13 @@
 """Benchmark: a mixed release (1 job, 2 containers, 1 application, one environment) deployed by this step
 with `services`, against a fair model of Qovery's CLI, which watches the whole environment.
 
-    .venv/bin/python benchmarks/release.py           # about 2 minutes; writes benchmarks/results/
+    .venv/bin/python benchmarks/release.py           # about 5 minutes; writes benchmarks/results/
     .venv/bin/python benchmarks/release.py --quick   # a few seconds: the smoke run of the test suite
 
 Each release is a `migrate` job (20 to 40 s), the `api` and `worker` containers (40 to 90 s, BUILDING for
 most of it) and the `web` application (60 to 120 s, BUILDING then DEPLOYING), each run about ±5 % off its
-typical length, the status still showing the previous request for 1 s after each POST. Every way deploys
+typical length, the status still showing the previous request for 1 s after each POST; as Qovery does, the
+simulator runs them one after another (its deployment queue), so a release lasts their sum. Every way deploys
 the same releases, each against a simulator of its own, all at once (their starts 2 s apart, so that no
 step's start-up slows another's):
 - this step, one run of the real entrypoint (a subprocess) with `services: migrate, api, worker, web` and

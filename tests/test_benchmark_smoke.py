@@ -62,7 +62,8 @@ def test_quick_several_jobs_benchmark_compares_one_step_with_separate_steps(tmp_
         (2, "one step"),
         (2, "separate steps"),
     ]
-    assert all(row["reads"] >= 1 and row["wall_seconds"] >= row["longest_job"] for row in runs)
+    # Qovery's queue runs one environment's jobs one after another: no run is shorter than their sum.
+    assert all(row["reads"] >= 1 and row["wall_seconds"] >= row["all_jobs"] for row in runs)
     assert "| 2 | separate steps |" in (tmp_path / "several-jobs.md").read_text()
 
 
