@@ -40,8 +40,9 @@ commands:
   demo [SCENARIO]  deploy a job of the built-in Qovery simulator, no account
                    needed (`{PROG} demo --help` lists the scenarios)
 
-The human log goes to stderr. Outside GitHub Actions (which reads its outputs
-from files), the JSON result is the only thing on stdout.
+The human log goes to stderr, and the JSON result is the only thing on stdout;
+except in GitHub Actions (which reads the outputs from files) and GitLab CI
+(which keeps qovery-result.json, written beside the dotenv report).
 
 exit codes:
   {ExitCode.SUCCESS:<4} the deployment reached its success state

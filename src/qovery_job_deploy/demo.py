@@ -135,7 +135,7 @@ def play(name: str, scenario: Scenario, out: TextIO, err: TextIO, clock: Clock |
 
 
 def summary(printed: str, code: int) -> str:
-    """The result as a short table; in CI it is the JSON on stdout, the outputs and the dotenv report."""
+    """The result as a short table; in CI it is the JSON on stdout or in a file, the outputs, the dotenv."""
     try:
         data = json.loads(printed)
     except ValueError:
@@ -151,7 +151,7 @@ def summary(printed: str, code: int) -> str:
         ]
     rows = [(key.replace("_", " "), render(value)) for key, value in shown.items()]
     width = max((len(key) for key, _ in rows), default=0)
-    lines = ["Result (in CI: the JSON on stdout, the GitHub outputs, the GitLab dotenv report):"]
+    lines = ["Result (in CI: the JSON on stdout, GitHub's outputs, GitLab's qovery-result.json and dotenv):"]
     for key, value in rows:
         # Whole words and whole URLs: a link cut at a hyphen could not be opened.
         wrapped = textwrap.wrap(value, 100 - width, break_long_words=False, break_on_hyphens=False) or [""]

@@ -21,7 +21,7 @@ import yaml
 from qovery_job_deploy.cli import main
 from qovery_job_deploy.clock import VirtualClock
 from qovery_job_deploy.simulator.transport import SimulatorAdapter
-from support.runner_files import parse_dotenv, parse_github_output
+from support.runner_files import parse_dotenv, parse_github_output, parse_result_file
 from support.sims import IN_PROCESS, SERVED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +49,10 @@ class StepRun:
 
     def dotenv(self) -> dict[str, str]:
         return parse_dotenv(self.files["dotenv"])
+
+    def result_file(self) -> dict[str, Any]:
+        """The JSON result GitLab keeps as an artifact (qovery-result.json), as `jq` would read it."""
+        return parse_result_file(self.files["result"])
 
     def everything(self) -> str:
         """All that the step printed or wrote, for secret scans."""
@@ -94,7 +98,7 @@ def plain_env(variables: dict[str, str]) -> dict[str, str]:
 
 def gitlab_env(tmp: Path, variables: dict[str, str]) -> tuple[dict[str, str], dict[str, Path]]:
     env = plain_env(variables) | {"GITLAB_CI": "true", "CI": "true", "CI_PROJECT_DIR": str(tmp)}
-    return env, {"dotenv": tmp / "qovery.env"}
+    return env, {"dotenv": tmp / "qovery.env", "result": tmp / "qovery-result.json"}
 
 
 def run_step(
