@@ -422,5 +422,8 @@ def test_a_loopback_listener_that_drops_each_connection_is_named_with_what_to_ch
     tries = [line for line in run.stderr.splitlines() if "GET /" in line and host in line]
     assert len(accepted) == len(tries) and sum("/status" in line for line in tries) == 5
     message = run.json()["message"]
-    assert f"Nothing was deployed: GET /job/{job_id}/status: {host} reset the connection" in message
+    # The reset lands before the request is sent, or (on a loaded machine, when the listener accepts late)
+    # after: each is said as what it is, as the README's network table has it.
+    said = message.split(f"Nothing was deployed: GET /job/{job_id}/status: ", 1)[-1]
+    assert said.startswith((f"{host} reset the connection", f"the connection broke before {host} answered"))
     assert f"Check `api-url` (http://{host}), the proxy variables" in message and "firewall" in message

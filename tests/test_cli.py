@@ -248,6 +248,7 @@ def test_the_simulator_alone_lists_its_jobs_and_logs_each_request(
         assert any(job in line and about in line for line in out.splitlines())
     request_lines = [f"POST /job/{SUCCESS_JOB}/deploy -> 202", f"GET /job/{SUCCESS_JOB}/status -> 200"]
     assert all((line in err) is logged for line in request_lines), err
+    assert ("Each request is logged below" in out) is logged and ("not logged (--quiet)" in out) is not logged
 
 
 RUNTIME = {"requests", "urllib3", "certifi", "idna", "charset_normalizer", "pydantic", "pydantic_core"}

@@ -331,29 +331,6 @@ def test_post_rate_limited_is_retried_because_qovery_did_not_act(simulator: SimF
     assert sim.calls("deploy") == 2 and len(sim.deployments_of(script.job_id)) == 1
 
 
-# -- GitLab CI ----------------------------------------------------------------------------------------
-
-
-def test_gitlab_writes_a_valid_dotenv_report_and_log_sections(simulator: SimFactory, tmp_path: Path) -> None:
-    script = job()
-    sim = simulator(script)
-    env, files = gitlab_env(
-        tmp_path, {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST}
-    )
-    run = run_step(env, files)
-
-    assert run.code == 0, run.stderr
-    report = run.dotenv()
-    assert report["QOVERY_STATE"] == "DEPLOYED"
-    assert report["QOVERY_DEPLOYMENT_REQUEST_ID"] == sim.deployments_of(script.job_id)[0].id
-    assert set(report) >= {
-        "QOVERY_EXECUTION_ID",
-        "QOVERY_SERVICE_DEPLOYMENT_STATUS",
-        "QOVERY_DURATION_SECONDS",
-    }
-    assert "\x1b[0Ksection_start:" in run.stderr and "\x1b[0Ksection_end:" in run.stderr
-
-
 # -- invalid input -------------------------------------------------------------------------------------
 
 
@@ -503,6 +480,10 @@ def test_hostile_strings_from_the_api_leave_every_output_file_valid(
     gitlab = run_step(env, files)
     assert gitlab.code == 0, gitlab.stderr
     assert gitlab.dotenv()["QOVERY_EXECUTION_ID"] == "exec ::error::injected"
+    result = gitlab.result_file()  # ASCII on one line, every character of the API escaped, none lost
+    assert result["execution_id"] == "exec\n::error::injected"
+    names = [step["step_name"] for step in result["steps"]]
+    assert names[:-1] == [name.replace("\ud800", "?") for name in hostile[:-1]]  # as the client cleaned them
     assert "RED" in gitlab.stderr and "\x1b[31m" not in gitlab.stderr  # logged, without its ANSI codes
 
 

@@ -13,6 +13,7 @@ import pytest
 from support.client import Client
 from support.sims import SimFactory
 
+from qovery_job_deploy.invocation import commands
 from qovery_job_deploy.simulator import (
     API_CONTAINER,
     BROKEN_APPLICATION,
@@ -295,7 +296,7 @@ def test_routes(method: str, path: str, expected: Route) -> None:
 
 
 def test_the_cli_introduces_every_built_in_service_with_its_kind() -> None:
-    text = introduction(QoverySimulator())
+    text = introduction(QoverySimulator(), commands(), logged=True)
     for service in builtin_services():
         (line,) = [line for line in text.splitlines() if line.startswith(f"  {service.job_id}")]
         assert service.kind in line and service.job_name in line and service.about in line

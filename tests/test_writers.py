@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support.runner_files import MalformedOutputFile, outside_code_spans, parse_dotenv, parse_github_output
+from support.runner_files import (
+    MalformedOutputFile,
+    outside_code_spans,
+    parse_dotenv,
+    parse_github_output,
+    parse_result_file,
+)
 
 from qovery_job_deploy import markdown
 from qovery_job_deploy.api.models import Step
@@ -18,6 +27,7 @@ from qovery_job_deploy.api.responses import clean_text
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.inputs.names import qovery_env_name
+from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.report import dotenv, outputs, result, summary_markdown
 from qovery_job_deploy.runners import GitHubRunner, GitLabRunner
@@ -297,13 +307,50 @@ def test_publishing_any_api_text_writes_real_files_that_parse(text: str) -> None
     with tempfile.TemporaryDirectory() as folder:
         environ = {"GITHUB_OUTPUT": f"{folder}/out", "GITHUB_STEP_SUMMARY": f"{folder}/summary"}
         outcome = outcome_with(clean_text(text))
-        problems = GitHubRunner(environ, io.StringIO()).publish(outcome)
+        log = HumanLog(io.StringIO(), lambda: 0.0, 0.0)
+        problems = GitHubRunner(environ, io.StringIO()).publish(log, outcome)
         assert problems == []
         parsed = parse_github_output(Path(f"{folder}/out").read_bytes().decode("utf-8"))  # LF only
         assert parsed["state"] == clean_text(text)
         gitlab = GitLabRunner({"CI_PROJECT_DIR": folder}, io.StringIO())
-        assert gitlab.publish(outcome) == []
+        assert gitlab.publish(log, outcome) == []
         assert set(parse_dotenv(Path(folder) / "qovery.env")) >= {"QOVERY_STATE"}
+        assert parse_result_file(Path(folder) / "qovery-result.json") == result(outcome)
+
+
+def _disk_full_midway(path: Path, text: str, encoding: str, errors: str) -> NoReturn:
+    with open(path, "w", encoding=encoding, errors=errors) as handle:  # Path.write_text is the one patched
+        handle.write(text[: len(text) // 2])
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def _cannot_rename(source: object, target: object) -> NoReturn:
+    raise PermissionError(errno.EACCES, "Permission denied")
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [("pathlib.Path.write_text", _disk_full_midway), ("os.replace", _cannot_rename)],
+    ids=["disk full midway", "rename refused"],
+)
+def test_a_gitlab_file_is_replaced_whole_or_not_at_all_and_never_claimed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: tuple[str, Callable[..., object]]
+) -> None:
+    """A later job reads the previous report whole rather than half of this one; the log claims no file
+    that was not written, and each failure is reported (main turns them into the exit code)."""
+    previous = {"qovery.env": "QOVERY_STATE=OLD\n", "qovery-result.json": '{"state":"OLD"}\n'}
+    for name, text in previous.items():
+        (tmp_path / name).write_text(text)
+    monkeypatch.setattr(*failure)
+    stream = io.StringIO()
+
+    problems = GitLabRunner({"CI_PROJECT_DIR": str(tmp_path)}, io.StringIO()).publish(
+        HumanLog(stream, lambda: 0.0, 0.0), outcome_with("DEPLOYED", Verdict.SUCCEEDED)
+    )
+
+    assert [problem.split(":")[0] for problem in problems] == ["the dotenv report", "the JSON result"]
+    assert {path.name: path.read_text() for path in tmp_path.iterdir()} == previous  # no partial file left
+    assert stream.getvalue() == ""
 
 
 def test_a_lone_surrogate_is_cleaned_at_the_client_boundary() -> None:

@@ -15,7 +15,8 @@ import requests
 
 from qovery_job_deploy import __version__
 from qovery_job_deploy.clock import Clock
-from qovery_job_deploy.inputs.cli import PROG, cli_parser
+from qovery_job_deploy.inputs.cli import cli_parser
+from qovery_job_deploy.invocation import PROG
 from qovery_job_deploy.main import run
 from qovery_job_deploy.outcome import ExitCode
 
@@ -40,8 +41,9 @@ commands:
   demo [SCENARIO]  deploy a job of the built-in Qovery simulator, no account
                    needed (`{PROG} demo --help` lists the scenarios)
 
-The human log goes to stderr. Outside GitHub Actions (which reads its outputs
-from files), the JSON result is the only thing on stdout.
+The human log goes to stderr, and the JSON result is the only thing on stdout;
+except in GitHub Actions (which reads the outputs from files) and GitLab CI
+(which keeps qovery-result.json, written beside the dotenv report).
 
 exit codes:
   {ExitCode.SUCCESS:<4} the deployment reached its success state
@@ -76,7 +78,7 @@ def main(
     if args[:1] == ["demo"]:
         from qovery_job_deploy.demo import run_demo  # noqa: PLC0415 - the simulator loads only for demos
 
-        return run_demo(args[1:], out, err, clock=clock)
+        return run_demo(args[1:], out, err, clock=clock, environ=environ)
     if {"-h", "--help"} & set(args):
         out.write(help_text())
         return ExitCode.SUCCESS

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shlex
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from qovery_job_deploy.clock import Clock
-from qovery_job_deploy.inputs.cli import PROG
+from qovery_job_deploy.invocation import PROG, Commands, commands
 from qovery_job_deploy.main import run
 from qovery_job_deploy.outcome import ExitCode
 from qovery_job_deploy.simulator import FAILURE_JOB, SLOW_JOB, SUCCESS_JOB, QoverySimulator
@@ -55,28 +56,35 @@ SCENARIOS = {
 }
 DEFAULT_SCENARIO = "success"
 
+MAX_LINE = 120  # the demo's lines fit a terminal this wide (links excepted: they are kept whole)
 EXIT_WORDS = {0: "the deployment succeeded", 1: "the deployment failed", 124: "the wait timed out"}
 
 
-def commands(rows: Sequence[tuple[str, str]]) -> str:
+def table(rows: Sequence[tuple[str, str]]) -> str:
+    """Commands and what each does, side by side when that fits a terminal; else (commands named by a
+    long path) each description under its command."""
     width = max(len(command) for command, _ in rows)
-    return "".join(f"  {command:<{width}}  {what}\n" for command, what in rows)
+    if all(width + len(what) + 4 <= MAX_LINE for _, what in rows):
+        return "".join(f"  {command:<{width}}  {what}\n" for command, what in rows)
+    return "".join(f"  {command}\n      {what}\n" for command, what in rows)
 
 
-def scenario_rows(skip: str = "") -> list[tuple[str, str]]:
-    return [(f"{PROG} demo {name}", scenario.what) for name, scenario in SCENARIOS.items() if name != skip]
+def scenario_rows(run_as: Commands, skip: str = "") -> list[tuple[str, str]]:
+    return [
+        (f"{run_as.step} demo {name}", scenario.what) for name, scenario in SCENARIOS.items() if name != skip
+    ]
 
 
-def scenario_list() -> str:
-    return commands(scenario_rows())
+def scenario_list(run_as: Commands) -> str:
+    return table(scenario_rows(run_as))
 
 
-def demo_help() -> str:
+def demo_help(run_as: Commands) -> str:
     return (
         f"usage: {PROG} demo [SCENARIO]\n\n"
         "Deploy a job of the built-in Qovery simulator (a local fake of Qovery's API), exactly as the step\n"
         f"deploys yours: no account, no token, no network. Without SCENARIO: {DEFAULT_SCENARIO}.\n\n"
-        f"scenarios:\n{scenario_list()}"
+        f"scenarios:\n{scenario_list(run_as)}"
     )
 
 
@@ -86,25 +94,29 @@ def run_demo(
     stderr: TextIO | None = None,
     *,
     clock: Clock | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> int:
     """Play one scenario and return the step's exit code (2, with the list, for an unknown scenario).
 
     In real time over loopback by default, as a user watches it; with a `clock` (the tests' virtual one),
-    in-process on that clock."""
+    in-process on that clock. The commands it suggests are named as `environ`'s PATH finds them."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
+    run_as = commands(path=(os.environ if environ is None else environ).get("PATH", os.defpath))
     if any(arg in ("-h", "--help") for arg in args):
-        out.write(demo_help())
+        out.write(demo_help(run_as))
         return ExitCode.SUCCESS
     name = args[0] if args else DEFAULT_SCENARIO
     if name not in SCENARIOS or len(args) > 1:
         err.write(
-            f"Unknown demo scenario `{one_line(' '.join(args), 40)}`. The scenarios:\n{scenario_list()}"
+            f"Unknown demo scenario `{one_line(' '.join(args), 40)}`. The scenarios:\n{scenario_list(run_as)}"
         )
         return ExitCode.INVALID_INPUT
-    return play(name, SCENARIOS[name], out, err, clock)
+    return play(name, SCENARIOS[name], out, err, run_as, clock)
 
 
-def play(name: str, scenario: Scenario, out: TextIO, err: TextIO, clock: Clock | None = None) -> int:
+def play(
+    name: str, scenario: Scenario, out: TextIO, err: TextIO, run_as: Commands, clock: Clock | None = None
+) -> int:
     result = io.StringIO()  # the JSON CI reads: summarised for people below, not dumped on the terminal
     if clock is None:
         sim = QoverySimulator().start()
@@ -122,20 +134,20 @@ def play(name: str, scenario: Scenario, out: TextIO, err: TextIO, clock: Clock |
         err.write(
             f"Demo `{name}`: {scenario.what}.\n"
             f"A simulated Qovery API on {sim.url} plays {scenario.plays}.\n"
-            f"The step runs as you would run it:\n{command}  {PROG}\n"
+            f"The step runs as you would run it:\n{command}  {run_as.step}\n"
             "Its log (the status shows the previous deployment for a moment, as Qovery's does):\n\n"
         )
         err.flush()
         code = run([], environ, result, err, clock=clock, transport=transport)
     finally:
         sim.stop()
-    out.write("\n" + summary(result.getvalue(), code) + next_steps(name))
+    out.write("\n" + summary(result.getvalue(), code, run_as) + next_steps(name, run_as))
     out.flush()
     return code
 
 
-def summary(printed: str, code: int) -> str:
-    """The result as a short table; in CI it is the JSON on stdout, the outputs and the dotenv report."""
+def summary(printed: str, code: int, run_as: Commands) -> str:
+    """The result as a short table; in CI it is the JSON on stdout or in a file, the outputs, the dotenv."""
     try:
         data = json.loads(printed)
     except ValueError:
@@ -151,13 +163,14 @@ def summary(printed: str, code: int) -> str:
         ]
     rows = [(key.replace("_", " "), render(value)) for key, value in shown.items()]
     width = max((len(key) for key, _ in rows), default=0)
-    lines = ["Result (in CI: the JSON on stdout, the GitHub outputs, the GitLab dotenv report):"]
+    lines = ["Result (in CI: the JSON on stdout, GitHub's outputs, GitLab's qovery-result.json and dotenv):"]
     for key, value in rows:
         # Whole words and whole URLs: a link cut at a hyphen could not be opened.
         wrapped = textwrap.wrap(value, 100 - width, break_long_words=False, break_on_hyphens=False) or [""]
         lines.append(f"  {key:<{width}}  {wrapped[0]}")
         lines += [f"  {'':<{width}}  {more}" for more in wrapped[1:]]
-    lines.append(f"Exit code {code}: {EXIT_WORDS.get(code, 'see `' + PROG + ' --help`, exit codes')}.")
+    words = EXIT_WORDS.get(code, f"see `{run_as.step} --help`, exit codes")
+    lines.append(f"Exit code {code}: {words}.")
     return "\n".join(lines) + "\n"
 
 
@@ -174,18 +187,16 @@ def render(value: Any) -> str:
     return one_line(value, 300)
 
 
-def next_steps(played: str) -> str:
+def next_steps(played: str, run_as: Commands) -> str:
     return (
         "\nNext:\n"
-        + commands(
+        + table(
             [
-                *scenario_rows(skip=played),
-                (f"{PROG} --help", "every input, its QOVERY_* variable, the exit codes"),
-                (
-                    "python -m qovery_job_deploy.simulator",
-                    "the simulator alone, logging each request it gets",
-                ),
+                *scenario_rows(run_as, skip=played),
+                (f"{run_as.step} --help", "every input, its QOVERY_* variable, the exit codes"),
+                (run_as.simulator, "the simulator alone, logging each request it gets"),
             ]
         )
-        + f"Your own job: QOVERY_API_TOKEN=qov_... {PROG} --job-id <job id> (the README has CI examples).\n"
+        + "Your own job (the README has CI examples):\n"
+        + f"  QOVERY_API_TOKEN=qov_... {run_as.step} --job-id <job id>\n"
     )

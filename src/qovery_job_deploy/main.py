@@ -94,7 +94,7 @@ def run(
         runner.closing(log, outcome)
         for job in outcome.jobs:
             _show_explanations(job, runner, log, several=len(outcome.jobs) > 1)
-        for problem in runner.publish(outcome):
+        for problem in runner.publish(log, outcome):
             log.info(f"error: could not write {problem}")
             code = code or ExitCode.API_ERROR
     return code

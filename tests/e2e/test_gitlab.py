@@ -1,6 +1,6 @@
 """A GitLab pipeline under gitlab-ci-local, a real GitLab CI runner emulator (tests/e2e/gitlab/): the
-dotenv reports of a single job's deployment and of a release reach their `needs:` jobs; a failed
-deployment fails its job."""
+dotenv reports of a single job's deployment and of a release reach their `needs:` jobs, and so does the
+JSON result file as an artifact; a failed deployment fails its job."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from support.runner_files import parse_dotenv
+from support.runner_files import parse_dotenv, parse_result_file
 from support.sims import SimFactory, finish, served
 
 from qovery_job_deploy.simulator import (
@@ -45,6 +46,12 @@ class Pipeline:
         assert len(values) <= 20, "GitLab takes at most 20 variables from a dotenv report"
         return values
 
+    def result_file(self, job: str) -> dict[str, Any]:
+        """A job's qovery-result.json, kept by `artifacts: paths:` (one JSON line, ASCII), without the token."""
+        [path] = (self.artifacts / job).rglob("qovery-result.json")
+        assert TOKEN not in path.read_text(encoding="utf-8")
+        return parse_result_file(path)
+
 
 @pytest.fixture(scope="module")
 def pipeline(image: BuiltImage, gitlab_ci_local: GitlabCiLocal) -> Iterator[Pipeline]:
@@ -70,6 +77,25 @@ def test_dotenv_report_reaches_the_needs_job(pipeline: Pipeline) -> None:
     values = pipeline.report("deploy")
     assert values["QOVERY_STATE"] == "DEPLOYED"
     assert values["QOVERY_DEPLOYMENT_REQUEST_ID"] == request.id
+
+
+def test_json_result_is_an_artifact_the_needs_job_reads(pipeline: Pipeline) -> None:
+    """qovery-result.json, beside the dotenv report, reaches the `needs:` job through `artifacts: paths:`;
+    the job log has the line saying where it is, not the JSON."""
+    result = pipeline.result
+    assert result.code == 0, result.tail(60)
+    assert "E2E-CHECK-OK result-file" in result.stdout, "the needs: job did not read qovery-result.json"
+    job_log = result.stdout + result.stderr  # gitlab-ci-local passes each job's stderr on as its own
+    assert re.search(r"^deploy +> \[ *\d+s\] The JSON result is in qovery-result\.json \(", job_log, re.M)
+    assert '"deployment_request_id":' not in job_log  # the log is for people
+    request = pipeline.sim.deployments_of(SUCCESS_JOB)[0]
+    assert pipeline.result_file("deploy")["deployment_request_id"] == request.id
+    release = pipeline.result_file("release")
+    assert [(s["name"], s["verdict"]) for s in release["services"]] == [
+        ("migrate", "succeeded"),
+        ("api", "succeeded"),
+        ("web", "succeeded"),
+    ]
 
 
 def test_release_report_reaches_the_needs_job(pipeline: Pipeline) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 
 class MalformedOutputFile(Exception):
@@ -56,6 +58,16 @@ def parse_dotenv(path: Path) -> dict[str, str]:
         assert "\r" not in value, line
         values[key] = value
     return values
+
+
+def parse_result_file(path: Path) -> dict[str, Any]:
+    """qovery-result.json: one JSON object, on one line, in ASCII (every API character escaped), so that
+    it shows the same in any viewer and holds no control character; as `jq` reads it."""
+    data = path.read_bytes()
+    assert data.isascii() and data.endswith(b"\n") and data.count(b"\n") == 1, data[:200]
+    assert all(byte >= 0x20 for byte in data[:-1]), "a control character in qovery-result.json"
+    result: dict[str, Any] = json.loads(data)
+    return result
 
 
 def outside_code_spans(markdown_text: str) -> str:

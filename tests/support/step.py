@@ -21,7 +21,7 @@ import yaml
 from qovery_job_deploy.cli import main
 from qovery_job_deploy.clock import VirtualClock
 from qovery_job_deploy.simulator.transport import SimulatorAdapter
-from support.runner_files import parse_dotenv, parse_github_output
+from support.runner_files import parse_dotenv, parse_github_output, parse_result_file
 from support.sims import IN_PROCESS, SERVED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,6 +53,10 @@ class StepRun:
     def shown(self) -> str:
         """What a person reads in the CI log: both streams (on GitHub the annotations are on stdout)."""
         return self.stderr + self.stdout
+
+    def result_file(self) -> dict[str, Any]:
+        """The JSON result GitLab keeps as an artifact (qovery-result.json), as `jq` would read it."""
+        return parse_result_file(self.files["result"])
 
     def everything(self) -> str:
         """All that the step printed or wrote, for secret scans."""
@@ -98,7 +102,7 @@ def plain_env(variables: dict[str, str]) -> dict[str, str]:
 
 def gitlab_env(tmp: Path, variables: dict[str, str]) -> tuple[dict[str, str], dict[str, Path]]:
     env = plain_env(variables) | {"GITLAB_CI": "true", "CI": "true", "CI_PROJECT_DIR": str(tmp)}
-    return env, {"dotenv": tmp / "qovery.env"}
+    return env, {"dotenv": tmp / "qovery.env", "result": tmp / "qovery-result.json"}
 
 
 def platform_env(platform: str, tmp: Path, inputs: dict[str, str]) -> tuple[dict[str, str], dict[str, Path]]:

@@ -20,9 +20,8 @@ from qovery_job_deploy.errors import InputError
 from qovery_job_deploy.inputs.durations import duration_bounds, format_duration
 from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.inputs.names import Given, flag_name, input_name, looks_like_a_token, qovery_env_name
+from qovery_job_deploy.invocation import PROG
 from qovery_job_deploy.text import one_line
-
-PROG = "qovery-job-deploy"
 
 # What `--help` shows after a flag, where the type alone does not say it (see `metavar`).
 METAVARS: dict[str, str] = {

@@ -94,7 +94,9 @@ class Settings(BaseSettings):
     )
     api_url: str = Field(DEFAULT_API_URL, description="Qovery API base URL.")
     dotenv_file: Path | None = Field(
-        None, description="GitLab dotenv report path (default: $CI_PROJECT_DIR/qovery.env)."
+        None,
+        description="GitLab dotenv report path (default: $CI_PROJECT_DIR/qovery.env); the JSON result is "
+        "written beside it.",
     )
     debug: bool = Field(False, description="Show the traceback of unexpected errors.")
     jobs: str | None = Field(

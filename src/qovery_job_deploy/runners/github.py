@@ -113,7 +113,7 @@ class GitHubRunner(Runner):
     def input_error(self, message: str) -> None:
         self._annotate("Invalid input for the Qovery job deployment", message)
 
-    def publish(self, outcome: RunOutcome) -> list[str]:
+    def publish(self, log: HumanLog, outcome: RunOutcome) -> list[str]:
         problems: list[str] = []
         if path := self.environ.get("GITHUB_OUTPUT"):
             attempt(problems, "GITHUB_OUTPUT", lambda: append_file(path, format_outputs(outputs(outcome))))

@@ -1,7 +1,9 @@
-"""GitLab CI: collapsible log sections and the dotenv report (artifacts:reports:dotenv)."""
+"""GitLab CI: collapsible log sections, the dotenv report (artifacts:reports:dotenv) and, beside it, the JSON
+result as a file (artifacts:paths): the job log is for people, so the JSON is not printed there."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -9,7 +11,7 @@ from pathlib import Path
 
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import RunOutcome
-from qovery_job_deploy.report import dotenv
+from qovery_job_deploy.report import dotenv, result_json
 from qovery_job_deploy.runners.plain import Runner, attempt, printable
 from qovery_job_deploy.text import CONTROL
 
@@ -18,6 +20,7 @@ from qovery_job_deploy.text import CONTROL
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_VALUE_BYTES = 512  # a value's bytes at most; fewer when many variables must share the 5 KB
 MAX_FILE_BYTES = 5 * 1024
+RESULT_FILE = "qovery-result.json"  # beside the dotenv report
 
 
 def section_start(name: str, header: str, now: float, *, collapsed: bool = False) -> str:
@@ -48,9 +51,17 @@ def format_dotenv(values: Mapping[str, str]) -> str:
     return text
 
 
-def write_dotenv(path: Path, values: Mapping[str, str]) -> None:
+def write_whole(path: Path, text: str) -> None:
+    """Write a file that a later job reads whole or not at all: into a file of our own beside it, then
+    renamed over it, so that a full disk or a signal midway never leaves half a report (nor spoils the
+    previous one). errors="replace": a character that cannot be encoded must not cost the whole file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(format_dotenv(values), encoding="utf-8", errors="replace")
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8", errors="replace")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)  # after a failure; after the rename it is gone already
 
 
 class GitLabRunner(Runner):
@@ -67,12 +78,29 @@ class GitLabRunner(Runner):
         log.raw("".join(f"{printable(line)}\n" for line in lines))
         log.raw(section_end("qovery_deployment_log", time.time()) + "\n")
 
-    def publish(self, outcome: RunOutcome) -> list[str]:
+    def publish(self, log: HumanLog, outcome: RunOutcome) -> list[str]:
+        """The dotenv report, then the JSON result in its own file: in the job log it would be one line of
+        kilobytes that nobody reads there (jq reads the file, or a later job gets it as an artifact)."""
         problems: list[str] = []
-        attempt(problems, "the dotenv report", lambda: write_dotenv(self.dotenv_path(), dotenv(outcome)))
-        return problems + super().publish(outcome)
+        report, result = self.dotenv_path(), self.result_path()
+        attempt(problems, "the dotenv report", lambda: write_whole(report, format_dotenv(dotenv(outcome))))
+        if attempt(problems, "the JSON result", lambda: write_whole(result, result_json(outcome) + "\n")):
+            log.info(f"The JSON result is in {self._shown(result)} (add it to artifacts: paths: to keep it)")
+        return problems
 
     def dotenv_path(self) -> Path:
         if self.dotenv_file is not None:
             return self.dotenv_file
-        return Path(self.environ.get("CI_PROJECT_DIR", ".")) / "qovery.env"
+        return self._project_dir() / "qovery.env"
+
+    def result_path(self) -> Path:
+        return self.dotenv_path().parent / RESULT_FILE
+
+    def _project_dir(self) -> Path:
+        return Path(self.environ.get("CI_PROJECT_DIR", "."))
+
+    def _shown(self, path: Path) -> str:
+        """As `artifacts: paths:` names it: relative to the project directory when inside it."""
+        project = Path(os.path.abspath(self._project_dir()))
+        where = Path(os.path.abspath(path))
+        return str(where.relative_to(project)) if where.is_relative_to(project) else str(where)

@@ -53,7 +53,7 @@ class Runner:
     def input_error(self, message: str) -> None:
         """Flag invalid input where the runner shows it best (the log has it already)."""
 
-    def publish(self, outcome: RunOutcome) -> list[str]:
+    def publish(self, log: HumanLog, outcome: RunOutcome) -> list[str]:
         """Write the outcome everywhere this runner reads it; return what could not be written.
 
         Each destination is tried on its own, so that one failure (a full disk, an unwritable path)
@@ -73,8 +73,11 @@ def printable(text: str, limit: int = MAX_SHOWN_LINE_CHARS) -> str:
     return one_line(strip_ansi(text), limit)
 
 
-def attempt(problems: list[str], what: str, action: Callable[[], None]) -> None:
+def attempt(problems: list[str], what: str, action: Callable[[], None]) -> bool:
+    """Whether `action` went through; if not, what failed is added to `problems`."""
     try:
         action()
     except Exception as error:  # reported by the caller, with an exit code; never a traceback
         problems.append(f"{what}: {type(error).__name__}: {one_line(error)}")
+        return False
+    return True

@@ -1,8 +1,9 @@
 """The simulator as a tool: `python -m qovery_job_deploy.simulator [--port 8080] [--url-file FILE] [--quiet]`.
 
-It prints its services (jobs, applications, containers, helm charts, databases, each with its kind) and the
-QOVERY_API_URL to set, then logs one line per request (method, path, status) on stderr. Any token starting
-with `qov_` (or a three-part JWT) is accepted.
+It prints its services (jobs, applications, containers, helm charts, databases, each with its kind), the
+QOVERY_API_URL to set and the commands to try (named as this shell runs them: `.venv/bin/qovery-job-deploy`
+after the README's quick start), then logs one line per request (method, path, status) on stderr, unless
+`--quiet`. Any token starting with `qov_` (or a three-part JWT) is accepted.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from qovery_job_deploy.invocation import Commands, commands
 from qovery_job_deploy.simulator.model import QoverySimulator
 
 
-def introduction(sim: QoverySimulator) -> str:
-    """What a user needs to point the step at the simulator."""
+def introduction(sim: QoverySimulator, run_as: Commands, *, logged: bool) -> str:
+    """What a user needs to point the step at the simulator, the step named as this shell would run it."""
     services = "".join(
         f"  {script.job_id}  {script.kind:<12} {script.job_name:<17} {script.about}\n"
         for script in sim.services.values()
@@ -27,13 +29,18 @@ def introduction(sim: QoverySimulator) -> str:
     first = next(script.job_id for script in sim.services.values() if script.kind == "job")
     return (
         f"Qovery simulator listening on {sim.url}\n\n"
-        "Point the step at it (any token starting with qov_ is accepted):\n"
-        f"  export QOVERY_API_URL={sim.url} QOVERY_API_TOKEN=qov_anything\n\n"
         f"Its services:\n{services}\n"
-        f"Then, in another terminal: qovery-job-deploy --job-id {first}\n"
-        "or by name, several at once:\n"
-        "  qovery-job-deploy --environment production --jobs migrate,nightly-report --timeout 20s\n"
-        "Each request is logged below (method, path, status); Ctrl-C stops the simulator.\n"
+        "In another terminal, in this directory, point the step at it (any qov_ token is accepted):\n"
+        f"  export QOVERY_API_URL={sim.url} QOVERY_API_TOKEN=qov_anything\n"
+        "then deploy one of them:\n"
+        f"  {run_as.step} --job-id {first}\n"
+        "or several, by name:\n"
+        f"  {run_as.step} --environment production --jobs migrate,nightly-report --timeout 20s\n\n"
+        + (
+            "Each request is logged below (method, path, status); Ctrl-C stops the simulator.\n"
+            if logged
+            else "Requests are not logged (--quiet); Ctrl-C stops the simulator.\n"
+        )
     )
 
 
@@ -42,7 +49,7 @@ def serve_forever(port: int, url_file: Path | None, log: TextIO | None) -> None:
     sim = QoverySimulator(port=port, log=log).start()
     if url_file is not None:
         url_file.write_text(sim.url + "\n")
-    print(introduction(sim), flush=True)
+    print(introduction(sim, commands(), logged=log is not None), flush=True)
     done = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
