@@ -27,15 +27,37 @@ VALID = {"QOVERY_API_TOKEN": TOKEN, "QOVERY_JOB_ID": JOB}
         ("1.5m", 90.0),
         ("500ms", 0.5),
         (" 2S ", 2.0),
+        ("1m30s", 90.0),
+        ("1h2m", 3720.0),
+        ("1h2m3s", 3723.0),
+        ("2m", 120.0),
+        ("1M 30S", 90.0),
+        ("1s500ms", 1.5),
     ],
 )
 def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "0", "-5", "10 minutes", "1d", "m", "1h30"])
-def test_parse_duration_rejects(text: str) -> None:
-    with pytest.raises(ValueError, match=r"duration|greater than zero"):
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("", "expected a duration such as"),
+        ("0", "must be greater than zero"),
+        ("0m0s", "must be greater than zero"),
+        ("-5", "expected a duration such as"),
+        ("10 minutes", "expected a duration such as"),
+        ("1d", "expected a duration such as"),
+        ("m", "expected a duration such as"),
+        ("1h30", "expected a duration such as"),  # 30 what?
+        ("30s1m", "largest first"),
+        ("1m1m", "largest first"),
+        ("1m30", "expected a duration such as"),
+        ("1.5.2m", "expected a duration such as"),
+    ],
+)
+def test_parse_duration_rejects(text: str, said: str) -> None:
+    with pytest.raises(ValueError, match=said):
         parse_duration(text)
 
 
@@ -44,6 +66,7 @@ def test_parse_duration_rejects(text: str) -> None:
     [
         ([], VALID, 1800.0),  # default: 30m
         ([], VALID | {"QOVERY_TIMEOUT": "5m"}, 300.0),
+        ([], VALID | {"QOVERY_TIMEOUT": "1m30s"}, 90.0),
         ([], VALID | {"QOVERY_TIMEOUT": "5m", "INPUT_TIMEOUT": "2m"}, 120.0),  # GitHub input beats QOVERY_
         (
             ["--timeout", "1m"],

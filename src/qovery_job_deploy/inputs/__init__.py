@@ -3,7 +3,7 @@
 
 By concern, each module importing only those above it:
 
-- `durations`: `90s`, `10m`, `1h` parsed and formatted; the bounds of a duration input (`Duration`); the
+- `durations`: `90s`, `1m30s`, `1h` parsed and formatted; the bounds of a duration input (`Duration`); the
   default and limit durations.
 - `names`: what an input is called (`--job-id`, `INPUT_JOB-ID`, `QOVERY_JOB_ID`); `Given`, one value and
   where it came from, described without ever printing a token back.

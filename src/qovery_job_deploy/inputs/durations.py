@@ -1,5 +1,5 @@
-"""Durations as a user writes them (`90`, `90s`, `10m`, `1h`, `500ms`): parsing, formatting, the bounds a
-duration input accepts (`Duration`, field metadata of the model) and the default and limit durations.
+"""Durations as a user writes them (`90`, `90s`, `10m`, `1m30s`, `1h`, `500ms`): parsing, formatting, the
+bounds a duration input accepts (`Duration`, field metadata of the model) and the default and limit durations.
 """
 
 from __future__ import annotations
@@ -18,8 +18,13 @@ DEFAULT_REQUEST_TIMEOUT_SECONDS = 30.0
 MIN_POLL_INTERVAL_SECONDS = 0.2
 HOUR = 3600.0
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$", re.IGNORECASE)
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# One part of a duration: a number and its unit (`1m`, `30s`). `ms` before `m`, or `5ms` reads as `5m`.
+_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|h|m|s)", re.IGNORECASE)
+# The units, largest first: the order the parts of `1h2m3s` must come in, each at most once.
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+_UNIT_ORDER = list(_UNIT_SECONDS)
+MALFORMED = "expected a duration such as 90, 90s, 2m, 1m30s or 1h (units h, m, s, ms; largest first)"
 
 
 @dataclass(frozen=True)
@@ -42,16 +47,33 @@ class Duration:
 
 
 def parse_duration(text: str | float) -> float:
-    """Seconds from `90`, `90s`, `10m`, `1h` or `500ms` (a number alone means seconds)."""
+    """Seconds from `90`, `90s`, `10m`, `1m30s`, `1h2m` or `500ms` (a number alone means seconds). The
+    parts of a compound duration go from the largest unit to the smallest, each once, so that `30s1m`
+    or `1h30` (30 what?) is refused rather than guessed."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         seconds = float(text)
     else:
-        match = _DURATION.match(str(text))
-        if not match:
-            raise ValueError("expected a duration such as 90, 90s, 10m or 1h")
-        seconds = float(match.group(1)) * _UNIT_SECONDS[(match.group(2) or "s").lower()]
+        seconds = _seconds(str(text).strip())
     if seconds <= 0:
         raise ValueError("must be greater than zero")
+    return seconds
+
+
+def _seconds(text: str) -> float:
+    if _NUMBER.fullmatch(text):
+        return float(text)
+    seconds, position, last_unit = 0.0, 0, -1
+    while position < len(text):
+        part = _PART.match(text, position)
+        if part is None:
+            raise ValueError(MALFORMED)
+        unit = _UNIT_ORDER.index(part.group(2).lower())
+        if unit <= last_unit:  # `30s1m`, `1m1m`
+            raise ValueError(MALFORMED)
+        seconds += float(part.group(1)) * _UNIT_SECONDS[_UNIT_ORDER[unit]]
+        position, last_unit = part.end(), unit
+    if last_unit < 0:  # empty
+        raise ValueError(MALFORMED)
     return seconds
 
 

@@ -20,7 +20,7 @@ FIX_HINTS: dict[str, str] = {
     "force_event": "use START, STOP, DELETE or CRON (jobs), DIFF (helm charts), or leave it empty",
     "apply_immediately": "use true or false",
     "wait": "use true or false",
-    "timeout": "use seconds or a duration such as 90s, 10m, 1h",
+    "timeout": "use seconds or a duration such as 90s, 1m30s, 10m, 1h",
     "poll_interval": "use a duration such as 3s",
     "cancel_on_abort": "use true or false",
     "cancel_on_timeout": "use true or false",
