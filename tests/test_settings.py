@@ -163,7 +163,17 @@ def test_invalid_input_names_the_input_and_the_fix_without_the_value(
         (["--verison"], "Did you mean `--version`?"),
         (["--timeout"], "--timeout needs a value, as in `--timeout 10m`"),
         (["--no-wait=yes"], "--no-wait takes no value"),
-        ([JOB], "a value without a flag before it"),
+        (
+            ["migrate"],
+            "`migrate` has no flag before it (each value follows its flag). Fix: to deploy it, give `--jobs migrate`",
+        ),
+        (
+            [JOB],
+            f"`{JOB}` has no flag before it (each value follows its flag). Fix: to deploy it, give `--job-id {JOB}`",
+        ),
+        (["--timeout", "5m", "api"], "`api` has no flag before it"),
+        (["migrate\x1b[31m\n::error::x"], "`migrate [31m ::error::x` has no flag"),  # one line, no escape
+        ([TOKEN], "a value without a flag before it (not shown: it looks like a token)"),
     ],
 )
 def test_a_bad_command_line_says_what_is_wrong(argv: list[str], said: str) -> None:
@@ -201,7 +211,7 @@ def test_action_yml_defaults_are_valid_and_match_the_program(name: str, spec: di
         ["--job-id", JOB, "--no-wait=" + JOB],
         ["--api-tokn=" + TOKEN],
         ["--" + TOKEN],
-        ["--job-id", JOB, JOB],
+        ["--timeout", "5m", TOKEN],
     ],
 )
 def test_a_bad_command_line_never_echoes_its_values(argv: list[str]) -> None:

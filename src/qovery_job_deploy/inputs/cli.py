@@ -17,6 +17,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from qovery_job_deploy.errors import InputError
+from qovery_job_deploy.identity import is_uuid
 from qovery_job_deploy.inputs.durations import duration_bounds, format_duration
 from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.inputs.names import Given, flag_name, input_name, looks_like_a_token, qovery_env_name
@@ -179,6 +180,24 @@ def describe_refusal(message: str) -> str:
     return f"Invalid command line near {flag}. See `{PROG} --help`."
 
 
+def describe_stray(arg: str) -> str:
+    """A value with no flag before it (`qovery-job-deploy migrate`): shown, unless it has a token's shape,
+    with the flag it most likely needs (a UUID names a job by id, anything else a job by name)."""
+    if looks_like_a_token(arg):
+        return (
+            "Invalid command line: a value without a flag before it (not shown: it looks like a token). "
+            f"Fix: pass the token as QOVERY_API_TOKEN, and give every other value after its flag. "
+            f"See `{PROG} --help`."
+        )
+    shown = one_line(arg, 60)
+    flag = "--job-id" if is_uuid(arg) else "--jobs"
+    return (
+        f"Invalid command line: `{shown}` has no flag before it (each value follows its flag). Fix: to "
+        f"deploy it, give `{flag} {shown}` (`--services {shown}` for another type of service; a name also "
+        f"needs `--environment`). See `{PROG} --help`."
+    )
+
+
 def describe_unknown(extra: Sequence[str]) -> list[str]:
     lines = []
     flags = known_flags()
@@ -187,10 +206,7 @@ def describe_unknown(extra: Sequence[str]) -> list[str]:
         if not arg.startswith("-") and follows_unknown_flag:
             continue  # the value of the mistyped flag just reported: one problem, one line
         if not arg.startswith("-"):
-            lines.append(
-                "Invalid command line: a value without a flag before it (flags take their value after "
-                f"them, as `--timeout 10m`). See `{PROG} --help`."
-            )
+            lines.append(describe_stray(arg))
             continue
         flag = arg.split("=", 1)[0]
         if looks_like_a_token(flag.lstrip("-")):
