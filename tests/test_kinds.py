@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from qovery_job_deploy.errors import InputError
-from qovery_job_deploy.kinds import KINDS, Deploy, DeployRequest, Source
+from qovery_job_deploy.kinds import EVENTS_IN_WORDS, KINDS, Deploy, DeployRequest, Source
 
 TAG, COMMIT, CHART = "v1.2.3", "4f2a9c1", "1.4.0"
 IMAGE, GIT, REPOSITORY = (
@@ -59,9 +59,9 @@ PROBLEMS = [
     ("helm", DeployRequest(image_tag=TAG), REPOSITORY, "a helm chart from a chart repository, which deploys a chart version: give `chart-version`"),
     ("helm", DeployRequest(chart_version=CHART), GIT, "a helm chart from git, which deploys a git commit: give `git-commit-id`"),
     ("job", DeployRequest(image_tag=TAG, git_commit_id=COMMIT), Source(), "both `image-tag` and `git-commit-id`"),
-    ("job", DeployRequest(force_event="DIFF"), Source(), "web is a job, which accepts CRON, DELETE, START, STOP"),
-    ("container", DeployRequest(image_tag=TAG, force_event="START"), IMAGE, "web is a container, which accepts none"),
-    ("helm", DeployRequest(force_event="STOP"), REPOSITORY, "web is a helm chart, which accepts DIFF"),
+    ("job", DeployRequest(force_event="DIFF"), Source(), "web is a job, and a job takes START, STOP, DELETE or CRON"),
+    ("container", DeployRequest(image_tag=TAG, force_event="START"), IMAGE, "web is a container, and a container takes no force-event"),
+    ("helm", DeployRequest(force_event="STOP"), REPOSITORY, "web is a helm chart, and a helm chart takes DIFF"),
 ]  # fmt: skip
 
 
@@ -95,3 +95,19 @@ def test_the_state_a_deployment_ends_in(kind: str, event: str | None, state: str
 )  # fmt: skip
 def test_the_log_says_what_is_deployed(deploy: Deploy, noun: str, said: str) -> None:
     assert deploy.described(noun) == said
+
+
+def test_the_force_events_are_said_per_kind_from_the_table() -> None:
+    assert EVENTS_IN_WORDS == (
+        "a job takes START, STOP, DELETE or CRON; a helm chart takes DIFF; "
+        "applications, containers and databases take none"
+    )
+
+
+def test_a_force_event_problem_shows_the_value_where_it_came_from() -> None:
+    given = "`DIFF` from the variable QOVERY_FORCE_EVENT"
+    with pytest.raises(InputError) as raised:
+        KINDS["job"].deploy(DeployRequest(force_event="DIFF"), Source(), "migrate", event_given=given)
+    assert str(raised.value).startswith(
+        f"Invalid input `force-event` ({given}): migrate is a job, and a job "
+    )

@@ -189,7 +189,7 @@ def test_a_release_in_sequence_stops_at_the_first_failure(simulator: SimFactory,
     [
         ("api", {"image-tag": "", "chart-version": ""},
          "api is a container, which deploys an image tag: give `image-tag`"),
-        ("migrate, api, web", {"force-event": "DIFF"}, "migrate is a job, which accepts CRON, DELETE, START, STOP"),
+        ("migrate, api, web", {"force-event": "DIFF"}, "Invalid input `force-event` (`DIFF` from the environment variable QOVERY_FORCE_EVENT): migrate is a job, and a job takes START, STOP, DELETE or CRON"),
         ("shared", {}, "matches 2"),
         ("nope", {}, "no service is named 'nope'"),
         ("lambda:api", {}, "lambda"),

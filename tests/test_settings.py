@@ -567,17 +567,29 @@ def test_diff_is_accepted_for_services(environ: dict[str, str], event: str) -> N
     [
         (
             VALID | {"QOVERY_FORCE_EVENT": "diff"},
-            "Invalid input `force-event` (`diff` from the environment variable QOVERY_FORCE_EVENT): DIFF is "
-            "for helm charts, and `job-id` names jobs. Fix: use START, STOP, DELETE or CRON (jobs), DIFF (helm "
-            "charts), or leave it empty.",
+            "Invalid input `force-event` (`diff` from the environment variable QOVERY_FORCE_EVENT): `job-id` "
+            "names jobs, and a job takes START, STOP, DELETE or CRON. Fix: give an event the services you "
+            "deploy take, or leave it empty.",
         ),
         (
             SCOPED | {"QOVERY_JOBS": "migrate", "QOVERY_FORCE_EVENT": "DIFF"},
-            "DIFF is for helm charts, and `jobs` names jobs",
+            "`jobs` names jobs, and a job takes START, STOP, DELETE or CRON",
+        ),
+        (
+            VALID | {"INPUT_FORCE-EVENT": "run"},
+            "Invalid input `force-event` (`run` from the GitHub input `force-event`): is no event Qovery can "
+            "force: a job takes START, STOP, DELETE or CRON; a helm chart takes DIFF; applications, containers "
+            "and databases take none. Fix:",
+        ),
+        (
+            SCOPED | {"QOVERY_SERVICES": "api", "QOVERY_FORCE_EVENT": "RESTART"},
+            "(`RESTART` from the environment",
         ),
     ],
 )
-def test_diff_for_jobs_is_an_input_error(environ: dict[str, str], said: str) -> None:
+def test_a_force_event_no_service_takes_is_an_input_error_in_the_users_terms(
+    environ: dict[str, str], said: str
+) -> None:
     with pytest.raises(InputError) as caught:
         load_settings([], environ)
     assert said in str(caught.value)

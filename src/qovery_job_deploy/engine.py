@@ -25,8 +25,9 @@ from qovery_job_deploy.plan import deploys
 from qovery_job_deploy.reading import StatusReader
 from qovery_job_deploy.resolve import Resolver, Scope
 
-# The inputs that name things: their value and origin appear in the errors of name resolution.
-NAME_INPUTS = ("jobs", "services", "organization", "project", "environment")
+# The inputs checked once Qovery has answered: their value and origin appear in the errors of name
+# resolution and of each service's deploy request.
+NAME_INPUTS = ("jobs", "services", "organization", "project", "environment", "force_event")
 
 
 class Engine:
@@ -73,7 +74,13 @@ class Engine:
                     Scope(settings.organization, settings.project, settings.environment),
                     input_name="services" if settings.services else "jobs",
                 )
-                planned = deploys(self.client, identities, request(settings), self.log)
+                planned = deploys(
+                    self.client,
+                    identities,
+                    request(settings),
+                    self.log,
+                    event_given=self.given.get("force_event", ""),
+                )
             except InputError:
                 raise  # nothing to open: the caller reports an input error
             except BaseException:

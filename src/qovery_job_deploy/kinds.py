@@ -9,13 +9,14 @@ the service runs now (`Source`, read from `GET /{kind}/{id}` when the values do 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from qovery_job_deploy.errors import InputError
 
-JOB_EVENTS = frozenset({"START", "STOP", "DELETE", "CRON"})
-HELM_EVENTS = frozenset({"DIFF"})
+# In the order Qovery's spec lists them, which is the order the messages say them in.
+JOB_EVENTS = ("START", "STOP", "DELETE", "CRON")
+HELM_EVENTS = ("DIFF",)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class ServiceKind:
     name: str  # what users write (`container:api`) and what the report calls it
     segment: str  # its path segment: /{segment}/{id}/status, /environment/{id}/{segment}
     statuses_key: str  # its list in GET /environment/{id}/statuses
-    events: frozenset[str]  # the `forceEvent` values it accepts
+    events: tuple[str, ...]  # the `forceEvent` values it accepts
     rule: Rule
     # Whether the rule needs `Source` (one `GET /{kind}/{id}`) for these values.
     needs_source: Callable[[DeployRequest], bool]
@@ -104,17 +105,38 @@ class ServiceKind:
     def success_state(self, force_event: str | None) -> str:
         return self.event_states.get(force_event or "", "DEPLOYED")
 
-    def deploy(self, request: DeployRequest, source: Source, name: str) -> Deploy:
+    def deploy(self, request: DeployRequest, source: Source, name: str, *, event_given: str = "") -> Deploy:
+        """Its deploy request, or an InputError; `event_given` shows the force-event's value and where it
+        came from (`DIFF` from the flag --force-event)."""
         if request.force_event and request.force_event not in self.events:
-            accepted = ", ".join(sorted(self.events)) or "none"
             raise InputError(
-                f"Invalid input `force-event` ({request.force_event}): {name} is {self.article()}, which "
-                f"accepts {accepted}. Fix: leave `force-event` out, or deploy {name} in a step of its own."
+                f"Invalid input `force-event` ({event_given or request.force_event}): {name} is "
+                f"{self.article()}, and {self.takes()}. Fix: leave `force-event` out, or deploy {name} in a "
+                "step of its own."
             )
         return self.rule(request, source, name)
 
     def article(self) -> str:
         return ("an " if self.noun[0] in "aeiou" else "a ") + self.noun
+
+    def takes(self) -> str:
+        """`a job takes START, STOP, DELETE or CRON`, `a container takes no force-event`."""
+        return f"{self.article()} takes {either(self.events) if self.events else 'no force-event'}"
+
+
+def either(words: Sequence[str], last: str = "or") -> str:
+    """`START, STOP or CRON`: a list as a sentence says it."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
+def events_in_words(kinds: Iterable[ServiceKind]) -> str:
+    """Every kind's force-events in the user's terms, from the table: `a job takes START, STOP, DELETE or
+    CRON; a helm chart takes DIFF; applications, containers and databases take none`."""
+    rows = list(kinds)
+    said = [kind.takes() for kind in rows if kind.events]
+    if without := [f"{kind.noun}s" for kind in rows if not kind.events]:
+        said.append(f"{either(without, 'and')} take none")
+    return "; ".join(said)
 
 
 def _needs(name: str, kind: str, wanted: str, what: str) -> InputError:
@@ -199,14 +221,14 @@ JOB = ServiceKind(
     {"START": "DEPLOYED", "CRON": "DEPLOYED", "STOP": "STOPPED", "DELETE": "DELETED"},
 )
 APPLICATION = ServiceKind(
-    "application", "application", "applications", frozenset(), _application, lambda r: not r.git_commit_id
+    "application", "application", "applications", (), _application, lambda r: not r.git_commit_id
 )
-CONTAINER = ServiceKind(
-    "container", "container", "containers", frozenset(), _container, lambda r: not r.image_tag
-)
+CONTAINER = ServiceKind("container", "container", "containers", (), _container, lambda r: not r.image_tag)
 HELM = ServiceKind(
     "helm", "helm", "helms", HELM_EVENTS, _helm, lambda r: bool(r.chart_version or r.git_commit_id)
 )
-DATABASE = ServiceKind("database", "database", "databases", frozenset(), _database, lambda r: False)
+DATABASE = ServiceKind("database", "database", "databases", (), _database, lambda r: False)
 
 KINDS = {kind.name: kind for kind in (JOB, APPLICATION, CONTAINER, HELM, DATABASE)}
+# What `force-event` accepts, per kind, as its error messages say it.
+EVENTS_IN_WORDS = events_in_words(KINDS.values())

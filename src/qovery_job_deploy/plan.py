@@ -19,9 +19,15 @@ from qovery_job_deploy.log import Log
 
 
 def deploys(
-    client: QoveryApi, identities: Sequence[JobIdentity], request: DeployRequest, log: Log
+    client: QoveryApi,
+    identities: Sequence[JobIdentity],
+    request: DeployRequest,
+    log: Log,
+    *,
+    event_given: str = "",
 ) -> list[Deploy]:
-    """One deploy request per service, in order; InputError (every problem, one per line) otherwise."""
+    """One deploy request per service, in order; InputError (every problem, one per line) otherwise.
+    `event_given`: the force-event's value and where it came from, for its errors."""
     planned: list[Deploy] = []
     problems: list[str] = []
     for identity in identities:
@@ -30,7 +36,7 @@ def deploys(
         if kind.needs_source(request):
             source = client.service(kind, identity.job_id).current()
         try:
-            planned.append(kind.deploy(request, source, identity.short_name()))
+            planned.append(kind.deploy(request, source, identity.short_name(), event_given=event_given))
         except InputError as error:
             problems.append(str(error))
     if problems:

@@ -17,7 +17,7 @@ FIX_HINTS: dict[str, str] = {
     "auth_scheme": "use auto, token or bearer",
     "job_id": "copy the job's id from its URL in the Qovery console "
     "(…/environment/<environment id>/service/<job id>/…)",
-    "force_event": "use START, STOP, DELETE or CRON (jobs), DIFF (helm charts), or leave it empty",
+    "force_event": "give an event the services you deploy take, or leave it empty",
     "apply_immediately": "use true or false",
     "wait": "use true or false",
     "timeout": "use seconds or a duration such as 90s, 1m30s, 10m, 1h",

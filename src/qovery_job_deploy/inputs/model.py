@@ -30,6 +30,7 @@ from qovery_job_deploy.inputs.durations import (
 )
 from qovery_job_deploy.inputs.messages import EXCLUSIVE, _model_error, exclusive_message
 from qovery_job_deploy.inputs.names import _looks_like_jwt, looks_like_a_token
+from qovery_job_deploy.kinds import EVENTS_IN_WORDS, JOB, KINDS
 from qovery_job_deploy.text import one_line
 
 DEFAULT_API_URL = "https://api.qovery.com"
@@ -154,8 +155,12 @@ class Settings(BaseSettings):
 
     @field_validator("force_event", mode="before")
     @classmethod
-    def _upper(cls, value: Any) -> Any:
-        return value.strip().upper() if isinstance(value, str) else value
+    def _an_event(cls, value: Any) -> Any:
+        """Upper-cased; an event no kind takes is said in the user's terms, each kind with its events."""
+        event = value.strip().upper() if isinstance(value, str) else value
+        if isinstance(event, str) and not any(event in kind.events for kind in KINDS.values()):
+            raise ValueError(f"is no event Qovery can force: {EVENTS_IN_WORDS}")
+        return event
 
     @field_validator("dotenv_file")
     @classmethod
@@ -217,9 +222,9 @@ class Settings(BaseSettings):
     def _an_event_jobs_have(self) -> Settings:
         """`job-id` and `jobs` name jobs, which have no DIFF event: said before anything is sent. For
         `services`, whose types are known once resolved, the engine checks each one."""
-        if self.force_event == "DIFF" and (self.job_id is not None or self.jobs):
+        if self.force_event and self.force_event not in JOB.events and (self.job_id is not None or self.jobs):
             named = "job-id" if self.job_id is not None else "jobs"
-            raise _model_error("force_event", f"DIFF is for helm charts, and `{named}` names jobs")
+            raise _model_error("force_event", f"`{named}` names jobs, and {JOB.takes()}")
         return self
 
     @model_validator(mode="after")
