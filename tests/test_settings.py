@@ -361,7 +361,7 @@ def test_several_errors_give_one_line_each_and_the_exclusion_is_among_them() -> 
         "job-id and services are both set (job-id `not-a-uuid` from the environment variable "
         "QOVERY_JOB_ID; services `container:api` from the GitHub input `services`)" in lines[-1]
     )
-    assert "is required: set --api-token, the GitHub input `api-token` or QOVERY_API_TOKEN" in lines[0]
+    assert "is required, and the environment variable QOVERY_API_TOKEN is not set" in lines[0]
 
 
 def test_the_exclusion_alone_is_one_line() -> None:
@@ -444,13 +444,50 @@ def test_job_id_and_jobs_together_are_reported_even_with_other_errors() -> None:
     )
 
 
-def test_no_job_at_all_says_where_to_give_one() -> None:
+GITHUB = {"GITHUB_ACTIONS": "true"}
+GITLAB = {"GITLAB_CI": "true"}
+
+
+@pytest.mark.parametrize(
+    ("platform", "environ", "said"),
+    [
+        ({}, {"QOVERY_API_TOKEN": TOKEN},
+         "Invalid input `job-id`: is required (or give `jobs` or `services`): set the environment variable "
+         "QOVERY_JOB_ID, or give --job-id. Fix:"),
+        (GITHUB, {"INPUT_API-TOKEN": TOKEN},
+         "Invalid input `job-id`: is required (or give `jobs` or `services`): set `job-id` in the step's `with:`."),
+        (GITLAB, {"QOVERY_API_TOKEN": TOKEN},
+         "Invalid input `job-id`: is required (or give `jobs` or `services`): set the variable QOVERY_JOB_ID "
+         "(in the job's `variables:`)."),
+        ({}, {"QOVERY_JOB_ID": JOB},
+         "Invalid input `api-token`: is required, and the environment variable QOVERY_API_TOKEN is not set. Fix: "
+         "create an API token in the Qovery console (Organization settings > API tokens), then pass it in the "
+         "environment variable QOVERY_API_TOKEN (`docker run -e QOVERY_API_TOKEN`, or `export "
+         "QOVERY_API_TOKEN=...` before the command)."),
+        (GITHUB, {"INPUT_JOB-ID": JOB, "INPUT_API-TOKEN": ""},
+         "Invalid input `api-token`: is required, and the input `api-token` is not set. Fix: create an API token "
+         "in the Qovery console (Organization settings > API tokens), then store it as a repository secret and "
+         "pass it as `with: api-token: ${{ secrets.QOVERY_API_TOKEN }}`."),
+        (GITLAB, {"QOVERY_JOB_ID": JOB},
+         "Invalid input `api-token`: is required, and the variable QOVERY_API_TOKEN is not set. Fix: create an "
+         "API token in the Qovery console (Organization settings > API tokens), then store it as a masked CI/CD "
+         "variable named QOVERY_API_TOKEN (Settings > CI/CD > Variables)."),
+        (GITLAB, {"QOVERY_JOB_ID": JOB, "QOVERY_API_TOKEN": "two words"},
+         "Invalid input `api-token` (value not shown, from the variable QOVERY_API_TOKEN): contains white space"),
+        (GITLAB, VALID | {"QOVERY_TIMEOUT": "soon"}, "(`soon` from the variable QOVERY_TIMEOUT)"),
+        (GITHUB, VALID | {"QOVERY_TIMEOUT": "soon"}, "(`soon` from the environment variable QOVERY_TIMEOUT)"),
+        (GITLAB, VALID | {"INPUT_TIMEOUT": "soon"}, "(`soon` from the GitHub input `timeout`)"),
+        (GITLAB, VALID | {"QOVERY_JOBS": "a", "QOVERY_SERVICES": "b"},
+         "jobs `a` from the variable QOVERY_JOBS; services `b` from the variable QOVERY_SERVICES"),
+    ],
+)  # fmt: skip
+def test_each_platform_says_where_an_input_is_set_in_its_own_words(
+    platform: dict[str, str], environ: dict[str, str], said: str
+) -> None:
     with pytest.raises(InputError) as caught:
-        load_settings([], {"QOVERY_API_TOKEN": TOKEN})
-    assert (
-        "Invalid input `job-id`: is required (or give `jobs` or `services`): set --job-id, the GitHub input "
-        "`job-id` or QOVERY_JOB_ID." in str(caught.value)
-    )
+        load_settings([], platform | environ)
+    assert said in str(caught.value)
+    assert "GitHub" not in str(caught.value) or "INPUT_TIMEOUT" in environ  # only a GitHub input is called so
 
 
 # -- services: any type, each item `NAME`, `UUID` or `TYPE:NAME` ------------------------------------------

@@ -8,12 +8,12 @@ from collections.abc import Mapping
 
 from pydantic import ValidationError
 
-from qovery_job_deploy.inputs.names import Given, flag_name, input_name, qovery_env_name
+from qovery_job_deploy.inputs.names import Given, Platform, input_name
 
 # How to fix each input, appended to its validation message.
 FIX_HINTS: dict[str, str] = {
-    "api_token": "create an API token in the Qovery console (Organization settings > API tokens) and pass it "
-    "from a secret as `api-token` (GitHub) or QOVERY_API_TOKEN",
+    # then, in the platform's words, where to put it (`Platform.how_to_set`)
+    "api_token": "create an API token in the Qovery console (Organization settings > API tokens), then",
     "auth_scheme": "use auto, token or bearer",
     "job_id": "copy the job's id from its URL in the Qovery console "
     "(…/environment/<environment id>/service/<job id>/…)",
@@ -71,9 +71,12 @@ def exclusion_problem(first: str, second: str, given: Mapping[str, Given]) -> st
     )
 
 
-def describe_validation_error(error: ValidationError, given: Mapping[str, Given]) -> list[str]:
+def describe_validation_error(
+    error: ValidationError, given: Mapping[str, Given], platform: Platform
+) -> list[str]:
     """One line per invalid input: its name, what is wrong, the rejected value and its source (never the
-    token's), how to fix it. Model-level errors that `load_settings` reports itself are left out."""
+    token's), how to fix it, in the platform's words. Model-level errors that `load_settings` reports
+    itself are left out."""
     known = {exclusive_message(first, second) for first, second in EXCLUSIVE}
     lines = []
     for item in error.errors(include_input=False, include_url=False):
@@ -86,9 +89,12 @@ def describe_validation_error(error: ValidationError, given: Mapping[str, Given]
         name = f"`{input_name(field)}`"
         if field in given:
             name += f" ({given[field].describe(secret=field == 'api_token')})"
+        elif item["type"] == "missing":
+            what += f", and {platform.unset(field)}"  # its fix says where to set it
         elif what.startswith("is required"):
-            what += f": set {flag_name(field)}, the GitHub input `{input_name(field)}`"
-            what += f" or {qovery_env_name(field)}"
+            what += f": {platform.how_to_set(field)}"
         fix = FIX_HINTS.get(field)
+        if field == "api_token":
+            fix = f"{fix} {platform.how_to_set(field)}"
         lines.append(f"Invalid input {name}: {what}." + (f" Fix: {fix}." if fix else ""))
     return lines

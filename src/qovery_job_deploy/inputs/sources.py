@@ -15,17 +15,18 @@ from qovery_job_deploy.errors import InputError
 from qovery_job_deploy.inputs.cli import parse_command_line
 from qovery_job_deploy.inputs.messages import EXCLUSIVE, describe_validation_error, exclusion_problem
 from qovery_job_deploy.inputs.model import Settings
-from qovery_job_deploy.inputs.names import Given, github_env_name, input_name, qovery_env_name
+from qovery_job_deploy.inputs.names import Given, github_env_name, input_name, platform_of, qovery_env_name
 
 
 def gather(argv: Sequence[str], environ: Mapping[str, str]) -> dict[str, Given]:
     """Every given input, the one with the highest precedence winning: flag, then INPUT_*, then QOVERY_*."""
     given: dict[str, Given] = {}
+    platform = platform_of(environ)
     for name in Settings.model_fields:
         for variable in (qovery_env_name(name), github_env_name(name)):  # lowest precedence first
             raw = environ.get(variable, "")
             if raw.strip():
-                given[name] = Given(raw, variable)
+                given[name] = Given(raw, variable, platform)
     given.update(parse_command_line(argv))
     return given
 
@@ -42,7 +43,8 @@ def load_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
         values: dict[str, Any] = {name: item.value for name, item in given.items()}
         return Settings(**values)
     except ValidationError as error:
-        raise InputError("\n".join(describe_validation_error(error, given) + exclusions)) from None
+        problems = describe_validation_error(error, given, platform_of(environ))
+        raise InputError("\n".join(problems + exclusions)) from None
 
 
 def changed_inputs(settings: Settings, given: Mapping[str, Given]) -> str:
