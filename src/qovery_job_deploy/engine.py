@@ -17,6 +17,7 @@ from qovery_job_deploy.diagnosis import explain, linked
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.inputs.model import Settings
+from qovery_job_deploy.inputs.names import PLAIN, Platform
 from qovery_job_deploy.kinds import KINDS, Deploy, DeployRequest
 from qovery_job_deploy.live import LiveLog, Tailed
 from qovery_job_deploy.log import HumanLog
@@ -43,9 +44,11 @@ class Engine:
         given: Mapping[str, str],
         begin: Callable[[str], None],
         show_live: Callable[[str, Sequence[str]], None] = lambda whose, lines: None,
+        platform: Platform = PLAIN,
     ) -> None:
         """`given`: each input's value and origin, for the errors of name resolution. `begin` opens the
-        runner's log group once the jobs' names are known (or, failing that, with their refs)."""
+        runner's log group once the jobs' names are known (or, failing that, with their refs).
+        `platform`: how to set a missing input, in its users' words."""
         self.settings = settings
         self.client = client
         self.clock = clock
@@ -55,6 +58,7 @@ class Engine:
         self.given = {name: given[name] for name in NAME_INPUTS if name in given}
         self.begin = begin
         self.show_live = show_live  # prints a service's new log lines (`logs: live`): (whose, lines)
+        self.platform = platform
         # Until the names are resolved, each service is known by the name or id it was given.
         unresolved = [
             JobIdentity(item.ref, kind=item.kind or "") for item in settings.service_refs()
@@ -69,7 +73,7 @@ class Engine:
         settings = self.settings
         try:
             try:
-                identities = Resolver(self.client, self.log, self.given).services(
+                identities = Resolver(self.client, self.log, self.given, self.platform).services(
                     [(item.kind, item.ref) for item in settings.service_refs()],
                     Scope(settings.organization, settings.project, settings.environment),
                     input_name="services" if settings.services else "jobs",

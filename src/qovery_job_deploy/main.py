@@ -19,7 +19,7 @@ from qovery_job_deploy.clock import Clock, Deadline, SystemClock
 from qovery_job_deploy.engine import Engine
 from qovery_job_deploy.errors import InputError, Interrupted
 from qovery_job_deploy.inputs.model import Settings
-from qovery_job_deploy.inputs.names import github_env_name, qovery_env_name
+from qovery_job_deploy.inputs.names import github_env_name, platform_of, qovery_env_name
 from qovery_job_deploy.inputs.sources import changed_inputs, gather, load_settings
 from qovery_job_deploy.log import HumanLog, inert
 from qovery_job_deploy.outcome import ExitCode, Outcome
@@ -78,6 +78,7 @@ def run(
             given={name: item.describe(secret=False) for name, item in inputs.items()},
             begin=lambda title: runner.begin(log, title),
             show_live=lambda whose, lines: runner.live_lines(log, whose, lines),
+            platform=platform_of(environ),
         )
         try:
             outcome = engine.run()

@@ -3,7 +3,9 @@
 Every list is read at most once per run, and a UUID skips its read. Names match case-insensitively after
 trimming. A name that matches nothing, or several things, is an input error (exit code 2) that lists what
 does exist, closest first: resolution ends before any deployment is requested, so a typo in the third job
-leaves nothing deployed.
+leaves nothing deployed. Every name problem of a run is reported at once, one line each (a level that
+fails, an unknown environment, leaves the names below it unchecked: there is nothing to check them in), so
+that two typos cost one run, not two. Names from the API are shown on one line, control characters folded.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ from qovery_job_deploy.api.models import EnvironmentInfo, Named
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.errors import ActionError, InputError
 from qovery_job_deploy.identity import JobIdentity, canonical_uuid, is_uuid
+from qovery_job_deploy.inputs.names import PLAIN, Platform
 from qovery_job_deploy.kinds import JOB, KINDS, ServiceKind
 from qovery_job_deploy.log import Log
+from qovery_job_deploy.text import one_line
 
 MAX_LISTED = 10
 # Each identity read (names and console ids of a job given by UUID): worth a moment, not a stalled start.
 IDENTITY_BUDGET_SECONDS = 5.0
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -49,11 +54,19 @@ class Scope:
 
 
 class Resolver:
-    def __init__(self, client: QoveryApi, log: Log, given: Mapping[str, str] | None = None) -> None:
-        """`given` says, per input, its value and where it came from, for the error messages."""
+    def __init__(
+        self,
+        client: QoveryApi,
+        log: Log,
+        given: Mapping[str, str] | None = None,
+        platform: Platform = PLAIN,
+    ) -> None:
+        """`given` says, per input, its value and where it came from, for the error messages; `platform`
+        says how to set an input that is missing, in its users' words."""
         self.client = client
         self.log = log
         self.given = dict(given or {})
+        self.platform = platform
         # One read per list per run, whatever asks for it.
         self._organizations = cache(client.organizations)
         self._projects = cache(client.projects)
@@ -70,10 +83,12 @@ class Resolver:
         """One identity per service, in the order given. Each ref is (its kind, or None for any kind;
         a name or UUID). Raises InputError before anything is deployed."""
         if scope.environment is None and all(is_uuid(ref) for _, ref in refs):
-            found = _unique([self._by_uuid(kind, ref, input_name) for kind, ref in refs])
+            found, problems = each(refs, lambda ref: self._by_uuid(*ref, input_name))
         else:
             place = self._place(scope)
-            found = _unique([self._service(kind, ref, place, input_name) for kind, ref in refs])
+            found, problems = each(refs, lambda ref: self._service(*ref, place, input_name))
+        if problems := problems + _named_twice(found, input_name):  # every one, one line each
+            raise InputError("\n".join(dict.fromkeys(problems)))
         return complete_identities(self.client, found, self.log)
 
     def _list_services(self, kind_name: str, environment_id: str) -> list[Named]:
@@ -106,7 +121,7 @@ class Resolver:
             where=f"project {_quoted(projects[0])}"
             if len(projects) == 1
             else "every project of the organization",
-            describe=lambda pair: f"{pair[1].name} (id {pair[1].id}, project {pair[0].name})",
+            describe=lambda pair: f"{_shown(pair[1].name)} (id {pair[1].id}, project {_shown(pair[0].name)})",
             given=self.given.get("environment"),
         )
         place = Place(str(environment.id), environment.name, str(project.id), project.name, organization_id)
@@ -120,10 +135,10 @@ class Resolver:
         if scope.organization is None:
             if len(organizations) != 1:
                 raise InputError(
-                    "Missing input `organization` (INPUT_ORGANIZATION / QOVERY_ORGANIZATION / "
-                    f"--organization): the API token sees {len(organizations)} organizations"
+                    f"Missing input `organization` ({self.platform.unset('organization')}): the API token "
+                    f"sees {len(organizations)} organizations"
                     f"{': ' + ', '.join(_listed(organizations)) if organizations else ''}. "
-                    "Fix: give the organization's name or UUID."
+                    f"Fix: give the organization's name or UUID ({self.platform.how_to_set('organization')})."
                 )
             return str(organizations[0].id)
         organization = pick(
@@ -159,15 +174,15 @@ class Resolver:
                 return _identity(service_id, found[1].name, place, found[0].name)
             if kind is not None:  # not listed (yet): its own reads will tell
                 return _identity(service_id, None, place, kind)
-            raise _no_such_id(input_name, service_id, self.given.get(input_name), place)
+            raise self._no_such_id(input_name, service_id, place)
         noun = kinds[0].noun if len(kinds) == 1 else "service"
         found_kind, item = pick(
             input_name,
             ref,
             candidates,
             name_of=lambda pair: pair[1].name or "",
-            where=f"environment {place.environment_name or place.environment_id}",
-            describe=lambda pair: f"{pair[1].name} ({pair[0].noun}, id {pair[1].id})",
+            where=f"environment {_shown(place.environment_name or place.environment_id)}",
+            describe=lambda pair: f"{_shown(pair[1].name)} ({pair[0].noun}, id {pair[1].id})",
             what=noun,
             given=self.given.get(input_name),
             fix="" if kind else " or prefix the name with its type (container:NAME, application:NAME, ...)",
@@ -190,18 +205,30 @@ class Resolver:
                 raise
             environment_id = canonical_uuid(info.environment.id if info.environment else None)
             return JobIdentity(service_id, info.name, environment_id, kind=candidate.name)
-        raise _no_such_id(input_name, service_id, self.given.get(input_name), None)
+        raise self._no_such_id(input_name, service_id, None)
+
+    def _no_such_id(self, input_name: str, service_id: str, place: Place | None) -> InputError:
+        source = self.given.get(input_name) or f"from {self.platform.where(input_name)}"
+        where = "the API token's reach"
+        if place:
+            where = f"environment {_shown(place.environment_name or place.environment_id)}"
+        return InputError(
+            f"Invalid input `{input_name}` ({source}): no service has the id {service_id} in {where}. "
+            "Fix: check the UUID, or give the service's type (container:UUID, application:UUID, ...)."
+        )
 
 
-def _no_such_id(input_name: str, service_id: str, given: str | None, place: Place | None) -> InputError:
-    source = given or f"INPUT_{input_name.upper()} / QOVERY_{input_name.upper()} / --{input_name}"
-    where = (
-        f"environment {place.environment_name or place.environment_id}" if place else "the API token's reach"
-    )
-    return InputError(
-        f"Invalid input `{input_name}` ({source}): no service has the id {service_id} in {where}. "
-        "Fix: check the UUID, or give the service's type (container:UUID, application:UUID, ...)."
-    )
+def each(items: Sequence[T], resolve: Callable[[T], R]) -> tuple[list[R], list[str]]:
+    """`resolve` of every item that resolves, and the problem of each that does not: the whole list is
+    checked before the run stops, so that every typo shows in one run."""
+    found: list[R] = []
+    problems: list[str] = []
+    for item in items:
+        try:
+            found.append(resolve(item))
+        except InputError as error:
+            problems.append(str(error))
+    return found, problems
 
 
 def pick(
@@ -222,16 +249,18 @@ def pick(
     matches = [item for item in items if name_of(item).strip().casefold() == key]
     if len(matches) == 1:
         return matches[0]
-    source = given or f"INPUT_{input_name.upper()} / QOVERY_{input_name.upper()} / --{input_name}"
+    source = given or f"from the input `{input_name}`"
     if matches:
-        shown = [describe(item) if describe else f"{name_of(item)} (id {_id_of(item)})" for item in matches]
+        shown = [
+            describe(item) if describe else f"{_shown(name_of(item))} (id {_id_of(item)})" for item in matches
+        ]
         raise InputError(
             f"Invalid input `{input_name}` ({source}): the {noun} name {wanted.strip()!r} matches "
             f"{len(matches)} in {where}: {'; '.join(shown)}. Fix: give the UUID of the one you mean{fix}."
         )
     names = sorted({name_of(item) for item in items})
     closest = difflib.get_close_matches(wanted.strip(), names, n=MAX_LISTED, cutoff=0.0)
-    listed = ", ".join(closest) if closest else "none"
+    listed = ", ".join(_shown(name) for name in closest) if closest else "none"
     more = f" (and {len(names) - len(closest)} more)" if len(names) > len(closest) else ""
     raise InputError(
         f"Invalid input `{input_name}` ({source}): no {noun} is named {wanted.strip()!r} in {where}. "
@@ -252,15 +281,19 @@ def _identity(job_id: str, name: str | None, place: Place, kind: str) -> JobIden
     )
 
 
-def _unique(identities: list[JobIdentity]) -> list[JobIdentity]:
+def _named_twice(identities: list[JobIdentity], input_name: str) -> list[str]:
+    """A problem for each service given twice (by name and by UUID, say), once each."""
     seen: set[str] = set()
+    twice: dict[str, JobIdentity] = {}
     for identity in identities:
         if identity.job_id in seen:
-            raise InputError(
-                f"Invalid input `jobs`: job {identity.label()} is named twice. Fix: list each job once."
-            )
+            twice[identity.job_id] = identity
         seen.add(identity.job_id)
-    return identities
+    return [
+        f"Invalid input `{input_name}`: {KINDS[item.kind].noun} {_shown(item.label())} is named twice. "
+        "Fix: list each once."
+        for item in twice.values()
+    ]
 
 
 def _name(item: Named) -> str:
@@ -276,7 +309,12 @@ def _quoted(item: Named) -> str:
 
 
 def _listed(items: list[Named]) -> list[str]:
-    return [f"{item.name} (id {item.id})" for item in items[:MAX_LISTED]]
+    return [f"{_shown(item.name)} (id {item.id})" for item in items[:MAX_LISTED]]
+
+
+def _shown(name: str | None) -> str:
+    """A name from the API in a message: one line, no control character, bounded."""
+    return one_line(name or "", 60)
 
 
 # -- completing identities: best effort, for the report and console links --------------------------------

@@ -1,0 +1,148 @@
+"""A new user's first runs, through the whole step on the simulator: every name problem in one run, each
+platform's words, names from the API on one line."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from support.sims import FAST, TOKEN, SimFactory, job
+from support.step import StepRun, github_env, gitlab_env, plain_env, run_step
+
+from qovery_job_deploy.simulator import JobScript, Place, QoverySimulator
+
+ENV = "e0e0e0e0-0000-4000-8000-0000000000f1"
+OTHER_ORG = "0a0b0c0d-0000-4000-8000-0000000000f2"
+
+
+def service(kind: str, name: str, **options: object) -> JobScript:
+    return job(kind=kind, job_name=name, environment_id=ENV, **options)
+
+
+def release(simulator: SimFactory) -> tuple[QoverySimulator, dict[str, JobScript]]:
+    scripts = {
+        "migrate": service("job", "migrate"),
+        "report": service("job", "nightly-report"),
+        "api": service("container", "api"),
+        "web": service("application", "web"),
+        "shared-box": service("container", "shared"),
+        "shared-app": service("application", "shared"),
+    }
+    return simulator(*scripts.values()), scripts
+
+
+def step(sim: QoverySimulator, platform: str, tmp_path: Path, **inputs: str) -> StepRun:
+    """The step as each platform runs it: GitHub inputs, GitLab variables, or `docker run -e QOVERY_...`."""
+    given = {"api-token": TOKEN, "api-url": sim.url, "poll-interval": FAST} | inputs
+    if platform == "github":
+        return run_step(*github_env(tmp_path, given))
+    if platform == "gitlab":
+        return run_step(*gitlab_env(tmp_path, given))
+    return run_step(plain_env(given))
+
+
+def errors(run: StepRun) -> list[str]:
+    return [line.split("] error: ", 1)[1] for line in run.stderr.splitlines() if "] error: " in line]
+
+
+# -- every name problem in one run ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("inputs", "said"),
+    [
+        ({"jobs": "migrat, nightly-report, nightly-reprt"}, [
+            "Invalid input `jobs` (`migrat, nightly-report, nightly-reprt` from the environment variable "
+            "QOVERY_JOBS): no job is named 'migrat' in environment production. Names there, closest first: "
+            "migrate, nightly-report. Fix: use one of these names, or the job's UUID.",
+            "no job is named 'nightly-reprt' in environment production. Names there, closest first: "
+            "nightly-report, migrate.",
+        ]),
+        ({"services": "migrat, ap, shared, container:wbe"}, [
+            "no service is named 'migrat' in environment production. Names there, closest first: migrate,",
+            "no service is named 'ap' in environment production. Names there, closest first: api,",
+            "the service name 'shared' matches 2 in environment production: shared (application, id ",
+            "no container is named 'wbe' in environment production. Names there, closest first: shared, api.",
+        ]),
+        ({"jobs": "migrate, MIGRATE, report, nightly-report, nightly-report"}, [
+            "no job is named 'report'",
+            "Invalid input `jobs`: job migrate (shop / production) is named twice. Fix: list each once.",
+            "Invalid input `jobs`: job nightly-report (shop / production) is named twice.",
+        ]),
+        ({"jobs": "migrat, nightly-reprt", "environment": "prod"}, [  # nothing to look the jobs up in
+            "Invalid input `environment` (`prod` from the environment variable QOVERY_ENVIRONMENT): no "
+            "environment is named 'prod' in project 'shop'. Names there, closest first: "
+            "production. Fix: use one of these names, or the environment's UUID.",
+        ]),
+    ],
+)  # fmt: skip
+def test_every_name_problem_is_reported_in_one_run_one_line_each(
+    simulator: SimFactory, tmp_path: Path, inputs: dict[str, str], said: list[str]
+) -> None:
+    sim, _ = release(simulator)
+    run = step(sim, "plain", tmp_path, **({"environment": "production"} | inputs))
+
+    assert run.code == 2, run.stderr
+    problems = errors(run)
+    assert len(problems) == len(said), problems
+    for problem, words in zip(problems, said, strict=True):
+        assert words in problem
+        assert problem.startswith("Invalid input `") and "Fix:" in problem
+    assert sim.calls("deploy") == 0 and sim.calls("status") == 0  # nothing posted, no status read
+    reads = [e.path for e in sim.exchanges if e.method == "GET"]
+    assert len(reads) == len(set(reads)), reads  # every problem found, and no list read twice
+    assert run.stdout == ""  # an input error writes no result
+
+
+def test_each_unknown_uuid_is_reported_in_one_run(simulator: SimFactory, tmp_path: Path) -> None:
+    sim, scripts = release(simulator)
+    missing = [str(uuid.uuid4()), str(uuid.uuid4())]
+    run = step(sim, "plain", tmp_path, services=f"{missing[0]}, {scripts['api'].job_id}, {missing[1]}")
+
+    assert run.code == 2, run.stderr
+    assert len(errors(run)) == 2
+    for unknown, problem in zip(missing, errors(run), strict=True):
+        assert f"no service has the id {unknown} in the API token's reach" in problem
+    assert sim.calls("deploy") == 0
+
+
+@pytest.mark.parametrize(
+    ("inputs", "said"),
+    [
+        ({"jobs": "migrat", "environment": ENV}, "closest first: mi grate [31m::error::x. Fix:"),
+        ({"jobs": "migrate", "environment": "staging"}, "closest first: prod uction. Fix:"),
+    ],
+)
+def test_names_from_the_api_are_shown_on_one_line_without_control_characters(
+    simulator: SimFactory, tmp_path: Path, inputs: dict[str, str], said: str
+) -> None:
+    sim = simulator(service("job", "mi\ngrate\x1b[31m::error::x"))
+    sim.places[ENV] = Place(ENV, "prod\r\nuction")
+    run = step(sim, "github", tmp_path, **inputs)
+
+    assert run.code == 2, run.stderr
+    assert len(errors(run)) == 1 and said in errors(run)[0]
+    assert "\x1b" not in run.stderr
+    annotations = [line for line in run.stdout.splitlines() if line.startswith("::error ")]
+    assert len(annotations) == 1  # one problem, one annotation, however many lines its names held
+
+
+def test_several_organizations_ask_for_one_in_the_platforms_words(
+    simulator: SimFactory, tmp_path: Path
+) -> None:
+    sim, _ = release(simulator)
+    other = job(job_name="elsewhere", organization_id=OTHER_ORG)
+    sim.services[other.job_id] = other
+    sim.places[other.environment_id] = Place(
+        other.environment_id, organization_id=OTHER_ORG, organization_name="umbrella"
+    )
+    run = step(sim, "gitlab", tmp_path, jobs="migrate", environment="production")
+
+    assert run.code == 2, run.stderr
+    assert errors(run) == [
+        "Missing input `organization` (the variable QOVERY_ORGANIZATION is not set): the API token sees 2 "
+        f"organizations: acme (id 0a0b0c0d-0000-4000-8000-000000000001), umbrella (id {OTHER_ORG}). Fix: "
+        "give the organization's name or UUID (set the variable QOVERY_ORGANIZATION (in the job's "
+        "`variables:`))."
+    ]
