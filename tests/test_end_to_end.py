@@ -195,7 +195,7 @@ def test_unauthorized_token_exits_3_naming_the_token_and_deploys_nothing(simulat
     run = run_step(env)
 
     assert run.code == 3, run.stderr
-    assert "HTTP 401" in run.stderr and "api-token" in run.stderr
+    assert "HTTP 401" in run.stderr and "from the environment variable QOVERY_API_TOKEN" in run.stderr
     assert sim.deployments_of(script.job_id) == []
     assert bad not in run.everything()
 

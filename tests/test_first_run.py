@@ -1,16 +1,17 @@
-"""A new user's first runs, through the whole step on the simulator: every name problem in one run, each
-platform's words, names from the API on one line."""
+"""A new user's first runs, through the whole step on the simulator: every name problem in one run, a
+refused token said first with where it came from, each platform's words, names from the API on one line."""
 
 from __future__ import annotations
 
 import uuid
+from collections import deque
 from pathlib import Path
 
 import pytest
 from support.sims import FAST, TOKEN, SimFactory, job
 from support.step import StepRun, github_env, gitlab_env, plain_env, run_step
 
-from qovery_job_deploy.simulator import JobScript, Place, QoverySimulator
+from qovery_job_deploy.simulator import Fault, JobScript, Place, QoverySimulator
 
 ENV = "e0e0e0e0-0000-4000-8000-0000000000f1"
 OTHER_ORG = "0a0b0c0d-0000-4000-8000-0000000000f2"
@@ -146,3 +147,60 @@ def test_several_organizations_ask_for_one_in_the_platforms_words(
         "give the organization's name or UUID (set the variable QOVERY_ORGANIZATION (in the job's "
         "`variables:`))."
     ]
+
+
+# -- a refused token: the first line says so, and where the token came from -----------------------------
+
+SOURCES = {
+    "plain": "the environment variable QOVERY_API_TOKEN",
+    "github": "the GitHub input `api-token`",
+    "gitlab": "the variable QOVERY_API_TOKEN",
+}
+
+
+@pytest.mark.parametrize("platform", list(SOURCES))
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"jobs": "migrate, api", "environment": "production"},  # names: the lists are the first reads
+        {"job-id": "{migrate}"},  # an id: the job's own read is the first
+        {"services": "{migrate}, {api}"},  # ids of any type: each kind's read
+        {"services": "migrate, container:api", "environment": ENV},  # names in an environment given by id
+    ],
+    ids=["names", "job-id", "service-ids", "service-names"],
+)
+def test_a_rejected_token_is_the_first_thing_said_with_where_it_came_from(
+    simulator: SimFactory, tmp_path: Path, platform: str, given: dict[str, str]
+) -> None:
+    sim, scripts = release(simulator)
+    inputs = {
+        name: value.format(migrate=scripts["migrate"].job_id, api=scripts["api"].job_id)
+        for name, value in given.items()
+    }
+    run = step(sim, platform, tmp_path, **(inputs | {"api-token": "not-a-qovery-token-but-secret"}))
+
+    assert run.code == 3, run.stderr  # Qovery refused a request: not an input error (2)
+    said = [
+        line.split("] ", 1)[1] for line in run.stderr.splitlines() if "] " in line and "Inputs: " not in line
+    ]
+    assert said[0].startswith(
+        f"error: the API token (value not shown, from {SOURCES[platform]}) was refused: Qovery rejected the "
+        "API token (HTTP 401). Check that it is a valid, unexpired token"
+    ), said
+    assert "unavailable" not in run.stderr  # not taken for a name problem
+    assert sim.calls("deploy") == 0
+    assert "not-a-qovery-token-but-secret" not in run.stderr
+
+
+def test_a_token_not_allowed_to_see_the_job_is_said_first(simulator: SimFactory, tmp_path: Path) -> None:
+    script = job()
+    script.faults["service"] = deque([Fault(status=403)])
+    sim = simulator(script)
+    run = step(sim, "plain", tmp_path, **{"job-id": script.job_id})
+
+    assert run.code == 3, run.stderr
+    assert errors(run)[0].startswith(
+        "the API token (value not shown, from the environment variable QOVERY_API_TOKEN) was refused: The API "
+        f"token is not allowed to act on job {script.job_id} (HTTP 403)."
+    )
+    assert sim.calls("deploy") == 0 and sim.calls("status") == 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
+from qovery_job_deploy.api.errors import ApiError
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Clock, Deadline
 from qovery_job_deploy.deploy import Deployments, JobRun, Options
@@ -24,11 +25,11 @@ from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.plan import deploys
 from qovery_job_deploy.reading import StatusReader
-from qovery_job_deploy.resolve import Resolver, Scope
+from qovery_job_deploy.resolve import Resolver, Scope, token_refused
 
-# The inputs checked once Qovery has answered: their value and origin appear in the errors of name
-# resolution and of each service's deploy request.
-NAME_INPUTS = ("jobs", "services", "organization", "project", "environment", "force_event")
+# The inputs checked once Qovery has answered: their value (never the token's) and origin appear in the
+# errors of name resolution, of each service's deploy request, and of a token Qovery refuses.
+NAME_INPUTS = ("jobs", "services", "organization", "project", "environment", "force_event", "api_token")
 
 
 class Engine:
@@ -87,10 +88,15 @@ class Engine:
                 )
             except InputError:
                 raise  # nothing to open: the caller reports an input error
-            except BaseException:
+            except BaseException as error:
+                refused = self._token_problem(error)
+                if refused is not None:  # first: why nothing else will happen, and where the token came from
+                    self.log.info(f"error: {refused}")
                 self.begin(
                     _title([run.identity for run in self.runs], dry_run=settings.dry_run)
                 )  # the report that follows needs it
+                if refused is not None:
+                    raise refused from error
                 raise
             self.asked = request(settings).taken_by(planned)  # what the report says was deployed
             self.begin(_title(identities, dry_run=settings.dry_run))
@@ -126,6 +132,14 @@ class Engine:
             raise
         except ActionError as error:  # while resolving names: nothing was deployed
             return self._everyone(Verdict.ERROR, f"Nothing was deployed: {error}")
+
+    def _token_problem(self, error: BaseException) -> ApiError | None:
+        """A token Qovery refused before anything was deployed (a 401, or a 403 on what it was to deploy),
+        said with where the token came from; None for any other error."""
+        if not token_refused(error, first_read=True):
+            return None
+        source = self.given.get("api_token", "value not shown")
+        return ApiError(f"the API token ({source}) was refused: {error}")
 
     def _live(self, several: bool) -> LiveLog | None:
         if self.settings.logs != "live":

@@ -75,7 +75,7 @@ def run(
             log=log,
             started_at=started_at,
             deadline=deadline,
-            given={name: item.describe(secret=False) for name, item in inputs.items()},
+            given={name: item.describe(secret=name == "api_token") for name, item in inputs.items()},
             begin=lambda title: runner.begin(log, title),
             show_live=lambda whose, lines: runner.live_lines(log, whose, lines),
             platform=platform_of(environ),

@@ -330,6 +330,7 @@ def look_up_identity(
     """The service's name and environment, then the environment's name, project and organization.
     `environments` keeps what was read, so that services of one environment cost one environment read."""
     seen = {} if environments is None else environments
+    job = None
     try:
         job = client.service(kind, job_id, budget=IDENTITY_BUDGET_SECONDS)
         environment_id = canonical_uuid(job.environment.id if job.environment else None)
@@ -339,6 +340,8 @@ def look_up_identity(
             seen[environment_id] = client.environment(environment_id, budget=IDENTITY_BUDGET_SECONDS)
         environment = seen[environment_id]
     except ActionError as error:
+        if token_refused(error, first_read=job is None):
+            raise  # no read will work: the run ends saying why, before it says anything else
         log.info(f"The {kind.noun}'s names and console links are unavailable ({short_error(error)})")
         return JobIdentity(job_id, kind=kind.name)
     return JobIdentity(
@@ -349,6 +352,14 @@ def look_up_identity(
         project_id=canonical_uuid(environment.project.id if environment.project else None),
         organization_id=canonical_uuid(environment.organization.id if environment.organization else None),
         kind=kind.name,
+    )
+
+
+def token_refused(error: BaseException, *, first_read: bool) -> bool:
+    """The token itself refused: a 401 (rejected), or a 403 on the service's own read (not allowed to see
+    it): what no later read or deployment can get past, unlike a 403 on its environment alone."""
+    return isinstance(error, RefusedError) and (
+        error.status_code == 401 or (error.status_code == 403 and first_read)
     )
 
 

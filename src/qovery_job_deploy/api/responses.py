@@ -55,8 +55,9 @@ def refusal_message(code: int, what: str, body: str) -> str:
     detail = f" Qovery said: {one_line(body, 200)}" if body.strip() else ""
     if code == 401:
         return (
-            "Qovery rejected the API token (HTTP 401). Check that `api-token` holds a valid, unexpired token "
-            "and that `auth-scheme` fits it (a qov_ API token uses Token, a JWT uses Bearer)." + detail
+            "Qovery rejected the API token (HTTP 401). Check that it is a valid, unexpired token "
+            "(Organization settings > API tokens in the Qovery console) and that `auth-scheme` fits it "
+            "(a qov_ API token uses Token, a JWT uses Bearer)." + detail
         )
     if code == 403:
         return (
