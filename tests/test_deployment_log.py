@@ -143,8 +143,18 @@ def test_logs_always_shows_the_log_of_a_success(
             "",
             marks=pytest.mark.process,
         ),
-        ("service", Fault(status=503), "names and console links are unavailable", ""),
-        ("environment", Fault(status=403), "names and console links are unavailable (HTTP 403)", ""),
+        (
+            "service",
+            Fault(status=503),
+            "names and console links are unavailable (Qovery answered HTTP 503 to GET); it is called by its id",
+            "",
+        ),
+        (
+            "environment",
+            Fault(status=403),
+            "names and console links are unavailable (HTTP 403); it is called 'migrate' alone",
+            "",
+        ),
     ],
 )
 def test_a_failing_or_hanging_read_changes_neither_verdict_nor_exit_code(

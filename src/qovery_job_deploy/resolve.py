@@ -342,8 +342,11 @@ def look_up_identity(
     except ActionError as error:
         if token_refused(error, first_read=job is None):
             raise  # no read will work: the run ends saying why, before it says anything else
-        log.info(f"The {kind.noun}'s names and console links are unavailable ({short_error(error)})")
-        return JobIdentity(job_id, kind=kind.name)
+        # Whatever was read still names it: its name when its own read answered, else its id.
+        name = job.name if job is not None else None
+        shown = f"it is called {name!r} alone" if name else "it is called by its id"
+        log.info(f"The {kind.noun}'s names and console links are unavailable ({short_error(error)}); {shown}")
+        return JobIdentity(job_id, job_name=name, kind=kind.name)
     return JobIdentity(
         job_id,
         job_name=job.name,
