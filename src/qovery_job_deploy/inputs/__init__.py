@@ -5,8 +5,9 @@ By concern, each module importing only those above it:
 
 - `durations`: `90s`, `1m30s`, `1h` parsed and formatted; the bounds of a duration input (`Duration`); the
   default and limit durations.
-- `names`: what an input is called (`--job-id`, `INPUT_JOB-ID`, `QOVERY_JOB_ID`); `Given`, one value and
-  where it came from, described without ever printing a token back.
+- `names`: what an input is called (`--job-id`, `INPUT_JOB-ID`, `QOVERY_JOB_ID`), and on each platform
+  (`Platform`: GitHub's `with:`, GitLab's variables, `docker run -e` or a flag); `Given`, one value and where
+  it came from, described in the platform's words without ever printing a token back.
 - `messages`: the error text: one line per invalid input, with the rejected value, its origin and the fix
   (FIX_HINTS); the inputs that exclude each other (EXCLUSIVE).
 - `model`: the pydantic-settings `Settings` model, its validators, and its helpers (`split_job_refs`,
