@@ -249,7 +249,7 @@ def pick(
     matches = [item for item in items if name_of(item).strip().casefold() == key]
     if len(matches) == 1:
         return matches[0]
-    source = given or f"from the input `{input_name}`"
+    source = given or f"`{one_line(wanted, 80)}`"  # `given` names where it came from, when known
     if matches:
         shown = [
             describe(item) if describe else f"{_shown(name_of(item))} (id {_id_of(item)})" for item in matches
