@@ -186,10 +186,10 @@ class DeploymentRequest:
     def state_at(self, now: float) -> str:
         if self.canceled_at is not None and now >= self.canceled_at:
             return "CANCELED"
-        elapsed = now - self.created_at
         state = "QUEUED"
         for offset, name in self.timeline:
-            if elapsed >= offset:
+            # The same sum as `ends_at`: at the very moment a deployment ends, its state is the end's too.
+            if now >= self.created_at + offset:
                 state = name
         return state
 
