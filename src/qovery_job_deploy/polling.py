@@ -22,6 +22,13 @@ FAR_SHARE = 3
 FAR_MAX_FACTOR = 3
 # Around the expected end: three times the steady pace, so the end is noticed a third as late.
 DENSE_FACTOR = 3.0
+# With nothing known, the first read waits this many steady pauses after the POST. A read within the first
+# pause would notice only a deployment shorter than one pause (it is queued, then started: none we know
+# of is); every longer one is noticed at the very moment a steady poller notices it, one read sooner.
+FIRST_READ_FACTOR = 2
+# Pauses are sums of floats: the far pace can land a hair before the window it aims at. A pause shorter
+# than this would read twice at once (and never move a virtual clock on), so that moment is in the window.
+SAME_MOMENT_SECONDS = 1e-3
 # History is used only when it is consistent enough to be worth following.
 MIN_SAMPLES = 3
 MAX_SPREAD = 3.0  # the slowest typical run at most this many times the fastest
@@ -70,9 +77,11 @@ class PollPlan:
             self.dense = longest / DENSE_FACTOR
 
     def next_delay(self, elapsed: float) -> float:
+        if self.expectation is None and elapsed < self.longest:
+            return FIRST_READ_FACTOR * self.longest - elapsed  # nothing known: the first read
         if self.expectation is None or elapsed >= self.window_end:
             return self.longest  # nothing known, or history was wrong: a steady pace
-        if elapsed < self.window_start:
+        if self.window_start - elapsed > SAME_MOMENT_SECONDS:
             return min(self.far, self.window_start - elapsed)
         return self.dense
 
