@@ -67,12 +67,13 @@ class Engine:
         settings = self.settings
         try:
             try:
-                identities = Resolver(self.client, self.log, self.given).services(
+                resolver = Resolver(self.client, self.log, self.given)
+                identities = resolver.services(
                     [(item.kind, item.ref) for item in settings.service_refs()],
                     Scope(settings.organization, settings.project, settings.environment),
                     input_name="services" if settings.services else "jobs",
                 )
-                planned = deploys(self.client, identities, request(settings), self.log)
+                planned = deploys(resolver.service_info, identities, request(settings), self.log)
             except InputError:
                 raise  # nothing to open: the caller reports an input error
             except BaseException:
