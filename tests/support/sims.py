@@ -15,6 +15,7 @@ from typing import Any
 
 from qovery_job_deploy.clock import VirtualClock
 from qovery_job_deploy.simulator import JobScript, QoverySimulator
+from qovery_job_deploy.simulator.routes import route
 from support.contract import validate
 
 TOKEN = "qov_TestTokenNeverToBeShown0123456789"
@@ -62,3 +63,13 @@ def finish(sim: QoverySimulator) -> None:
     SERVED.discard(sim.url)
     unexpected = sim.unexpected_contract_errors()
     assert not unexpected, "simulator exchanges broke the OpenAPI contract:\n" + "\n".join(unexpected)
+
+
+def requests_by_operation(sim: QoverySimulator) -> dict[str, int]:
+    """How many requests of each operation (`status`, `service`, `history`, `deploy`...) the simulator
+    received: the read budget of a run, by kind."""
+    counts: dict[str, int] = {}
+    for exchange in sim.exchanges:
+        operation = route(exchange.method, exchange.path).operation
+        counts[operation] = counts.get(operation, 0) + 1
+    return counts
