@@ -87,3 +87,22 @@ def test_a_release_reads_each_service_once_before_deploying_it(simulator: SimFac
     assert requests_by_operation(sim)["service"] == 1
     ((deploy, _),) = [(e, e) for e in sim.exchanges if e.method == "POST"]
     assert b'"image_tag": "v2"' in deploy.body  # the job's source (an image) chose the value
+
+
+@pytest.mark.parametrize(
+    ("timeout", "first_read"),
+    [("5s", 3.0), ("8s", 3.0), ("9s", 6.0), ("30m", 6.0)],  # one pause when the second would pass it
+)
+def test_the_first_read_waits_two_pauses_unless_the_timeout_comes_first(
+    simulator: SimFactory, timeout: str, first_read: float
+) -> None:
+    sim = simulator(deployment(20))
+    run = run_step(plain_env({"api-token": TOKEN, "job-id": JOB_ID, "api-url": sim.url, "timeout": timeout}))
+
+    assert run.code in (0, 124), run.stderr
+    posted = next(e.received_at for e in sim.exchanges if e.method == "POST")
+    reads = [
+        e.received_at - posted for e in sim.exchanges if e.path.endswith("/status") and e.received_at > posted
+    ]
+    assert round(reads[0], 2) == first_read
+    assert run.json()["state"] in ("EXECUTING", "DEPLOYED")  # a state that was read, not the POST's QUEUED
