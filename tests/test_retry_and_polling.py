@@ -11,7 +11,7 @@ import pytest
 
 from qovery_job_deploy.api.errors import TransientError
 from qovery_job_deploy.api.retry import RetryPolicy, backoff_delay, call_with_retries, parse_retry_after
-from qovery_job_deploy.polling import Expectation, PollPlan, parse_iso_duration
+from qovery_job_deploy.polling import DENSE_FACTOR, Expectation, PollPlan, parse_iso_duration
 
 
 class FakeClock:
@@ -153,8 +153,32 @@ def reads(plan: PollPlan, until: float) -> list[float]:
     return moments
 
 
-def test_without_history_the_plan_is_a_steady_pace() -> None:
-    assert reads(PollPlan(3.0), 12) == [3.0, 6.0, 9.0, 12.0]
+def test_without_history_the_first_read_waits_two_pauses_then_the_pace_is_steady() -> None:
+    # A 3 s poller from the POST reads at 3, 6, 9, 12: every end after 3 s is noticed at the same moment.
+    assert reads(PollPlan(3.0), 12) == [6.0, 9.0, 12.0]
+
+
+@pytest.mark.parametrize(
+    "expectation",
+    [
+        Expectation.from_durations([60, 61, 59, 60]),  # far pauses of 9 s summing to 56.299999...
+        Expectation.from_durations([20, 21, 19, 20]),
+        Expectation.around(20),
+        Expectation.around(4),
+        None,
+    ],
+)
+def test_no_pause_is_a_mere_hair_where_the_far_pace_meets_the_window(
+    expectation: Expectation | None,
+) -> None:
+    # As the follower does it: the clock's time (the virtual clock starts at 1000) minus the POST's.
+    plan, posted, now = PollPlan(3.0, expectation), 1000.0, 1000.0
+    pauses: list[float] = []
+    while now - posted < 130 and len(pauses) < 500:  # bounded: pauses of 1e-14 s would never get there
+        pauses.append(plan.next_delay(now - posted))
+        now += pauses[-1]
+    assert now - posted >= 130
+    assert min(pauses) >= 3.0 / DENSE_FACTOR  # the densest pace; never two reads at once
 
 
 def test_with_history_reads_are_sparse_far_from_the_end_and_dense_around_it() -> None:

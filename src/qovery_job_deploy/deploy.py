@@ -198,6 +198,7 @@ class Deployments:
                 before,
                 lambda: self.client.history(run.kind, run.job_id),
                 run.log,
+                time_left=self.deadline.left(),
             )
             run.follower = Follower(
                 self.client,

@@ -74,13 +74,14 @@ class Engine:
         settings = self.settings
         try:
             try:
-                identities = Resolver(self.client, self.log, self.given, self.platform).services(
+                resolver = Resolver(self.client, self.log, self.given, self.platform)
+                identities = resolver.services(
                     [(item.kind, item.ref) for item in settings.service_refs()],
                     Scope(settings.organization, settings.project, settings.environment),
                     input_name="services" if settings.services else "jobs",
                 )
                 planned = deploys(
-                    self.client,
+                    resolver.service_info,
                     identities,
                     request(settings),
                     self.log,

@@ -2,24 +2,24 @@
 
 Each kind's rule (`kinds.py`) turns the step's values into its request; where the values do not say it
 all, one `GET /{kind}/{id}` tells what the service deploys from and runs now (an application's deployed
-commit, a job's source type). A value that fits no service, or a force-event a kind does not take, is
-an input error for each service concerned, one line each, before the first POST: a release either
-starts whole or not at all.
+commit, a job's source type): the same read that named the service, when it was read for that. A value
+that fits no service, or a force-event a kind does not take, is an input error for each service concerned,
+one line each, before the first POST: a release either starts whole or not at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from qovery_job_deploy.api.protocol import QoveryApi
+from qovery_job_deploy.api.models import ServiceInfo
 from qovery_job_deploy.errors import InputError
 from qovery_job_deploy.identity import JobIdentity
-from qovery_job_deploy.kinds import KINDS, Deploy, DeployRequest, Source
+from qovery_job_deploy.kinds import KINDS, Deploy, DeployRequest, ServiceKind, Source
 from qovery_job_deploy.log import Log
 
 
 def deploys(
-    client: QoveryApi,
+    read_service: Callable[[ServiceKind, str], ServiceInfo],
     identities: Sequence[JobIdentity],
     request: DeployRequest,
     log: Log,
@@ -27,6 +27,7 @@ def deploys(
     event_given: str = "",
 ) -> list[Deploy]:
     """One deploy request per service, in order; InputError (every problem, one per line) otherwise.
+    `read_service` is `GET /{kind}/{id}`, read once per service per run (`resolve.Resolver.service_info`);
     `event_given`: the force-event's value and where it came from, for its errors."""
     planned: list[Deploy] = []
     problems: list[str] = []
@@ -34,7 +35,7 @@ def deploys(
         kind = KINDS[identity.kind]
         source = Source()
         if kind.needs_source(request):
-            source = client.service(kind, identity.job_id).current()
+            source = read_service(kind, identity.job_id).current()
         try:
             planned.append(kind.deploy(request, source, identity.short_name(), event_given=event_given))
         except InputError as error:

@@ -22,6 +22,15 @@ FAR_SHARE = 3
 FAR_MAX_FACTOR = 3
 # Around the expected end: three times the steady pace, so the end is noticed a third as late.
 DENSE_FACTOR = 3.0
+# With nothing known, the first read waits this many steady pauses after the POST. A read within the first
+# pause would notice only a deployment shorter than one pause (it is queued, then started: none we know
+# of is); every longer one is noticed at the very moment a steady poller notices it, one read sooner.
+# Unless `timeout` ends before one more pause after it: then the first read comes after one pause, as a
+# steady poller's, so that a short timeout still reports a state that was read.
+FIRST_READ_FACTOR = 2
+# Pauses are sums of floats: the far pace can land a hair before the window it aims at. A pause shorter
+# than this would read twice at once (and never move a virtual clock on), so that moment is in the window.
+SAME_MOMENT_SECONDS = 1e-3
 # History is used only when it is consistent enough to be worth following.
 MIN_SAMPLES = 3
 MAX_SPREAD = 3.0  # the slowest typical run at most this many times the fastest
@@ -59,9 +68,13 @@ class Expectation:
 class PollPlan:
     """Pauses between status reads, as a function of the time elapsed since the deploy request."""
 
-    def __init__(self, longest: float, expectation: Expectation | None = None) -> None:
+    def __init__(
+        self, longest: float, expectation: Expectation | None = None, *, first: float | None = None
+    ) -> None:
+        """`first`: when the first read comes with nothing known (FIRST_READ_FACTOR pauses by default)."""
         self.longest = longest
         self.expectation = expectation
+        self.first = FIRST_READ_FACTOR * longest if first is None else first
         if expectation is not None:
             margin = max(1.0, 0.05 * expectation.typical)
             self.window_start = max(0.0, expectation.low - margin)
@@ -70,9 +83,11 @@ class PollPlan:
             self.dense = longest / DENSE_FACTOR
 
     def next_delay(self, elapsed: float) -> float:
+        if self.expectation is None and elapsed < self.longest:
+            return self.first - elapsed  # nothing known: the first read
         if self.expectation is None or elapsed >= self.window_end:
             return self.longest  # nothing known, or history was wrong: a steady pace
-        if elapsed < self.window_start:
+        if self.window_start - elapsed > SAME_MOMENT_SECONDS:
             return min(self.far, self.window_start - elapsed)
         return self.dense
 
@@ -117,8 +132,12 @@ class Pacer:
         before: JobStatus,
         history: Callable[[], History],
         log: Log,
+        time_left: float = float("inf"),
     ) -> None:
+        """`time_left`: what `timeout` leaves after the POST."""
         self.poll_interval = poll_interval
+        late = (FIRST_READ_FACTOR + 1) * poll_interval > time_left  # see FIRST_READ_FACTOR
+        self._first = poll_interval if late else FIRST_READ_FACTOR * poll_interval
         self.expected = expected
         self._history = history
         self._log = log
@@ -133,7 +152,7 @@ class Pacer:
         if self._never_deployed:
             self._history_asked = True  # there is none
             self._log.info(f"First deployment of this job: reading the status every {self.poll_interval:g}s")
-            return PollPlan(self.poll_interval)
+            return PollPlan(self.poll_interval, first=self._first)
         if last is not None and last < HISTORY_WORTH_SECONDS:
             # A short job: one more request would cost more than it saves; the last run is hint enough.
             self._history_asked = True
@@ -142,7 +161,7 @@ class Pacer:
         if last is not None:
             return PollPlan(self.poll_interval, self._from_history(last))
         self._log.info(f"Reading the status every {self.poll_interval:g}s")
-        return PollPlan(self.poll_interval)
+        return PollPlan(self.poll_interval, first=self._first)
 
     def later_plan(self, plan: PollPlan, elapsed: float) -> PollPlan:
         """With nothing known at first, the history is asked only once the deployment has proved long

@@ -17,7 +17,7 @@ from functools import cache
 from typing import TypeVar
 
 from qovery_job_deploy.api.errors import RefusedError, short_error
-from qovery_job_deploy.api.models import EnvironmentInfo, Named
+from qovery_job_deploy.api.models import EnvironmentInfo, Named, ServiceInfo
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.errors import ActionError, InputError
 from qovery_job_deploy.identity import JobIdentity, canonical_uuid, is_uuid
@@ -31,6 +31,8 @@ MAX_LISTED = 10
 IDENTITY_BUDGET_SECONDS = 5.0
 T = TypeVar("T")
 R = TypeVar("R")
+# `GET /{kind}/{id}`: (kind, id, budget or None for the client's own patience) -> what it says.
+ReadService = Callable[[ServiceKind, str, float | None], ServiceInfo]
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,16 @@ class Resolver:
         self._projects = cache(client.projects)
         self._environments = cache(client.environments)
         self._services = cache(self._list_services)
+        self._service_infos: dict[tuple[str, str], ServiceInfo] = {}
+
+    def service_info(self, kind: ServiceKind, service_id: str, budget: float | None = None) -> ServiceInfo:
+        """`GET /{kind}/{id}`, read once per service per run, whoever asks: the kind of a bare UUID, the
+        names and console ids, what the service deploys (`plan.py`). A read that failed is not kept: the
+        next asker tries again, with its own patience."""
+        key = (kind.name, service_id)
+        if key not in self._service_infos:
+            self._service_infos[key] = self.client.service(kind, service_id, budget=budget)
+        return self._service_infos[key]
 
     def jobs(self, refs: Sequence[str], scope: Scope) -> list[JobIdentity]:
         """One identity per job, in the order given; raises InputError before anything is deployed."""
@@ -89,7 +101,7 @@ class Resolver:
             found, problems = each(refs, lambda ref: self._service(*ref, place, input_name))
         if problems := problems + _named_twice(found, input_name):  # every one, one line each
             raise InputError("\n".join(dict.fromkeys(problems)))
-        return complete_identities(self.client, found, self.log)
+        return complete_identities(self.client, self.service_info, found, self.log)
 
     def _list_services(self, kind_name: str, environment_id: str) -> list[Named]:
         return self.client.environment_services(KINDS[kind_name], environment_id).named()
@@ -198,7 +210,7 @@ class Resolver:
             return JobIdentity(service_id, kind=kind)
         for candidate in KINDS.values():
             try:
-                info = self.client.service(candidate, service_id)
+                info = self.service_info(candidate, service_id)
             except RefusedError as error:
                 if error.status_code == 404:
                     continue
@@ -322,6 +334,7 @@ def _shown(name: str | None) -> str:
 
 def look_up_identity(
     client: QoveryApi,
+    read_service: ReadService,
     job_id: str,
     log: Log,
     environments: dict[str, EnvironmentInfo] | None = None,
@@ -332,7 +345,7 @@ def look_up_identity(
     seen = {} if environments is None else environments
     job = None
     try:
-        job = client.service(kind, job_id, budget=IDENTITY_BUDGET_SECONDS)
+        job = read_service(kind, job_id, IDENTITY_BUDGET_SECONDS)
         environment_id = canonical_uuid(job.environment.id if job.environment else None)
         if not environment_id:
             return JobIdentity(job_id, job_name=job.name, kind=kind.name)
@@ -366,20 +379,26 @@ def token_refused(error: BaseException, *, first_read: bool) -> bool:
     )
 
 
-def complete_identities(client: QoveryApi, identities: list[JobIdentity], log: Log) -> list[JobIdentity]:
+def complete_identities(
+    client: QoveryApi, read_service: ReadService, identities: list[JobIdentity], log: Log
+) -> list[JobIdentity]:
     """Fill in what name resolution left unknown (all of it, for a job given by UUID): the names for the
     report, the ids for console links and for reading jobs of one environment together."""
     environments: dict[str, EnvironmentInfo] = {}
-    return [_complete(client, identity, log, environments) for identity in identities]
+    return [_complete(client, read_service, identity, log, environments) for identity in identities]
 
 
 def _complete(
-    client: QoveryApi, identity: JobIdentity, log: Log, environments: dict[str, EnvironmentInfo]
+    client: QoveryApi,
+    read_service: ReadService,
+    identity: JobIdentity,
+    log: Log,
+    environments: dict[str, EnvironmentInfo],
 ) -> JobIdentity:
     known = (identity.job_name, identity.environment_id, identity.project_id, identity.organization_id)
     if all(known):
         return identity
-    found = look_up_identity(client, identity.job_id, log, environments, KINDS[identity.kind])
+    found = look_up_identity(client, read_service, identity.job_id, log, environments, KINDS[identity.kind])
     filled = {
         name: getattr(found, name)
         for name in ("job_name", "environment_id", "environment_name", "project_id", "organization_id")

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 
 from qovery_job_deploy.clock import VirtualClock
 from qovery_job_deploy.simulator import JobScript, QoverySimulator
+from qovery_job_deploy.simulator.routes import route
 from support.contract import validate
 
 TOKEN = "qov_TestTokenNeverToBeShown0123456789"
@@ -73,3 +74,13 @@ def deploy_now(sim: QoverySimulator, script: JobScript, query: str = "") -> str:
     assert answer.status == 202, answer.body
     request_id: str = json.loads(answer.body)["deployment_request_id"]
     return request_id
+
+
+def requests_by_operation(sim: QoverySimulator) -> dict[str, int]:
+    """How many requests of each operation (`status`, `service`, `history`, `deploy`...) the simulator
+    received: the read budget of a run, by kind."""
+    counts: dict[str, int] = {}
+    for exchange in sim.exchanges:
+        operation = route(exchange.method, exchange.path).operation
+        counts[operation] = counts.get(operation, 0) + 1
+    return counts

@@ -202,10 +202,10 @@ class DeploymentRequest:
             return "CANCELED"
         if self.waiting_at(now):
             return self.queued_state
-        elapsed = now - self.start
         state = self.queued_state
         for offset, name in self.timeline:
-            if elapsed >= offset:
+            # The same sum as `ends_at`: at the very moment a deployment ends, its state is the end's too.
+            if now >= self.start + offset:
                 state = name
         return state
 
