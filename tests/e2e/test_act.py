@@ -6,9 +6,11 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from support.sims import SimFactory
 
 from qovery_job_deploy.simulator import (
@@ -23,8 +25,8 @@ from qovery_job_deploy.simulator import (
 )
 
 from .conftest import BuiltImage, runner_repo
-from .harness import RUNNER_TIMEOUT, TOKEN, Run, commit_all, head_commit, metric, podman
-from .runners import Act
+from .harness import REPO, RUNNER_TIMEOUT, VAR_TOKEN, Run, commit_all, head_commit, metric, podman
+from .runners import Act, JobsRun
 
 pytestmark = pytest.mark.timeout(RUNNER_TIMEOUT + 60)
 SUCCESS_WORKFLOW = "tests/e2e/github/deploy-success.yml"
@@ -42,35 +44,90 @@ def assert_success(result: Run, sim: QoverySimulator) -> None:
     assert len(sim.deployments_of(SUCCESS_JOB)) == 1
 
 
-# The next two run the release form of the action (the pre-built image, nothing built): main's form,
-# `image: Dockerfile`, is covered by the success test below.
-def test_failed_deployment_fails_the_job_and_keeps_outputs(
-    act_release: Act, served_simulator: SimFactory
-) -> None:
-    sim = served_simulator()
-    result = act_release.run("act-failure", "tests/e2e/github/deploy-failure.yml", sim.url)
-    result.assert_no_token()
-    log = result.stdout + result.stderr
-    assert result.code != 0, f"act exited 0: the failed deployment did not fail the job\n{result.tail(60)}"
+# The single-job checks: their workflows' jobs run side by side in one act run (act starts once), in the release
+# form of the action (the pre-built image, nothing built; main's form, `image: Dockerfile`, is covered by the
+# success test below). Each job reaches its own simulator through its job-level `env: QOVERY_API_URL` alone.
+SINGLE_JOBS = {
+    "failure": "tests/e2e/github/deploy-failure.yml",
+    "hostile-log": "tests/e2e/github/deploy-hostile-log.yml",
+    "token-var": "tests/e2e/github/deploy-token-not-secret.yml",
+}
+
+
+@dataclass(frozen=True)
+class SingleJobs:
+    act: JobsRun
+    sims: dict[str, QoverySimulator]  # by job
+
+
+@pytest.fixture(scope="module")
+def single_jobs(act_release: Act, module_served_simulator: SimFactory) -> SingleJobs:
+    sims = {job: module_served_simulator() for job in SINGLE_JOBS}
+    jobs = {}
+    for job, workflow in SINGLE_JOBS.items():
+        [jobs[job]] = yaml.safe_load((REPO / workflow).read_text(encoding="utf-8"))["jobs"].values()
+    # A configuration variable (act --var-file), which the runner does not mask, for deploy-token-not-secret.yml.
+    variables = act_release.home / "act.vars"
+    variables.write_text(f"QOVERY_API_TOKEN={VAR_TOKEN}\n", encoding="utf-8")
+    variables.chmod(0o600)
+    urls = {job: sim.url for job, sim in sims.items()}
+    run = act_release.run_jobs("e2e-single-jobs", jobs, urls, "--var-file", str(variables))
+    metric(f"act: {len(jobs)} single-job checks in one run (s)", run.run.seconds)
+    return SingleJobs(run, sims)
+
+
+def test_failed_deployment_fails_the_job_and_keeps_outputs(single_jobs: SingleJobs) -> None:
+    single_jobs.act.run.assert_no_token()
+    log = single_jobs.act.log("failure")
+    assert "Job failed" in log, f"the failed deployment did not fail the job\n{log[-4000:]}"
     assert "Failure - Main ./" in log, "the action's step did not fail"
     assert "E2E-CHECK-OK failure-outputs" in log, "outputs.state of the failed step is not DEPLOYMENT_ERROR"
-    assert len(sim.deployments_of(FAILURE_JOB)) == 1
+    assert len(single_jobs.sims["failure"].deployments_of(FAILURE_JOB)) == 1
 
 
-def test_a_hostile_deployment_log_runs_no_runner_command(
-    act_release: Act, served_simulator: SimFactory
-) -> None:
+def test_a_hostile_deployment_log_runs_no_runner_command(single_jobs: SingleJobs) -> None:
     """Issue 10's rules under a real runner emulator: the log lines are shown, none acts as a command."""
-    sim = served_simulator()
-    result = act_release.run("act-hostile-log", "tests/e2e/github/deploy-hostile-log.yml", sim.url)
-    result.assert_no_token()
-    log = result.stdout + result.stderr
-    assert result.code != 0, result.tail(60)
-    assert "E2E-CHECK-OK hostile-log" in log, result.tail(80)
+    single_jobs.act.run.assert_no_token()
+    log = single_jobs.act.log("hostile-log")
+    assert "Job failed" in log, log[-4000:]
+    assert "E2E-CHECK-OK hostile-log" in log, log[-4000:]
     assert "state=DEPLOYMENT_ERROR" in log  # `::add-mask::DEPLOYED` from the log did not run
     assert "::add-mask::DEPLOYED" in log  # shown, as text, inside the stop-commands frame
     assert "Check the job's output above" in log  # Qovery's hint, in the annotation and the log
-    assert len(sim.deployments_of(HOSTILE_LOG_JOB)) == 1
+    assert len(single_jobs.sims["hostile-log"].deployments_of(HOSTILE_LOG_JOB)) == 1
+
+
+def test_token_from_a_plain_variable_is_masked_by_the_step(single_jobs: SingleJobs) -> None:
+    # VAR_TOKEN is no secret of the run, which act would mask itself: only the step's own `::add-mask::` keeps
+    # it out of the log (assert_no_token scans for it).
+    single_jobs.act.run.assert_no_token()
+    log = single_jobs.act.log("token-var")
+    assert "Job succeeded" in log, log[-4000:]
+    assert "E2E-CHECK-OK token-not-secret" in log
+    sim = single_jobs.sims["token-var"]
+    sent = {
+        value
+        for exchange in sim.exchanges
+        for key, value in exchange.headers.items()
+        if key.lower() == "authorization"
+    }
+    assert sent == {f"Token {VAR_TOKEN}"}, "the step did not deploy with the variable's token"
+    assert len(sim.deployments_of(SUCCESS_JOB)) == 1
+
+
+def test_a_job_level_env_gives_the_step_its_api_url(single_jobs: SingleJobs) -> None:
+    """Issue 18, item 4: action.yml sets no `default:`, so QOVERY_API_URL from a job's `env:` applies. No job has
+    `api-url` in `with:` and act passes no URL: each step reached its own simulator, and says where the URL came
+    from."""
+    for job, spec in single_jobs.act.workflow["jobs"].items():
+        [step] = [step for step in spec["steps"] if step.get("uses") == "./"]
+        assert "api-url" not in step["with"], job
+        log = single_jobs.act.log(job)
+        inputs = [line for line in log.splitlines() if "] Inputs: " in line]
+        sim = single_jobs.sims[job]
+        assert len(inputs) == 1 and f"api-url `{sim.url}` from " in inputs[0], f"{job}\n{log[-4000:]}"
+        assert "QOVERY_API_URL" in inputs[0].split("api-url ", 1)[1], inputs[0]
+        assert sim.exchanges, f"{job}'s step never reached its simulator"
 
 
 def test_a_release_succeeds_and_another_stops_at_a_failed_build(
@@ -120,23 +177,6 @@ def test_a_release_succeeds_and_another_stops_at_a_failed_build(
     assert end is not None, "web-broken's log group is never closed\n" + "\n".join(failing[begin:])
     shown = "\n".join(failing[begin:end])
     assert "npm ERR! code ERESOLVE" in shown and "BUILD_ERROR" in shown, shown
-
-
-def test_token_from_a_plain_variable_is_masked_by_the_step(
-    act_release: Act, served_simulator: SimFactory
-) -> None:
-    # A configuration variable (act --var-file), which the runner does not mask: only the step's own
-    # `::add-mask::` keeps the token out of the log.
-    variables = act_release.home / "act.vars"
-    variables.write_text(f"QOVERY_API_TOKEN={TOKEN}\n", encoding="utf-8")
-    variables.chmod(0o600)
-    sim = served_simulator()
-    result = act_release.run(
-        "act-token-var", "tests/e2e/github/deploy-token-not-secret.yml", sim.url, "--var-file", str(variables)
-    )
-    result.assert_no_token()
-    assert result.code == 0, result.tail(60)
-    assert "E2E-CHECK-OK token-not-secret" in result.stdout + result.stderr
 
 
 def no_layer_cache(act: Act, directory: Path) -> Act:
