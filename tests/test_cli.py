@@ -283,7 +283,7 @@ def test_each_extra_installs_only_what_its_use_needs(extra: str, absent: str) ->
     [
         ("plain", {"timeout": "5s"}, "timeout `5s` from the environment variable QOVERY_TIMEOUT"),
         ("plain", {"timeout": "30m"}, None),  # at its default: nothing to say
-        ("github", {}, None),  # every declared input set to its action.yml default: nothing to say
+        ("github", {}, None),  # every declared input empty, as the runner passes them: nothing to say
         ("github", {"timeout": "1m", "wait": "true"}, "timeout `1m` from the GitHub input `timeout`"),
     ],
 )
@@ -307,3 +307,34 @@ def test_inputs_not_at_their_default_are_logged_with_their_source(
     )
     entries = [entry for entry in entries[1:] if not entry.startswith(("api-url", "poll-interval"))]
     assert entries == ([line] if line else [])
+
+
+# On GitHub a QOVERY_* variable set in the workflow's, job's or step's `env:` reaches the container beside the
+# INPUT_* the runner passes for every declared input, empty (or absent) when `with:` leaves it out: action.yml
+# sets no `default:`, so only `with:` beats `env:`. The Inputs line says which one applied.
+@pytest.mark.parametrize(
+    ("in_with", "empty_inputs_absent"),
+    [(False, False), (False, True), (True, False)],
+    ids=["with-leaves-it-out", "input-absent", "with-wins"],
+)
+def test_on_github_a_qovery_variable_from_env_applies_unless_with_gives_the_input(
+    simulator: SimFactory, tmp_path: Path, in_with: bool, empty_inputs_absent: bool
+) -> None:
+    script = JobScript(str(uuid.uuid4()), timeline=[(0.0, "QUEUED"), (0.3, "DEPLOYED")])
+    sim = simulator(script)
+    elsewhere = "https://qovery.example.invalid"
+    env, files = github_env(
+        tmp_path, {"api-token": TOKEN, "job-id": script.job_id} | ({"api-url": sim.url} if in_with else {})
+    )
+    if empty_inputs_absent:
+        env = {name: value for name, value in env.items() if value or not name.startswith("INPUT_")}
+    env |= {"QOVERY_API_URL": elsewhere if in_with else sim.url, "QOVERY_POLL_INTERVAL": "0.2s"}
+    run = run_step(env, files)
+    assert run.code == 0, run.stderr
+    assert len(sim.deployments_of(script.job_id)) == 1
+    [logged] = [text.split("] Inputs: ", 1)[1] for text in run.stderr.splitlines() if "] Inputs: " in text]
+    entries = {entry.split(" ", 1)[0]: entry for entry in logged.split("; ")}
+    assert entries["api-url"].startswith(f"api-url `{sim.url}` from ")
+    assert ("QOVERY_API_URL" in entries["api-url"]) is not in_with, entries["api-url"]
+    assert "QOVERY_POLL_INTERVAL" in entries["poll-interval"]
+    assert elsewhere not in run.stderr + run.stdout

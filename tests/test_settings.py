@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from support.step import ROOT, declared_inputs
 
@@ -192,13 +194,25 @@ def test_action_yml_declares_every_input_the_program_reads() -> None:
     assert declared == set(Settings.model_fields)
 
 
+# How an input's description in action.yml states its default (a `default:` key would beat QOVERY_* variables).
+STATED_DEFAULT = re.compile(r"Defaults to `([^`]*)`\.")
+
+
 @pytest.mark.parametrize(("name", "spec"), list(declared_inputs().items()))
-def test_action_yml_defaults_are_valid_and_match_the_program(name: str, spec: dict[str, str]) -> None:
-    if spec.get("required"):
+def test_action_yml_sets_no_default_and_states_the_model_s_own(name: str, spec: dict[str, object]) -> None:
+    field_name = name.replace("-", "_")
+    field = Settings.model_fields[field_name]
+    assert "default" not in spec, (
+        f"{name}: a `default:` would be passed as INPUT_* and hide QOVERY_* from env:"
+    )
+    assert bool(spec.get("required")) == field.is_required()
+    stated = STATED_DEFAULT.findall(str(spec["description"]))
+    if field.is_required() or field.default is None:
+        assert stated == [], f"{name} has no default in the model"
         return
-    field = name.replace("-", "_")
-    from_action = load_settings([], VALID | {f"INPUT_{name.upper()}": spec["default"]})
-    assert getattr(from_action, field) == getattr(load_settings([], VALID), field)
+    assert len(stated) == 1, f"{name}: its description must say `Defaults to `VALUE`.` once, not {stated}"
+    from_description = load_settings([], VALID | {f"INPUT_{name.upper()}": stated[0]})
+    assert getattr(from_description, field_name) == field.default
 
 
 @pytest.mark.parametrize(

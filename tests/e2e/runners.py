@@ -4,10 +4,14 @@ simulator on 127.0.0.1 is reachable."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from .harness import RUNNER_TIMEOUT, TOKEN, Run, Setup, podman_env, run
+import yaml
+
+from .harness import RUNNER_TIMEOUT, TOKEN, Run, Setup, commit_all, podman_env, run
 
 
 @dataclass(frozen=True)
@@ -17,8 +21,9 @@ class Act:
     repo: Path
     home: Path  # XDG dirs, secrets and variables files
 
-    def run(self, name: str, workflow: str, api_url: str, *extra: str) -> Run:
-        """`act push` of one workflow; the token as a secret, the simulator's URL as an environment value."""
+    def run(self, name: str, workflow: str, api_url: str | None, *extra: str) -> Run:
+        """`act push` of one workflow; the token as a secret, the simulator's URL (when given) as QOVERY_API_URL
+        in the environment of every job (act's `--env`, like a workflow-level `env:`)."""
         secrets_file = self.home / "act.secrets"
         secrets_file.write_text(f"QOVERY_API_TOKEN={TOKEN}\n", encoding="utf-8")
         secrets_file.chmod(0o600)
@@ -31,9 +36,48 @@ class Act:
         )
         argv: list[str | Path] = [
             self.setup.act, "push", "-W", workflow, "-P", f"ubuntu-latest={self.setup.helper_image}",
-            "--pull=false", "--rm", "--secret-file", secrets_file, "--env", f"QOVERY_API_URL={api_url}", *extra,
+            "--pull=false", "--rm", "--secret-file", secrets_file,
+            *(["--env", f"QOVERY_API_URL={api_url}"] if api_url else []), *extra,
         ]  # fmt: skip
         return run(name, argv, timeout=RUNNER_TIMEOUT, env=env, cwd=self.repo)
+
+    def run_jobs(
+        self, name: str, jobs: dict[str, dict[str, Any]], api_urls: dict[str, str], *extra: str
+    ) -> JobsRun:
+        """Several checks' jobs as one workflow in one act run: act starts once, and runs one job per CPU at a
+        time (its default; five at once on this 2-core machine starved the simulators, served by the test
+        process, past a step's 5 s read bound). Each job reaches its own simulator through a job-level
+        `env: QOVERY_API_URL`, and nothing else gives the step a URL."""
+        workflow = {
+            "name": name,
+            "on": "push",
+            "permissions": {},
+            "jobs": {
+                job_id: job
+                | {"name": job_id, "env": job.get("env", {}) | {"QOVERY_API_URL": api_urls[job_id]}}
+                for job_id, job in jobs.items()
+            },
+        }
+        path = self.repo / ".github" / "workflows" / f"{name}.yml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(workflow, sort_keys=False), encoding="utf-8")
+        commit_all(self.repo, f"e2e: {name}")
+        return JobsRun(self.run(name, str(path.relative_to(self.repo)), None, *extra), name, workflow)
+
+
+@dataclass(frozen=True)
+class JobsRun:
+    """One act run of several jobs (Act.run_jobs): the run, and what each job printed."""
+
+    run: Run
+    name: str
+    workflow: dict[str, Any]
+
+    def log(self, job: str) -> str:
+        """act's lines of one job, each `[NAME/JOB] ...` (the job padded to the longest job's length)."""
+        prefix = re.compile(rf"\[{re.escape(self.name)}/{re.escape(job)} *\]")
+        lines = (self.run.stdout + "\n" + self.run.stderr).splitlines()
+        return "\n".join(line for line in lines if prefix.match(line))
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from support.sims import SimFactory
 
 from qovery_job_deploy.simulator import (
@@ -23,8 +25,8 @@ from qovery_job_deploy.simulator import (
 )
 
 from .conftest import BuiltImage, runner_repo
-from .harness import RUNNER_TIMEOUT, TOKEN, Run, commit_all, head_commit, metric, podman
-from .runners import Act
+from .harness import REPO, RUNNER_TIMEOUT, VAR_TOKEN, Run, commit_all, head_commit, metric, podman
+from .runners import Act, JobsRun
 
 pytestmark = pytest.mark.timeout(RUNNER_TIMEOUT + 60)
 SUCCESS_WORKFLOW = "tests/e2e/github/deploy-success.yml"
@@ -42,101 +44,138 @@ def assert_success(result: Run, sim: QoverySimulator) -> None:
     assert len(sim.deployments_of(SUCCESS_JOB)) == 1
 
 
-# The next two run the release form of the action (the pre-built image, nothing built): main's form,
-# `image: Dockerfile`, is covered by the success test below.
-def test_failed_deployment_fails_the_job_and_keeps_outputs(
-    act_release: Act, served_simulator: SimFactory
-) -> None:
-    sim = served_simulator()
-    result = act_release.run("act-failure", "tests/e2e/github/deploy-failure.yml", sim.url)
-    result.assert_no_token()
-    log = result.stdout + result.stderr
-    assert result.code != 0, f"act exited 0: the failed deployment did not fail the job\n{result.tail(60)}"
+# These workflows' jobs run side by side in one act run (act starts once), in the release form of the action (the
+# pre-built image, nothing built; main's form, `image: Dockerfile`, is covered by the success test below). Every
+# job keeps its id (unique across the files) and reaches its workflow's own simulator through a job-level
+# `env: QOVERY_API_URL` alone.
+SHARED_RUN = (
+    "deploy-failure.yml",
+    "deploy-hostile-log.yml",
+    "deploy-token-not-secret.yml",
+    "deploy-release.yml",
+)
+
+
+@dataclass(frozen=True)
+class SharedRun:
+    act: JobsRun
+    sims: dict[str, QoverySimulator]  # by job: the simulator of the job's workflow
+    sha: str  # github.sha in the run: the image tag and the commit the release deploys
+
+
+@pytest.fixture(scope="module")
+def shared(act_release: Act, module_served_simulator: SimFactory) -> SharedRun:
+    jobs: dict[str, dict[str, object]] = {}
+    sims: dict[str, QoverySimulator] = {}
+    for workflow in SHARED_RUN:
+        sim = module_served_simulator()
+        for job_id, job in yaml.safe_load((REPO / "tests/e2e/github" / workflow).read_text(encoding="utf-8"))[
+            "jobs"
+        ].items():
+            assert job_id not in jobs, f"{workflow}: job id {job_id} is taken by another workflow of the run"
+            jobs[job_id], sims[job_id] = job, sim
+    # A configuration variable (act --var-file), which the runner does not mask, for deploy-token-not-secret.yml.
+    variables = act_release.home / "act.vars"
+    variables.write_text(f"QOVERY_API_TOKEN={VAR_TOKEN}\n", encoding="utf-8")
+    variables.chmod(0o600)
+    urls = {job: sim.url for job, sim in sims.items()}
+    run = act_release.run_jobs("e2e-github", jobs, urls, "--var-file", str(variables))
+    metric(f"act: {len(jobs)} jobs of {len(SHARED_RUN)} workflows in one run (s)", run.run.seconds)
+    return SharedRun(run, sims, head_commit(act_release.repo))
+
+
+def test_failed_deployment_fails_the_job_and_keeps_outputs(shared: SharedRun) -> None:
+    shared.act.run.assert_no_token()
+    log = shared.act.log("failure")
+    assert "Job failed" in log, f"the failed deployment did not fail the job\n{log[-4000:]}"
     assert "Failure - Main ./" in log, "the action's step did not fail"
     assert "E2E-CHECK-OK failure-outputs" in log, "outputs.state of the failed step is not DEPLOYMENT_ERROR"
-    assert len(sim.deployments_of(FAILURE_JOB)) == 1
+    assert len(shared.sims["failure"].deployments_of(FAILURE_JOB)) == 1
 
 
-def test_a_hostile_deployment_log_runs_no_runner_command(
-    act_release: Act, served_simulator: SimFactory
-) -> None:
+def test_a_hostile_deployment_log_runs_no_runner_command(shared: SharedRun) -> None:
     """Issue 10's rules under a real runner emulator: the log lines are shown, none acts as a command."""
-    sim = served_simulator()
-    result = act_release.run("act-hostile-log", "tests/e2e/github/deploy-hostile-log.yml", sim.url)
-    result.assert_no_token()
-    log = result.stdout + result.stderr
-    assert result.code != 0, result.tail(60)
-    assert "E2E-CHECK-OK hostile-log" in log, result.tail(80)
+    shared.act.run.assert_no_token()
+    log = shared.act.log("hostile-log")
+    assert "Job failed" in log, log[-4000:]
+    assert "E2E-CHECK-OK hostile-log" in log, log[-4000:]
     assert "state=DEPLOYMENT_ERROR" in log  # `::add-mask::DEPLOYED` from the log did not run
     assert "::add-mask::DEPLOYED" in log  # shown, as text, inside the stop-commands frame
     assert "Check the job's output above" in log  # Qovery's hint, in the annotation and the log
-    assert len(sim.deployments_of(HOSTILE_LOG_JOB)) == 1
+    assert len(shared.sims["hostile-log"].deployments_of(HOSTILE_LOG_JOB)) == 1
 
 
-def test_a_release_succeeds_and_another_stops_at_a_failed_build(
-    act_release: Act, served_simulator: SimFactory
-) -> None:
-    """tests/e2e/github/deploy-release.yml, one act run of two jobs at once: `release` deploys the migrate job,
-    the api container and the web application by name, each with its own value, and succeeds;
-    `release-fails` deploys the postgres database, stops at web-broken's failed build, skips api and fails,
-    the build log shown inside its log group."""
-    sim = served_simulator()
-    sha = head_commit(act_release.repo)  # github.sha: the image tag and the commit the workflow deploys
-    result = act_release.run("act-release", "tests/e2e/github/deploy-release.yml", sim.url)
-    metric("act: two releases of 3 services in sequence, one failing (s)", result.seconds)
-    result.assert_no_token()
-    log = result.stdout + result.stderr
-    assert result.code != 0, f"act exited 0: the failed release did not fail its job\n{result.tail(60)}"
-    assert "E2E-CHECK-OK release-outputs" in log, result.tail(80)
-    assert "E2E-CHECK-OK release-failure-outputs" in log, result.tail(80)
-    assert re.search(r"\[e2e release/release\s*\] .*Job succeeded", log), result.tail(80)
-    assert re.search(r"\[e2e release/release-fails\] .*Job failed", log), result.tail(80)
+def test_token_from_a_plain_variable_is_masked_by_the_step(shared: SharedRun) -> None:
+    # VAR_TOKEN is no secret of the run, which act would mask itself: only the step's own `::add-mask::` keeps
+    # it out of the log (assert_no_token scans for it).
+    shared.act.run.assert_no_token()
+    log = shared.act.log("token-var")
+    assert "Job succeeded" in log, log[-4000:]
+    assert "E2E-CHECK-OK token-not-secret" in log
+    sim = shared.sims["token-var"]
+    sent = {
+        value
+        for exchange in sim.exchanges
+        for key, value in exchange.headers.items()
+        if key.lower() == "authorization"
+    }
+    assert sent == {f"Token {VAR_TOKEN}"}, "the step did not deploy with the variable's token"
+    assert len(sim.deployments_of(SUCCESS_JOB)) == 1
+
+
+def test_a_job_level_env_gives_the_step_its_api_url(shared: SharedRun) -> None:
+    """Issue 18, item 4: action.yml sets no `default:`, so QOVERY_API_URL from a job's `env:` applies. No job has
+    `api-url` in `with:` and act passes no URL: each step reached its own simulator, and says where the URL came
+    from."""
+    for job, spec in shared.act.workflow["jobs"].items():
+        [step] = [step for step in spec["steps"] if step.get("uses") == "./"]
+        assert "api-url" not in step["with"], job
+        log = shared.act.log(job)
+        inputs = [line for line in log.splitlines() if "] Inputs: " in line]
+        sim = shared.sims[job]
+        assert len(inputs) == 1 and f"api-url `{sim.url}` from " in inputs[0], f"{job}\n{log[-4000:]}"
+        assert "QOVERY_API_URL" in inputs[0].split("api-url ", 1)[1], inputs[0]
+        assert sim.exchanges, f"{job}'s step never reached its simulator"
+
+
+def test_a_release_succeeds_and_another_stops_at_a_failed_build(shared: SharedRun) -> None:
+    """tests/e2e/github/deploy-release.yml, two jobs at once: `release` deploys the migrate job, the api container
+    and the web application by name, each with its own value, and succeeds; `release-fails` deploys the postgres
+    database, stops at web-broken's failed build, skips api and fails, the build log shown inside its log group."""
+    shared.act.run.assert_no_token()
+    released, failing = shared.act.log("release"), shared.act.log("release-fails")
+    assert "E2E-CHECK-OK release-outputs" in released, released[-4000:]
+    assert "E2E-CHECK-OK release-failure-outputs" in failing, failing[-4000:]
+    assert "Job succeeded" in released, released[-4000:]
+    assert "Job failed" in failing, f"the failed release did not fail its job\n{failing[-4000:]}"
 
     # One deploy per service, each with its own type's value (a database deploys its configuration, no
     # body); api, skipped by release-fails, only once.
     asked = {
-        SUCCESS_JOB: {"image_tag": sha},
-        API_CONTAINER: {"image_tag": sha},
-        WEB_APPLICATION: {"git_commit_id": sha},
+        SUCCESS_JOB: {"image_tag": shared.sha},
+        API_CONTAINER: {"image_tag": shared.sha},
+        WEB_APPLICATION: {"git_commit_id": shared.sha},
         POSTGRES_DATABASE: None,
-        BROKEN_APPLICATION: {"git_commit_id": sha},
+        BROKEN_APPLICATION: {"git_commit_id": shared.sha},
     }
     for service_id, body in asked.items():
-        [deployment] = sim.deployments_of(service_id)
+        [deployment] = shared.sims["release"].deployments_of(service_id)
         assert deployment.asked["body"] == body, (service_id, deployment.asked)
 
     # `logs: live` in `release`: lines of each deployment while it ran, each service's named, framed.
-    released = [line for line in log.splitlines() if line.startswith("[e2e release/release ")]
-    live = [line for line in released if re.search(r"\| (migrate|api|web) \| \S+ Deploy ", line)]
-    assert live, "no live log line in the release job\n" + "\n".join(released[-60:])
+    live = [line for line in released.splitlines() if re.search(r"\| (migrate|api|web) \| \S+ Deploy ", line)]
+    assert live, "no live log line in the release job\n" + released[-4000:]
 
     # web-broken's build log, inside its group in the failing job's log.
-    failing = [line for line in log.splitlines() if line.startswith("[e2e release/release-fails]")]
+    lines = failing.splitlines()
     begin = next(
-        (i for i, line in enumerate(failing) if "::group::Qovery deployment log of web-broken" in line), None
+        (i for i, line in enumerate(lines) if "::group::Qovery deployment log of web-broken" in line), None
     )
-    assert begin is not None, "no log group for web-broken's deployment log\n" + "\n".join(failing[-60:])
-    end = next((i for i, line in enumerate(failing) if i > begin and "::endgroup::" in line), None)
-    assert end is not None, "web-broken's log group is never closed\n" + "\n".join(failing[begin:])
-    shown = "\n".join(failing[begin:end])
+    assert begin is not None, "no log group for web-broken's deployment log\n" + failing[-4000:]
+    end = next((i for i, line in enumerate(lines) if i > begin and "::endgroup::" in line), None)
+    assert end is not None, "web-broken's log group is never closed\n" + "\n".join(lines[begin:])
+    shown = "\n".join(lines[begin:end])
     assert "npm ERR! code ERESOLVE" in shown and "BUILD_ERROR" in shown, shown
-
-
-def test_token_from_a_plain_variable_is_masked_by_the_step(
-    act_release: Act, served_simulator: SimFactory
-) -> None:
-    # A configuration variable (act --var-file), which the runner does not mask: only the step's own
-    # `::add-mask::` keeps the token out of the log.
-    variables = act_release.home / "act.vars"
-    variables.write_text(f"QOVERY_API_TOKEN={TOKEN}\n", encoding="utf-8")
-    variables.chmod(0o600)
-    sim = served_simulator()
-    result = act_release.run(
-        "act-token-var", "tests/e2e/github/deploy-token-not-secret.yml", sim.url, "--var-file", str(variables)
-    )
-    result.assert_no_token()
-    assert result.code == 0, result.tail(60)
-    assert "E2E-CHECK-OK token-not-secret" in result.stdout + result.stderr
 
 
 def no_layer_cache(act: Act, directory: Path) -> Act:

@@ -5,16 +5,17 @@ reports a FAILED deployment to the step or job after it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 from support.sims import SimFactory
 
-from qovery_job_deploy.simulator import FAILURE_JOB
+from qovery_job_deploy.simulator import FAILURE_JOB, QoverySimulator
 
 from .conftest import BuiltImage
-from .harness import IMAGE, REPO, RUNNER_TIMEOUT, Setup, commit_all, run
+from .harness import IMAGE, REPO, RUNNER_TIMEOUT, Setup, run
 from .readme_examples import (
     MalformedExample,
     as_workflow,
@@ -24,7 +25,7 @@ from .readme_examples import (
     jobs_needing,
     steps_using_the_action,
 )
-from .runners import Act, GitlabCiLocal
+from .runners import Act, GitlabCiLocal, JobsRun
 
 pytestmark = pytest.mark.timeout(RUNNER_TIMEOUT + 60)
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -71,43 +72,58 @@ def test_github_example_lints_like_the_workflows(example: str, setup: Setup, tmp
     assert audit.code == 0, audit.tail()
 
 
-@pytest.mark.parametrize("example", collected("github"), ids=lambda example: "readme")
+@dataclass(frozen=True)
+class GithubExamples:
+    """The README's GitHub examples as the jobs of one act run (act starts once), each against its own simulator."""
+
+    act: JobsRun
+    readers: list[int]  # by example: how many steps after the action read its outputs
+    sims: list[QoverySimulator]
+
+
+@pytest.fixture(scope="module")
+def github_examples(
+    image: BuiltImage, act_release: Act, module_served_simulator: SimFactory
+) -> GithubExamples:
+    """Each example as written, but for the action from the working tree (`uses: ./`) on the simulator's failing
+    job (a release's first service); its URL comes as a job-level `env:`. The example's own lines untouched."""
+    jobs, readers, sims = {}, [], []
+    for number, example in enumerate(collected("github")):
+        workflow = as_workflow(yaml.safe_load(example))
+        [(steps, index)] = steps_using_the_action(workflow)
+        deploy = steps[index]
+        reading = [step for step in steps[index + 1 :] if f"steps.{deploy.get('id')}.outputs" in str(step)]
+        deploy["uses"] = "./"
+        deploy["with"] = deploying_first(deploy["with"], FAILURE_JOB, one="job-id", several="services")
+        steps.insert(0, {"uses": "actions/checkout@v4"})  # act copies the working tree, nothing downloaded
+        for reader, step in enumerate(reading):
+            step["run"] = (
+                f'{step["run"].rstrip()}\necho "{CHECK}-{reader} state=${{{{ steps.{deploy["id"]}.outputs.state }}}}"'
+            )
+        [jobs[f"example-{number}"]] = [job for job in workflow["jobs"].values() if steps is job.get("steps")]
+        readers.append(len(reading))
+        sims.append(module_served_simulator())
+    urls = {job: sim.url for job, sim in zip(jobs, sims, strict=True)}
+    return GithubExamples(act_release.run_jobs("readme-github", jobs, urls), readers, sims)
+
+
+@pytest.mark.parametrize("number", range(len(collected("github"))), ids=lambda number: f"readme{number}")
 def test_github_example_reads_the_outputs_after_a_failure(
-    example: str, image: BuiltImage, act_release: Act, served_simulator: SimFactory
+    number: int, github_examples: GithubExamples
 ) -> None:
     """Run as written, under act, against a failing deployment: the steps after the action that read its
     outputs must run (`if: always()`) and see the failed state."""
-    workflow = as_workflow(yaml.safe_load(example))
-    [(steps, index)] = steps_using_the_action(workflow)
-    deploy = steps[index]
-    readers = [step for step in steps[index + 1 :] if f"steps.{deploy.get('id')}.outputs" in str(step)]
+    github_examples.act.run.assert_no_token()
+    readers = github_examples.readers[number]
     assert readers, "no step after the action reads its outputs"
-    # The action from the working tree, on the simulator's failing job (a release's first service); the
-    # example's own lines untouched.
-    deploy["uses"] = "./"
-    deploy["with"] = deploying_first(deploy["with"], FAILURE_JOB, one="job-id", several="services")
-    deploy["with"]["api-url"] = "${{ env.QOVERY_API_URL }}"
-    steps.insert(0, {"uses": "actions/checkout@v4"})  # act copies the working tree, nothing downloaded
-    for number, step in enumerate(readers):
-        step["run"] = (
-            f'{step["run"].rstrip()}\necho "{CHECK}-{number} state=${{{{ steps.{deploy["id"]}.outputs.state }}}}"'
+    log = github_examples.act.log(f"example-{number}")
+    assert "Job failed" in log, f"the failed deployment did not fail the job\n{log[-4000:]}"
+    for reader in range(readers):
+        assert f"{CHECK}-{reader} state=DEPLOYMENT_ERROR" in log, (
+            f"step {reader + 1} after the action did not run after the failure, or did not see its outputs\n"
+            f"{log[-4000:]}"
         )
-    (act_release.repo / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
-    workflow_file = act_release.repo / ".github" / "workflows" / "readme-example.yml"
-    workflow_file.write_text(yaml.safe_dump(workflow, sort_keys=False), encoding="utf-8")
-    commit_all(act_release.repo, "e2e: the README's GitHub example")
-
-    sim = served_simulator()
-    result = act_release.run("readme-github-act", ".github/workflows/readme-example.yml", sim.url)
-    result.assert_no_token()
-    log = result.stdout + result.stderr
-    assert result.code != 0, "the failed deployment did not fail the job"
-    for number in range(len(readers)):
-        assert f"{CHECK}-{number} state=DEPLOYMENT_ERROR" in log, (
-            f"step {number + 1} after the action did not run after the failure, or did not see its outputs\n"
-            f"{result.tail(60)}"
-        )
-    assert len(sim.deployments_of(FAILURE_JOB)) == 1
+    assert len(github_examples.sims[number].deployments_of(FAILURE_JOB)) == 1
 
 
 # --- GitLab -----------------------------------------------------------------------------------------

@@ -72,7 +72,8 @@ def base_env() -> dict[str, str]:
 
 
 def declared_inputs() -> dict[str, Any]:
-    """The inputs action.yml declares: the runner sets each of them, empty when the workflow omits it."""
+    """The inputs action.yml declares: the runner sets each of them, to its `default:` or empty when the
+    workflow omits it."""
     action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
     inputs: dict[str, Any] = action["inputs"]
     return inputs
@@ -80,14 +81,14 @@ def declared_inputs() -> dict[str, Any]:
 
 def github_env(tmp: Path, inputs: dict[str, str]) -> tuple[dict[str, str], dict[str, Path]]:
     """As the GitHub runner starts a container action: INPUT_<NAME> with hyphens kept, every declared
-    input present (empty when not given), and the runner's files."""
+    input present (its action.yml `default:`, or empty, when not given), and the runner's files."""
     files = {"output": tmp / "github_output", "summary": tmp / "step_summary"}
     for path in files.values():
         path.write_text("")
     env = base_env() | {"GITHUB_ACTIONS": "true", "CI": "true"}
     env |= {"GITHUB_OUTPUT": str(files["output"]), "GITHUB_STEP_SUMMARY": str(files["summary"])}
-    for name in declared_inputs():
-        env[f"INPUT_{name.upper()}"] = ""
+    for name, spec in declared_inputs().items():
+        env[f"INPUT_{name.upper()}"] = str(spec.get("default", ""))
     for name, value in inputs.items():
         env[f"INPUT_{name.upper()}"] = value
     return env, files
