@@ -93,7 +93,8 @@ def test_github_failure_shows_our_lines_the_hint_the_link_and_the_names(
     result = result_of(run)
     assert result["error"] == {"message": CAUSE, "hint": HINT, "link": DEFAULT_ERROR["link"]}
     assert result["console_url"] == url
-    assert "migrate (production)" in summary and "Deploying Qovery job migrate (production)" in run.stdout
+    assert "migrate (shop / production)" in summary
+    assert "Deploying Qovery job migrate (shop / production)" in run.stdout
     assert sim.calls("service") == 1 and sim.calls("environment") == 1 and sim.calls("logs") == 1
 
 

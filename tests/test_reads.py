@@ -22,8 +22,9 @@ def deployment(length: float, end: str = "DEPLOYED", **options: object) -> JobSc
 
 
 # Before the POST, for a job given by id: its name and environment (`service`), the environment's name
-# and console ids (`environment`), and its status (the baseline every check compares with).
-BEFORE = {"service": 1, "environment": 1, "status": 1, "deploy": 1}
+# and console ids (`environment`), its project's name (`projects`, the organization's list), and its
+# status (the baseline every check compares with).
+BEFORE = {"service": 1, "environment": 1, "projects": 1, "status": 1, "deploy": 1}
 
 
 @pytest.mark.parametrize(
@@ -31,8 +32,10 @@ BEFORE = {"service": 1, "environment": 1, "status": 1, "deploy": 1}
     [
         # Nothing known: the first read at 6 s, then every 3 s until 21 s: 6 status reads (the CLI 7).
         ("20 s, no history", deployment(20), BEFORE | {"status": 1 + 6}),
-        # Past 30 s, the history is asked once; reads at 6, 9, ..., 42 s: 13 (the CLI 14).
-        ("40 s, no history", deployment(40), BEFORE | {"status": 1 + 13, "history": 1}),
+        # Reads at 6, 9, ..., 42 s: 13 (the CLI 14); no history read within the first minute.
+        ("40 s, no history", deployment(40), BEFORE | {"status": 1 + 13}),
+        # Past 60 s, the history is asked once (here there is none); reads at 6, 9, ..., 72 s: 23 (the CLI 24).
+        ("70 s, no history", deployment(70), BEFORE | {"status": 1 + 23, "history": 1}),
         # The last run's 20 s, in the status before the POST: the far pace (every 4.7 s) until 14 s, then
         # every second until the end; no history read.
         ("20 s, last run 20 s", deployment(20, past_durations=[20, 20, 20]), BEFORE | {"status": 1 + 3 + 7}),
@@ -50,7 +53,7 @@ def test_a_job_given_by_id_makes_exactly_these_requests(
     assert run.code in (0, 1), run.stderr
     assert requests_by_operation(sim) == reads
     # The names and the console link that those reads pay for: in the log, the result and its link.
-    assert "Deploying Qovery job migrate (production)" in run.stderr
+    assert "Deploying Qovery job migrate (shop / production)" in run.stderr
     assert run.json()["job_name"] == "migrate"
     assert f"/environment/{ENV}/service/{JOB_ID}/deployments/logs/" in run.json()["console_url"]
 

@@ -162,8 +162,8 @@ def test_a_release_at_once_reads_every_service_with_one_read_per_interval(
     alone = {e.path for e in sim.exchanges if e.method == "GET" and e.path.endswith("/status")}
     assert alone <= {f"/application/{web.job_id}/status"}
     summary = run.summary()
-    assert "| Service | Type | Verdict |" in summary and "| api (production) | container |" in summary
-    assert "3 Qovery services" in summary or "services (3)" in summary
+    assert "| Service | Type | Verdict |" in summary and "| api (shop / production) | container |" in summary
+    assert "3 Qovery services deployed" in summary
 
 
 def test_a_release_in_sequence_stops_at_the_first_failure(simulator: SimFactory, tmp_path: Path) -> None:

@@ -221,12 +221,13 @@ def test_jobs_by_uuid_need_no_lookup(simulator: SimFactory) -> None:
     run = run_step(plain_env(inputs(sim, f"{one.job_id},{two.job_id}", project="", environment="")))
 
     assert run.code == 0, run.stderr
-    for operation in ("organizations", "projects", "environments", "environment_services"):
+    for operation in ("organizations", "environments", "environment_services"):
         assert sim.calls(operation) == 0, operation
     assert [job["verdict"] for job in run.json()["jobs"]] == ["succeeded", "succeeded"]
     # GET /job tells each job's environment; the environment itself is read once for both, and then
-    # both jobs are read together.
-    assert sim.calls("service") == 2 and sim.calls("environment") == 1
+    # both jobs are read together. Its organization's projects, once, give the label its project's name.
+    assert sim.calls("service") == 2 and sim.calls("environment") == 1 and sim.calls("projects") == 1
+    assert "a (shop / production): succeeded" in run.stderr
     assert sim.calls("environment_statuses") >= 1
 
 

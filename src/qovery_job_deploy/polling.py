@@ -119,6 +119,10 @@ def parse_iso_duration(text: str | None) -> float | None:
 # Below this, the previous run's duration (in the status read before the POST) paces the polling alone:
 # the history request would cost more reads than it saves. Above it, the history's band is worth one read.
 HISTORY_WORTH_SECONDS = 30.0
+# With nothing known, the history is asked once the deployment has run this long. Asked earlier, it would
+# cost a read to the many deployments that end within a minute and gain them little (the far pace has no
+# time to pay); a longer one still gains many reads from it, and its end is noticed as soon.
+HISTORY_LATE_SECONDS = 60.0
 
 
 class Pacer:
@@ -166,7 +170,7 @@ class Pacer:
     def later_plan(self, plan: PollPlan, elapsed: float) -> PollPlan:
         """With nothing known at first, the history is asked only once the deployment has proved long
         enough for it to pay: short deployments are spared the request."""
-        if self._history_asked or elapsed < HISTORY_WORTH_SECONDS:
+        if self._history_asked or elapsed < HISTORY_LATE_SECONDS:
             return plan
         return PollPlan(self.poll_interval, self._from_history(None))
 

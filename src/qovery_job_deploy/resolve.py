@@ -339,10 +339,13 @@ def look_up_identity(
     log: Log,
     environments: dict[str, EnvironmentInfo] | None = None,
     kind: ServiceKind = JOB,
+    projects: dict[str, dict[str, str]] | None = None,
 ) -> JobIdentity:
-    """The service's name and environment, then the environment's name, project and organization.
-    `environments` keeps what was read, so that services of one environment cost one environment read."""
+    """The service's name and environment, then the environment's name, project and organization, and the
+    project's name. `environments` and `projects` keep what was read, so that services of one environment
+    cost one environment read, and of one organization one read of its projects."""
     seen = {} if environments is None else environments
+    seen_projects = {} if projects is None else projects
     job = None
     try:
         job = read_service(kind, job_id, IDENTITY_BUDGET_SECONDS)
@@ -360,15 +363,39 @@ def look_up_identity(
         shown = f"it is called {name!r} alone" if name else "it is called by its id"
         log.info(f"The {kind.noun}'s names and console links are unavailable ({short_error(error)}); {shown}")
         return JobIdentity(job_id, job_name=name, kind=kind.name)
+    project_id = canonical_uuid(environment.project.id if environment.project else None)
+    organization_id = canonical_uuid(environment.organization.id if environment.organization else None)
     return JobIdentity(
         job_id,
         job_name=job.name,
         environment_id=environment_id,
         environment_name=environment.name,
-        project_id=canonical_uuid(environment.project.id if environment.project else None),
-        organization_id=canonical_uuid(environment.organization.id if environment.organization else None),
+        project_id=project_id,
+        project_name=_project_name(client, organization_id, project_id, seen_projects, log),
+        organization_id=organization_id,
         kind=kind.name,
     )
+
+
+def _project_name(
+    client: QoveryApi,
+    organization_id: str | None,
+    project_id: str | None,
+    seen: dict[str, dict[str, str]],
+    log: Log,
+) -> str | None:
+    """The project's name, for the one label form (`migrate (shop / production)`): the environment's read
+    gives only its id. One read per organization per run; without it, the label names the environment."""
+    if not organization_id or not project_id:
+        return None
+    if organization_id not in seen:
+        try:
+            listed = client.projects(organization_id, budget=IDENTITY_BUDGET_SECONDS).named()
+        except ActionError as error:
+            log.info(f"The project's name is unavailable ({short_error(error)}); labels name the environment")
+            listed = []
+        seen[organization_id] = {canonical_uuid(item.id) or "": item.name or "" for item in listed}
+    return seen[organization_id].get(project_id) or None
 
 
 def token_refused(error: BaseException, *, first_read: bool) -> bool:
@@ -385,7 +412,8 @@ def complete_identities(
     """Fill in what name resolution left unknown (all of it, for a job given by UUID): the names for the
     report, the ids for console links and for reading jobs of one environment together."""
     environments: dict[str, EnvironmentInfo] = {}
-    return [_complete(client, read_service, identity, log, environments) for identity in identities]
+    projects: dict[str, dict[str, str]] = {}
+    return [_complete(client, read_service, identity, log, environments, projects) for identity in identities]
 
 
 def _complete(
@@ -394,14 +422,24 @@ def _complete(
     identity: JobIdentity,
     log: Log,
     environments: dict[str, EnvironmentInfo],
+    projects: dict[str, dict[str, str]],
 ) -> JobIdentity:
-    known = (identity.job_name, identity.environment_id, identity.project_id, identity.organization_id)
-    if all(known):
+    names = (
+        "job_name",
+        "environment_id",
+        "environment_name",
+        "project_id",
+        "project_name",
+        "organization_id",
+    )
+    if all(getattr(identity, name) for name in names):
         return identity
-    found = look_up_identity(client, read_service, identity.job_id, log, environments, KINDS[identity.kind])
+    found = look_up_identity(
+        client, read_service, identity.job_id, log, environments, KINDS[identity.kind], projects
+    )
     filled = {
         name: getattr(found, name)
-        for name in ("job_name", "environment_id", "environment_name", "project_id", "organization_id")
+        for name in names
         if getattr(identity, name) is None and getattr(found, name) is not None
     }
     return replace(identity, **filled)

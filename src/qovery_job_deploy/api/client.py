@@ -127,10 +127,12 @@ class QoveryClient:
     def organizations(self) -> NamedList:
         return self._read("/organization", NamedList, "the organizations")
 
-    def projects(self, organization_id: str) -> NamedList:
-        return self._read(
-            f"/organization/{organization_id}/project", NamedList, f"organization {organization_id}"
-        )
+    def projects(self, organization_id: str, *, budget: float | None = None) -> NamedList:
+        """The organization's projects. With a budget, one try (a label's project name, as `service`)."""
+        path, what = f"/organization/{organization_id}/project", f"organization {organization_id}"
+        if budget is None:
+            return self._read(path, NamedList, what)
+        return self._call("GET", path, NamedList, what=what, budget=budget)
 
     def environments(self, project_id: str) -> NamedList:
         return self._read(f"/project/{project_id}/environment", NamedList, f"project {project_id}")
