@@ -5,11 +5,13 @@ ceil(length / 3) times (at 3 s, 6 s, ...): the comments compare."""
 
 from __future__ import annotations
 
+from collections import deque
+
 import pytest
 from support.sims import TOKEN, SimFactory, requests_by_operation
 from support.step import plain_env, run_step
 
-from qovery_job_deploy.simulator import JobScript
+from qovery_job_deploy.simulator import Fault, JobScript
 
 JOB_ID = "6c1b4f9e-0000-4000-8000-000000000000"
 ENV = "e0e0e0e0-0000-4000-8000-0000000000bb"
@@ -109,3 +111,19 @@ def test_the_first_read_waits_two_pauses_unless_the_timeout_comes_first(
     ]
     assert round(reads[0], 2) == first_read
     assert run.json()["state"] in ("EXECUTING", "DEPLOYED")  # a state that was read, not the POST's QUEUED
+
+
+@pytest.mark.parametrize("status", [403, 500])
+def test_without_the_project_read_the_label_names_the_environment_and_says_why(
+    simulator: SimFactory, status: int
+) -> None:
+    sim = simulator(deployment(5))
+    sim.faults["projects"] = deque([Fault(status=status)] * 10)
+    run = run_step(plain_env({"api-token": TOKEN, "job-id": JOB_ID, "api-url": sim.url}))
+
+    assert run.code == 0, run.stderr  # only a label: never a verdict
+    assert sim.calls("projects") == 1  # one try: a name is not worth the step's patience
+    (said,) = [line for line in run.stderr.splitlines() if "The project's name is unavailable (" in line]
+    assert f"HTTP {status}" in said and said.endswith("; labels name the environment")
+    assert "Deploying Qovery job migrate (production)" in run.stderr
+    assert "migrate (shop / production)" not in run.stderr
