@@ -4,6 +4,7 @@ exchange checked against the OpenAPI spec."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -171,3 +172,28 @@ def test_a_release_at_once_is_queued_by_qovery_and_each_service_keeps_its_verdic
     assert len({request.created_at for request in requests}) == 1  # requested at once
     assert [later.start for later in requests[1:]] == [earlier.ends_at() for earlier in requests[:-1]]
     assert json.loads(run.stdout)["duration_seconds"] >= 6  # three 2 s deployments, one after another
+
+
+def test_the_pace_and_the_log_wait_with_a_queued_deployment(simulator: SimFactory) -> None:
+    """Its history says how long it runs, not how long it waits: the dense reads come around its end
+    counted from when it left the queue, and a long wait in the queue is said again now and then."""
+    ahead = job(
+        (0.0, "QUEUED"), (1.0, "EXECUTING"), (150.0, "DEPLOYED"), job_name="nightly", environment_id=ENV
+    )
+    ours = job((0.0, "QUEUED"), (1.0, "EXECUTING"), (20.0, "DEPLOYED"), past_durations=[20, 20, 20])
+    ours.environment_id = ENV
+    sim = simulator(ahead, ours)
+    deploy_now(sim, ahead)
+    run = run_step(plain_env(job_inputs(sim, ours, **{"poll-interval": "3s"})))
+
+    assert run.code == 0, run.stderr
+    (request,) = sim.deployments_of(ours.job_id)
+    assert request.start == sim.deployments_of(ahead.job_id)[0].ends_at()  # it waited 150 s
+    reads = [e.received_at for e in sim.exchanges if e.path == f"/job/{ours.job_id}/status"]
+    near_the_end = [
+        b - a for a, b in itertools.pairwise(reads) if request.ends_at() - 5 <= a <= request.ends_at()
+    ]
+    assert near_the_end and max(near_the_end) <= 1.0 + 1e-6  # the dense pace, a third of `poll-interval`
+    assert seconds_at(run, "DEPLOYED") <= request.ends_at() + 1
+    reminders = re.findall(r"Still QUEUED after (\d+)s: Qovery has not started it yet", run.stderr)
+    assert len(reminders) == 2 and all(60 <= int(after) < 150 for after in reminders)

@@ -17,11 +17,14 @@ from qovery_job_deploy.kinds import ServiceKind
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.outcome import Known
 from qovery_job_deploy.polling import Pacer
-from qovery_job_deploy.states import Phase, classify, failure_reason, is_known
+from qovery_job_deploy.states import QUEUED, Phase, classify, failure_reason, is_known
 
 # How long the job's status may keep showing the previous request before we also ask Qovery about ours
 # directly (our request may have ended unseen, or never started).
 STALE_GRACE_SECONDS = 10.0
+# While our request waits in Qovery's queue, the log says so again this often: a queued state is logged
+# once, and a long silence after it reads like a hang.
+QUEUED_REMINDER_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,11 @@ class Follower:
         self._previous_request_id = before.deployment_request_id
         self._previous_count = before.deployment_requests_count
         self._posted_at = posted_at
+        # The pace counts from when the deployment left Qovery's queue (as last seen queued): what its
+        # history says of its length says nothing of the wait behind an environment's other deployments.
+        self._started_at = posted_at
+        self._queued_since: float | None = None
+        self._reminded_at = 0.0
         self._pacer = pacer
         self._plan = pacer.first_plan()
         self._details: StatusDetails | None = None  # of the last status of our request
@@ -66,9 +74,9 @@ class Follower:
     def schedule(self) -> None:
         """When to read next, from now. Pause first: right after the POST the status still shows the
         previous request anyway."""
-        elapsed = self.clock.now() - self._posted_at
+        elapsed = self.clock.now() - self._started_at
         self._plan = self._pacer.later_plan(self._plan, elapsed)
-        self.due_at = self.clock.now() + self._plan.next_delay(self.clock.now() - self._posted_at)
+        self.due_at = self.clock.now() + self._plan.next_delay(elapsed)
 
     # -- judging --------------------------------------------------------------------------------------
 
@@ -76,7 +84,25 @@ class Follower:
         """What a fresh status of the job means for *our* request, given what is known of it."""
         observation = self._judge(status, known)
         self.show_state(observation.known)
+        self._note_queue(observation)
         return observation
+
+    def _note_queue(self, observation: Observation) -> None:
+        """While our request is seen queued, its pace waits with it, and the log says so now and then."""
+        state = observation.known.state
+        if observation.phase is not Phase.PENDING or state not in QUEUED:
+            self._queued_since = None
+            return
+        now = self.clock.now()
+        self._started_at = now
+        if self._queued_since is None:
+            self._queued_since, self._reminded_at = now, now
+        elif now - self._reminded_at >= QUEUED_REMINDER_SECONDS:
+            self._reminded_at = now
+            self.log.info(
+                f"Still {state} after {now - self._queued_since:.0f}s: Qovery has not started it yet (it "
+                "deploys an environment's services one at a time)"
+            )
 
     def last_seen(self) -> str:
         return self._shown or "no state yet"
