@@ -239,6 +239,18 @@ def test_job_id_and_jobs_together_are_an_input_error() -> None:
     assert "`jobs`" in run.stderr and "job-id" in run.stderr
 
 
+def test_sequential_without_waiting_is_an_input_error() -> None:
+    """Nothing could stop the rest without each verdict: refused before any request, not silently ignored."""
+    env = plain_env(
+        {"api-token": TOKEN, "jobs": "a, b", "environment": ENV, "sequential": "true", "wait": "false"}
+    )
+    run = run_step(env | {"QOVERY_API_URL": "http://127.0.0.1:9"})  # nothing listens: no request is sent
+
+    assert run.code == 2, run.stderr
+    (said,) = [line for line in run.stderr.splitlines() if "error:" in line]
+    assert "`sequential`" in said and "needs `wait`" in said and "set `wait: true`" in said
+
+
 @pytest.mark.parametrize(
     ("failing", "said", "by_kind_reads"),
     [

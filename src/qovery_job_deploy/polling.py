@@ -155,7 +155,10 @@ class Pacer:
         last = self._last
         if self._never_deployed:
             self._history_asked = True  # there is none
-            self._log.info(f"First deployment of this job: reading the status every {self.poll_interval:g}s")
+            first = f" (the first after {self._first:g}s)" if self._first != self.poll_interval else ""
+            self._log.info(
+                f"First deployment of this job: reading the status every {self.poll_interval:g}s{first}"
+            )
             return PollPlan(self.poll_interval, first=self._first)
         if last is not None and last < HISTORY_WORTH_SECONDS:
             # A short job: one more request would cost more than it saves; the last run is hint enough.
@@ -164,7 +167,8 @@ class Pacer:
             return PollPlan(self.poll_interval, Expectation.around(last))
         if last is not None:
             return PollPlan(self.poll_interval, self._from_history(last))
-        self._log.info(f"Reading the status every {self.poll_interval:g}s")
+        first = f" (the first after {self._first:g}s)" if self._first != self.poll_interval else ""
+        self._log.info(f"Reading the status every {self.poll_interval:g}s{first}")
         return PollPlan(self.poll_interval, first=self._first)
 
     def later_plan(self, plan: PollPlan, elapsed: float) -> PollPlan:

@@ -342,7 +342,8 @@ def _job_cell(outcome: Outcome) -> str:
 
 
 def _console_link(outcome: Outcome) -> str | None:
-    return md_link("deployment log" if outcome.known.execution_id else "job page", outcome.console_url)
+    page = "deployment log" if outcome.known.execution_id else f"{_noun(outcome)} page"
+    return md_link(page, outcome.console_url)
 
 
 def diagnosis_markdown(diagnosis: QoveryDiagnosis | None) -> list[str]:

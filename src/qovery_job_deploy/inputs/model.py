@@ -228,6 +228,17 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _sequential_waits(self) -> Settings:
+        """One after another means waiting for each verdict: without it, nothing could stop the rest."""
+        if self.sequential and not self.wait:
+            raise _model_error(
+                "sequential",
+                "needs `wait`: each service is deployed only once the one before it has succeeded, which "
+                "only waiting tells; set `wait: true`, or leave `sequential` out to request them all",
+            )
+        return self
+
+    @model_validator(mode="after")
     def _scope_for_names(self) -> Settings:
         """Services by name are looked up in an environment (by name, in `project` or in every project)."""
         if self.environment or all(is_uuid(item.ref) for item in self.service_refs()):
