@@ -312,3 +312,19 @@ def test_gitlab_gets_per_job_keys_within_its_limits(simulator: SimFactory, tmp_p
         report_vars["QOVERY_JOB_DB_MIGRATE_DEPLOYMENT_REQUEST_ID"] == sim.deployments_of(migrate.job_id)[0].id
     )
     assert len(report_vars) <= 20
+
+
+@pytest.mark.parametrize("count", [3, 6])
+def test_gitlab_keeps_the_console_link_whole_beside_many_short_values(
+    simulator: SimFactory, tmp_path: Path, count: int
+) -> None:
+    """Verdicts and states take a few bytes of their share of the 5 KB: the link takes what they leave."""
+    scripts = [named(f"job-{number}", BAD if number == 0 else OK) for number in range(count)]
+    sim = start(simulator, *scripts)
+    env, files = gitlab_env(tmp_path, inputs(sim, ", ".join(f"job-{n}" for n in range(count))))
+    run = run_step(env, files)
+
+    assert run.code == 1, run.stderr
+    report_vars = run.dotenv()
+    assert report_vars["QOVERY_DEPLOYMENT_URL"] == run.result_file()["console_url"]
+    assert len(report_vars) <= 20 and files["dotenv"].stat().st_size <= 5 * 1024

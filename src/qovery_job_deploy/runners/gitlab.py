@@ -44,11 +44,24 @@ def format_dotenv(values: Mapping[str, str]) -> str:
         if not _KEY.match(key):
             raise ValueError(f"invalid dotenv key {key!r}")
     room = MAX_FILE_BYTES - 64 - sum(len(key) + 2 for key in values)  # `=` and the newline; a margin
-    share = min(MAX_VALUE_BYTES, room // max(1, len(values)))
-    text = "".join(f"{key}={dotenv_value(value, share)}\n" for key, value in values.items())
+    clean = {key: dotenv_value(value) for key, value in values.items()}
+    limits = _shares({key: len(value.encode()) for key, value in clean.items()}, room)
+    text = "".join(f"{key}={dotenv_value(value, limits[key])}\n" for key, value in clean.items())
     if len(text.encode()) > MAX_FILE_BYTES:  # cannot happen: the shares add up to less; a safety net
         raise ValueError("dotenv report over GitLab's 5 KB limit")
     return text
+
+
+def _shares(sizes: Mapping[str, int], room: int) -> dict[str, int]:
+    """Each value's bytes within `room`: the short ones whole, what they leave shared by the longer ones
+    (a console link longer than an even share stays whole while verdicts and states take a few bytes)."""
+    limits: dict[str, int] = {}
+    left = room
+    by_size = sorted(sizes, key=lambda key: sizes[key])
+    for done, key in enumerate(by_size):
+        limits[key] = min(sizes[key], MAX_VALUE_BYTES, left // (len(by_size) - done))
+        left -= limits[key]
+    return limits
 
 
 def write_whole(path: Path, text: str) -> None:
