@@ -515,7 +515,7 @@ def test_the_report_says_what_was_deployed(
     key: str,
     value: str,
 ) -> None:
-    script = job()
+    script = job(job_origin="git" if "git-commit-id" in given else "image")  # each takes its own value
     sim = simulator(script)
     inputs = {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST} | given
     github, files = github_env(tmp_path, inputs)

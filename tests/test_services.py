@@ -327,3 +327,50 @@ def test_the_result_reports_only_the_values_a_service_took(
     for key, value in reported.items():  # the result agrees with what was sent
         carried = {body[key] for body in sent if body and key in body}
         assert carried == ({value} if value is not None else set())
+
+
+@pytest.mark.parametrize(
+    ("script", "given", "said"),
+    [
+        # A helm chart from a chart repository, given only an image tag: its source is read, and the
+        # advice is the value it takes (it was "from git ... give `git-commit-id`").
+        (
+            service("helm", "ingress"),
+            {"image-tag": TAG},
+            "ingress is a helm chart from a chart repository, which deploys a chart version: give `chart-version`",
+        ),
+        (
+            service("helm", "ingress", current_chart_version=None),
+            {"image-tag": TAG},
+            "ingress is a helm chart from git, which deploys a git commit: give `git-commit-id`",
+        ),
+        # A job from an image given only a commit (it was posted, and taken): its source says no.
+        (
+            service("job", "migrate"),
+            {"git-commit-id": COMMIT},
+            "migrate is a job from an image, which deploys an image tag: give `image-tag`",
+        ),
+        (
+            service("job", "migrate", job_origin="git"),
+            {"image-tag": TAG},
+            "migrate is a job from git, which deploys a git commit: give `git-commit-id`",
+        ),
+    ],
+    ids=[
+        "helm chart, image tag",
+        "helm from git, image tag",
+        "job from an image, commit",
+        "job from git, tag",
+    ],
+)
+def test_a_value_its_source_does_not_take_is_refused_with_the_one_it_does(
+    simulator: SimFactory, script: JobScript, given: dict[str, str], said: str
+) -> None:
+    sim = simulator(script)
+    values = {"api-token": TOKEN, "api-url": sim.url, "services": script.job_name, "environment": ENV}
+    run = run_step(plain_env(values | given))
+
+    assert run.code == 2, run.stderr
+    (error,) = [line for line in run.stderr.splitlines() if "error:" in line]
+    assert said in error
+    assert sim.calls("deploy") == 0

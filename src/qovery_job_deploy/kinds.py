@@ -150,19 +150,41 @@ def _event_query(request: DeployRequest) -> dict[str, str] | None:
     return {"forceEvent": request.force_event} if request.force_event else None
 
 
-def _job(request: DeployRequest, source: Source, name: str) -> Deploy:
-    """A job from an image takes a tag, one from git a commit. Given one value, the job takes it (Qovery
-    checks it against the job's source); given both, the job's source chooses."""
-    tag, commit = request.image_tag, request.git_commit_id
-    if tag and commit:
-        if source.origin is None:
+# What each origin deploys, for a job and a helm chart: (the input, the body's field, in words).
+TAKES = {
+    "image": ("image-tag", "image_tag", "an image tag"),
+    "git": ("git-commit-id", "git_commit_id", "a git commit"),
+    "chart": ("chart-version", "chart_version", "a chart version"),
+}
+FROM = {"image": "from an image", "git": "from git", "chart": "from a chart repository"}
+
+
+def _by_origin(kind: str, origins: tuple[str, ...]) -> Rule:
+    """The rule of a kind whose source decides its value (a job: an image or git; a helm chart: a chart
+    repository or git): the value its source takes, or an input error naming it; no value, what it runs."""
+
+    def rule(request: DeployRequest, source: Source, name: str) -> Deploy:
+        query = _event_query(request)
+        given = [origin for origin in origins if getattr(request, TAKES[origin][1])]
+        origin = source.origin if source.origin in origins else (given[0] if len(given) == 1 else None)
+        if origin is not None and getattr(request, TAKES[origin][1]):
+            return Deploy({TAKES[origin][1]: getattr(request, TAKES[origin][1])}, query)
+        if origin is not None and request.values_given():
+            flag, _, what = TAKES[origin]
+            raise _needs(name, f"{kind} {FROM[origin]}", flag, what)
+        if given:  # its source unread, and each of its values given: which one is not known
+            flags = " and ".join(f"`{TAKES[origin][0]}`" for origin in given)
             raise InputError(
-                f"Invalid input: {name} is a job whose source could not be read, and both `image-tag` and "
-                "`git-commit-id` are given. Fix: deploy it with only the value it takes."
+                f"Invalid input: {name} is {kind} whose source could not be read, and both {flags} are "
+                "given. Fix: deploy it with only the value its source takes."
             )
-        tag, commit = (tag, None) if source.origin == "image" else (None, commit)
-    body = {"image_tag": tag} if tag else {"git_commit_id": commit} if commit else {}
-    return Deploy(body, _event_query(request))
+        return Deploy({}, query)
+
+    return rule
+
+
+_job = _by_origin("a job", ("image", "git"))
+_helm = _by_origin("a helm chart", ("chart", "git"))
 
 
 def _one_value(field: str, kind: str, flag: str, what: str, current: str) -> Rule:
@@ -188,23 +210,6 @@ _application = _one_value(
 _container = _one_value("image_tag", "a container", "image-tag", "an image tag", "its image tag")
 
 
-def _helm(request: DeployRequest, source: Source, name: str) -> Deploy:
-    """A helm chart from a chart repository takes a chart version, one from git a commit; with neither
-    value it deploys what it runs now."""
-    query = _event_query(request)
-    version, commit = request.chart_version, request.git_commit_id
-    if source.origin == "chart" or (source.origin is None and version and not commit):
-        if version:
-            return Deploy({"chart_version": version}, query)
-        if request.values_given():
-            raise _needs(name, "a helm chart from a chart repository", "chart-version", "a chart version")
-    elif commit:
-        return Deploy({"git_commit_id": commit}, query)
-    elif request.values_given():
-        raise _needs(name, "a helm chart from git", "git-commit-id", "a git commit")
-    return Deploy({}, query)
-
-
 def _database(request: DeployRequest, source: Source, name: str) -> Deploy:
     """A database deploys its configuration: no body; `apply-immediately` skips the maintenance window.
     It takes no value, so values given for the other services of a release do not concern it."""
@@ -217,7 +222,7 @@ JOB = ServiceKind(
     "jobs",
     JOB_EVENTS,
     _job,
-    lambda r: bool(r.image_tag and r.git_commit_id),
+    lambda r: bool(r.image_tag or r.git_commit_id),  # its source says which it takes
     {"START": "DEPLOYED", "CRON": "DEPLOYED", "STOP": "STOPPED", "DELETE": "DELETED"},
 )
 APPLICATION = ServiceKind(
@@ -225,7 +230,12 @@ APPLICATION = ServiceKind(
 )
 CONTAINER = ServiceKind("container", "container", "containers", (), _container, lambda r: not r.image_tag)
 HELM = ServiceKind(
-    "helm", "helm", "helms", HELM_EVENTS, _helm, lambda r: bool(r.chart_version or r.git_commit_id)
+    "helm",
+    "helm",
+    "helms",
+    HELM_EVENTS,
+    _helm,
+    lambda r: r.values_given(),  # its source says which
 )
 DATABASE = ServiceKind("database", "database", "databases", (), _database, lambda r: False)
 

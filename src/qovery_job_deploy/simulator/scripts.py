@@ -146,6 +146,7 @@ class JobScript:
     current_commit: str = "0123456789abcdef0123456789abcdef01234567"
     current_image_tag: str = "v1"
     current_chart_version: str | None = "1.0.0"
+    job_origin: str = "image"  # a job's source: "image" (a registry's image) or "git" (built from git)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

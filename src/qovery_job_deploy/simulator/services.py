@@ -66,7 +66,11 @@ def _job(script: JobScript, deployed: dict[str, Any]) -> dict[str, Any]:
         "maximum_gpu": 0,
         "gpu": 0,
         "auto_preview": False,
-        "source": {"image": _image(script, deployed)},
+        "source": (
+            {"docker": {"git_repository": _git(script, deployed), "dockerfile_path": "Dockerfile"}}
+            if script.job_origin == "git"
+            else {"image": _image(script, deployed)}
+        ),
         "healthchecks": {},
         "job_type": "LIFECYCLE",
         "schedule": {"on_start": {"arguments": ["migrate"]}},
