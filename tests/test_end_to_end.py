@@ -422,8 +422,8 @@ def test_with_nothing_known_the_history_is_asked_once_the_deployment_proves_long
     script = job(
         (0.0, "QUEUED"),
         (1.0, "EXECUTING"),
-        (92.0, "DEPLOYED"),
-        past_durations=[91, 92, 93],
+        (122.0, "DEPLOYED"),
+        past_durations=[121, 122, 123],
         omitted_fields=("steps",),
     )
     sim = simulator(script)
@@ -432,8 +432,8 @@ def test_with_nothing_known_the_history_is_asked_once_the_deployment_proves_long
     assert run.code == 0, run.stderr
     (history,) = [e for e in sim.exchanges if e.path.endswith("/deploymentHistoryV2")]
     posted = next(e.received_at for e in sim.exchanges if e.method == "POST")
-    assert 59.0 <= history.received_at - posted <= 63.0  # asked once it has run a minute, not at once
-    assert "Past deployments took 91-93s" in run.stderr
+    assert 89.0 <= history.received_at - posted <= 93.0  # asked once it has run 90 s, not at once
+    assert "Past deployments took 121-123s" in run.stderr
 
 
 def test_hostile_strings_from_the_api_leave_every_output_file_valid(

@@ -34,10 +34,12 @@ BEFORE = {"service": 1, "environment": 1, "projects": 1, "status": 1, "deploy": 
     [
         # Nothing known: the first read at 6 s, then every 3 s until 21 s: 6 status reads (the CLI 7).
         ("20 s, no history", deployment(20), BEFORE | {"status": 1 + 6}),
-        # Reads at 6, 9, ..., 42 s: 13 (the CLI 14); no history read within the first minute.
+        # Reads at 6, 9, ..., 42 s: 13 (the CLI 14); no history read within the first 90 s.
         ("40 s, no history", deployment(40), BEFORE | {"status": 1 + 13}),
-        # Past 60 s, the history is asked once (here there is none); reads at 6, 9, ..., 72 s: 23 (the CLI 24).
-        ("70 s, no history", deployment(70), BEFORE | {"status": 1 + 23, "history": 1}),
+        ("70 s, no history", deployment(70), BEFORE | {"status": 1 + 23}),
+        # Past 90 s, the history is asked once (here there is none); reads at 6, 9, ..., 102 s: 33 (the CLI
+        # 34).
+        ("100 s, no history", deployment(100), BEFORE | {"status": 1 + 33, "history": 1}),
         # The last run's 20 s, in the status before the POST: the far pace (every 4.7 s) until 14 s, then
         # every second until the end; no history read.
         ("20 s, last run 20 s", deployment(20, past_durations=[20, 20, 20]), BEFORE | {"status": 1 + 3 + 7}),
