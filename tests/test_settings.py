@@ -12,6 +12,7 @@ from qovery_job_deploy.inputs.durations import format_duration, parse_duration
 from qovery_job_deploy.inputs.model import ServiceRef, Settings
 from qovery_job_deploy.inputs.names import looks_like_a_token
 from qovery_job_deploy.inputs.sources import load_settings
+from qovery_job_deploy.invocation import commands
 
 JOB = "11111111-1111-4111-8111-111111111111"
 OTHER = "22222222-2222-4222-8222-222222222222"
@@ -163,7 +164,8 @@ def test_invalid_input_names_the_input_and_the_fix_without_the_value(
         (["--token", TOKEN], "Did you mean `--api-token`?"),
         (["--no-wiat"], "Did you mean `--no-wait`?"),
         (["--verison"], "Did you mean `--version`?"),
-        (["--timeout"], "--timeout needs a value, as in `--timeout 10m`"),
+        (["--timeout"], "--timeout needs a value after it (`--timeout VALUE`)"),
+        (["--job-id"], "--job-id needs a value after it (`--job-id VALUE`)"),
         (["--no-wait=yes"], "--no-wait takes no value"),
         (
             ["migrate"],
@@ -182,6 +184,8 @@ def test_a_bad_command_line_says_what_is_wrong(argv: list[str], said: str) -> No
     with pytest.raises(InputError) as caught:
         load_settings(argv, VALID)
     assert said in str(caught.value)
+    # The help it points to, as this shell runs this installation (`.venv/bin/...` when not on PATH).
+    assert f"See `{commands().step} --help`." in str(caught.value)
 
 
 def test_token_is_never_in_the_settings_repr() -> None:

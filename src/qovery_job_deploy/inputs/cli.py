@@ -21,7 +21,7 @@ from qovery_job_deploy.identity import is_uuid
 from qovery_job_deploy.inputs.durations import duration_bounds, format_duration
 from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.inputs.names import Given, flag_name, input_name, looks_like_a_token, qovery_env_name
-from qovery_job_deploy.invocation import PROG
+from qovery_job_deploy.invocation import PROG, commands
 from qovery_job_deploy.text import one_line
 
 # What `--help` shows after a flag, where the type alone does not say it (see `metavar`).
@@ -171,13 +171,18 @@ def parse_command_line(argv: Sequence[str]) -> dict[str, Given]:
     }
 
 
+def _help() -> str:
+    """`.venv/bin/qovery-job-deploy --help`: the help command as this shell runs this installation."""
+    return f"{commands().step} --help"
+
+
 def describe_refusal(message: str) -> str:
     flag = next((word.rstrip(":") for word in message.split() if word.startswith("--")), "a flag")
     if "expected one argument" in message:
-        return f"Invalid command line: {flag} needs a value, as in `--timeout 10m`. See `{PROG} --help`."
+        return f"Invalid command line: {flag} needs a value after it (`{flag} VALUE`). See `{_help()}`."
     if "ignored explicit argument" in message:
-        return f"Invalid command line: {flag} takes no value. See `{PROG} --help`."
-    return f"Invalid command line near {flag}. See `{PROG} --help`."
+        return f"Invalid command line: {flag} takes no value. See `{_help()}`."
+    return f"Invalid command line near {flag}. See `{_help()}`."
 
 
 def describe_stray(arg: str) -> str:
@@ -187,14 +192,14 @@ def describe_stray(arg: str) -> str:
         return (
             "Invalid command line: a value without a flag before it (not shown: it looks like a token). "
             f"Fix: pass the token as QOVERY_API_TOKEN, and give every other value after its flag. "
-            f"See `{PROG} --help`."
+            f"See `{_help()}`."
         )
     shown = one_line(arg, 60)
     flag = "--job-id" if is_uuid(arg) else "--jobs"
     return (
         f"Invalid command line: `{shown}` has no flag before it (each value follows its flag). Fix: to "
         f"deploy it, give `{flag} {shown}` (`--services {shown}` for another type of service; a name also "
-        f"needs `--environment`). See `{PROG} --help`."
+        f"needs `--environment`). See `{_help()}`."
     )
 
 
@@ -214,6 +219,6 @@ def describe_unknown(extra: Sequence[str]) -> list[str]:
         close = difflib.get_close_matches(flag, flags, n=1, cutoff=0.6)
         suggestion = f" Did you mean `{close[0]}`?" if close else ""
         lines.append(
-            f"Invalid command line: unknown flag `{one_line(flag, 40)}`.{suggestion} See `{PROG} --help`."
+            f"Invalid command line: unknown flag `{one_line(flag, 40)}`.{suggestion} See `{_help()}`."
         )
     return list(dict.fromkeys(lines))  # a stray value after each of several flags: say it once
