@@ -44,7 +44,7 @@ def step(sim: QoverySimulator, platform: str, tmp_path: Path, **inputs: str) -> 
 
 
 def errors(run: StepRun) -> list[str]:
-    return [line.split("] error: ", 1)[1] for line in run.stderr.splitlines() if "] error: " in line]
+    return run.problems()
 
 
 # -- every name problem in one run ----------------------------------------------------------------------

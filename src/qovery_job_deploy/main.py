@@ -102,9 +102,8 @@ def run(
 
 
 def _input_error(error: InputError, log: HumanLog, runner: Runner) -> int:
-    for problem in str(error).splitlines():  # one line, and one GitHub annotation, per problem
-        log.info(f"error: {problem}")
-        runner.input_error(problem)
+    for problem in str(error).splitlines():  # one line (on GitHub, one annotation) per problem
+        runner.input_error(log, problem)
     return ExitCode.INVALID_INPUT
 
 

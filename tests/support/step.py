@@ -58,6 +58,16 @@ class StepRun:
         """The JSON result GitLab keeps as an artifact (qovery-result.json), as `jq` would read it."""
         return parse_result_file(self.files["result"])
 
+    def problems(self) -> list[str]:
+        """Each problem as the log shows it: its `error:` line, or on GitHub its error annotation's text
+        (a problem is said once: not both)."""
+        said = [line.split("] error: ", 1)[1] for line in self.stderr.splitlines() if "] error: " in line]
+        for line in self.stdout.splitlines():
+            if line.startswith("::error "):
+                text = line.split("::", 2)[2]
+                said.append(text.replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%"))
+        return said
+
     def everything(self) -> str:
         """All that the step printed or wrote, for secret scans."""
         texts = [self.stdout, self.stderr]

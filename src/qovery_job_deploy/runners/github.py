@@ -110,7 +110,8 @@ class GitHubRunner(Runner):
         self.stdout.write("\n".join(without_commands([prefix + line for line in lines])) + "\n")
         self.stdout.flush()
 
-    def input_error(self, message: str) -> None:
+    def input_error(self, log: HumanLog, message: str) -> None:
+        # The annotation shows in the log and on the run's page: a plain line beside it would repeat it.
         self._annotate("Invalid input for the Qovery job deployment", message)
 
     def publish(self, log: HumanLog, outcome: RunOutcome) -> list[str]:

@@ -50,8 +50,9 @@ class Runner:
         """The run's last word in the log, once the verdicts are known and explained."""
         log.info(closing_line(outcome))
 
-    def input_error(self, message: str) -> None:
-        """Flag invalid input where the runner shows it best (the log has it already)."""
+    def input_error(self, log: HumanLog, message: str) -> None:
+        """One problem of the input, where the runner shows it best: here, a line of the log."""
+        log.info(f"error: {message}")
 
     def publish(self, log: HumanLog, outcome: RunOutcome) -> list[str]:
         """Write the outcome everywhere this runner reads it; return what could not be written.
