@@ -69,6 +69,31 @@ def assert_only_our_commands(run: StepRun) -> None:
     assert "pwned" not in "".join(commands_outside_frames(run.stdout + "\n" + run.stderr))
 
 
+@pytest.mark.parametrize("platform", ["github", "plain"])
+def test_the_verdict_is_the_last_word_and_qovery_s_diagnosis_is_said_once(
+    simulator: SimFactory, tmp_path: Path, platform: str
+) -> None:
+    script = job(*FAILING)
+    sim = simulator(script)
+    env, files = (
+        github_env(tmp_path, job_inputs(sim, script))
+        if platform == "github"
+        else (plain_env(job_inputs(sim, script)), {})
+    )
+    run = run_step(env, files)
+
+    assert run.code == 1, run.stderr
+    commands = [line for line in run.stdout.splitlines() if line.startswith("::")]
+    shown = run.stderr + "\n".join(commands)  # the human log: stdout holds the JSON result off GitHub
+    assert shown.count(f"Qovery: {CAUSE}") == 1 and shown.count(f"Hint: {HINT}") == 1
+    if platform == "github":  # the annotation, after the deployment log's group, carries the diagnosis
+        assert commands[-1].startswith("::error title=Qovery job deployment failed") and CAUSE in commands[-1]
+        last_group_end = max(i for i, line in enumerate(commands) if line == "::endgroup::")
+        assert last_group_end == len(commands) - 2  # the deployment log's group, then the annotation
+    else:  # the verdict's line, after the log and the console link
+        assert run.stderr.splitlines()[-1].split("] ", 1)[1].startswith("failed: The deployment ended in")
+
+
 def test_github_failure_shows_our_lines_the_hint_the_link_and_the_names(
     simulator: SimFactory, tmp_path: Path
 ) -> None:

@@ -92,9 +92,10 @@ def run(
             client.close()
         runner.end(log)
         code = outcome.exit_code()
-        runner.closing(log, outcome)
         for job in outcome.jobs:
-            _show_explanations(job, runner, log, several=len(outcome.jobs) > 1)
+            diagnosed = not runner.closing_diagnoses(job, outcome)  # else the closing says it
+            _show_explanations(job, runner, log, several=len(outcome.jobs) > 1, diagnosis=diagnosed)
+        runner.closing(log, outcome)  # the last word, after what explains it
         for problem in runner.publish(log, outcome):
             log.info(f"error: could not write {problem}")
             code = code or ExitCode.API_ERROR
@@ -127,7 +128,9 @@ def _client(
     )
 
 
-def _show_explanations(outcome: Outcome, runner: Runner, log: HumanLog, *, several: bool) -> None:
+def _show_explanations(
+    outcome: Outcome, runner: Runner, log: HumanLog, *, several: bool, diagnosis: bool = True
+) -> None:
     """Our job's deployment log, folded, then Qovery's diagnosis and the console link: the last lines.
     With several jobs, each line says which job it is about."""
     whose = f"{outcome.known.label()}: " if several else ""
@@ -143,8 +146,8 @@ def _show_explanations(outcome: Outcome, runner: Runner, log: HumanLog, *, sever
             extent = f"last {shown} of {total} lines" if total > shown else f"{shown} lines"
         lines = [line.text() for line in kept]
         runner.show_log(log, f"Qovery deployment log of {outcome.known.label()} ({extent})", lines)
-    if diagnosis := diagnosis_of(outcome):
-        for line in diagnosis_text(diagnosis).splitlines():
+    if (qovery_says := diagnosis_of(outcome)) and diagnosis:
+        for line in diagnosis_text(qovery_says).splitlines():
             log.info(whose + line)
     if outcome.console_url:
         log.info(f"{whose}Qovery console: {outcome.console_url}")

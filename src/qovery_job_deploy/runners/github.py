@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from qovery_job_deploy.log import HumanLog
-from qovery_job_deploy.outcome import RunOutcome
+from qovery_job_deploy.outcome import Outcome, RunOutcome
 from qovery_job_deploy.report import (
     diagnosis_of,
     diagnosis_text,
@@ -121,6 +121,9 @@ class GitHubRunner(Runner):
         if summary := self.environ.get("GITHUB_STEP_SUMMARY"):
             attempt(problems, "the step summary", lambda: append_file(summary, summary_markdown(outcome)))
         return problems
+
+    def closing_diagnoses(self, job: Outcome, outcome: RunOutcome) -> bool:
+        return not outcome.verdict.went_well and job is outcome.deciding()  # its error annotation does
 
     def closing(self, log: HumanLog, outcome: RunOutcome) -> None:
         if outcome.verdict.went_well:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from qovery_job_deploy.log import HumanLog
-from qovery_job_deploy.outcome import RunOutcome
+from qovery_job_deploy.outcome import Outcome, RunOutcome
 from qovery_job_deploy.report import closing_line, result_json
 from qovery_job_deploy.text import one_line, strip_ansi
 
@@ -45,6 +45,10 @@ class Runner:
         `whose` names the service when there are several."""
         prefix = f"{printable(whose, 60)} | " if whose else "| "
         log.raw("".join(f"  {prefix}{printable(line)}\n" for line in lines))
+
+    def closing_diagnoses(self, job: Outcome, outcome: RunOutcome) -> bool:
+        """Whether the closing carries this service's Qovery diagnosis (then the log does not repeat it)."""
+        return False
 
     def closing(self, log: HumanLog, outcome: RunOutcome) -> None:
         """The run's last word in the log, once the verdicts are known and explained."""
