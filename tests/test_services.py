@@ -248,11 +248,11 @@ def test_a_dry_run_checks_everything_and_posts_nothing(simulator: SimFactory, tm
     assert outputs["verdict"] == "planned" and json.loads(outputs["result"])["dry_run"] is True
     assert [s["verdict"] for s in json.loads(outputs["services"])] == ["planned"] * 3
     assert (
-        f"api: Dry run: the container is DEPLOYED; would request a deployment of image tag {TAG}"
+        f"api (shop / production): planned: Dry run: the container is DEPLOYED; would deploy image tag {TAG}."
         in run.stderr
     )
     assert (
-        f"web: Dry run: the application is DEPLOYED; would request a deployment of commit {COMMIT}"
+        f"web (shop / production): planned: Dry run: the application is DEPLOYED; would deploy commit {COMMIT}."
         in run.stderr
     )
     assert "Dry run: 3 Qovery services would be deployed, nothing was posted" in run.summary()
@@ -303,7 +303,11 @@ def test_the_verdict_line_of_a_release_says_it_all(simulator: SimFactory) -> Non
         "Dry run: checking 3 Qovery services: migrate, api, web" in run.stderr
         and "Deploying" not in run.stderr
     )
-    assert f"planned: {run.json()['message']}" in run.stderr  # the log and the result agree
+    # The log and the result agree: each service's line as it is checked, then the tally, said once.
+    tally = run.json()["message"].split(". ", 1)[0]
+    assert tally == "3 services: 3 planned" and f"] planned: {tally}\n" in run.stderr
+    for service in run.json()["services"]:
+        assert run.stderr.count(service["message"]) == 1
 
 
 @pytest.mark.parametrize(

@@ -108,7 +108,7 @@ class Engine:
             ]
             if settings.dry_run:
                 outcomes = explain(self._dry_run(), settings, self.client, self.deadline, self.log)
-                return self._ended(outcomes)  # the closing line gives the deciding service's message
+                return self._ended(outcomes, announced=several)
             self.deployments = Deployments(
                 self.client,
                 self.runs,
@@ -161,13 +161,13 @@ class Engine:
             if run.job_id in reading.failures:
                 failure = f"Nothing was deployed: {reading.failures[run.job_id]}"
                 outcomes.append(Outcome(run.known, Verdict.ERROR, failure, 0.0))
-                continue
-            state = reading.statuses[run.job_id].state
-            what = run.deploy.described(run.kind.noun)
-            subject = run.identity.label() if len(self.runs) == 1 else f"the {run.kind.noun}"
-            run.log.info(f"Dry run: {subject} is {state}; would request a deployment of {what}")
-            message = f"Dry run: the {run.kind.noun} is {state}; would deploy {what}. Nothing was posted."
-            outcomes.append(Outcome(replace(run.known, state=state), Verdict.PLANNED, message, 0.0))
+            else:
+                state = reading.statuses[run.job_id].state
+                what = run.deploy.described(run.kind.noun)
+                message = f"Dry run: the {run.kind.noun} is {state}; would deploy {what}. Nothing was posted."
+                outcomes.append(Outcome(replace(run.known, state=state), Verdict.PLANNED, message, 0.0))
+            if len(self.runs) > 1:  # each service's line, as a real run's; one service's is the closing
+                self.log.info(outcomes[-1].verdict_line())
         return outcomes
 
     def abandoned(self, message: str) -> RunOutcome:
