@@ -190,6 +190,12 @@ def test_a_rejected_token_is_the_first_thing_said_with_where_it_came_from(
     assert "unavailable" not in run.stderr  # not taken for a name problem
     assert sim.calls("deploy") == 0
     assert "not-a-qovery-token-but-secret" not in run.stderr
+    # Said once in full; nothing claims a deployment; the last word says it in short.
+    assert (run.stderr + run.stdout).count("was refused: Qovery rejected the API token") == 1
+    assert "Deploying" not in run.stderr and ": nothing was deployed" in (run.stderr + run.stdout)
+    assert run.json_result()["message"].endswith(
+        "Nothing was deployed: the API token was refused (HTTP 401)."
+    )
 
 
 def test_a_token_not_allowed_to_see_the_job_is_said_first(simulator: SimFactory, tmp_path: Path) -> None:

@@ -290,7 +290,10 @@ def test_a_release_that_cannot_reach_the_api_names_no_kind_it_does_not_know() ->
     run = run_step(env | {"QOVERY_ENVIRONMENT": ENV})
 
     assert run.code == 3, run.stderr
-    assert "Deploying 2 Qovery services: migrate, api" in run.stderr and "jobs" not in run.json()["message"]
+    assert (
+        "2 Qovery services: migrate, api: nothing was deployed" in run.stderr
+        and "jobs" not in run.json()["message"]
+    )
     assert [s["type"] for s in run.json()["services"]] == [None, None]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
-from qovery_job_deploy.api.errors import ApiError
+from qovery_job_deploy.api.errors import ApiError, short_error
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Clock, Deadline
 from qovery_job_deploy.deploy import Deployments, JobRun, Options
@@ -91,13 +91,15 @@ class Engine:
                 raise  # nothing to open: the caller reports an input error
             except BaseException as error:
                 refused = self._token_problem(error)
-                if refused is not None:  # first: why nothing else will happen, and where the token came from
+                if refused is not None:  # first: why nothing else will happen, where the token came from
                     self.log.info(f"error: {refused}")
-                self.begin(
-                    _title([run.identity for run in self.runs], dry_run=settings.dry_run)
-                )  # the report that follows needs it
-                if refused is not None:
-                    raise refused from error
+                # The report that follows needs the group open; its title does not claim a deployment.
+                self.begin(_title([run.identity for run in self.runs], nothing=True))
+                if refused is not None:  # the verdict's line, last, says it in short: not twice in full
+                    short = short_error(error) if isinstance(error, ActionError) else "refused"
+                    return self._everyone(
+                        Verdict.ERROR, f"Nothing was deployed: the API token was refused ({short})."
+                    )
                 raise
             self.asked = request(settings).taken_by(planned)  # what the report says was deployed
             self.begin(_title(identities, dry_run=settings.dry_run))
@@ -223,13 +225,16 @@ def options(settings: Settings) -> Options:
     )
 
 
-def _title(identities: Sequence[JobIdentity], *, dry_run: bool = False) -> str:
+def _title(identities: Sequence[JobIdentity], *, dry_run: bool = False, nothing: bool = False) -> str:
+    """`Deploying Qovery job migrate (shop / production)`; `nothing`: stopped before anything was posted."""
     nouns = {KINDS[i.kind].noun if i.kind in KINDS else "service" for i in identities}  # "": not known yet
     noun = nouns.pop() if len(nouns) == 1 else "service"
     doing = "Dry run: checking" if dry_run else "Deploying"
     if len(identities) == 1:
-        return f"{doing} Qovery {noun} {identities[0].label()}"
-    return f"{doing} {len(identities)} Qovery {noun}s: {', '.join(i.short_name() for i in identities)}"
+        what = f"Qovery {noun} {identities[0].label()}"
+    else:
+        what = f"{len(identities)} Qovery {noun}s: {', '.join(i.short_name() for i in identities)}"
+    return f"{what}: nothing was deployed" if nothing else f"{doing} {what}"
 
 
 def _job_run(identity: JobIdentity, deploy: Deploy, log: HumanLog, *, several: bool) -> JobRun:

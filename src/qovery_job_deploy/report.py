@@ -11,7 +11,8 @@ from urllib.parse import quote, urlsplit
 
 from qovery_job_deploy import markdown as md
 from qovery_job_deploy.deployment_log import QoveryDiagnosis
-from qovery_job_deploy.outcome import SEVERITY, Outcome, RunOutcome, Verdict
+from qovery_job_deploy.identity import is_uuid
+from qovery_job_deploy.outcome import SEVERITY, Known, Outcome, RunOutcome, Verdict
 
 ICONS = {
     Verdict.SUCCEEDED: "✅",
@@ -88,6 +89,11 @@ def _nouns(run: RunOutcome) -> str:
     return _plural(nouns.pop() if len(nouns) == 1 else "service")
 
 
+def _id(known: Known) -> str | None:
+    """The service's id; None while only the name it was given is known (never a name in an id field)."""
+    return known.job_id if is_uuid(known.job_id) else None
+
+
 def _kind(outcome: Outcome) -> str:
     return outcome.identity.kind if outcome.identity else "job"
 
@@ -149,7 +155,7 @@ def job_result(outcome: Outcome) -> dict[str, Any]:
     known = outcome.known
     return {
         "type": _kind(outcome) or None,  # None: not known (the names could not be resolved)
-        "job_id": known.job_id,
+        "job_id": _id(known),
         "name": known.identity.job_name if known.identity else None,
         "verdict": outcome.verdict.value,
         "state": known.state,
@@ -168,7 +174,7 @@ def result(run: RunOutcome) -> dict[str, Any]:
     deciding = run.deciding()
     known = deciding.known
     return {
-        "job_id": known.job_id,
+        "job_id": _id(known),
         "verdict": run.verdict.value,
         "state": known.state,
         "deployment_request_id": known.deployment_request_id,

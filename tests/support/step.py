@@ -58,6 +58,15 @@ class StepRun:
         """The JSON result GitLab keeps as an artifact (qovery-result.json), as `jq` would read it."""
         return parse_result_file(self.files["result"])
 
+    def json_result(self) -> dict[str, Any]:
+        """The JSON result wherever this runner puts it: stdout, GitHub's `result` output, GitLab's file."""
+        if "output" in self.files:
+            result: dict[str, Any] = json.loads(self.outputs()["result"])
+            return result
+        if "result" in self.files:
+            return self.result_file()
+        return self.json()
+
     def problems(self) -> list[str]:
         """Each problem as the log shows it: its `error:` line, or on GitHub its error annotation's text
         (a problem is said once: not both)."""
