@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -216,6 +217,27 @@ def test_an_absurd_timeout_is_an_input_error_not_a_crash() -> None:
     run = run_step(env, args=["--timeout", "9999999h"])
     assert run.code == 2, run.stderr
     assert "must be at most 24h" in run.stderr and "Overflow" not in run.stderr
+
+
+@pytest.mark.process
+@pytest.mark.parametrize("port", ["taken", "99999"])
+def test_the_simulator_says_in_one_line_why_it_cannot_listen(port: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        given = str(taken.getsockname()[1]) if port == "taken" else port
+        done = subprocess.run(
+            [sys.executable, "-m", "qovery_job_deploy.simulator", "--port", given],
+            env=base_env(),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert f"--port {given}" in done.stderr or f"127.0.0.1:{given}" in done.stderr
+    assert "--port 0 for a free one" in done.stderr
 
 
 @pytest.mark.process

@@ -79,7 +79,9 @@ class Settings(BaseSettings):
     )
     wait: bool = Field(True, description="Wait for the deployment to end (false: succeed once accepted).")
     timeout: Annotated[float, Duration(1.0, 24 * HOUR)] = Field(
-        DEFAULT_TIMEOUT_SECONDS, description="How long to wait for the end (exit code 124 when it runs out)."
+        DEFAULT_TIMEOUT_SECONDS,
+        description="How long the whole step may take, names and waiting included (exit code 124 when it "
+        "runs out).",
     )
     poll_interval: Annotated[
         float, Duration(MIN_POLL_INTERVAL_SECONDS, 10 * 60.0, ", not to hammer the API")

@@ -72,7 +72,18 @@ def main() -> None:
     parser.add_argument("--url-file", type=Path, help="write the base URL here once listening")
     parser.add_argument("--quiet", action="store_true", help="do not log each request on stderr")
     options = parser.parse_args()
-    serve_forever(options.port, options.url_file, None if options.quiet else sys.stderr)
+    if not 0 <= options.port <= 65535:
+        parser.error(
+            f"--port {options.port} is no port: give one from 1 to 65535, or --port 0 for a free one"
+        )
+    try:
+        serve_forever(options.port, options.url_file, None if options.quiet else sys.stderr)
+    except OSError as error:  # in use, or not ours to take: one line, not a traceback
+        parser.exit(
+            1,
+            f"cannot listen on 127.0.0.1:{options.port} ({error.strerror}): give another "
+            "--port, or --port 0 for a free one\n",
+        )
 
 
 if __name__ == "__main__":
