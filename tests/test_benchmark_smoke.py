@@ -105,3 +105,12 @@ def test_quick_live_log_benchmark_counts_the_extra_reads(tmp_path: Path) -> None
     assert plain["log_reads"] <= 1 and live["log_reads"] > plain["log_reads"]  # live reads the log
     assert live["status_reads"] == plain["status_reads"]  # and never at the cost of a status read
     assert "| 1 | 30 s |" in (tmp_path / "live-log.md").read_text()
+
+
+@pytest.mark.process
+def test_quick_exact_benchmark_sets_the_step_beside_the_cli(tmp_path: Path) -> None:
+    quick_run("exact.py", tmp_path)
+    report = (tmp_path / "exact.md").read_text()
+    for name in ("this step, job history known", "this step, no history", "Qovery CLI (3 s after 3 s)"):
+        assert f"| {name} |" in report
+    assert "| Qovery CLI (3 s after 3 s) | 2.00 | 3.00 | 1.00x | 1.00x |" in report  # 7 s: 3 reads, 2 s late
