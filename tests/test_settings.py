@@ -46,22 +46,46 @@ def test_parse_duration(text: str, seconds: float) -> None:
     ("text", "said"),
     [
         ("", "expected a duration such as"),
-        ("0", "must be greater than zero"),
-        ("0m0s", "must be greater than zero"),
         ("-5", "expected a duration such as"),
         ("10 minutes", "expected a duration such as"),
         ("1d", "expected a duration such as"),
         ("m", "expected a duration such as"),
-        ("1h30", "expected a duration such as"),  # 30 what?
+        ("1h30", "`30` at its end has no unit: write `1h30m`"),  # 30 what? said, and the likely fix
         ("30s1m", "largest first"),
         ("1m1m", "largest first"),
-        ("1m30", "expected a duration such as"),
+        ("1m30", "`30` at its end has no unit: write `1m30s`"),
         ("1.5.2m", "expected a duration such as"),
     ],
 )
 def test_parse_duration_rejects(text: str, said: str) -> None:
-    with pytest.raises(ValueError, match=said):
+    with pytest.raises(ValueError, match=re.escape(said)):
         parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fix"), [("auth-scheme", "jwt", "auto, token or bearer"), ("logs", "sometimes", "live")]
+)
+def test_a_value_of_a_fixed_set_is_told_in_words_with_the_values_it_takes(
+    name: str, value: str, fix: str
+) -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings([f"--{name}", value], VALID)
+    said = str(caught.value)
+    assert f"`{value}` from the flag --{name}): is none of the values it takes. Fix: use " in said
+    assert fix in said and "Input should be" not in said  # not pydantic's words
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("poll-interval", "0", "must be at least 0.2s"),  # as 0.1 is told: the least, not "above zero"
+        ("poll-interval", "0.1", "must be at least 0.2s"),
+        ("timeout", "0m0s", "must be at least 1s"),
+    ],
+)
+def test_zero_is_told_the_least_its_input_takes(name: str, value: str, said: str) -> None:
+    with pytest.raises(InputError, match=re.escape(said)):
+        load_settings([f"--{name}", value], VALID)
 
 
 @pytest.mark.parametrize(

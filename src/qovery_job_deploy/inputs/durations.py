@@ -54,9 +54,9 @@ def parse_duration(text: str | float) -> float:
         seconds = float(text)
     else:
         seconds = _seconds(str(text).strip())
-    if seconds <= 0:
+    if seconds < 0:
         raise ValueError("must be greater than zero")
-    return seconds
+    return seconds  # zero is refused by the field's bounds, which say what the least is
 
 
 def _seconds(text: str) -> float:
@@ -65,6 +65,9 @@ def _seconds(text: str) -> float:
     seconds, position, last_unit = 0.0, 0, -1
     while position < len(text):
         part = _PART.match(text, position)
+        if part is None and last_unit >= 0 and _NUMBER.fullmatch(rest := text[position:]):
+            smaller = _UNIT_ORDER[min(last_unit + 1, len(_UNIT_ORDER) - 1)]
+            raise ValueError(f"`{rest}` at its end has no unit: write `{text}{smaller}` (units largest first)")
         if part is None:
             raise ValueError(MALFORMED)
         unit = _UNIT_ORDER.index(part.group(2).lower())

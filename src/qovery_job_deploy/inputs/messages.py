@@ -46,6 +46,7 @@ ERROR_WORDS: dict[str, str] = {
     "missing": "is required",
     "bool_parsing": "is neither true nor false",
     "uuid_parsing": "is not a UUID (8-4-4-4-12 hexadecimal digits)",
+    "literal_error": "is none of the values it takes",  # which ones: the fix says
 }
 
 # Inputs that exclude each other: checked on the raw values, so that the check runs even when other
