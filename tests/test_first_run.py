@@ -68,8 +68,10 @@ def errors(run: StepRun) -> list[str]:
         ]),
         ({"jobs": "migrate, MIGRATE, report, nightly-report, nightly-report"}, [
             "no job is named 'report'",
-            "Invalid input `jobs`: job migrate (shop / production) is named twice. Fix: list each once.",
-            "Invalid input `jobs`: job nightly-report (shop / production) is named twice.",
+            "Invalid input `jobs` (`migrate, MIGRATE, report, nightly-report, nightly-report` from the "
+            "environment variable QOVERY_JOBS): job migrate (shop / production) is named twice. Fix: list "
+            "each once.",
+            "job nightly-report (shop / production) is named twice.",
         ]),
         ({"jobs": "migrat, nightly-reprt", "environment": "prod"}, [  # nothing to look the jobs up in
             "Invalid input `environment` (`prod` from the environment variable QOVERY_ENVIRONMENT): no "
@@ -94,6 +96,8 @@ def test_every_name_problem_is_reported_in_one_run_one_line_each(
     reads = [e.path for e in sim.exchanges if e.method == "GET"]
     assert len(reads) == len(set(reads)), reads  # every problem found, and no list read twice
     assert run.stdout == ""  # an input error writes no result
+    named = [line for line in run.stderr.splitlines() if " -> " in line]
+    assert len(named) == len(set(named)), named  # each name shown once, though it was given twice
 
 
 def test_each_unknown_uuid_is_reported_in_one_run(simulator: SimFactory, tmp_path: Path) -> None:

@@ -90,7 +90,7 @@ def test_the_state_a_deployment_ends_in(kind: str, event: str | None, state: str
         (Deploy({}, None), "job", "the job's current source"),
         (Deploy({"image_tag": TAG}, {"forceEvent": "START"}), "job", f"image tag {TAG} (force-event START)"),
         (Deploy({"git_commit_id": COMMIT}, None), "application", f"commit {COMMIT}"),
-        (Deploy(None, {"applyImmediately": "true"}), "database", "the database's current source (apply-immediately)"),
+        (Deploy(None, {"applyImmediately": "true"}), "database", "its configuration (apply-immediately)"),
     ],
 )  # fmt: skip
 def test_the_log_says_what_is_deployed(deploy: Deploy, noun: str, said: str) -> None:

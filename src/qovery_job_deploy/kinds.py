@@ -71,7 +71,9 @@ class Deploy:
         line that requests the deployment says is deployed."""
         words = {"image_tag": "image tag", "git_commit_id": "commit", "chart_version": "chart version"}
         parts = [f"{words[key]} {value}" for key, value in (self.body or {}).items() if key in words]
-        source = ", ".join(parts) or f"the {noun}'s current source"
+        # A database has no source to deploy: its configuration (what Qovery deploys for it).
+        current = "its configuration" if noun == "database" else f"the {noun}'s current source"
+        source = ", ".join(parts) or current
         query = self.query or {}
         if "forceEvent" in query:
             source += f" (force-event {query['forceEvent']})"

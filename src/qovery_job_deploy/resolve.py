@@ -75,6 +75,7 @@ class Resolver:
         self._environments = cache(client.environments)
         self._services = cache(self._list_services)
         self._service_infos: dict[tuple[str, str], ServiceInfo] = {}
+        self._named: set[str] = set()  # the services whose name the log has shown
 
     def service_info(self, kind: ServiceKind, service_id: str, budget: float | None = None) -> ServiceInfo:
         """`GET /{kind}/{id}`, read once per service per run, whoever asks: the kind of a bare UUID, the
@@ -99,7 +100,8 @@ class Resolver:
         else:
             place = self._place(scope)
             found, problems = each(refs, lambda ref: self._service(*ref, place, input_name))
-        if problems := problems + _named_twice(found, input_name):  # every one, one line each
+        twice = _named_twice(found, input_name, self.given.get(input_name))
+        if problems := problems + twice:  # every one, one line each
             raise InputError("\n".join(dict.fromkeys(problems)))
         return complete_identities(self.client, self.service_info, found, self.log)
 
@@ -199,7 +201,9 @@ class Resolver:
             given=self.given.get(input_name),
             fix="" if kind else " or prefix the name with its type (container:NAME, application:NAME, ...)",
         )
-        self.log.info(f"{found_kind.noun} {item.name} -> {item.id}")
+        if str(item.id) not in self._named:  # each name once, though it be given twice
+            self._named.add(str(item.id))
+            self.log.info(f"{found_kind.noun} {item.name} -> {item.id}")
         return _identity(str(item.id), item.name, place, found_kind.name)
 
     def _by_uuid(self, kind: str | None, ref: str, input_name: str) -> JobIdentity:
@@ -293,8 +297,9 @@ def _identity(job_id: str, name: str | None, place: Place, kind: str) -> JobIden
     )
 
 
-def _named_twice(identities: list[JobIdentity], input_name: str) -> list[str]:
-    """A problem for each service given twice (by name and by UUID, say), once each."""
+def _named_twice(identities: list[JobIdentity], input_name: str, given: str | None = None) -> list[str]:
+    """A problem for each service given twice (by name and by UUID, say), once each; `given`: the input's
+    value and where it came from."""
     seen: set[str] = set()
     twice: dict[str, JobIdentity] = {}
     for identity in identities:
@@ -302,8 +307,8 @@ def _named_twice(identities: list[JobIdentity], input_name: str) -> list[str]:
             twice[identity.job_id] = identity
         seen.add(identity.job_id)
     return [
-        f"Invalid input `{input_name}`: {KINDS[item.kind].noun} {_shown(item.label())} is named twice. "
-        "Fix: list each once."
+        f"Invalid input `{input_name}`{f' ({given})' if given else ''}: {KINDS[item.kind].noun} "
+        f"{_shown(item.label())} is named twice. Fix: list each once."
         for item in twice.values()
     ]
 

@@ -67,7 +67,9 @@ def _seconds(text: str) -> float:
         part = _PART.match(text, position)
         if part is None and last_unit >= 0 and _NUMBER.fullmatch(rest := text[position:]):
             smaller = _UNIT_ORDER[min(last_unit + 1, len(_UNIT_ORDER) - 1)]
-            raise ValueError(f"`{rest}` at its end has no unit: write `{text}{smaller}` (units largest first)")
+            raise ValueError(
+                f"`{rest}` at its end has no unit: write `{text}{smaller}` (units largest first)"
+            )
         if part is None:
             raise ValueError(MALFORMED)
         unit = _UNIT_ORDER.index(part.group(2).lower())
