@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from support.sims import FAST, TOKEN, SimFactory, job
-from support.step import StepRun, github_env, gitlab_env, plain_env, run_step
+from support.step import StepRun, assert_secret_absent, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript, Place, QoverySimulator
 
@@ -214,3 +214,16 @@ def test_a_token_not_allowed_to_see_the_job_is_said_first(simulator: SimFactory,
         f"token is not allowed to act on job {script.job_id} (HTTP 403)."
     )
     assert sim.calls("deploy") == 0 and sim.calls("status") == 0
+
+
+@pytest.mark.parametrize("platform", ["plain", "github", "gitlab"])
+def test_a_token_pasted_into_a_name_input_is_never_shown(
+    simulator: SimFactory, tmp_path: Path, platform: str
+) -> None:
+    pasted = "qov_AnotherTokenPastedAsANameZyXwVuTs"
+    sim, _ = release(simulator)
+    run = step(sim, platform, tmp_path, jobs=f"migrate, {pasted}", environment="production")
+
+    assert run.code == 2, run.stderr
+    assert "no job is named (not shown: it looks like a token)" in "\n".join(errors(run))
+    assert_secret_absent(run, pasted)

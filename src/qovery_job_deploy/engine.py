@@ -18,7 +18,7 @@ from qovery_job_deploy.diagnosis import explain, linked
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import JobIdentity
 from qovery_job_deploy.inputs.model import Settings
-from qovery_job_deploy.inputs.names import PLAIN, Platform
+from qovery_job_deploy.inputs.names import PLAIN, Platform, looks_like_a_token
 from qovery_job_deploy.kinds import KINDS, Deploy, DeployRequest
 from qovery_job_deploy.live import LiveLog, Tailed
 from qovery_job_deploy.log import HumanLog
@@ -61,9 +61,10 @@ class Engine:
         self.show_live = show_live  # prints a service's new log lines (`logs: live`): (whose, lines)
         self.platform = platform
         # Until the names are resolved, each service is known by the name or id it was given.
-        unresolved = [
-            JobIdentity(item.ref, kind=item.kind or "") for item in settings.service_refs()
-        ]  # "": any
+        unresolved = [  # kind "": any; a token pasted into a name input is never shown, even as a label
+            JobIdentity("(not shown)" if looks_like_a_token(item.ref) else item.ref, kind=item.kind or "")
+            for item in settings.service_refs()
+        ]
         self.runs = [
             JobRun(identity, log, Known(identity.job_id, identity=identity)) for identity in unresolved
         ]

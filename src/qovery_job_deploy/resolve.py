@@ -21,7 +21,7 @@ from qovery_job_deploy.api.models import EnvironmentInfo, Named, ServiceInfo
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.errors import ActionError, InputError
 from qovery_job_deploy.identity import JobIdentity, canonical_uuid, is_uuid
-from qovery_job_deploy.inputs.names import PLAIN, Platform
+from qovery_job_deploy.inputs.names import PLAIN, Platform, looks_like_a_token
 from qovery_job_deploy.kinds import JOB, KINDS, ServiceKind
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.text import one_line
@@ -265,13 +265,17 @@ def pick(
     matches = [item for item in items if name_of(item).strip().casefold() == key]
     if len(matches) == 1:
         return matches[0]
-    source = given or f"`{one_line(wanted, 80)}`"  # `given` names where it came from, when known
+    # A value with a token's shape (a token pasted into the wrong input) is never shown.
+    said = (
+        "(not shown: it looks like a token)" if looks_like_a_token(wanted.strip()) else repr(wanted.strip())
+    )
+    source = given or (said if said.startswith("(") else f"`{one_line(wanted, 80)}`")  # where it came from
     if matches:
         shown = [
             describe(item) if describe else f"{_shown(name_of(item))} (id {_id_of(item)})" for item in matches
         ]
         raise InputError(
-            f"Invalid input `{input_name}` ({source}): the {noun} name {wanted.strip()!r} matches "
+            f"Invalid input `{input_name}` ({source}): the {noun} name {said} matches "
             f"{len(matches)} in {where}: {'; '.join(shown)}. Fix: give the UUID of the one you mean{fix}."
         )
     names = sorted({name_of(item) for item in items})
@@ -279,7 +283,7 @@ def pick(
     listed = ", ".join(_shown(name) for name in closest) if closest else "none"
     more = f" (and {len(names) - len(closest)} more)" if len(names) > len(closest) else ""
     raise InputError(
-        f"Invalid input `{input_name}` ({source}): no {noun} is named {wanted.strip()!r} in {where}. "
+        f"Invalid input `{input_name}` ({source}): no {noun} is named {said} in {where}. "
         f"Names there, closest first: {listed}{more}. Fix: use one of these names, or the {noun}'s UUID."
     )
 

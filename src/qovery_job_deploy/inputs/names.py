@@ -118,6 +118,9 @@ class Given:
         where = self.platform.origin(self.origin)
         if secret or looks_like_a_token(self.value):
             return f"value not shown, from {where}"
+        if any(looks_like_a_token(item) for item in re.split(r"[\s,]+", self.value)):
+            # A list (`jobs`, `services`) with a token pasted among its names: not shown either.
+            return f"value not shown (an item looks like a token), from {where}"
         return f"`{one_line(self.value, 80)}` from {where}"
 
 
