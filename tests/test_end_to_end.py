@@ -84,6 +84,8 @@ def test_the_verdict_is_said_once_in_the_log(simulator: SimFactory, tmp_path: Pa
     annotated = "::error title=Qovery job deployment timed out (EXECUTING)::Timed out" in run.stdout
     assert annotated == (platform == "github")
     assert ("] timed_out: Timed out" in run.stderr) == (platform != "github")
+    if platform != "github":  # the last word, after the console link and where the result was written
+        assert "] timed_out: Timed out" in run.stderr.splitlines()[-1]
 
 
 # -- docker run (QOVERY_* variables) ----------------------------------------------------------------

@@ -328,3 +328,21 @@ def test_gitlab_keeps_the_console_link_whole_beside_many_short_values(
     report_vars = run.dotenv()
     assert report_vars["QOVERY_DEPLOYMENT_URL"] == run.result_file()["console_url"]
     assert len(report_vars) <= 20 and files["dotenv"].stat().st_size <= 5 * 1024
+
+
+def test_on_github_several_services_end_with_the_tally_annotated_each_message_said_once(
+    simulator: SimFactory, tmp_path: Path
+) -> None:
+    sim = start(simulator, named("migrate", BAD), named("report"))
+    env, files = github_env(tmp_path, inputs(sim, "migrate, report"))
+    run = run_step(env, files)
+
+    assert run.code == 1, run.stderr
+    commands = [line for line in run.stdout.splitlines() if line.startswith("::")]
+    shown = "\n".join([run.stderr, *commands])
+    assert shown.count("The deployment ended in DEPLOYMENT_ERROR; DEPLOYED was expected.") == 1
+    annotation = commands[-1]
+    assert annotation.startswith(
+        "::error title=2 Qovery jobs%3A 1 failed (DEPLOYMENT_ERROR)::2 jobs: 1 failed, 1 succeeded"
+    )
+    assert "migrate (shop / production): Qovery: " in annotation  # whose diagnosis it is

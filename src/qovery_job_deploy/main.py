@@ -95,9 +95,11 @@ def run(
         for job in outcome.jobs:
             diagnosed = not runner.closing_diagnoses(job, outcome)  # else the closing says it
             _show_explanations(job, runner, log, several=len(outcome.jobs) > 1, diagnosis=diagnosed)
-        runner.closing(log, outcome)  # the last word, after what explains it
-        for problem in runner.publish(log, outcome):
+        problems = runner.publish(log, outcome)
+        for problem in problems:
             log.info(f"error: could not write {problem}")
+        runner.closing(log, outcome)  # the last word, after what explains it and where it was written
+        if problems:
             code = code or ExitCode.API_ERROR
     return code
 

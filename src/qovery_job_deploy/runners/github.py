@@ -20,8 +20,10 @@ from qovery_job_deploy.report import (
     message,
     outputs,
     summary_markdown,
+    tally,
 )
 from qovery_job_deploy.runners.plain import Runner, attempt, printable
+from qovery_job_deploy.text import one_line
 
 
 def escape_data(value: str) -> str:
@@ -135,7 +137,18 @@ class GitHubRunner(Runner):
         state = deciding.known.state
         title = headline(outcome) + (f" ({state})" if state else "")
         diagnosis = diagnosis_of(deciding)
-        self._annotate(title, message(outcome) + ("\n" + diagnosis_text(diagnosis) if diagnosis else ""))
+        # Each service's line was printed as it ended: the tally, then Qovery's word on the deciding one.
+        several = len(outcome.jobs) > 1 and outcome.announced
+        said = tally(outcome) if several else message(outcome)
+        whose = f"{deciding.known.label()}: " if several else ""
+        qovery = [whose + line for line in diagnosis_text(diagnosis).splitlines()] if diagnosis else []
+        text = "\n".join([said, *qovery])
+        try:
+            self._annotate(title, text)
+        except Exception as error:  # a broken stdout must not cost the report: said on stderr
+            log.info(
+                f"error: could not write the error annotation: {type(error).__name__}: {one_line(error)}"
+            )
 
     def _annotate(self, title: str, message: str) -> None:
         self.stdout.write(command("error", message, title=title) + "\n")
