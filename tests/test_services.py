@@ -362,12 +362,20 @@ def test_the_result_reports_only_the_values_a_service_took(
             {"image-tag": TAG},
             "migrate is a job from git, which deploys a git commit: give `git-commit-id`",
         ),
+        # Only a chart version, which no job takes: its source is read all the same (it was not, and the
+        # job was deployed as it was).
+        (
+            service("job", "migrate"),
+            {"chart-version": CHART},
+            "migrate is a job from an image, which deploys an image tag: give `image-tag`",
+        ),
     ],
     ids=[
         "helm chart, image tag",
         "helm from git, image tag",
         "job from an image, commit",
         "job from git, tag",
+        "job, chart version",
     ],
 )
 def test_a_value_its_source_does_not_take_is_refused_with_the_one_it_does(
@@ -381,3 +389,14 @@ def test_a_value_its_source_does_not_take_is_refused_with_the_one_it_does(
     (error,) = [line for line in run.stderr.splitlines() if "error:" in line]
     assert said in error
     assert sim.calls("deploy") == 0
+
+
+def test_a_chart_version_deployed_is_reported_as_such(simulator: SimFactory, tmp_path: Path) -> None:
+    sim = simulator(service("helm", "ingress"))
+    values = {"api-token": TOKEN, "api-url": sim.url, "services": "ingress", "environment": ENV}
+    env, files = github_env(tmp_path, values | {"chart-version": CHART, "poll-interval": FAST})
+    run = run_step(env, files)
+
+    assert run.code == 0, run.stderr
+    assert f"| Deployed | chart version `{CHART}` |" in run.summary()
+    assert json.loads(run.outputs()["result"])["chart_version"] == CHART

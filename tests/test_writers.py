@@ -210,6 +210,7 @@ def test_result_has_every_field() -> None:
         "message",
         "image_tag",
         "git_commit_id",
+        "chart_version",
         "force_event",
         "job_name",
         "console_url",

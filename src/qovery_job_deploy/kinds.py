@@ -224,7 +224,7 @@ JOB = ServiceKind(
     "jobs",
     JOB_EVENTS,
     _job,
-    lambda r: bool(r.image_tag or r.git_commit_id),  # its source says which it takes
+    lambda r: r.values_given(),  # its source says which it takes, or that none given fits it
     {"START": "DEPLOYED", "CRON": "DEPLOYED", "STOP": "STOPPED", "DELETE": "DELETED"},
 )
 APPLICATION = ServiceKind(

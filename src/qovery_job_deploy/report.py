@@ -185,6 +185,7 @@ def result(run: RunOutcome) -> dict[str, Any]:
         "message": message(run),
         "image_tag": run.request.image_tag,
         "git_commit_id": run.request.git_commit_id,
+        "chart_version": run.request.chart_version,
         "force_event": run.request.force_event,
         "job_name": known.identity.job_name if known.identity else None,
         "console_url": deciding.console_url,
@@ -307,6 +308,7 @@ def _what_was_asked(run: RunOutcome) -> str:
     parts = [
         f"image tag {md.code(request.image_tag)}" if request.image_tag else "",
         f"commit {md.code(request.git_commit_id)}" if request.git_commit_id else "",
+        f"chart version {md.code(request.chart_version)}" if request.chart_version else "",
         f"`force-event` {md.code(request.force_event)}" if request.force_event else "",
     ]
     nouns = {_noun(job) for job in run.jobs}
@@ -314,7 +316,8 @@ def _what_was_asked(run: RunOutcome) -> str:
     if len(run.jobs) > 1 and nouns == {"job"}:
         whose = "each job's"
     return (
-        ", ".join(part for part in parts if part) or f"{whose} current source (no image tag or commit given)"
+        ", ".join(part for part in parts if part)
+        or f"{whose} current source (no image tag, commit or chart version given)"
     )
 
 
