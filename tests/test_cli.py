@@ -362,3 +362,19 @@ def test_on_github_a_qovery_variable_from_env_applies_unless_with_gives_the_inpu
     assert ("QOVERY_API_URL" in entries["api-url"]) is not in_with, entries["api-url"]
     assert "QOVERY_POLL_INTERVAL" in entries["poll-interval"]
     assert elsewhere not in run.stderr + run.stdout
+
+
+@pytest.mark.process
+def test_the_simulator_says_when_it_cannot_write_its_url_file(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-dir" / "url"
+    done = subprocess.run(
+        [sys.executable, "-m", "qovery_job_deploy.simulator", "--url-file", str(missing)],
+        env=base_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"cannot write --url-file {missing}" in done.stderr and "--port" not in done.stderr

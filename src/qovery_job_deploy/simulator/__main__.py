@@ -44,9 +44,16 @@ def introduction(sim: QoverySimulator, run_as: Commands, *, logged: bool) -> str
     )
 
 
+class CannotListen(Exception):
+    """The port is in use, or not ours to take."""
+
+
 def serve_forever(port: int, url_file: Path | None, log: TextIO | None) -> None:
     """The CLI: serve the built-in services until SIGTERM or SIGINT."""
-    sim = QoverySimulator(port=port, log=log).start()
+    try:
+        sim = QoverySimulator(port=port, log=log).start()
+    except OSError as error:
+        raise CannotListen(error.strerror or str(error)) from error
     if url_file is not None:
         url_file.write_text(sim.url + "\n")
     print(introduction(sim, commands(), logged=log is not None), flush=True)
@@ -78,12 +85,14 @@ def main() -> None:
         )
     try:
         serve_forever(options.port, options.url_file, None if options.quiet else sys.stderr)
-    except OSError as error:  # in use, or not ours to take: one line, not a traceback
+    except CannotListen as error:  # one line, not a traceback
         parser.exit(
             1,
-            f"cannot listen on 127.0.0.1:{options.port} ({error.strerror}): give another "
-            "--port, or --port 0 for a free one\n",
+            f"cannot listen on 127.0.0.1:{options.port} ({error}): give another --port, or --port 0 for a "
+            "free one\n",
         )
+    except OSError as error:  # the --url-file could not be written
+        parser.exit(1, f"cannot write --url-file {options.url_file} ({error.strerror or error})\n")
 
 
 if __name__ == "__main__":
