@@ -25,8 +25,10 @@ from support.step import (
 
 from qovery_job_deploy import __version__
 from qovery_job_deploy.cli import help_text
+from qovery_job_deploy.demo import render, summary
 from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.inputs.names import qovery_env_name
+from qovery_job_deploy.invocation import commands
 from qovery_job_deploy.simulator import FAILURE_JOB, SLOW_JOB, SUCCESS_JOB, JobScript
 
 
@@ -378,3 +380,20 @@ def test_the_simulator_says_when_it_cannot_write_its_url_file(tmp_path: Path) ->
 
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert f"cannot write --url-file {missing}" in done.stderr and "--port" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ([{"step_name": "EXECUTING", "status": "SUCCESS", "duration_sec": 2.0}], "EXECUTING SUCCESS 2 s"),
+        (True, "yes"),
+        ({"message": "failed", "hint": None}, "message: failed"),
+    ],
+)
+def test_the_demo_shows_each_value_as_people_read_it(value: object, shown: str) -> None:
+    assert render(value) == shown
+
+
+def test_the_demo_leaves_out_a_dry_run_that_was_not_one() -> None:
+    said = summary('{"verdict": "succeeded", "dry_run": false}', 0, commands())
+    assert "verdict" in said and "dry run" not in said and "False" not in said

@@ -10,7 +10,7 @@ from support.step import ROOT, declared_inputs
 from qovery_job_deploy.errors import InputError
 from qovery_job_deploy.inputs.durations import format_duration, parse_duration
 from qovery_job_deploy.inputs.model import ServiceRef, Settings
-from qovery_job_deploy.inputs.names import looks_like_a_token
+from qovery_job_deploy.inputs.names import Given, looks_like_a_token
 from qovery_job_deploy.inputs.sources import load_settings
 from qovery_job_deploy.invocation import commands
 
@@ -679,3 +679,15 @@ def test_the_readme_inputs_table_has_a_row_per_input() -> None:
     table = readme.split("## Inputs", 1)[1].split("\n## ", 1)[0]
     rows = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
     assert rows == set(declared_inputs())
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("migrate\nweb-broken\napi\n", "`migrate, web-broken, api` from"),  # a YAML block scalar
+        ("migrate, api", "`migrate, api` from"),
+        ("migrate", "`migrate` from"),
+    ],
+)
+def test_a_list_given_one_per_line_is_shown_as_the_comma_list_it_means(value: str, shown: str) -> None:
+    assert Given(value, "INPUT_SERVICES").describe(secret=False).startswith(shown)

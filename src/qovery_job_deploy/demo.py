@@ -154,7 +154,7 @@ def summary(printed: str, code: int, run_as: Commands) -> str:
         return f"The step printed no readable result; exit code {code}.\n"
     # With one service, `jobs` and `services` repeat the top-level fields, which describe it: not worth a
     # second look. With several, one short line each, in `services` (`jobs` is a part of it).
-    shown = {key: value for key, value in data.items() if value not in (None, "", [])}
+    shown = {key: value for key, value in data.items() if value not in (None, "", [], False)}
     shown.pop("jobs", None)
     services = shown.pop("services", [])
     if len(services) > 1:
@@ -180,8 +180,15 @@ def render(value: Any) -> str:
         return "; ".join(f"{key}: {render(item)}" for key, item in value.items() if item not in (None, ""))
     if isinstance(value, list) and all(isinstance(item, dict) for item in value):  # steps: values only
         return "; ".join(
-            " ".join(render(cell) for cell in item.values() if cell is not None) for item in value
+            " ".join(
+                f"{cell:g} s" if key == "duration_sec" and isinstance(cell, (int, float)) else render(cell)
+                for key, cell in item.items()
+                if cell is not None
+            )
+            for item in value
         )
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, list):
         return ", ".join(render(item) for item in value)
     return one_line(value, 300)

@@ -121,7 +121,10 @@ class Given:
         if any(looks_like_a_token(item) for item in re.split(r"[\s,]+", self.value)):
             # A list (`jobs`, `services`) with a token pasted among its names: not shown either.
             return f"value not shown (an item looks like a token), from {where}"
-        return f"`{one_line(self.value, 80)}` from {where}"
+        # A list given one item per line (a YAML block scalar) is shown as the comma list it means.
+        lines = [line.strip() for line in self.value.splitlines() if line.strip()]
+        shown = ", ".join(lines) if len(lines) > 1 else self.value
+        return f"`{one_line(shown, 80)}` from {where}"
 
 
 def looks_like_a_token(value: str) -> bool:
