@@ -227,3 +227,27 @@ def test_a_token_pasted_into_a_name_input_is_never_shown(
     assert run.code == 2, run.stderr
     assert "no job is named (not shown: it looks like a token)" in "\n".join(errors(run))
     assert_secret_absent(run, pasted)
+
+
+@pytest.mark.parametrize(
+    ("inputs", "said"),
+    [
+        ({"jobs": "api"}, "no job is named 'api' in environment production."),
+        ({"services": "container:web"}, "no container is named 'web' in environment production."),
+    ],
+)
+def test_a_name_of_another_type_is_pointed_at(
+    simulator: SimFactory, tmp_path: Path, inputs: dict[str, str], said: str
+) -> None:
+    sim, _ = release(simulator)
+    run = step(sim, "plain", tmp_path, environment="production", **inputs)
+
+    assert run.code == 2, run.stderr
+    (problem,) = errors(run)
+    assert said in problem
+    hint = {
+        "jobs": "api is a container there: deploy it with `services`.",
+        "services": "web is an application there: deploy it with `services: application:web`.",
+    }
+    assert hint[next(iter(inputs))] + " Fix:" in problem
+    assert sim.calls("deploy") == 0

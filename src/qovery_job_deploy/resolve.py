@@ -190,21 +190,48 @@ class Resolver:
                 return _identity(service_id, None, place, kind)
             raise self._no_such_id(input_name, service_id, place)
         noun = kinds[0].noun if len(kinds) == 1 else "service"
-        found_kind, item = pick(
-            input_name,
-            ref,
-            candidates,
-            name_of=lambda pair: pair[1].name or "",
-            where=f"environment {_shown(place.environment_name or place.environment_id)}",
-            describe=lambda pair: f"{_shown(pair[1].name)} ({pair[0].noun}, id {pair[1].id})",
-            what=noun,
-            given=self.given.get(input_name),
-            fix="" if kind else " or prefix the name with its type (container:NAME, application:NAME, ...)",
-        )
+        try:
+            found_kind, item = pick(
+                input_name,
+                ref,
+                candidates,
+                name_of=lambda pair: pair[1].name or "",
+                where=f"environment {_shown(place.environment_name or place.environment_id)}",
+                describe=lambda pair: f"{_shown(pair[1].name)} ({pair[0].noun}, id {pair[1].id})",
+                what=noun,
+                given=self.given.get(input_name),
+                fix=""
+                if kind
+                else " or prefix the name with its type (container:NAME, application:NAME, ...)",
+            )
+        except InputError as error:
+            hint = self._of_another_type(kind, ref, place, input_name)
+            raise InputError(
+                str(error).replace(" Fix:", f" {hint} Fix:", 1) if hint else str(error)
+            ) from None
         if str(item.id) not in self._named:  # each name once, though it be given twice
             self._named.add(str(item.id))
             self.log.info(f"{found_kind.noun} {item.name} -> {item.id}")
         return _identity(str(item.id), item.name, place, found_kind.name)
+
+    def _of_another_type(self, kind: str | None, ref: str, place: Place, input_name: str) -> str:
+        """When a name of one type matches nothing, whether a service of another type has it: `--jobs api`
+        for the container `api`. Read only on this error path (each list once), never on the way to a
+        deployment; a list that cannot be read says nothing here."""
+        if kind is None or looks_like_a_token(ref):
+            return ""
+        wanted = ref.strip().casefold()
+        for other in KINDS.values():
+            if other.name == kind:
+                continue
+            try:
+                names = self._services(other.name, place.environment_id)
+            except ActionError:
+                continue
+            if any((item.name or "").strip().casefold() == wanted for item in names):
+                how = f"`services: {other.name}:{ref.strip()}`" if input_name == "services" else "`services`"
+                return f"{_shown(ref.strip())} is {other.article()} there: deploy it with {how}."
+        return ""
 
     def _by_uuid(self, kind: str | None, ref: str, input_name: str) -> JobIdentity:
         """A service by UUID with no environment given: its kind, when not given, is the one whose
