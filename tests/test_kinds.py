@@ -111,3 +111,20 @@ def test_a_force_event_problem_shows_the_value_where_it_came_from() -> None:
     assert str(raised.value).startswith(
         f"Invalid input `force-event` ({given}): migrate is a job, and a job "
     )
+
+
+@pytest.mark.parametrize(
+    ("deploy", "said"),
+    [
+        (Deploy({}, {"forceEvent": "STOP"}), "the job's STOP event (force-event STOP)"),
+        (Deploy({}, {"forceEvent": "DELETE"}), "the job's DELETE event (force-event DELETE)"),
+        (Deploy({}, {"forceEvent": "START"}), "a deployment of the job's current source (force-event START)"),
+        (
+            Deploy({"image_tag": "v2"}, {"forceEvent": "STOP"}),
+            "a deployment of image tag v2 (force-event STOP)",
+        ),
+        (Deploy({"image_tag": "v2"}, None), "a deployment of image tag v2"),
+    ],
+)
+def test_what_a_request_asks_is_said_in_its_own_words(deploy: Deploy, said: str) -> None:
+    assert deploy.requested("job") == said

@@ -248,11 +248,11 @@ def test_a_dry_run_checks_everything_and_posts_nothing(simulator: SimFactory, tm
     assert outputs["verdict"] == "planned" and json.loads(outputs["result"])["dry_run"] is True
     assert [s["verdict"] for s in json.loads(outputs["services"])] == ["planned"] * 3
     assert (
-        f"api (shop / production): planned: Dry run: the container is DEPLOYED; would deploy image tag {TAG}."
+        f"api (shop / production): planned: Dry run: the container is DEPLOYED; would request a deployment of image tag {TAG}."
         in run.stderr
     )
     assert (
-        f"web (shop / production): planned: Dry run: the application is DEPLOYED; would deploy commit {COMMIT}."
+        f"web (shop / production): planned: Dry run: the application is DEPLOYED; would request a deployment of commit {COMMIT}."
         in run.stderr
     )
     assert "Dry run: 3 Qovery services would be deployed, nothing was posted" in run.summary()

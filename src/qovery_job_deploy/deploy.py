@@ -158,14 +158,14 @@ class Deployments:
     def _start(self, run: JobRun, before: JobStatus) -> None:
         # With several services, each line already starts with the service's name.
         subject = run.identity.label() if len(self.runs) == 1 else f"the {run.kind.noun}"
-        asked = run.deploy.described(run.kind.noun)
+        asked = run.deploy.requested(run.kind.noun)
         if _in_progress(before):
             run.log.info(
-                f"{subject} is already deploying ({before.state}); requesting a deployment of {asked}, "
+                f"{subject} is already deploying ({before.state}); requesting {asked}, "
                 "which Qovery queues behind it"
             )
         else:
-            run.log.info(f"{subject} is {before.state}; requesting a deployment of {asked}")
+            run.log.info(f"{subject} is {before.state}; requesting {asked}")
         if self.deadline.left() < MIN_SECONDS_TO_START:
             self._finish(
                 run, Verdict.TIMED_OUT, f"Not deployed: `timeout` ran out before this {run.kind.noun}'s turn."

@@ -166,8 +166,10 @@ class Engine:
                 outcomes.append(Outcome(run.known, Verdict.ERROR, failure, 0.0))
             else:
                 state = reading.statuses[run.job_id].state
-                what = run.deploy.described(run.kind.noun)
-                message = f"Dry run: the {run.kind.noun} is {state}; would deploy {what}. Nothing was posted."
+                what = run.deploy.requested(run.kind.noun)
+                message = (
+                    f"Dry run: the {run.kind.noun} is {state}; would request {what}. Nothing was posted."
+                )
                 outcomes.append(Outcome(replace(run.known, state=state), Verdict.PLANNED, message, 0.0))
             if len(self.runs) > 1:  # each service's line, as a real run's; one service's is the closing
                 self.log.info(outcomes[-1].verdict_line())

@@ -59,12 +59,24 @@ class Source:
     chart_version: str | None = None
 
 
+# Force-events that run what the service has (its stop or delete steps) rather than deploy a source.
+EVENTS_WITHOUT_SOURCE = ("STOP", "DELETE")
+
+
 @dataclass(frozen=True)
 class Deploy:
     """One service's deploy request: its JSON body (None: no body at all) and its query."""
 
     body: dict[str, str] | None
     query: dict[str, str] | None
+
+    def requested(self, noun: str) -> str:
+        """What the deploy request asks, after "requesting": `a deployment of image tag v1.2`, or for an
+        event that deploys nothing new, `the job's STOP event (force-event STOP)`."""
+        event = (self.query or {}).get("forceEvent")
+        if event in EVENTS_WITHOUT_SOURCE and not self.body:
+            return f"the {noun}'s {event} event (force-event {event})"
+        return f"a deployment of {self.described(noun)}"
 
     def described(self, noun: str) -> str:
         """`image tag v1.2 (force-event START)`, `commit 4f2a…`, `the job's current source`: what the log
