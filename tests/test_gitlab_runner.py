@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.sims import FAST, TOKEN, SimFactory, job
+from support.sims import FAST, TOKEN, SimFactory, job, job_inputs
 from support.step import gitlab_env, run_step
 
 
@@ -64,3 +64,18 @@ def test_gitlab_keeps_the_json_result_in_a_file_beside_the_dotenv_and_the_log_fo
     assert "{" not in run.stderr
     assert f"The JSON result is in {said.format(tmp=tmp_path)} (" in run.stderr
     assert sorted(path.name for path in files["result"].parent.iterdir() if ".partial" in path.name) == []
+
+
+def test_a_project_dir_that_is_a_file_is_said_in_the_file_system_s_words(
+    simulator: SimFactory, tmp_path: Path
+) -> None:
+    script = job()
+    sim = simulator(script)
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    env, _ = gitlab_env(tmp_path, job_inputs(sim, script))
+    run = run_step(env | {"CI_PROJECT_DIR": str(blocker)})
+
+    assert run.code == 3, run.stderr  # the deployment succeeded; its report could not be written
+    said = [line for line in run.stderr.splitlines() if "error: could not write the dotenv report: " in line]
+    assert said and str(blocker) in said[0] and "Error:" not in said[0]  # not Python's exception name

@@ -82,6 +82,10 @@ def attempt(problems: list[str], what: str, action: Callable[[], None]) -> bool:
     """Whether `action` went through; if not, what failed is added to `problems`."""
     try:
         action()
+    except OSError as error:  # the file system's words, and where: `File exists (/builds/x)`
+        where = f" ({one_line(error.filename, 200)})" if error.filename else ""
+        problems.append(f"{what}: {error.strerror or type(error).__name__}{where}")
+        return False
     except Exception as error:  # reported by the caller, with an exit code; never a traceback
         problems.append(f"{what}: {type(error).__name__}: {one_line(error)}")
         return False
