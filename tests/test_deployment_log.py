@@ -3,11 +3,9 @@ names, on each runner, and never at the cost of the verdict or of the runner's s
 
 from __future__ import annotations
 
-import json
 import re
 from collections import deque
 from pathlib import Path
-from typing import Any
 
 import pytest
 from support.runner_commands import commands_outside_frames
@@ -39,14 +37,6 @@ def expected_console_url(script: JobScript, execution_id: str) -> str:
         f"https://console.qovery.com/organization/{script.organization_id}/project/{script.project_id}"
         f"/environment/{script.environment_id}/service/{script.job_id}/deployments/logs/{execution_id}"
     )
-
-
-def result_of(run: StepRun) -> dict[str, Any]:
-    """The `result` JSON: the output on GitHub, stdout elsewhere."""
-    if "output" in run.files:
-        data: dict[str, Any] = json.loads(run.outputs()["result"])
-        return data
-    return run.json()
 
 
 def log_group(run: StepRun) -> list[str]:
@@ -115,7 +105,7 @@ def test_github_failure_shows_our_lines_the_hint_the_link_and_the_names(
     assert summary.index(f"**Hint:** {HINT}") < summary.index("| Verdict |")
     url = expected_console_url(script, ours.execution_id)
     assert run.outputs()["console-url"] == url and f"({url})" in summary
-    result = result_of(run)
+    result = run.json_result()
     assert result["error"] == {"message": CAUSE, "hint": HINT, "link": DEFAULT_ERROR["link"]}
     assert result["console_url"] == url
     assert "migrate (shop / production)" in summary
@@ -150,7 +140,7 @@ def test_logs_always_shows_the_log_of_a_success(
     assert sim.calls("logs") == (1 if shown else 0)
     assert ("migrated 3 tables" in run.stdout) is shown
     assert ("migrated 3 tables" in run.summary()) is shown
-    assert result_of(run)["error"] is None
+    assert run.json_result()["error"] is None
 
 
 @pytest.mark.parametrize(
@@ -195,7 +185,7 @@ def test_a_failing_or_hanging_read_changes_neither_verdict_nor_exit_code(
     run = run_step(plain_env(job_inputs(sim, script, **{"request-timeout": "2s"})))
 
     assert run.code == 1, run.stderr
-    result = result_of(run)
+    result = run.json_result()
     assert result["verdict"] == "failed" and result["state"] == "DEPLOYMENT_ERROR"
     assert note in run.stderr
     assert sim.calls(operation) == 1  # one try: no retry, no second read
@@ -231,7 +221,7 @@ def test_hostile_log_lines_execute_nothing_and_break_nothing(simulator: SimFacto
 
     plain = run_step(plain_env(job_inputs(sim, script)))
     assert plain.code == 1 and "\x1b" not in plain.stderr
-    assert result_of(plain)["error"]["hint"] == HINT
+    assert plain.json_result()["error"]["hint"] == HINT
 
 
 def test_a_signal_during_the_log_read_keeps_the_verdict_and_stops_promptly(
@@ -243,7 +233,7 @@ def test_a_signal_during_the_log_read_keeps_the_verdict_and_stops_promptly(
     run = run_step(plain_env(job_inputs(sim, script)), signal_when=lambda: sim.calls("logs") >= 1)
 
     assert run.code == 1, run.stderr  # the deployment had failed: that is what the step reports
-    assert result_of(run)["verdict"] == "failed"
+    assert run.json_result()["verdict"] == "failed"
     assert "Interrupted while reading the deployment log" in run.stderr
     assert run.seconds < 7.5  # inside GitHub's 7.5 s from SIGINT to SIGTERM, even on a loaded machine
 
@@ -297,7 +287,7 @@ def test_a_log_over_the_size_limit_is_cut_and_said_so(simulator: SimFactory) -> 
     assert "The deployment log is over 4 MB: showing its first part" in run.stderr
     assert "00000 zzz" in run.stderr and "00599 zzz" not in run.stderr  # the part past the cut is not
     assert max(len(line) for line in run.stderr.splitlines()) < 1100  # each line cut to 1000 characters
-    assert result_of(run)["verdict"] == "failed"
+    assert run.json_result()["verdict"] == "failed"
 
 
 def test_the_simulators_built_in_hostile_job_executes_nothing(simulator: SimFactory, tmp_path: Path) -> None:

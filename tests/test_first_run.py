@@ -43,10 +43,6 @@ def step(sim: QoverySimulator, platform: str, tmp_path: Path, **inputs: str) -> 
     return run_step(plain_env(given))
 
 
-def errors(run: StepRun) -> list[str]:
-    return run.problems()
-
-
 # -- every name problem in one run ----------------------------------------------------------------------
 
 
@@ -87,7 +83,7 @@ def test_every_name_problem_is_reported_in_one_run_one_line_each(
     run = step(sim, "plain", tmp_path, **({"environment": "production"} | inputs))
 
     assert run.code == 2, run.stderr
-    problems = errors(run)
+    problems = run.problems()
     assert len(problems) == len(said), problems
     for problem, words in zip(problems, said, strict=True):
         assert words in problem
@@ -106,8 +102,8 @@ def test_each_unknown_uuid_is_reported_in_one_run(simulator: SimFactory, tmp_pat
     run = step(sim, "plain", tmp_path, services=f"{missing[0]}, {scripts['api'].job_id}, {missing[1]}")
 
     assert run.code == 2, run.stderr
-    assert len(errors(run)) == 2
-    for unknown, problem in zip(missing, errors(run), strict=True):
+    assert len(run.problems()) == 2
+    for unknown, problem in zip(missing, run.problems(), strict=True):
         assert f"no service has the id {unknown} in the API token's reach" in problem
     assert sim.calls("deploy") == 0
 
@@ -127,7 +123,7 @@ def test_names_from_the_api_are_shown_on_one_line_without_control_characters(
     run = step(sim, "github", tmp_path, **inputs)
 
     assert run.code == 2, run.stderr
-    assert len(errors(run)) == 1 and said in errors(run)[0]
+    assert len(run.problems()) == 1 and said in run.problems()[0]
     assert "\x1b" not in run.stderr
     annotations = [line for line in run.stdout.splitlines() if line.startswith("::error ")]
     assert len(annotations) == 1  # one problem, one annotation, however many lines its names held
@@ -145,7 +141,7 @@ def test_several_organizations_ask_for_one_in_the_platforms_words(
     run = step(sim, "gitlab", tmp_path, jobs="migrate", environment="production")
 
     assert run.code == 2, run.stderr
-    assert errors(run) == [
+    assert run.problems() == [
         "Missing input `organization` (the variable QOVERY_ORGANIZATION is not set): the API token sees 2 "
         f"organizations: acme (id 0a0b0c0d-0000-4000-8000-000000000001), umbrella (id {OTHER_ORG}). Fix: "
         "give the organization's name or UUID (set the variable QOVERY_ORGANIZATION (in the job's "
@@ -209,7 +205,7 @@ def test_a_token_not_allowed_to_see_the_job_is_said_first(simulator: SimFactory,
     run = step(sim, "plain", tmp_path, **{"job-id": script.job_id})
 
     assert run.code == 3, run.stderr
-    assert errors(run)[0].startswith(
+    assert run.problems()[0].startswith(
         "the API token (value not shown, from the environment variable QOVERY_API_TOKEN) was refused: The API "
         f"token is not allowed to act on job {script.job_id} (HTTP 403)."
     )
@@ -225,7 +221,7 @@ def test_a_token_pasted_into_a_name_input_is_never_shown(
     run = step(sim, platform, tmp_path, jobs=f"migrate, {pasted}", environment="production")
 
     assert run.code == 2, run.stderr
-    assert "no job is named (not shown: it looks like a token)" in "\n".join(errors(run))
+    assert "no job is named (not shown: it looks like a token)" in "\n".join(run.problems())
     assert_secret_absent(run, pasted)
 
 
@@ -243,7 +239,7 @@ def test_a_name_of_another_type_is_pointed_at(
     run = step(sim, "plain", tmp_path, environment="production", **inputs)
 
     assert run.code == 2, run.stderr
-    (problem,) = errors(run)
+    (problem,) = run.problems()
     assert said in problem
     hint = {
         "jobs": "api is a container there: deploy it with `services`.",

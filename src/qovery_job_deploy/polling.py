@@ -157,10 +157,7 @@ class Pacer:
         last = self._last
         if self._never_deployed:
             self._history_asked = True  # there is none
-            first = f" (the first after {self._first:g}s)" if self._first != self.poll_interval else ""
-            self._log.info(
-                f"First deployment of this job: reading the status every {self.poll_interval:g}s{first}"
-            )
+            self._log.info(f"First deployment of this job: {self._steady_pace()}")
             return PollPlan(self.poll_interval, first=self._first)
         if last is not None and last < HISTORY_WORTH_SECONDS:
             # A short job: one more request would cost more than it saves; the last run is hint enough.
@@ -169,9 +166,13 @@ class Pacer:
             return PollPlan(self.poll_interval, Expectation.around(last))
         if last is not None:
             return PollPlan(self.poll_interval, self._from_history(last))
-        first = f" (the first after {self._first:g}s)" if self._first != self.poll_interval else ""
-        self._log.info(f"Reading the status every {self.poll_interval:g}s{first}")
+        self._log.info(self._steady_pace().capitalize())
         return PollPlan(self.poll_interval, first=self._first)
+
+    def _steady_pace(self) -> str:
+        """`reading the status every 3s (the first after 6s)`: the pace with nothing known."""
+        first = f" (the first after {self._first:g}s)" if self._first != self.poll_interval else ""
+        return f"reading the status every {self.poll_interval:g}s{first}"
 
     def later_plan(self, plan: PollPlan, elapsed: float) -> PollPlan:
         """With nothing known at first, the history is asked only once the deployment has proved long
