@@ -15,7 +15,7 @@ from support.sims import SimFactory
 
 from qovery_job_deploy.simulator import FAILURE_JOB, SLOW_JOB, SUCCESS_JOB, QoverySimulator
 
-from .conftest import BuiltImage, runner_repo
+from .conftest import BuiltImage
 from .harness import (
     BUILD_TIMEOUT,
     LOGS,
@@ -27,6 +27,7 @@ from .harness import (
     podman,
     podman_env,
     run,
+    runner_repo,
 )
 
 # The image adds the interpreter's venv, the package and its two dependencies to its base: about 15 MB.
@@ -77,6 +78,7 @@ def test_rebuild_after_a_source_change_downloads_nothing(
     assert not downloads, f"the rebuild after a source-only change downloaded packages: {downloads[:5]}"
 
 
+@pytest.mark.usefixtures("runs")  # it times nothing: the runner runs go beside it
 def test_image_holds_the_program_and_nothing_to_build_with(image: BuiltImage) -> None:
     probe = podman(
         "run",
@@ -124,6 +126,7 @@ def podman_run_argv(image: BuiltImage, sim: QoverySimulator, job: str, *options:
     ],
     ids=["success", "nonroot", "failure"],
 )
+@pytest.mark.usefixtures("runs")  # it times nothing: the runner runs go beside it
 def test_podman_run(
     image: BuiltImage,
     served_simulator: SimFactory,
