@@ -42,13 +42,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
             item.add_marker(pytest.mark.e2e)
-    # The image's own checks first (its cold build is the first figure), the runners after. In each module, the
-    # checks that run alone (those that time something) before those that read or go beside the runner runs
-    # (fixture `runs`): the runs start at the first of these.
+    # The checks that run alone first, those that time something (the image's builds and signals, act's
+    # start-up), the image's before the runners'; then those that go beside or read the runner runs (fixture
+    # `runs`), which start at the first of them.
     items.sort(
         key=lambda item: (
-            MODULE_ORDER.get(Path(str(item.fspath)).stem, 0),
             "runs" in getattr(item, "fixturenames", ()),
+            MODULE_ORDER.get(Path(str(item.fspath)).stem, 0),
         )
     )
 
@@ -182,18 +182,17 @@ def gitlab_ci_local(
 @pytest.fixture(scope="session")
 def runs(
     request: pytest.FixtureRequest,
-    setup: Setup,
-    act: Act,
     act_release: Act,
     gitlab_ci_local: GitlabCiLocal,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Runs]:
-    """Every runner run the selected checks read, started at once when the first of them begins (after the
-    image's own checks, which run alone: a signal's 2 s and the build figures). At the end, each simulator they
-    reached stops if it still serves, and any exchange that broke the OpenAPI contract fails the session."""
+    """Every runner run the selected checks read (runs.py), started at once when the first check that goes beside
+    or reads them begins, after the checks that run alone (they time something: the image's builds and signals,
+    act's start-up). At the end, each simulator they reached stops if it still serves, and any exchange that broke
+    the OpenAPI contract fails the session."""
     modules = {Path(str(item.fspath)).stem for item in request.session.items}
     with ThreadPoolExecutor(max_workers=16, thread_name_prefix="e2e-run") as pool:
-        runners = Runners(setup, act, act_release, gitlab_ci_local, tmp_path_factory.mktemp("runs"))
+        runners = Runners(act_release, gitlab_ci_local, tmp_path_factory.mktemp("runs"))
         started = Runs(runners, pool)
         started.start(modules)
         yield started

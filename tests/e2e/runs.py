@@ -1,8 +1,8 @@
 """The runner runs of the e2e checks, all started at once: act's (the four workflows' jobs, the README's GitHub
-examples, the success workflow built from the Dockerfile then from the pre-built image) and gitlab-ci-local's (the
-pipeline, its failing job, the README's GitLab examples). On this 2-core machine they mostly wait (containers
-starting, the deployments' timelines, the step's polling), so they overlap well; one after another they took most
-of the stage.
+examples) and gitlab-ci-local's (the pipeline, its failing job, the README's GitLab examples). On this 2-core
+machine they mostly wait (containers starting, the deployments' timelines, the step's polling), so they overlap
+well; one after another they took most of the stage. (The checks that time something run alone before them:
+the image's builds and signals, act's start-up with and without building the Dockerfile.)
 
 Each run goes in a thread of the test process, which only waits on its runner, in a copy of its repository and a
 home of its own, against simulators served by processes of their own (harness.SimulatorProcess), stopped when its
@@ -13,11 +13,8 @@ that read it.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import re
 import threading
-import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,12 +30,8 @@ from .harness import (
     REPO,
     VAR_TOKEN,
     Run,
-    Setup,
     SimulatorProcess,
-    commit_all,
     head_commit,
-    podman,
-    runner_repo,
 )
 from .readme_examples import (
     MalformedExample,
@@ -55,12 +48,11 @@ T = TypeVar("T")
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 README_CHECK = "E2E-README-CHECK"  # what the README examples' steps and jobs after the deployment echo
-SUCCESS_WORKFLOW = "tests/e2e/github/deploy-success.yml"
-ACT_BUILT_IMAGE = "act-dockeraction:latest"  # what act tags the image it builds for `uses: ./`
 GITLAB_PIPELINE = "tests/e2e/gitlab/.gitlab-ci.yml"
 # These workflows' jobs run side by side in one act run, in the release form of the action (the pre-built image,
-# nothing built; main's form, `image: Dockerfile`, is covered by the success run). Every job keeps its id (unique
-# across the files) and reaches its workflow's own simulator through a job-level `env: QOVERY_API_URL` alone.
+# nothing built; main's form, `image: Dockerfile`, is covered by test_act.py's success check). Every job keeps
+# its id (unique across the files) and reaches its workflow's own simulator through a job-level
+# `env: QOVERY_API_URL` alone.
 SHARED_WORKFLOWS = (
     "deploy-failure.yml",
     "deploy-hostile-log.yml",
@@ -88,20 +80,6 @@ class ActJobs:
 
 
 @dataclass(frozen=True)
-class ActSuccess:
-    """The success workflow under act, in main's form (`image: Dockerfile`, built without layer cache, as on a
-    fresh GitHub runner), then in a release's (the pre-built image by digest); whether act had tagged an image it
-    built after each."""
-
-    built: Run
-    built_sim: SimulatorProcess
-    image_after_built: bool
-    prebuilt: Run
-    prebuilt_sim: SimulatorProcess
-    image_after_prebuilt: bool
-
-
-@dataclass(frozen=True)
 class GitlabRun:
     """A gitlab-ci-local run, the simulator it reached, and the repository it ran in (its artifacts are there)."""
 
@@ -114,8 +92,6 @@ class GitlabRun:
 class Runners:
     """What the runs are run with: the session's fixtures."""
 
-    setup: Setup
-    act: Act  # main's action.yml
     act_release: Act  # a release's action.yml (the image just built, by digest)
     gitlab: GitlabCiLocal
     scratch: Path  # a directory of their own for the runs' copies
@@ -147,7 +123,6 @@ class Runs:
     def __init__(self, runners: Runners, pool: ThreadPoolExecutor) -> None:
         self.runners = runners
         self.sims: list[SimulatorProcess] = []  # each one started, for the contract check at the end
-        self.act_success = Launch("test_act", pool, self._act_success)
         self.act_shared = Launch("test_act", pool, self._act_shared)
         self.gitlab_pipeline = Launch("test_gitlab", pool, self._gitlab_pipeline)
         self.gitlab_failure = Launch("test_gitlab", pool, self._gitlab_failure)
@@ -158,8 +133,8 @@ class Runs:
         ]
 
     def start(self, modules: set[str]) -> None:
-        launches: list[Launch[Any]] = [self.act_success, self.act_shared, self.gitlab_pipeline,
-                                       self.gitlab_failure, self.readme_github, *self.readme_gitlab]  # fmt: skip
+        launches: list[Launch[Any]] = [self.act_shared, self.gitlab_pipeline, self.gitlab_failure,
+                                       self.readme_github, *self.readme_gitlab]  # fmt: skip
         for launch in launches:
             if launch.module in modules:
                 launch.start()
@@ -173,25 +148,6 @@ class Runs:
         return self.runners.scratch / name
 
     # -- act ---------------------------------------------------------------------------------------------
-
-    def _act_success(self) -> ActSuccess:
-        act, act_release = self.runners.act, self.runners.act_release
-        podman("rmi", ACT_BUILT_IMAGE)
-        sim = self.simulator("act-success-dockerfile")
-        try:
-            fresh = no_layer_cache(act, self._apart("act-success-dockerfile"))
-            built = fresh.run("act-success-dockerfile", SUCCESS_WORKFLOW, sim.url)
-        finally:
-            sim.stop()
-        image_after_built = podman("image", "exists", ACT_BUILT_IMAGE).code == 0
-        podman("rmi", ACT_BUILT_IMAGE)
-        sim_prebuilt = self.simulator("act-success-prebuilt")
-        try:
-            prebuilt = act_release.run("act-success-prebuilt", SUCCESS_WORKFLOW, sim_prebuilt.url)
-        finally:
-            sim_prebuilt.stop()
-        image_after_prebuilt = podman("image", "exists", ACT_BUILT_IMAGE).code == 0
-        return ActSuccess(built, sim, image_after_built, prebuilt, sim_prebuilt, image_after_prebuilt)
 
     def _act_shared(self) -> ActJobs:
         act = self.runners.act_release
@@ -307,16 +263,3 @@ class Runs:
 
         run = self._gitlab(f"readme-gitlab-{number}", "readme-example.gitlab-ci.yml", prepare=write)
         return run, followers
-
-
-def no_layer_cache(act: Act, directory: Path) -> Act:
-    """act in a copy of its repository whose Dockerfile builds without layer cache from its builder stage
-    on, as on a fresh runner (whose base image, unlike here, would also have to be pulled)."""
-    repo = runner_repo(directory, act.setup)
-    dockerfile = repo / "Dockerfile"
-    lines = dockerfile.read_text(encoding="utf-8").splitlines(keepends=True)
-    builder = next(i for i, line in enumerate(lines) if re.match(r"FROM \S+ AS builder\b", line))
-    lines.insert(builder + 1, f"RUN echo 'e2e: no layer cache from here on {uuid.uuid4()}'\n")
-    dockerfile.write_text("".join(lines), encoding="utf-8")
-    commit_all(repo, "e2e: Dockerfile without layer cache")
-    return dataclasses.replace(act, repo=repo)

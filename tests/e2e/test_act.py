@@ -3,9 +3,13 @@ tests/e2e/github/, against the simulator."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import uuid
+from pathlib import Path
 
 import pytest
+from support.sims import SimFactory
 
 from qovery_job_deploy.simulator import (
     API_CONTAINER,
@@ -15,15 +19,20 @@ from qovery_job_deploy.simulator import (
     POSTGRES_DATABASE,
     SUCCESS_JOB,
     WEB_APPLICATION,
+    QoverySimulator,
 )
 
-from .harness import RUNNER_TIMEOUT, VAR_TOKEN, Run, SimulatorProcess, metric
+from .conftest import BuiltImage
+from .harness import RUNNER_TIMEOUT, VAR_TOKEN, Run, commit_all, metric, podman, runner_repo
+from .runners import Act
 from .runs import SHARED_WORKFLOWS, ActJobs, Runs
 
 pytestmark = pytest.mark.timeout(RUNNER_TIMEOUT + 60)
+SUCCESS_WORKFLOW = "tests/e2e/github/deploy-success.yml"
+ACT_BUILT_IMAGE = "act-dockeraction:latest"  # what act tags the image it builds for `uses: ./`
 
 
-def assert_success(result: Run, sim: SimulatorProcess) -> None:
+def assert_success(result: Run, sim: QoverySimulator) -> None:
     result.assert_no_token()
     log = result.stdout + result.stderr
     assert result.code == 0, result.tail(60)
@@ -138,23 +147,42 @@ def test_a_release_succeeds_and_another_stops_at_a_failed_build(shared: ActJobs)
     assert "npm ERR! code ERESOLVE" in shown and "BUILD_ERROR" in shown, shown
 
 
-def start_to_first_request(run: Run, sim: SimulatorProcess) -> float:
+def no_layer_cache(act: Act, directory: Path) -> Act:
+    """act in a copy of its repository whose Dockerfile builds without layer cache from its builder stage
+    on, as on a fresh runner (whose base image, unlike here, would also have to be pulled)."""
+    repo = runner_repo(directory, act.setup)
+    dockerfile = repo / "Dockerfile"
+    lines = dockerfile.read_text(encoding="utf-8").splitlines(keepends=True)
+    builder = next(i for i, line in enumerate(lines) if re.match(r"FROM \S+ AS builder\b", line))
+    lines.insert(builder + 1, f"RUN echo 'e2e: no layer cache from here on {uuid.uuid4()}'\n")
+    dockerfile.write_text("".join(lines), encoding="utf-8")
+    commit_all(repo, "e2e: Dockerfile without layer cache")
+    return dataclasses.replace(act, repo=repo)
+
+
+def start_to_first_request(run: Run, sim: QoverySimulator) -> float:
     """From act's start (the job's) to the step's first request to the API."""
     return min(exchange.received_at for exchange in sim.exchanges) - run.started_at
 
 
-def test_success_with_the_dockerfile_and_with_the_prebuilt_image(runs: Runs) -> None:
+def test_success_with_the_dockerfile_and_with_the_prebuilt_image(
+    image: BuiltImage, act: Act, act_release: Act, served_simulator: SimFactory, tmp_path: Path
+) -> None:
     """Both forms of action.yml succeed and set outputs and summary: main's (`image: Dockerfile`, built by
     the runner without layer cache, as on a fresh GitHub runner) and a release's (the pre-built image by
-    digest). The release form builds nothing, and its first request leaves much sooner."""
-    done = runs.act_success.result()
-    built, sim = done.built, done.built_sim
+    digest). The release form builds nothing, and its first request leaves much sooner. It runs alone (before
+    the runner runs of `runs` start): its figures are start-up times."""
+    podman("rmi", ACT_BUILT_IMAGE)
+    sim = served_simulator()
+    built = no_layer_cache(act, tmp_path / "repo").run("act-success-dockerfile", SUCCESS_WORKFLOW, sim.url)
     assert_success(built, sim)
-    assert done.image_after_built, "act did not build the Dockerfile?"
+    assert podman("image", "exists", ACT_BUILT_IMAGE).code == 0, "act did not build the Dockerfile?"
+    podman("rmi", ACT_BUILT_IMAGE)
 
-    prebuilt, sim_prebuilt = done.prebuilt, done.prebuilt_sim
+    sim_prebuilt = served_simulator()
+    prebuilt = act_release.run("act-success-prebuilt", SUCCESS_WORKFLOW, sim_prebuilt.url)
     assert_success(prebuilt, sim_prebuilt)
-    assert not done.image_after_prebuilt, "act built an image for the release form"
+    assert podman("image", "exists", ACT_BUILT_IMAGE).code != 0, "act built an image for the release form"
 
     with_build = start_to_first_request(built, sim)
     without = start_to_first_request(prebuilt, sim_prebuilt)
