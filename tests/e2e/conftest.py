@@ -1,5 +1,5 @@
-"""Fixtures of the e2e checks: the image (built cold once), podman's Docker API for the runners, and the
-scratch repositories the runners work in. Every test here is marked `e2e`: the default `pytest` run
+"""Fixtures of the e2e checks: the image (built cold once), podman's Docker API for the runners, the
+scratch repositories the runners work in, and the runner runs, all started at once (`runs`). Every test here is marked `e2e`: the default `pytest` run
 leaves them out; `bash tests/e2e/run.sh` sets the machine up and runs them (`pytest -m e2e`)."""
 
 from __future__ import annotations

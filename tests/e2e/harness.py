@@ -1,4 +1,5 @@
-"""What the e2e checks drive: podman, act and gitlab-ci-local, as tests/e2e/run.sh set them up.
+"""What the e2e checks drive: podman, act and gitlab-ci-local, as tests/e2e/run.sh set them up, and simulators
+served by processes of their own for the runner runs that go at once.
 
 Every process is run with a timeout, its output kept under the cache's logs/ directory (named after the
 check), and every output scanned for the token with the suite's own scan (step.assert_secret_absent).
