@@ -1,7 +1,7 @@
 """The runner runs of the e2e checks, all started at once: act's (the four workflows' jobs, the README's GitHub
-examples) and gitlab-ci-local's (the pipeline, its failing job, the README's GitLab examples). On this 2-core
-machine they mostly wait (containers starting, the deployments' timelines, the step's polling), so they overlap
-well; one after another they took most of the stage. (The checks that time something run alone before them:
+examples) and gitlab-ci-local's (the pipeline, its failing job, the README's GitLab examples; these one at a time,
+see `Runs._gitlab`). On this 2-core machine they mostly wait (containers starting, the deployments' timelines, the
+step's polling), so they overlap well; one after another they took most of the stage. (The checks that time something run alone before them:
 the image's builds and signals, act's start-up with and without building the Dockerfile.)
 
 Each run goes in a thread of the test process, which only waits on its runner, in a copy of its repository and a
@@ -123,6 +123,7 @@ class Runs:
     def __init__(self, runners: Runners, pool: ThreadPoolExecutor) -> None:
         self.runners = runners
         self.sims: list[SimulatorProcess] = []  # each one started, for the contract check at the end
+        self._gitlab_turn = threading.Lock()
         self.act_shared = Launch("test_act", pool, self._act_shared)
         self.gitlab_pipeline = Launch("test_gitlab", pool, self._gitlab_pipeline)
         self.gitlab_failure = Launch("test_gitlab", pool, self._gitlab_failure)
@@ -216,14 +217,19 @@ class Runs:
     def _gitlab(
         self, name: str, pipeline: str, *jobs: str, prepare: Callable[[Path], None] | None = None
     ) -> GitlabRun:
+        """One gitlab-ci-local run at a time (beside act's): it copies a job's artifacts out of a helper container
+        the moment that container exits, which races podman 4.3's cleanup of it (the podman service logs `error in
+        copier subprocess: ... merged: no such file or directory`, and the artifacts are lost). Four runs at once,
+        beside act's, lost the release's dotenv report once in five sessions."""
         gitlab = self.runners.gitlab.apart(self._apart(name))
         if prepare is not None:
             prepare(gitlab.repo)
-        sim = self.simulator(name)
-        try:
-            result = gitlab.run(name, pipeline, sim.url, *jobs)
-        finally:
-            sim.stop()
+        with self._gitlab_turn:
+            sim = self.simulator(name)
+            try:
+                result = gitlab.run(name, pipeline, sim.url, *jobs)
+            finally:
+                sim.stop()
         return GitlabRun(result, sim, gitlab.repo)
 
     def _gitlab_pipeline(self) -> GitlabRun:
