@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from qovery_job_deploy.api.models import EnvironmentStatuses
 from qovery_job_deploy.errors import InputError
 from qovery_job_deploy.kinds import EVENTS_IN_WORDS, KINDS, Deploy, DeployRequest, Source
 
@@ -128,3 +129,19 @@ def test_a_force_event_problem_shows_the_value_where_it_came_from() -> None:
 )
 def test_what_a_request_asks_is_said_in_its_own_words(deploy: Deploy, said: str) -> None:
     assert deploy.requested("job") == said
+
+
+def test_the_environment_s_statuses_are_read_by_each_kind_s_key_whatever_keys_come() -> None:
+    """`GET /environment/{id}/statuses` is parsed generically: each row's list by its `statuses_key`, a
+    list a newer API adds all the same, an item without a state dropped, the environment's own status
+    (not a list) left out."""
+    body: dict[str, object] = {"environment": {"id": "e", "state": "DEPLOYED"}}
+    for index, kind in enumerate(KINDS.values()):
+        body[kind.statuses_key] = [{"id": f"{kind.name}-{index}", "state": "DEPLOYED"}, {"id": "no state"}]
+    body["agentic_workflows"] = [{"id": "w", "state": "QUEUED"}]
+    statuses = EnvironmentStatuses.model_validate(body)
+
+    for index, kind in enumerate(KINDS.values()):
+        assert [status.id for status in statuses.of(kind.statuses_key)] == [f"{kind.name}-{index}"]
+    assert [status.state for status in statuses.of("agentic_workflows")] == ["QUEUED"]
+    assert statuses.of("environment") == [] and statuses.of("nothing") == []

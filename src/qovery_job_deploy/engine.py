@@ -230,13 +230,14 @@ def options(settings: Settings) -> Options:
 
 def _title(identities: Sequence[JobIdentity], *, dry_run: bool = False, nothing: bool = False) -> str:
     """`Deploying Qovery job migrate (shop / production)`; `nothing`: stopped before anything was posted."""
-    nouns = {KINDS[i.kind].noun if i.kind in KINDS else "service" for i in identities}  # "": not known yet
-    noun = nouns.pop() if len(nouns) == 1 else "service"
+    kinds = {KINDS.get(i.kind) for i in identities}  # "": not known yet
+    kind = kinds.pop() if len(kinds) == 1 else None
     doing = "Dry run: checking" if dry_run else "Deploying"
     if len(identities) == 1:
-        what = f"Qovery {noun} {identities[0].label()}"
+        what = f"Qovery {kind.noun if kind else 'service'} {identities[0].label()}"
     else:
-        what = f"{len(identities)} Qovery {noun}s: {', '.join(i.short_name() for i in identities)}"
+        names = ", ".join(i.short_name() for i in identities)
+        what = f"{len(identities)} Qovery {kind.plural if kind else 'services'}: {names}"
     return f"{what}: nothing was deployed" if nothing else f"{doing} {what}"
 
 

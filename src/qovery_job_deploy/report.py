@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 from qovery_job_deploy import markdown as md
 from qovery_job_deploy.deployment_log import QoveryDiagnosis
 from qovery_job_deploy.identity import is_uuid
+from qovery_job_deploy.kinds import KINDS
 from qovery_job_deploy.outcome import SEVERITY, Known, Outcome, RunOutcome, Verdict
 
 ICONS = {
@@ -85,8 +86,9 @@ def headline(run: RunOutcome) -> str:
 
 def _nouns(run: RunOutcome) -> str:
     """`jobs`, `containers`, `services` (of several kinds): what the run deployed, in one word."""
-    nouns = {_noun(job) for job in run.jobs}
-    return _plural(nouns.pop() if len(nouns) == 1 else "service")
+    kinds = {KINDS.get(_kind(job)) for job in run.jobs}
+    kind = kinds.pop() if len(kinds) == 1 else None
+    return kind.plural if kind is not None else "services"
 
 
 def _id(known: Known) -> str | None:
@@ -100,12 +102,8 @@ def _kind(outcome: Outcome) -> str:
 
 def _noun(outcome: Outcome) -> str:
     """`job`, `helm chart`; `service` while its kind is not known (nothing was resolved)."""
-    kind = _kind(outcome)
-    return "helm chart" if kind == "helm" else kind or "service"
-
-
-def _plural(noun: str) -> str:
-    return noun + "s"
+    kind = KINDS.get(_kind(outcome))
+    return kind.noun if kind is not None else "service"
 
 
 def message(run: RunOutcome) -> str:

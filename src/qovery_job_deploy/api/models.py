@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
 
 from qovery_job_deploy.kinds import Source
 
@@ -141,18 +148,23 @@ class JobStatuses(_Lenient):
 
 
 class EnvironmentStatuses(_Lenient):
-    """`GET /environment/{id}/statuses`: every service's status, each kind in its list, in one read."""
+    """`GET /environment/{id}/statuses`: every service's status, each kind in its list, in one read.
 
-    applications: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
-    containers: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
-    jobs: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
-    databases: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
-    helms: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
+    Read generically: every list of the answer by its key (`applications`, `helms`, ...), whatever kinds a
+    newer API adds; the environment's own status, not a list, is left out."""
+
+    lists: dict[str, Annotated[list[JobStatus], WrapValidator(_valid_items)]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _every_list(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value  # not an object: the model says so
+        return {"lists": {key: items for key, items in value.items() if isinstance(items, list)}}
 
     def of(self, key: str) -> list[JobStatus]:
         """The statuses of one kind, by its key (`ServiceKind.statuses_key`)."""
-        statuses: list[JobStatus] = getattr(self, key, [])
-        return statuses
+        return self.lists.get(key, [])
 
 
 class Reference(_Lenient):
