@@ -315,7 +315,7 @@ class QoverySimulator:
         if found.operation == "environment_statuses":
             statuses: dict[str, list[dict[str, Any]]] = {}
             for script in here:
-                statuses.setdefault(script.kind, []).append(self.status_body(script, now))
+                statuses.setdefault(f"{script.kind}s", []).append(self.status_body(script, now))
             latest = max(
                 (r for r in self.requests.values() if self.services[r.job_id] in here),
                 key=lambda r: r.created_at,

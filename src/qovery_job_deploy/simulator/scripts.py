@@ -13,17 +13,38 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-# The kinds of service, each its path segment in the API (/{kind}/{id}/status, /environment/{id}/{kind});
-# its `ServiceTypeEnum` value is the kind in capitals, its list in `EnvironmentStatuses` the kind plus "s".
-KINDS = ("job", "application", "container", "helm", "database")
-# What a deployment goes through when a script has no timeline of its own.
-DEFAULT_TIMELINES: dict[str, tuple[tuple[float, str], ...]] = {
-    "job": ((0.0, "QUEUED"), (0.3, "DEPLOYING"), (0.6, "EXECUTING"), (1.0, "DEPLOYED")),
-    "application": ((0.0, "QUEUED"), (0.3, "BUILDING"), (0.6, "DEPLOYING"), (1.0, "DEPLOYED")),
-    "container": ((0.0, "QUEUED"), (0.3, "BUILDING"), (0.6, "DEPLOYING"), (1.0, "DEPLOYED")),
-    "helm": ((0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "DEPLOYED")),
-    "database": ((0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "DEPLOYED")),
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of service the simulator serves, as a row. Its name is its path segment (`/{kind}/{id}`,
+    `/environment/{id}/{kind}`), its `ServiceTypeEnum` value the name in capitals, its list in
+    `EnvironmentStatuses` the name plus "s". Its `GET /{kind}/{id}` body is `services.py`'s, what its
+    deploy request may ask `asks.py`'s, each by the kind's name."""
+
+    name: str
+    timeline: tuple[tuple[float, str], ...]  # what a deployment goes through when a script has none
+    steps: tuple[str, ...]  # the steps of a deployment after its queueing (`ServiceStepMetricNameEnum`)
+    # Whether Qovery serves `GET /{kind}/{id}/status` and `GET /environment/{id}/{kind}/status` for it
+    # (else its status is only in `GET /environment/{id}/statuses`).
+    own_status: bool = True
+
+
+_EXECUTED = ((0.0, "QUEUED"), (0.3, "DEPLOYING"), (0.6, "EXECUTING"), (1.0, "DEPLOYED"))
+_BUILT = ((0.0, "QUEUED"), (0.3, "BUILDING"), (0.6, "DEPLOYING"), (1.0, "DEPLOYED"))
+_DEPLOYED = ((0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "DEPLOYED"))
+KIND_ROWS = {
+    kind.name: kind
+    for kind in (
+        Kind("job", _EXECUTED, ("EXECUTING",)),
+        Kind("application", _BUILT, ("GIT_CLONE", "BUILD", "DEPLOYMENT")),
+        Kind("container", _BUILT, ("MIRROR_IMAGE", "DEPLOYMENT")),
+        Kind("helm", _DEPLOYED, ("DEPLOYMENT",)),
+        Kind("database", _DEPLOYED, ("DEPLOYMENT",)),
+    )
 }
+KINDS = tuple(KIND_ROWS)
+# Every list `EnvironmentStatuses` requires, whether or not the simulator serves its kind.
+STATUS_LISTS = ("applications", "containers", "jobs", "databases", "helms", "terraforms")
 
 SUCCESS_JOB = "11111111-1111-4111-8111-111111111111"
 FAILURE_JOB = "22222222-2222-4222-8222-222222222222"
@@ -97,7 +118,7 @@ class Fault:
 @dataclass
 class JobScript:
     """How one service behaves (a job unless `kind` says otherwise). Timeline offsets are seconds after the
-    deploy request was accepted; without a timeline, the kind's default (`DEFAULT_TIMELINES`)."""
+    deploy request was accepted; without a timeline, the kind's default (`Kind.timeline`)."""
 
     job_id: str
     timeline: list[tuple[float, str]] = field(default_factory=list)
@@ -152,7 +173,7 @@ class JobScript:
         if self.kind not in KINDS:
             raise ValueError(f"unknown kind of service {self.kind!r}: one of {', '.join(KINDS)}")
         if not self.timeline:
-            self.timeline = list(DEFAULT_TIMELINES[self.kind])
+            self.timeline = list(KIND_ROWS[self.kind].timeline)
 
     @property
     def name(self) -> str:
