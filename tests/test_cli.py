@@ -48,7 +48,7 @@ from qovery_job_deploy.simulator import FAILURE_JOB, SLOW_JOB, SUCCESS_JOB, JobS
         "--force-event START|STOP|DELETE|CRON|DIFF",
         "START, STOP, DELETE or CRON for jobs, DIFF for helm charts.",
         "--services NAME|UUID|TYPE:NAME,... ",
-        "(job, application, container, helm or database). [QOVERY_SERVICES]",
+        "(job, application, container, helm, database or terraform). [QOVERY_SERVICES]",
         "--chart-version VERSION ",
         "(helm charts from a chart repository). [QOVERY_CHART_VERSION]",
         "--apply-immediately [true|false]",

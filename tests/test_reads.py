@@ -129,3 +129,26 @@ def test_without_the_project_read_the_label_names_the_environment_and_says_why(
     assert f"HTTP {status}" in said and said.endswith("; labels name the environment")
     assert "Deploying Qovery job migrate (production)" in run.stderr
     assert "migrate (shop / production)" not in run.stderr
+
+
+def test_a_terraform_service_costs_a_job_s_reads_each_status_its_environment_s(simulator: SimFactory) -> None:
+    """Qovery has no status endpoint for a terraform service: each read of its status is its environment's
+    statuses, as many as a job's status reads ("20 s, no history"); its one `GET /terraform/{id}` names
+    it, places it and tells the commit it runs, deployed again when no commit is given."""
+    timeline = [(0.0, "QUEUED"), (1.0, "DEPLOYING"), (2.0, "EXECUTING"), (20, "DEPLOYED")]
+    script = JobScript(
+        JOB_ID,
+        timeline=timeline,
+        kind="terraform",
+        stale_seconds=1.0,
+        environment_id=ENV,
+        current_commit="c0de" * 10,
+    )
+    sim = simulator(script)
+    run = run_step(plain_env({"api-token": TOKEN, "services": f"terraform:{JOB_ID}", "api-url": sim.url}))
+
+    assert run.code == 0, run.stderr
+    reads = {"service": 1, "environment": 1, "projects": 1, "environment_statuses": 1 + 6, "deploy": 1}
+    assert requests_by_operation(sim) == reads
+    assert sim.deployments_of(JOB_ID)[0].asked["body"] == {"git_commit_id": script.current_commit}
+    assert "Deploying Qovery terraform service migrate (shop / production)" in run.stderr

@@ -577,7 +577,7 @@ def test_job_id_and_jobs_are_service_refs_of_type_job(
         (
             "contaner:api",
             "`contaner` is not a service type (the text before an item's first ':' must be job, "
-            "application, container, helm or database)",
+            "application, container, helm, database or terraform)",
         ),
         ("api, lambda:fn", "`lambda` is not a service type"),
         ("my app: v2", "`my app` is not a service type"),  # a name with ':' needs its type first
@@ -657,8 +657,8 @@ def test_diff_is_accepted_for_services(environ: dict[str, str], event: str) -> N
         (
             VALID | {"INPUT_FORCE-EVENT": "run"},
             "Invalid input `force-event` (`run` from the GitHub input `force-event`): is no event Qovery can "
-            "force: a job takes START, STOP, DELETE or CRON; a helm chart takes DIFF; applications, containers "
-            "and databases take none. Fix:",
+            "force: a job takes START, STOP, DELETE or CRON; a helm chart takes DIFF; applications, containers, "
+            "databases and terraform services take none. Fix:",
         ),
         (
             SCOPED | {"QOVERY_SERVICES": "api", "QOVERY_FORCE_EVENT": "RESTART"},

@@ -230,6 +230,9 @@ _application = _one_value(
     "git_commit_id", "an application", "git-commit-id", "a git commit", "its deployed commit"
 )
 _container = _one_value("image_tag", "a container", "image-tag", "an image tag", "its image tag")
+_terraform = _one_value(
+    "git_commit_id", "a terraform service", "git-commit-id", "a git commit", "its deployed commit"
+)
 
 
 def _database(request: DeployRequest, source: Source, name: str) -> Deploy:
@@ -262,8 +265,20 @@ HELM = ServiceKind(
     noun="helm chart",
 )
 DATABASE = ServiceKind("database", "database", "databases", (), _database, lambda r: False)
+# Its status is only in its environment's statuses (`terraforms`): Qovery has no GET /terraform/{id}/status.
+TERRAFORM = ServiceKind(
+    "terraform",
+    "terraform",
+    "terraforms",
+    (),
+    _terraform,
+    lambda r: not r.git_commit_id,
+    noun="terraform service",
+    own_status=False,
+    readiness_probe=False,  # it runs terraform to its end
+)
 
-KINDS = {kind.name: kind for kind in (JOB, APPLICATION, CONTAINER, HELM, DATABASE)}
+KINDS = {kind.name: kind for kind in (JOB, APPLICATION, CONTAINER, HELM, DATABASE, TERRAFORM)}
 
 # What the inputs and their messages say, from the table.
 # The types an item of `services` may name before a colon (`container:api`), in words.

@@ -188,7 +188,8 @@ class ChartSource(_Lenient):
 
 
 class ServiceSource(_Lenient):
-    """A job's `source` (image, or docker from git) or a helm chart's (git, or a chart repository)."""
+    """A job's `source` (image, or docker from git), a helm chart's (git, or a chart repository) or a
+    terraform service's `terraform_files_source` (git)."""
 
     image: Annotated[ImageSource | None, OrNone] = None
     docker: Annotated[GitSource | None, OrNone] = None
@@ -198,17 +199,19 @@ class ServiceSource(_Lenient):
 
 class ServiceInfo(_Lenient):
     """`GET /{kind}/{id}` (`JobResponse`, `ApplicationResponse`, `ContainerResponse`, `HelmResponse`,
-    `DatabaseResponse`): its name and environment, and what it runs now, where the kind says it."""
+    `DatabaseResponse`, `TerraformResponse`): its name and environment, and what it runs now, where the
+    kind says it."""
 
     name: Annotated[str | None, OrNone] = None
     environment: Annotated[Reference | None, OrNone] = None
     tag: Annotated[str | None, OrNone] = None  # a container's image tag
     git_repository: Annotated[GitRepository | None, OrNone] = None  # an application's
     source: Annotated[ServiceSource | None, OrNone] = None  # a job's or a helm chart's
+    terraform_files_source: Annotated[ServiceSource | None, OrNone] = None  # a terraform service's (git)
 
     def current(self) -> Source:
         """What the service deploys from and runs now; None where this answer does not say."""
-        source = self.source or ServiceSource()
+        source = self.source or self.terraform_files_source or ServiceSource()
         if source.image is not None:
             return Source("image", image_tag=source.image.tag)
         git = source.docker or source.git

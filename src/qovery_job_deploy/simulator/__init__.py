@@ -1,12 +1,12 @@
 """A Qovery API simulator that plays scripted deployments, shaped as Qovery's published OpenAPI spec.
 
 It serves the operations the step uses, for every kind of service Qovery deploys (jobs, applications,
-containers, helm charts, databases: `JobScript.kind`); the test suite validates every request and response
-against the spec through the `validator` hook. Scripts cover what real Qovery does that naive clients get
-wrong: the status still showing the previous deployment right after the POST, a newer request taking over
-the service's status the moment ours ends, states a newer API may add, faults (429 with Retry-After,
-5xx, a POST that fails after acting), a job's forced event (STOP, DELETE, CRON) and the per-environment
-queue (an environment deploys one request at a time).
+containers, helm charts, databases, terraform services: `JobScript.kind`); the test suite validates every
+request and response against the spec through the `validator` hook. Scripts cover what real Qovery does
+that naive clients get wrong: the status still showing the previous deployment right after the POST, a
+newer request taking over the service's status the moment ours ends, states a newer API may add, faults
+(429 with Retry-After, 5xx, a POST that fails after acting), a job's forced event (STOP, DELETE, CRON) and
+the per-environment queue (an environment deploys one request at a time).
 
 By concern: `scripts` (what it plays), `events` (what a forced event goes through), `asks` (what a deploy
 request may carry, by kind), `queue` (when each request of an environment runs), `bodies` (the JSON it
@@ -28,6 +28,7 @@ from qovery_job_deploy.simulator.scripts import (
     HOSTILE_LOG_LINES,
     INGRESS_HELM,
     KINDS,
+    NETWORK_TERRAFORM,
     OTHER_SERVICE_ID,
     POSTGRES_DATABASE,
     SLOW_JOB,
@@ -54,6 +55,7 @@ __all__ = [
     "HOSTILE_LOG_LINES",
     "INGRESS_HELM",
     "KINDS",
+    "NETWORK_TERRAFORM",
     "OTHER_SERVICE_ID",
     "POSTGRES_DATABASE",
     "SLOW_JOB",

@@ -1,9 +1,9 @@
 """The simulator as a tool: `python -m qovery_job_deploy.simulator [--port 8080] [--url-file FILE] [--quiet]`.
 
-It prints its services (jobs, applications, containers, helm charts, databases, each with its kind), the
-QOVERY_API_URL to set and the commands to try (named as this shell runs them: `.venv/bin/qovery-job-deploy`
-after the README's quick start), then logs one line per request (method, path, status) on stderr, unless
-`--quiet`. Any token starting with `qov_` (or a three-part JWT) is accepted.
+It prints its services (jobs, applications, containers, helm charts, databases, terraform services, each
+with its kind), the QOVERY_API_URL to set and the commands to try (named as this shell runs them:
+`.venv/bin/qovery-job-deploy` after the README's quick start), then logs one line per request (method, path,
+status) on stderr, unless `--quiet`. Any token starting with `qov_` (or a three-part JWT) is accepted.
 """
 
 from __future__ import annotations

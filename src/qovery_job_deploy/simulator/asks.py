@@ -5,6 +5,8 @@
 - helm: `HelmDeployRequest {chart_version | git_commit_id, values_override_git_commit_id}` or no body,
   chart_version and git_commit_id exclusive; query `forceEvent` only `DIFF`;
 - database: no body; query `applyImmediately`, a boolean;
+- terraform: `TerraformDeployRequest {git_commit_id, action}`, the commit required ("You must provide a
+  git commit id"), `action` PLAN, FORCE_UNLOCK, MIGRATE_STATE or null;
 - job: its body taken as it comes (the step's long-standing business); query `forceEvent` one of START,
   STOP, DELETE, CRON (`JobForceEvent`).
 """
@@ -74,6 +76,15 @@ def _database(body: Any, query: dict[str, str]) -> None:
         raise BadRequest("applyImmediately must be true or false")
 
 
+TERRAFORM_ACTIONS = ("PLAN", "FORCE_UNLOCK", "MIGRATE_STATE")
+
+
+def _terraform(body: Any, query: dict[str, str]) -> None:
+    _requires("git_commit_id")(body, query)
+    if body.get("action") not in (None, *TERRAFORM_ACTIONS):
+        raise BadRequest(f"action must be one of {', '.join(TERRAFORM_ACTIONS)}")
+
+
 # What each kind's deploy request must be, by the kind's name (`scripts.KIND_ROWS`).
 RULES: dict[str, Callable[[Any, dict[str, str]], None]] = {
     "job": _job,
@@ -81,4 +92,5 @@ RULES: dict[str, Callable[[Any, dict[str, str]], None]] = {
     "container": _requires("image_tag"),
     "helm": _helm,
     "database": _database,
+    "terraform": _terraform,
 }

@@ -1,9 +1,9 @@
 """What the simulator plays: scripted services, injected faults, places, and the records of each exchange.
 
-A script is one service of any kind Qovery deploys (`kind`: job, application, container, helm, database;
-the kind is also its path segment in the API). Its `job_name` is the service's name, whatever its kind (the
-field kept its first name; `name` reads it too). Applications and containers build before they deploy
-(BUILDING, which can end in BUILD_ERROR); only jobs execute (EXECUTING).
+A script is one service of any kind Qovery deploys (`kind`: a row of `KIND_ROWS`, whose name is also its
+path segment in the API). Its `job_name` is the service's name, whatever its kind (the field kept its first
+name; `name` reads it too). Applications and containers build before they deploy (BUILDING, which can end
+in BUILD_ERROR); jobs and terraform services execute (EXECUTING).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ KIND_ROWS = {
         Kind("container", _BUILT, ("MIRROR_IMAGE", "DEPLOYMENT")),
         Kind("helm", _DEPLOYED, ("DEPLOYMENT",)),
         Kind("database", _DEPLOYED, ("DEPLOYMENT",)),
+        Kind("terraform", _EXECUTED, ("GIT_CLONE", "EXECUTING"), own_status=False),
     )
 }
 KINDS = tuple(KIND_ROWS)
@@ -68,6 +69,7 @@ WEB_APPLICATION = "88888888-8888-4888-8888-888888888888"
 BROKEN_APPLICATION = "99999999-9999-4999-8999-999999999999"  # its build fails (BUILD_ERROR)
 INGRESS_HELM = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 POSTGRES_DATABASE = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
+NETWORK_TERRAFORM = "dddddddd-dddd-4ddd-8ddd-dddddddddddd"
 
 # Faults played on the wire, after the work is done: only a real socket can misbehave this way.
 WIRE_FAULTS = ("delay", "short", "trickle")
@@ -162,7 +164,8 @@ class JobScript:
     # Qovery's `error` object on the last entry of a failed deployment's log.
     log_error: dict[str, str] | None = field(default_factory=lambda: dict(DEFAULT_ERROR))
     # The source GET /{kind}/{id} shows until a deployment of ours succeeds (then the one it asked for):
-    # an application's deployed commit (and a helm chart's from git), a container's or job's image tag,
+    # an application's or terraform service's deployed commit (and a helm chart's from git), a container's
+    # or job's image tag,
     # a helm chart's version (None: the chart comes from git, at `current_commit`).
     current_commit: str = "0123456789abcdef0123456789abcdef01234567"
     current_image_tag: str = "v1"
@@ -367,6 +370,14 @@ def builtin_services() -> list[JobScript]:
             timeline=[(0.0, "QUEUED"), (0.5, "DEPLOYING"), (2.0, "DEPLOYED")],
             about="succeeds (DEPLOYED) in about 2 s",
             job_name="postgres",
+            environment_id=DEMO_ENVIRONMENT,
+        ),
+        JobScript(
+            NETWORK_TERRAFORM,
+            kind="terraform",
+            timeline=[(0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "EXECUTING"), (2.0, "DEPLOYED")],
+            about="applies its terraform (DEPLOYED) in about 2 s; its status only in the environment's",
+            job_name="network",
             environment_id=DEMO_ENVIRONMENT,
         ),
     ]
