@@ -18,7 +18,7 @@ from qovery_job_deploy.diagnosis import (
     log_budget,
     wants_log,
 )
-from qovery_job_deploy.identity import JobIdentity, canonical_uuid
+from qovery_job_deploy.identity import ServiceIdentity, canonical_uuid
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.report import md_link, outputs, result, summary_markdown
 from qovery_job_deploy.runners.github import format_outputs, without_commands
@@ -27,7 +27,7 @@ from qovery_job_deploy.text import strip_ansi
 JOB = "11111111-1111-4111-8111-111111111111"
 OTHER = "44444444-4444-4444-8444-444444444444"
 ORG, PROJECT, ENV = "o-1", "p-2", "e-3"
-FULL = JobIdentity(JOB, "migrate", ENV, "production", PROJECT, "shop", ORG)
+FULL = ServiceIdentity(JOB, "migrate", ENV, "production", PROJECT, "shop", ORG)
 BASE = "https://console.qovery.com"
 PAGE = f"{BASE}/organization/o-1/project/p-2/environment/e-3/service/{JOB}"
 
@@ -38,18 +38,18 @@ PAGE = f"{BASE}/organization/o-1/project/p-2/environment/e-3/service/{JOB}"
         (FULL, "exec-9", f"{PAGE}/deployments/logs/exec-9"),
         (FULL, None, PAGE),  # before the execution is known: the job's page
         (FULL, "", PAGE),
-        (JobIdentity(JOB, "migrate", ENV, "production"), "exec-9", None),  # no organization or project id
-        (JobIdentity(JOB), None, None),
+        (ServiceIdentity(JOB, "migrate", ENV, "production"), "exec-9", None),  # no organization or project id
+        (ServiceIdentity(JOB), None, None),
         # Ids from the API are one path segment each, whatever they contain.
         (FULL, "../../x?y=1#z", f"{PAGE}/deployments/logs/..%2F..%2Fx%3Fy%3D1%23z"),
         (
-            JobIdentity(JOB, organization_id="a/b", project_id="p q", environment_id="e\n::error::x"),
+            ServiceIdentity(JOB, organization_id="a/b", project_id="p q", environment_id="e\n::error::x"),
             None,
             f"{BASE}/organization/a%2Fb/project/p%20q/environment/e%0A%3A%3Aerror%3A%3Ax/service/{JOB}",
         ),
     ],
 )
-def test_console_url(identity: JobIdentity, execution_id: str | None, expected: str | None) -> None:
+def test_console_url(identity: ServiceIdentity, execution_id: str | None, expected: str | None) -> None:
     assert console_url(BASE, identity, execution_id) == expected
 
 
@@ -78,12 +78,12 @@ def test_console_url_input_accepts_only_plain_https(value: str, expected: str | 
     ("identity", "label"),
     [
         (FULL, "migrate (shop / production)"),
-        (JobIdentity(JOB, "migrate", ENV, "production"), "migrate (production)"),
-        (JobIdentity(JOB, "migrate"), "migrate"),
-        (JobIdentity(JOB), JOB),
+        (ServiceIdentity(JOB, "migrate", ENV, "production"), "migrate (production)"),
+        (ServiceIdentity(JOB, "migrate"), "migrate"),
+        (ServiceIdentity(JOB), JOB),
     ],
 )
-def test_identity_label(identity: JobIdentity, label: str) -> None:
+def test_identity_label(identity: ServiceIdentity, label: str) -> None:
     assert identity.label() == label
 
 

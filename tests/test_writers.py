@@ -24,7 +24,7 @@ from support.runner_files import (
 from qovery_job_deploy import markdown
 from qovery_job_deploy.api.models import Step
 from qovery_job_deploy.api.responses import clean_text
-from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.identity import ServiceIdentity
 from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.inputs.names import qovery_env_name
 from qovery_job_deploy.log import HumanLog
@@ -363,7 +363,7 @@ def test_a_lone_surrogate_is_cleaned_at_the_client_boundary() -> None:
 def test_dotenv_of_many_jobs_stays_within_gitlab_limits(text: str, count: int) -> None:
     jobs = [
         Outcome(
-            Known(f"{n}-job", text, text, identity=JobIdentity(f"{n}-job", job_name=text)),
+            Known(f"{n}-job", text, text, identity=ServiceIdentity(f"{n}-job", name=text)),
             Verdict.FAILED,
             text,
             1.0,
@@ -381,5 +381,5 @@ def test_dotenv_of_many_jobs_stays_within_gitlab_limits(text: str, count: int) -
 def test_no_dotenv_key_is_an_input_a_later_job_would_read() -> None:
     """A later GitLab job gets the report as variables: a key like QOVERY_CONSOLE_URL would become its input."""
     inputs = {qovery_env_name(name) for name in Settings.model_fields}
-    two = RunOutcome([outcome_with("x").jobs[0], outcome_with("y").jobs[0]])
+    two = RunOutcome([outcome_with("x").services[0], outcome_with("y").services[0]])
     assert not set(dotenv(two)) & inputs

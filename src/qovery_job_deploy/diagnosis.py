@@ -16,7 +16,7 @@ from qovery_job_deploy.clock import Deadline
 from qovery_job_deploy.console import console_url
 from qovery_job_deploy.deployment_log import MAX_LOG_BYTES, DeploymentLog, our_log, parse_entries
 from qovery_job_deploy.errors import ActionError, Interrupted
-from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.identity import ServiceIdentity
 from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.outcome import Outcome, Verdict
@@ -51,7 +51,7 @@ def log_budget(time_left: float, cap: float) -> float:
 
 def read_deployment_log(
     client: QoveryApi,
-    identity: JobIdentity,
+    identity: ServiceIdentity,
     execution_id: str | None,
     *,
     time_left: float,
@@ -77,7 +77,7 @@ def read_deployment_log(
     except ActionError as error:
         log.info(f"Deployment log unavailable ({short_error(error)})")
         return None
-    found = our_log(parse_entries(body), identity.job_id, secrets=secrets, cut=cut)
+    found = our_log(parse_entries(body), identity.service_id, secrets=secrets, cut=cut)
     if found.total == 0:
         log.info("The deployment log has no line from this job (yet)")
         return None
@@ -104,7 +104,7 @@ def explain(
 
 def _explained(outcome: Outcome, settings: Settings, client: QoveryApi, log: Log, until: Deadline) -> Outcome:
     """The outcome with a console link and, when wanted, its deployment log. Never a new verdict."""
-    identity = outcome.known.identity or JobIdentity(outcome.known.job_id)
+    identity = outcome.known.identity or ServiceIdentity(outcome.known.service_id)
     deployment_log = None
     deployed = outcome.known.deployment_request_id is not None  # else there is no log to read
     left = until.left()
@@ -131,7 +131,7 @@ def linked(outcomes: list[Outcome], settings: Settings) -> list[Outcome]:
             outcome,
             console_url=console_url(
                 settings.console_url,
-                outcome.known.identity or JobIdentity(outcome.known.job_id),
+                outcome.known.identity or ServiceIdentity(outcome.known.service_id),
                 outcome.known.execution_id,
             ),
         )

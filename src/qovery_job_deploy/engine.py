@@ -13,10 +13,10 @@ from dataclasses import replace
 from qovery_job_deploy.api.errors import ApiError, short_error
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Clock, Deadline
-from qovery_job_deploy.deploy import Deployments, JobRun, Options
+from qovery_job_deploy.deploy import Deployments, Options, ServiceRun
 from qovery_job_deploy.diagnosis import explain, linked
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
-from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.identity import ServiceIdentity
 from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.inputs.names import PLAIN, Platform, looks_like_a_token
 from qovery_job_deploy.kinds import KINDS, Deploy, DeployRequest
@@ -62,11 +62,12 @@ class Engine:
         self.platform = platform
         # Until the names are resolved, each service is known by the name or id it was given.
         unresolved = [  # kind "": any; a token pasted into a name input is never shown, even as a label
-            JobIdentity("(not shown)" if looks_like_a_token(item.ref) else item.ref, kind=item.kind or "")
+            ServiceIdentity("(not shown)" if looks_like_a_token(item.ref) else item.ref, kind=item.kind or "")
             for item in settings.service_refs()
         ]
         self.runs = [
-            JobRun(identity, log, Known(identity.job_id, identity=identity)) for identity in unresolved
+            ServiceRun(identity, log, Known(identity.service_id, identity=identity))
+            for identity in unresolved
         ]
         self.deployments: Deployments | None = None
         self.asked = request(settings)  # until each service's request is planned: what was given
@@ -106,7 +107,7 @@ class Engine:
             self.begin(_title(identities, dry_run=settings.dry_run))
             several = len(identities) > 1
             self.runs = [
-                _job_run(identity, deploy, self.log, several=several)
+                _service_run(identity, deploy, self.log, several=several)
                 for identity, deploy in zip(identities, planned, strict=True)
             ]
             if settings.dry_run:
@@ -161,11 +162,11 @@ class Engine:
         reading = StatusReader(self.client, self.log).read(self.runs)
         outcomes = []
         for run in self.runs:
-            if run.job_id in reading.failures:
-                failure = f"Nothing was deployed: {reading.failures[run.job_id]}"
+            if run.service_id in reading.failures:
+                failure = f"Nothing was deployed: {reading.failures[run.service_id]}"
                 outcomes.append(Outcome(run.known, Verdict.ERROR, failure, 0.0))
             else:
-                state = reading.statuses[run.job_id].state
+                state = reading.statuses[run.service_id].state
                 what = run.deploy.requested(run.kind.noun)
                 message = (
                     f"Dry run: the {run.kind.noun} is {state}; would request {what}. Nothing was posted."
@@ -228,7 +229,7 @@ def options(settings: Settings) -> Options:
     )
 
 
-def _title(identities: Sequence[JobIdentity], *, dry_run: bool = False, nothing: bool = False) -> str:
+def _title(identities: Sequence[ServiceIdentity], *, dry_run: bool = False, nothing: bool = False) -> str:
     """`Deploying Qovery job migrate (shop / production)`; `nothing`: stopped before anything was posted."""
     nouns = {KINDS[i.kind].noun if i.kind in KINDS else "service" for i in identities}  # "": not known yet
     noun = nouns.pop() if len(nouns) == 1 else "service"
@@ -240,6 +241,6 @@ def _title(identities: Sequence[JobIdentity], *, dry_run: bool = False, nothing:
     return f"{what}: nothing was deployed" if nothing else f"{doing} {what}"
 
 
-def _job_run(identity: JobIdentity, deploy: Deploy, log: HumanLog, *, several: bool) -> JobRun:
+def _service_run(identity: ServiceIdentity, deploy: Deploy, log: HumanLog, *, several: bool) -> ServiceRun:
     job_log = log.prefixed(identity.short_name()) if several else log
-    return JobRun(identity, job_log, Known(identity.job_id, identity=identity), deploy=deploy)
+    return ServiceRun(identity, job_log, Known(identity.service_id, identity=identity), deploy=deploy)

@@ -92,9 +92,9 @@ def run(
             client.close()
         runner.end(log)
         code = outcome.exit_code()
-        for job in outcome.jobs:
+        for job in outcome.services:
             diagnosed = not runner.closing_diagnoses(job, outcome)  # else the closing says it
-            _show_explanations(job, runner, log, several=len(outcome.jobs) > 1, diagnosis=diagnosed)
+            _show_explanations(job, runner, log, several=len(outcome.services) > 1, diagnosis=diagnosed)
         problems = runner.publish(log, outcome)
         for problem in problems:
             log.info(f"error: could not write {problem}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from qovery_job_deploy.api.errors import TransientError
-from qovery_job_deploy.api.models import JobStatus
+from qovery_job_deploy.api.models import ServiceStatus
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.errors import ActionError
 from qovery_job_deploy.kinds import ServiceKind
@@ -16,10 +16,10 @@ from qovery_job_deploy.log import Log
 
 
 class Followed(Protocol):
-    """What the reader needs of a followed service (deploy.JobRun)."""
+    """What the reader needs of a followed service (deploy.ServiceRun)."""
 
     @property
-    def job_id(self) -> str: ...
+    def service_id(self) -> str: ...
 
     @property
     def kind(self) -> ServiceKind: ...
@@ -30,7 +30,7 @@ class Followed(Protocol):
 
 @dataclass
 class Reading:
-    statuses: dict[str, JobStatus] = field(default_factory=dict)
+    statuses: dict[str, ServiceStatus] = field(default_factory=dict)
     failures: dict[str, ActionError] = field(default_factory=dict)
 
 
@@ -56,9 +56,9 @@ class StatusReader:
                 alone += self._read_jointly(environment_id, group, reading)
         for run in alone:
             try:
-                reading.statuses[run.job_id] = self.client.status(run.kind, run.job_id)
+                reading.statuses[run.service_id] = self.client.status(run.kind, run.service_id)
             except ActionError as error:
-                reading.failures[run.job_id] = error
+                reading.failures[run.service_id] = error
         return reading
 
     def _read_jointly(self, environment_id: str, group: list[Followed], reading: Reading) -> list[Followed]:
@@ -111,13 +111,13 @@ def _by_kind(runs: list[Followed]) -> dict[ServiceKind, list[Followed]]:
     return groups
 
 
-def _take(statuses: list[JobStatus], runs: list[Followed], reading: Reading) -> list[Followed]:
+def _take(statuses: list[ServiceStatus], runs: list[Followed], reading: Reading) -> list[Followed]:
     """Put each run's status from `statuses` into `reading`; return the runs it did not cover."""
     by_id = {status.id: status for status in statuses if status.id}
     for run in runs:
-        if run.job_id in by_id:
-            reading.statuses[run.job_id] = by_id[run.job_id]
-    return [run for run in runs if run.job_id not in by_id]
+        if run.service_id in by_id:
+            reading.statuses[run.service_id] = by_id[run.service_id]
+    return [run for run in runs if run.service_id not in by_id]
 
 
 def _reraise_at_deadline(error: ActionError) -> None:

@@ -67,16 +67,16 @@ PER_JOB_DOTENV = (
 def headline(run: RunOutcome) -> str:
     """`Qovery job deployment failed`; with several services `3 Qovery jobs deployed` when all went
     alike, else `3 Qovery jobs: 1 failed`: those that did not go as asked, by verdict, worst first."""
-    nothing_posted = all(job.known.deployment_request_id is None for job in run.jobs)
-    if len(run.jobs) == 1:
-        noun = _noun(run.jobs[0])
+    nothing_posted = all(job.known.deployment_request_id is None for job in run.services)
+    if len(run.services) == 1:
+        noun = _noun(run.services[0])
         if run.verdict is Verdict.ERROR and nothing_posted:
             return f"Qovery {noun}: nothing was deployed"
         return HEADLINES[run.verdict].format(jobs=noun)
-    what = f"{len(run.jobs)} Qovery {_nouns(run)}"
+    what = f"{len(run.services)} Qovery {_nouns(run)}"
     if run.verdict is Verdict.ERROR and nothing_posted:
         return f"{what}: nothing was deployed"
-    counts = Counter(job.verdict for job in run.jobs)
+    counts = Counter(job.verdict for job in run.services)
     worst_first = sorted((verdict for verdict in counts if not verdict.went_well), key=SEVERITY.index)
     if len(counts) == 1 or not worst_first:
         return SEVERAL_HEADLINES[run.verdict].format(jobs=what)
@@ -85,13 +85,13 @@ def headline(run: RunOutcome) -> str:
 
 def _nouns(run: RunOutcome) -> str:
     """`jobs`, `containers`, `services` (of several kinds): what the run deployed, in one word."""
-    nouns = {_noun(job) for job in run.jobs}
+    nouns = {_noun(job) for job in run.services}
     return _plural(nouns.pop() if len(nouns) == 1 else "service")
 
 
 def _id(known: Known) -> str | None:
     """The service's id; None while only the name it was given is known (never a name in an id field)."""
-    return known.job_id if is_uuid(known.job_id) else None
+    return known.service_id if is_uuid(known.service_id) else None
 
 
 def _kind(outcome: Outcome) -> str:
@@ -111,22 +111,22 @@ def _plural(noun: str) -> str:
 def message(run: RunOutcome) -> str:
     """With one job, its message; with several, the count per verdict and the deciding job's message."""
     deciding = run.deciding()
-    if len(run.jobs) == 1:
+    if len(run.services) == 1:
         return deciding.message
     return f"{tally(run)}. {deciding.known.label()}: {deciding.message}"
 
 
 def tally(run: RunOutcome) -> str:
     """`3 jobs: 2 succeeded, 1 failed`: how many services ended each way, in the order first seen."""
-    counts = Counter(job.verdict for job in run.jobs)
+    counts = Counter(job.verdict for job in run.services)
     counted = ", ".join(f"{count} {verdict.words}" for verdict, count in counts.items())
-    return f"{len(run.jobs)} {_nouns(run)}: {counted}"
+    return f"{len(run.services)} {_nouns(run)}: {counted}"
 
 
 def closing_line(run: RunOutcome) -> str:
     """The log's last word on the run. With several services whose verdict lines were printed as each
     ended, only the tally: each message is printed once."""
-    text = tally(run) if len(run.jobs) > 1 and run.announced else message(run)
+    text = tally(run) if len(run.services) > 1 and run.announced else message(run)
     return f"{run.verdict.value}: {text}"
 
 
@@ -156,7 +156,7 @@ def job_result(outcome: Outcome) -> dict[str, Any]:
     return {
         "type": _kind(outcome) or None,  # None: not known (the names could not be resolved)
         "job_id": _id(known),
-        "name": known.identity.job_name if known.identity else None,
+        "name": known.identity.name if known.identity else None,
         "verdict": outcome.verdict.value,
         "state": known.state,
         "deployment_request_id": known.deployment_request_id,
@@ -187,12 +187,12 @@ def result(run: RunOutcome) -> dict[str, Any]:
         "git_commit_id": run.request.git_commit_id,
         "chart_version": run.request.chart_version,
         "force_event": run.request.force_event,
-        "job_name": known.identity.job_name if known.identity else None,
+        "job_name": known.identity.name if known.identity else None,
         "console_url": deciding.console_url,
         "error": _error_json(diagnosis_of(deciding)),
         "dry_run": run.dry_run,
-        "jobs": [job_result(job) for job in run.jobs if _kind(job) == "job"],
-        "services": [job_result(job) for job in run.jobs],
+        "jobs": [job_result(job) for job in run.services if _kind(job) == "job"],
+        "services": [job_result(job) for job in run.services],
     }
 
 
@@ -243,10 +243,10 @@ def dotenv(run: RunOutcome) -> dict[str, str]:
         "QOVERY_DEPLOYED_GIT_COMMIT_ID": values["git-commit-id"],
         "QOVERY_DEPLOYED_FORCE_EVENT": values["force-event"],
     }
-    if len(run.jobs) > 1:
-        keys = job_keys(run.jobs)
+    if len(run.services) > 1:
+        keys = job_keys(run.services)
         for suffix, field in PER_JOB_DOTENV:
-            for outcome, key in zip(run.jobs, keys, strict=True):
+            for outcome, key in zip(run.services, keys, strict=True):
                 if len(report) < MAX_DOTENV_VARIABLES:
                     report[f"{key}_{suffix}"] = str(job_result(outcome)[field] or "")
     return report
@@ -258,7 +258,7 @@ def job_keys(jobs: list[Outcome]) -> list[str]:
     keys: list[str] = []
     for outcome in jobs:
         identity = outcome.known.identity
-        name = identity.job_name if identity and identity.job_name else outcome.known.job_id
+        name = identity.name if identity and identity.name else outcome.known.service_id
         ascii_name = name.upper().encode("ascii", "ignore").decode()
         prefix = f"QOVERY_{(_kind(outcome) or 'service').upper()}_"
         key = prefix + (re.sub(r"[^A-Z0-9]+", "_", ascii_name).strip("_")[:MAX_KEY_NAME] or "X")
@@ -275,13 +275,13 @@ def summary_markdown(run: RunOutcome) -> str:
     deciding = run.deciding()
     lines = [f"### {ICONS[run.verdict]} {headline(run)}", "", md.text(message(run), MAX_MESSAGE), ""]
     lines += diagnosis_markdown(diagnosis_of(deciding))
-    if len(run.jobs) == 1:
-        lines += _one_job(run.jobs[0], _what_was_asked(run))
+    if len(run.services) == 1:
+        lines += _one_job(run.services[0], _what_was_asked(run))
     else:
         lines += [f"Deployed: {_what_was_asked(run)}", ""]
-        lines += _table(run.jobs)
-    for job in run.jobs:
-        lines += log_markdown(job, several=len(run.jobs) > 1)
+        lines += _table(run.services)
+    for job in run.services:
+        lines += log_markdown(job, several=len(run.services) > 1)
     return "\n".join(lines) + "\n\n"
 
 
@@ -311,9 +311,9 @@ def _what_was_asked(run: RunOutcome) -> str:
         f"chart version {md.code(request.chart_version)}" if request.chart_version else "",
         f"`force-event` {md.code(request.force_event)}" if request.force_event else "",
     ]
-    nouns = {_noun(job) for job in run.jobs}
-    whose = f"the {nouns.pop()}'s" if len(run.jobs) == 1 and len(nouns) == 1 else "each service's"
-    if len(run.jobs) > 1 and nouns == {"job"}:
+    nouns = {_noun(job) for job in run.services}
+    whose = f"the {nouns.pop()}'s" if len(run.services) == 1 and len(nouns) == 1 else "each service's"
+    if len(run.services) > 1 and nouns == {"job"}:
         whose = "each job's"
     return (
         ", ".join(part for part in parts if part)
@@ -345,9 +345,9 @@ def _one_job(outcome: Outcome, asked: str) -> list[str]:
 
 def _job_cell(outcome: Outcome) -> str:
     identity = outcome.identity
-    if identity is None or not identity.job_name:
-        return md.code(outcome.known.job_id)
-    return f"{md.text(identity.label())} · {md.code(outcome.known.job_id)}"
+    if identity is None or not identity.name:
+        return md.code(outcome.known.service_id)
+    return f"{md.text(identity.label())} · {md.code(outcome.known.service_id)}"
 
 
 def _console_link(outcome: Outcome) -> str | None:

@@ -20,7 +20,7 @@ from qovery_job_deploy.api.errors import RefusedError, short_error
 from qovery_job_deploy.api.models import EnvironmentInfo, Named, ServiceInfo
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.errors import ActionError, InputError
-from qovery_job_deploy.identity import JobIdentity, canonical_uuid, is_uuid
+from qovery_job_deploy.identity import ServiceIdentity, canonical_uuid, is_uuid
 from qovery_job_deploy.inputs.names import PLAIN, Platform, looks_like_a_token
 from qovery_job_deploy.kinds import JOB, KINDS, ServiceKind
 from qovery_job_deploy.log import Log
@@ -86,13 +86,13 @@ class Resolver:
             self._service_infos[key] = self.client.service(kind, service_id, budget=budget)
         return self._service_infos[key]
 
-    def jobs(self, refs: Sequence[str], scope: Scope) -> list[JobIdentity]:
+    def jobs(self, refs: Sequence[str], scope: Scope) -> list[ServiceIdentity]:
         """One identity per job, in the order given; raises InputError before anything is deployed."""
         return self.services([(JOB.name, ref) for ref in refs], scope, input_name="jobs")
 
     def services(
         self, refs: Sequence[tuple[str | None, str]], scope: Scope, *, input_name: str = "services"
-    ) -> list[JobIdentity]:
+    ) -> list[ServiceIdentity]:
         """One identity per service, in the order given. Each ref is (its kind, or None for any kind;
         a name or UUID). Raises InputError before anything is deployed."""
         if scope.environment is None and all(is_uuid(ref) for _, ref in refs):
@@ -178,7 +178,7 @@ class Resolver:
         self.log.info(f"project {project.name} -> {project.id}")
         return project
 
-    def _service(self, kind: str | None, ref: str, place: Place, input_name: str) -> JobIdentity:
+    def _service(self, kind: str | None, ref: str, place: Place, input_name: str) -> ServiceIdentity:
         kinds = [KINDS[kind]] if kind else list(KINDS.values())
         candidates = [(k, item) for k in kinds for item in self._services(k.name, place.environment_id)]
         if is_uuid(ref):
@@ -233,12 +233,12 @@ class Resolver:
                 return f"{_shown(ref.strip())} is {other.article()} there: deploy it with {how}."
         return ""
 
-    def _by_uuid(self, kind: str | None, ref: str, input_name: str) -> JobIdentity:
+    def _by_uuid(self, kind: str | None, ref: str, input_name: str) -> ServiceIdentity:
         """A service by UUID with no environment given: its kind, when not given, is the one whose
         `GET /{kind}/{id}` knows it."""
         service_id = ref.strip().lower()
         if kind is not None:
-            return JobIdentity(service_id, kind=kind)
+            return ServiceIdentity(service_id, kind=kind)
         for candidate in KINDS.values():
             try:
                 info = self.service_info(candidate, service_id)
@@ -247,7 +247,7 @@ class Resolver:
                     continue
                 raise
             environment_id = canonical_uuid(info.environment.id if info.environment else None)
-            return JobIdentity(service_id, info.name, environment_id, kind=candidate.name)
+            return ServiceIdentity(service_id, info.name, environment_id, kind=candidate.name)
         raise self._no_such_id(input_name, service_id, None)
 
     def _no_such_id(self, input_name: str, service_id: str, place: Place | None) -> InputError:
@@ -315,9 +315,9 @@ def pick(
     )
 
 
-def _identity(job_id: str, name: str | None, place: Place, kind: str) -> JobIdentity:
-    return JobIdentity(
-        job_id,
+def _identity(service_id: str, name: str | None, place: Place, kind: str) -> ServiceIdentity:
+    return ServiceIdentity(
+        service_id,
         name,
         place.environment_id,
         place.environment_name,
@@ -328,15 +328,15 @@ def _identity(job_id: str, name: str | None, place: Place, kind: str) -> JobIden
     )
 
 
-def _named_twice(identities: list[JobIdentity], input_name: str, given: str | None = None) -> list[str]:
+def _named_twice(identities: list[ServiceIdentity], input_name: str, given: str | None = None) -> list[str]:
     """A problem for each service given twice (by name and by UUID, say), once each; `given`: the input's
     value and where it came from."""
     seen: set[str] = set()
-    twice: dict[str, JobIdentity] = {}
+    twice: dict[str, ServiceIdentity] = {}
     for identity in identities:
-        if identity.job_id in seen:
-            twice[identity.job_id] = identity
-        seen.add(identity.job_id)
+        if identity.service_id in seen:
+            twice[identity.service_id] = identity
+        seen.add(identity.service_id)
     return [
         f"Invalid input `{input_name}`{f' ({given})' if given else ''}: {KINDS[item.kind].noun} "
         f"{_shown(item.label())} is named twice. Fix: list each once."
@@ -371,12 +371,12 @@ def _shown(name: str | None) -> str:
 def look_up_identity(
     client: QoveryApi,
     read_service: ReadService,
-    job_id: str,
+    service_id: str,
     log: Log,
     environments: dict[str, EnvironmentInfo] | None = None,
     kind: ServiceKind = JOB,
     projects: dict[str, dict[str, str]] | None = None,
-) -> JobIdentity:
+) -> ServiceIdentity:
     """The service's name and environment, then the environment's name, project and organization, and the
     project's name. `environments` and `projects` keep what was read, so that services of one environment
     cost one environment read, and of one organization one read of its projects."""
@@ -384,10 +384,10 @@ def look_up_identity(
     seen_projects = {} if projects is None else projects
     job = None
     try:
-        job = read_service(kind, job_id, IDENTITY_BUDGET_SECONDS)
+        job = read_service(kind, service_id, IDENTITY_BUDGET_SECONDS)
         environment_id = canonical_uuid(job.environment.id if job.environment else None)
         if not environment_id:
-            return JobIdentity(job_id, job_name=job.name, kind=kind.name)
+            return ServiceIdentity(service_id, name=job.name, kind=kind.name)
         if environment_id not in seen:
             seen[environment_id] = client.environment(environment_id, budget=IDENTITY_BUDGET_SECONDS)
         environment = seen[environment_id]
@@ -398,12 +398,12 @@ def look_up_identity(
         name = job.name if job is not None else None
         shown = f"it is called {name!r} alone" if name else "it is called by its id"
         log.info(f"The {kind.noun}'s names and console links are unavailable ({short_error(error)}); {shown}")
-        return JobIdentity(job_id, job_name=name, kind=kind.name)
+        return ServiceIdentity(service_id, name=name, kind=kind.name)
     project_id = canonical_uuid(environment.project.id if environment.project else None)
     organization_id = canonical_uuid(environment.organization.id if environment.organization else None)
-    return JobIdentity(
-        job_id,
-        job_name=job.name,
+    return ServiceIdentity(
+        service_id,
+        name=job.name,
         environment_id=environment_id,
         environment_name=environment.name,
         project_id=project_id,
@@ -443,8 +443,8 @@ def token_refused(error: BaseException, *, first_read: bool) -> bool:
 
 
 def complete_identities(
-    client: QoveryApi, read_service: ReadService, identities: list[JobIdentity], log: Log
-) -> list[JobIdentity]:
+    client: QoveryApi, read_service: ReadService, identities: list[ServiceIdentity], log: Log
+) -> list[ServiceIdentity]:
     """Fill in what name resolution left unknown (all of it, for a job given by UUID): the names for the
     report, the ids for console links and for reading jobs of one environment together."""
     environments: dict[str, EnvironmentInfo] = {}
@@ -455,13 +455,13 @@ def complete_identities(
 def _complete(
     client: QoveryApi,
     read_service: ReadService,
-    identity: JobIdentity,
+    identity: ServiceIdentity,
     log: Log,
     environments: dict[str, EnvironmentInfo],
     projects: dict[str, dict[str, str]],
-) -> JobIdentity:
+) -> ServiceIdentity:
     names = (
-        "job_name",
+        "name",
         "environment_id",
         "environment_name",
         "project_id",
@@ -471,7 +471,7 @@ def _complete(
     if all(getattr(identity, name) for name in names):
         return identity
     found = look_up_identity(
-        client, read_service, identity.job_id, log, environments, KINDS[identity.kind], projects
+        client, read_service, identity.service_id, log, environments, KINDS[identity.kind], projects
     )
     filled = {
         name: getattr(found, name)

@@ -61,7 +61,7 @@ class Steps(_Lenient):
     details: Annotated[list[Step], WrapValidator(_valid_items)] = []
 
 
-class JobStatus(_Lenient):
+class ServiceStatus(_Lenient):
     """The `Status` schema of `GET /job/{id}/status` and of the deploy response."""
 
     id: Annotated[str | None, OrNone] = None
@@ -134,24 +134,24 @@ class NamedList(_Lenient):
         return [item for item in self.results if item.id and item.name is not None]
 
 
-class JobStatuses(_Lenient):
+class ServiceStatuses(_Lenient):
     """`GET /environment/{id}/{kind}/status`: the status of every service of one kind, in one read."""
 
-    results: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
+    results: Annotated[list[ServiceStatus], WrapValidator(_valid_items)] = []
 
 
 class EnvironmentStatuses(_Lenient):
     """`GET /environment/{id}/statuses`: every service's status, each kind in its list, in one read."""
 
-    applications: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
-    containers: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
-    jobs: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
-    databases: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
-    helms: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
+    applications: Annotated[list[ServiceStatus], WrapValidator(_valid_items)] = []
+    containers: Annotated[list[ServiceStatus], WrapValidator(_valid_items)] = []
+    jobs: Annotated[list[ServiceStatus], WrapValidator(_valid_items)] = []
+    databases: Annotated[list[ServiceStatus], WrapValidator(_valid_items)] = []
+    helms: Annotated[list[ServiceStatus], WrapValidator(_valid_items)] = []
 
-    def of(self, key: str) -> list[JobStatus]:
+    def of(self, key: str) -> list[ServiceStatus]:
         """The statuses of one kind, by its key (`ServiceKind.statuses_key`)."""
-        statuses: list[JobStatus] = getattr(self, key, [])
+        statuses: list[ServiceStatus] = getattr(self, key, [])
         return statuses
 
 

@@ -138,7 +138,7 @@ class GitHubRunner(Runner):
         title = headline(outcome) + (f" ({state})" if state else "")
         diagnosis = diagnosis_of(deciding)
         # Each service's line was printed as it ended: the tally, then Qovery's word on the deciding one.
-        several = len(outcome.jobs) > 1 and outcome.announced
+        several = len(outcome.services) > 1 and outcome.announced
         said = tally(outcome) if several else message(outcome)
         whose = f"{deciding.known.label()}: " if several else ""
         qovery = [whose + line for line in diagnosis_text(diagnosis).splitlines()] if diagnosis else []
