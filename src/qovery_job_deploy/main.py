@@ -26,6 +26,7 @@ from qovery_job_deploy.log import HumanLog, inert
 from qovery_job_deploy.publishers import Target
 from qovery_job_deploy.report import report, report_input_error
 from qovery_job_deploy.runners import runner_of
+from qovery_job_deploy.streams import Tolerant, Writer
 from qovery_job_deploy.text import one_line
 
 # Values shorter than this are not masked: masking "true" or "3s" would garble the whole log.
@@ -45,9 +46,11 @@ def run(
     and an in-process simulator in the tests."""
     clock = clock or SystemClock()
     started_at = clock.now()
-    log = HumanLog(stderr, clock.now, started_at)
+    # A reader that goes away (`2>&1 >result.json | head -1`) costs its stream, never the deployment.
+    out, err = Tolerant(stdout), Tolerant(stderr)
+    log = HumanLog(err, clock.now, started_at)
     runner = runner_of(environ)
-    presenter = runner.presenter(environ, stdout, log)
+    presenter = runner.presenter(environ, out, log)
     presenter.mask(token_candidates(argv, environ))  # before anything else is printed
     # From here on SIGINT/SIGTERM raise Interrupted: as PID 1 in a container, a process without a
     # handler would ignore `docker stop`.
@@ -70,14 +73,14 @@ def run(
         events = Events(begin=presenter.begin, live=presenter.live_lines)
         ctx = Context(client, clock, deadline, log, started_at, events)
         try:
-            outcome = deploy(plan, ctx, lambda error: _unexpected(error, plan.debug, stderr))
+            outcome = deploy(plan, ctx, lambda error: _unexpected(error, plan.debug, err))
         except InputError as error:  # a name that matches nothing: nothing was deployed
             return report_input_error(error, presenter)
         finally:
             # The first signal decided; a second (GitHub's SIGTERM) must not cut the report short.
             ignore_interrupts()
             client.close()
-        target = Target(environ, stdout, log, plan.reporting.dotenv_file)
+        target = Target(environ, out, log, plan.reporting.dotenv_file)
         return report(outcome, presenter, runner.publishers_for(target))
 
 
@@ -101,7 +104,7 @@ def _client(
     )
 
 
-def _unexpected(error: Exception, debug: bool, stderr: TextIO) -> str:
+def _unexpected(error: Exception, debug: bool, stderr: Writer) -> str:
     if debug:
         # Each line behind a bar: an exception's text may hold API text, which must not start a line with
         # `::` (a GitHub command); `inert` breaks the legacy `##[` form.

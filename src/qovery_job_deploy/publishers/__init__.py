@@ -12,10 +12,11 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import Protocol
 
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import RunOutcome
+from qovery_job_deploy.streams import Writer
 from qovery_job_deploy.text import one_line
 
 
@@ -25,7 +26,7 @@ class Target:
     (to say where something was written), and the `dotenv-file` input."""
 
     environ: Mapping[str, str]
-    stdout: TextIO
+    stdout: Writer
     log: HumanLog
     dotenv_file: Path | None = None
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Sequence
-from typing import TextIO
-
 from qovery_job_deploy.outcome import Outcome, RunOutcome
 from qovery_job_deploy.results import diagnosis_of, diagnosis_text, headline, message, tally
 from qovery_job_deploy.runners.plain import PlainPresenter, printable
+from qovery_job_deploy.streams import Writer
 from qovery_job_deploy.text import one_line
 
 
@@ -30,7 +29,7 @@ def command(name: str, message: str, **properties: str) -> str:
     return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
 
 
-def add_mask(stdout: TextIO, secret: str) -> None:
+def add_mask(stdout: Writer, secret: str) -> None:
     """Mask a secret in every later log line (a multi-line value line by line, as the runner does)."""
     for line in secret.splitlines() or [secret]:
         if line.strip():

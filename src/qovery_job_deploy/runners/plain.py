@@ -5,11 +5,10 @@ publisher's (`publishers/`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TextIO
-
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import Outcome, RunOutcome
 from qovery_job_deploy.results import closing_line
+from qovery_job_deploy.streams import Writer
 from qovery_job_deploy.text import one_line, strip_ansi
 
 # One line of untrusted log text, however long the job's line was.
@@ -19,7 +18,7 @@ MAX_SHOWN_LINE_CHARS = 1000
 class PlainPresenter:
     """How the run reads in the runner's log: groups, untrusted lines, masking, the last word."""
 
-    def __init__(self, environ: Mapping[str, str], stdout: TextIO, log: HumanLog) -> None:
+    def __init__(self, environ: Mapping[str, str], stdout: Writer, log: HumanLog) -> None:
         self.environ = environ
         self.stdout = stdout
         self.log = log
