@@ -11,16 +11,18 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from qovery_job_deploy.streams import Tolerant
 from support.sims import SimFactory, job, job_inputs
 from support.step import ENTRYPOINT, github_env, plain_env
+
+from qovery_job_deploy.streams import Tolerant
 
 SLOW_ENOUGH = ((0.0, "QUEUED"), (1.0, "EXECUTING"), (2.0, "DEPLOYED"))  # the reader is gone before the end
 
 
 @pytest.mark.process
-def test_a_log_pipe_closed_after_one_line_changes_nothing(served_simulator: SimFactory, tmp_path: Path) -> None:
+def test_a_log_pipe_closed_after_one_line_changes_nothing(
+    served_simulator: SimFactory, tmp_path: Path
+) -> None:
     script = job(*SLOW_ENOUGH)
     sim = served_simulator(script)
     result = tmp_path / "out.json"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Sequence
+
 from qovery_job_deploy.outcome import Outcome, RunOutcome
 from qovery_job_deploy.results import diagnosis_of, diagnosis_text, headline, message, tally
 from qovery_job_deploy.runners.plain import PlainPresenter, printable

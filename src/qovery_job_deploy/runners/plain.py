@@ -5,6 +5,7 @@ publisher's (`publishers/`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import Outcome, RunOutcome
 from qovery_job_deploy.results import closing_line
