@@ -222,14 +222,14 @@ def test_result_has_every_field() -> None:
         "jobs",
         "services",
         "dry_run",
+        "current_state",
     }
-    assert data["services"] == data["jobs"]  # a run of jobs only: the same list
-    assert set(data["jobs"][0]) == {
+    entry = {
         "type",
-        "job_id",
         "name",
         "verdict",
         "state",
+        "current_state",
         "deployment_request_id",
         "execution_id",
         "duration_seconds",
@@ -237,6 +237,10 @@ def test_result_has_every_field() -> None:
         "console_url",
         "error",
     }
+    assert set(data["services"][0]) == entry | {"id"}  # a service: id, name, type
+    assert set(data["jobs"][0]) == entry | {"job_id"}  # `jobs` keeps the key it promised
+    (service,), (job,) = data["services"], data["jobs"]  # a run of jobs only: the same entries
+    assert service.pop("id") == job.pop("job_id") and service == job
 
 
 def test_gitlab_sections() -> None:

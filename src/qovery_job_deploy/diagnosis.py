@@ -76,7 +76,7 @@ def read_deployment_log(
         return None
     found = our_log(parse_entries(body), identity.service_id, secrets=secrets, cut=cut)
     if found.total == 0:
-        log.info("The deployment log has no line from this job (yet)")
+        log.info(f"The deployment log has no line from {identity.label()} (yet)")
         return None
     if cut:
         log.info(f"The deployment log is over {MAX_LOG_BYTES // (1024 * 1024)} MB: showing its first part")

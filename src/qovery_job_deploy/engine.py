@@ -8,7 +8,6 @@ escapes, the boundary in `deploy` asks `abandoned()` for the outcome with what i
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 from qovery_job_deploy.api.errors import ApiError, short_error
 from qovery_job_deploy.context import Context
@@ -159,7 +158,7 @@ class Engine:
                 message = (
                     f"Dry run: the {run.kind.noun} is {state}; would request {what}. Nothing was posted."
                 )
-                outcomes.append(Outcome(replace(run.known, state=state), Verdict.PLANNED, message, 0.0))
+                outcomes.append(Outcome(run.known, Verdict.PLANNED, message, 0.0, current_state=state))
             if len(self.runs) > 1:  # each service's line, as a real run's; one service's is the closing
                 self.log.info(outcomes[-1].verdict_line())
         return outcomes

@@ -89,10 +89,14 @@ def _plural(noun: str) -> str:
 
 
 def message(run: RunOutcome) -> str:
-    """With one job, its message; with several, the count per verdict and the deciding job's message."""
+    """With one service, its message. With several, the count per verdict: a release that went as asked is
+    described as a whole (each service's message is its own entry); otherwise the deciding one's message
+    follows, since it says what went wrong."""
     deciding = run.deciding()
     if len(run.services) == 1:
         return deciding.message
+    if run.verdict.went_well:
+        return f"{tally(run)}."
     return f"{tally(run)}. {deciding.known.label()}: {deciding.message}"
 
 
@@ -130,15 +134,17 @@ def diagnosis_text(diagnosis: QoveryDiagnosis) -> str:
     return "\n".join(part for part in parts if part)
 
 
-def job_result(outcome: Outcome) -> dict[str, Any]:
-    """One job, as `result.jobs[]` and the `jobs` output hold it."""
+def service_result(outcome: Outcome, id_key: str = "id") -> dict[str, Any]:
+    """One service, as `result.services[]` and the `services` output hold it; `result.jobs[]` and the `jobs`
+    output keep the key they promised, `job_id`."""
     known = outcome.known
     return {
         "type": service_kind(outcome) or None,  # None: not known (the names could not be resolved)
-        "job_id": _id(known),
+        id_key: _id(known),
         "name": known.identity.name if known.identity else None,
         "verdict": outcome.verdict.value,
         "state": known.state,
+        "current_state": outcome.current_state,
         "deployment_request_id": known.deployment_request_id,
         "execution_id": known.execution_id,
         "duration_seconds": round(outcome.duration_seconds),
@@ -157,6 +163,7 @@ def result(run: RunOutcome) -> dict[str, Any]:
         "job_id": _id(known),
         "verdict": run.verdict.value,
         "state": known.state,
+        "current_state": deciding.current_state,
         "deployment_request_id": known.deployment_request_id,
         "execution_id": known.execution_id,
         "service_deployment_status": known.service_deployment_status,
@@ -171,8 +178,8 @@ def result(run: RunOutcome) -> dict[str, Any]:
         "console_url": deciding.console_url,
         "error": _error_json(diagnosis_of(deciding)),
         "dry_run": run.dry_run,
-        "jobs": [job_result(job) for job in run.services if service_kind(job) == "job"],
-        "services": [job_result(job) for job in run.services],
+        "jobs": [service_result(job, "job_id") for job in run.services if service_kind(job) == "job"],
+        "services": [service_result(service) for service in run.services],
     }
 
 
@@ -228,7 +235,7 @@ def dotenv(run: RunOutcome) -> dict[str, str]:
         for suffix, field in PER_JOB_DOTENV:
             for outcome, key in zip(run.services, keys, strict=True):
                 if len(report) < MAX_DOTENV_VARIABLES:
-                    report[f"{key}_{suffix}"] = str(job_result(outcome)[field] or "")
+                    report[f"{key}_{suffix}"] = str(service_result(outcome)[field] or "")
     return report
 
 

@@ -48,18 +48,20 @@ def summary_markdown(run: RunOutcome) -> str:
 
 
 def _table(jobs: list[Outcome]) -> list[str]:
-    """One row per service; a Type column when they are not all jobs (a release)."""
+    """One row per service; a Type column when they are not all jobs (a release). A dry run shows each
+    service's current state: nothing was deployed, so no state is final."""
     typed = any(service_kind(job) != "job" for job in jobs)
     head = "| Service | Type |" if typed else "| Job |"
+    dry_run = any(job.current_state is not None for job in jobs)
     lines = [
-        f"{head} Verdict | Final state | Duration | Qovery console |",
+        f"{head} Verdict | {'Current state' if dry_run else 'Final state'} | Duration | Qovery console |",
         "|" + "---|" * (6 if typed else 5),
     ]
     for job in jobs:
         kind = f" {md.text(noun(job))} |" if typed else ""
         lines.append(
             f"| {md.text(job.known.label())} |{kind} {md.code(job.verdict.value)} "
-            f"| {md.code(job.known.state or '')} | {job.duration_seconds:.0f} s "
+            f"| {md.code(job.current_state or job.known.state or '')} | {job.duration_seconds:.0f} s "
             f"| {_console_link(job) or md.PLACEHOLDER} |"
         )
     return lines
@@ -89,7 +91,9 @@ def _one_job(outcome: Outcome, asked: str) -> list[str]:
         ("Verdict", md.code(outcome.verdict.value)),
         (noun(outcome).capitalize(), _job_cell(outcome)),
         ("Deployed", asked),
-        ("Final state", md.code(known.state or "")),
+        ("Current state", md.code(outcome.current_state))
+        if outcome.current_state is not None
+        else ("Final state", md.code(known.state or "")),
         ("Deployment request", md.code(known.deployment_request_id or "")),
         ("Execution", md.code(known.execution_id or "")),
         ("Elapsed", f"{outcome.duration_seconds:.0f} s"),

@@ -80,7 +80,7 @@ class GitHubPresenter(PlainPresenter):
 
     def input_error(self, message: str) -> None:
         # The annotation shows in the log and on the run's page: a plain line beside it would repeat it.
-        self._annotate("Invalid input for the Qovery job deployment", message)
+        self._annotate("Invalid input for the Qovery deployment", message)
 
     def closing_diagnoses(self, service: Outcome, outcome: RunOutcome) -> bool:
         return not outcome.verdict.went_well and service is outcome.deciding()  # its error annotation does
