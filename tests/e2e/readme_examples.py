@@ -13,7 +13,7 @@ from typing import Any
 
 # The documents whose marked examples the e2e checks run, relative to the repository, README first. A marker
 # in a Markdown file missing here is an error of the unit tests, so that no example goes silently unrun.
-DOCUMENTS = ("README.md",)
+DOCUMENTS = ("README.md", "docs/services.md")
 
 MARKER = re.compile(r"<!--\s*example:\s*(?P<platform>[\w-]+)\s*-->\s*")
 FENCE = re.compile(r"(?P<fence>```+|~~~+)")
