@@ -10,22 +10,24 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
-from qovery_job_deploy.api.errors import ApiError, short_error
+from qovery_job_deploy.api.errors import ApiError, short_error, token_refused
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Clock, Deadline
 from qovery_job_deploy.deploy import Deployments, Options, ServiceRun
 from qovery_job_deploy.diagnosis import explain, linked
+from qovery_job_deploy.directory import Directory
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import ServiceIdentity
 from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.inputs.names import PLAIN, Platform, looks_like_a_token
 from qovery_job_deploy.kinds import KINDS, Deploy, DeployRequest
+from qovery_job_deploy.labels import complete_identities
 from qovery_job_deploy.live import LiveLog, Tailed
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.plan import deploys
 from qovery_job_deploy.reading import StatusReader
-from qovery_job_deploy.resolve import Resolver, Scope, token_refused
+from qovery_job_deploy.resolve import Resolver, Scope
 
 # The inputs checked once Qovery has answered: their value (never the token's) and origin appear in the
 # errors of name resolution, of each service's deploy request, and of a token Qovery refuses.
@@ -76,16 +78,20 @@ class Engine:
         settings = self.settings
         try:
             try:
-                resolver = Resolver(self.client, self.log, self.given, self.platform)
-                identities = resolver.services(
+                # Each list and each service read once, shared by the names, the labels and the plan.
+                asked = request(settings)
+                directory = Directory(self.client, decides=lambda kind: kind.needs_source(asked))
+                resolver = Resolver(directory, self.log, self.given, self.platform)
+                found = resolver.services(
                     [(item.kind, item.ref) for item in settings.service_refs()],
                     Scope(settings.organization, settings.project, settings.environment),
                     input_name="services" if settings.services else "jobs",
                 )
+                identities = complete_identities(directory, found, self.log)
                 planned = deploys(
-                    resolver.service_info,
+                    directory.service,
                     identities,
-                    request(settings),
+                    asked,
                     self.log,
                     event_given=self.given.get("force_event", ""),
                 )
