@@ -18,7 +18,14 @@ from qovery_job_deploy.clock import Clock
 from qovery_job_deploy.invocation import PROG, Commands, commands
 from qovery_job_deploy.main import run
 from qovery_job_deploy.outcome import ExitCode
-from qovery_job_deploy.simulator import FAILURE_JOB, SLOW_JOB, SUCCESS_JOB, QoverySimulator
+from qovery_job_deploy.simulator import (
+    FAILURE_JOB,
+    SLOW_JOB,
+    SUCCESS_JOB,
+    QoverySimulator,
+    SimulatorServer,
+    serve,
+)
 from qovery_job_deploy.simulator.transport import SimulatorAdapter
 from qovery_job_deploy.text import one_line
 
@@ -143,10 +150,12 @@ def play(
 ) -> int:
     result = io.StringIO()  # the JSON CI reads: summarised for people below, not dumped on the terminal
     if clock is None:
-        sim = QoverySimulator().start()
+        sim = QoverySimulator()
+        server: SimulatorServer | None = serve(sim)
         transport = None
     else:
         sim = QoverySimulator(clock=clock.now, wall=clock.now)
+        server = None
         transport = SimulatorAdapter(sim, clock.sleep)
     try:
         environ = {
@@ -164,7 +173,8 @@ def play(
         err.flush()
         code = run([], environ, result, err, clock=clock, transport=transport)
     finally:
-        sim.stop()
+        if server is not None:
+            server.stop()
     out.write("\n" + summary(result.getvalue(), code, run_as) + next_steps(name, run_as))
     out.flush()
     return code

@@ -9,21 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from qovery_job_deploy.api.errors import ApiError, short_error
+from qovery_job_deploy.api.errors import ApiError, short_error, token_refused
 from qovery_job_deploy.context import Context
 from qovery_job_deploy.deploy import Deployments, Options, ServiceRun
 from qovery_job_deploy.diagnosis import explain, linked
+from qovery_job_deploy.directory import Directory
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import ServiceIdentity
 from qovery_job_deploy.inputs.names import looks_like_a_token
 from qovery_job_deploy.inputs.plan import Plan
 from qovery_job_deploy.kinds import KINDS, Deploy
+from qovery_job_deploy.labels import complete_identities
 from qovery_job_deploy.live import LiveLog, Tailed
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.plan import deploys
 from qovery_job_deploy.reading import StatusReader
-from qovery_job_deploy.resolve import Resolver, Scope, token_refused
+from qovery_job_deploy.resolve import Resolver, Scope
 
 
 def deploy(plan: Plan, ctx: Context, unexpected: Callable[[Exception], str]) -> RunOutcome:
@@ -64,14 +66,17 @@ class Engine:
         plan = self.plan
         try:
             try:
-                resolver = Resolver(self.client, self.log, self.given, plan.platform)
-                identities = resolver.services(
+                # Each list and each service read once, shared by the names, the labels and the plan.
+                directory = Directory(self.client, decides=lambda kind: kind.needs_source(plan.request))
+                resolver = Resolver(directory, self.log, self.given, plan.platform)
+                found = resolver.services(
                     [(item.kind, item.ref) for item in plan.services],
                     Scope(plan.organization, plan.project, plan.environment),
                     input_name=plan.input_name,
                 )
+                identities = complete_identities(directory, found, self.log)
                 planned = deploys(
-                    resolver.service_info,
+                    directory.service,
                     identities,
                     plan.request,
                     self.log,
