@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass
 import requests
 from common import TOKEN, noisy, options, step, write
 
-from qovery_job_deploy.simulator import JobScript, QoverySimulator
+from qovery_job_deploy.simulator import JobScript, QoverySimulator, serve
 
 ENVIRONMENT = "e0e0e0e0-0000-4000-8000-0000000000bf"
 # The release: (kind, name, typical length range in seconds).
@@ -209,7 +209,8 @@ def run_all(releases: list[tuple[dict[str, float], dict[str, list[int]]]], stagg
         runner, with_history = WAYS[way]
         lengths, history = releases[index]
         try:
-            with QoverySimulator(scripts_for(lengths, history if with_history else {})) as sim:
+            sim = QoverySimulator(scripts_for(lengths, history if with_history else {}))
+            with serve(sim):
                 results.append(runner(sim, way, index))
         except BaseException as error:  # reported after all threads end
             errors.append(error)

@@ -145,6 +145,30 @@ def test_the_release_demo_deploys_a_job_a_container_and_an_application_in_order(
     assert max(len(line) for line in run.stdout.splitlines() if "https://" not in line) <= 120
 
 
+@pytest.mark.parametrize(
+    ("scenario", "said", "shown"),
+    [
+        (
+            "dry-run",
+            "Dry run: checking 3 Qovery services: migrate, api, web",
+            "job migrate planned DEPLOYED, container api planned DEPLOYED,",
+        ),
+        ("live", "  migrate | ", "job migrate succeeded DEPLOYED, container api succeeded DEPLOYED,"),
+    ],
+)
+def test_the_headline_features_have_a_demo(scenario: str, said: str, shown: str) -> None:
+    """`dry-run` posts nothing and says so; `live` shows a deployment's log lines while it runs."""
+    run = run_step(base_env(), args=["demo", scenario])
+    assert run.code == 0, run.stderr
+    assert said in run.stderr
+    assert shown in run.stdout
+    if scenario == "dry-run":
+        assert "Nothing was posted" in run.stderr and "requesting" not in run.stderr
+        assert "Exit code 0: the dry run found everything deployable." in run.stdout
+    help_text = run_step(base_env(), args=["demo", "--help"]).stdout
+    assert f"qovery-job-deploy demo {scenario}" in help_text
+
+
 def test_the_demo_runs_in_real_time_as_a_process() -> None:
     """What a user sees first: the command itself, a simulator on loopback, a deployment of about 2 s."""
     run = run_subprocess(base_env(), args=["demo"])

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from support.sims import FAST, TOKEN, SimFactory, job
-from support.step import StepRun, github_env, plain_env, run_step
+from support.step import StepRun, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
 
@@ -107,7 +107,7 @@ def test_each_kind(simulator: SimFactory, tmp_path: Path, kind: str, row: Row) -
 
     assert run.code == row.code, run.stderr
     (result,) = json.loads(run.outputs()["services"])
-    assert result["type"] == kind and result["job_id"] == script.job_id and result["name"] == f"my-{kind}"
+    assert result["type"] == kind and result["id"] == script.job_id and result["name"] == f"my-{kind}"
     assert result["verdict"] == row.verdict
     (ours,) = sim.deployments_of(script.job_id)
     assert ours.asked["body"] == ASKED[kind]  # each kind took its own value
@@ -311,8 +311,10 @@ def test_the_verdict_line_of_a_release_says_it_all(simulator: SimFactory) -> Non
         and "Deploying" not in run.stderr
     )
     # The log and the result agree: each service's line as it is checked, then the tally, said once.
-    tally = run.json()["message"].split(". ", 1)[0]
-    assert tally == "3 services: 3 planned" and f"] planned: {tally}\n" in run.stderr
+    # A release that went as asked is described as a whole: the tally alone.
+    assert run.json()["message"] == "3 services: 3 planned."
+    tally = "3 services: 3 planned"
+    assert f"] planned: {tally}\n" in run.stderr
     for service in run.json()["services"]:
         assert run.stderr.count(service["message"]) == 1
 
@@ -404,6 +406,40 @@ def test_a_chart_version_deployed_is_reported_as_such(simulator: SimFactory, tmp
     assert run.code == 0, run.stderr
     assert f"| Deployed | chart version `{CHART}` |" in run.summary()
     assert json.loads(run.outputs()["result"])["chart_version"] == CHART
+
+
+def test_a_dry_run_reports_no_state_only_the_current_one(simulator: SimFactory, tmp_path: Path) -> None:
+    """Nothing was deployed: `state` (what a deployment reached) stays empty everywhere, so that a check on
+    it cannot pass; what each service runs now is `current_state`."""
+    sim, _ = release(simulator)
+    env, files = gitlab_env(tmp_path, release_inputs(sim, "migrate, api", **{"dry-run": "true"}))
+    run = run_step(env, files)
+
+    assert run.code == 0, run.stderr
+    dotenv, result = run.dotenv(), run.result_file()
+    assert dotenv["QOVERY_VERDICT"] == "planned" and dotenv["QOVERY_STATE"] == ""
+    assert result["state"] is None and result["current_state"] == "DEPLOYED"
+    assert [(s["state"], s["current_state"]) for s in result["services"]] == [(None, "DEPLOYED")] * 2
+
+
+def test_a_release_that_succeeded_is_described_as_a_release(simulator: SimFactory, tmp_path: Path) -> None:
+    sim, _ = release(simulator)
+    env, files = github_env(tmp_path, release_inputs(sim, "migrate, api, web"))
+    run = run_step(env, files)
+
+    assert run.code == 0, run.stderr
+    result = json.loads(run.outputs()["result"])
+    assert result["message"] == "3 services: 3 succeeded."  # not the first service's message
+    assert "3 services: 3 succeeded." in run.summary() and "The job reached" not in run.summary()
+    assert run.stderr.rstrip().endswith("succeeded: 3 services: 3 succeeded")
+    entries = result["services"]
+    assert [(s["type"], s["name"]) for s in entries] == [
+        ("job", "migrate"),
+        ("container", "api"),
+        ("application", "web"),
+    ]
+    assert all("job_id" not in s and s["id"] for s in entries)  # a container is no job
+    assert [s["job_id"] for s in result["jobs"]] == [entries[0]["id"]]  # `jobs` keeps its keys
 
 
 # -- terraform services: no status endpoint of their own ---------------------------------------------------

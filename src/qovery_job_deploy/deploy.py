@@ -11,12 +11,12 @@ import signal
 from dataclasses import dataclass, field, replace
 
 from qovery_job_deploy.api.errors import TransientError
-from qovery_job_deploy.api.models import JobStatus
+from qovery_job_deploy.api.models import ServiceStatus
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Clock, Deadline
 from qovery_job_deploy.errors import ActionError, Interrupted
 from qovery_job_deploy.follow import Follower
-from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.identity import ServiceIdentity
 from qovery_job_deploy.kinds import KINDS, Deploy, DeployRequest, ServiceKind
 from qovery_job_deploy.live import LiveLog
 from qovery_job_deploy.log import Log
@@ -47,10 +47,10 @@ class Options:
 
 
 @dataclass
-class JobRun:
-    """One job's part of the run: what is known, how it is followed, and how it ended."""
+class ServiceRun:
+    """One service's part of the run: what is known, how it is followed, and how it ended."""
 
-    identity: JobIdentity
+    identity: ServiceIdentity
     log: Log
     known: Known
     follower: Follower | None = None
@@ -61,8 +61,8 @@ class JobRun:
     deploy: Deploy = field(default_factory=lambda: Deploy({}, None))  # what its POST carries
 
     @property
-    def job_id(self) -> str:
-        return self.identity.job_id
+    def service_id(self) -> str:
+        return self.identity.service_id
 
     @property
     def kind(self) -> ServiceKind:
@@ -91,7 +91,7 @@ class Deployments:
     def __init__(
         self,
         client: QoveryApi,
-        runs: list[JobRun],
+        runs: list[ServiceRun],
         options: Options,
         *,
         clock: Clock,
@@ -142,20 +142,20 @@ class Deployments:
                     )
                 return
 
-    def _deploy(self, runs: list[JobRun]) -> None:
+    def _deploy(self, runs: list[ServiceRun]) -> None:
         reading = self.reader.read(runs)  # the status before the POST: the baseline for every check
         for run in runs:
-            if run.job_id in reading.failures:
-                self._finish(run, Verdict.ERROR, f"Nothing was deployed: {reading.failures[run.job_id]}")
+            if run.service_id in reading.failures:
+                self._finish(run, Verdict.ERROR, f"Nothing was deployed: {reading.failures[run.service_id]}")
             else:
-                self._start(run, reading.statuses[run.job_id])
+                self._start(run, reading.statuses[run.service_id])
         if self.options.wait:
             self._follow()
         for run in runs:
             if run.outcome is None:  # wait: false
                 self._finish(run, Verdict.ACCEPTED, "Deployment requested; not waiting for it (wait: false).")
 
-    def _start(self, run: JobRun, before: JobStatus) -> None:
+    def _start(self, run: ServiceRun, before: ServiceStatus) -> None:
         # With several services, each line already starts with the service's name.
         subject = run.identity.label() if len(self.runs) == 1 else f"the {run.kind.noun}"
         asked = run.deploy.requested(run.kind.noun)
@@ -176,7 +176,7 @@ class Deployments:
             triggered = Trigger(
                 self.client,
                 run.kind,
-                run.job_id,
+                run.service_id,
                 run.deploy,
                 lambda: self.reader.one(run),
                 clock=self.clock,
@@ -197,7 +197,7 @@ class Deployments:
                 self.options.poll_interval,
                 expected,
                 before,
-                lambda: self.client.history(run.kind, run.job_id),
+                lambda: self.client.history(run.kind, run.service_id),
                 run.log,
                 time_left=self.deadline.left(),
             )
@@ -233,21 +233,21 @@ class Deployments:
                 next_read = min(run.follower.due_at for run in still if run.follower is not None)
                 self.live.tail(still, min(next_read, self.deadline.at))
 
-    def _due_with_neighbours(self, followed: list[JobRun]) -> list[JobRun]:
+    def _due_with_neighbours(self, followed: list[ServiceRun]) -> list[ServiceRun]:
         """The jobs due for a read, and every job that shares an environment with one: free with it."""
         now = self.clock.now()
         due = [run for run in followed if run.follower is not None and run.follower.due_at <= now]
         shared = {run.identity.environment_id for run in due if run.identity.environment_id}
         return [run for run in followed if run in due or run.identity.environment_id in shared]
 
-    def _judge(self, run: JobRun, reading: Reading) -> None:
+    def _judge(self, run: ServiceRun, reading: Reading) -> None:
         follower = run.follower
         if follower is None:
             return
-        if run.job_id in reading.failures:
-            self._fail(run, reading.failures[run.job_id])
+        if run.service_id in reading.failures:
+            self._fail(run, reading.failures[run.service_id])
             return
-        status = reading.statuses.get(run.job_id)
+        status = reading.statuses.get(run.service_id)
         if status is None:
             return  # not read this time
         try:
@@ -265,7 +265,7 @@ class Deployments:
 
     # -- endings --------------------------------------------------------------------------------------
 
-    def _fail(self, run: JobRun, error: ActionError) -> None:
+    def _fail(self, run: ServiceRun, error: ActionError) -> None:
         """A job's error ends that job only. Running out of time while following a deployment is a
         timeout; before anything was deployed, it is an error like any other failure to reach Qovery."""
         if isinstance(error, TransientError) and error.deadline_reached and run.follower is not None:
@@ -273,7 +273,7 @@ class Deployments:
         else:
             self._finish(run, Verdict.ERROR, str(error))
 
-    def _end_on_timeout(self, runs: list[JobRun], error: ActionError | None = None) -> None:
+    def _end_on_timeout(self, runs: list[ServiceRun], error: ActionError | None = None) -> None:
         for run in runs:
             last = run.follower.last_seen() if run.follower else (run.known.state or "no state yet")
             what = (
@@ -323,7 +323,7 @@ class Deployments:
                 what = f"cancelling our deployment request failed ({failure}): it may still run in Qovery"
             self._finish(run, Verdict.CANCELLED, f"Interrupted by {name}; {what}.")
 
-    def _cancel(self, run: JobRun) -> str | None:
+    def _cancel(self, run: ServiceRun) -> str | None:
         """Cancel our deployment request (only ours, never the environment's) within a short budget,
         shared by the requests still to cancel. None when it was cancelled; else why it was not."""
         request_id = run.known.deployment_request_id
@@ -346,19 +346,19 @@ class Deployments:
         run.log.info(f"Cancelled deployment request {request_id}")
         return None
 
-    def _finish(self, run: JobRun, verdict: Verdict, message: str) -> None:
+    def _finish(self, run: ServiceRun, verdict: Verdict, message: str) -> None:
         # From its own deploy request; a service never posted (skipped, or stopped before its POST) spent
         # no time deploying.
         duration = 0.0 if run.posted_at is None else self.clock.now() - run.posted_at
-        live = self.live.printed(run.job_id) if self.live is not None else 0
+        live = self.live.printed(run.service_id) if self.live is not None else 0
         run.outcome = Outcome(run.known, verdict, message, duration, live_lines=live)
         run.follower = None
         if len(self.runs) > 1:  # each service's verdict as it ends, not only at the end of the step
             self.log.info(run.outcome.verdict_line())
 
-    def _pending(self) -> list[JobRun]:
+    def _pending(self) -> list[ServiceRun]:
         return [run for run in self.runs if run.outcome is None]
 
 
-def _in_progress(status: JobStatus) -> bool:
+def _in_progress(status: ServiceStatus) -> bool:
     return action_of(status.status_details) is Action.RUNNING

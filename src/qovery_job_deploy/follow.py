@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from qovery_job_deploy.api.errors import ApiError, RefusedError
-from qovery_job_deploy.api.models import JobStatus, StatusDetails
+from qovery_job_deploy.api.models import ServiceStatus, StatusDetails
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Clock
 from qovery_job_deploy.kinds import ServiceKind
@@ -40,7 +40,7 @@ class Follower:
         kind: ServiceKind,
         known: Known,
         expected: str,
-        before: JobStatus,
+        before: ServiceStatus,
         *,
         posted_at: float,
         pacer: Pacer,
@@ -80,7 +80,7 @@ class Follower:
 
     # -- judging --------------------------------------------------------------------------------------
 
-    def observe(self, status: JobStatus, known: Known) -> Observation:
+    def observe(self, status: ServiceStatus, known: Known) -> Observation:
         """What a fresh status of the job means for *our* request, given what is known of it."""
         observation = self._judge(status, known)
         self.show_state(observation.known)
@@ -119,7 +119,7 @@ class Follower:
             self._shown = known.state
             self.log.state(self._shown)
 
-    def _judge(self, status: JobStatus, known: Known) -> Observation:
+    def _judge(self, status: ServiceStatus, known: Known) -> Observation:
         shown_id = status.deployment_request_id
         ours = known.deployment_request_id
         if ours is None:
@@ -152,7 +152,7 @@ class Follower:
                 return Observation(classify(state, self.expected), replace(known, state=state))
         return Observation(Phase.PENDING, known)
 
-    def _check_a_request_was_queued(self, status: JobStatus) -> None:
+    def _check_a_request_was_queued(self, status: ServiceStatus) -> None:
         """When Qovery accepted the POST without naming the request, the request must show up soon: in
         the job's request count, or as a new id. If neither happens, Qovery accepted but did not deploy
         (as the API says it does for a job that lacks the forced event): waiting on would only time out."""

@@ -30,10 +30,10 @@ LIVE_FAILURES = 3  # failures in a row after which the log is no longer read liv
 
 
 class Tailed(Protocol):
-    """What the live log needs of a followed service (deploy.JobRun)."""
+    """What the live log needs of a followed service (deploy.ServiceRun)."""
 
     @property
-    def job_id(self) -> str: ...
+    def service_id(self) -> str: ...
 
     @property
     def environment_id(self) -> str | None: ...
@@ -66,8 +66,8 @@ class LiveLog:
         self._printed: dict[str, int] = {}  # service -> how many of its lines were printed
         self._failures = 0
 
-    def printed(self, job_id: str) -> int:
-        return self._printed.get(job_id, 0)
+    def printed(self, service_id: str) -> int:
+        return self._printed.get(service_id, 0)
 
     def tail(self, runs: Sequence[Tailed], next_status_at: float) -> None:
         """One log read per environment that is due, if it cannot hold up the next status read."""
@@ -98,10 +98,10 @@ class LiveLog:
             run.log.info(f"The live deployment log is unavailable ({short_error(error)}){gave_up}")
             return
         self._failures = 0
-        found = our_log(parse_entries(body), run.job_id, secrets=self.secrets, cut=cut)
-        new = found.total - self.printed(run.job_id)
+        found = our_log(parse_entries(body), run.service_id, secrets=self.secrets, cut=cut)
+        new = found.total - self.printed(run.service_id)
         if new <= 0:
             return
         lines = found.lines[-new:] if new <= len(found.lines) else found.lines
-        self._printed[run.job_id] = found.total
+        self._printed[run.service_id] = found.total
         self.show(run, [line.text() for line in lines])

@@ -13,21 +13,21 @@ from collections.abc import Callable, Sequence
 
 from qovery_job_deploy.api.models import ServiceInfo
 from qovery_job_deploy.errors import InputError
-from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.identity import ServiceIdentity
 from qovery_job_deploy.kinds import KINDS, Deploy, DeployRequest, ServiceKind, Source
 from qovery_job_deploy.log import Log
 
 
 def deploys(
     read_service: Callable[[ServiceKind, str], ServiceInfo],
-    identities: Sequence[JobIdentity],
+    identities: Sequence[ServiceIdentity],
     request: DeployRequest,
     log: Log,
     *,
     event_given: str = "",
 ) -> list[Deploy]:
     """One deploy request per service, in order; InputError (every problem, one per line) otherwise.
-    `read_service` is `GET /{kind}/{id}`, read once per service per run (`resolve.Resolver.service_info`);
+    `read_service` is `GET /{kind}/{id}`, read once per service per run (`directory.Directory.service`);
     `event_given`: the force-event's value and where it came from, for its errors."""
     planned: list[Deploy] = []
     problems: list[str] = []
@@ -35,7 +35,7 @@ def deploys(
         kind = KINDS[identity.kind]
         source = Source()
         if kind.needs_source(request):
-            source = read_service(kind, identity.job_id).current()
+            source = read_service(kind, identity.service_id).current()
         try:
             planned.append(kind.deploy(request, source, identity.short_name(), event_given=event_given))
         except InputError as error:

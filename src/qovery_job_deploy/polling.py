@@ -12,7 +12,7 @@ import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from qovery_job_deploy.api.models import History, JobStatus
+from qovery_job_deploy.api.models import History, ServiceStatus
 from qovery_job_deploy.errors import ActionError
 from qovery_job_deploy.log import Log
 
@@ -135,7 +135,7 @@ class Pacer:
         self,
         poll_interval: float,
         expected: str,
-        before: JobStatus,
+        before: ServiceStatus,
         history: Callable[[], History],
         log: Log,
         time_left: float = float("inf"),

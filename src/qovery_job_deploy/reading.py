@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from qovery_job_deploy.api.errors import ApiError, TransientError
-from qovery_job_deploy.api.models import JobStatus
+from qovery_job_deploy.api.models import ServiceStatus
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.errors import ActionError
 from qovery_job_deploy.kinds import ServiceKind
@@ -16,10 +16,10 @@ from qovery_job_deploy.log import Log
 
 
 class Followed(Protocol):
-    """What the reader needs of a followed service (deploy.JobRun)."""
+    """What the reader needs of a followed service (deploy.ServiceRun)."""
 
     @property
-    def job_id(self) -> str: ...
+    def service_id(self) -> str: ...
 
     @property
     def kind(self) -> ServiceKind: ...
@@ -30,7 +30,7 @@ class Followed(Protocol):
 
 @dataclass
 class Reading:
-    statuses: dict[str, JobStatus] = field(default_factory=dict)
+    statuses: dict[str, ServiceStatus] = field(default_factory=dict)
     failures: dict[str, ActionError] = field(default_factory=dict)
 
 
@@ -57,23 +57,23 @@ class StatusReader:
                 alone += group
         for run in alone:
             try:
-                reading.statuses[run.job_id] = self.one(run)
+                reading.statuses[run.service_id] = self.one(run)
             except ActionError as error:
-                reading.failures[run.job_id] = error
+                reading.failures[run.service_id] = error
         return reading
 
-    def one(self, run: Followed) -> JobStatus:
+    def one(self, run: Followed) -> ServiceStatus:
         """One service's status, read by itself: `GET /{kind}/{id}/status`, or, for a kind that has none,
         its environment's statuses."""
         if run.kind.own_status:
-            return self.client.status(run.kind, run.job_id)
+            return self.client.status(run.kind, run.service_id)
         if run.environment_id is None:
             raise ApiError(
                 f"a {run.kind.noun}'s status is only in its environment's statuses, and the environment of "
-                f"{run.job_id} is not known: give `environment`"
+                f"{run.service_id} is not known: give `environment`"
             )
         statuses = self.client.environment_statuses(run.environment_id).of(run.kind.statuses_key)
-        if (status := next((one for one in statuses if one.id == run.job_id), None)) is None:
+        if (status := next((one for one in statuses if one.id == run.service_id), None)) is None:
             raise _unlisted(run)
         return status
 
@@ -91,13 +91,13 @@ class StatusReader:
                 self.log.info(f"Reading statuses kind by kind: the environment's read failed ({error})")
             self._joint_failed.add(environment_id)
             for run in joint_only:  # no other read has their status
-                reading.failures[run.job_id] = error
+                reading.failures[run.service_id] = error
             return self._read_by_kind(environment_id, others, reading)
         left: list[Followed] = []
         for kind, runs in _by_kind(group).items():
             left += _take(statuses.of(kind.statuses_key), runs, reading)
         for run in _without_own_status(left):
-            reading.failures[run.job_id] = _unlisted(run)
+            reading.failures[run.service_id] = _unlisted(run)
         return [run for run in left if run.kind.own_status]
 
     def _read_by_kind(self, environment_id: str, group: list[Followed], reading: Reading) -> list[Followed]:
@@ -134,13 +134,13 @@ def _by_kind(runs: list[Followed]) -> dict[ServiceKind, list[Followed]]:
     return groups
 
 
-def _take(statuses: list[JobStatus], runs: list[Followed], reading: Reading) -> list[Followed]:
+def _take(statuses: list[ServiceStatus], runs: list[Followed], reading: Reading) -> list[Followed]:
     """Put each run's status from `statuses` into `reading`; return the runs it did not cover."""
     by_id = {status.id: status for status in statuses if status.id}
     for run in runs:
-        if run.job_id in by_id:
-            reading.statuses[run.job_id] = by_id[run.job_id]
-    return [run for run in runs if run.job_id not in by_id]
+        if run.service_id in by_id:
+            reading.statuses[run.service_id] = by_id[run.service_id]
+    return [run for run in runs if run.service_id not in by_id]
 
 
 def _without_own_status(runs: list[Followed]) -> list[Followed]:
@@ -148,7 +148,9 @@ def _without_own_status(runs: list[Followed]) -> list[Followed]:
 
 
 def _unlisted(run: Followed) -> ApiError:
-    return ApiError(f"the statuses of environment {run.environment_id} list no {run.kind.noun} {run.job_id}")
+    return ApiError(
+        f"the statuses of environment {run.environment_id} list no {run.kind.noun} {run.service_id}"
+    )
 
 
 def _reraise_at_deadline(error: ActionError) -> None:

@@ -18,11 +18,11 @@ from qovery_job_deploy.api.models import (
     EnvironmentInfo,
     EnvironmentStatuses,
     History,
-    JobStatus,
-    JobStatuses,
     NamedList,
     RequestStatus,
     ServiceInfo,
+    ServiceStatus,
+    ServiceStatuses,
 )
 from qovery_job_deploy.api.responses import check_response, clean_text
 from qovery_job_deploy.api.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
@@ -77,15 +77,15 @@ class QoveryClient:
 
     # -- operations -------------------------------------------------------------------------------
 
-    def status(self, kind: ServiceKind, service_id: str) -> JobStatus:
-        return self._read(f"/{kind.segment}/{service_id}/status", JobStatus, f"{kind.name} {service_id}")
+    def status(self, kind: ServiceKind, service_id: str) -> ServiceStatus:
+        return self._read(f"/{kind.segment}/{service_id}/status", ServiceStatus, f"{kind.name} {service_id}")
 
-    def deploy(self, kind: ServiceKind, service_id: str, deploy: Deploy) -> JobStatus:
+    def deploy(self, kind: ServiceKind, service_id: str, deploy: Deploy) -> ServiceStatus:
         """POST /{kind}/{id}/deploy, retried only when Qovery surely did not act on it."""
         path, what = f"/{kind.segment}/{service_id}/deploy", f"{kind.name} {service_id}"
         self._posted = True  # from here on a deployment may be at stake: today's patience
         return self._retrying(
-            lambda: self._call("POST", path, JobStatus, what=what, params=deploy.query, body=deploy.body),
+            lambda: self._call("POST", path, ServiceStatus, what=what, params=deploy.query, body=deploy.body),
             idempotent=False,
         )
 
@@ -119,10 +119,10 @@ class QoveryClient:
         path = f"/environment/{environment_id}/statuses"
         return self._read(path, EnvironmentStatuses, f"environment {environment_id}")
 
-    def environment_kind_statuses(self, kind: ServiceKind, environment_id: str) -> JobStatuses:
+    def environment_kind_statuses(self, kind: ServiceKind, environment_id: str) -> ServiceStatuses:
         """Every status of one kind in an environment in one read."""
         path = f"/environment/{environment_id}/{kind.segment}/status"
-        return self._read(path, JobStatuses, f"environment {environment_id}")
+        return self._read(path, ServiceStatuses, f"environment {environment_id}")
 
     def organizations(self) -> NamedList:
         return self._read("/organization", NamedList, "the organizations")

@@ -68,7 +68,7 @@ class Steps(_Lenient):
     details: Annotated[list[Step], WrapValidator(_valid_items)] = []
 
 
-class JobStatus(_Lenient):
+class ServiceStatus(_Lenient):
     """The `Status` schema of `GET /job/{id}/status` and of the deploy response."""
 
     id: Annotated[str | None, OrNone] = None
@@ -141,10 +141,10 @@ class NamedList(_Lenient):
         return [item for item in self.results if item.id and item.name is not None]
 
 
-class JobStatuses(_Lenient):
+class ServiceStatuses(_Lenient):
     """`GET /environment/{id}/{kind}/status`: the status of every service of one kind, in one read."""
 
-    results: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
+    results: Annotated[list[ServiceStatus], WrapValidator(_valid_items)] = []
 
 
 class EnvironmentStatuses(_Lenient):
@@ -153,7 +153,7 @@ class EnvironmentStatuses(_Lenient):
     Read generically: every list of the answer by its key (`applications`, `helms`, ...), whatever kinds a
     newer API adds; the environment's own status, not a list, is left out."""
 
-    lists: dict[str, Annotated[list[JobStatus], WrapValidator(_valid_items)]] = {}
+    lists: dict[str, Annotated[list[ServiceStatus], WrapValidator(_valid_items)]] = {}
 
     @model_validator(mode="before")
     @classmethod
@@ -162,7 +162,7 @@ class EnvironmentStatuses(_Lenient):
             return value  # not an object: the model says so
         return {"lists": {key: items for key, items in value.items() if isinstance(items, list)}}
 
-    def of(self, key: str) -> list[JobStatus]:
+    def of(self, key: str) -> list[ServiceStatus]:
         """The statuses of one kind, by its key (`ServiceKind.statuses_key`)."""
         return self.lists.get(key, [])
 

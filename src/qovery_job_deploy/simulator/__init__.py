@@ -11,8 +11,9 @@ the per-environment queue (an environment deploys one request at a time).
 By concern: `scripts` (what it plays), `events` (what a forced event goes through), `asks` (what a deploy
 request may carry, by kind), `queue` (when each request of an environment runs), `bodies` (the JSON it
 answers: statuses, logs, history), `services` (each kind's `GET /{kind}/{id}`), `routes` (the table of
-routes), `model` (state: one answer per request, no sockets), `server` (HTTP on loopback, with wire
-faults), `transport` (in-process, for `requests`), `__main__` (`python -m qovery_job_deploy.simulator`).
+routes), `model` (state: one answer per request, no sockets), `server` (`serve(sim)`: HTTP on loopback,
+with wire faults), `transport` (in-process, for `requests`), `__main__` (`python -m
+qovery_job_deploy.simulator`). The model and the server do not import each other.
 """
 
 from qovery_job_deploy.simulator.model import QoverySimulator
@@ -43,6 +44,7 @@ from qovery_job_deploy.simulator.scripts import (
     builtin_services,
     token_is_valid,
 )
+from qovery_job_deploy.simulator.server import SimulatorServer, serve
 
 __all__ = [
     "API_CONTAINER",
@@ -69,8 +71,10 @@ __all__ = [
     "Place",
     "QoverySimulator",
     "Route",
+    "SimulatorServer",
     "builtin_jobs",
     "builtin_services",
     "route",
+    "serve",
     "token_is_valid",
 ]
