@@ -120,3 +120,20 @@ def test_every_relative_link_leads_to_a_file_and_heading_that_exist(document: Pa
         elif anchor and (linked.suffix != ".md" or anchor not in anchors(linked.read_text(encoding="utf-8"))):
             broken.append(f"{target}: no such heading in {linked.name}")
     assert broken == []
+
+
+def test_every_key_of_the_result_is_documented() -> None:
+    """docs/platforms.md, "The result": each key of the result and of a `services` entry has its row."""
+    from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict  # noqa: PLC0415
+    from qovery_job_deploy.results import result  # noqa: PLC0415
+
+    text = (ROOT / "docs" / "platforms.md").read_text(encoding="utf-8").split("## The result", 1)[1]
+    documented = {
+        key
+        for row in text.splitlines()
+        if row.startswith("| `")
+        for key in re.findall(r"`(\w+)`", row.split("|")[1])
+    }
+    data = result(RunOutcome([Outcome(Known("x"), Verdict.SUCCEEDED, "ok", 1.0)]))
+    assert set(data) - documented == set()
+    assert set(data["services"][0]) - documented == set()
