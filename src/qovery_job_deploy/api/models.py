@@ -126,10 +126,12 @@ class DeploymentQueue(_Lenient):
 
 
 class Named(_Lenient):
-    """An organization, project, environment or job, read only for its id and name."""
+    """An organization, project, environment or job, read only for its id and name (and an environment's
+    mode, which its list says as its own read does)."""
 
     id: Annotated[str | None, OrNone] = None
     name: Annotated[str | None, OrNone] = None
+    mode: Annotated[str | None, OrNone] = None
 
 
 class NamedList(_Lenient):
@@ -231,8 +233,10 @@ def _commit(repository: GitRepository | None) -> str | None:
 
 
 class EnvironmentInfo(_Lenient):
-    """`GET /environment/{id}` (`Environment`), read only for names and the ids of console links."""
+    """`GET /environment/{id}` (`Environment`), read only for names, the ids of console links, and its mode
+    (`EnvironmentModeEnum`: PRODUCTION, PREVIEW, ...; what a GitHub deployment record says of it)."""
 
     name: Annotated[str | None, OrNone] = None
+    mode: Annotated[str | None, OrNone] = None
     organization: Annotated[Reference | None, OrNone] = None
     project: Annotated[Reference | None, OrNone] = None

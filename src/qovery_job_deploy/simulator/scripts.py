@@ -198,6 +198,7 @@ class Place:
     project_name: str = "shop"
     organization_id: str = "0a0b0c0d-0000-4000-8000-000000000001"
     organization_name: str = "acme"
+    environment_mode: str = "PRODUCTION"  # DEVELOPMENT, PREVIEW, PRODUCTION or STAGING
 
 
 @dataclass
