@@ -8,6 +8,7 @@ per interval, so that reads do not grow with the number of jobs.
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from qovery_job_deploy.api.errors import TransientError
@@ -98,6 +99,7 @@ class Deployments:
         log: Log,
         deadline: Deadline,
         live: LiveLog | None = None,
+        accepted: Callable[[ServiceIdentity, str | None], None] = lambda identity, request_id: None,
     ) -> None:
         self.client = client
         self.runs = runs
@@ -106,6 +108,7 @@ class Deployments:
         self.log = log
         self.deadline = deadline
         self.live = live  # `logs: live`: tails each deployment's log between status reads
+        self.accepted = accepted  # told of each deploy request Qovery took (`context.Events.accepted`)
         self.reader = StatusReader(client, log)
         self.signum: int | None = None  # set when a signal ended the run
         self._cancelling_since: float | None = None
@@ -191,6 +194,7 @@ class Deployments:
             run.known = run.known.absorb(triggered.status)
         elif triggered.state is not None:
             run.known = replace(run.known, state=triggered.state)
+        self.accepted(run.identity, run.known.deployment_request_id)
         if self.options.wait:
             expected = run.kind.success_state(self.options.request.force_event)
             pacer = Pacer(
