@@ -252,3 +252,9 @@ def job_keys(jobs: list[Outcome]) -> list[str]:
             candidate, number = f"{key}_{number}", number + 1
         keys.append(candidate)
     return keys
+
+
+def service_url(outcome: Outcome) -> str | None:
+    """Where the service answers, when the run learnt it (the outcome's `url`); None until then."""
+    url = getattr(outcome, "url", None)
+    return url if isinstance(url, str) and url else None

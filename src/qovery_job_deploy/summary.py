@@ -38,9 +38,9 @@ def summary_markdown(run: RunOutcome) -> str:
     lines = [f"### {ICONS[run.verdict]} {headline(run)}", "", md.text(message(run), MAX_MESSAGE), ""]
     lines += diagnosis_markdown(diagnosis_of(deciding))
     if len(run.services) == 1:
-        lines += _one_job(run.services[0], _what_was_asked(run))
+        lines += _one_job(run.services[0], what_was_asked(run))
     else:
-        lines += [f"Deployed: {_what_was_asked(run)}", ""]
+        lines += [f"Deployed: {what_was_asked(run)}", ""]
         lines += _table(run.services)
     for job in run.services:
         lines += log_markdown(job, several=len(run.services) > 1)
@@ -62,12 +62,12 @@ def _table(jobs: list[Outcome]) -> list[str]:
         lines.append(
             f"| {md.text(job.known.label())} |{kind} {md.code(job.verdict.value)} "
             f"| {md.code(job.current_state or job.known.state or '')} | {job.duration_seconds:.0f} s "
-            f"| {_console_link(job) or md.PLACEHOLDER} |"
+            f"| {console_link(job) or md.PLACEHOLDER} |"
         )
     return lines
 
 
-def _what_was_asked(run: RunOutcome) -> str:
+def what_was_asked(run: RunOutcome) -> str:
     request = run.request
     parts = [
         f"image tag {md.code(request.image_tag)}" if request.image_tag else "",
@@ -98,7 +98,7 @@ def _one_job(outcome: Outcome, asked: str) -> list[str]:
         ("Execution", md.code(known.execution_id or "")),
         ("Elapsed", f"{outcome.duration_seconds:.0f} s"),
     ]
-    if link := _console_link(outcome):
+    if link := console_link(outcome):
         rows.append(("Qovery console", link))
     lines = ["| | |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
     if known.steps:
@@ -116,7 +116,7 @@ def _job_cell(outcome: Outcome) -> str:
     return f"{md.text(identity.label())} · {md.code(outcome.known.service_id)}"
 
 
-def _console_link(outcome: Outcome) -> str | None:
+def console_link(outcome: Outcome) -> str | None:
     page = "deployment log" if outcome.known.execution_id else f"{noun(outcome)} page"
     return md_link(page, outcome.console_url)
 
