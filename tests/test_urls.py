@@ -4,6 +4,7 @@ clock, through the real client, engine and writers; every exchange checked again
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections import deque
@@ -16,6 +17,8 @@ from support.sims import FAST, TOKEN, SimFactory, job
 from support.step import StepRun, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.api.models import Link as ApiLink
+from qovery_job_deploy.clock import VirtualClock
+from qovery_job_deploy.demo import run_demo
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.results import outputs
 from qovery_job_deploy.simulator import Fault, JobScript, Link, QoverySimulator
@@ -420,3 +423,42 @@ def test_action_yml_declares_every_output_the_step_writes() -> None:
     written = outputs(RunOutcome([Outcome(Known("x"), Verdict.SUCCEEDED, "ok", 1.0)]))
     assert set(written) - set(declared) == set()
     assert "url" in declared
+
+
+# -- the simulator and the demo ------------------------------------------------------------------------------
+
+
+def test_the_simulator_serves_links_as_the_spec_says(simulator: SimFactory) -> None:
+    """Each kind with links answers its own, the environment all of theirs; a job has no link endpoint."""
+    migrate, api, application = service("job", "migrate"), service("container", "api"), web()
+    sim = simulator(migrate, api, application)
+    auth = {"Authorization": f"Token {TOKEN}"}
+
+    def get(path: str) -> tuple[int, Any]:
+        answer = sim.handle("GET", path, {}, auth, b"")
+        return answer.status, json.loads(answer.body) if answer.body else None
+
+    assert get(f"/container/{api.job_id}/link") == (200, {"results": [{
+        "service_id": api.job_id, "service_type": "CONTAINER", "url": default_url(api),
+        "internal_port": 8080, "external_port": 443, "is_qovery_domain": True, "is_default": True,
+    }]})  # fmt: skip
+    status, body = get(f"/environment/{ENV}/link")
+    assert status == 200
+    assert [(link["service_id"], link["url"]) for link in body["results"]] == [
+        (api.job_id, default_url(api)),
+        (application.job_id, "https://p3000-web.qovery.example"),
+        (application.job_id, CUSTOM),
+    ]
+    sim.allowed_deviations = (f"Path not found for https://api.qovery.com/job/{migrate.job_id}/link",)
+    assert get(f"/job/{migrate.job_id}/link")[0] == 404  # the spec has no such path: nor the simulator
+    assert get(f"/application/{api.job_id}/link")[0] == 404  # a container's id under another kind
+    assert get("/environment/e0e0e0e0-0000-4000-8000-0000000000ff/link")[0] == 404
+
+
+def test_the_release_demo_shows_where_the_container_answers() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert run_demo(["release"], out, err, clock=VirtualClock(), environ={"PATH": ""}) == 0, err.getvalue()
+    lines = out.getvalue().splitlines()
+    assert any(line.split() == ["url", "https://api-66666666.qovery.example"] for line in lines), lines
+    assert "api (shop / production): URL: https://api-66666666.qovery.example" in err.getvalue()
+    assert "web (shop / production): URL: https://www.shop.example" in err.getvalue()  # its custom domain
