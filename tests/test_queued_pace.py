@@ -12,16 +12,14 @@ import pytest
 from support.sims import SimFactory, deploy_now, job, job_inputs
 from support.step import plain_env, run_step
 
+from qovery_job_deploy.api.models import History, ServiceStatus, Steps
+from qovery_job_deploy.polling import Pacer
 from qovery_job_deploy.simulator import DeploymentRequest, QoverySimulator
 
 ENV = "e0e0e0e0-0000-4000-8000-0000000000c7"
 PACE = 3.0  # the default `poll-interval`
 # Ours: 2 s once it runs (its last run took 2 s, said by the status before the POST).
 OURS = ((0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "EXECUTING"), (2.0, "DEPLOYED"))
-
-
-# Reproduces the finding: while queued, a job whose last run took 2 s is read every 0.5 s.
-BUG = pytest.mark.xfail(strict=True, reason="read densely while queued")
 
 
 def nightly(seconds: float) -> tuple[tuple[float, str], ...]:
@@ -39,8 +37,8 @@ def reads_of(sim: QoverySimulator, path: str, request: DeploymentRequest) -> tup
     ("history", "ahead", "late"),
     [
         # The last run's 2 s (the status before the POST says it): around its end, a read every second.
-        pytest.param([2, 2, 2], 30.0, PACE / 3, marks=BUG),
-        pytest.param([2, 2, 2], 75.0, PACE / 3, marks=BUG),
+        ([2, 2, 2], 30.0, PACE / 3),
+        ([2, 2, 2], 75.0, PACE / 3),
         # Nothing known: while queued, the first read's wait (two pauses), as after the POST.
         ([], 30.0, 2 * PACE),
         # A history that is wrong (40 s, where it runs 2 s): the far pace (9 s), then the steady one.
@@ -88,7 +86,6 @@ def test_the_dense_window_starts_when_the_deployment_leaves_the_queue(simulator:
     assert running[-1] - request.ends_at() <= PACE / 3 + 1e-6
 
 
-@BUG
 def test_three_services_queued_one_behind_the_other_read_their_environment_sparsely(
     simulator: SimFactory,
 ) -> None:
@@ -113,3 +110,77 @@ def test_three_services_queued_one_behind_the_other_read_their_environment_spars
     ]
     assert joint and len(joint) <= 1 + (first.start - first.created_at) / PACE, joint
     assert min(b - a for a, b in itertools.pairwise(joint)) >= PACE - 1e-6, joint
+
+
+# -- the pacer alone: told each read's moment and whether it saw the request queued, no clock -------------
+
+
+class Said:
+    """A log that keeps what it is told."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def info(self, message: str) -> None:
+        self.lines.append(message)
+
+    def warning(self, message: str) -> None:
+        self.lines.append(message)
+
+    def state(self, state: str) -> None:
+        self.lines.append(state)
+
+
+def pacer(last: float | None, log: Said, posted_at: float = 0.0) -> Pacer:
+    """A pacer at the default pace for a job whose last run took `last` seconds (None: nothing known)."""
+    steps = Steps(total_duration_sec=last) if last is not None else None
+    before = ServiceStatus(state="DEPLOYED", steps=steps)
+    return Pacer(PACE, "DEPLOYED", before, History, log, posted_at=posted_at)
+
+
+def follow(pace: Pacer, queued_until: float, until: float) -> list[tuple[float, bool]]:
+    """The reads the pacer asks for, each with whether it saw the request queued (until `queued_until`)."""
+    reads, at = [], pace.next_read(0.0)
+    while at <= until:
+        queued = at < queued_until
+        reads.append((at, queued))
+        at = pace.next_read(at, "QUEUED" if queued else None)
+    return reads
+
+
+def test_the_pacer_reads_the_queue_at_the_far_pace_then_densely_around_the_end_after_it() -> None:
+    """The last run took 20 s: the window is 14-28 s after the start (0.75 x 20 - 1, 1.35 x 20 + 1), the far
+    pace 14 / 3 s. Queued for 60 s, the reads come at the far pace while it waits; the window counts from
+    the last read that saw it queued, and reaches as much further as when it left the queue is uncertain:
+    the pause between that read and the first that did not see it queued."""
+    log = Said()
+    reads = follow(pacer(20.0, log), queued_until=60.0, until=120.0)
+
+    queued = [at for at, seen in reads if seen]
+    assert {round(b - a, 6) for a, b in itertools.pairwise(queued)} == {round(14 / 3, 6)}
+    left, after = queued[-1], [at for at, seen in reads if not seen]
+    uncertain = after[0] - left
+    window = [at for at in after if left + 14.0 <= at <= left + 28.0 + uncertain]
+    assert window and {round(b - a, 6) for a, b in itertools.pairwise(window)} == {PACE / 3}
+    assert after[-1] - after[-2] == PACE  # past the window: the steady pace
+    assert log.lines == ["The last deployment took 20s: reading densely around then"]
+
+
+def test_the_pacer_says_now_and_then_that_the_request_is_still_queued() -> None:
+    log = Said()
+    follow(pacer(None, log), queued_until=200.0, until=200.0)
+
+    reminders = [line for line in log.lines if line.startswith("Still QUEUED after ")]
+    assert [line.split(":")[0] for line in reminders] == [
+        "Still QUEUED after 60s",
+        "Still QUEUED after 120s",
+        "Still QUEUED after 180s",
+    ]
+
+
+@pytest.mark.parametrize("last", [2.0, 20.0, 40.0, None])
+def test_while_queued_the_pacer_never_reads_faster_than_poll_interval(last: float | None) -> None:
+    reads = follow(pacer(last, Said()), queued_until=120.0, until=120.0)
+
+    queued = [at for at, seen in reads if seen]
+    assert min(b - a for a, b in itertools.pairwise(queued)) >= PACE

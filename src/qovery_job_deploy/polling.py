@@ -92,6 +92,20 @@ class PollPlan:
             return min(self.far, self.window_start - elapsed)
         return self.dense
 
+    def queued_delay(self) -> float:
+        """The pause while the deployment waits in Qovery's queue, however long: the far pace (with nothing
+        known, the first read's wait), never shorter than the steady one. The window around the end counts
+        from when it leaves the queue: reading densely before then would only read the queue."""
+        return self.first if self.expectation is None else self.far
+
+    def widened(self, seconds: float) -> PollPlan:
+        """This plan with its window around the end `seconds` longer: when the deployment left the queue
+        is known only that closely (between the last read that saw it queued and the first that did not)."""
+        if self.expectation is None or seconds <= 0:
+            return self
+        low, typical, high = self.expectation.low, self.expectation.typical, self.expectation.high
+        return PollPlan(self.longest, Expectation(low, typical, high + seconds), first=self.first)
+
 
 def _percentile(ordered: list[float], share: float) -> float:
     index = share * (len(ordered) - 1)
@@ -170,8 +184,10 @@ class Pacer:
             self._plan = self._first_plan()
         if queued is not None:
             self._note_queued(now, queued)
-        else:
-            self._queued_since = None
+            return now + self._plan.queued_delay()
+        if self._queued_since is not None:  # it left the queue since the last read: the plan counts from
+            self._queued_since = None  # that read, and its window reaches as far past the end as this one
+            self._plan = self._plan.widened(now - self._started_at)
         elapsed = now - self._started_at
         self._plan = self._later_plan(self._plan, elapsed)
         return now + self._plan.next_delay(elapsed)
