@@ -47,7 +47,7 @@ from dataclasses import asdict, dataclass
 import requests
 from common import TOKEN, noisy, options, step, write
 
-from qovery_job_deploy.simulator import JobScript, QoverySimulator
+from qovery_job_deploy.simulator import JobScript, QoverySimulator, serve
 
 ENVIRONMENT = "e0e0e0e0-0000-4000-8000-0000000000bf"
 # The release: (kind, name, typical length range in seconds).
@@ -231,7 +231,8 @@ def run_all(
         runner, with_history = WAYS[way]
         lengths, history = releases[index]
         try:
-            with QoverySimulator(scripts_for(lengths, history if with_history else {}, ahead)) as sim:
+            sim = QoverySimulator(scripts_for(lengths, history if with_history else {}, ahead))
+            with serve(sim):
                 if ahead:
                     deploy_nightly(sim)
                 results[ahead].append(runner(sim, way, index))

@@ -148,8 +148,8 @@ def test_logs_always_shows_the_log_of_a_success(
     [
         ("logs", Fault(status=500), "Deployment log unavailable", ""),
         ("logs", Fault(status=404), "Deployment log unavailable (HTTP 404)", ""),
-        ("logs", Fault(kind="truncated"), "no line from this job", "Failed to deserialize"),
-        ("logs", Fault(status=200, body="<html>proxy</html>"), "no line from this job", "200 to GET"),
+        ("logs", Fault(kind="truncated"), "has no line from migrate (", "Failed to deserialize"),
+        ("logs", Fault(status=200, body="<html>proxy</html>"), "has no line from migrate (", "200 to GET"),
         ("logs", Fault(kind="reset"), "Deployment log unavailable", ""),
         ("logs", Fault(kind="delay", seconds=30), "Deployment log unavailable", ""),  # the floor cuts it
         pytest.param(  # only a socket can trickle: served, the step as a process

@@ -20,8 +20,10 @@ from qovery_job_deploy.diagnosis import (
 )
 from qovery_job_deploy.identity import ServiceIdentity, canonical_uuid
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
-from qovery_job_deploy.report import md_link, outputs, result, summary_markdown
-from qovery_job_deploy.runners.github import format_outputs, without_commands
+from qovery_job_deploy.publishers.github_outputs import format_outputs
+from qovery_job_deploy.results import outputs, result
+from qovery_job_deploy.runners.github import without_commands
+from qovery_job_deploy.summary import md_link, summary_markdown
 from qovery_job_deploy.text import strip_ansi
 
 JOB = "11111111-1111-4111-8111-111111111111"
@@ -274,12 +276,11 @@ def test_frame_tokens_are_random_and_absent_from_the_text() -> None:
 
 def test_show_log_on_github_frames_lines_inside_a_group() -> None:
     from qovery_job_deploy.log import HumanLog  # noqa: PLC0415
-    from qovery_job_deploy.runners import GitHubRunner  # noqa: PLC0415
+    from qovery_job_deploy.runners import GitHubPresenter  # noqa: PLC0415
 
     stdout, stderr = io.StringIO(), io.StringIO()
-    runner = GitHubRunner({}, stdout)
-    log = HumanLog(stderr, lambda: 0.0, 0.0)
-    runner.show_log(log, "log of \x1b[1mmi::grate\n%", ["::error::x", "\x1b[31mred"])
+    presenter = GitHubPresenter({}, stdout, HumanLog(stderr, lambda: 0.0, 0.0))
+    presenter.show_log("log of \x1b[1mmi::grate\n%", ["::error::x", "\x1b[31mred"])
     lines = stdout.getvalue().splitlines()
     assert lines[0] == "::group::log of mi::grate %25" and lines[-1] == "::endgroup::"
     assert lines[1].startswith("::stop-commands::") and lines[2:4] == ["::error::x", "red"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from support.step import ROOT, base_env, run_step
 
+from qovery_job_deploy.demo import SCENARIOS
 from qovery_job_deploy.invocation import PROG, Commands, commands
 from qovery_job_deploy.simulator import QoverySimulator
 from qovery_job_deploy.simulator.__main__ import introduction
@@ -95,7 +96,8 @@ def test_the_demo_suggests_only_commands_the_user_can_run(monkeypatch: pytest.Mo
     assert run.code == 0, run.stderr
     after = run.stdout.split("\nNext:\n", 1)[1]
     suggested = [line.strip() for line in after.splitlines() if line.startswith("  ") and line[2] != " "]
-    assert len(suggested) == 6, after  # three other scenarios, --help, the simulator, your own job
+    # the other scenarios, --help, the simulator, your own job
+    assert len(suggested) == len(SCENARIOS) - 1 + 3, after
     assert [command for command in suggested if not runnable(command, env["PATH"])] == []
     # and the scenarios listed while it runs, in the command the demo says it runs
     assert all(runnable(line.strip(), env["PATH"]) for line in run.stderr.splitlines() if PROG in line)

@@ -184,6 +184,7 @@ class Deployments:
                 run.kind,
                 run.service_id,
                 run.deploy,
+                lambda: self.reader.one(run),
                 clock=self.clock,
                 deadline=self.deadline,
                 log=run.log,
@@ -280,7 +281,7 @@ class Deployments:
                     f"with the deployment still queued ({last}): it never left Qovery's queue, where an "
                     "environment's deployments wait for the one before them to end"
                 )
-            if last == "DEPLOYING" and run.kind.name != "job":
+            if last == "DEPLOYING" and run.kind.readiness_probe:
                 # Qovery's docs: a service whose readiness probe never passes "will remain DEPLOYING".
                 what += ", which it stays in while its readiness probe does not pass: check its health checks"
             if not self.options.cancel_on_timeout:

@@ -1,8 +1,9 @@
 """Who a service is, by id and by name: what the report says instead of a bare UUID, and what console
 links need.
 
-A plain value: filled from `GET /job/{id}` and `GET /environment/{id}` (see `diagnosis.py`), or from name
-resolution. Every name came from the API, so it is untrusted: whoever shows it escapes it.
+A plain value: filled from name resolution (`resolve.py`), then from `GET /{kind}/{id}` and
+`GET /environment/{id}` (`labels.py`). Every name came from the API, so it is untrusted: whoever shows it
+escapes it.
 """
 
 from __future__ import annotations

@@ -2,9 +2,11 @@
 client and the report have no branch per kind.
 
 A row says where the kind lives in the API (`/container/{id}/deploy`, `/environment/{id}/container`), its
-key in `GET /environment/{id}/statuses`, which force-events it accepts, and how its deploy request is made
-from the step's values (`image-tag`, `git-commit-id`, `chart-version`, `apply-immediately`) and from what
-the service runs now (`Source`, read from `GET /{kind}/{id}` when the values do not say it all).
+key in `GET /environment/{id}/statuses`, whether it has a status endpoint of its own, which force-events it
+accepts, how its deploy request is made from the step's values (`image-tag`, `git-commit-id`,
+`chart-version`, `apply-immediately`) and from what the service runs now (`Source`, read from
+`GET /{kind}/{id}` when the values do not say it all), and what people call it. Every list of kinds (the
+types `services` accepts, the force-events, the messages that name them) is read from `KINDS`.
 """
 
 from __future__ import annotations
@@ -101,8 +103,8 @@ Rule = Callable[[DeployRequest, Source, str], Deploy]
 
 @dataclass(frozen=True, eq=False)  # each row is one object: compared and hashed by identity
 class ServiceKind:
-    name: str  # what users write (`container:api`) and what the report calls it
-    segment: str  # its path segment: /{segment}/{id}/status, /environment/{id}/{segment}
+    name: str  # what users write (`container:api`) and what the result's `type` says
+    segment: str  # its path segment: /{segment}/{id}/deploy, /environment/{id}/{segment}
     statuses_key: str  # its list in GET /environment/{id}/statuses
     events: tuple[str, ...]  # the `forceEvent` values it accepts
     rule: Rule
@@ -110,11 +112,17 @@ class ServiceKind:
     needs_source: Callable[[DeployRequest], bool]
     # The state a deployment ends in, per force-event; any other: DEPLOYED.
     event_states: Mapping[str, str] = field(default_factory=dict)
+    noun: str = ""  # what people call it (`helm chart`); default: its name
+    plural: str = ""  # default: the noun and an s
+    # Whether Qovery has `GET /{segment}/{id}/status` and `GET /environment/{id}/{segment}/status` for it;
+    # without them, its status is only in its environment's statuses (`reading.py`).
+    own_status: bool = True
+    # Whether it stays DEPLOYING while its readiness probe fails (what a timeout in DEPLOYING suggests).
+    readiness_probe: bool = True
 
-    @property
-    def noun(self) -> str:
-        """What people call it: `helm chart`, `job`."""
-        return "helm chart" if self.name == "helm" else self.name
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "noun", self.noun or self.name)
+        object.__setattr__(self, "plural", self.plural or f"{self.noun}s")
 
     def success_state(self, force_event: str | None) -> str:
         return self.event_states.get(force_event or "", "DEPLOYED")
@@ -148,7 +156,7 @@ def events_in_words(kinds: Iterable[ServiceKind]) -> str:
     CRON; a helm chart takes DIFF; applications, containers and databases take none`."""
     rows = list(kinds)
     said = [kind.takes() for kind in rows if kind.events]
-    if without := [f"{kind.noun}s" for kind in rows if not kind.events]:
+    if without := [kind.plural for kind in rows if not kind.events]:
         said.append(f"{either(without, 'and')} take none")
     return "; ".join(said)
 
@@ -222,6 +230,9 @@ _application = _one_value(
     "git_commit_id", "an application", "git-commit-id", "a git commit", "its deployed commit"
 )
 _container = _one_value("image_tag", "a container", "image-tag", "an image tag", "its image tag")
+_terraform = _one_value(
+    "git_commit_id", "a terraform service", "git-commit-id", "a git commit", "its deployed commit"
+)
 
 
 def _database(request: DeployRequest, source: Source, name: str) -> Deploy:
@@ -238,6 +249,7 @@ JOB = ServiceKind(
     _job,
     lambda r: r.values_given(),  # its source says which it takes, or that none given fits it
     {"START": "DEPLOYED", "CRON": "DEPLOYED", "STOP": "STOPPED", "DELETE": "DELETED"},
+    readiness_probe=False,  # it runs to its end
 )
 APPLICATION = ServiceKind(
     "application", "application", "applications", (), _application, lambda r: not r.git_commit_id
@@ -250,9 +262,41 @@ HELM = ServiceKind(
     HELM_EVENTS,
     _helm,
     lambda r: r.values_given(),  # its source says which
+    noun="helm chart",
 )
 DATABASE = ServiceKind("database", "database", "databases", (), _database, lambda r: False)
+# Its status is only in its environment's statuses (`terraforms`): Qovery has no GET /terraform/{id}/status.
+TERRAFORM = ServiceKind(
+    "terraform",
+    "terraform",
+    "terraforms",
+    (),
+    _terraform,
+    lambda r: not r.git_commit_id,
+    noun="terraform service",
+    own_status=False,
+    readiness_probe=False,  # it runs terraform to its end
+)
 
-KINDS = {kind.name: kind for kind in (JOB, APPLICATION, CONTAINER, HELM, DATABASE)}
+KINDS = {kind.name: kind for kind in (JOB, APPLICATION, CONTAINER, HELM, DATABASE, TERRAFORM)}
+
+# What the inputs and their messages say, from the table.
+# The types an item of `services` may name before a colon (`container:api`), in words.
+TYPES_IN_WORDS = either(list(KINDS))
+# Every force-event some kind takes, in the table's order: what `force-event` accepts.
+FORCE_EVENTS = tuple(dict.fromkeys(event for kind in KINDS.values() for event in kind.events))
 # What `force-event` accepts, per kind, as its error messages say it.
 EVENTS_IN_WORDS = events_in_words(KINDS.values())
+# As its description says it: `START, STOP, DELETE or CRON for jobs, DIFF for helm charts`.
+EVENTS_FOR_KINDS = ", ".join(
+    f"{either(kind.events)} for {kind.plural}" for kind in KINDS.values() if kind.events
+)
+# `STOP expects STOPPED, DELETE expects DELETED`: the events whose deployment does not end in DEPLOYED.
+EVENT_STATES_IN_WORDS = ", ".join(
+    dict.fromkeys(
+        f"{event} expects {state}"
+        for kind in KINDS.values()
+        for event, state in kind.event_states.items()
+        if state != "DEPLOYED"
+    )
+)

@@ -118,6 +118,8 @@ class Outcome:
     console_url: str | None = None
     deployment_log: DeploymentLog | None = None
     live_lines: int = 0  # how many of its log lines were printed live (`logs: live`), not to print again
+    # A dry run's read of what the service is now; never its `state`, which says what a deployment reached.
+    current_state: str | None = None
 
     @property
     def identity(self) -> ServiceIdentity | None:

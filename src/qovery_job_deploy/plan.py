@@ -27,7 +27,7 @@ def deploys(
     event_given: str = "",
 ) -> list[Deploy]:
     """One deploy request per service, in order; InputError (every problem, one per line) otherwise.
-    `read_service` is `GET /{kind}/{id}`, read once per service per run (`resolve.Resolver.service_info`);
+    `read_service` is `GET /{kind}/{id}`, read once per service per run (`directory.Directory.service`);
     `event_given`: the force-event's value and where it came from, for its errors."""
     planned: list[Deploy] = []
     problems: list[str] = []

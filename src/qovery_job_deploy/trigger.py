@@ -53,6 +53,7 @@ class Trigger:
         kind: ServiceKind,
         service_id: str,
         deploy: Deploy,
+        read_status: Callable[[], ServiceStatus],
         *,
         clock: Clock,
         deadline: Deadline,
@@ -64,6 +65,8 @@ class Trigger:
         self.service_id = service_id
         self.kind = kind
         self.deploy = deploy
+        # The service's status, read by its kind's means (`reading.StatusReader.one`).
+        self.read_status = read_status
         self.clock = clock
         self.deadline = deadline
         self.log = log
@@ -152,7 +155,7 @@ class Trigger:
         )
 
     def _new_request(self, before: ServiceStatus, not_ours: frozenset[str]) -> Triggered | None:
-        status = self.client.status(self.kind, self.service_id)
+        status = self.read_status()
         now = self.clock.now()
         if status.deployment_request_id and status.deployment_request_id != before.deployment_request_id:
             self.log.info(f"Qovery did act: adopting deployment request {status.deployment_request_id}")

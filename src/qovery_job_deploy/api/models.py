@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
 
 from qovery_job_deploy.kinds import Source
 
@@ -141,18 +148,23 @@ class ServiceStatuses(_Lenient):
 
 
 class EnvironmentStatuses(_Lenient):
-    """`GET /environment/{id}/statuses`: every service's status, each kind in its list, in one read."""
+    """`GET /environment/{id}/statuses`: every service's status, each kind in its list, in one read.
 
-    applications: Annotated[list[ServiceStatus], WrapValidator(_valid_items)] = []
-    containers: Annotated[list[ServiceStatus], WrapValidator(_valid_items)] = []
-    jobs: Annotated[list[ServiceStatus], WrapValidator(_valid_items)] = []
-    databases: Annotated[list[ServiceStatus], WrapValidator(_valid_items)] = []
-    helms: Annotated[list[ServiceStatus], WrapValidator(_valid_items)] = []
+    Read generically: every list of the answer by its key (`applications`, `helms`, ...), whatever kinds a
+    newer API adds; the environment's own status, not a list, is left out."""
+
+    lists: dict[str, Annotated[list[ServiceStatus], WrapValidator(_valid_items)]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _every_list(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value  # not an object: the model says so
+        return {"lists": {key: items for key, items in value.items() if isinstance(items, list)}}
 
     def of(self, key: str) -> list[ServiceStatus]:
         """The statuses of one kind, by its key (`ServiceKind.statuses_key`)."""
-        statuses: list[ServiceStatus] = getattr(self, key, [])
-        return statuses
+        return self.lists.get(key, [])
 
 
 class Reference(_Lenient):
@@ -176,7 +188,8 @@ class ChartSource(_Lenient):
 
 
 class ServiceSource(_Lenient):
-    """A job's `source` (image, or docker from git) or a helm chart's (git, or a chart repository)."""
+    """A job's `source` (image, or docker from git), a helm chart's (git, or a chart repository) or a
+    terraform service's `terraform_files_source` (git)."""
 
     image: Annotated[ImageSource | None, OrNone] = None
     docker: Annotated[GitSource | None, OrNone] = None
@@ -186,17 +199,19 @@ class ServiceSource(_Lenient):
 
 class ServiceInfo(_Lenient):
     """`GET /{kind}/{id}` (`JobResponse`, `ApplicationResponse`, `ContainerResponse`, `HelmResponse`,
-    `DatabaseResponse`): its name and environment, and what it runs now, where the kind says it."""
+    `DatabaseResponse`, `TerraformResponse`): its name and environment, and what it runs now, where the
+    kind says it."""
 
     name: Annotated[str | None, OrNone] = None
     environment: Annotated[Reference | None, OrNone] = None
     tag: Annotated[str | None, OrNone] = None  # a container's image tag
     git_repository: Annotated[GitRepository | None, OrNone] = None  # an application's
     source: Annotated[ServiceSource | None, OrNone] = None  # a job's or a helm chart's
+    terraform_files_source: Annotated[ServiceSource | None, OrNone] = None  # a terraform service's (git)
 
     def current(self) -> Source:
         """What the service deploys from and runs now; None where this answer does not say."""
-        source = self.source or ServiceSource()
+        source = self.source or self.terraform_files_source or ServiceSource()
         if source.image is not None:
             return Source("image", image_tag=source.image.tag)
         git = source.docker or source.git

@@ -103,7 +103,10 @@ class Sender:
                 )
         except CallTooLong:
             raise TransientError(
-                f"{method} {path}: no complete answer within {left:.1f}s", acted=None, still_working=True
+                f"{method} {path}: no complete answer within {left:.1f}s",
+                acted=None,
+                still_working=True,
+                hint=self._network_hint(),
             ) from None
         except requests.exceptions.SSLError as error:
             if not _certificate_rejected(error):
@@ -158,7 +161,9 @@ class Sender:
             with self._limit(left):
                 return _read_at_most(response, max_bytes)
         except CallTooLong:
-            raise TransientError(f"GET {path}: no complete answer within {budget:.1f}s", acted=None) from None
+            raise TransientError(
+                f"GET {path}: no complete answer within {budget:.1f}s", acted=None, hint=self._network_hint()
+            ) from None
         except requests.RequestException as error:
             raise TransientError(f"GET {path}: {type(error).__name__}", acted=None) from None
 

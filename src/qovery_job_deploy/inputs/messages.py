@@ -8,7 +8,8 @@ from collections.abc import Mapping
 
 from pydantic import ValidationError
 
-from qovery_job_deploy.inputs.names import Given, Platform, input_name
+from qovery_job_deploy.inputs.names import Given, Platform, input_name, looks_like_a_token
+from qovery_job_deploy.text import one_line
 
 # How to fix each input, appended to its validation message.
 FIX_HINTS: dict[str, str] = {
@@ -72,6 +73,18 @@ def exclusion_problem(first: str, second: str, given: Mapping[str, Given]) -> st
     )
 
 
+def _a_name_for_job_id(given: Given, platform: Platform) -> str | None:
+    """`job-id` given a name (`migrate`): the input that takes names, in the platform's words; None for a
+    value that looks like neither (a token is never echoed)."""
+    value = given.value.strip()
+    if looks_like_a_token(value) or not value or any(ch.isspace() or ch == "," for ch in value):
+        return None
+    return (
+        f"`job-id` takes a job's UUID; to deploy `{one_line(value, 80)}` by its name, give it in `jobs` "
+        f"instead ({platform.how_to_set('jobs')}), with `environment` (its environment's name or UUID)"
+    )
+
+
 def describe_validation_error(
     error: ValidationError, given: Mapping[str, Given], platform: Platform
 ) -> list[str]:
@@ -97,5 +110,12 @@ def describe_validation_error(
         fix = FIX_HINTS.get(field)
         if field == "api_token":
             fix = f"{fix} {platform.how_to_set(field)}"
+        elif (
+            field == "job_id"
+            and item["type"] == "uuid_parsing"
+            and field in given
+            and (pointer := _a_name_for_job_id(given[field], platform))
+        ):
+            fix = f"{pointer}; or {fix}"
         lines.append(f"Invalid input {name}: {what}." + (f" Fix: {fix}." if fix else ""))
     return lines

@@ -30,14 +30,22 @@ from qovery_job_deploy.inputs.durations import (
 )
 from qovery_job_deploy.inputs.messages import EXCLUSIVE, _model_error, exclusive_message
 from qovery_job_deploy.inputs.names import _looks_like_jwt, looks_like_a_token
-from qovery_job_deploy.kinds import EVENTS_IN_WORDS, JOB, KINDS
+from qovery_job_deploy.kinds import (
+    EVENT_STATES_IN_WORDS,
+    EVENTS_FOR_KINDS,
+    EVENTS_IN_WORDS,
+    FORCE_EVENTS,
+    JOB,
+    KINDS,
+    TYPES_IN_WORDS,
+)
 from qovery_job_deploy.text import one_line
 
 DEFAULT_API_URL = "https://api.qovery.com"
 
 # The types an item of `services` may name before a colon (`container:api`), as users call them.
-SERVICE_TYPES = ("job", "application", "container", "helm", "database")
-_TYPE_RULE = "the text before an item's first ':' must be job, application, container, helm or database"
+SERVICE_TYPES = tuple(KINDS)
+_TYPE_RULE = f"the text before an item's first ':' must be {TYPES_IN_WORDS}"
 
 
 @dataclass(frozen=True)
@@ -69,10 +77,10 @@ class Settings(BaseSettings):
     chart_version: str | None = Field(
         None, description="Chart version to deploy (helm charts from a chart repository)."
     )
-    force_event: Literal["START", "STOP", "DELETE", "CRON", "DIFF"] | None = Field(
+    # One of FORCE_EVENTS (`_an_event` says so in the user's terms; `cli.METAVARS` lists them).
+    force_event: str | None = Field(
         None,
-        description="Sent as forceEvent: START, STOP, DELETE or CRON for jobs, DIFF for helm charts. "
-        "STOP expects STOPPED, DELETE expects DELETED.",
+        description=f"Sent as forceEvent: {EVENTS_FOR_KINDS}. {EVENT_STATES_IN_WORDS}.",
     )
     apply_immediately: bool = Field(
         False, description="Databases: apply the change now, not in the maintenance window."
@@ -108,7 +116,7 @@ class Settings(BaseSettings):
     services: str | None = Field(
         None,
         description="One or more services of any type, by name or UUID, separated by commas or newlines; "
-        "TYPE:NAME gives the type (job, application, container, helm or database).",
+        f"TYPE:NAME gives the type ({TYPES_IN_WORDS}).",
     )
     organization: str | None = Field(
         None, description="Organization name or UUID (for services given by name)."
@@ -160,7 +168,7 @@ class Settings(BaseSettings):
     def _an_event(cls, value: Any) -> Any:
         """Upper-cased; an event no kind takes is said in the user's terms, each kind with its events."""
         event = value.strip().upper() if isinstance(value, str) else value
-        if isinstance(event, str) and not any(event in kind.events for kind in KINDS.values()):
+        if isinstance(event, str) and event not in FORCE_EVENTS:
             raise ValueError(f"is no event Qovery can force: {EVENTS_IN_WORDS}")
         return event
 

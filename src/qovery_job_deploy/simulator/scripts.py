@@ -1,9 +1,9 @@
 """What the simulator plays: scripted services, injected faults, places, and the records of each exchange.
 
-A script is one service of any kind Qovery deploys (`kind`: job, application, container, helm, database;
-the kind is also its path segment in the API). Its `job_name` is the service's name, whatever its kind (the
-field kept its first name; `name` reads it too). Applications and containers build before they deploy
-(BUILDING, which can end in BUILD_ERROR); only jobs execute (EXECUTING).
+A script is one service of any kind Qovery deploys (`kind`: a row of `KIND_ROWS`, whose name is also its
+path segment in the API). Its `job_name` is the service's name, whatever its kind (the field kept its first
+name; `name` reads it too). Applications and containers build before they deploy (BUILDING, which can end
+in BUILD_ERROR); jobs and terraform services execute (EXECUTING).
 """
 
 from __future__ import annotations
@@ -13,17 +13,39 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-# The kinds of service, each its path segment in the API (/{kind}/{id}/status, /environment/{id}/{kind});
-# its `ServiceTypeEnum` value is the kind in capitals, its list in `EnvironmentStatuses` the kind plus "s".
-KINDS = ("job", "application", "container", "helm", "database")
-# What a deployment goes through when a script has no timeline of its own.
-DEFAULT_TIMELINES: dict[str, tuple[tuple[float, str], ...]] = {
-    "job": ((0.0, "QUEUED"), (0.3, "DEPLOYING"), (0.6, "EXECUTING"), (1.0, "DEPLOYED")),
-    "application": ((0.0, "QUEUED"), (0.3, "BUILDING"), (0.6, "DEPLOYING"), (1.0, "DEPLOYED")),
-    "container": ((0.0, "QUEUED"), (0.3, "BUILDING"), (0.6, "DEPLOYING"), (1.0, "DEPLOYED")),
-    "helm": ((0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "DEPLOYED")),
-    "database": ((0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "DEPLOYED")),
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of service the simulator serves, as a row. Its name is its path segment (`/{kind}/{id}`,
+    `/environment/{id}/{kind}`), its `ServiceTypeEnum` value the name in capitals, its list in
+    `EnvironmentStatuses` the name plus "s". Its `GET /{kind}/{id}` body is `services.py`'s, what its
+    deploy request may ask `asks.py`'s, each by the kind's name."""
+
+    name: str
+    timeline: tuple[tuple[float, str], ...]  # what a deployment goes through when a script has none
+    steps: tuple[str, ...]  # the steps of a deployment after its queueing (`ServiceStepMetricNameEnum`)
+    # Whether Qovery serves `GET /{kind}/{id}/status` and `GET /environment/{id}/{kind}/status` for it
+    # (else its status is only in `GET /environment/{id}/statuses`).
+    own_status: bool = True
+
+
+_EXECUTED = ((0.0, "QUEUED"), (0.3, "DEPLOYING"), (0.6, "EXECUTING"), (1.0, "DEPLOYED"))
+_BUILT = ((0.0, "QUEUED"), (0.3, "BUILDING"), (0.6, "DEPLOYING"), (1.0, "DEPLOYED"))
+_DEPLOYED = ((0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "DEPLOYED"))
+KIND_ROWS = {
+    kind.name: kind
+    for kind in (
+        Kind("job", _EXECUTED, ("EXECUTING",)),
+        Kind("application", _BUILT, ("GIT_CLONE", "BUILD", "DEPLOYMENT")),
+        Kind("container", _BUILT, ("MIRROR_IMAGE", "DEPLOYMENT")),
+        Kind("helm", _DEPLOYED, ("DEPLOYMENT",)),
+        Kind("database", _DEPLOYED, ("DEPLOYMENT",)),
+        Kind("terraform", _EXECUTED, ("GIT_CLONE", "EXECUTING"), own_status=False),
+    )
 }
+KINDS = tuple(KIND_ROWS)
+# Every list `EnvironmentStatuses` requires, whether or not the simulator serves its kind.
+STATUS_LISTS = ("applications", "containers", "jobs", "databases", "helms", "terraforms")
 
 SUCCESS_JOB = "11111111-1111-4111-8111-111111111111"
 FAILURE_JOB = "22222222-2222-4222-8222-222222222222"
@@ -47,6 +69,7 @@ WEB_APPLICATION = "88888888-8888-4888-8888-888888888888"
 BROKEN_APPLICATION = "99999999-9999-4999-8999-999999999999"  # its build fails (BUILD_ERROR)
 INGRESS_HELM = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 POSTGRES_DATABASE = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
+NETWORK_TERRAFORM = "dddddddd-dddd-4ddd-8ddd-dddddddddddd"
 
 # Faults played on the wire, after the work is done: only a real socket can misbehave this way.
 WIRE_FAULTS = ("delay", "short", "trickle")
@@ -97,7 +120,7 @@ class Fault:
 @dataclass
 class JobScript:
     """How one service behaves (a job unless `kind` says otherwise). Timeline offsets are seconds after the
-    deploy request was accepted; without a timeline, the kind's default (`DEFAULT_TIMELINES`)."""
+    deploy request was accepted; without a timeline, the kind's default (`Kind.timeline`)."""
 
     job_id: str
     timeline: list[tuple[float, str]] = field(default_factory=list)
@@ -141,7 +164,8 @@ class JobScript:
     # Qovery's `error` object on the last entry of a failed deployment's log.
     log_error: dict[str, str] | None = field(default_factory=lambda: dict(DEFAULT_ERROR))
     # The source GET /{kind}/{id} shows until a deployment of ours succeeds (then the one it asked for):
-    # an application's deployed commit (and a helm chart's from git), a container's or job's image tag,
+    # an application's or terraform service's deployed commit (and a helm chart's from git), a container's
+    # or job's image tag,
     # a helm chart's version (None: the chart comes from git, at `current_commit`).
     current_commit: str = "0123456789abcdef0123456789abcdef01234567"
     current_image_tag: str = "v1"
@@ -152,7 +176,7 @@ class JobScript:
         if self.kind not in KINDS:
             raise ValueError(f"unknown kind of service {self.kind!r}: one of {', '.join(KINDS)}")
         if not self.timeline:
-            self.timeline = list(DEFAULT_TIMELINES[self.kind])
+            self.timeline = list(KIND_ROWS[self.kind].timeline)
 
     @property
     def name(self) -> str:
@@ -346,6 +370,14 @@ def builtin_services() -> list[JobScript]:
             timeline=[(0.0, "QUEUED"), (0.5, "DEPLOYING"), (2.0, "DEPLOYED")],
             about="succeeds (DEPLOYED) in about 2 s",
             job_name="postgres",
+            environment_id=DEMO_ENVIRONMENT,
+        ),
+        JobScript(
+            NETWORK_TERRAFORM,
+            kind="terraform",
+            timeline=[(0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "EXECUTING"), (2.0, "DEPLOYED")],
+            about="applies its terraform (DEPLOYED) in about 2 s; its status only in the environment's",
+            job_name="network",
             environment_id=DEMO_ENVIRONMENT,
         ),
     ]

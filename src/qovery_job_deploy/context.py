@@ -1,0 +1,35 @@
+"""What every part of a run shares: the API client, the clock, the step's deadline, the log, and the events
+the runner shows (a log group opened once the services are named, a service's live log lines). Made once by
+the composition root (`main`), so that no constructor repeats the same five arguments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from qovery_job_deploy.api.protocol import QoveryApi
+from qovery_job_deploy.clock import Clock, Deadline
+from qovery_job_deploy.log import HumanLog
+
+
+def _nothing(*_: object) -> None:
+    """An event nobody shows (tests, benchmarks)."""
+
+
+@dataclass(frozen=True)
+class Events:
+    """What the run tells the runner while it goes: `begin(title)` opens the log group once the services
+    are known; `live(whose, lines)` shows a service's new log lines (`logs: live`)."""
+
+    begin: Callable[[str], None] = _nothing
+    live: Callable[[str, Sequence[str]], None] = _nothing
+
+
+@dataclass(frozen=True)
+class Context:
+    client: QoveryApi
+    clock: Clock
+    deadline: Deadline
+    log: HumanLog
+    started_at: float
+    events: Events = field(default_factory=Events)
