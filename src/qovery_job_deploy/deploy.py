@@ -165,6 +165,17 @@ class Deployments:
         # With several services, each line already starts with the service's name.
         subject = run.identity.label() if len(self.runs) == 1 else f"the {run.kind.noun}"
         asked = run.deploy.requested(run.kind.noun)
+        if self.deadline.left() < MIN_SECONDS_TO_START:  # said before anything is claimed as requested
+            after_others = any(other.posted for other in self.runs if other is not run)
+            self._finish(
+                run,
+                Verdict.TIMED_OUT,
+                f"Not deployed: `timeout` ran out before this {run.kind.noun}'s turn."
+                if after_others
+                else f"Not deployed: `timeout` left too little time to request {asked} and follow it "
+                f"(at least {MIN_SECONDS_TO_START:g}s); nothing was requested.",
+            )
+            return
         if _in_progress(before):
             run.log.info(
                 f"{subject} is already deploying ({before.state}); requesting {asked}, "
@@ -172,11 +183,6 @@ class Deployments:
             )
         else:
             run.log.info(f"{subject} is {before.state}; requesting {asked}")
-        if self.deadline.left() < MIN_SECONDS_TO_START:
-            self._finish(
-                run, Verdict.TIMED_OUT, f"Not deployed: `timeout` ran out before this {run.kind.noun}'s turn."
-            )
-            return
         run.posted_at = self.clock.now()
         try:
             triggered = Trigger(
