@@ -107,6 +107,21 @@ def test_a_success_is_recorded_in_progress_then_success_in_three_requests(
     assert not warnings(run)
 
 
+def test_a_success_gives_github_the_url_where_the_service_answers(
+    simulator: SimFactory, github: Any, tmp_path: Path
+) -> None:
+    api = deployed(kind="container", job_name="api")
+    sim, fake = simulator(api), github()
+    wanted = {"job-id": "", "services": api.job_id, "github-deployment": "true", "pr-comment": "true"}
+    run = step(sim, api, fake, tmp_path, event="pull_request", **wanted)
+
+    assert run.code == 0, run.stderr
+    url = f"https://api-{api.job_id[:8]}.qovery.example"
+    assert fake.statuses[1001][-1]["environment_url"] == url == run.outputs()["url"]
+    [comment] = fake.comments[7]
+    assert f"| `succeeded` | [{url}]({url}) |" in comment["body"]
+
+
 @pytest.mark.parametrize(
     ("timeline", "timeout", "code", "state"),
     [

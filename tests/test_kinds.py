@@ -115,7 +115,9 @@ def test_the_force_events_are_said_per_kind_from_the_table() -> None:
 def test_a_force_event_problem_shows_the_value_where_it_came_from() -> None:
     given = "`DIFF` from the variable QOVERY_FORCE_EVENT"
     with pytest.raises(InputError) as raised:
-        KINDS["job"].deploy(DeployRequest(force_event="DIFF"), Source(), "migrate", event_given=given)
+        KINDS["job"].deploy(
+            DeployRequest(force_event="DIFF"), Source(), "migrate", given={"force_event": given}
+        )
     assert str(raised.value).startswith(
         f"Invalid input `force-event` ({given}): migrate is a job, and a job "
     )

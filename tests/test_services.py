@@ -562,3 +562,35 @@ def test_a_terraform_dry_run_says_the_commit_it_would_deploy(simulator: SimFacto
         f"{tf.current_commit}. Nothing was posted." in run.stderr
     )
     assert sim.calls("deploy") == 0 and sim.calls("status") == 0
+
+
+@pytest.mark.parametrize(
+    ("values", "said"),
+    [
+        (
+            {"chart-version": "1.2.3"},
+            "Invalid input `chart-version` (`1.2.3` from the environment variable QOVERY_CHART_VERSION): "
+            "api is a container, which deploys an image tag: give `image-tag`",
+        ),
+        (
+            {"chart-version": "1.2.3", "git-commit-id": "abc"},
+            "Invalid input `git-commit-id` (`abc` from the environment variable QOVERY_GIT_COMMIT_ID) and "
+            "`chart-version` (`1.2.3` from the environment variable QOVERY_CHART_VERSION): api is a container",
+        ),
+    ],
+)
+def test_a_value_no_service_takes_is_named_with_its_value_and_source(
+    simulator: SimFactory, values: dict[str, str], said: str
+) -> None:
+    sim, _ = release(simulator)
+    base = release_inputs(sim, "api")
+    run = run_step(
+        plain_env(
+            {k: v for k, v in base.items() if k not in ("image-tag", "git-commit-id", "chart-version")}
+            | values
+        )
+    )
+
+    assert run.code == 2, run.stderr
+    assert said in run.stderr
+    assert sim.calls("deploy") == 0

@@ -2,7 +2,8 @@
 
 One loop in the main thread follows every job, so that signals and the per-call wall-clock limit keep
 working. Jobs that share an environment are read together, with one `GET /environment/{id}/job/status`
-per interval, so that reads do not grow with the number of jobs.
+per interval, so that reads do not grow with the number of jobs. Each job's `Pacer` says when its next
+read is due, its `Follower` says what each read means, and the `Scheduler` sleeps until the next due read.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from qovery_job_deploy.log import Log
 from qovery_job_deploy.outcome import Known, Outcome, Verdict
 from qovery_job_deploy.polling import Pacer
 from qovery_job_deploy.reading import Reading, StatusReader
+from qovery_job_deploy.scheduler import Scheduler
 from qovery_job_deploy.states import QUEUED, Action, Phase, action_of
 from qovery_job_deploy.trigger import Trigger
 
@@ -49,7 +51,8 @@ class Options:
 
 @dataclass
 class ServiceRun:
-    """One service's part of the run: what is known, how it is followed, and how it ended."""
+    """One service's part of the run: what is known, how it is followed (what its reads mean, and when the
+    next is due), and how it ended."""
 
     identity: ServiceIdentity
     log: Log
@@ -60,6 +63,8 @@ class ServiceRun:
     # from here, so that in a sequential run each service's time is its own.
     posted_at: float | None = None
     deploy: Deploy = field(default_factory=lambda: Deploy({}, None))  # what its POST carries
+    pacer: Pacer | None = None
+    due_at: float = 0.0  # when its next status read is due, as its pacer said
 
     @property
     def service_id(self) -> str:
@@ -110,6 +115,7 @@ class Deployments:
         self.live = live  # `logs: live`: tails each deployment's log between status reads
         self.accepted = accepted  # told of each deploy request Qovery took (`context.Events.accepted`)
         self.reader = StatusReader(client, log)
+        self.scheduler = Scheduler(clock, deadline, live)
         self.signum: int | None = None  # set when a signal ended the run
         self._cancelling_since: float | None = None
 
@@ -162,6 +168,17 @@ class Deployments:
         # With several services, each line already starts with the service's name.
         subject = run.identity.label() if len(self.runs) == 1 else f"the {run.kind.noun}"
         asked = run.deploy.requested(run.kind.noun)
+        if self.deadline.left() < MIN_SECONDS_TO_START:  # said before anything is claimed as requested
+            after_others = any(other.posted for other in self.runs if other is not run)
+            self._finish(
+                run,
+                Verdict.TIMED_OUT,
+                f"Not deployed: `timeout` ran out before this {run.kind.noun}'s turn."
+                if after_others
+                else f"Not deployed: `timeout` left too little time to request {asked} and follow it "
+                f"(at least {MIN_SECONDS_TO_START:g}s); nothing was requested.",
+            )
+            return
         if _in_progress(before):
             run.log.info(
                 f"{subject} is already deploying ({before.state}); requesting {asked}, "
@@ -169,11 +186,6 @@ class Deployments:
             )
         else:
             run.log.info(f"{subject} is {before.state}; requesting {asked}")
-        if self.deadline.left() < MIN_SECONDS_TO_START:
-            self._finish(
-                run, Verdict.TIMED_OUT, f"Not deployed: `timeout` ran out before this {run.kind.noun}'s turn."
-            )
-            return
         run.posted_at = self.clock.now()
         try:
             triggered = Trigger(
@@ -197,56 +209,44 @@ class Deployments:
         self.accepted(run.identity, run.known.deployment_request_id)
         if self.options.wait:
             expected = run.kind.success_state(self.options.request.force_event)
-            pacer = Pacer(
+            run.pacer = Pacer(
                 self.options.poll_interval,
                 expected,
                 before,
                 lambda: self.client.history(run.kind, run.service_id),
                 run.log,
+                posted_at=triggered.posted_at,
                 time_left=self.deadline.left(),
             )
+            # Pause first: right after the POST the status still shows the previous request anyway.
+            run.due_at = run.pacer.next_read(self.clock.now())
             run.follower = Follower(
-                self.client,
-                run.kind,
-                run.known,
-                expected,
-                before,
-                posted_at=triggered.posted_at,
-                pacer=pacer,
-                clock=self.clock,
-                log=run.log,
+                self.client, run.kind, run.known, expected, before, posted_at=triggered.posted_at, log=run.log
             )
 
     def _follow(self) -> None:
-        """The one loop: sleep until the next job wants a read, read it (and its neighbours), judge."""
-        while followed := [run for run in self._pending() if run.follower is not None]:
-            remaining = self.deadline.left()
-            if remaining <= 0:
+        """The one loop: sleep until the next read is due, read the jobs due (and their neighbours),
+        judge what each read says."""
+        while followed := self._followed():
+            if self.deadline.left() <= 0:
                 self._end_on_timeout(followed)
                 return
-            due_at = min(run.follower.due_at for run in followed if run.follower is not None)
-            self.clock.sleep(max(0.0, min(due_at - self.clock.now(), remaining)))
+            due = self.scheduler.wait(followed)
             try:
-                reading = self.reader.read(self._due_with_neighbours(followed))
+                reading = self.reader.read(due)
             except TransientError as error:  # only a joint read that ran into the deadline
                 self._end_on_timeout(followed, error)
                 return
             for run in followed:
                 self._judge(run, reading)
-            if self.live is not None and (still := [r for r in followed if r.follower is not None]):
-                next_read = min(run.follower.due_at for run in still if run.follower is not None)
-                self.live.tail(still, min(next_read, self.deadline.at))
+            self.scheduler.after_status_read(self._followed())
 
-    def _due_with_neighbours(self, followed: list[ServiceRun]) -> list[ServiceRun]:
-        """The jobs due for a read, and every job that shares an environment with one: free with it."""
-        now = self.clock.now()
-        due = [run for run in followed if run.follower is not None and run.follower.due_at <= now]
-        shared = {run.identity.environment_id for run in due if run.identity.environment_id}
-        return [run for run in followed if run in due or run.identity.environment_id in shared]
+    def _followed(self) -> list[ServiceRun]:
+        return [run for run in self._pending() if run.follower is not None]
 
     def _judge(self, run: ServiceRun, reading: Reading) -> None:
-        follower = run.follower
-        if follower is None:
+        follower, pacer = run.follower, run.pacer
+        if follower is None or pacer is None:
             return
         if run.service_id in reading.failures:
             self._fail(run, reading.failures[run.service_id])
@@ -255,7 +255,7 @@ class Deployments:
         if status is None:
             return  # not read this time
         try:
-            observation = follower.observe(status, run.known)
+            observation = follower.observe(status, run.known, read_at=self.clock.now())
         except ActionError as error:
             self._fail(run, error)
             return
@@ -265,7 +265,7 @@ class Deployments:
         elif observation.phase is Phase.FAILED:
             self._finish(run, Verdict.FAILED, follower.failure_message(run.known))
         else:
-            follower.schedule()
+            run.due_at = pacer.next_read(self.clock.now(), observation.queued)
 
     # -- endings --------------------------------------------------------------------------------------
 

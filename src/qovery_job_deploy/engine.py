@@ -80,7 +80,7 @@ class Engine:
                     identities,
                     plan.request,
                     self.log,
-                    event_given=self.given.get("force_event", ""),
+                    given=self.given,
                 )
             except InputError:
                 raise  # nothing to open: the caller reports an input error

@@ -5,8 +5,9 @@ A row says where the kind lives in the API (`/container/{id}/deploy`, `/environm
 key in `GET /environment/{id}/statuses`, whether it has a status endpoint of its own, which force-events it
 accepts, how its deploy request is made from the step's values (`image-tag`, `git-commit-id`,
 `chart-version`, `apply-immediately`) and from what the service runs now (`Source`, read from
-`GET /{kind}/{id}` when the values do not say it all), and what people call it. Every list of kinds (the
-types `services` accepts, the force-events, the messages that name them) is read from `KINDS`.
+`GET /{kind}/{id}` when the values do not say it all), whether it has links (where it answers), and what
+people call it. Every list of kinds (the types `services` accepts, the force-events, the messages that name
+them) is read from `KINDS`.
 """
 
 from __future__ import annotations
@@ -119,6 +120,8 @@ class ServiceKind:
     own_status: bool = True
     # Whether it stays DEPLOYING while its readiness probe fails (what a timeout in DEPLOYING suggests).
     readiness_probe: bool = True
+    # Whether Qovery has `GET /{segment}/{id}/link`: where the service answers once deployed (`urls.py`).
+    links: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "noun", self.noun or self.name)
@@ -127,16 +130,22 @@ class ServiceKind:
     def success_state(self, force_event: str | None) -> str:
         return self.event_states.get(force_event or "", "DEPLOYED")
 
-    def deploy(self, request: DeployRequest, source: Source, name: str, *, event_given: str = "") -> Deploy:
-        """Its deploy request, or an InputError; `event_given` shows the force-event's value and where it
-        came from (`DIFF` from the flag --force-event)."""
+    def deploy(
+        self, request: DeployRequest, source: Source, name: str, *, given: Mapping[str, str] | None = None
+    ) -> Deploy:
+        """Its deploy request, or an InputError naming each rejected input; `given` shows an input's value
+        and where it came from, by field (`force_event`: `DIFF` from the flag --force-event)."""
+        given = given or {}
         if request.force_event and request.force_event not in self.events:
             raise InputError(
-                f"Invalid input `force-event` ({event_given or request.force_event}): {name} is "
+                f"Invalid input `force-event` ({given.get('force_event') or request.force_event}): {name} is "
                 f"{self.article()}, and {self.takes()}. Fix: leave `force-event` out, or deploy {name} in a "
                 "step of its own."
             )
-        return self.rule(request, source, name)
+        try:
+            return self.rule(request, source, name)
+        except NeedsValue as needs:
+            raise InputError(needs.said(request, given)) from None
 
     def article(self) -> str:
         return ("an " if self.noun[0] in "aeiou" else "a ") + self.noun
@@ -161,11 +170,31 @@ def events_in_words(kinds: Iterable[ServiceKind]) -> str:
     return "; ".join(said)
 
 
-def _needs(name: str, kind: str, wanted: str, what: str) -> InputError:
-    return InputError(
-        f"Invalid input: {name} is {kind}, which deploys {what}: give `{wanted}` "
-        "(or leave every value out to deploy what it runs now)."
-    )
+class NeedsValue(InputError):
+    """A service given values, none of which it takes: `said` names each rejected input."""
+
+    def __init__(self, name: str, kind: str, wanted: str, what: str) -> None:
+        self.name, self.kind, self.wanted, self.what = name, kind, wanted, what
+        super().__init__(self.said(DeployRequest(), {}))
+
+    def said(self, request: DeployRequest, given: Mapping[str, str]) -> str:
+        """`Invalid input `chart-version` (`1.2.3` from the flag --chart-version): api is a container, which
+        deploys an image tag: give `image-tag` ...`: the inputs given that it does not take, each with its
+        value and where it came from."""
+        rejected = [
+            f"`{flag}` ({given.get(field) or f'`{getattr(request, field)}`'})"
+            for flag, field, _ in TAKES.values()
+            if flag != self.wanted and getattr(request, field)
+        ]
+        which = f"Invalid input {' and '.join(rejected)}" if rejected else "Invalid input"
+        return (
+            f"{which}: {self.name} is {self.kind}, which deploys {self.what}: give `{self.wanted}` "
+            "(or leave every value out to deploy what it runs now)."
+        )
+
+
+def _needs(name: str, kind: str, wanted: str, what: str) -> NeedsValue:
+    return NeedsValue(name, kind, wanted, what)
 
 
 def _event_query(request: DeployRequest) -> dict[str, str] | None:
@@ -252,9 +281,17 @@ JOB = ServiceKind(
     readiness_probe=False,  # it runs to its end
 )
 APPLICATION = ServiceKind(
-    "application", "application", "applications", (), _application, lambda r: not r.git_commit_id
+    "application",
+    "application",
+    "applications",
+    (),
+    _application,
+    lambda r: not r.git_commit_id,
+    links=True,
 )
-CONTAINER = ServiceKind("container", "container", "containers", (), _container, lambda r: not r.image_tag)
+CONTAINER = ServiceKind(
+    "container", "container", "containers", (), _container, lambda r: not r.image_tag, links=True
+)
 HELM = ServiceKind(
     "helm",
     "helm",
@@ -263,6 +300,7 @@ HELM = ServiceKind(
     _helm,
     lambda r: r.values_given(),  # its source says which
     noun="helm chart",
+    links=True,
 )
 DATABASE = ServiceKind("database", "database", "databases", (), _database, lambda r: False)
 # Its status is only in its environment's statuses (`terraforms`): Qovery has no GET /terraform/{id}/status.

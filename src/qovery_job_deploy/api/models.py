@@ -240,3 +240,19 @@ class EnvironmentInfo(_Lenient):
     mode: Annotated[str | None, OrNone] = None
     organization: Annotated[Reference | None, OrNone] = None
     project: Annotated[Reference | None, OrNone] = None
+
+
+class Link(_Lenient):
+    """One of `GET /{kind}/{id}/link`'s or `GET /environment/{id}/link`'s `Link`s: where a service answers
+    (its Qovery domain, a custom domain). Its `url` is untrusted text: `urls.web_url` checks it."""
+
+    service_id: Annotated[str | None, OrNone] = None
+    url: Annotated[str | None, OrNone] = None
+    is_qovery_domain: Annotated[bool | None, OrNone] = None
+    is_default: Annotated[bool | None, OrNone] = None
+
+
+class Links(_Lenient):
+    """`LinkResponseList`: a service's links, or every service's of an environment."""
+
+    results: Annotated[list[Link], WrapValidator(_valid_items)] = []

@@ -21,7 +21,10 @@ LogsMode = Literal["on-failure", "always", "never", "live"]
 
 # The inputs checked once Qovery has answered: their value (never the token's) and origin appear in the
 # errors of name resolution, of each service's deploy request, and of a token Qovery refuses.
-NAME_INPUTS = ("jobs", "services", "organization", "project", "environment", "force_event", "api_token")
+NAME_INPUTS = (
+    *("jobs", "services", "organization", "project", "environment", "api_token"),
+    *("force_event", "image_tag", "git_commit_id", "chart_version"),  # each service's deploy request
+)
 
 
 @dataclass(frozen=True)

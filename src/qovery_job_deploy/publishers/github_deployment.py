@@ -10,7 +10,6 @@ verdict and the exit code stand.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from qovery_job_deploy.console import console_url
 from qovery_job_deploy.identity import ServiceIdentity
@@ -25,7 +24,7 @@ from qovery_job_deploy.publishers.github_api import (
     say,
     signals_held,
 )
-from qovery_job_deploy.results import headline, service_url
+from qovery_job_deploy.results import headline
 from qovery_job_deploy.text import one_line
 
 WHAT = "GitHub deployment record"
@@ -112,7 +111,7 @@ class GitHubDeployment:
                 Budget(self.target.clock, END_SECONDS),
                 headline(outcome),
                 deciding.console_url,
-                _where(outcome) if state == "success" else None,
+                outcome.url if state == "success" else None,
             )
             self.target.log.info(f"GitHub deployment {self.deployment_id}: {state}")
         except GitHubProblem as problem:
@@ -175,13 +174,6 @@ def _id(answer: object) -> int | None:
     """The id of the deployment GitHub made: a 201's; a 202 ("merged") made none."""
     found = answer.get("id") if isinstance(answer, dict) else None
     return found if isinstance(found, int) and not isinstance(found, bool) else None
-
-
-def _where(outcome: RunOutcome) -> str | None:
-    """Where the run's services answer: the deciding service's URL, else the first one known (http(s))."""
-    ordered = [outcome.deciding(), *outcome.services]
-    urls = (service_url(service) for service in ordered)
-    return next((url for url in urls if url and urlsplit(url).scheme in ("http", "https")), None)
 
 
 def _short(text: str) -> str:

@@ -27,8 +27,8 @@ from qovery_job_deploy.publishers.github_api import (
     github_run,
     say,
 )
-from qovery_job_deploy.results import diagnosis_of, headline, message, noun, service_url
-from qovery_job_deploy.summary import ICONS, MAX_MESSAGE, console_link, md_link, what_was_asked
+from qovery_job_deploy.results import diagnosis_of, headline, message, noun
+from qovery_job_deploy.summary import ICONS, MAX_MESSAGE, console_link, md_link, url_link, what_was_asked
 from qovery_job_deploy.text import one_line
 
 WHAT = "Pull-request comment"
@@ -146,11 +146,9 @@ def _text(value: object, limit: int = md.MAX_CELL) -> str:
 
 
 def _row(service: Outcome) -> str:
-    url = service_url(service)
-    shown = (md_link(url, url) or md.code(url)) if url else md.PLACEHOLDER
     return (
         f"| {_text(service.known.label())} | {_text(noun(service))} | {md.code(service.verdict.value)} "
-        f"| {shown} | {console_link(service) or md.PLACEHOLDER} |"
+        f"| {url_link(service.url) or md.PLACEHOLDER} | {console_link(service) or md.PLACEHOLDER} |"
     )
 
 

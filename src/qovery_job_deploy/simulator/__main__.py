@@ -35,8 +35,13 @@ def introduction(sim: QoverySimulator, run_as: Commands, *, logged: bool) -> str
         f"  export QOVERY_API_URL={sim.url} QOVERY_API_TOKEN=qov_anything\n"
         "then deploy one of them:\n"
         f"  {run_as.step} --job-id {first}\n"
-        "or several, by name:\n"
-        f"  {run_as.step} --environment production --jobs migrate,nightly-report --timeout 20s\n\n"
+        "or a release, by name, one after another:\n"
+        f"  {run_as.step} --environment production --services migrate,api,web --sequential\n"
+        "or a timeout, cancelling what it leaves running:\n"
+        f"  {run_as.step} --environment production --jobs nightly-report --timeout 20s --cancel-on-timeout\n"
+        "Its services share one environment, whose deployments queue as Qovery's do: one left running (a\n"
+        "timeout without --cancel-on-timeout) keeps it busy, and what you deploy next waits in QUEUED.\n"
+        "Restart the simulator (Ctrl-C) to clear a busy queue.\n\n"
         + (
             "Each request is logged below (method, path, status); Ctrl-C stops the simulator.\n"
             if logged

@@ -255,3 +255,22 @@ def environment_statuses(
     }
     lists = {key: statuses.get(key, []) for key in STATUS_LISTS}
     return {"environment": environment, **lists}
+
+
+def links(services: list[JobScript]) -> dict[str, Any]:
+    """`LinkResponseList`: where each of `services` answers, in order."""
+    return {
+        "results": [
+            {
+                "service_id": service.job_id,
+                "service_type": service.service_type,
+                "url": link.url,
+                "internal_port": link.internal_port,
+                "external_port": link.external_port,
+                "is_qovery_domain": link.is_qovery_domain,
+                "is_default": link.is_default,
+            }
+            for service in services
+            for link in service.answers_on()
+        ]
+    }
