@@ -31,7 +31,7 @@ from pathlib import Path
 import requests
 from common import ROOT, TOKEN, noisy, options, step_env, write
 
-from qovery_job_deploy.simulator import JobScript, QoverySimulator
+from qovery_job_deploy.simulator import JobScript, QoverySimulator, serve
 
 IMAGE_METRICS = ROOT / ".cache" / "e2e" / "image-metrics.json"
 SHORTEST, LONGEST = 4.0, 120.0
@@ -188,7 +188,8 @@ def run_all(
             plan.append((name, duration, job_for(actual, history_of(history_kind, rng, duration))))
     measures: list[Measure] = []
     errors: list[BaseException] = []
-    with QoverySimulator([script for _, _, script in plan]) as sim:
+    sim = QoverySimulator([script for _, _, script in plan])
+    with serve(sim):
 
         def one(name: str, duration: float, script: JobScript) -> None:
             try:
@@ -219,7 +220,8 @@ def startup_times(rounds: int) -> dict[str, float]:
         subprocess.run([sys.executable, "-c", "import requests, pydantic_settings"], check=True)
         imports.append(time.perf_counter() - started)
         script = job_for(1.0, [])
-        with QoverySimulator([script]) as sim:
+        sim = QoverySimulator([script])
+        with serve(sim):
             env = step_env(sim, {"QOVERY_JOB_ID": script.job_id, "QOVERY_WAIT": "false"})
             started_at = time.time()
             subprocess.run(

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 
 from common import options, step, write
 
-from qovery_job_deploy.simulator import JobScript, QoverySimulator
+from qovery_job_deploy.simulator import JobScript, QoverySimulator, serve
 
 ENVIRONMENT = "e0e0e0e0-0000-4000-8000-0000000000be"
 COUNTS = (1, 3, 6)
@@ -56,7 +56,8 @@ def job(duration: float) -> JobScript:
 
 def measure(durations: list[float], way: str) -> Run:
     scripts = [job(duration) for duration in durations]
-    with QoverySimulator(scripts) as sim:
+    sim = QoverySimulator(scripts)
+    with serve(sim):
         started = time.time()
         if way == "one step":
             ids = ",".join(script.job_id for script in scripts)

@@ -89,6 +89,11 @@ def test_quick_release_benchmark_compares_the_step_with_the_clis_environment_wat
     rows = [line for line in table if line.startswith("| ") and not line.startswith("| way |")]
     assert [line.split(" | ")[0].removeprefix("| ") for line in rows] == ways
     assert all(line.count("|") == 12 for line in rows) and rows[-1].endswith("| 1.00x |")
+    # The same release queued behind `nightly-report`: the same ways, and what they read while queued.
+    queued = json.loads((tmp_path / "release-queued.json").read_text())
+    assert [row["way"] for row in queued["rows"]] == ways
+    assert all(one["queued"] >= 0 and one["reads_while_queued"] >= 0 for one in queued["releases"])
+    assert "| reads while queued |" in (tmp_path / "release-queued.md").read_text()
 
 
 @pytest.mark.process
@@ -114,3 +119,5 @@ def test_quick_exact_benchmark_sets_the_step_beside_the_cli(tmp_path: Path) -> N
     for name in ("this step, job history known", "this step, no history", "Qovery CLI (3 s after 3 s)"):
         assert f"| {name} |" in report
     assert "| Qovery CLI (3 s after 3 s) | 2.00 | 3.00 | 1.00x | 1.00x |" in report  # 7 s: 3 reads, 2 s late
+    # Queued 30 s, then 7 s: reads at 3, 6, ... 39 s (13), 9 of them before it leaves the queue at 30 s.
+    assert "| 30 | Qovery CLI (3 s after 3 s) | 2.00 | 13.00 | 9.00 | 3.00 | 1.00x | 1.00x |" in report

@@ -239,7 +239,7 @@ class SimulatorProcess:
             out, _ = self._process.communicate(timeout=60)
             requests, exchanges = pickle.loads(out)  # noqa: S301 - our own child's output
             record = QoverySimulator()
-            record.requests, record.exchanges = requests, exchanges
+            record.url, record.requests, record.exchanges = self.url, requests, exchanges
             # The exchanges a served simulator checks: those it answered (a reset or a hang has no status).
             record.contract_errors = [
                 error for exchange in exchanges if exchange.status for error in validate(exchange)

@@ -1,13 +1,13 @@
-"""The runner runs of the e2e checks, all started at once: act's (the four workflows' jobs, the README's GitHub
-examples) and gitlab-ci-local's (the pipeline, its failing job, the README's GitLab examples; these one at a time,
-see `Runs._gitlab`). On this 2-core machine they mostly wait (containers starting, the deployments' timelines, the
+"""The runner runs of the e2e checks, all started at once: act's (the four workflows' jobs, the documentation's
+GitHub examples) and gitlab-ci-local's (the pipeline, its failing job, the documentation's GitLab examples; these
+one at a time, see `Runs._gitlab`). On this 2-core machine they mostly wait (containers starting, the deployments' timelines, the
 step's polling), so they overlap well; one after another they took most of the stage. (The checks that time something run alone before them:
 the image's builds and signals, act's start-up with and without building the Dockerfile.)
 
 Each run goes in a thread of the test process, which only waits on its runner, in a copy of its repository and a
 home of its own, against simulators served by processes of their own (harness.SimulatorProcess), stopped when its
 run ends. The checks (test_act.py, test_gitlab.py, test_readme_examples.py) read what they need from `Runs`
-(conftest's `runs`); whatever a run raises, a README example without a deploy job say, is raised by the checks
+(conftest's `runs`); whatever a run raises, a documented example without a deploy job say, is raised by the checks
 that read it.
 """
 
@@ -38,7 +38,7 @@ from .readme_examples import (
     as_workflow,
     deploy_jobs,
     deploying_first,
-    examples,
+    documented_examples,
     jobs_needing,
     steps_using_the_action,
 )
@@ -46,8 +46,7 @@ from .runners import Act, GitlabCiLocal, JobsRun
 
 T = TypeVar("T")
 
-README = (REPO / "README.md").read_text(encoding="utf-8")
-README_CHECK = "E2E-README-CHECK"  # what the README examples' steps and jobs after the deployment echo
+README_CHECK = "E2E-README-CHECK"  # what the documented examples' steps and jobs after the deployment echo
 GITLAB_PIPELINE = "tests/e2e/gitlab/.gitlab-ci.yml"
 # These workflows' jobs run side by side in one act run, in the release form of the action (the pre-built image,
 # nothing built; main's form, `image: Dockerfile`, is covered by test_act.py's success check). Every job keeps
@@ -62,10 +61,10 @@ SHARED_WORKFLOWS = (
 
 
 def readme_examples(platform: str) -> list[str]:
-    """The README's examples for `platform`; none when the README is malformed, which
-    test_readme_marks_its_examples then says (not the collection of every test run)."""
+    """The documentation's examples for `platform` (readme_examples.DOCUMENTS); none when a document is
+    malformed, which test_readme_marks_its_examples then says (not the collection of every test run)."""
     try:
-        return examples(README, platform)
+        return documented_examples(REPO, platform)
     except MalformedExample:
         return []
 

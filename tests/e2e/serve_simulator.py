@@ -8,12 +8,13 @@ from __future__ import annotations
 import pickle
 import sys
 
-from qovery_job_deploy.simulator import QoverySimulator
+from qovery_job_deploy.simulator import QoverySimulator, serve
 
 
 def main() -> None:
     out = sys.stdout.buffer
-    with QoverySimulator() as sim:
+    sim = QoverySimulator()
+    with serve(sim):
         out.write(f"{sim.url}\n".encode())
         out.flush()
         sys.stdin.buffer.read()  # until the test process closes it

@@ -1,7 +1,8 @@
-"""The README's usage examples, as a user copies them. The contract is the HTML comment before each code
-block (`<!-- example: github -->`, `<!-- example: gitlab -->`): whatever the README says around them,
-the block after each marker is extracted, and must be a valid workflow (GitHub) or pipeline (GitLab) that
-reports a FAILED deployment to the step or job after it."""
+"""The documentation's usage examples, as a user copies them. The contract is the HTML comment before each
+code block (`<!-- example: github -->`, `<!-- example: gitlab -->`) in the documents readme_examples.DOCUMENTS
+lists (the README, and the docs/ pages with examples): whatever a document says around them, the block
+after each marker is extracted, and must be a valid workflow (GitHub) or pipeline (GitLab) that reports a
+FAILED deployment to the step or job after it."""
 
 from __future__ import annotations
 
@@ -12,16 +13,18 @@ import yaml
 
 from qovery_job_deploy.simulator import FAILURE_JOB
 
-from .harness import RUNNER_TIMEOUT, Setup, run
-from .readme_examples import as_workflow, examples, steps_using_the_action
-from .runs import README, README_CHECK, ActJobs, Runs, readme_examples
+from .harness import REPO, RUNNER_TIMEOUT, Setup, run
+from .readme_examples import as_workflow, documented_examples, examples, steps_using_the_action
+from .runs import README_CHECK, ActJobs, Runs, readme_examples
 
 pytestmark = pytest.mark.timeout(RUNNER_TIMEOUT + 60)
+README = (REPO / "README.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("platform", ["github", "gitlab"])
 def test_readme_marks_its_examples(platform: str) -> None:
     assert examples(README, platform), f"README.md has no `<!-- example: {platform} -->` before its example"
+    assert documented_examples(REPO, platform)  # and no document's marker lacks its block
 
 
 # --- GitHub -----------------------------------------------------------------------------------------
@@ -52,8 +55,8 @@ def test_github_example_lints_like_the_workflows(example: str, setup: Setup, tmp
 
 @pytest.fixture(scope="module")
 def github_examples(runs: Runs) -> tuple[ActJobs, list[int]]:
-    """The README's GitHub examples as the jobs of one act run, each against its own simulator (runs.py says how
-    each is run), and by example how many steps after the action read its outputs."""
+    """The documentation's GitHub examples as the jobs of one act run, each against its own simulator (runs.py
+    says how each is run), and by example how many steps after the action read its outputs."""
     return runs.readme_github.result()
 
 

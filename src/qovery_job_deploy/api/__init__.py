@@ -9,7 +9,7 @@
                   made safe to write
 - `retry.py`      the retry policy as small pure functions, and the deadline-bound retry loop
 - `models.py`     what is read from Qovery, parsed leniently
-- `errors.py`     the API's failures: ApiError, RefusedError, TransientError
+- `errors.py`     the API's failures: ApiError, RefusedError, TransientError; whether one is the token refused
 
 Nothing is imported here, so that reading `api.models` (the report, the verdict rules) does not import
 `requests`.

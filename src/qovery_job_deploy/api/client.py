@@ -18,11 +18,12 @@ from qovery_job_deploy.api.models import (
     EnvironmentInfo,
     EnvironmentStatuses,
     History,
-    JobStatus,
-    JobStatuses,
+    Links,
     NamedList,
     RequestStatus,
     ServiceInfo,
+    ServiceStatus,
+    ServiceStatuses,
 )
 from qovery_job_deploy.api.responses import check_response, clean_text
 from qovery_job_deploy.api.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
@@ -77,15 +78,15 @@ class QoveryClient:
 
     # -- operations -------------------------------------------------------------------------------
 
-    def status(self, kind: ServiceKind, service_id: str) -> JobStatus:
-        return self._read(f"/{kind.segment}/{service_id}/status", JobStatus, f"{kind.name} {service_id}")
+    def status(self, kind: ServiceKind, service_id: str) -> ServiceStatus:
+        return self._read(f"/{kind.segment}/{service_id}/status", ServiceStatus, f"{kind.name} {service_id}")
 
-    def deploy(self, kind: ServiceKind, service_id: str, deploy: Deploy) -> JobStatus:
+    def deploy(self, kind: ServiceKind, service_id: str, deploy: Deploy) -> ServiceStatus:
         """POST /{kind}/{id}/deploy, retried only when Qovery surely did not act on it."""
         path, what = f"/{kind.segment}/{service_id}/deploy", f"{kind.name} {service_id}"
         self._posted = True  # from here on a deployment may be at stake: today's patience
         return self._retrying(
-            lambda: self._call("POST", path, JobStatus, what=what, params=deploy.query, body=deploy.body),
+            lambda: self._call("POST", path, ServiceStatus, what=what, params=deploy.query, body=deploy.body),
             idempotent=False,
         )
 
@@ -119,10 +120,10 @@ class QoveryClient:
         path = f"/environment/{environment_id}/statuses"
         return self._read(path, EnvironmentStatuses, f"environment {environment_id}")
 
-    def environment_kind_statuses(self, kind: ServiceKind, environment_id: str) -> JobStatuses:
+    def environment_kind_statuses(self, kind: ServiceKind, environment_id: str) -> ServiceStatuses:
         """Every status of one kind in an environment in one read."""
         path = f"/environment/{environment_id}/{kind.segment}/status"
-        return self._read(path, JobStatuses, f"environment {environment_id}")
+        return self._read(path, ServiceStatuses, f"environment {environment_id}")
 
     def organizations(self) -> NamedList:
         return self._read("/organization", NamedList, "the organizations")
@@ -178,6 +179,17 @@ class QoveryClient:
             left = max(MIN_TIMEOUT, budget - (self._clock.now() - started))
             return self._sender.read_body(response, max_bytes, path=path, left=left, budget=budget)
 
+    def links(self, kind: ServiceKind, service_id: str, *, budget: float) -> Links:
+        """Where one service answers (`GET /{kind}/{id}/link`): one try within `budget`, which may run past
+        the deadline (it is read once the verdict is known)."""
+        path, what = f"/{kind.segment}/{service_id}/link", f"{kind.name} {service_id}"
+        return self._call("GET", path, Links, what=what, budget=budget, beyond_deadline=True)
+
+    def environment_links(self, environment_id: str, *, budget: float) -> Links:
+        """Where every service of an environment answers, in one read; one try, as `links`."""
+        path, what = f"/environment/{environment_id}/link", f"environment {environment_id}"
+        return self._call("GET", path, Links, what=what, budget=budget, beyond_deadline=True)
+
     # -- plumbing ---------------------------------------------------------------------------------
 
     def _read(self, path: str, model: type[M], what: str, params: dict[str, str] | None = None) -> M:
@@ -216,8 +228,10 @@ class QoveryClient:
         params: dict[str, str] | None = None,
         body: dict[str, Any] | None = None,
         budget: float | None = None,
+        beyond_deadline: bool = False,
     ) -> M:
-        response = self._sender.send(method, path, params=params, body=body, left=self._left(budget))
+        left = self._left(budget, beyond_deadline=beyond_deadline)
+        response = self._sender.send(method, path, params=params, body=body, left=left)
         check_response(response, what=what, method=method)
         try:
             return model.model_validate(clean_text(response.json()))

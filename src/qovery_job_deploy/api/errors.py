@@ -75,3 +75,11 @@ def short_error(error: ActionError) -> str:
     if isinstance(error, RefusedError):
         return f"HTTP {error.status_code}"
     return one_line(error, 160)
+
+
+def token_refused(error: BaseException, *, first_read: bool) -> bool:
+    """The token itself refused: a 401 (rejected), or a 403 on the service's own read (not allowed to see
+    it): what no later read or deployment can get past, unlike a 403 on its environment alone."""
+    return isinstance(error, RefusedError) and (
+        error.status_code == 401 or (error.status_code == 403 and first_read)
+    )

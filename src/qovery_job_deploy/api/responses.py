@@ -62,17 +62,17 @@ def refusal_message(code: int, what: str, body: str) -> str:
     if code == 403:
         return (
             f"The API token is not allowed to act on {what} (HTTP 403). Give the token a role with deploy "
-            "rights on the job's project and environment." + detail
+            "rights on its project and environment." + detail
         )
     if code == 404:
         return (
-            f"Qovery does not know {what} (HTTP 404). Check `job-id`, and that the API token belongs to "
-            "the job's organization." + detail
+            f"Qovery does not know {what} (HTTP 404). Check the id or name given for it, and that the API "
+            "token belongs to its organization." + detail
         )
     if code == 400:
         return (
             f"Qovery rejected the request for {what} as invalid (HTTP 400). Check `image-tag`, "
-            "`git-commit-id` and `force-event` against the job's source and schedule." + detail
+            "`git-commit-id`, `chart-version` and `force-event` against the service's source." + detail
         )
     if 300 <= code < 400:
         return f"Qovery answered with a redirect (HTTP {code}). Check `api-url`." + detail

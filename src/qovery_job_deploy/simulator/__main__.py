@@ -1,9 +1,9 @@
 """The simulator as a tool: `python -m qovery_job_deploy.simulator [--port 8080] [--url-file FILE] [--quiet]`.
 
-It prints its services (jobs, applications, containers, helm charts, databases, each with its kind), the
-QOVERY_API_URL to set and the commands to try (named as this shell runs them: `.venv/bin/qovery-job-deploy`
-after the README's quick start), then logs one line per request (method, path, status) on stderr, unless
-`--quiet`. Any token starting with `qov_` (or a three-part JWT) is accepted.
+It prints its services (jobs, applications, containers, helm charts, databases, terraform services, each
+with its kind), the QOVERY_API_URL to set and the commands to try (named as this shell runs them:
+`.venv/bin/qovery-job-deploy` after the README's quick start), then logs one line per request (method, path,
+status) on stderr, unless `--quiet`. Any token starting with `qov_` (or a three-part JWT) is accepted.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import TextIO
 
 from qovery_job_deploy.invocation import Commands, commands
 from qovery_job_deploy.simulator.model import QoverySimulator
+from qovery_job_deploy.simulator.server import serve
 
 
 def introduction(sim: QoverySimulator, run_as: Commands, *, logged: bool) -> str:
@@ -34,8 +35,13 @@ def introduction(sim: QoverySimulator, run_as: Commands, *, logged: bool) -> str
         f"  export QOVERY_API_URL={sim.url} QOVERY_API_TOKEN=qov_anything\n"
         "then deploy one of them:\n"
         f"  {run_as.step} --job-id {first}\n"
-        "or several, by name:\n"
-        f"  {run_as.step} --environment production --jobs migrate,nightly-report --timeout 20s\n\n"
+        "or a release, by name, one after another:\n"
+        f"  {run_as.step} --environment production --services migrate,api,web --sequential\n"
+        "or a timeout, cancelling what it leaves running:\n"
+        f"  {run_as.step} --environment production --jobs nightly-report --timeout 20s --cancel-on-timeout\n"
+        "Its services share one environment, whose deployments queue as Qovery's do: one left running (a\n"
+        "timeout without --cancel-on-timeout) keeps it busy, and what you deploy next waits in QUEUED.\n"
+        "Restart the simulator (Ctrl-C) to clear a busy queue.\n\n"
         + (
             "Each request is logged below (method, path, status); Ctrl-C stops the simulator.\n"
             if logged
@@ -50,8 +56,9 @@ class CannotListen(Exception):
 
 def serve_forever(port: int, url_file: Path | None, log: TextIO | None) -> None:
     """The CLI: serve the built-in services until SIGTERM or SIGINT."""
+    sim = QoverySimulator(log=log)
     try:
-        sim = QoverySimulator(port=port, log=log).start()
+        server = serve(sim, port=port)
     except OSError as error:
         raise CannotListen(error.strerror or str(error)) from error
     if url_file is not None:
@@ -65,7 +72,7 @@ def serve_forever(port: int, url_file: Path | None, log: TextIO | None) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     done.wait()
-    sim.stop()
+    server.stop()
 
 
 def main() -> None:

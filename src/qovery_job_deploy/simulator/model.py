@@ -5,13 +5,13 @@ It serves every kind of service (`scripts.KINDS`): a service is found by its id 
 says (`asks.py`), recorded on its `DeploymentRequest.asked`.
 
 `QoverySimulator.handle` takes a request (method, path, query, headers, body) and returns an `Answer`; the
-HTTP server (`server.py`) and the in-process transport (`transport.py`) are two ways to reach it, and both
-have every exchange checked by the same `validator` (the test suite's OpenAPI contract check).
+HTTP server (`server.serve(sim)`) and the in-process transport (`transport.py`) are two ways to reach it,
+and both have every exchange checked by the same `validator` (the test suite's OpenAPI contract check).
+Neither is imported here: the model knows no socket.
 """
 
 from __future__ import annotations
 
-import ssl
 import threading
 import time
 import uuid
@@ -48,7 +48,7 @@ from qovery_job_deploy.text import one_line
 
 class QoverySimulator:
     """Thread-safe simulated Qovery. Reach it in-process (`transport.SimulatorAdapter`) or over HTTP
-    (`start()` / `stop()`, or as a context manager)."""
+    (`server.serve(sim)`, which sets its `url`)."""
 
     def __init__(
         self,
@@ -57,9 +57,6 @@ class QoverySimulator:
         validator: Callable[[Exchange], list[str]] | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        tls: ssl.SSLContext | None = None,
         places: list[Place] | None = None,
         log: TextIO | None = None,
     ) -> None:
@@ -91,37 +88,9 @@ class QoverySimulator:
         self.terminal_at: dict[str, float] = {}
         # Faults of calls that concern no single service (the name lookups, environment-wide statuses).
         self.faults: dict[str, deque[Fault | None]] = {}
-        self._listen = (host, port, tls)
-        self._server: Any = None  # server.SimulatorServer once started
-        self._address = f"https://simulator-{uuid.uuid4().hex[:8]}.invalid"  # in-process only
-
-    # -- reaching it ------------------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """The HTTP server's base URL once started, else one only the in-process transport serves."""
-        return self._server.url if self._server is not None else self._address
-
-    @property
-    def served(self) -> bool:
-        return self._server is not None
-
-    def start(self) -> QoverySimulator:
-        from qovery_job_deploy.simulator.server import SimulatorServer  # noqa: PLC0415 - sockets when asked
-
-        host, port, tls = self._listen
-        self._server = SimulatorServer(self, host, port, tls).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-
-    def __enter__(self) -> QoverySimulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        # Its base URL: one only the in-process transport serves, until `server.serve(sim)` sets the
+        # HTTP server's.
+        self.url = f"https://simulator-{uuid.uuid4().hex[:8]}.invalid"
 
     # -- queries for tests ----------------------------------------------------------------------------
 
@@ -264,6 +233,16 @@ class QoverySimulator:
         target = self._concerned(found, exchange)
         return Answer(404) if target is None else json_answer(200, self._service_body(target, now))
 
+    def _links(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
+        target = self._concerned(found, exchange)
+        return Answer(404) if target is None else json_answer(200, bodies.links([target]))
+
+    def _environment_links(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
+        if found.path_id not in self.places:
+            return Answer(404)
+        here = [script for script in self.services.values() if script.environment_id == found.path_id]
+        return json_answer(200, bodies.links(here))
+
     # -- the API's behaviour ----------------------------------------------------------------------------
 
     def status_body(self, job: JobScript, now: float) -> dict[str, Any]:
@@ -315,7 +294,7 @@ class QoverySimulator:
         if found.operation == "environment_statuses":
             statuses: dict[str, list[dict[str, Any]]] = {}
             for script in here:
-                statuses.setdefault(script.kind, []).append(self.status_body(script, now))
+                statuses.setdefault(f"{script.kind}s", []).append(self.status_body(script, now))
             latest = max(
                 (r for r in self.requests.values() if self.services[r.job_id] in here),
                 key=lambda r: r.created_at,
@@ -342,7 +321,7 @@ class QoverySimulator:
         if found.operation == "request_status":
             request = self.requests.get(exchange.query_value("deploymentRequestId"))
             return self.services.get(request.job_id) if request else None
-        if found.operation in ("environment", "logs"):
+        if found.operation in ("environment", "logs", "environment_links"):
             return next((s for s in self.services.values() if s.environment_id == found.path_id), None)
         service = self.services.get(found.path_id or "")
         if service is None or (found.kind is not None and service.kind != found.kind):
@@ -377,4 +356,6 @@ _BY_OPERATION: dict[str, Operation] = {
     "history": QoverySimulator._history,
     "queue": QoverySimulator._queue,
     "service": QoverySimulator._service,
+    "links": QoverySimulator._links,
+    "environment_links": QoverySimulator._environment_links,
 }
