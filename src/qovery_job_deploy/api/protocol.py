@@ -19,6 +19,7 @@ from qovery_job_deploy.api.models import (
     ServiceStatus,
     ServiceStatuses,
 )
+from qovery_job_deploy.api.ratelimit import RateBudget
 from qovery_job_deploy.kinds import Deploy, ServiceKind
 
 
@@ -57,3 +58,8 @@ class QoveryApi(Protocol):
     def environment_logs(
         self, environment_id: str, version: str, *, budget: float, max_bytes: int
     ) -> tuple[bytes, bool]: ...
+
+    # -- pacing -----------------------------------------------------------------------------------------
+    def rate_budget(self) -> RateBudget | None:
+        """Qovery's rate limit as the last answer that stated it said it (None: none did)."""
+        ...
