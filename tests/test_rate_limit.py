@@ -5,6 +5,7 @@ the log), and a 429 waited out, never a verdict by itself. In process, on the vi
 from __future__ import annotations
 
 import json
+import sys
 from collections import deque
 from collections.abc import Callable, Mapping
 from email.utils import formatdate
@@ -13,7 +14,7 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
-from support.sims import TOKEN, SimFactory, job
+from support.sims import IN_PROCESS, TOKEN, SimFactory, job
 from support.step import plain_env, run_step
 
 from qovery_job_deploy.api.client import QoveryClient
@@ -21,8 +22,11 @@ from qovery_job_deploy.api.errors import TransientError
 from qovery_job_deploy.api.ratelimit import DOCUMENTED_WINDOW, RESERVE, RateBudget, read_budget, reset_seconds
 from qovery_job_deploy.api.retry import RetryPolicy, call_with_retries
 from qovery_job_deploy.clock import Deadline, VirtualClock
+from qovery_job_deploy.invocation import commands
 from qovery_job_deploy.kinds import KINDS
-from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
+from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator, RateLimit
+from qovery_job_deploy.simulator.__main__ import introduction
+from qovery_job_deploy.simulator.__main__ import main as simulator_cli
 
 NOW = 1_750_000_000.0  # a Unix time, for the resets given as moments
 DATE = formatdate(NOW, usegmt=True)
@@ -301,3 +305,70 @@ def test_a_429_that_outlasts_the_timeout_before_the_post_times_out_having_reques
     assert "rate limit held the requests back until `timeout` ran out" in run.json()["message"]
     assert "nothing was requested" in run.json()["message"]
     assert not sim.deployments_of(script.job_id)
+
+
+# -- the simulator's budget ---------------------------------------------------------------------------
+
+
+def limits(limit: int, remaining: int, reset: int) -> dict[str, str]:
+    return {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": str(reset),
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "limit"),
+    [("1000/1h", RateLimit(1000, 3600.0)), ("12/40s", RateLimit(12, 40.0)), ("60/m", RateLimit(60, 60.0))],
+)
+def test_a_rate_limit_is_given_as_requests_per_window(text: str, limit: RateLimit) -> None:
+    assert RateLimit.parse(text) == limit
+    assert RateLimit.parse("100/90") == RateLimit(100, 90.0)
+
+
+@pytest.mark.parametrize("text", ["1000", "0/1h", "10/0s", "ten/1h", "10/1d"])
+def test_a_rate_limit_that_allows_nothing_or_says_nothing_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match=r"is no rate limit|allows nothing"):
+        RateLimit.parse(text)
+
+
+def test_the_simulator_states_the_budget_on_every_answer_and_refuses_beyond_it(simulator: SimFactory) -> None:
+    script = job()
+    sim = simulator(script, rate_limit=RateLimit(3, 10.0))
+    clock = IN_PROCESS[sim.url][1]  # the clock the simulator's budget counts on
+    headers = {"Authorization": f"Token {TOKEN}"}
+
+    def get() -> tuple[int, dict[str, str]]:
+        answer = sim.handle("GET", f"/job/{script.job_id}/status", {}, headers, b"")
+        return answer.status, answer.headers
+
+    answers = [get() for _ in range(4)]
+    assert [status for status, _ in answers] == [200, 200, 200, 429]
+    assert [h["X-RateLimit-Remaining"] for _, h in answers] == ["2", "1", "0", "0"]
+    assert all(h["X-RateLimit-Limit"] == "3" and h["X-RateLimit-Reset"] == "10" for _, h in answers)
+    assert answers[3][1]["Retry-After"] == "10" and "Retry-After" not in answers[2][1]
+    # Another token has a budget of its own.
+    other = sim.handle("GET", f"/job/{script.job_id}/status", {}, {"Authorization": "Token qov_other"}, b"")
+    assert other.status == 200 and other.headers["X-RateLimit-Remaining"] == "2"
+    # The window closes 10 s after its first request: a new one opens, whole.
+    clock.sleep(4.0)
+    assert get()[1]["X-RateLimit-Reset"] == "6"
+    clock.sleep(6.0)
+    assert get() == (200, {"Content-Type": "application/json"} | limits(3, 2, 10))
+
+
+def test_the_simulator_cli_takes_a_rate_limit_and_says_it() -> None:
+    text = introduction(QoverySimulator(rate_limit=RateLimit.parse("12/40s")), commands(), logged=True)
+    assert "Rate limit: 12 requests per 40s per token" in text
+    assert "Rate limit" not in introduction(QoverySimulator(), commands(), logged=True)
+
+
+def test_the_simulator_cli_refuses_a_rate_limit_it_cannot_read(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["qovery_job_deploy.simulator", "--rate-limit", "lots"])
+    with pytest.raises(SystemExit) as exit_:
+        simulator_cli()
+    assert exit_.value.code == 2
+    assert "'lots' is no rate limit: give requests/window, e.g. 1000/1h or 12/40s" in capsys.readouterr().err
