@@ -4,6 +4,7 @@ the log), and a 429 waited out, never a verdict by itself. In process, on the vi
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from collections import deque
@@ -14,7 +15,7 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
-from support.sims import IN_PROCESS, TOKEN, SimFactory, job
+from support.sims import IN_PROCESS, TOKEN, SimFactory, job, requests_by_operation
 from support.step import plain_env, run_step
 
 from qovery_job_deploy.api.client import QoveryClient
@@ -242,6 +243,41 @@ def slowed_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "Qovery's rate limit: " in line]
 
 
+@pytest.mark.parametrize("history", [[], [30, 30, 30]], ids=["no history", "history"])
+def test_a_low_budget_slows_the_reads_and_says_so_once_and_no_429_comes(
+    simulator: SimFactory, history: list[int]
+) -> None:
+    """12 requests per 40 s, a 30 s deployment: at the 3 s pace it would take 14 (5 before it is followed)."""
+    script = job(*LONG, past_durations=history)
+    sim = simulator(script, rate_limit=RateLimit(12, 40.0))
+    run = run_step(plain_env(inputs(sim, script)))
+
+    assert run.code == 0, run.stderr
+    assert run.json()["verdict"] == "succeeded"
+    assert sim.calls("unknown") == 0 and all(e.status != 429 for e in sim.exchanges)
+    assert len(sim.exchanges) <= 12
+    (said,) = slowed_lines(run.stderr)
+    assert "requests left until it resets in" in said and "(X-RateLimit-Remaining)" in said
+    spacing = float(said.split("reads slowed to every ")[1].split("s ")[0])
+    assert spacing > 3.0  # slower than the steady pace
+    gaps = [b - a for a, b in itertools.pairwise(status_moments(sim))]
+    assert min(gaps) >= 3.0 and max(gaps) >= spacing - 0.01  # never faster, and as slow as it said
+
+
+def test_plenty_left_changes_nothing_at_all(simulator: SimFactory) -> None:
+    """The headers with plenty left (Qovery's 1000 an hour): the same reads at the same moments as without
+    them, and nothing said."""
+    script, bare_script = job(*LONG), job(*LONG)
+    sim, bare = simulator(script, rate_limit=RateLimit(1000, 3600.0)), simulator(bare_script)
+    run, reference = run_step(plain_env(inputs(sim, script))), run_step(plain_env(inputs(bare, bare_script)))
+
+    assert run.code == reference.code == 0, run.stderr
+    assert status_moments(sim) == status_moments(bare)
+    assert requests_by_operation(sim) == requests_by_operation(bare)
+    assert not slowed_lines(run.stderr)
+    assert all("X-RateLimit-Remaining" in e.response_headers for e in sim.exchanges)
+
+
 @pytest.mark.parametrize("times", [1, 10])
 def test_429s_on_status_reads_are_waited_and_change_no_verdict(simulator: SimFactory, times: int) -> None:
     script = job(*LONG)
@@ -372,3 +408,16 @@ def test_the_simulator_cli_refuses_a_rate_limit_it_cannot_read(
         simulator_cli()
     assert exit_.value.code == 2
     assert "'lots' is no rate limit: give requests/window, e.g. 1000/1h or 12/40s" in capsys.readouterr().err
+
+
+def test_live_log_reads_count_against_the_budget_and_yield_to_the_status_reads(simulator: SimFactory) -> None:
+    """`logs: live` reads the log between status reads: under a low budget, only when the status read
+    after it still fits the budget when due; no 429, and the verdict read as without the live log."""
+    script = job(*LONG, log_lines=["migrated 3 tables"])
+    sim = simulator(script, rate_limit=RateLimit(16, 40.0))
+    run = run_step(plain_env(inputs(sim, script, logs="live")))
+
+    assert run.code == 0, run.stderr
+    assert all(e.status != 429 for e in sim.exchanges)
+    assert sim.calls("logs") >= 1 and "migrated 3 tables" in run.stderr
+    assert len(slowed_lines(run.stderr)) == 1

@@ -112,7 +112,7 @@ class Deployments:
         self.deadline = deadline
         self.live = live  # `logs: live`: tails each deployment's log between status reads
         self.reader = StatusReader(client, log)
-        self.scheduler = Scheduler(clock, deadline, live)
+        self.scheduler = Scheduler(clock, deadline, live, budget=client.rate_budget, log=log)
         self.signum: int | None = None  # set when a signal ended the run
         self._cancelling_since: float | None = None
 
