@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import sys
+import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from email.utils import formatdate
@@ -15,8 +16,10 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
+from support.contract import validate
 from support.sims import IN_PROCESS, TOKEN, SimFactory, job, requests_by_operation
 from support.step import plain_env, run_step
+from support.turns import Step, TakingTurns, step_on
 
 from qovery_job_deploy.api.client import QoveryClient
 from qovery_job_deploy.api.errors import TransientError
@@ -421,3 +424,42 @@ def test_live_log_reads_count_against_the_budget_and_yield_to_the_status_reads(s
     assert all(e.status != 429 for e in sim.exchanges)
     assert sim.calls("logs") >= 1 and "migrated 3 tables" in run.stderr
     assert len(slowed_lines(run.stderr)) == 1
+
+
+# -- parallel steps sharing one token ------------------------------------------------------------------
+
+SHARED = RateLimit(40, 60.0)
+MINUTE = ((0.0, "QUEUED"), (1.0, "DEPLOYING"), (2.0, "EXECUTING"), (50.0, "DEPLOYED"))
+
+
+def two_steps(rate_limit: RateLimit | None) -> tuple[QoverySimulator, list[Step]]:
+    """Two pipeline jobs, each deploying a job of its own environment at the same moment with one token,
+    on one virtual clock, against one simulator."""
+    clock = TakingTurns()
+    scripts = [job(*MINUTE, environment_id=str(uuid.uuid4())) for _ in range(2)]
+    sim = QoverySimulator(scripts, validator=validate, clock=clock.now, wall=clock.now, rate_limit=rate_limit)
+    steps = [Step(), Step()]
+    clock.run(
+        *(
+            step_on(sim, clock, plain_env(inputs(sim, s)), step)
+            for s, step in zip(scripts, steps, strict=True)
+        )
+    )
+    assert not sim.unexpected_contract_errors()
+    return sim, steps
+
+
+def test_parallel_steps_sharing_a_token_each_slow_down_by_themselves_and_never_run_into_the_limit() -> None:
+    # At the steady pace, the two would need more than the budget within its window.
+    unpaced, _ = two_steps(None)
+    opened = unpaced.exchanges[0].received_at
+    assert sum(1 for e in unpaced.exchanges if e.received_at < opened + SHARED.window) > SHARED.limit
+
+    sim, steps = two_steps(SHARED)
+
+    assert all(e.status != 429 for e in sim.exchanges), [
+        e.received_at for e in sim.exchanges if e.status == 429
+    ]
+    for step in steps:
+        assert step.outcome is not None and [o.verdict.value for o in step.outcome.services] == ["succeeded"]
+        assert len(slowed_lines(step.log)) == 1, step.log  # each saw the budget fall, and slowed by itself
