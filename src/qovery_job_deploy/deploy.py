@@ -9,6 +9,7 @@ read is due, its `Follower` says what each read means, and the `Scheduler` sleep
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from qovery_job_deploy.api.errors import TransientError, rate_limited_out
@@ -103,6 +104,7 @@ class Deployments:
         log: Log,
         deadline: Deadline,
         live: LiveLog | None = None,
+        accepted: Callable[[ServiceIdentity, str | None], None] = lambda identity, request_id: None,
     ) -> None:
         self.client = client
         self.runs = runs
@@ -111,6 +113,7 @@ class Deployments:
         self.log = log
         self.deadline = deadline
         self.live = live  # `logs: live`: tails each deployment's log between status reads
+        self.accepted = accepted  # told of each deploy request Qovery took (`context.Events.accepted`)
         self.reader = StatusReader(client, log)
         self.scheduler = Scheduler(clock, deadline, live, budget=client.rate_budget, log=log)
         self.signum: int | None = None  # set when a signal ended the run
@@ -206,6 +209,7 @@ class Deployments:
             run.known = run.known.absorb(triggered.status)
         elif triggered.state is not None:
             run.known = replace(run.known, state=triggered.state)
+        self.accepted(run.identity, run.known.deployment_request_id)
         if self.options.wait:
             expected = run.kind.success_state(self.options.request.force_event)
             run.pacer = Pacer(

@@ -114,6 +114,7 @@ class Engine:
                 log=self.log,
                 deadline=self.deadline,
                 live=self._live(several),
+                accepted=self.ctx.events.accepted,
             )
             outcomes = self.deployments.run()
             ended = self.clock.now()

@@ -20,6 +20,7 @@ from qovery_job_deploy.api.models import (
     EnvironmentInfo,
     EnvironmentStatuses,
     History,
+    Links,
     NamedList,
     RequestStatus,
     ServiceInfo,
@@ -186,6 +187,17 @@ class QoveryClient:
             left = max(MIN_TIMEOUT, budget - (self._clock.now() - started))
             return self._sender.read_body(response, max_bytes, path=path, left=left, budget=budget)
 
+    def links(self, kind: ServiceKind, service_id: str, *, budget: float) -> Links:
+        """Where one service answers (`GET /{kind}/{id}/link`): one try within `budget`, which may run past
+        the deadline (it is read once the verdict is known)."""
+        path, what = f"/{kind.segment}/{service_id}/link", f"{kind.name} {service_id}"
+        return self._call("GET", path, Links, what=what, budget=budget, beyond_deadline=True)
+
+    def environment_links(self, environment_id: str, *, budget: float) -> Links:
+        """Where every service of an environment answers, in one read; one try, as `links`."""
+        path, what = f"/environment/{environment_id}/link", f"environment {environment_id}"
+        return self._call("GET", path, Links, what=what, budget=budget, beyond_deadline=True)
+
     # -- plumbing ---------------------------------------------------------------------------------
 
     def _read(self, path: str, model: type[M], what: str, params: dict[str, str] | None = None) -> M:
@@ -225,8 +237,10 @@ class QoveryClient:
         params: dict[str, str] | None = None,
         body: dict[str, Any] | None = None,
         budget: float | None = None,
+        beyond_deadline: bool = False,
     ) -> M:
-        response = self._sender.send(method, path, params=params, body=body, left=self._left(budget))
+        left = self._left(budget, beyond_deadline=beyond_deadline)
+        response = self._sender.send(method, path, params=params, body=body, left=left)
         self._answered(response, what=what, method=method)
         try:
             return model.model_validate(clean_text(response.json()))

@@ -126,10 +126,12 @@ class DeploymentQueue(_Lenient):
 
 
 class Named(_Lenient):
-    """An organization, project, environment or job, read only for its id and name."""
+    """An organization, project, environment or job, read only for its id and name (and an environment's
+    mode, which its list says as its own read does)."""
 
     id: Annotated[str | None, OrNone] = None
     name: Annotated[str | None, OrNone] = None
+    mode: Annotated[str | None, OrNone] = None
 
 
 class NamedList(_Lenient):
@@ -231,8 +233,26 @@ def _commit(repository: GitRepository | None) -> str | None:
 
 
 class EnvironmentInfo(_Lenient):
-    """`GET /environment/{id}` (`Environment`), read only for names and the ids of console links."""
+    """`GET /environment/{id}` (`Environment`), read only for names, the ids of console links, and its mode
+    (`EnvironmentModeEnum`: PRODUCTION, PREVIEW, ...; what a GitHub deployment record says of it)."""
 
     name: Annotated[str | None, OrNone] = None
+    mode: Annotated[str | None, OrNone] = None
     organization: Annotated[Reference | None, OrNone] = None
     project: Annotated[Reference | None, OrNone] = None
+
+
+class Link(_Lenient):
+    """One of `GET /{kind}/{id}/link`'s or `GET /environment/{id}/link`'s `Link`s: where a service answers
+    (its Qovery domain, a custom domain). Its `url` is untrusted text: `urls.web_url` checks it."""
+
+    service_id: Annotated[str | None, OrNone] = None
+    url: Annotated[str | None, OrNone] = None
+    is_qovery_domain: Annotated[bool | None, OrNone] = None
+    is_default: Annotated[bool | None, OrNone] = None
+
+
+class Links(_Lenient):
+    """`LinkResponseList`: a service's links, or every service's of an environment."""
+
+    results: Annotated[list[Link], WrapValidator(_valid_items)] = []

@@ -13,6 +13,7 @@ from qovery_job_deploy.api.models import (
     EnvironmentInfo,
     EnvironmentStatuses,
     History,
+    Links,
     NamedList,
     RequestStatus,
     ServiceInfo,
@@ -58,6 +59,10 @@ class QoveryApi(Protocol):
     def environment_logs(
         self, environment_id: str, version: str, *, budget: float, max_bytes: int
     ) -> tuple[bytes, bool]: ...
+
+    def links(self, kind: ServiceKind, service_id: str, *, budget: float) -> Links: ...
+
+    def environment_links(self, environment_id: str, *, budget: float) -> Links: ...
 
     # -- pacing -----------------------------------------------------------------------------------------
     def rate_budget(self) -> RateBudget | None:

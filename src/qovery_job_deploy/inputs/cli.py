@@ -40,6 +40,8 @@ METAVARS: dict[str, str] = {
     "organization": "NAME|UUID",
     "project": "NAME|UUID",
     "environment": "NAME|UUID",
+    "github_token": "TOKEN",
+    "github_environment": "NAME",
 }
 
 

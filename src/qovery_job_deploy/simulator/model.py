@@ -250,6 +250,16 @@ class QoverySimulator:
         target = self._concerned(found, exchange)
         return Answer(404) if target is None else json_answer(200, self._service_body(target, now))
 
+    def _links(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
+        target = self._concerned(found, exchange)
+        return Answer(404) if target is None else json_answer(200, bodies.links([target]))
+
+    def _environment_links(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
+        if found.path_id not in self.places:
+            return Answer(404)
+        here = [script for script in self.services.values() if script.environment_id == found.path_id]
+        return json_answer(200, bodies.links(here))
+
     # -- the API's behaviour ----------------------------------------------------------------------------
 
     def status_body(self, job: JobScript, now: float) -> dict[str, Any]:
@@ -328,7 +338,7 @@ class QoverySimulator:
         if found.operation == "request_status":
             request = self.requests.get(exchange.query_value("deploymentRequestId"))
             return self.services.get(request.job_id) if request else None
-        if found.operation in ("environment", "logs"):
+        if found.operation in ("environment", "logs", "environment_links"):
             return next((s for s in self.services.values() if s.environment_id == found.path_id), None)
         service = self.services.get(found.path_id or "")
         if service is None or (found.kind is not None and service.kind != found.kind):
@@ -363,4 +373,6 @@ _BY_OPERATION: dict[str, Operation] = {
     "history": QoverySimulator._history,
     "queue": QoverySimulator._queue,
     "service": QoverySimulator._service,
+    "links": QoverySimulator._links,
+    "environment_links": QoverySimulator._environment_links,
 }

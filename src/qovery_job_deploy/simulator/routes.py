@@ -17,6 +17,8 @@ from qovery_job_deploy.simulator.scripts import KIND_ROWS, KINDS, Fault
 _KIND = rf"(?P<kind>{'|'.join(KINDS)})"
 # The kinds with a status endpoint of their own (`Kind.own_status`).
 _STATUS_KIND = rf"(?P<kind>{'|'.join(kind.name for kind in KIND_ROWS.values() if kind.own_status)})"
+# The kinds with links (`Kind.links`).
+_LINK_KIND = rf"(?P<kind>{'|'.join(kind.name for kind in KIND_ROWS.values() if kind.links)})"
 _ID = r"(?P<id>[^/]+)"
 ROUTES = [
     ("GET", rf"/{_STATUS_KIND}/{_ID}/status", "status"),
@@ -34,6 +36,8 @@ ROUTES = [
     ("GET", rf"/environment/{_ID}", "environment"),
     ("GET", rf"/environment/{_ID}/logs", "logs"),
     ("POST", rf"/deploymentQueue/{_ID}/cancelDeployment", "cancel"),
+    ("GET", rf"/{_LINK_KIND}/{_ID}/link", "links"),
+    ("GET", rf"/environment/{_ID}/link", "environment_links"),
 ]
 _COMPILED = [(method, re.compile(pattern), operation) for method, pattern, operation in ROUTES]
 NAME_OPERATIONS = (
