@@ -35,6 +35,9 @@ class Scheduled(Tailed, Protocol):
 
 Run = TypeVar("Run", bound=Scheduled)
 
+# A read held back by less than this is not worth a line in the log (it is held back all the same).
+NOTICEABLE_SECONDS = 0.1
+
 
 def _no_budget() -> RateBudget | None:
     return None
@@ -100,9 +103,9 @@ class Scheduler:
     def _say_if_slowed(self, runs: Sequence[Run]) -> None:
         """Once, the first time the rate limit holds a status read back: by how much, and why."""
         budget = self.budget()
-        if self._slowed_said or self.log is None or budget is None:
+        if self._slowed_said or self.log is None or budget is None or budget.spacing() <= 0:
             return
-        if budget.next_at() <= min(run.due_at for run in runs):
+        if budget.next_at() < min(run.due_at for run in runs) + NOTICEABLE_SECONDS:
             return
         self._slowed_said = True
         spacing = budget.spacing()
