@@ -12,7 +12,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from qovery_job_deploy.api.errors import TransientError
+from qovery_job_deploy.api.errors import TransientError, rate_limited_out
 from qovery_job_deploy.api.models import ServiceStatus
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Clock, Deadline
@@ -115,7 +115,7 @@ class Deployments:
         self.live = live  # `logs: live`: tails each deployment's log between status reads
         self.accepted = accepted  # told of each deploy request Qovery took (`context.Events.accepted`)
         self.reader = StatusReader(client, log)
-        self.scheduler = Scheduler(clock, deadline, live)
+        self.scheduler = Scheduler(clock, deadline, live, budget=client.rate_budget, log=log)
         self.signum: int | None = None  # set when a signal ended the run
         self._cancelling_since: float | None = None
 
@@ -155,7 +155,7 @@ class Deployments:
         reading = self.reader.read(runs)  # the status before the POST: the baseline for every check
         for run in runs:
             if run.service_id in reading.failures:
-                self._finish(run, Verdict.ERROR, f"Nothing was deployed: {reading.failures[run.service_id]}")
+                self._not_started(run, reading.failures[run.service_id])
             else:
                 self._start(run, reading.statuses[run.service_id])
         if self.options.wait:
@@ -199,7 +199,10 @@ class Deployments:
                 log=run.log,
             ).send(before)
         except ActionError as error:
-            self._fail(run, error)
+            if rate_limited_out(error):
+                self._not_started(run, error)
+            else:
+                self._fail(run, error)
             return
         run.known = replace(run.known, deployment_request_id=triggered.request_id)
         if triggered.status is not None:
@@ -268,6 +271,14 @@ class Deployments:
             run.due_at = pacer.next_read(self.clock.now(), observation.queued)
 
     # -- endings --------------------------------------------------------------------------------------
+
+    def _not_started(self, run: ServiceRun, error: ActionError) -> None:
+        """Nothing was requested: the status read before the POST, or the POST itself, failed. A 429 waited
+        out until `timeout` ran out is the timeout's verdict, not an error."""
+        if rate_limited_out(error):
+            self._finish(run, Verdict.TIMED_OUT, held_back(error))
+        else:
+            self._finish(run, Verdict.ERROR, f"Nothing was deployed: {error}")
 
     def _fail(self, run: ServiceRun, error: ActionError) -> None:
         """A job's error ends that job only. Running out of time while following a deployment is a
@@ -362,6 +373,14 @@ class Deployments:
 
     def _pending(self) -> list[ServiceRun]:
         return [run for run in self.runs if run.outcome is None]
+
+
+def held_back(error: ActionError) -> str:
+    """Why nothing was requested when Qovery's rate limit outlasted `timeout`."""
+    return (
+        f"Not deployed: Qovery's rate limit held the requests back until `timeout` ran out ({error}); "
+        "nothing was requested."
+    )
 
 
 def _in_progress(status: ServiceStatus) -> bool:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from qovery_job_deploy.api.errors import ApiError, short_error, token_refused
+from qovery_job_deploy.api.errors import ApiError, rate_limited_out, short_error, token_refused
 from qovery_job_deploy.context import Context
-from qovery_job_deploy.deploy import Deployments, Options, ServiceRun
+from qovery_job_deploy.deploy import Deployments, Options, ServiceRun, held_back
 from qovery_job_deploy.diagnosis import explain, linked
 from qovery_job_deploy.directory import Directory
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
@@ -130,6 +130,8 @@ class Engine:
         except InputError:
             raise
         except ActionError as error:  # while resolving names: nothing was deployed
+            if rate_limited_out(error):  # a 429 waited out until `timeout`: the timeout's verdict
+                return self._everyone(Verdict.TIMED_OUT, held_back(error))
             return self._everyone(Verdict.ERROR, f"Nothing was deployed: {error}")
 
     def _token_problem(self, error: BaseException) -> ApiError | None:

@@ -1,6 +1,8 @@
 """The Qovery API client: one method per API operation, each with its retries, never past the deadline.
 
-Sending and sorting failures is `transport.py`'s; reading the answers, `responses.py`'s.
+Sending and sorting failures is `transport.py`'s; reading the answers, `responses.py`'s. Every answer goes
+through `_answered`, which also reads the rate limit it states (`ratelimit.py`): `rate_budget()` is the last
+one seen, for the follow loop to pace its reads by.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from qovery_job_deploy.api.models import (
     ServiceStatus,
     ServiceStatuses,
 )
+from qovery_job_deploy.api.ratelimit import RateBudget, read_budget
 from qovery_job_deploy.api.responses import check_response, clean_text
 from qovery_job_deploy.api.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 from qovery_job_deploy.api.transport import MIN_TIMEOUT, READ_TIMEOUT, Sender
@@ -72,6 +75,11 @@ class QoveryClient:
         # PRE_POST_SECONDS, not after the whole `timeout`. After it, every read is as patient as `timeout`.
         self._patient_from = clock.now() + PRE_POST_SECONDS
         self._posted = False
+        self._budget: RateBudget | None = None
+
+    def rate_budget(self) -> RateBudget | None:
+        """The rate limit as the last answer that stated one said it; None until one does."""
+        return self._budget
 
     def close(self) -> None:
         self._sender.close()
@@ -95,7 +103,7 @@ class QoveryClient:
         path = f"/deploymentQueue/{deployment_request_id}/cancelDeployment"
         left = self._left(budget, beyond_deadline=True)
         response = self._sender.send("POST", path, params=None, body={}, left=left)
-        check_response(response, what=f"deployment request {deployment_request_id}", method="POST")
+        self._answered(response, what=f"deployment request {deployment_request_id}", method="POST")
 
     def history(self, kind: ServiceKind, service_id: str) -> History:
         """The last deployments. One try: it only tunes the polling, so it is not worth waiting for."""
@@ -175,7 +183,7 @@ class QoveryClient:
             "GET", path, params={"version": version}, body=None, left=left, stream=True
         )
         with response:
-            check_response(response, what=f"environment {environment_id}", method="GET")
+            self._answered(response, what=f"environment {environment_id}", method="GET")
             left = max(MIN_TIMEOUT, budget - (self._clock.now() - started))
             return self._sender.read_body(response, max_bytes, path=path, left=left, budget=budget)
 
@@ -212,9 +220,10 @@ class QoveryClient:
                 clock=self._clock,
                 policy=policy,
                 on_retry=self._on_retry,
+                patient_until=self._deadline.at,  # a 429 is waited out until `timeout`, even before the POST
             )
         except TransientError as error:
-            if quick:
+            if quick and not error.rate_limited:
                 error.deadline_reached = False  # the network gave up, not the step's `timeout`
             raise error.with_hint() from None
 
@@ -232,7 +241,7 @@ class QoveryClient:
     ) -> M:
         left = self._left(budget, beyond_deadline=beyond_deadline)
         response = self._sender.send(method, path, params=params, body=body, left=left)
-        check_response(response, what=what, method=method)
+        self._answered(response, what=what, method=method)
         try:
             return model.model_validate(clean_text(response.json()))
         except (ValueError, ValidationError):
@@ -243,6 +252,14 @@ class QoveryClient:
                 f"{one_line(response.headers.get('Content-Type', 'no content type'), 60)})",
                 acted=True if method == "POST" else None,
             ) from None
+
+    def _answered(self, response: requests.Response, *, what: str, method: str) -> None:
+        """Every answer, whatever its status: the rate limit it states, then its status sorted (a 429 that
+        says no wait of its own waits until the limit last seen resets)."""
+        now = self._clock.now()
+        self._budget = read_budget(response.headers, now) or self._budget
+        reset_in = self._budget.reset_in(now) if self._budget is not None else None
+        check_response(response, what=what, method=method, reset_in=reset_in)
 
     def _left(self, budget: float | None = None, *, beyond_deadline: bool = False) -> float:
         """The seconds one try may take: until the deadline, unless it has a budget of its own."""

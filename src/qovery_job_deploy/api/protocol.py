@@ -20,6 +20,7 @@ from qovery_job_deploy.api.models import (
     ServiceStatus,
     ServiceStatuses,
 )
+from qovery_job_deploy.api.ratelimit import RateBudget
 from qovery_job_deploy.kinds import Deploy, ServiceKind
 
 
@@ -62,3 +63,8 @@ class QoveryApi(Protocol):
     def links(self, kind: ServiceKind, service_id: str, *, budget: float) -> Links: ...
 
     def environment_links(self, environment_id: str, *, budget: float) -> Links: ...
+
+    # -- pacing -----------------------------------------------------------------------------------------
+    def rate_budget(self) -> RateBudget | None:
+        """Qovery's rate limit as the last answer that stated it said it (None: none did)."""
+        ...
