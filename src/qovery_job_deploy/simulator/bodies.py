@@ -98,7 +98,7 @@ def environment(place: Place) -> dict[str, Any]:
         "created_at": CREATED_AT,
         "name": place.environment_name,
         "cloud_provider": {"provider": "aws", "cluster": "eu-west-3"},
-        "mode": "PRODUCTION",
+        "mode": place.mode,
         "cluster_id": "c1c1c1c1-0000-4000-8000-000000000001",
         "project": {"id": place.project_id},
         "organization": {"id": place.organization_id},

@@ -34,6 +34,12 @@ ROUTES = [
     ("GET", rf"/environment/{_ID}", "environment"),
     ("GET", rf"/environment/{_ID}/logs", "logs"),
     ("POST", rf"/deploymentQueue/{_ID}/cancelDeployment", "cancel"),
+    # Previews (`environments.py`): clone, delete, and what a preview's run reads of its environment.
+    ("POST", rf"/environment/{_ID}/clone", "clone"),
+    ("DELETE", rf"/environment/{_ID}", "delete_environment"),
+    ("GET", rf"/environment/{_ID}/status", "environment_status"),
+    ("GET", rf"/environment/{_ID}/deploymentStage", "stages"),
+    ("GET", rf"/environment/{_ID}/link", "environment_links"),
 ]
 _COMPILED = [(method, re.compile(pattern), operation) for method, pattern, operation in ROUTES]
 NAME_OPERATIONS = (

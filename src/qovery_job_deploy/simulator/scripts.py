@@ -199,6 +199,7 @@ class Place:
     project_name: str = "shop"
     organization_id: str = "0a0b0c0d-0000-4000-8000-000000000001"
     organization_name: str = "acme"
+    mode: str = "PRODUCTION"  # `EnvironmentModeEnum`: DEVELOPMENT, PREVIEW, PRODUCTION or STAGING
 
 
 @dataclass
