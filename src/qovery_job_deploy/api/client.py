@@ -12,17 +12,21 @@ from typing import Any, TypeVar
 import requests
 from pydantic import BaseModel, ValidationError
 
-from qovery_job_deploy.api.errors import TransientError
+from qovery_job_deploy.api.errors import RefusedError, TransientError
 from qovery_job_deploy.api.models import (
     DeploymentQueue,
     EnvironmentInfo,
+    EnvironmentList,
+    EnvironmentState,
     EnvironmentStatuses,
     History,
+    Links,
     NamedList,
     RequestStatus,
     ServiceInfo,
     ServiceStatus,
     ServiceStatuses,
+    Stages,
 )
 from qovery_job_deploy.api.responses import check_response, clean_text
 from qovery_job_deploy.api.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
@@ -32,6 +36,7 @@ from qovery_job_deploy.kinds import Deploy, ServiceKind
 from qovery_job_deploy.text import one_line
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 HISTORY_BUDGET = 3.0  # the history only paces the polling: not worth holding the first status read for
 
@@ -134,8 +139,8 @@ class QoveryClient:
             return self._read(path, NamedList, what)
         return self._call("GET", path, NamedList, what=what, budget=budget)
 
-    def environments(self, project_id: str) -> NamedList:
-        return self._read(f"/project/{project_id}/environment", NamedList, f"project {project_id}")
+    def environments(self, project_id: str) -> EnvironmentList:
+        return self._read(f"/project/{project_id}/environment", EnvironmentList, f"project {project_id}")
 
     def environment_services(self, kind: ServiceKind, environment_id: str) -> NamedList:
         path = f"/environment/{environment_id}/{kind.segment}"
@@ -149,15 +154,53 @@ class QoveryClient:
             return self._read(path, ServiceInfo, what)
         return self._call("GET", path, ServiceInfo, what=what, budget=budget)
 
-    def environment(self, environment_id: str, *, budget: float) -> EnvironmentInfo:
-        """The environment's name, project and organization. One try, as `job`."""
-        return self._call(
-            "GET",
-            f"/environment/{environment_id}",
-            EnvironmentInfo,
-            what=f"environment {environment_id}",
-            budget=budget,
+    def environment(self, environment_id: str, *, budget: float | None = None) -> EnvironmentInfo:
+        """The environment's name, mode, project and organization. With a budget, one try (names and
+        links, as `service`); without, retried like every read (a preview's mode decides its deletion)."""
+        path, what = f"/environment/{environment_id}", f"environment {environment_id}"
+        if budget is None:
+            return self._read(path, EnvironmentInfo, what)
+        return self._call("GET", path, EnvironmentInfo, what=what, budget=budget)
+
+    # -- previews ---------------------------------------------------------------------------------
+
+    def clone_environment(self, environment_id: str, name: str, *, mode: str) -> EnvironmentInfo:
+        """`POST /environment/{id}/clone` with the project's deployment rules applied: the new environment.
+        Sent again only when Qovery surely did not act, as a deploy; a 409 is a RefusedError at once, not
+        retried: the name may be taken now, which only the caller can tell (by reading the list again)."""
+        path, what = f"/environment/{environment_id}/clone", f"environment {environment_id}"
+        body = {"name": name, "mode": mode, "apply_deployment_rule": True}
+        self._posted = True  # from here on a change is at stake: today's patience
+        return self._retrying(
+            lambda: self._call("POST", path, EnvironmentInfo, what=what, body=body, conflict=True),
+            idempotent=False,
         )
+
+    def delete_environment(self, environment_id: str) -> None:
+        """`DELETE /environment/{id}` (204): retried as a read would be, since deleting twice deletes once."""
+        path, what = f"/environment/{environment_id}", f"environment {environment_id}"
+        self._posted = True
+
+        def send() -> None:
+            response = self._sender.send("DELETE", path, params=None, body=None, left=self._left())
+            check_response(response, what=what, method="DELETE")
+
+        self._retrying(send, idempotent=True)
+
+    def environment_state(self, environment_id: str) -> EnvironmentState:
+        """`GET /environment/{id}/status`: the environment's own state (DELETE_QUEUED, DELETING, ...)."""
+        path = f"/environment/{environment_id}/status"
+        return self._read(path, EnvironmentState, f"environment {environment_id}")
+
+    def deployment_stages(self, environment_id: str) -> Stages:
+        """`GET /environment/{id}/deploymentStage`: the order in which its services deploy."""
+        path = f"/environment/{environment_id}/deploymentStage"
+        return self._read(path, Stages, f"environment {environment_id}")
+
+    def environment_links(self, environment_id: str, *, budget: float) -> Links:
+        """`GET /environment/{id}/link`: where its services answer. One try: a link is for the report."""
+        path = f"/environment/{environment_id}/link"
+        return self._call("GET", path, Links, what=f"environment {environment_id}", budget=budget)
 
     def environment_logs(
         self, environment_id: str, version: str, *, budget: float, max_bytes: int
@@ -186,7 +229,7 @@ class QoveryClient:
             lambda: self._call("GET", path, model, what=what, params=params), idempotent=True
         )
 
-    def _retrying(self, call: Callable[[], M], *, idempotent: bool) -> M:
+    def _retrying(self, call: Callable[[], T], *, idempotent: bool) -> T:
         deadline, policy = self._deadline.at, self._policy
         quick = not self._posted and self._patient_from < deadline
         if quick:  # before the first POST: a minute at most, and few tries for refusals and drops
@@ -216,8 +259,16 @@ class QoveryClient:
         params: dict[str, str] | None = None,
         body: dict[str, Any] | None = None,
         budget: float | None = None,
+        conflict: bool = False,
     ) -> M:
+        """One request and its answer, read as `model`. `conflict`: a 409 is a RefusedError (its caller
+        decides what it means) rather than a TransientError retried."""
         response = self._sender.send(method, path, params=params, body=body, left=self._left(budget))
+        if conflict and response.status_code == 409:
+            raise RefusedError(
+                f"Qovery refused {method} {path}: an operation is in progress, or a name is taken (HTTP 409)",
+                409,
+            )
         check_response(response, what=what, method=method)
         try:
             return model.model_validate(clean_text(response.json()))

@@ -141,6 +141,78 @@ class NamedList(_Lenient):
         return [item for item in self.results if item.id and item.name is not None]
 
 
+class EnvironmentEntry(Named):
+    """An environment of a project's list (`Environment`): its id, its name and its mode (`PRODUCTION`,
+    `PREVIEW`, ...)."""
+
+    mode: Annotated[str | None, OrNone] = None
+
+
+class EnvironmentList(_Lenient):
+    """`GET /project/{id}/environment`: the project's environments."""
+
+    results: Annotated[list[EnvironmentEntry], WrapValidator(_valid_items)] = []
+
+    def named(self) -> list[EnvironmentEntry]:
+        return [item for item in self.results if item.id and item.name is not None]
+
+
+class EnvironmentState(_Lenient):
+    """`GET /environment/{id}/status` (`EnvironmentStatus`): the environment's own state."""
+
+    id: Annotated[str | None, OrNone] = None
+    state: Annotated[str | None, OrNone] = None
+
+
+class StageService(_Lenient):
+    service_id: Annotated[str | None, OrNone] = None
+    is_skipped: Annotated[bool | None, OrNone] = None  # environment-level deployments leave it out
+
+
+class Stage(_Lenient):
+    """One deployment stage of an environment: its services deploy after those of the stages before it."""
+
+    name: Annotated[str | None, OrNone] = None
+    deployment_order: Annotated[int | None, OrNone] = None
+    services: Annotated[list[StageService], WrapValidator(_valid_items)] = []
+
+
+class Stages(_Lenient):
+    """`GET /environment/{id}/deploymentStage`: the environment's stages."""
+
+    results: Annotated[list[Stage], WrapValidator(_valid_items)] = []
+
+    def ordered(self) -> list[Stage]:
+        """In their `deployment_order` (a stage without one last, in the order listed)."""
+        last = max((stage.deployment_order or 0 for stage in self.results), default=0) + 1
+        return sorted(
+            self.results, key=lambda stage: last if stage.deployment_order is None else stage.deployment_order
+        )
+
+
+class Link(_Lenient):
+    service_id: Annotated[str | None, OrNone] = None
+    url: Annotated[str | None, OrNone] = None
+    is_default: Annotated[bool | None, OrNone] = None
+
+
+class Links(_Lenient):
+    """`GET /environment/{id}/link` (`LinkResponseList`): where its services answer."""
+
+    results: Annotated[list[Link], WrapValidator(_valid_items)] = []
+
+    def default_url(self) -> str | None:
+        """The first default link (`is_default`: the root of its domain), https only; None without one."""
+        return next(
+            (
+                link.url
+                for link in self.results
+                if link.is_default and (link.url or "").startswith("https://")
+            ),
+            None,
+        )
+
+
 class ServiceStatuses(_Lenient):
     """`GET /environment/{id}/{kind}/status`: the status of every service of one kind, in one read."""
 
@@ -231,8 +303,11 @@ def _commit(repository: GitRepository | None) -> str | None:
 
 
 class EnvironmentInfo(_Lenient):
-    """`GET /environment/{id}` (`Environment`), read only for names and the ids of console links."""
+    """`GET /environment/{id}` (`Environment`, as a clone's answer too): its id, name and mode, and the ids
+    of console links."""
 
+    id: Annotated[str | None, OrNone] = None
     name: Annotated[str | None, OrNone] = None
+    mode: Annotated[str | None, OrNone] = None
     organization: Annotated[Reference | None, OrNone] = None
     project: Annotated[Reference | None, OrNone] = None

@@ -11,13 +11,17 @@ from typing import Protocol
 from qovery_job_deploy.api.models import (
     DeploymentQueue,
     EnvironmentInfo,
+    EnvironmentList,
+    EnvironmentState,
     EnvironmentStatuses,
     History,
+    Links,
     NamedList,
     RequestStatus,
     ServiceInfo,
     ServiceStatus,
     ServiceStatuses,
+    Stages,
 )
 from qovery_job_deploy.kinds import Deploy, ServiceKind
 
@@ -45,13 +49,24 @@ class QoveryApi(Protocol):
 
     def projects(self, organization_id: str, *, budget: float | None = None) -> NamedList: ...
 
-    def environments(self, project_id: str) -> NamedList: ...
+    def environments(self, project_id: str) -> EnvironmentList: ...
 
     def environment_services(self, kind: ServiceKind, environment_id: str) -> NamedList: ...
 
     def service(self, kind: ServiceKind, service_id: str, *, budget: float | None = None) -> ServiceInfo: ...
 
-    def environment(self, environment_id: str, *, budget: float) -> EnvironmentInfo: ...
+    def environment(self, environment_id: str, *, budget: float | None = None) -> EnvironmentInfo: ...
+
+    # -- previews: clone, deploy in stage order, delete ------------------------------------------------
+    def clone_environment(self, environment_id: str, name: str, *, mode: str) -> EnvironmentInfo: ...
+
+    def delete_environment(self, environment_id: str) -> None: ...
+
+    def environment_state(self, environment_id: str) -> EnvironmentState: ...
+
+    def deployment_stages(self, environment_id: str) -> Stages: ...
+
+    def environment_links(self, environment_id: str, *, budget: float) -> Links: ...
 
     # -- explaining -------------------------------------------------------------------------------------
     def environment_logs(
