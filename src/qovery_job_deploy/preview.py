@@ -1,0 +1,385 @@
+"""A pull request's own environment (`clone-from`): find the preview by its name, or clone the blueprint
+into it and deploy everything in the clone, in Qovery's stage order.
+
+- The blueprint, by name or UUID, and the preview, by name (case-insensitive, as Qovery compares names), are
+  looked up in one list: the project's (`project`), or each project of the organization's. A blueprint that
+  does not exist is an input error that lists the names there, closest first: nothing is cloned.
+- A preview that exists is used as it is, the blueprint untouched: what is named deploys into it, as in any
+  run (`Prepared.whole` is None).
+- Else everything is planned in the blueprint first, so that a wrong name or value is an input error before
+  anything is cloned: the services named (with the values given) and every other service (with no value:
+  what the blueprint runs, since nothing runs in a clone yet), in the order of the blueprint's stages
+  (`GET /environment/{id}/deploymentStage`; a clone has the same); a service its stage skips in
+  environment-level deployments is left out, unless named. Then `POST /environment/{id}/clone {name, mode:
+  PREVIEW, apply_deployment_rule: true}`, and the clone's lists are read again until each service of the
+  blueprint is listed there (CLONE_WAIT_SECONDS at most, and never past `timeout`): a clone whose services
+  never appear ends in an error (`NotReady`), not a wait without end.
+- Two runs at once never make two clones: a clone refused because the name is taken now (409, or 400) is
+  answered by reading the list again and using that environment, once its services are listed, as one that
+  existed. A 409 while the list does not have it is an operation in progress on the blueprint: cloned again
+  after a pause (CONFLICT_PAUSES).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qovery_job_deploy.api.errors import RefusedError, TransientError, short_error
+from qovery_job_deploy.api.models import EnvironmentEntry, Named
+from qovery_job_deploy.context import Context
+from qovery_job_deploy.deploy import ServiceRun
+from qovery_job_deploy.directory import Directory
+from qovery_job_deploy.errors import ActionError, InputError
+from qovery_job_deploy.identity import ServiceIdentity, canonical_uuid
+from qovery_job_deploy.inputs.plan import Plan
+from qovery_job_deploy.kinds import KINDS, Deploy, ServiceKind
+from qovery_job_deploy.log import Log
+from qovery_job_deploy.outcome import Outcome, PreviewEnvironment, Verdict
+from qovery_job_deploy.plan import deploys
+from qovery_job_deploy.resolve import Place, Resolver, Scope, identity_in, pick
+from qovery_job_deploy.text import one_line
+
+MODE = "PREVIEW"  # the clone's mode: its deployment rules, and how the console shows it
+CLONE_WAIT_SECONDS = 60.0  # for a clone's services to be listed: as long as the reads before a POST wait
+CONFLICT_PAUSES = (2.0, 4.0, 8.0)  # a 409 while the name is not taken: the blueprint is busy
+LINK_BUDGET_SECONDS = 5.0  # the preview's link is for the report: one try
+
+
+class NotReady(ActionError):
+    """A clone whose services were not all listed in time (`timed_out`: the step's `timeout` ran out)."""
+
+    def __init__(self, message: str, *, timed_out: bool) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+
+
+@dataclass(frozen=True)
+class Whole:
+    """Everything a fresh clone deploys, in stage order: each service, its deploy request, its stage's
+    position and whether it was named."""
+
+    identities: list[ServiceIdentity]
+    deploys: list[Deploy]
+    stages: list[int]
+    named: list[bool]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The preview a run deploys into. `whole`: everything in it deploys (a fresh clone's, or, in a dry run
+    that would clone, what would); None: what is named, as in any run."""
+
+    place: Place  # the preview's (a dry run's clone not made has no id)
+    blueprint: Place
+    cloned: bool = False  # this run cloned it
+    whole: Whole | None = None
+    would_clone: bool = False  # a dry run: nothing was cloned
+
+
+class _Quiet:
+    """A log that says nothing: the names checked in the blueprint are the clone's to say."""
+
+    def info(self, message: str) -> None:
+        pass
+
+    def warning(self, message: str) -> None:
+        pass
+
+    def state(self, state: str) -> None:
+        pass
+
+
+class Previews:
+    def __init__(self, plan: Plan, ctx: Context, directory: Directory, resolver: Resolver) -> None:
+        self.plan = plan
+        self.ctx = ctx
+        self.log = ctx.log
+        self.directory = directory
+        self.resolver = resolver
+        self.scope = Scope(plan.organization, plan.project, plan.environment)
+        # The preview, as soon as it is known: a clone is kept and reported whatever happens after.
+        self.prepared: Prepared | None = None
+
+    def prepare(self) -> Prepared:
+        """Find the preview, or plan everything in the blueprint and clone it (not in a dry run). Raises
+        InputError before anything is cloned, NotReady or an ActionError after."""
+        name = (self.plan.environment or "").strip()
+        organization_id, projects = self.resolver.projects(self.scope)
+        candidates = [(p, env) for p in projects for env in self.directory.environments(str(p.id))]
+        blueprint = self._blueprint(candidates, organization_id)
+        if (found := _named(candidates, blueprint.project_id, name)) is not None:
+            self.log.info(
+                f"environment {found.name} -> {found.id} (it exists: deploying into it what is named; "
+                f"{blueprint.environment_name} is untouched)"
+            )
+            self.prepared = Prepared(_place_of(found, blueprint), blueprint)
+            return self.prepared
+        whole = self._whole(blueprint)
+        where = f"project {one_line(blueprint.project_name or blueprint.project_id or '', 60)}"
+        if self.plan.dry_run:
+            self.log.info(f"environment {name} does not exist in {where}: a run would clone it")
+            place = Place("", name, blueprint.project_id, blueprint.project_name, blueprint.organization_id)
+            self.prepared = Prepared(place, blueprint, whole=_unmade(place, whole), would_clone=True)
+            return self.prepared
+        self.log.info(
+            f"environment {name} does not exist in {where}: cloning {blueprint.environment_name} "
+            f"({blueprint.environment_id}) into it, mode {MODE}, with the project's deployment rules"
+        )
+        made, cloned = self._clone(blueprint, name)
+        place = _place_of(made, blueprint)
+        self.prepared = Prepared(place, blueprint, cloned=cloned)
+        if cloned:
+            self.log.info(f"cloned {blueprint.environment_name} -> {place.environment_name} ({made.id})")
+        self._wait(place, blueprint)
+        if cloned:  # else another run's clone, made at the same time: that run deploys it whole
+            self.prepared = Prepared(place, blueprint, cloned=True, whole=self._in_clone(place, whole))
+        return self.prepared
+
+    def environment(self, prepared: Prepared, *, read_link: bool = True) -> PreviewEnvironment:
+        """The preview as the report says it, with its default link (one try: a failure is one line)."""
+        place = prepared.place
+        url = None
+        if place.environment_id and read_link:
+            try:
+                links = self.ctx.client.environment_links(place.environment_id, budget=LINK_BUDGET_SECONDS)
+                url = links.default_url()
+            except ActionError as error:
+                self.log.info(f"The preview's link is unavailable ({short_error(error)})")
+        return PreviewEnvironment(
+            place.environment_id or None,
+            place.environment_name,
+            url,
+            cloned=prepared.cloned,
+            cloned_from=prepared.blueprint.environment_name if prepared.cloned else None,
+        )
+
+    def kept(self) -> None:
+        """After a clone, whatever went wrong: the clone stays, for the next run."""
+        if self.prepared is not None and self.prepared.cloned:
+            place = self.prepared.place
+            self.log.info(
+                f"The clone {place.environment_name} ({place.environment_id}) is kept: the next run deploys "
+                "into it what it names"
+            )
+
+    # -- finding ----------------------------------------------------------------------------------------
+
+    def _blueprint(
+        self, candidates: list[tuple[Named, EnvironmentEntry]], organization_id: str | None
+    ) -> Place:
+        wanted = (self.plan.clone_from or "").strip()
+        by_id = canonical_uuid(wanted)
+        matches = [pair for pair in candidates if by_id and pair[1].id == by_id]
+        projects = {str(project.id) for project, _ in candidates}
+        where = f"project {_shown(candidates[0][0])}" if len(projects) == 1 and candidates else None
+        if by_id and not matches:
+            names = ", ".join(sorted(_shown(env) for _, env in candidates)[:10]) or "none"
+            raise InputError(
+                f"Invalid input `clone-from` ({self.plan.given.get('clone_from', wanted)}): no environment "
+                f"has the id {by_id} in {where or 'the organization'}. Environments there: {names}. Fix: "
+                "give the blueprint's name or UUID, as in the Qovery console."
+            )
+        project, blueprint = (
+            matches[0]
+            if matches
+            else pick(
+                "clone-from",
+                wanted,
+                candidates,
+                name_of=lambda pair: pair[1].name or "",
+                where=where or "every project of the organization",
+                describe=lambda pair: f"{_shown(pair[1])} (id {pair[1].id}, project {_shown(pair[0])})",
+                what="environment",
+                given=self.plan.given.get("clone_from"),
+            )
+        )
+        self.log.info(f"blueprint {blueprint.name} -> {blueprint.id} (clone-from)")
+        return Place(str(blueprint.id), blueprint.name, str(project.id), project.name, organization_id)
+
+    # -- planning everything in the blueprint, before anything is cloned --------------------------------
+
+    def _whole(self, blueprint: Place) -> Whole:
+        """The named services, checked in the blueprint, and every other one, each with its deploy request,
+        in stage order: InputError here, before anything is cloned."""
+        plan = self.plan
+        quiet = Resolver(self.directory, _Quiet(), plan.given, plan.platform)
+        refs = [(item.kind, item.ref) for item in plan.services]
+        named = quiet.services(refs, self.scope, input_name=plan.input_name, place=blueprint)
+        order, skipped = self._stages(blueprint.environment_id)
+        others = [
+            identity_in(blueprint, str(item.id), item.name, kind.name)
+            for kind in KINDS.values()
+            for item in self.directory.services(kind, blueprint.environment_id)
+            if str(item.id) not in {one.service_id for one in named}
+        ]
+        for left_out in [one for one in others if one.service_id in skipped]:
+            self.log.info(f"{left_out.name}: its stage skips it in environment-level deployments: left out")
+        everything = named + [one for one in others if one.service_id not in skipped]
+        position = {id(one): index for index, one in enumerate(everything)}
+        last = max(order.values(), default=0) + 1
+        everything.sort(key=lambda one: (order.get(one.service_id, last), position[id(one)]))
+        unnamed = {one.service_id for one in others}
+        planned = deploys(
+            self.directory.service, everything, plan.request, self.log, given=plan.given, unnamed=unnamed
+        )
+        stages = [order.get(one.service_id, last) for one in everything]
+        return Whole(everything, planned, stages, [one.service_id not in unnamed for one in everything])
+
+    def _stages(self, environment_id: str) -> tuple[dict[str, int], set[str]]:
+        """Each service's stage position, and the services environment-level deployments skip."""
+        order: dict[str, int] = {}
+        skipped: set[str] = set()
+        for position, stage in enumerate(self.ctx.client.deployment_stages(environment_id).ordered(), 1):
+            for service in stage.services:
+                if service.service_id:
+                    order[service.service_id.lower()] = position
+                    if service.is_skipped:
+                        skipped.add(service.service_id.lower())
+        return order, skipped
+
+    # -- cloning ----------------------------------------------------------------------------------------
+
+    def _clone(self, blueprint: Place, name: str) -> tuple[EnvironmentEntry, bool]:
+        """The clone, and whether this run made it; or, when the name is taken now, that environment."""
+        client, clock, deadline = self.ctx.client, self.ctx.clock, self.ctx.deadline
+        pauses = iter(CONFLICT_PAUSES)
+        lost = False  # an answer lost on the way: a clone found later is most likely this run's
+        while True:
+            try:
+                made = client.clone_environment(blueprint.environment_id, name, mode=MODE)
+            except RefusedError as error:
+                if error.status_code not in (400, 409):
+                    raise
+                if (found := self._listed(blueprint, name)) is not None:
+                    self.log.info(
+                        f"{found.name} is listed now, after an answer lost: taken as this run's clone"
+                        if lost
+                        else f"{found.name} exists now (HTTP {error.status_code} to the clone): another run "
+                        "made it at the same time; deploying into it what is named"
+                    )
+                    return found, lost
+                pause = next(pauses, None)
+                if error.status_code == 400 or pause is None or deadline.left() < pause:
+                    raise
+                self.log.info(f"{error}; cloning again in {pause:g}s")
+                clock.sleep(pause)
+                continue
+            except TransientError as error:  # Qovery may have acted: the list says
+                if (found := self._listed(blueprint, name)) is not None:
+                    self.log.info(f"The clone's answer was lost ({error}), and {found.name} is listed now")
+                    return found, True
+                if lost:
+                    raise
+                lost = True
+                continue
+            if canonical_uuid(made.id) is None:
+                raise ActionError(f"Qovery's answer to the clone of {blueprint.environment_name} has no id")
+            return EnvironmentEntry(id=canonical_uuid(made.id), name=made.name or name, mode=made.mode), True
+
+    def _listed(self, blueprint: Place, name: str) -> EnvironmentEntry | None:
+        listed = self.directory.environments(blueprint.project_id or "", fresh=True)
+        return next((env for env in listed if _same(env.name, name)), None)
+
+    def _wait(self, place: Place, blueprint: Place) -> None:
+        """Until the clone lists each service of the blueprint, by kind and name; NotReady after
+        CLONE_WAIT_SECONDS, or when `timeout` runs out first."""
+        clock, deadline = self.ctx.clock, self.ctx.deadline
+        wanted: dict[ServiceKind, Counter[str]] = {}
+        for kind in KINDS.values():
+            if names := Counter(
+                _key(item.name) for item in self.directory.services(kind, blueprint.environment_id)
+            ):
+                wanted[kind] = names
+        started = clock.now()
+        give_up = min(deadline.at, started + CLONE_WAIT_SECONDS)
+        total = sum(sum(names.values()) for names in wanted.values())
+        self.log.info(
+            f"Waiting for the clone's services to be listed ({total} in {blueprint.environment_name})"
+        )
+        while True:
+            for kind in list(wanted):
+                listed = self.directory.services(kind, place.environment_id, fresh=True)
+                if not wanted[kind] - Counter(_key(item.name) for item in listed):
+                    del wanted[kind]
+            if not wanted:
+                return
+            pause = self.plan.waiting.poll_interval
+            if clock.now() + pause > give_up:
+                missing = sorted(name for names in wanted.values() for name in names)
+                waited = clock.now() - started
+                raise NotReady(
+                    f"the clone {place.environment_name} ({place.environment_id}) does not list every "
+                    f"service of {blueprint.environment_name} after {waited:.0f}s (not yet: "
+                    f"{', '.join(missing[:10])}): Qovery may still be making them, or have failed to",
+                    timed_out=give_up == deadline.at,
+                )
+            clock.sleep(pause)
+
+    def _in_clone(self, place: Place, whole: Whole) -> Whole:
+        """The blueprint's services as the clone has them: the same kinds and names, the clone's ids."""
+        ids: dict[tuple[str, str], list[str]] = {}
+        for kind in {KINDS[one.kind] for one in whole.identities}:
+            for item in self.directory.services(kind, place.environment_id):
+                ids.setdefault((kind.name, _key(item.name)), []).append(str(item.id))
+        taken: Counter[tuple[str, str]] = Counter()
+        identities = []
+        for one in whole.identities:
+            key = (one.kind, _key(one.name))
+            identities.append(identity_in(place, ids[key][taken[key]], one.name, one.kind))
+            taken[key] += 1
+        return Whole(identities, whole.deploys, whole.stages, whole.named)
+
+
+def would_clone(prepared: Prepared, runs: Sequence[ServiceRun], log: Log) -> list[Outcome]:
+    """A dry run's outcomes when the preview does not exist: what a run would clone and deploy."""
+    name, blueprint = prepared.place.environment_name, prepared.blueprint.environment_name
+    outcomes = []
+    for run in runs:
+        message = (
+            f"Dry run: {name} would be cloned from {blueprint}, and this {run.kind.noun} deployed "
+            f"({run.deploy.described(run.kind.noun)}). Nothing was cloned or posted."
+        )
+        outcomes.append(Outcome(run.known, Verdict.PLANNED, message, 0.0))
+        if len(runs) > 1:
+            log.info(outcomes[-1].verdict_line())
+    return outcomes
+
+
+def _unmade(place: Place, whole: Whole) -> Whole:
+    """A dry run's clone, not made: its services by name (no id yet)."""
+    identities = [
+        identity_in(place, one.name or one.service_id, one.name, one.kind) for one in whole.identities
+    ]
+    return Whole(identities, whole.deploys, whole.stages, whole.named)
+
+
+def _named(
+    candidates: Sequence[tuple[Named, EnvironmentEntry]], project_id: str | None, name: str
+) -> EnvironmentEntry | None:
+    return next(
+        (env for project, env in candidates if str(project.id) == project_id and _same(env.name, name)), None
+    )
+
+
+def _place_of(environment: EnvironmentEntry, blueprint: Place) -> Place:
+    return Place(
+        str(environment.id),
+        environment.name,
+        blueprint.project_id,
+        blueprint.project_name,
+        blueprint.organization_id,
+    )
+
+
+def _same(name: str | None, wanted: str) -> bool:
+    return _key(name) == _key(wanted)
+
+
+def _key(name: str | None) -> str:
+    return (name or "").strip().casefold()
+
+
+def _shown(item: Named) -> str:
+    return one_line(item.name or str(item.id), 60)
