@@ -166,14 +166,14 @@ class Engine:
         return self.previews.prepared if self.previews is not None else None
 
     def _into(self) -> str:
-        """The title's end in a preview: ` into pr-42, cloned from staging`."""
+        """The title's end in a preview this run clones: ` into pr-42, cloned from staging`."""
         prepared = self.prepared
         if prepared is None:
             return ""
         blueprint, name = prepared.blueprint.environment_name, prepared.place.environment_name
         if prepared.would_clone:
             return f" into {name}, which a run would clone from {blueprint}"
-        return f" into {name}" + (f", cloned from {blueprint}" if prepared.cloned else "")
+        return f" into {name}, cloned from {blueprint}" if prepared.cloned else ""
 
     def _token_problem(self, error: BaseException) -> ApiError | None:
         """A token Qovery refused before anything was deployed (a 401, or a 403 on what it was to deploy),

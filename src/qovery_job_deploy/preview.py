@@ -207,7 +207,7 @@ class Previews:
         quiet = Resolver(self.directory, _Quiet(), plan.given, plan.platform)
         refs = [(item.kind, item.ref) for item in plan.services]
         named = quiet.services(refs, self.scope, input_name=plan.input_name, place=blueprint)
-        order, skipped = self._stages(blueprint.environment_id)
+        order, skipped = self._stages(blueprint.environment_id)  # by id: (its stage, its place there)
         others = [
             identity_in(blueprint, str(item.id), item.name, kind.name)
             for kind in KINDS.values()
@@ -217,24 +217,23 @@ class Previews:
         for left_out in [one for one in others if one.service_id in skipped]:
             self.log.info(f"{left_out.name}: its stage skips it in environment-level deployments: left out")
         everything = named + [one for one in others if one.service_id not in skipped]
-        position = {id(one): index for index, one in enumerate(everything)}
-        last = max(order.values(), default=0) + 1
-        everything.sort(key=lambda one: (order.get(one.service_id, last), position[id(one)]))
+        unstaged = (max((stage for stage, _ in order.values()), default=0) + 1, 0)  # in no stage: last
+        everything.sort(key=lambda one: order.get(one.service_id, unstaged))  # stable: in none, named first
         unnamed = {one.service_id for one in others}
         planned = deploys(
             self.directory.service, everything, plan.request, self.log, given=plan.given, unnamed=unnamed
         )
-        stages = [order.get(one.service_id, last) for one in everything]
+        stages = [order.get(one.service_id, unstaged)[0] for one in everything]
         return Whole(everything, planned, stages, [one.service_id not in unnamed for one in everything])
 
-    def _stages(self, environment_id: str) -> tuple[dict[str, int], set[str]]:
-        """Each service's stage position, and the services environment-level deployments skip."""
-        order: dict[str, int] = {}
+    def _stages(self, environment_id: str) -> tuple[dict[str, tuple[int, int]], set[str]]:
+        """Each service's stage and its place in it, and the services environment-level deployments skip."""
+        order: dict[str, tuple[int, int]] = {}
         skipped: set[str] = set()
         for position, stage in enumerate(self.ctx.client.deployment_stages(environment_id).ordered(), 1):
-            for service in stage.services:
+            for place, service in enumerate(stage.services):
                 if service.service_id:
-                    order[service.service_id.lower()] = position
+                    order[service.service_id.lower()] = (position, place)
                     if service.is_skipped:
                         skipped.add(service.service_id.lower())
         return order, skipped
