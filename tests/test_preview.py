@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from support.sims import FAST, TOKEN, SimFactory, job
-from support.step import StepRun, base_env, github_env, gitlab_env, plain_env, run_step
+from support.step import StepRun, assert_refused, base_env, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript, Place, QoverySimulator
 from qovery_job_deploy.simulator.environments import STAGING, STAGING_ENVIRONMENT, Stage, blueprint_services
@@ -300,9 +300,7 @@ def test_every_refusal_comes_before_anything_is_cloned_or_posted(
 ) -> None:
     sim = previews(simulator)
     run = step(sim, **extra)
-
-    assert run.code == 2, run.stderr
-    assert any(problem.startswith(said) for problem in run.problems()), run.problems()
+    assert_refused(run, said)
     assert sim.calls("clone") == 0 and not sim.requests and not sim.environments.clones
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from support.sims import FAST, TOKEN, SimFactory, job
-from support.step import StepRun, github_env, gitlab_env, plain_env, run_step
+from support.step import StepRun, assert_refused, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.outcome import Deletion, Verdict
 from qovery_job_deploy.simulator import Fault, Place, QoverySimulator
@@ -180,9 +180,7 @@ def test_what_is_never_deleted_is_refused_before_any_change(
 ) -> None:
     sim = environments(simulator)
     run = delete(sim, **extra)
-
-    assert run.code == 2, run.stderr
-    assert any(problem.startswith(said) for problem in run.problems()), run.problems()
+    assert_refused(run, said)
     assert sim.calls("delete_environment") == 0 and len(sim.places) == 3
 
 
