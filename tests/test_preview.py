@@ -5,8 +5,10 @@ OpenAPI spec."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
+import sys
 from collections import deque
 from itertools import pairwise
 from pathlib import Path
@@ -14,7 +16,7 @@ from typing import Any
 
 import pytest
 from support.sims import FAST, TOKEN, SimFactory, job
-from support.step import StepRun, assert_refused, base_env, github_env, gitlab_env, plain_env, run_step
+from support.step import ROOT, StepRun, assert_refused, base_env, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript, Place, QoverySimulator
 from qovery_job_deploy.simulator.environments import STAGING, STAGING_ENVIRONMENT, Stage, blueprint_services
@@ -388,3 +390,27 @@ def test_the_preview_demo_plays_the_whole_lifecycle() -> None:
     assert "cloned                     yes" in run.stdout
     assert "Exit code 0: the environment was deleted." in run.stdout
     assert max(len(line) for line in run.stdout.splitlines() if "https://" not in line) <= 120
+
+
+def test_the_preview_benchmark_counts_every_request_of_the_lifecycle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """benchmarks/preview.py --quick, in this process: each run succeeds, and the first clones once."""
+    spec = importlib.util.spec_from_file_location("preview_benchmark", ROOT / "benchmarks" / "preview.py")
+    assert spec is not None and spec.loader is not None
+    benchmark = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, benchmark)  # its dataclasses look themselves up there
+    spec.loader.exec_module(benchmark)
+    benchmark.main(["--quick", "--out", str(tmp_path)])
+
+    runs = {run["run"]: run for run in json.loads((tmp_path / "preview.json").read_text())}
+    first, later, delete = (
+        runs["first run: clone, then deploy everything"],
+        runs["later run: deploy what is named"],
+        runs["delete"],
+    )
+    assert first["operations"]["clone"] == 1 and first["operations"]["deploy"] == 4
+    assert "clone" not in later["operations"] and later["operations"]["deploy"] == 2
+    assert delete["operations"]["delete_environment"] == 1 and "deploy" not in delete["operations"]
+    assert all(run["requests"] == sum(run["operations"].values()) for run in runs.values())
+    assert "| first run: clone, then deploy everything |" in (tmp_path / "preview.md").read_text()
