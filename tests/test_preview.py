@@ -414,3 +414,44 @@ def test_the_preview_benchmark_counts_every_request_of_the_lifecycle(
     assert delete["operations"]["delete_environment"] == 1 and "deploy" not in delete["operations"]
     assert all(run["requests"] == sum(run["operations"].values()) for run in runs.values())
     assert "| first run: clone, then deploy everything |" in (tmp_path / "preview.md").read_text()
+
+
+def test_a_clone_whose_answer_is_lost_is_found_in_the_list_and_deployed_whole(simulator: SimFactory) -> None:
+    sim = previews(simulator)
+    sim.faults["clone"] = deque([Fault(status=502, acted=True)])  # Qovery cloned; its answer never came
+    run = step(sim)
+
+    assert run.code == 0, run.stderr
+    (clone,) = sim.environments.clones
+    assert sim.calls("clone") == 1  # found in the list: not sent again
+    assert (run.json()["environment_id"], run.json()["cloned"]) == (clone, True)
+    assert len(run.json()["services"]) == 4
+    assert "The clone's answer was lost" in run.stderr
+
+
+def test_another_run_s_clone_made_moments_ago_is_waited_for_before_a_name_is_an_error(
+    simulator: SimFactory,
+) -> None:
+    sim = previews(simulator)
+    sim.environments.clone_seconds = 5.0
+    body = json.dumps({"name": "pr-42", "mode": "PREVIEW"}).encode()
+    headers = {"Authorization": f"Token {TOKEN}", "Content-Type": "application/json"}
+    assert sim.handle("POST", f"/environment/{STAGING_ENVIRONMENT}/clone", {}, headers, body).status == 202
+    run = step(sim)
+
+    assert run.code == 0, run.stderr
+    (clone,) = sim.environments.clones
+    assert "Waiting for pr-42 to list the 4 services of staging" in run.stderr
+    assert [s["name"] for s in run.json()["services"]] == ["api", "web"]
+    assert (run.json()["environment_id"], run.json()["cloned"]) == (clone, False)
+
+
+def test_a_name_missing_from_a_complete_preview_is_an_input_error_at_once(simulator: SimFactory) -> None:
+    sim = previews(simulator)
+    assert step(sim).code == 0
+    run = step(sim, services="api, worker")
+
+    assert_refused(
+        run, "Invalid input `services` (`api, worker` from the environment variable QOVERY_SERVICES)"
+    )
+    assert "Waiting for" not in run.stderr and run.seconds < 1

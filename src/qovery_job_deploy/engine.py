@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from qovery_job_deploy.api.errors import ApiError, short_error, token_refused
+from qovery_job_deploy.cloning import NotReady
 from qovery_job_deploy.context import Context, bounded
 from qovery_job_deploy.deploy import Deployments, Options, ServiceRun
 from qovery_job_deploy.diagnosis import explain, linked
@@ -24,7 +25,7 @@ from qovery_job_deploy.live import LiveLog, Tailed
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.plan import deploys
-from qovery_job_deploy.preview import NotReady, Prepared, Previews, would_clone
+from qovery_job_deploy.preview import Prepared, Previews, would_clone
 from qovery_job_deploy.reading import StatusReader
 from qovery_job_deploy.resolve import Resolver, Scope
 from qovery_job_deploy.stages import StagedDeployments
@@ -134,7 +135,12 @@ class Engine:
                     identities = complete_identities(directory, identities, self.log)
                 return identities, whole.deploys, whole.named
             place = prepared.place
-        found = resolver.services(refs, scope, input_name=plan.input_name, place=place)
+        try:
+            found = resolver.services(refs, scope, input_name=plan.input_name, place=place)
+        except InputError:
+            if self.previews is None or not self.previews.settle():  # not a clone still being made
+                raise
+            found = resolver.services(refs, scope, input_name=plan.input_name, place=place)
         identities = complete_identities(directory, found, self.log)
         planned = deploys(directory.service, identities, plan.request, self.log, given=self.given)
         return identities, planned, [True] * len(identities)

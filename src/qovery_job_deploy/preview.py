@@ -12,12 +12,10 @@ into it and deploy everything in the clone, in Qovery's stage order.
   (`GET /environment/{id}/deploymentStage`; a clone has the same); a service its stage skips in
   environment-level deployments is left out, unless named. Then `POST /environment/{id}/clone {name, mode:
   PREVIEW, apply_deployment_rule: true}`, and the clone's lists are read again until each service of the
-  blueprint is listed there (CLONE_WAIT_SECONDS at most, and never past `timeout`): a clone whose services
-  never appear ends in an error (`NotReady`), not a wait without end.
-- Two runs at once never make two clones: a clone refused because the name is taken now (409, or 400) is
-  answered by reading the list again and using that environment, once its services are listed, as one that
-  existed. A 409 while the list does not have it is an operation in progress on the blueprint: cloned again
-  after a pause (CONFLICT_PAUSES).
+  blueprint is listed there (`cloning.py`, which also answers a clone refused because another run made it
+  meanwhile: that environment is used, once its services are listed, as one that existed).
+- A preview that exists but does not list a service named may be another run's clone, made moments ago:
+  before the name is an input error, it is waited for as a clone (`settle`).
 """
 
 from __future__ import annotations
@@ -26,33 +24,23 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qovery_job_deploy.api.errors import RefusedError, TransientError, short_error
+from qovery_job_deploy.api.errors import short_error
 from qovery_job_deploy.api.models import EnvironmentEntry, Named
+from qovery_job_deploy.cloning import MODE, Cloning, key, same
 from qovery_job_deploy.context import Context
 from qovery_job_deploy.deploy import ServiceRun
 from qovery_job_deploy.directory import Directory
 from qovery_job_deploy.errors import ActionError, InputError
 from qovery_job_deploy.identity import ServiceIdentity, canonical_uuid
 from qovery_job_deploy.inputs.plan import Plan
-from qovery_job_deploy.kinds import KINDS, Deploy, ServiceKind
+from qovery_job_deploy.kinds import KINDS, Deploy
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.outcome import Outcome, PreviewEnvironment, Verdict
 from qovery_job_deploy.plan import deploys
 from qovery_job_deploy.resolve import Place, Resolver, Scope, identity_in, pick
 from qovery_job_deploy.text import one_line
 
-MODE = "PREVIEW"  # the clone's mode: its deployment rules, and how the console shows it
-CLONE_WAIT_SECONDS = 60.0  # for a clone's services to be listed: as long as the reads before a POST wait
-CONFLICT_PAUSES = (2.0, 4.0, 8.0)  # a 409 while the name is not taken: the blueprint is busy
 LINK_BUDGET_SECONDS = 5.0  # the preview's link is for the report: one try
-
-
-class NotReady(ActionError):
-    """A clone whose services were not all listed in time (`timed_out`: the step's `timeout` ran out)."""
-
-    def __init__(self, message: str, *, timed_out: bool) -> None:
-        super().__init__(message)
-        self.timed_out = timed_out
 
 
 @dataclass(frozen=True)
@@ -99,6 +87,7 @@ class Previews:
         self.directory = directory
         self.resolver = resolver
         self.scope = Scope(plan.organization, plan.project, plan.environment)
+        self.cloning = Cloning(ctx, directory, plan.waiting.poll_interval)
         # The preview, as soon as it is known: a clone is kept and reported whatever happens after.
         self.prepared: Prepared | None = None
 
@@ -108,7 +97,7 @@ class Previews:
         name = (self.plan.environment or "").strip()
         organization_id, projects = self.resolver.projects(self.scope)
         candidates = [(p, env) for p in projects for env in self.directory.environments(str(p.id))]
-        blueprint = self._blueprint(candidates, organization_id)
+        blueprint = self._blueprint(candidates, projects, organization_id)
         if (found := _named(candidates, blueprint.project_id, name)) is not None:
             self.log.info(
                 f"environment {found.name} -> {found.id} (it exists: deploying into it what is named; "
@@ -127,12 +116,12 @@ class Previews:
             f"environment {name} does not exist in {where}: cloning {blueprint.environment_name} "
             f"({blueprint.environment_id}) into it, mode {MODE}, with the project's deployment rules"
         )
-        made, cloned = self._clone(blueprint, name)
+        made, cloned = self.cloning.clone(blueprint, name)
         place = _place_of(made, blueprint)
         self.prepared = Prepared(place, blueprint, cloned=cloned)
         if cloned:
             self.log.info(f"cloned {blueprint.environment_name} -> {place.environment_name} ({made.id})")
-        self._wait(place, blueprint)
+        self.cloning.wait(place, blueprint)
         if cloned:  # else another run's clone, made at the same time: that run deploys it whole
             self.prepared = Prepared(place, blueprint, cloned=True, whole=self._in_clone(place, whole))
         return self.prepared
@@ -167,13 +156,15 @@ class Previews:
     # -- finding ----------------------------------------------------------------------------------------
 
     def _blueprint(
-        self, candidates: list[tuple[Named, EnvironmentEntry]], organization_id: str | None
+        self,
+        candidates: list[tuple[Named, EnvironmentEntry]],
+        projects: list[Named],
+        organization_id: str | None,
     ) -> Place:
         wanted = (self.plan.clone_from or "").strip()
         by_id = canonical_uuid(wanted)
         matches = [pair for pair in candidates if by_id and pair[1].id == by_id]
-        projects = {str(project.id) for project, _ in candidates}
-        where = f"project {_shown(candidates[0][0])}" if len(projects) == 1 and candidates else None
+        where = f"project {_shown(projects[0])}" if len(projects) == 1 else None
         if by_id and not matches:
             names = ", ".join(sorted(_shown(env) for _, env in candidates)[:10]) or "none"
             raise InputError(
@@ -238,96 +229,27 @@ class Previews:
                         skipped.add(service.service_id.lower())
         return order, skipped
 
-    # -- cloning ----------------------------------------------------------------------------------------
-
-    def _clone(self, blueprint: Place, name: str) -> tuple[EnvironmentEntry, bool]:
-        """The clone, and whether this run made it; or, when the name is taken now, that environment."""
-        client, clock, deadline = self.ctx.client, self.ctx.clock, self.ctx.deadline
-        pauses = iter(CONFLICT_PAUSES)
-        lost = False  # an answer lost on the way: a clone found later is most likely this run's
-        while True:
-            try:
-                made = client.clone_environment(blueprint.environment_id, name, mode=MODE)
-            except RefusedError as error:
-                if error.status_code not in (400, 409):
-                    raise
-                if (found := self._listed(blueprint, name)) is not None:
-                    self.log.info(
-                        f"{found.name} is listed now, after an answer lost: taken as this run's clone"
-                        if lost
-                        else f"{found.name} exists now (HTTP {error.status_code} to the clone): another run "
-                        "made it at the same time; deploying into it what is named"
-                    )
-                    return found, lost
-                pause = next(pauses, None)
-                if error.status_code == 400 or pause is None or deadline.left() < pause:
-                    raise
-                self.log.info(f"{error}; cloning again in {pause:g}s")
-                clock.sleep(pause)
-                continue
-            except TransientError as error:  # Qovery may have acted: the list says
-                if (found := self._listed(blueprint, name)) is not None:
-                    self.log.info(f"The clone's answer was lost ({error}), and {found.name} is listed now")
-                    return found, True
-                if lost:
-                    raise
-                lost = True
-                continue
-            if canonical_uuid(made.id) is None:
-                raise ActionError(f"Qovery's answer to the clone of {blueprint.environment_name} has no id")
-            return EnvironmentEntry(id=canonical_uuid(made.id), name=made.name or name, mode=made.mode), True
-
-    def _listed(self, blueprint: Place, name: str) -> EnvironmentEntry | None:
-        listed = self.directory.environments(blueprint.project_id or "", fresh=True)
-        return next((env for env in listed if _same(env.name, name)), None)
-
-    def _wait(self, place: Place, blueprint: Place) -> None:
-        """Until the clone lists each service of the blueprint, by kind and name; NotReady after
-        CLONE_WAIT_SECONDS, or when `timeout` runs out first."""
-        clock, deadline = self.ctx.clock, self.ctx.deadline
-        wanted: dict[ServiceKind, Counter[str]] = {}
-        for kind in KINDS.values():
-            if names := Counter(
-                _key(item.name) for item in self.directory.services(kind, blueprint.environment_id)
-            ):
-                wanted[kind] = names
-        started = clock.now()
-        give_up = min(deadline.at, started + CLONE_WAIT_SECONDS)
-        total = sum(sum(names.values()) for names in wanted.values())
-        self.log.info(
-            f"Waiting for the clone's services to be listed ({total} in {blueprint.environment_name})"
-        )
-        while True:
-            for kind in list(wanted):
-                listed = self.directory.services(kind, place.environment_id, fresh=True)
-                if not wanted[kind] - Counter(_key(item.name) for item in listed):
-                    del wanted[kind]
-            if not wanted:
-                return
-            pause = self.plan.waiting.poll_interval
-            if clock.now() + pause > give_up:
-                missing = sorted(name for names in wanted.values() for name in names)
-                waited = clock.now() - started
-                raise NotReady(
-                    f"the clone {place.environment_name} ({place.environment_id}) does not list every "
-                    f"service of {blueprint.environment_name} after {waited:.0f}s (not yet: "
-                    f"{', '.join(missing[:10])}): Qovery may still be making them, or have failed to",
-                    timed_out=give_up == deadline.at,
-                )
-            clock.sleep(pause)
+    def settle(self) -> bool:
+        """After a name not found in a preview that exists: whether it did not list every service of the
+        blueprint yet (another run cloned it moments ago), waited for; False when it did (the name is
+        wrong). NotReady as a clone's wait."""
+        prepared = self.prepared
+        if prepared is None or prepared.cloned or not prepared.place.environment_id:
+            return False
+        return self.cloning.wait(prepared.place, prepared.blueprint)
 
     def _in_clone(self, place: Place, whole: Whole) -> Whole:
         """The blueprint's services as the clone has them: the same kinds and names, the clone's ids."""
         ids: dict[tuple[str, str], list[str]] = {}
         for kind in {KINDS[one.kind] for one in whole.identities}:
             for item in self.directory.services(kind, place.environment_id):
-                ids.setdefault((kind.name, _key(item.name)), []).append(str(item.id))
+                ids.setdefault((kind.name, key(item.name)), []).append(str(item.id))
         taken: Counter[tuple[str, str]] = Counter()
         identities = []
         for one in whole.identities:
-            key = (one.kind, _key(one.name))
-            identities.append(identity_in(place, ids[key][taken[key]], one.name, one.kind))
-            taken[key] += 1
+            named = (one.kind, key(one.name))
+            identities.append(identity_in(place, ids[named][taken[named]], one.name, one.kind))
+            taken[named] += 1
         return Whole(identities, whole.deploys, whole.stages, whole.named)
 
 
@@ -358,7 +280,7 @@ def _named(
     candidates: Sequence[tuple[Named, EnvironmentEntry]], project_id: str | None, name: str
 ) -> EnvironmentEntry | None:
     return next(
-        (env for project, env in candidates if str(project.id) == project_id and _same(env.name, name)), None
+        (env for project, env in candidates if str(project.id) == project_id and same(env.name, name)), None
     )
 
 
@@ -370,14 +292,6 @@ def _place_of(environment: EnvironmentEntry, blueprint: Place) -> Place:
         blueprint.project_name,
         blueprint.organization_id,
     )
-
-
-def _same(name: str | None, wanted: str) -> bool:
-    return _key(name) == _key(wanted)
-
-
-def _key(name: str | None) -> str:
-    return (name or "").strip().casefold()
 
 
 def _shown(item: Named) -> str:

@@ -58,7 +58,8 @@ class Removal:
         self.target: Target | None = None
         self.state: str | None = None  # the environment's last state seen
         self.signum: int | None = None
-        self.deleted = False  # the DELETE was sent (and accepted)
+        self.sent = False  # the DELETE was sent
+        self.deleted = False  # and accepted
 
     def run(self) -> RunOutcome:
         try:
@@ -96,7 +97,13 @@ class Removal:
             raise
         except ActionError as error:
             said = self._token_problem(error) or str(error)
-            done = "The deletion was requested, but" if self.deleted else "Nothing was deleted:"
+            done = "Nothing was deleted:"
+            if self.sent:  # Qovery may have acted on a DELETE whose answer was lost
+                done = (
+                    "The deletion was requested, but"
+                    if self.deleted
+                    else "Qovery did not confirm the deletion:"
+                )
             return self.ended(Verdict.ERROR, f"{done} {said}")
 
     # -- finding, refusing ------------------------------------------------------------------------------
@@ -162,6 +169,7 @@ class Removal:
     # -- deleting ---------------------------------------------------------------------------------------
 
     def _delete(self, target: Target) -> RunOutcome:
+        self.sent = True
         try:
             self.ctx.client.delete_environment(target.environment_id)
         except RefusedError as error:

@@ -55,8 +55,11 @@ def _preview(run: RunOutcome) -> list[str]:
     environment = run.environment
     if environment is None:
         return []
-    said = (
-        f"Preview environment {md.text(environment.name or '')} · {md.code(environment.environment_id or '')}"
+    said = f"Preview environment {md.text(environment.name or '')}"
+    said += (
+        f" · {md.code(environment.environment_id)}"
+        if environment.environment_id
+        else ", not made (a dry run)"
     )
     if environment.cloned:
         said += f", cloned from {md.text(environment.cloned_from or '')} by this run"

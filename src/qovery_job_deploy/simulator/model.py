@@ -167,7 +167,7 @@ class QoverySimulator:
         now = self.clock()
         with self.lock:
             self.environments.settle(now)
-            if fault is not None and not (found.operation == "deploy" and fault.acted):
+            if fault is not None and not (found.operation in ("deploy", "clone") and fault.acted):
                 return fault_answer(fault)
             if found.operation in NAME_OPERATIONS:
                 names = self._names_body(found, now)
@@ -208,7 +208,8 @@ class QoverySimulator:
     def _previews(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
         """Clone, delete, and an environment's own status, stages and links: `environments.py`'s."""
         status_of = lambda script: self.status_body(script, now)  # noqa: E731
-        return self.environments.answer(found.operation, found.path_id or "", exchange.body, now, status_of)
+        answer = self.environments.answer(found.operation, found.path_id or "", exchange.body, now, status_of)
+        return answer if fault is None else fault_answer(fault)  # a clone that fails after Qovery acted
 
     def _logs(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
         owner = self._concerned(found, exchange)
