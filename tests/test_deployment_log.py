@@ -8,6 +8,7 @@ from collections import deque
 from pathlib import Path
 
 import pytest
+from support.github import GITHUB_TOKEN
 from support.runner_commands import commands_outside_frames
 from support.sims import TOKEN, SimFactory, job, job_inputs
 from support.step import StepRun, github_env, gitlab_env, plain_env, run_step
@@ -50,7 +51,7 @@ def log_group(run: StepRun) -> list[str]:
 def assert_only_our_commands(run: StepRun) -> None:
     """No line outside a stop-commands frame acts as a runner command, except the step's own."""
     ours = re.compile(
-        rf"^(::add-mask::{re.escape(TOKEN)}|::group::[^\n]*|::endgroup::|::error title=Qovery job [^\n]*"
+        rf"^(::add-mask::({re.escape(TOKEN)}|{re.escape(GITHUB_TOKEN)})|::group::[^\n]*|::endgroup::|::error title=Qovery job [^\n]*"
         r"|::stop-commands::[0-9a-f]{32})$"
     )
     for stream in (run.stdout, run.stderr):

@@ -78,7 +78,7 @@ def test_a_first_run_clones_the_blueprint_and_deploys_everything_in_it_stage_aft
     assert run.code == 0, run.stderr
     assert bodies_of(sim, "clone") == [{"name": "pr-42", "mode": "PREVIEW", "apply_deployment_rule": True}]
     (clone,) = sim.environments.clones
-    assert sim.places[clone].environment_name == "pr-42" and sim.places[clone].mode == "PREVIEW"
+    assert sim.places[clone].environment_name == "pr-42" and sim.places[clone].environment_mode == "PREVIEW"
     services = in_environment(sim, clone)
     assert sorted(services) == sorted(ORDER)
     # Named: the values given; the others: what the blueprint runs (nothing runs in a clone yet).
@@ -97,7 +97,8 @@ def test_a_first_run_clones_the_blueprint_and_deploys_everything_in_it_stage_aft
     assert [s["id"] for s in result["services"]] == [services[name].job_id for name in ORDER]
     assert [s["deployment_request_id"] for s in result["services"]] == [r.id for r in requests]
     assert (result["environment_id"], result["cloned"], result["deleted"]) == (clone, True, False)
-    assert result["environment_url"] == f"https://api-{clone[:8]}.preview.example.com"
+    # The clone's first default link (its container's: services copied in the blueprint's order), its own.
+    assert result["environment_url"] == f"https://api-{services['api'].job_id[:8]}.qovery.example"
     assert (result["image_tag"], result["git_commit_id"]) == (TAG, COMMIT)
     assert f"cloned staging -> pr-42 ({clone})" in run.stderr
     assert (
@@ -125,7 +126,7 @@ def test_a_later_run_deploys_only_what_is_named_into_the_preview_as_it_is(simula
     result = run.json()
     assert [s["name"] for s in result["services"]] == ["api", "web"]
     assert (result["environment_id"], result["cloned"]) == (clone, False)
-    assert result["environment_url"] == f"https://api-{clone[:8]}.preview.example.com"
+    assert result["environment_url"] == f"https://api-{services['api'].job_id[:8]}.qovery.example"
     assert "it exists: deploying into it what is named; staging is untouched" in run.stderr
     assert "cloning" not in run.stderr
 
@@ -365,7 +366,7 @@ def test_github_and_gitlab_get_the_preview_s_outputs(simulator: SimFactory, tmp_
     run = run_step(env, files)
     (clone,) = sim.environments.clones
     outputs = run.outputs()
-    url = f"https://api-{clone[:8]}.preview.example.com"
+    url = f"https://api-{in_environment(sim, clone)['api'].job_id[:8]}.qovery.example"
     assert (outputs["environment-id"], outputs["environment-url"], outputs["cloned"]) == (clone, url, "true")
     assert f"Preview environment pr-42 · `{clone}`, cloned from staging by this run" in run.summary()
 

@@ -23,7 +23,7 @@ PREVIEW = "e0e0e0e0-0000-4000-8000-0000000000b2"
 
 def environments(simulator: SimFactory, **options: Any) -> QoverySimulator:
     """acme / shop: staging (the blueprint), production, and pr-42, a preview, each with a service."""
-    places = [STAGING, Place(PRODUCTION, "production"), Place(PREVIEW, "pr-42", mode="PREVIEW")]
+    places = [STAGING, Place(PRODUCTION, "production"), Place(PREVIEW, "pr-42", environment_mode="PREVIEW")]
     services = [job(environment_id=PRODUCTION), job(job_name="api", environment_id=PREVIEW)]
     return simulator(*blueprint_services(), *services, places=places, **options)
 
@@ -234,7 +234,7 @@ def test_github_and_gitlab_say_deleted_not_deployed(simulator: SimFactory, tmp_p
     assert "### ✅ Qovery environment pr-42 deleted" in summary and "deployed" not in summary.lower()
 
     sim.faults["delete_environment"] = deque([Fault(status=403)])
-    sim.places[PREVIEW] = Place(PREVIEW, "pr-42", mode="PREVIEW")
+    sim.places[PREVIEW] = Place(PREVIEW, "pr-42", environment_mode="PREVIEW")
     (tmp_path / "gitlab").mkdir()
     env, files = gitlab_env(tmp_path / "gitlab", delete_inputs(sim))
     run = run_step(env, files)

@@ -220,3 +220,49 @@ def test_a_terraform_service_costs_a_job_s_reads_each_status_its_environment_s(s
     assert requests_by_operation(sim) == reads
     assert sim.deployments_of(JOB_ID)[0].asked["body"] == {"git_commit_id": script.current_commit}
     assert "Deploying Qovery terraform service migrate (shop / production)" in run.stderr
+
+
+# Where a service answers, once it succeeded: one link read per environment with a service that has links
+# (an application, a container, a helm chart), after the verdicts; jobs, databases and terraform services
+# have none, so the budgets above are unchanged.
+
+
+def test_a_container_given_by_id_costs_a_job_s_reads_and_one_link_read(simulator: SimFactory) -> None:
+    """The "20 s, no history" budget, plus `GET /container/{id}/link` once it succeeded."""
+    timeline = [(0.0, "QUEUED"), (1.0, "BUILDING"), (2.0, "DEPLOYING"), (20, "DEPLOYED")]
+    script = JobScript(JOB_ID, timeline=timeline, kind="container", stale_seconds=1.0, environment_id=ENV)
+    sim = simulator(script)
+    run = run_step(plain_env({"api-token": TOKEN, "services": f"container:{JOB_ID}", "api-url": sim.url}))
+
+    assert run.code == 0, run.stderr
+    assert requests_by_operation(sim) == BEFORE | {"status": 1 + 6, "links": 1}
+    assert run.json()["url"] == f"https://migrate-{JOB_ID[:8]}.qovery.example"
+
+
+@pytest.mark.parametrize(
+    ("kinds", "links"),
+    [
+        (
+            ("job", "container", "application"),
+            {"environment_links": 1},
+        ),  # two with links: their environment's
+        (("job", "container", "job"), {"links": 1}),  # one: its own
+        (("job", "database", "terraform"), {}),  # none: no link read
+    ],
+    ids=["two-linked", "one-linked", "none-linked"],
+)
+def test_a_release_reads_links_once_per_environment(
+    simulator: SimFactory, kinds: tuple[str, ...], links: dict[str, int]
+) -> None:
+    ids = [MIGRATE, API, REPORT]
+    scripts = [
+        JobScript(service_id, kind=kind, job_name=f"s{n}", environment_id=ENV)
+        for n, (service_id, kind) in enumerate(zip(ids, kinds, strict=True))
+    ]
+    sim = simulator(*scripts)
+    services = ", ".join(f"{kind}:{service_id}" for service_id, kind in zip(ids, kinds, strict=True))
+    run = run_step(plain_env({"api-token": TOKEN, "api-url": sim.url, "services": services} | VALUES))
+
+    assert run.code == 0, run.stderr
+    counted = requests_by_operation(sim)
+    assert {op: counted[op] for op in ("links", "environment_links") if op in counted} == links

@@ -218,6 +218,7 @@ def test_result_has_every_field() -> None:
         "force_event",
         "job_name",
         "console_url",
+        "url",
         "error",
         "jobs",
         "services",
@@ -240,6 +241,7 @@ def test_result_has_every_field() -> None:
         "duration_seconds",
         "message",
         "console_url",
+        "url",
         "error",
     }
     assert set(data["services"][0]) == entry | {"id"}  # a service: id, name, type

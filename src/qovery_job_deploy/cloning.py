@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 
 from qovery_job_deploy.api.errors import RefusedError, TransientError
-from qovery_job_deploy.api.models import EnvironmentEntry
+from qovery_job_deploy.api.models import Named
 from qovery_job_deploy.context import Context
 from qovery_job_deploy.directory import Directory
 from qovery_job_deploy.errors import ActionError
@@ -46,7 +46,7 @@ class Cloning:
         self.directory = directory
         self.poll_interval = poll_interval
 
-    def clone(self, blueprint: Place, name: str) -> tuple[EnvironmentEntry, bool]:
+    def clone(self, blueprint: Place, name: str) -> tuple[Named, bool]:
         """The clone, and whether this run made it; or, when the name is taken now, that environment."""
         client, clock, deadline = self.ctx.client, self.ctx.clock, self.ctx.deadline
         pauses = iter(CONFLICT_PAUSES)
@@ -81,9 +81,9 @@ class Cloning:
                 continue
             if (made_id := canonical_uuid(made.id)) is None:
                 raise ActionError(f"Qovery's answer to the clone of {blueprint.environment_name} has no id")
-            return EnvironmentEntry(id=made_id, name=made.name or name, mode=made.mode), True
+            return Named(id=made_id, name=made.name or name, mode=made.mode), True
 
-    def listed(self, blueprint: Place, name: str) -> EnvironmentEntry | None:
+    def listed(self, blueprint: Place, name: str) -> Named | None:
         """The environment of the blueprint's project named `name`, read again (one may have been made)."""
         listed = self.directory.environments(blueprint.project_id or "", fresh=True)
         return next((env for env in listed if same(env.name, name)), None)

@@ -9,9 +9,10 @@ read is due, its `Follower` says what each read means, and the `Scheduler` sleep
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from qovery_job_deploy.api.errors import TransientError
+from qovery_job_deploy.api.errors import TransientError, rate_limited_out
 from qovery_job_deploy.api.models import ServiceStatus
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Clock, Deadline
@@ -103,10 +104,12 @@ class Deployments:
         log: Log,
         deadline: Deadline,
         live: LiveLog | None = None,
+        accepted: Callable[[ServiceIdentity, str | None], None] = lambda identity, request_id: None,
         several: bool | None = None,
     ) -> None:
-        """`several`: whether the run has several services (each line names its own; default: whether
-        `runs` are several), when these are a part of it (a stage, `stages.py`)."""
+        """`accepted`: told of each deploy request Qovery took; `several`: whether the run has several
+        services (each line names its own; default: whether `runs` are several), when these are a part of
+        it (a stage, `stages.py`)."""
         self.client = client
         self.runs = runs
         self.several = len(runs) > 1 if several is None else several
@@ -115,8 +118,9 @@ class Deployments:
         self.log = log
         self.deadline = deadline
         self.live = live  # `logs: live`: tails each deployment's log between status reads
+        self.accepted = accepted  # told of each deploy request Qovery took (`context.Events.accepted`)
         self.reader = StatusReader(client, log)
-        self.scheduler = Scheduler(clock, deadline, live)
+        self.scheduler = Scheduler(clock, deadline, live, budget=client.rate_budget, log=log)
         self.signum: int | None = None  # set when a signal ended the run
         self._cancelling_since: float | None = None
 
@@ -156,7 +160,7 @@ class Deployments:
         reading = self.reader.read(runs)  # the status before the POST: the baseline for every check
         for run in runs:
             if run.service_id in reading.failures:
-                self._finish(run, Verdict.ERROR, f"Nothing was deployed: {reading.failures[run.service_id]}")
+                self._not_started(run, reading.failures[run.service_id])
             else:
                 self._start(run, reading.statuses[run.service_id])
         if self.options.wait:
@@ -200,13 +204,17 @@ class Deployments:
                 log=run.log,
             ).send(before)
         except ActionError as error:
-            self._fail(run, error)
+            if rate_limited_out(error):
+                self._not_started(run, error)
+            else:
+                self._fail(run, error)
             return
         run.known = replace(run.known, deployment_request_id=triggered.request_id)
         if triggered.status is not None:
             run.known = run.known.absorb(triggered.status)
         elif triggered.state is not None:
             run.known = replace(run.known, state=triggered.state)
+        self.accepted(run.identity, run.known.deployment_request_id)
         if self.options.wait:
             expected = run.kind.success_state(self.options.request.force_event)
             run.pacer = Pacer(
@@ -268,6 +276,14 @@ class Deployments:
             run.due_at = pacer.next_read(self.clock.now(), observation.queued)
 
     # -- endings --------------------------------------------------------------------------------------
+
+    def _not_started(self, run: ServiceRun, error: ActionError) -> None:
+        """Nothing was requested: the status read before the POST, or the POST itself, failed. A 429 waited
+        out until `timeout` ran out is the timeout's verdict, not an error."""
+        if rate_limited_out(error):
+            self._finish(run, Verdict.TIMED_OUT, held_back(error))
+        else:
+            self._finish(run, Verdict.ERROR, f"Nothing was deployed: {error}")
 
     def _fail(self, run: ServiceRun, error: ActionError) -> None:
         """A job's error ends that job only. Running out of time while following a deployment is a
@@ -362,6 +378,14 @@ class Deployments:
 
     def _pending(self) -> list[ServiceRun]:
         return [run for run in self.runs if run.outcome is None]
+
+
+def held_back(error: ActionError) -> str:
+    """Why nothing was requested when Qovery's rate limit outlasted `timeout`."""
+    return (
+        f"Not deployed: Qovery's rate limit held the requests back until `timeout` ran out ({error}); "
+        "nothing was requested."
+    )
 
 
 def _in_progress(status: ServiceStatus) -> bool:

@@ -1,4 +1,5 @@
-"""The explain step, after the verdicts: the deployment log and the console link of each outcome.
+"""The explain step, after the verdicts: the deployment log and the console link of each outcome, and where
+each service that succeeded answers (`urls.py`).
 
 Nothing here may change a verdict: every failure is one info line and an empty answer. Each read has its
 own small time budget, so that a slow or hanging endpoint costs seconds, not the step.
@@ -19,6 +20,7 @@ from qovery_job_deploy.identity import ServiceIdentity
 from qovery_job_deploy.inputs.plan import LogsMode, Plan
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.outcome import Outcome, Verdict
+from qovery_job_deploy.urls import located
 
 # After the verdicts, the reads that explain them (deployment logs) share at least this much time, even
 # past `timeout`: a timed-out deployment is when its log is most wanted.
@@ -86,15 +88,16 @@ def read_deployment_log(
 def explain(
     outcomes: list[Outcome], plan: Plan, client: QoveryApi, deadline: Deadline, log: Log
 ) -> list[Outcome]:
-    """Each outcome with what explains it, read after every verdict is known. The reads share one budget
-    (what is left of `timeout`, or EXPLAIN_SECONDS when that is less), and a signal now cuts the
-    explanations short, never the verdicts already reached."""
+    """Each outcome with what explains it, then the URL of each service that succeeded, read after every
+    verdict is known. The reads share one budget (what is left of `timeout`, or EXPLAIN_SECONDS when that is
+    less), and a signal now cuts the explanations short, never the verdicts already reached."""
     until = deadline.at_least(EXPLAIN_SECONDS)
     explained: list[Outcome] = []
     try:
         for outcome in outcomes:
             explained.append(_explained(outcome, plan, client, log, until))
-    except Interrupted:  # said where it landed (read_deployment_log); the verdicts stand
+        return located(explained, client, until, log, cap=plan.connection.request_timeout)
+    except Interrupted:  # said where it landed (read_deployment_log, urls); the verdicts stand
         pass
     return explained + outcomes[len(explained) :]
 

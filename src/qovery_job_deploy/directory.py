@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from qovery_job_deploy.api.models import EnvironmentEntry, EnvironmentInfo, Named, ServiceInfo
+from qovery_job_deploy.api.models import EnvironmentInfo, Named, ServiceInfo
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.errors import ActionError
 from qovery_job_deploy.kinds import ServiceKind
@@ -46,9 +46,8 @@ class Directory:
         self.client = client
         self.decides = decides
         self._lists: dict[tuple[str, ...], list[Named] | _Failed] = {}
-        self._environments: dict[str, list[EnvironmentEntry] | _Failed] = {}
         self._services: dict[tuple[str, str], ServiceInfo | _Failed] = {}
-        self._environment: dict[str, EnvironmentInfo | _Failed] = {}
+        self._environments: dict[str, EnvironmentInfo | _Failed] = {}
 
     # -- the lists, for names -------------------------------------------------------------------------
 
@@ -64,12 +63,12 @@ class Directory:
             lambda: self.client.projects(organization_id, budget=budget).named(),
         )
 
-    def environments(self, project_id: str, *, fresh: bool = False) -> list[EnvironmentEntry]:
+    def environments(self, project_id: str, *, fresh: bool = False) -> list[Named]:
         """The project's environments, with their modes; `fresh`: read again (one may have been made)."""
         if fresh:
-            self._environments.pop(project_id, None)
+            self._lists.pop(("environments", project_id), None)
         read = self.client.environments
-        return _once(self._environments, project_id, None, lambda: read(project_id).named())
+        return _once(self._lists, ("environments", project_id), None, lambda: read(project_id).named())
 
     def services(self, kind: ServiceKind, environment_id: str, *, fresh: bool = False) -> list[Named]:
         """The environment's services of one kind (`GET /environment/{id}/{kind}s`); `fresh`: read again
@@ -100,7 +99,7 @@ class Directory:
     def environment(self, environment_id: str, *, budget: float) -> EnvironmentInfo:
         """`GET /environment/{id}`: its name, project and organization, for labels and console links."""
         return _once(
-            self._environment,
+            self._environments,
             environment_id,
             budget,
             lambda: self.client.environment(environment_id, budget=budget),

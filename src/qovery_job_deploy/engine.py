@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from qovery_job_deploy.api.errors import ApiError, short_error, token_refused
+from qovery_job_deploy.api.errors import ApiError, rate_limited_out, short_error, token_refused
 from qovery_job_deploy.cloning import NotReady
 from qovery_job_deploy.context import Context, bounded
-from qovery_job_deploy.deploy import Deployments, Options, ServiceRun
+from qovery_job_deploy.deploy import Deployments, Options, ServiceRun, held_back
 from qovery_job_deploy.diagnosis import explain, linked
 from qovery_job_deploy.directory import Directory
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
@@ -111,11 +111,17 @@ class Engine:
             if self.previews is not None:
                 self.previews.kept()
             raise
-        except NotReady as error:  # a clone's services not listed in time (`_ended` says it is kept)
+        except ActionError as error:  # while resolving names (or cloning): nothing was deployed
+            return self._nothing_deployed(error)
+
+    def _nothing_deployed(self, error: ActionError) -> RunOutcome:
+        """Every service ends in `error`, met before anything was deployed."""
+        if isinstance(error, NotReady):  # a clone's services not listed in time (`_ended` says it is kept)
             verdict = Verdict.TIMED_OUT if error.timed_out else Verdict.ERROR
             return self._everyone(verdict, f"Nothing was deployed: {error}.")
-        except ActionError as error:  # while resolving names: nothing was deployed
-            return self._everyone(Verdict.ERROR, f"Nothing was deployed: {error}")
+        if rate_limited_out(error):  # a 429 waited out until `timeout`: the timeout's verdict
+            return self._everyone(Verdict.TIMED_OUT, held_back(error))
+        return self._everyone(Verdict.ERROR, f"Nothing was deployed: {error}")
 
     def _services(
         self, directory: Directory, resolver: Resolver
@@ -158,6 +164,7 @@ class Engine:
                 log=self.log,
                 deadline=self.deadline,
                 live=live,
+                accepted=self.ctx.events.accepted,
                 several=several,
             )
 

@@ -38,6 +38,7 @@ class ServiceIdentity:
     project_name: str | None = None
     organization_id: str | None = None
     kind: str = "job"
+    environment_mode: str | None = None  # PRODUCTION, PREVIEW, STAGING, DEVELOPMENT, as Qovery says it
 
     def label(self) -> str:
         """`migrate (shop / production)` with the names that are known; its id when its name is not."""

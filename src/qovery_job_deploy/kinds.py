@@ -5,8 +5,9 @@ A row says where the kind lives in the API (`/container/{id}/deploy`, `/environm
 key in `GET /environment/{id}/statuses`, whether it has a status endpoint of its own, which force-events it
 accepts, how its deploy request is made from the step's values (`image-tag`, `git-commit-id`,
 `chart-version`, `apply-immediately`) and from what the service runs now (`Source`, read from
-`GET /{kind}/{id}` when the values do not say it all), and what people call it. Every list of kinds (the
-types `services` accepts, the force-events, the messages that name them) is read from `KINDS`.
+`GET /{kind}/{id}` when the values do not say it all), whether it has links (where it answers), and what
+people call it. Every list of kinds (the types `services` accepts, the force-events, the messages that name
+them) is read from `KINDS`.
 """
 
 from __future__ import annotations
@@ -119,6 +120,8 @@ class ServiceKind:
     own_status: bool = True
     # Whether it stays DEPLOYING while its readiness probe fails (what a timeout in DEPLOYING suggests).
     readiness_probe: bool = True
+    # Whether Qovery has `GET /{segment}/{id}/link`: where the service answers once deployed (`urls.py`).
+    links: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "noun", self.noun or self.name)
@@ -278,9 +281,17 @@ JOB = ServiceKind(
     readiness_probe=False,  # it runs to its end
 )
 APPLICATION = ServiceKind(
-    "application", "application", "applications", (), _application, lambda r: not r.git_commit_id
+    "application",
+    "application",
+    "applications",
+    (),
+    _application,
+    lambda r: not r.git_commit_id,
+    links=True,
 )
-CONTAINER = ServiceKind("container", "container", "containers", (), _container, lambda r: not r.image_tag)
+CONTAINER = ServiceKind(
+    "container", "container", "containers", (), _container, lambda r: not r.image_tag, links=True
+)
 HELM = ServiceKind(
     "helm",
     "helm",
@@ -289,6 +300,7 @@ HELM = ServiceKind(
     _helm,
     lambda r: r.values_given(),  # its source says which
     noun="helm chart",
+    links=True,
 )
 DATABASE = ServiceKind("database", "database", "databases", (), _database, lambda r: False)
 # Its status is only in its environment's statuses (`terraforms`): Qovery has no GET /terraform/{id}/status.

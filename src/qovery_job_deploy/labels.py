@@ -23,6 +23,8 @@ from qovery_job_deploy.log import Log
 # Each label read (names and console ids of a service given by UUID): worth a moment, not a stalled start.
 IDENTITY_BUDGET_SECONDS = 5.0
 NAMES = ("name", "environment_id", "environment_name", "project_id", "project_name", "organization_id")
+# Filled in when a read that was made anyway says it, never read for: the environment's mode.
+EXTRAS = ("environment_mode",)
 
 
 def complete_identities(
@@ -40,7 +42,7 @@ def _complete(directory: Directory, identity: ServiceIdentity, log: Log, said: s
     found = look_up_identity(directory, identity, log, said)
     filled = {
         name: getattr(found, name)
-        for name in NAMES
+        for name in NAMES + EXTRAS
         if getattr(identity, name) is None and getattr(found, name) is not None
     }
     return replace(identity, **filled)
@@ -87,6 +89,7 @@ def look_up_identity(
         project_name=known.project_name or _project_name(directory, organization_id, project_id, log, said),
         organization_id=organization_id,
         kind=kind.name,
+        environment_mode=environment.mode if environment else known.environment_mode,
     )
 
 

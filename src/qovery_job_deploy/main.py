@@ -20,10 +20,15 @@ from qovery_job_deploy.clock import Clock, Deadline, SystemClock
 from qovery_job_deploy.context import Context, Events
 from qovery_job_deploy.engine import deploy
 from qovery_job_deploy.errors import InputError, Interrupted
-from qovery_job_deploy.inputs.names import github_env_name, qovery_env_name
+from qovery_job_deploy.inputs.names import (
+    GITHUB_TOKEN_VARIABLE,
+    SECRET_INPUTS,
+    github_env_name,
+    qovery_env_name,
+)
 from qovery_job_deploy.inputs.plan import Plan, load_plan
 from qovery_job_deploy.log import HumanLog, inert
-from qovery_job_deploy.publishers import Target
+from qovery_job_deploy.publishers import Target, told
 from qovery_job_deploy.removal import remove
 from qovery_job_deploy.report import report, report_input_error
 from qovery_job_deploy.runners import runner_of
@@ -71,7 +76,20 @@ def run(
             )
         deadline = Deadline(started_at + plan.timeout, clock)
         client = _client(plan, environ, clock, deadline, log, transport)
-        events = Events(begin=presenter.begin, live=presenter.live_lines)
+        reporting = plan.reporting
+        target = Target(
+            environ,
+            out,
+            log,
+            reporting.dotenv_file,
+            github=reporting.github,
+            console_url=reporting.console_url,
+            clock=clock,
+            transport=transport,
+            warn=presenter.warning,
+        )
+        publishers = runner.publishers_for(target)  # before the run: the trackers among them follow it
+        events = Events(begin=presenter.begin, live=presenter.live_lines, accepted=told(publishers))
         ctx = Context(client, clock, deadline, log, started_at, events)
         run_plan = remove if plan.delete_environment else deploy  # a preview's deletion, or a deployment
         try:
@@ -82,8 +100,7 @@ def run(
             # The first signal decided; a second (GitHub's SIGTERM) must not cut the report short.
             ignore_interrupts()
             client.close()
-        target = Target(environ, out, log, plan.reporting.dotenv_file)
-        return report(outcome, presenter, runner.publishers_for(target))
+        return report(outcome, presenter, publishers)
 
 
 def _client(
@@ -120,12 +137,17 @@ def _unexpected(error: Exception, debug: bool, stderr: Writer) -> str:
 
 
 def token_candidates(argv: Sequence[str], environ: Mapping[str, str]) -> list[str]:
-    """Every value that may be the token, read before validation so it can be masked first.
+    """Every value that may be a token (Qovery's, GitHub's), read before validation so it can be masked first.
 
     All command-line values of some length are masked, since a mistyped flag (`--token qov_...`) hides
     which one is the token; masking a job id too is harmless.
     """
-    values = [environ.get(github_env_name("api_token"), ""), environ.get(qovery_env_name("api_token"), "")]
+    values = [
+        environ.get(variable, "")
+        for name in SECRET_INPUTS
+        for variable in (github_env_name(name), qovery_env_name(name))
+    ]
+    values.append(environ.get(GITHUB_TOKEN_VARIABLE, ""))  # the GitHub token of a `run:` step
     for arg in argv:
         value = arg.split("=", 1)[1] if arg.startswith("--") and "=" in arg else arg
         if not value.startswith("-"):

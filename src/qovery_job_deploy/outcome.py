@@ -120,6 +120,8 @@ class Outcome:
     live_lines: int = 0  # how many of its log lines were printed live (`logs: live`), not to print again
     # A dry run's read of what the service is now; never its `state`, which says what a deployment reached.
     current_state: str | None = None
+    # Where the service answers (`urls.py`): only once it succeeded, and only a checked http(s) URL.
+    url: str | None = None
 
     @property
     def identity(self) -> ServiceIdentity | None:
@@ -187,6 +189,11 @@ class RunOutcome:
         if self.verdict is Verdict.CANCELLED:
             return 128 + (self.signum or 15)
         return EXIT_CODES[self.verdict]
+
+    @property
+    def url(self) -> str | None:
+        """Where the first service that succeeded and has a URL answers, in the order given."""
+        return next((outcome.url for outcome in self.services if outcome.url), None)
 
     @property
     def duration_seconds(self) -> float:

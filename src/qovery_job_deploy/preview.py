@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qovery_job_deploy.api.errors import short_error
-from qovery_job_deploy.api.models import EnvironmentEntry, Named
+from qovery_job_deploy.api.models import Named
 from qovery_job_deploy.cloning import MODE, Cloning, key, same
 from qovery_job_deploy.context import Context
 from qovery_job_deploy.deploy import ServiceRun
@@ -39,6 +39,7 @@ from qovery_job_deploy.outcome import Outcome, PreviewEnvironment, Verdict
 from qovery_job_deploy.plan import deploys
 from qovery_job_deploy.resolve import Place, Resolver, Scope, identity_in, pick
 from qovery_job_deploy.text import one_line
+from qovery_job_deploy.urls import chosen
 
 LINK_BUDGET_SECONDS = 5.0  # the preview's link is for the report: one try
 
@@ -133,7 +134,7 @@ class Previews:
         if place.environment_id and read_link:
             try:
                 links = self.ctx.client.environment_links(place.environment_id, budget=LINK_BUDGET_SECONDS)
-                url = links.default_url()
+                url = chosen(links.results)  # as each service's URL is chosen (`urls.py`)
             except ActionError as error:
                 self.log.info(f"The preview's link is unavailable ({short_error(error)})")
         return PreviewEnvironment(
@@ -157,7 +158,7 @@ class Previews:
 
     def _blueprint(
         self,
-        candidates: list[tuple[Named, EnvironmentEntry]],
+        candidates: list[tuple[Named, Named]],
         projects: list[Named],
         organization_id: str | None,
     ) -> Place:
@@ -276,15 +277,13 @@ def _unmade(place: Place, whole: Whole) -> Whole:
     return Whole(identities, whole.deploys, whole.stages, whole.named)
 
 
-def _named(
-    candidates: Sequence[tuple[Named, EnvironmentEntry]], project_id: str | None, name: str
-) -> EnvironmentEntry | None:
+def _named(candidates: Sequence[tuple[Named, Named]], project_id: str | None, name: str) -> Named | None:
     return next(
         (env for project, env in candidates if str(project.id) == project_id and same(env.name, name)), None
     )
 
 
-def _place_of(environment: EnvironmentEntry, blueprint: Place) -> Place:
+def _place_of(environment: Named, blueprint: Place) -> Place:
     return Place(
         str(environment.id),
         environment.name,

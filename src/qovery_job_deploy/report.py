@@ -1,6 +1,7 @@
 """The report, in one order: close the run's log group, explain each service (its deployment log, Qovery's
-diagnosis, the console link), publish the outcome everywhere the platform reads it, then the last word.
-What each platform does at each point is its presenter's and its publishers' (`runners.RUNNERS`)."""
+diagnosis, where it answers, the console link), publish the outcome everywhere the platform reads it, then
+the last word. What each platform does at each point is its presenter's and its publishers'
+(`runners.RUNNERS`)."""
 
 from __future__ import annotations
 
@@ -55,5 +56,7 @@ def _explain(outcome: Outcome, presenter: PlainPresenter, *, several: bool, diag
     if (qovery_says := diagnosis_of(outcome)) and diagnosis:
         for line in diagnosis_text(qovery_says).splitlines():
             log.info(whose + line)
+    if outcome.url:  # a checked http(s) URL (`urls.web_url`): no control character, no space
+        log.info(f"{whose}URL: {outcome.url}")
     if outcome.console_url:
         log.info(f"{whose}Qovery console: {outcome.console_url}")

@@ -41,6 +41,7 @@ class Place:
     project_id: str | None = None
     project_name: str | None = None
     organization_id: str | None = None
+    environment_mode: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,14 @@ class Resolver:
             describe=lambda pair: f"{_shown(pair[1].name)} (id {pair[1].id}, project {_shown(pair[0].name)})",
             given=self.given.get("environment"),
         )
-        place = Place(str(environment.id), environment.name, str(project.id), project.name, organization_id)
+        place = Place(
+            str(environment.id),
+            environment.name,
+            str(project.id),
+            project.name,
+            organization_id,
+            environment.mode,
+        )
         self.log.info(f"environment {environment.name} -> {environment.id}")
         return place
 
@@ -315,6 +323,7 @@ def identity_in(place: Place, service_id: str, name: str | None, kind: str) -> S
         place.project_name,
         place.organization_id,
         kind,
+        place.environment_mode,
     )
 
 

@@ -50,6 +50,7 @@ MAX_DOTENV_VARIABLES = 20
 MAX_KEY_NAME = 40
 PER_JOB_DOTENV = (
     ("VERDICT", "verdict"),
+    ("URL", "url"),  # only for the services of a kind that has links (`ServiceKind.links`)
     ("STATE", "state"),
     ("DEPLOYMENT_REQUEST_ID", "deployment_request_id"),
 )
@@ -175,6 +176,7 @@ def service_result(outcome: Outcome, id_key: str = "id") -> dict[str, Any]:
         "duration_seconds": round(outcome.duration_seconds),
         "message": outcome.message,
         "console_url": outcome.console_url,
+        "url": outcome.url,
         "error": _error_json(diagnosis_of(outcome)),
     }
 
@@ -195,7 +197,8 @@ def result(run: RunOutcome) -> dict[str, Any]:
 def _deletion_result(run: RunOutcome, deletion: Deletion) -> dict[str, Any]:
     """A deletion deploys nothing: a deployment's keys, empty, beside its verdict, state and message."""
     nothing = ("current_state", "deployment_request_id", "execution_id", "service_deployment_status")
-    asked = ("image_tag", "git_commit_id", "chart_version", "force_event", "job_name", "console_url", "error")
+    asked = ("image_tag", "git_commit_id", "chart_version", "force_event")
+    about = ("job_name", "console_url", "url", "error")  # a deployment's: none
     return {
         "job_id": None,
         "verdict": deletion.verdict.value,
@@ -205,6 +208,7 @@ def _deletion_result(run: RunOutcome, deletion: Deletion) -> dict[str, Any]:
         "steps": [],
         "message": deletion.message,
         **dict.fromkeys(asked),
+        **dict.fromkeys(about),
         "dry_run": run.dry_run,
         "jobs": [],
         "services": [],
@@ -231,6 +235,7 @@ def _deploy_result(run: RunOutcome) -> dict[str, Any]:
         "force_event": run.request.force_event,
         "job_name": known.identity.name if known.identity else None,
         "console_url": deciding.console_url,
+        "url": run.url,
         "error": _error_json(diagnosis_of(deciding)),
         "dry_run": run.dry_run,
         "jobs": [service_result(job, "job_id") for job in run.services if service_kind(job) == "job"],
@@ -258,6 +263,7 @@ def outputs(run: RunOutcome) -> dict[str, str]:
         "service-deployment-status": data["service_deployment_status"] or "",
         "duration-seconds": str(data["duration_seconds"]),
         "console-url": data["console_url"] or "",
+        "url": data["url"] or "",
         "image-tag": data["image_tag"] or "",
         "git-commit-id": data["git_commit_id"] or "",
         "force-event": data["force_event"] or "",
@@ -272,8 +278,10 @@ def outputs(run: RunOutcome) -> dict[str, str]:
 
 def dotenv(run: RunOutcome) -> dict[str, str]:
     """The GitLab dotenv report's variables: the step-wide ones, then per-job keys when there are several
-    jobs (`QOVERY_JOB_MIGRATE_STATE`), as many as GitLab's variable limit leaves room for."""
+    jobs (`QOVERY_JOB_MIGRATE_STATE`), as many as GitLab's variable limit leaves room for. The URLs
+    (`QOVERY_URL`, `QOVERY_CONTAINER_API_URL`) only where a service is of a kind that has links."""
     values = outputs(run)
+    linked = [has_links(outcome) for outcome in run.services]
     report = {
         "QOVERY_VERDICT": values["verdict"],
         "QOVERY_STATE": values["state"],
@@ -288,6 +296,8 @@ def dotenv(run: RunOutcome) -> dict[str, str]:
         "QOVERY_DEPLOYED_GIT_COMMIT_ID": values["git-commit-id"],
         "QOVERY_DEPLOYED_FORCE_EVENT": values["force-event"],
     }
+    if any(linked):  # step-wide, so before any per-service key: what `environment: url:` reads
+        report["QOVERY_URL"] = values["url"]
     if run.environment is not None:  # a preview's: GitLab's `environment: url:` can read it
         report |= {
             "QOVERY_ENVIRONMENT_ID": values["environment-id"],
@@ -297,10 +307,16 @@ def dotenv(run: RunOutcome) -> dict[str, str]:
     if len(run.services) > 1:
         keys = job_keys(run.services)
         for suffix, field in PER_JOB_DOTENV:
-            for outcome, key in zip(run.services, keys, strict=True):
-                if len(report) < MAX_DOTENV_VARIABLES:
+            for outcome, key, has_url in zip(run.services, keys, linked, strict=True):
+                if len(report) < MAX_DOTENV_VARIABLES and (field != "url" or has_url):
                     report[f"{key}_{suffix}"] = str(service_result(outcome)[field] or "")
     return report
+
+
+def has_links(outcome: Outcome) -> bool:
+    """Whether the service is of a kind that has links (where it answers once deployed)."""
+    kind = KINDS.get(service_kind(outcome))
+    return kind is not None and kind.links
 
 
 def job_keys(jobs: list[Outcome]) -> list[str]:

@@ -41,9 +41,9 @@ def summary_markdown(run: RunOutcome) -> str:
     deciding = run.deciding()
     lines += diagnosis_markdown(diagnosis_of(deciding))
     if len(run.services) == 1:
-        lines += _one_job(run.services[0], _what_was_asked(run))
+        lines += _one_job(run.services[0], what_was_asked(run))
     else:
-        lines += [f"Deployed: {_what_was_asked(run)}", ""]
+        lines += [f"Deployed: {what_was_asked(run)}", ""]
         lines += _table(run.services)
     for job in run.services:
         lines += log_markdown(job, several=len(run.services) > 1)
@@ -88,21 +88,25 @@ def _table(jobs: list[Outcome]) -> list[str]:
     typed = any(service_kind(job) != "job" for job in jobs)
     head = "| Service | Type |" if typed else "| Job |"
     dry_run = any(job.current_state is not None for job in jobs)
+    answered = any(job.url for job in jobs)  # a URL column once some service has one
     lines = [
-        f"{head} Verdict | {'Current state' if dry_run else 'Final state'} | Duration | Qovery console |",
-        "|" + "---|" * (6 if typed else 5),
+        f"{head} Verdict | {'Current state' if dry_run else 'Final state'} | Duration |"
+        + (" URL |" if answered else "")
+        + " Qovery console |",
+        "|" + "---|" * (5 + typed + answered),
     ]
     for job in jobs:
         kind = f" {md.text(noun(job))} |" if typed else ""
+        url = f" {url_link(job.url) or md.PLACEHOLDER} |" if answered else ""
         lines.append(
             f"| {md.text(job.known.label())} |{kind} {md.code(job.verdict.value)} "
-            f"| {md.code(job.current_state or job.known.state or '')} | {job.duration_seconds:.0f} s "
-            f"| {_console_link(job) or md.PLACEHOLDER} |"
+            f"| {md.code(job.current_state or job.known.state or '')} | {job.duration_seconds:.0f} s |{url}"
+            f" {console_link(job) or md.PLACEHOLDER} |"
         )
     return lines
 
 
-def _what_was_asked(run: RunOutcome) -> str:
+def what_was_asked(run: RunOutcome) -> str:
     request = run.request
     parts = [
         f"image tag {md.code(request.image_tag)}" if request.image_tag else "",
@@ -133,7 +137,9 @@ def _one_job(outcome: Outcome, asked: str) -> list[str]:
         ("Execution", md.code(known.execution_id or "")),
         ("Elapsed", f"{outcome.duration_seconds:.0f} s"),
     ]
-    if link := _console_link(outcome):
+    if link := url_link(outcome.url):
+        rows.append(("URL", link))
+    if link := console_link(outcome):
         rows.append(("Qovery console", link))
     lines = ["| | |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
     if known.steps:
@@ -151,7 +157,7 @@ def _job_cell(outcome: Outcome) -> str:
     return f"{md.text(identity.label())} · {md.code(outcome.known.service_id)}"
 
 
-def _console_link(outcome: Outcome) -> str | None:
+def console_link(outcome: Outcome) -> str | None:
     page = "deployment log" if outcome.known.execution_id else f"{noun(outcome)} page"
     return md_link(page, outcome.console_url)
 
@@ -193,11 +199,17 @@ def log_markdown(outcome: Outcome, *, several: bool = False) -> list[str]:
     ]
 
 
-def md_link(text: str, url: str | None) -> str | None:
-    """A Markdown link to an https URL, percent-encoded so that it cannot break out; None for any other."""
+def md_link(text: str, url: str | None, schemes: tuple[str, ...] = ("https",)) -> str | None:
+    """A Markdown link to an https URL (or one of `schemes`), percent-encoded so that it cannot break out;
+    None for any other."""
     if not url:
         return None
     parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
+    if parts.scheme.lower() not in schemes or not parts.hostname:
         return None
     return f"[{md.text(text)}]({quote(url, safe=LINK_SAFE)})"
+
+
+def url_link(url: str | None) -> str | None:
+    """Where a service answers, as a link that shows it (http too: a service may answer on plain http)."""
+    return md_link(url or "", url, schemes=("http", "https"))

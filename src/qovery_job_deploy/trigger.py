@@ -81,6 +81,8 @@ class Trigger:
             try:
                 posted = self.client.deploy(self.kind, self.service_id, self.deploy)
             except TransientError as error:
+                if error.rate_limited:  # waited out until `timeout` ran out: the timeout's, not a failure
+                    raise
                 if error.acted is False:
                     raise ApiError(f"Could not request the deployment after retries: {error}") from None
                 if error.acted:

@@ -1,6 +1,8 @@
 """The Qovery API client: one method per API operation, each with its retries, never past the deadline.
 
-Sending and sorting failures is `transport.py`'s; reading the answers, `responses.py`'s.
+Sending and sorting failures is `transport.py`'s; reading the answers, `responses.py`'s. Every answer goes
+through `_answered`, which also reads the rate limit it states (`ratelimit.py`): `rate_budget()` is the last
+one seen, for the follow loop to pace its reads by.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from qovery_job_deploy.api.errors import RefusedError, TransientError
 from qovery_job_deploy.api.models import (
     DeploymentQueue,
     EnvironmentInfo,
-    EnvironmentList,
     EnvironmentState,
     EnvironmentStatuses,
     History,
@@ -28,6 +29,7 @@ from qovery_job_deploy.api.models import (
     ServiceStatuses,
     Stages,
 )
+from qovery_job_deploy.api.ratelimit import RateBudget, read_budget
 from qovery_job_deploy.api.responses import check_response, clean_text
 from qovery_job_deploy.api.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 from qovery_job_deploy.api.transport import MIN_TIMEOUT, READ_TIMEOUT, Sender
@@ -76,6 +78,11 @@ class QoveryClient:
         # PRE_POST_SECONDS, not after the whole `timeout`. After it, every read is as patient as `timeout`.
         self._patient_from = clock.now() + PRE_POST_SECONDS
         self._posted = False
+        self._budget: RateBudget | None = None
+
+    def rate_budget(self) -> RateBudget | None:
+        """The rate limit as the last answer that stated one said it; None until one does."""
+        return self._budget
 
     def close(self) -> None:
         self._sender.close()
@@ -99,7 +106,7 @@ class QoveryClient:
         path = f"/deploymentQueue/{deployment_request_id}/cancelDeployment"
         left = self._left(budget, beyond_deadline=True)
         response = self._sender.send("POST", path, params=None, body={}, left=left)
-        check_response(response, what=f"deployment request {deployment_request_id}", method="POST")
+        self._answered(response, what=f"deployment request {deployment_request_id}", method="POST")
 
     def history(self, kind: ServiceKind, service_id: str) -> History:
         """The last deployments. One try: it only tunes the polling, so it is not worth waiting for."""
@@ -139,8 +146,8 @@ class QoveryClient:
             return self._read(path, NamedList, what)
         return self._call("GET", path, NamedList, what=what, budget=budget)
 
-    def environments(self, project_id: str) -> EnvironmentList:
-        return self._read(f"/project/{project_id}/environment", EnvironmentList, f"project {project_id}")
+    def environments(self, project_id: str) -> NamedList:
+        return self._read(f"/project/{project_id}/environment", NamedList, f"project {project_id}")
 
     def environment_services(self, kind: ServiceKind, environment_id: str) -> NamedList:
         path = f"/environment/{environment_id}/{kind.segment}"
@@ -183,7 +190,7 @@ class QoveryClient:
 
         def send() -> None:
             response = self._sender.send("DELETE", path, params=None, body=None, left=self._left())
-            check_response(response, what=what, method="DELETE")
+            self._answered(response, what=what, method="DELETE")
 
         self._retrying(send, idempotent=True)
 
@@ -196,11 +203,6 @@ class QoveryClient:
         """`GET /environment/{id}/deploymentStage`: the order in which its services deploy."""
         path = f"/environment/{environment_id}/deploymentStage"
         return self._read(path, Stages, f"environment {environment_id}")
-
-    def environment_links(self, environment_id: str, *, budget: float) -> Links:
-        """`GET /environment/{id}/link`: where its services answer. One try: a link is for the report."""
-        path = f"/environment/{environment_id}/link"
-        return self._call("GET", path, Links, what=f"environment {environment_id}", budget=budget)
 
     def environment_logs(
         self, environment_id: str, version: str, *, budget: float, max_bytes: int
@@ -217,9 +219,20 @@ class QoveryClient:
             "GET", path, params={"version": version}, body=None, left=left, stream=True
         )
         with response:
-            check_response(response, what=f"environment {environment_id}", method="GET")
+            self._answered(response, what=f"environment {environment_id}", method="GET")
             left = max(MIN_TIMEOUT, budget - (self._clock.now() - started))
             return self._sender.read_body(response, max_bytes, path=path, left=left, budget=budget)
+
+    def links(self, kind: ServiceKind, service_id: str, *, budget: float) -> Links:
+        """Where one service answers (`GET /{kind}/{id}/link`): one try within `budget`, which may run past
+        the deadline (it is read once the verdict is known)."""
+        path, what = f"/{kind.segment}/{service_id}/link", f"{kind.name} {service_id}"
+        return self._call("GET", path, Links, what=what, budget=budget, beyond_deadline=True)
+
+    def environment_links(self, environment_id: str, *, budget: float) -> Links:
+        """Where every service of an environment answers, in one read; one try, as `links`."""
+        path, what = f"/environment/{environment_id}/link", f"environment {environment_id}"
+        return self._call("GET", path, Links, what=what, budget=budget, beyond_deadline=True)
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -243,9 +256,10 @@ class QoveryClient:
                 clock=self._clock,
                 policy=policy,
                 on_retry=self._on_retry,
+                patient_until=self._deadline.at,  # a 429 is waited out until `timeout`, even before the POST
             )
         except TransientError as error:
-            if quick:
+            if quick and not error.rate_limited:
                 error.deadline_reached = False  # the network gave up, not the step's `timeout`
             raise error.with_hint() from None
 
@@ -259,17 +273,19 @@ class QoveryClient:
         params: dict[str, str] | None = None,
         body: dict[str, Any] | None = None,
         budget: float | None = None,
+        beyond_deadline: bool = False,
         conflict: bool = False,
     ) -> M:
         """One request and its answer, read as `model`. `conflict`: a 409 is a RefusedError (its caller
         decides what it means) rather than a TransientError retried."""
-        response = self._sender.send(method, path, params=params, body=body, left=self._left(budget))
+        left = self._left(budget, beyond_deadline=beyond_deadline)
+        response = self._sender.send(method, path, params=params, body=body, left=left)
         if conflict and response.status_code == 409:
             raise RefusedError(
                 f"Qovery refused {method} {path}: an operation is in progress, or a name is taken (HTTP 409)",
                 409,
             )
-        check_response(response, what=what, method=method)
+        self._answered(response, what=what, method=method)
         try:
             return model.model_validate(clean_text(response.json()))
         except (ValueError, ValidationError):
@@ -280,6 +296,14 @@ class QoveryClient:
                 f"{one_line(response.headers.get('Content-Type', 'no content type'), 60)})",
                 acted=True if method == "POST" else None,
             ) from None
+
+    def _answered(self, response: requests.Response, *, what: str, method: str) -> None:
+        """Every answer, whatever its status: the rate limit it states, then its status sorted (a 429 that
+        says no wait of its own waits until the limit last seen resets)."""
+        now = self._clock.now()
+        self._budget = read_budget(response.headers, now) or self._budget
+        reset_in = self._budget.reset_in(now) if self._budget is not None else None
+        check_response(response, what=what, method=method, reset_in=reset_in)
 
     def _left(self, budget: float | None = None, *, beyond_deadline: bool = False) -> float:
         """The seconds one try may take: until the deadline, unless it has a budget of its own."""

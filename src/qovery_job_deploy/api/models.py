@@ -126,10 +126,12 @@ class DeploymentQueue(_Lenient):
 
 
 class Named(_Lenient):
-    """An organization, project, environment or job, read only for its id and name."""
+    """An organization, project, environment or job, read only for its id and name (and an environment's
+    mode, which its list says as its own read does)."""
 
     id: Annotated[str | None, OrNone] = None
     name: Annotated[str | None, OrNone] = None
+    mode: Annotated[str | None, OrNone] = None
 
 
 class NamedList(_Lenient):
@@ -138,22 +140,6 @@ class NamedList(_Lenient):
     results: Annotated[list[Named], WrapValidator(_valid_items)] = []
 
     def named(self) -> list[Named]:
-        return [item for item in self.results if item.id and item.name is not None]
-
-
-class EnvironmentEntry(Named):
-    """An environment of a project's list (`Environment`): its id, its name and its mode (`PRODUCTION`,
-    `PREVIEW`, ...)."""
-
-    mode: Annotated[str | None, OrNone] = None
-
-
-class EnvironmentList(_Lenient):
-    """`GET /project/{id}/environment`: the project's environments."""
-
-    results: Annotated[list[EnvironmentEntry], WrapValidator(_valid_items)] = []
-
-    def named(self) -> list[EnvironmentEntry]:
         return [item for item in self.results if item.id and item.name is not None]
 
 
@@ -187,29 +173,6 @@ class Stages(_Lenient):
         last = max((stage.deployment_order or 0 for stage in self.results), default=0) + 1
         return sorted(
             self.results, key=lambda stage: last if stage.deployment_order is None else stage.deployment_order
-        )
-
-
-class Link(_Lenient):
-    service_id: Annotated[str | None, OrNone] = None
-    url: Annotated[str | None, OrNone] = None
-    is_default: Annotated[bool | None, OrNone] = None
-
-
-class Links(_Lenient):
-    """`GET /environment/{id}/link` (`LinkResponseList`): where its services answer."""
-
-    results: Annotated[list[Link], WrapValidator(_valid_items)] = []
-
-    def default_url(self) -> str | None:
-        """The first default link (`is_default`: the root of its domain), https only; None without one."""
-        return next(
-            (
-                link.url
-                for link in self.results
-                if link.is_default and (link.url or "").startswith("https://")
-            ),
-            None,
         )
 
 
@@ -303,11 +266,28 @@ def _commit(repository: GitRepository | None) -> str | None:
 
 
 class EnvironmentInfo(_Lenient):
-    """`GET /environment/{id}` (`Environment`, as a clone's answer too): its id, name and mode, and the ids
-    of console links."""
+    """`GET /environment/{id}` (`Environment`, a clone's answer too): its id, name and mode
+    (`EnvironmentModeEnum`: PRODUCTION, PREVIEW, ...; what a GitHub deployment record says of it, and what
+    a deletion refuses), and the ids of console links."""
 
     id: Annotated[str | None, OrNone] = None
     name: Annotated[str | None, OrNone] = None
     mode: Annotated[str | None, OrNone] = None
     organization: Annotated[Reference | None, OrNone] = None
     project: Annotated[Reference | None, OrNone] = None
+
+
+class Link(_Lenient):
+    """One of `GET /{kind}/{id}/link`'s or `GET /environment/{id}/link`'s `Link`s: where a service answers
+    (its Qovery domain, a custom domain). Its `url` is untrusted text: `urls.web_url` checks it."""
+
+    service_id: Annotated[str | None, OrNone] = None
+    url: Annotated[str | None, OrNone] = None
+    is_qovery_domain: Annotated[bool | None, OrNone] = None
+    is_default: Annotated[bool | None, OrNone] = None
+
+
+class Links(_Lenient):
+    """`LinkResponseList`: a service's links, or every service's of an environment."""
+
+    results: Annotated[list[Link], WrapValidator(_valid_items)] = []

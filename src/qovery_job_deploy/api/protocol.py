@@ -11,7 +11,6 @@ from typing import Protocol
 from qovery_job_deploy.api.models import (
     DeploymentQueue,
     EnvironmentInfo,
-    EnvironmentList,
     EnvironmentState,
     EnvironmentStatuses,
     History,
@@ -23,6 +22,7 @@ from qovery_job_deploy.api.models import (
     ServiceStatuses,
     Stages,
 )
+from qovery_job_deploy.api.ratelimit import RateBudget
 from qovery_job_deploy.kinds import Deploy, ServiceKind
 
 
@@ -49,7 +49,7 @@ class QoveryApi(Protocol):
 
     def projects(self, organization_id: str, *, budget: float | None = None) -> NamedList: ...
 
-    def environments(self, project_id: str) -> EnvironmentList: ...
+    def environments(self, project_id: str) -> NamedList: ...
 
     def environment_services(self, kind: ServiceKind, environment_id: str) -> NamedList: ...
 
@@ -66,9 +66,16 @@ class QoveryApi(Protocol):
 
     def deployment_stages(self, environment_id: str) -> Stages: ...
 
-    def environment_links(self, environment_id: str, *, budget: float) -> Links: ...
-
     # -- explaining -------------------------------------------------------------------------------------
     def environment_logs(
         self, environment_id: str, version: str, *, budget: float, max_bytes: int
     ) -> tuple[bytes, bool]: ...
+
+    def links(self, kind: ServiceKind, service_id: str, *, budget: float) -> Links: ...
+
+    def environment_links(self, environment_id: str, *, budget: float) -> Links: ...
+
+    # -- pacing -----------------------------------------------------------------------------------------
+    def rate_budget(self) -> RateBudget | None:
+        """Qovery's rate limit as the last answer that stated it said it (None: none did)."""
+        ...

@@ -41,6 +41,8 @@ METAVARS: dict[str, str] = {
     "project": "NAME|UUID",
     "environment": "NAME|UUID",
     "clone_from": "NAME|UUID",
+    "github_token": "TOKEN",
+    "github_environment": "NAME",
 }
 
 

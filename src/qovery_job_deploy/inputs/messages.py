@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from pydantic import ValidationError
 
-from qovery_job_deploy.inputs.names import Given, Platform, input_name, looks_like_a_token
+from qovery_job_deploy.inputs.names import SECRET_INPUTS, Given, Platform, input_name, looks_like_a_token
 from qovery_job_deploy.text import one_line
 
 # How to fix each input, appended to its validation message.
@@ -42,6 +42,12 @@ FIX_HINTS: dict[str, str] = {
     "dry_run": "use true or false",
     "logs": "use on-failure, always, never or live",
     "console_url": "use https://console.qovery.com, or the https:// URL of your Qovery console",
+    "github_deployment": "use true or false",
+    "github_token": "pass the token alone, as `github-token: ${{ github.token }}` (the action's default) or "
+    "a secret; elsewhere set GITHUB_TOKEN",
+    "github_environment": "give the name GitHub shows for the environment, or leave it empty for the Qovery "
+    "environment's name",
+    "pr_comment": "use true or false",
 }
 
 # A few of pydantic's messages in the user's terms; the others are shown as pydantic words them.
@@ -104,7 +110,7 @@ def describe_validation_error(
                 continue
         name = f"`{input_name(field)}`"
         if field in given:
-            name += f" ({given[field].describe(secret=field == 'api_token')})"
+            name += f" ({given[field].describe(secret=field in SECRET_INPUTS)})"
         elif item["type"] == "missing":
             what += f", and {platform.unset(field)}"  # its fix says where to set it
         elif what.startswith("is required"):

@@ -5,7 +5,6 @@ if it needs one, a row in `messages.FIX_HINTS` or `cli.METAVARS`).
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from uuid import UUID
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from qovery_job_deploy.api.network import is_loopback
 from qovery_job_deploy.console import DEFAULT_CONSOLE_URL, console_base
 from qovery_job_deploy.identity import is_uuid
 from qovery_job_deploy.inputs.durations import (
@@ -147,6 +147,24 @@ class Settings(BaseSettings):
         "on-failure", description="When to show the deployment's log."
     )
     console_url: str = Field(DEFAULT_CONSOLE_URL, description="Qovery console base URL, for links.")
+    github_deployment: bool = Field(
+        False,
+        description="Record the run as a GitHub deployment (in progress, then its verdict); needs "
+        "`permissions: deployments: write`.",
+    )
+    github_token: SecretStr | None = Field(
+        None,
+        description="The GitHub token for the deployment record and the pull-request comment (the action "
+        "passes the workflow's own; elsewhere GITHUB_TOKEN).",
+    )
+    github_environment: str | None = Field(
+        None, description="GitHub's name for the environment (default: the Qovery environment's name)."
+    )
+    pr_comment: bool = Field(
+        False,
+        description="Keep one comment on the pull request up to date with the verdicts; needs "
+        "`permissions: pull-requests: write`.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -195,7 +213,7 @@ class Settings(BaseSettings):
         parts = urlsplit(value.strip())
         if parts.scheme == "https" and parts.hostname:
             return value.strip().rstrip("/")
-        if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+        if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
             return value.strip().rstrip("/")
         raise ValueError("must be an https:// URL (http:// is allowed only for 127.0.0.1, ::1 or localhost)")
 
@@ -204,9 +222,11 @@ class Settings(BaseSettings):
     def _console_url(cls, value: str) -> str:
         return console_base(value)
 
-    @field_validator("api_token")
+    @field_validator("api_token", "github_token")
     @classmethod
-    def _token(cls, value: SecretStr) -> SecretStr:
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
         secret = value.get_secret_value().strip()
         if not secret:
             raise ValueError("is empty")
@@ -313,12 +333,3 @@ def parse_service_ref(item: str) -> ServiceRef:
     if not name:
         raise ValueError(f"`{kind}:` is not followed by a name or UUID")
     return ServiceRef(kind, name)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

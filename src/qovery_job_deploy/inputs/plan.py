@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from qovery_job_deploy.console import DEFAULT_CONSOLE_URL
 from qovery_job_deploy.inputs.model import ServiceRef, Settings
-from qovery_job_deploy.inputs.names import PLAIN, Platform, platform_of
+from qovery_job_deploy.inputs.names import GITHUB_TOKEN_VARIABLE, PLAIN, Given, Platform, platform_of
 from qovery_job_deploy.inputs.sources import changed_inputs, gather, load_settings
 from qovery_job_deploy.kinds import DeployRequest
 
@@ -48,12 +48,26 @@ class Connection:
 
 
 @dataclass(frozen=True)
+class GitHubReporting:
+    """What GitHub's own API is told, each when asked for: a deployment record (`github-deployment`) and one
+    pull-request comment kept current (`pr-comment`). The token is `github-token`'s, else GITHUB_TOKEN's;
+    its repr shows nothing."""
+
+    deployment: bool = False
+    pr_comment: bool = False
+    environment: str | None = None  # GitHub's name for the environment; None: the Qovery environment's
+    token: SecretStr | None = None
+    token_from: str = ""  # where the token came from, for messages (never the token)
+
+
+@dataclass(frozen=True)
 class Reporting:
     """What to explain and where to write it."""
 
     logs: LogsMode = "on-failure"
     console_url: str = DEFAULT_CONSOLE_URL
     dotenv_file: Path | None = None  # GitLab's dotenv report; None: $CI_PROJECT_DIR/qovery.env
+    github: GitHubReporting = field(default_factory=GitHubReporting)
 
 
 @dataclass(frozen=True)
@@ -107,10 +121,12 @@ def load_plan(argv: Sequence[str], environ: Mapping[str, str]) -> Plan:
         connection=Connection(
             settings.api_url, SecretStr(settings.authorization()), settings.request_timeout
         ),
-        reporting=Reporting(settings.logs, settings.console_url, settings.dotenv_file),
+        reporting=Reporting(
+            settings.logs, settings.console_url, settings.dotenv_file, github_of(settings, inputs, environ)
+        ),
         dry_run=settings.dry_run,
         debug=settings.debug or environ.get("RUNNER_DEBUG") == "1",
-        secrets=(token,),
+        secrets=(token, *github_secret(settings, environ)),
         given={
             name: inputs[name].describe(secret=name == "api_token") for name in NAME_INPUTS if name in inputs
         },
@@ -120,6 +136,29 @@ def load_plan(argv: Sequence[str], environ: Mapping[str, str]) -> Plan:
         clone_from=settings.clone_from,
         delete_environment=settings.delete_environment,
     )
+
+
+def github_of(settings: Settings, inputs: Mapping[str, Given], environ: Mapping[str, str]) -> GitHubReporting:
+    """The GitHub settings; the token is `github-token`'s, else the environment's GITHUB_TOKEN (a `run:` step
+    or `docker run` passes it so), said by where it came from."""
+    token = github_secret(settings, environ)
+    given = inputs.get("github_token")
+    token_from = given.describe(secret=True) if given else "from the environment variable GITHUB_TOKEN"
+    return GitHubReporting(
+        settings.github_deployment,
+        settings.pr_comment,
+        settings.github_environment,
+        SecretStr(token[0]) if token else None,
+        token_from if token else "",
+    )
+
+
+def github_secret(settings: Settings, environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The GitHub token, when there is one: never shown, scrubbed like the Qovery token."""
+    if settings.github_token is not None:
+        return (settings.github_token.get_secret_value(),)
+    fallback = environ.get(GITHUB_TOKEN_VARIABLE, "").strip()
+    return (fallback,) if fallback and not any(ch.isspace() for ch in fallback) else ()
 
 
 def request_of(settings: Settings) -> DeployRequest:

@@ -78,6 +78,11 @@ class GitHubPresenter(PlainPresenter):
         self.stdout.write("\n".join(without_commands([prefix + line for line in lines])) + "\n")
         self.stdout.flush()
 
+    def warning(self, message: str) -> None:
+        # A warning annotation: on the run's page too, where a missing `permissions:` is noticed.
+        self.stdout.write(command("warning", printable(message, 2000), title="Qovery deploy") + "\n")
+        self.stdout.flush()
+
     def input_error(self, message: str) -> None:
         # The annotation shows in the log and on the run's page: a plain line beside it would repeat it.
         self._annotate("Invalid input for the Qovery deployment", message)

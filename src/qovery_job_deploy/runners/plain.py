@@ -48,6 +48,10 @@ class PlainPresenter:
         prefix = f"{printable(whose, 60)} | " if whose else "| "
         self.log.raw("".join(f"  {prefix}{printable(line)}\n" for line in lines))
 
+    def warning(self, message: str) -> None:
+        """Something beside the deployment went wrong (GitHub refused a record): said, the verdict stands."""
+        self.log.warning(message)
+
     # The last word
     def input_error(self, message: str) -> None:
         """One problem of the input, where the runner shows it best: here, a line of the log."""

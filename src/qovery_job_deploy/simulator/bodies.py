@@ -98,7 +98,7 @@ def environment(place: Place) -> dict[str, Any]:
         "created_at": CREATED_AT,
         "name": place.environment_name,
         "cloud_provider": {"provider": "aws", "cluster": "eu-west-3"},
-        "mode": place.mode,
+        "mode": place.environment_mode,
         "cluster_id": "c1c1c1c1-0000-4000-8000-000000000001",
         "project": {"id": place.project_id},
         "organization": {"id": place.organization_id},
@@ -255,3 +255,22 @@ def environment_statuses(
     }
     lists = {key: statuses.get(key, []) for key in STATUS_LISTS}
     return {"environment": environment, **lists}
+
+
+def links(services: list[JobScript]) -> dict[str, Any]:
+    """`LinkResponseList`: where each of `services` answers, in order."""
+    return {
+        "results": [
+            {
+                "service_id": service.job_id,
+                "service_type": service.service_type,
+                "url": link.url,
+                "internal_port": link.internal_port,
+                "external_port": link.external_port,
+                "is_qovery_domain": link.is_qovery_domain,
+                "is_default": link.is_default,
+            }
+            for service in services
+            for link in service.answers_on()
+        ]
+    }

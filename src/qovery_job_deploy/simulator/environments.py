@@ -1,6 +1,6 @@
 """Environments as previews use them: clone one (`POST /environment/{id}/clone`), delete one (`DELETE
-/environment/{id}`), and read its own status (`GET /environment/{id}/status`), its deployment stages
-(`GET /environment/{id}/deploymentStage`) and its links (`GET /environment/{id}/link`).
+/environment/{id}`), and read its own status (`GET /environment/{id}/status`) and its deployment stages
+(`GET /environment/{id}/deploymentStage`).
 
 - A clone is a new environment of the same project, listed at once, in the mode asked (the source's when
   none is). Its services are copies of the source's: the same names, kinds and configuration, new ids,
@@ -11,15 +11,13 @@
 - A deletion goes DELETE_QUEUED, then DELETING (`deleting_after`), then the environment and its services are
   gone (`gone_after`): every read of them is a 404. Deleting it again meanwhile is accepted again (204).
 - Stages: an environment's own when declared (`declare_stages`), else one per kind, in DEFAULT_STAGES' order.
-- Links: each application and container has one, its default Qovery domain, made of its name and its
-  environment's id: a clone's are its own.
+- Links: a clone's services have their own (`JobScript.answers_on`: of their new ids).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -31,7 +29,6 @@ from qovery_job_deploy.simulator.scripts import CREATED_AT, JobScript, Place
 
 # Qovery's default stages, one per kind, in the order an environment deploys them (the simulator's choice).
 DEFAULT_STAGES = ("database", "terraform", "job", "container", "application", "helm")
-LINKED_KINDS = ("application", "container")  # the kinds with a public port here
 MODES = ("DEVELOPMENT", "PREVIEW", "PRODUCTION", "STAGING")
 
 
@@ -97,9 +94,7 @@ class Environments:
         here = [script for script in self.services.values() if script.environment_id == environment_id]
         if operation == "environment_status":
             return self.status(environment_id, here, status_of, now)
-        if operation == "stages":
-            return self.stages_of(environment_id, here)
-        return json_answer(200, {"results": [link(s) for s in here if s.kind in LINKED_KINDS]})
+        return self.stages_of(environment_id, here)  # stages
 
     def clone(self, source_id: str, body: bytes, now: float) -> Answer:
         services, places = self.services, self.places
@@ -123,9 +118,13 @@ class Environments:
                 f"an environment named {name} already exists".encode(),
                 {"Content-Type": "text/plain"},
             )
-        mode = asked.get("mode") if asked.get("mode") in MODES else source.mode
+        mode = asked.get("mode") if asked.get("mode") in MODES else source.environment_mode
         clone = replace(
-            source, environment_id=str(uuid.uuid4()), environment_name=name, mode=mode, project_id=project_id
+            source,
+            environment_id=str(uuid.uuid4()),
+            environment_name=name,
+            environment_mode=mode,
+            project_id=project_id,
         )
         places[clone.environment_id] = clone
         self.clones.append(clone.environment_id)
@@ -194,7 +193,7 @@ class Environments:
 # A blueprint for previews (the demo's `preview` scenario): staging in acme / shop, whose four services
 # deploy in about a second each, one stage after another.
 STAGING_ENVIRONMENT = "e1e1e1e1-0000-4000-8000-0000000000c1"
-STAGING = Place(STAGING_ENVIRONMENT, "staging", mode="STAGING")
+STAGING = Place(STAGING_ENVIRONMENT, "staging", environment_mode="STAGING")
 
 
 def blueprint_services() -> list[JobScript]:
@@ -220,20 +219,6 @@ def blueprint_services() -> list[JobScript]:
     ]
 
 
-def link(script: JobScript) -> dict[str, Any]:
-    """A service's default Qovery domain: its name and its environment's, so that a clone's are its own."""
-    name = re.sub(r"[^a-z0-9]+", "-", script.job_name.lower()).strip("-") or "service"
-    return {
-        "service_id": script.job_id,
-        "service_type": script.service_type,
-        "url": f"https://{name}-{script.environment_id[:8]}.preview.example.com",
-        "internal_port": 8080,
-        "external_port": 443,
-        "is_qovery_domain": True,
-        "is_default": True,
-    }
-
-
 def _copy(script: JobScript, clone: Place) -> JobScript:
     """A service of the clone: the same name and configuration, a new id, never deployed."""
     return replace(
@@ -248,6 +233,7 @@ def _copy(script: JobScript, clone: Place) -> JobScript:
         past_durations=[],
         faults={},
         event_timelines=dict(script.event_timelines),
+        links=None,  # its own Qovery domain (custom domains are not cloned here)
     )
 
 

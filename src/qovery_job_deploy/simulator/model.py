@@ -24,6 +24,7 @@ from qovery_job_deploy.simulator.asks import BadRequest, read_ask
 from qovery_job_deploy.simulator.environments import Environments
 from qovery_job_deploy.simulator.events import deployment_request
 from qovery_job_deploy.simulator.queue import schedule
+from qovery_job_deploy.simulator.ratelimit import Budgets, RateLimit
 from qovery_job_deploy.simulator.routes import (
     NAME_OPERATIONS,
     Answer,
@@ -60,6 +61,7 @@ class QoverySimulator:
         wall: Callable[[], float] = time.time,
         places: list[Place] | None = None,
         log: TextIO | None = None,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         # The services it serves, by id (jobs, applications, ...: `JobScript.kind`).
         self.services = {script.job_id: script for script in services or builtin_services()}
@@ -97,6 +99,8 @@ class QoverySimulator:
         # Its base URL: one only the in-process transport serves, until `server.serve(sim)` sets the
         # HTTP server's.
         self.url = f"https://simulator-{uuid.uuid4().hex[:8]}.invalid"
+        # Qovery's rate limit, imposed per token when given (`ratelimit.py`): headers on every answer.
+        self.budgets = Budgets(rate_limit) if rate_limit is not None else None
 
     # -- queries for tests ----------------------------------------------------------------------------
 
@@ -122,9 +126,17 @@ class QoverySimulator:
         exchange = Exchange(method, path, query, headers, body, received_at=self.wall())
         with self.lock:
             self.exchanges.append(exchange)
+            allowed, limit_headers = True, dict[str, str]()
+            if self.budgets is not None:
+                token = exchange.headers.get("Authorization", "")
+                allowed, limit_headers = self.budgets.take(token, self.clock())
             job = self._concerned(found, exchange)
             queue = job.faults.get(found.operation) if job else self.faults.get(found.operation)
-            fault = queue.popleft() if queue else None
+            fault = queue.popleft() if queue and allowed else None
+        if not allowed:  # beyond the limit: nothing done, no fault spent
+            answer = Answer(429, b"Too many requests", {"Content-Type": "text/plain"} | limit_headers)
+            self._log_exchange(method, path, answer.status)
+            return self._checked(exchange, answer)
         if fault is not None and fault.kind == "hang":  # nothing done, nothing answered
             self._log_exchange(method, path, 0)
             return Answer(0, wire=fault)
@@ -132,9 +144,14 @@ class QoverySimulator:
         wire = fault if fault and fault.kind in WIRE_FAULTS else None
         answer = self._answer(found, exchange, None if wire else fault)
         answer.wire = wire
+        answer.headers.update(limit_headers)
         self._log_exchange(method, path, answer.status)
         if answer.status == 0:  # reset: closed without a word
             return answer
+        return self._checked(exchange, answer)
+
+    def _checked(self, exchange: Exchange, answer: Answer) -> Answer:
+        """The answer recorded on its exchange, and the exchange checked against the contract."""
         exchange.status, exchange.response_headers, exchange.response_body = (
             answer.status,
             answer.headers,
@@ -247,6 +264,16 @@ class QoverySimulator:
         target = self._concerned(found, exchange)
         return Answer(404) if target is None else json_answer(200, self._service_body(target, now))
 
+    def _links(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
+        target = self._concerned(found, exchange)
+        return Answer(404) if target is None else json_answer(200, bodies.links([target]))
+
+    def _environment_links(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
+        if found.path_id not in self.places:
+            return Answer(404)
+        here = [script for script in self.services.values() if script.environment_id == found.path_id]
+        return json_answer(200, bodies.links(here))
+
     # -- the API's behaviour ----------------------------------------------------------------------------
 
     def status_body(self, job: JobScript, now: float) -> dict[str, Any]:
@@ -328,7 +355,7 @@ class QoverySimulator:
         if found.operation == "request_status":
             request = self.requests.get(exchange.query_value("deploymentRequestId"))
             return self.services.get(request.job_id) if request else None
-        if found.operation in ("environment", "logs"):
+        if found.operation in ("environment", "logs", "environment_links"):
             return next((s for s in self.services.values() if s.environment_id == found.path_id), None)
         service = self.services.get(found.path_id or "")
         if service is None or (found.kind is not None and service.kind != found.kind):
@@ -364,7 +391,8 @@ _BY_OPERATION: dict[str, Operation] = {
     "queue": QoverySimulator._queue,
     "service": QoverySimulator._service,
     **dict.fromkeys(
-        ("clone", "delete_environment", "environment_status", "stages", "environment_links"),
-        QoverySimulator._previews,
+        ("clone", "delete_environment", "environment_status", "stages"), QoverySimulator._previews
     ),
+    "links": QoverySimulator._links,
+    "environment_links": QoverySimulator._environment_links,
 }

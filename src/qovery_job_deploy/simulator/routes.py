@@ -17,6 +17,8 @@ from qovery_job_deploy.simulator.scripts import KIND_ROWS, KINDS, Fault
 _KIND = rf"(?P<kind>{'|'.join(KINDS)})"
 # The kinds with a status endpoint of their own (`Kind.own_status`).
 _STATUS_KIND = rf"(?P<kind>{'|'.join(kind.name for kind in KIND_ROWS.values() if kind.own_status)})"
+# The kinds with links (`Kind.links`).
+_LINK_KIND = rf"(?P<kind>{'|'.join(kind.name for kind in KIND_ROWS.values() if kind.links)})"
 _ID = r"(?P<id>[^/]+)"
 ROUTES = [
     ("GET", rf"/{_STATUS_KIND}/{_ID}/status", "status"),
@@ -34,11 +36,12 @@ ROUTES = [
     ("GET", rf"/environment/{_ID}", "environment"),
     ("GET", rf"/environment/{_ID}/logs", "logs"),
     ("POST", rf"/deploymentQueue/{_ID}/cancelDeployment", "cancel"),
-    # Previews (`environments.py`): clone, delete, and what a preview's run reads of its environment.
+    # Previews (`environments.py`): clone, delete, an environment's own status and its stages.
     ("POST", rf"/environment/{_ID}/clone", "clone"),
     ("DELETE", rf"/environment/{_ID}", "delete_environment"),
     ("GET", rf"/environment/{_ID}/status", "environment_status"),
     ("GET", rf"/environment/{_ID}/deploymentStage", "stages"),
+    ("GET", rf"/{_LINK_KIND}/{_ID}/link", "links"),
     ("GET", rf"/environment/{_ID}/link", "environment_links"),
 ]
 _COMPILED = [(method, re.compile(pattern), operation) for method, pattern, operation in ROUTES]

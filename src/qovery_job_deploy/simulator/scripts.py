@@ -8,6 +8,7 @@ in BUILD_ERROR); jobs and terraform services execute (EXECUTING).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -27,6 +28,9 @@ class Kind:
     # Whether Qovery serves `GET /{kind}/{id}/status` and `GET /environment/{id}/{kind}/status` for it
     # (else its status is only in `GET /environment/{id}/statuses`).
     own_status: bool = True
+    # Whether Qovery serves `GET /{kind}/{id}/link` for it (where it answers); its services then have a
+    # default link on a Qovery domain unless their script gives theirs.
+    links: bool = False
 
 
 _EXECUTED = ((0.0, "QUEUED"), (0.3, "DEPLOYING"), (0.6, "EXECUTING"), (1.0, "DEPLOYED"))
@@ -36,9 +40,9 @@ KIND_ROWS = {
     kind.name: kind
     for kind in (
         Kind("job", _EXECUTED, ("EXECUTING",)),
-        Kind("application", _BUILT, ("GIT_CLONE", "BUILD", "DEPLOYMENT")),
-        Kind("container", _BUILT, ("MIRROR_IMAGE", "DEPLOYMENT")),
-        Kind("helm", _DEPLOYED, ("DEPLOYMENT",)),
+        Kind("application", _BUILT, ("GIT_CLONE", "BUILD", "DEPLOYMENT"), links=True),
+        Kind("container", _BUILT, ("MIRROR_IMAGE", "DEPLOYMENT"), links=True),
+        Kind("helm", _DEPLOYED, ("DEPLOYMENT",), links=True),
         Kind("database", _DEPLOYED, ("DEPLOYMENT",)),
         Kind("terraform", _EXECUTED, ("GIT_CLONE", "EXECUTING"), own_status=False),
     )
@@ -118,6 +122,18 @@ class Fault:
     retry_after_date_in: float | None = None
 
 
+@dataclass(frozen=True)
+class Link:
+    """One address a service answers on, as `GET /{kind}/{id}/link` lists it (`Link`): its Qovery domain's
+    root (the default), a port of it (`p8080-...`), or a custom domain."""
+
+    url: str
+    is_qovery_domain: bool = True
+    is_default: bool = True
+    internal_port: int = 8080
+    external_port: int = 443
+
+
 @dataclass
 class JobScript:
     """How one service behaves (a job unless `kind` says otherwise). Timeline offsets are seconds after the
@@ -139,7 +155,7 @@ class JobScript:
     previous_request_id: str | None = field(default_factory=lambda: str(uuid.uuid4()))
     environment_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     # Per operation ("deploy", "status", "request_status", "history", "queue", "service", "environment",
-    # "logs"): faults to play in order.
+    # "logs", "links", "environment_links"): faults to play in order.
     faults: dict[str, deque[Fault | None]] = field(default_factory=dict)
     # Merged into every status body: fields and enum values of a newer API.
     extra_status_fields: dict[str, Any] = field(default_factory=dict)
@@ -173,6 +189,9 @@ class JobScript:
     current_image_tag: str = "v1"
     current_chart_version: str | None = "1.0.0"
     job_origin: str = "image"  # a job's source: "image" (a registry's image) or "git" (built from git)
+    # Where it answers, for a kind that has links; None: one default link on a Qovery domain
+    # (`https://api-66666666.qovery.example`), [] none (no public port).
+    links: list[Link] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -189,6 +208,15 @@ class JobScript:
         """The kind as the API's `ServiceTypeEnum` says it (JOB, APPLICATION, ...)."""
         return self.kind.upper()
 
+    def answers_on(self) -> list[Link]:
+        """Its links: none for a kind without (a job, a database), else its script's or the default one."""
+        if not KIND_ROWS[self.kind].links:
+            return []
+        if self.links is not None:
+            return list(self.links)
+        host = "-".join(re.findall(r"[a-z0-9]+", self.job_name.lower())) or "service"
+        return [Link(f"https://{host[:40]}-{self.job_id[:8]}.qovery.example")]
+
 
 @dataclass(frozen=True)
 class Place:
@@ -200,7 +228,7 @@ class Place:
     project_name: str = "shop"
     organization_id: str = "0a0b0c0d-0000-4000-8000-000000000001"
     organization_name: str = "acme"
-    mode: str = "PRODUCTION"  # `EnvironmentModeEnum`: DEVELOPMENT, PREVIEW, PRODUCTION or STAGING
+    environment_mode: str = "PRODUCTION"  # DEVELOPMENT, PREVIEW, PRODUCTION or STAGING
 
 
 @dataclass
@@ -337,9 +365,13 @@ def builtin_services() -> list[JobScript]:
             timeline=[(0.0, "QUEUED"), (0.5, "BUILDING"), (2.0, "DEPLOYING"), (3.0, "DEPLOYED")],
             stale_seconds=0.5,
             past_durations=[3, 4],
-            about="builds, then succeeds (DEPLOYED) in about 3 s",
+            about="builds, then succeeds (DEPLOYED) in about 3 s; answers on a custom domain",
             job_name="web",
             environment_id=DEMO_ENVIRONMENT,
+            links=[  # a port of its Qovery domain, and its own domain, the default
+                Link("https://p3000-web-88888888.qovery.example", is_default=False, internal_port=3000),
+                Link("https://www.shop.example", is_qovery_domain=False, internal_port=3000),
+            ],
         ),
         JobScript(
             BROKEN_APPLICATION,
