@@ -91,7 +91,7 @@ class QoverySimulator:
         self.terminal_at: dict[str, float] = {}
         # Faults of calls that concern no single service (the name lookups, environment-wide statuses).
         self.faults: dict[str, deque[Fault | None]] = {}
-        # Clones, deletions, stages and links (`environments.py`): previews.
+        # Clones, deletions and stages (`environments.py`): previews.
         self.environments = Environments(self.services, self.places)
         # Done once each, just before the next call of an operation is served: someone else's request
         # that lands first (another run's clone of the same name, say).
@@ -223,7 +223,7 @@ class QoverySimulator:
         return Answer(404) if place is None else json_answer(200, bodies.environment(place))
 
     def _previews(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
-        """Clone, delete, and an environment's own status, stages and links: `environments.py`'s."""
+        """Clone, delete, and an environment's own status and stages: `environments.py`'s."""
         status_of = lambda script: self.status_body(script, now)  # noqa: E731
         answer = self.environments.answer(found.operation, found.path_id or "", exchange.body, now, status_of)
         return answer if fault is None else fault_answer(fault)  # a clone that fails after Qovery acted

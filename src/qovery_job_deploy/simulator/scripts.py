@@ -107,9 +107,8 @@ class Fault:
     is done and the normal answer then misbehaves on the wire: "delay" (sent after `seconds`), "short"
     (fewer bytes than its Content-Length, then the connection closes), "trickle" (one byte every
     `seconds`).
-    `acted`: for a deploy or a clone, whether Qovery acts (the deployment or the clone is made) before an
-    "http" or "reset" fault strikes (transport faults always act). In a service's fault queue, `None` lets one
-    call through untouched.
+    `acted`: for a deploy or a clone, whether Qovery acts before an "http" or "reset" fault strikes
+    (transport faults always act). In a service's fault queue, `None` lets one call through untouched.
     """
 
     kind: str = "http"
