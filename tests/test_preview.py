@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.github import finish_github, github_context, in_process_github
 from support.sims import FAST, TOKEN, SimFactory, job
 from support.step import ROOT, StepRun, assert_refused, base_env, github_env, gitlab_env, plain_env, run_step
 
@@ -456,3 +457,34 @@ def test_a_name_missing_from_a_complete_preview_is_an_input_error_at_once(simula
         run, "Invalid input `services` (`api, worker` from the environment variable QOVERY_SERVICES)"
     )
     assert "Waiting for" not in run.stderr and run.seconds < 1
+
+
+def test_a_fresh_clone_s_github_deployment_is_a_transient_preview_and_a_deletion_makes_none(
+    simulator: SimFactory, tmp_path: Path
+) -> None:
+    """The clone's mode (PREVIEW) reaches the GitHub deployment record (`github-deployment`); a deletion
+    records no deployment (what it does to the records is the GitHub publishers' to come)."""
+    sim = previews(simulator)
+    fake = in_process_github()
+    try:
+        (tmp_path / "deploy").mkdir()
+        env, files = github_env(tmp_path / "deploy", preview_inputs(sim, **{"github-deployment": "true"}))
+        run = run_step(env | github_context(fake, tmp_path / "deploy", event="pull_request"), files)
+        assert run.code == 0, run.stderr
+        [asked] = fake.deployments.values()
+        assert (asked["environment"], asked["transient_environment"]) == ("pr-42", True)
+        assert fake.states()[-1] == "success"
+
+        (tmp_path / "delete").mkdir()
+        inputs = preview_inputs(sim, **{"delete-environment": "true", "github-deployment": "true"})
+        inputs = {
+            key: value
+            for key, value in inputs.items()
+            if key not in ("services", "image-tag", "git-commit-id")
+        }
+        env, files = github_env(tmp_path / "delete", inputs)
+        run = run_step(env | github_context(fake, tmp_path / "delete", event="pull_request"), files)
+        assert run.code == 0, run.stderr
+        assert run.json_result()["deleted"] is True and len(fake.deployments) == 1
+    finally:
+        finish_github(fake)

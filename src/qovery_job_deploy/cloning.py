@@ -81,7 +81,7 @@ class Cloning:
                 continue
             if (made_id := canonical_uuid(made.id)) is None:
                 raise ActionError(f"Qovery's answer to the clone of {blueprint.environment_name} has no id")
-            return Named(id=made_id, name=made.name or name, mode=made.mode), True
+            return Named(id=made_id, name=made.name or name, mode=made.mode or MODE), True
 
     def listed(self, blueprint: Place, name: str) -> Named | None:
         """The environment of the blueprint's project named `name`, read again (one may have been made)."""

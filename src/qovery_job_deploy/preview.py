@@ -110,7 +110,7 @@ class Previews:
         where = f"project {one_line(blueprint.project_name or blueprint.project_id or '', 60)}"
         if self.plan.dry_run:
             self.log.info(f"environment {name} does not exist in {where}: a run would clone it")
-            place = Place("", name, blueprint.project_id, blueprint.project_name, blueprint.organization_id)
+            place = _place_of(Named(id="", name=name, mode=MODE), blueprint)
             self.prepared = Prepared(place, blueprint, whole=_unmade(place, whole), would_clone=True)
             return self.prepared
         self.log.info(
@@ -188,7 +188,9 @@ class Previews:
             )
         )
         self.log.info(f"blueprint {blueprint.name} -> {blueprint.id} (clone-from)")
-        return Place(str(blueprint.id), blueprint.name, str(project.id), project.name, organization_id)
+        return Place(
+            str(blueprint.id), blueprint.name, str(project.id), project.name, organization_id, blueprint.mode
+        )
 
     # -- planning everything in the blueprint, before anything is cloned --------------------------------
 
@@ -284,12 +286,14 @@ def _named(candidates: Sequence[tuple[Named, Named]], project_id: str | None, na
 
 
 def _place_of(environment: Named, blueprint: Place) -> Place:
+    """The preview, in the blueprint's project, with its mode (what a GitHub deployment record says)."""
     return Place(
         str(environment.id),
         environment.name,
         blueprint.project_id,
         blueprint.project_name,
         blueprint.organization_id,
+        environment.mode,
     )
 
 
