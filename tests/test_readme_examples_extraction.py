@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 from e2e.readme_examples import (
     DOCUMENTS,
     MARKER,
@@ -99,6 +100,14 @@ def test_a_github_example_becomes_a_workflow(example: Any, jobs: dict[str, Any])
     workflow = as_workflow(example)
     assert workflow["jobs"] == jobs
     assert "on" in workflow
+
+
+def test_a_workflow_example_keeps_its_on_key() -> None:
+    """PyYAML reads YAML 1.1, where `on` is a boolean: a whole workflow's `on:` comes back as its key, not true
+    (the workflow schema requires `on` and allows no other key)."""
+    example = yaml.safe_load("on: pull_request\njobs:\n  ship:\n    steps: []\n")
+    assert list(as_workflow(example)) == ["on", "jobs"]
+    assert as_workflow(example)["on"] == "pull_request"
 
 
 def test_a_github_example_of_another_shape_is_an_error() -> None:

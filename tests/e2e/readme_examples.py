@@ -61,7 +61,8 @@ def as_workflow(example: Any) -> dict[str, Any]:
         raise MalformedExample(f"a GitHub example is a list of steps, a job or a workflow, not {example!r}")
     if "jobs" not in example:
         example = {"name": "README example", "on": "push", "permissions": {}, "jobs": {"deploy": example}}
-    return dict(example)
+    # A workflow's `on:`, which YAML 1.1 (PyYAML) reads as the key true: `on` again, where it was.
+    return {"on" if key is True else key: value for key, value in example.items()}
 
 
 def steps_using_the_action(workflow: dict[str, Any]) -> list[tuple[list[dict[str, Any]], int]]:
