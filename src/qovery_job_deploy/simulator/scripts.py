@@ -107,7 +107,7 @@ class Fault:
     is done and the normal answer then misbehaves on the wire: "delay" (sent after `seconds`), "short"
     (fewer bytes than its Content-Length, then the connection closes), "trickle" (one byte every
     `seconds`).
-    `acted`: for a POST, whether the deployment is created before an "http" or "reset" fault strikes
+    `acted`: for a deploy or a clone, whether Qovery acts before an "http" or "reset" fault strikes
     (transport faults always act). In a service's fault queue, `None` lets one call through untouched.
     """
 
