@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from qovery_job_deploy.simulator import bodies
 from qovery_job_deploy.simulator.asks import BadRequest, read_ask
+from qovery_job_deploy.simulator.catalogue import builtin_services
 from qovery_job_deploy.simulator.environments import Environments
 from qovery_job_deploy.simulator.events import deployment_request
 from qovery_job_deploy.simulator.queue import schedule
@@ -41,7 +42,6 @@ from qovery_job_deploy.simulator.scripts import (
     Fault,
     JobScript,
     Place,
-    builtin_services,
     token_is_valid,
 )
 from qovery_job_deploy.simulator.services import service_body
