@@ -9,6 +9,7 @@ import pytest
 import yaml
 from e2e.readme_examples import (
     DOCUMENTS,
+    KNOWN_MARKERS,
     MARKER,
     MalformedExample,
     as_workflow,
@@ -72,6 +73,18 @@ def test_every_document_with_a_marker_is_listed() -> None:
     }
     assert marked == set(DOCUMENTS)
     assert DOCUMENTS[0] == "README.md"
+
+
+def test_every_marker_is_a_known_one() -> None:
+    """A misspelt marker (`github-preveiw`) would be an example that nothing reads."""
+    found = {
+        (path.relative_to(ROOT).as_posix(), marker["platform"])
+        for path in [ROOT / "README.md", *sorted(ROOT.glob("docs/**/*.md"))]
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if (marker := MARKER.fullmatch(line))
+    }
+    assert {platform for _, platform in found} <= set(KNOWN_MARKERS), found
+    assert ("README.md", "github-preview") in found and ("README.md", "gitlab-preview") in found
 
 
 @pytest.mark.parametrize("platform", ["github", "gitlab"])
