@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import threading
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from support.sims import SimFactory, finish, served
 
+from qovery_job_deploy import __version__
 from qovery_job_deploy.simulator import FAILURE_JOB, SLOW_JOB, SUCCESS_JOB, QoverySimulator
 
 from .conftest import BuiltImage
@@ -31,7 +33,9 @@ from .harness import (
     podman_env,
     run,
     runner_repo,
+    scratch_repo,
 )
+from .pypi_mirror import serve_mirror, wheels
 
 # The image adds the interpreter's venv, the package and its two dependencies to its base: about 15 MB.
 # Twice that means something unintended got in (a pip cache, the sources, build tools).
@@ -222,3 +226,50 @@ def test_signal_ends_the_run_within_2_seconds(
     result.assert_no_token()
     assert result.code == code, result.tail()
     assert took <= 2.0, f"took {took:.1f} s to stop after {signum.name}, limit 2 s"
+
+
+@pytest.mark.timeout(BUILD_TIMEOUT * 2)
+@pytest.mark.usefixtures("runs")  # it times nothing: the runner runs go beside it
+def test_builds_behind_a_pypi_mirror_on_a_mirrored_base(
+    image: BuiltImage, setup: Setup, tmp_path: Path
+) -> None:
+    """docs/image.md's recipes for runners that reach neither Docker Hub nor PyPI, with podman: the Dockerfile as
+    committed (its base pinned by digest, which no registry serves here) built on the base given with `--from`,
+    its dependencies from a PEP 503 mirror on the loopback (the build on the host's network: `--network=host`),
+    once as a build argument, once as a secret pip.conf whose index URL holds credentials. Every wheel comes from
+    the mirror, the image runs, and neither the mirror's URL nor its password reaches the final image."""
+    context = scratch_repo(tmp_path / "context")  # not runner_repo: the FROM keeps its digest
+    assert re.search(r"^FROM \S+@sha256:[0-9a-f]{64} AS base$", (context / "Dockerfile").read_text(), re.M)
+    password = f"e2e-{uuid.uuid4().hex}"
+    pip_conf = tmp_path / "pip.conf"
+    with serve_mirror(wheels(setup), tmp_path / "mirror") as mirror:
+        pip_conf.write_text(f"[global]\nindex-url = {mirror.url.replace('//', f'//e2e:{password}@', 1)}\n")
+        pip_conf.chmod(0o600)
+        for how, options in (
+            ("build-arg", ["--build-arg", f"PIP_INDEX_URL={mirror.url}"]),
+            ("secret", ["--secret", f"id=pip.conf,src={pip_conf}"]),
+        ):
+            name = f"{image.name}-mirror-{how}"
+            mirror.paths.clear()
+            build = run(
+                f"build-mirror-{how}",
+                ["podman", "build", "--no-cache", "--network=host", "--from", setup.base_image_id, *options,
+                 "-t", name, context],
+                timeout=BUILD_TIMEOUT,
+            )  # fmt: skip
+            try:
+                assert build.code == 0, build.tail()
+                metric(f"image build behind a PyPI mirror, {how}, no cache (s)", build.seconds)
+                assert mirror.fetched() == set(mirror.wheels), (
+                    f"{how}: not every wheel came from the mirror: {sorted(mirror.fetched())}\n{build.tail()}"
+                )
+                version = podman("run", "--rm", name, "--version", name=f"run-mirror-{how}")
+                assert version.code == 0 and __version__ in version.stdout, version.tail()
+                final = podman("image", "inspect", name, "--format", "{{json .Config.Env}}").stdout
+                final += podman("history", "--no-trunc", "--format", "{{.CreatedBy}}", name).stdout
+                assert "PIP_INDEX_URL" not in final and "127.0.0.1" not in final, final
+                assert password not in build.stdout + build.stderr + final
+            finally:
+                podman("rmi", "--force", name)
+    assert mirror.authorizations, "pip did not send the credentials of the secret's index URL"
+    assert all(password not in value for value in mirror.authorizations)  # Basic: base64, never as is
