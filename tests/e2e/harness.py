@@ -62,6 +62,7 @@ class Setup:
     helper_image: str  # bash, rsync, python3: gitlab-ci-local's helper and act's job image
     base_image_id: str
     lint_bin: Path  # zizmor, check-jsonschema
+    wheels: Path  # the lock files' wheels for the base's interpreter: the PyPI mirror's (pypi_mirror.py)
 
     @classmethod
     def load(cls) -> Setup:
@@ -78,6 +79,7 @@ class Setup:
             helper_image=raw["helper_image"],
             base_image_id=raw["base_image_id"],
             lint_bin=Path(raw["lint_bin"]),
+            wheels=Path(raw["wheels"]),
         )
 
 

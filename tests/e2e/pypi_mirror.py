@@ -1,7 +1,7 @@
 """A PyPI mirror on the loopback for the image's builds behind one (test_image.py): a PEP 503 simple index of the
 wheels the Dockerfile's builder stage installs (its lock files), served from a directory, and the paths each
-request asked for. The wheels are downloaded once by the build's own interpreter (the base image: the stand-in, or
-the pinned base), with the Dockerfile's pip options, and kept in the cache by the lock files' content."""
+request asked for. tests/e2e/run.sh downloads the wheels (`Setup.wheels`) with the build's own interpreter (the
+base image: the stand-in, or the pinned base) and the Dockerfile's pip options, once, into the cache."""
 
 from __future__ import annotations
 
@@ -16,34 +16,6 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-
-from .harness import BUILD_TIMEOUT, CACHE, REPO, Setup, run
-
-LOCKS = (
-    "requirements.txt",
-    "requirements-build.txt",
-)  # what the builder stage installs with --require-hashes
-
-
-def wheels(setup: Setup) -> Path:
-    """The lock files' wheels for the base's interpreter and platform, downloaded once (by the locks' content)."""
-    digest = hashlib.sha256(b"".join((REPO / lock).read_bytes() for lock in LOCKS)).hexdigest()[:16]
-    directory = CACHE / "wheels" / digest
-    if (directory / ".complete").exists():
-        return directory
-    directory.mkdir(parents=True, exist_ok=True)
-    pip = "/opt/wheels-venv/bin/pip download --quiet --require-hashes --no-deps --only-binary=:all: --dest /wheels"
-    script = f"python -m venv /opt/wheels-venv && {pip} -r /locks/{LOCKS[0]} && {pip} -r /locks/{LOCKS[1]}"
-    mounts = [arg for lock in LOCKS for arg in ("-v", f"{REPO / lock}:/locks/{lock}:ro")]
-    done = run(
-        "mirror-wheels",
-        ["podman", "run", "--rm", "--network=host", "-v", f"{directory}:/wheels", *mounts,
-         "--entrypoint", "sh", setup.base_image_id, "-c", script],
-        timeout=BUILD_TIMEOUT,
-    )  # fmt: skip
-    assert done.code == 0, f"downloading the lock files' wheels failed\n{done.tail()}"
-    (directory / ".complete").write_text("")
-    return directory
 
 
 def _project(wheel: str) -> str:
