@@ -88,6 +88,9 @@ class Act:
                 for job_id, job in jobs.items()
             },
         }
+        assert "GITHUB_API_URL" not in yaml.safe_dump(workflow), (
+            f"{name}: a job sets GITHUB_API_URL, over the loopback one that keeps every run away from GitHub"
+        )
         act = dataclasses.replace(self, repo=self.home / name / "repo")
         shutil.copytree(self.repo, act.repo, symlinks=True)
         path = act.repo / ".github" / "workflows" / f"{name}.yml"

@@ -52,10 +52,6 @@ T = TypeVar("T")
 
 README_CHECK = "E2E-README-CHECK"  # what the documented examples' steps and jobs after the deployment echo
 GITLAB_PIPELINE = "tests/e2e/gitlab/.gitlab-ci.yml"
-# These workflows' jobs run side by side in one act run, in the release form of the action (the pre-built image,
-# nothing built; main's form, `image: Dockerfile`, is covered by test_act.py's success check). Every job keeps
-# its id (unique across the files) and reaches its workflow's own simulator through a job-level
-# `env: QOVERY_API_URL` alone.
 # The documented GitHub examples run as a pull request's jobs (act --eventpath): pull request 7, its head commit.
 PULL_REQUEST = 7
 PULL_REQUEST_EVENT = {
@@ -66,6 +62,10 @@ PULL_REQUEST_EVENT = {
         "base": {"ref": "main"},
     },
 }
+# These workflows' jobs run side by side in one act run, in the release form of the action (the pre-built image,
+# nothing built; main's form, `image: Dockerfile`, is covered by test_act.py's success check). Every job keeps
+# its id (unique across the files) and reaches its workflow's own simulator through a job-level
+# `env: QOVERY_API_URL` alone.
 SHARED_WORKFLOWS = (
     "deploy-failure.yml",
     "deploy-hostile-log.yml",
