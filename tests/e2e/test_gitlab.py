@@ -104,10 +104,14 @@ def test_release_report_reaches_the_needs_job(pipeline: Pipeline) -> None:
 
     values = pipeline.report("release")
     assert values["QOVERY_VERDICT"] == "succeeded"
-    for prefix, request in [("JOB_MIGRATE", migrate[1]), ("CONTAINER_API", api), ("APPLICATION_WEB", web)]:
+    for prefix in ("JOB_MIGRATE", "CONTAINER_API", "APPLICATION_WEB"):
         assert values[f"QOVERY_{prefix}_VERDICT"] == "succeeded"
         assert values[f"QOVERY_{prefix}_STATE"] == "DEPLOYED"
-        assert values[f"QOVERY_{prefix}_DEPLOYMENT_REQUEST_ID"] == request.id
+    # GitLab reads 20 variables: each URL comes before the request ids, of which the first service's fits.
+    assert values["QOVERY_JOB_MIGRATE_DEPLOYMENT_REQUEST_ID"] == migrate[1].id
+    assert values["QOVERY_URL"] == values["QOVERY_CONTAINER_API_URL"] != ""
+    assert values["QOVERY_APPLICATION_WEB_URL"] != ""
+    assert len(values) == 20
 
 
 def test_failed_deployment_fails_the_job(runs: Runs) -> None:
