@@ -23,7 +23,9 @@
 #
 # A local or mirrored base: override the stage, e.g.
 #   docker buildx build --build-context base=docker-image://registry.example.com/python:3.13-slim-trixie .
-# (tests/e2e/run.sh builds on a stand-in base made from Debian packages and tagged with this name).
+#   podman build --from registry.example.com/python:3.13-slim-trixie .   (replaces this first FROM)
+# (tests/e2e/run.sh builds on a stand-in base made from Debian packages and tagged with this name;
+# tests/e2e/test_image.py builds this file unchanged with podman's --from).
 FROM python:3.13-slim-trixie@sha256:9662417aace5ae7b8e2609cce472b72a8958e134ba372808abe9cc1a0c0125e6 AS base
 
 FROM base AS builder
@@ -40,8 +42,15 @@ RUN python -m venv /opt/venv
 # --require-hashes: every artifact must match a hash in the lock file;
 # --no-deps: the locks are complete, pip resolves nothing on its own;
 # --only-binary: wheels only, no build step, no compiler in the image.
+# A PyPI mirror, for runners that reach no PyPI: `--build-arg PIP_INDEX_URL=https://mirror.example/simple`,
+# read by pip in this stage only (the final image never has it). The lock files' hashes still decide: a
+# mirror cannot swap a package. A URL with credentials goes in a secret instead, a pip.conf with its
+# `index-url` (`--secret id=pip.conf,src=FILE`), mounted for this one step: a build argument stays in the
+# builder stage's history and layer cache. PIP_INDEX_URL, when given too, beats the secret's pip.conf.
 COPY requirements.txt requirements-build.txt /tmp/
-RUN /opt/venv/bin/pip install --require-hashes --no-deps --only-binary=:all: \
+ARG PIP_INDEX_URL
+RUN --mount=type=secret,id=pip.conf,target=/etc/pip.conf,required=false \
+    /opt/venv/bin/pip install --require-hashes --no-deps --only-binary=:all: \
         -r /tmp/requirements.txt \
     && /opt/venv/bin/pip install --require-hashes --no-deps --only-binary=:all: \
         -r /tmp/requirements-build.txt

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support.github import finish_github
 from support.sims import finish
 
 from .harness import (
@@ -25,6 +26,7 @@ from .harness import (
     METRICS,
     REPO,
     Setup,
+    act_repo,
     commit_all,
     image_size,
     metric,
@@ -138,7 +140,7 @@ def docker_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def act(setup: Setup, docker_host: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Act]:
     home = tmp_path_factory.mktemp("act")
-    yield Act(setup, docker_host, runner_repo(home / "repo", setup), home)
+    yield Act(setup, docker_host, act_repo(home / "repo", setup), home)
     # act names its containers after the workflow and job; remove any an interrupted run left.
     names = podman("ps", "-a", "--format", "{{.Names}}").stdout.split()
     for name in names:
@@ -152,7 +154,7 @@ def act_release(act: Act, image: BuiltImage, tmp_path_factory: pytest.TempPathFa
     """act in a repository whose action.yml is what a release commit has: the image by digest
     (scripts/release_action.py), here the one just built, referenced as docker://localhost/...@sha256:..."""
     digest = podman("image", "inspect", "--format", "{{.Digest}}", image.name).stdout.strip()
-    repo = runner_repo(tmp_path_factory.mktemp("act-release") / "repo", act.setup)
+    repo = act_repo(tmp_path_factory.mktemp("act-release") / "repo", act.setup)
     done = run(
         "release-action",
         [
@@ -198,3 +200,5 @@ def runs(
         yield started
     for sim in started.sims:
         finish(sim.stop())
+    for github in started.githubs:
+        finish_github(github.stop())

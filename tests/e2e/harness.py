@@ -19,8 +19,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from support.contract import validate
+from support.contract import validate, validate_github
+from support.github import REPOSITORY, FakeGitHub
 from support.step import StepRun, assert_secret_absent
 
 from qovery_job_deploy.simulator import DeploymentRequest, Exchange, QoverySimulator
@@ -41,6 +43,9 @@ BUILD_TIMEOUT = 1200  # one image build
 # not: only the step's own `::add-mask::` keeps VAR_TOKEN out of the log.
 TOKEN = f"qov_e2e_{secrets.token_urlsafe(18)}"
 VAR_TOKEN = f"qov_var_{secrets.token_urlsafe(18)}"
+# The job's GitHub token in every act run (its secret GITHUB_TOKEN, `${{ github.token }}`), which the fake GitHub
+# accepts: without it act would take `gh auth token` from this machine. No output may contain it either.
+GITHUB_TOKEN = f"ghs_e2e{secrets.token_urlsafe(18)}"
 
 # Figures the checks measure: printed at the end of the session, the image's also written to
 # image-metrics.json for benchmarks/run.py to quote.
@@ -57,6 +62,7 @@ class Setup:
     helper_image: str  # bash, rsync, python3: gitlab-ci-local's helper and act's job image
     base_image_id: str
     lint_bin: Path  # zizmor, check-jsonschema
+    wheels: Path  # the lock files' wheels for the base's interpreter: the PyPI mirror's (pypi_mirror.py)
 
     @classmethod
     def load(cls) -> Setup:
@@ -73,6 +79,7 @@ class Setup:
             helper_image=raw["helper_image"],
             base_image_id=raw["base_image_id"],
             lint_bin=Path(raw["lint_bin"]),
+            wheels=Path(raw["wheels"]),
         )
 
 
@@ -92,7 +99,7 @@ class Run:
         return f"--- last lines of {LOGS / self.name}.*:\n" + "\n".join(text[-lines:])
 
     def assert_no_token(self) -> None:
-        for token in (TOKEN, VAR_TOKEN):
+        for token in (TOKEN, VAR_TOKEN, GITHUB_TOKEN):
             assert_secret_absent(StepRun(self.code, self.stdout, self.stderr, self.seconds), token)
 
 
@@ -186,6 +193,14 @@ def runner_repo(directory: Path, setup: Setup) -> Path:
     return repo
 
 
+def act_repo(directory: Path, setup: Setup) -> Path:
+    """A scratch repository for act (`runner_repo`) whose remote `origin` is the fake GitHub's repository, acme/shop:
+    act takes GITHUB_REPOSITORY from it (nektos/act without one)."""
+    repo = runner_repo(directory, setup)
+    git(repo, "remote", "add", "origin", f"https://github.com/{REPOSITORY}.git")
+    return repo
+
+
 def git(directory: Path, *args: str) -> None:
     subprocess.run(
         ["git", "-c", "user.name=e2e", "-c", "user.email=e2e@localhost", "-c", "commit.gpgsign=false", *args],
@@ -207,37 +222,49 @@ def head_commit(directory: Path) -> str:
     ).stdout.strip()
 
 
-class SimulatorProcess:
-    """The simulator's built-in services on 127.0.0.1 in real time, as `served()` has them, but served by a process
-    of its own (tests/e2e/serve_simulator.py): the runner runs that go at once then never wait on the test process
-    (its GIL, the contract checks). What it saw comes back when it stops, and every answered exchange is then
-    checked against the OpenAPI spec, as a served simulator checks each one as it answers."""
+class _ServedProcess:
+    """What tests/e2e/serve_simulator.py serves on 127.0.0.1 in real time, in a process of its own: the runner runs
+    that go at once then never wait on the test process (its GIL, the contract checks). Its URL comes first; what it
+    saw comes back, pickled, when it stops."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *args: str, env: dict[str, str] | None = None) -> None:
         LOGS.mkdir(parents=True, exist_ok=True)
         self.name = name
         with (LOGS / f"{name}.simulator.err").open("wb") as log:
             self._process = subprocess.Popen(
-                [sys.executable, E2E / "serve_simulator.py"],
+                [sys.executable, E2E / "serve_simulator.py", *args],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,
+                env=os.environ | (env or {}),
             )
         assert self._process.stdout is not None
         self.url = self._process.stdout.readline().decode().strip()
         if not self.url:
             self._process.kill()
             self._process.wait()
-            raise RuntimeError(f"the simulator {name} did not start: see {LOGS / name}.simulator.err")
+            raise RuntimeError(f"{name} did not start: see {LOGS / name}.simulator.err")
+
+    def _stop(self) -> Any:
+        """Stop serving (once): it closes its stdin, then prints its record (its URL, the first line, was read)."""
+        out, _ = self._process.communicate(timeout=60)
+        return pickle.loads(out)  # noqa: S301 - our own child's output
+
+
+class SimulatorProcess(_ServedProcess):
+    """The simulator's built-in services, as `served()` has them, served by a process of its own. Every answered
+    exchange is checked against the OpenAPI spec when it stops, as a served simulator checks each one as it
+    answers."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
         self._record: QoverySimulator | None = None
 
     def stop(self) -> QoverySimulator:
         """Stop serving (once; later calls return the same record): a simulator holding what this one saw, its
         exchanges checked against the spec (`unexpected_contract_errors`)."""
         if self._record is None:
-            # Closes its stdin: it stops, then prints its record (its URL, the first line, was read already).
-            out, _ = self._process.communicate(timeout=60)
-            requests, exchanges = pickle.loads(out)  # noqa: S301 - our own child's output
+            requests, exchanges = self._stop()
             record = QoverySimulator()
             record.url, record.requests, record.exchanges = self.url, requests, exchanges
             # The exchanges a served simulator checks: those it answered (a reset or a hang has no status).
@@ -256,4 +283,26 @@ class SimulatorProcess:
 
     def _stopped(self) -> QoverySimulator:
         assert self._record is not None, f"the simulator {self.name} is read before it stopped"
+        return self._record
+
+
+class GitHubProcess(_ServedProcess):
+    """The fake GitHub API of tests/support/github.py (repository acme/shop, token GITHUB_TOKEN) served by a process
+    of its own; what it saw (`FakeGitHub`, its exchanges checked against GitHub's subset) once it stopped."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, "github", env={"QJD_E2E_GITHUB_TOKEN": GITHUB_TOKEN})
+        self._record: FakeGitHub | None = None
+
+    def stop(self) -> FakeGitHub:
+        if self._record is None:
+            record = FakeGitHub(token=GITHUB_TOKEN, url=self.url)
+            record.exchanges, record.deployments, record.statuses, record.comments = self._stop()
+            record.contract_errors = [
+                error
+                for exchange in record.exchanges
+                if exchange.status
+                for error in validate_github(exchange)
+            ]
+            self._record = record
         return self._record

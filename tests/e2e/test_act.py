@@ -23,7 +23,7 @@ from qovery_job_deploy.simulator import (
 )
 
 from .conftest import BuiltImage
-from .harness import RUNNER_TIMEOUT, VAR_TOKEN, Run, commit_all, metric, podman, runner_repo
+from .harness import RUNNER_TIMEOUT, VAR_TOKEN, Run, act_repo, commit_all, metric, podman
 from .runners import Act
 from .runs import SHARED_WORKFLOWS, ActJobs, Runs
 
@@ -150,7 +150,7 @@ def test_a_release_succeeds_and_another_stops_at_a_failed_build(shared: ActJobs)
 def no_layer_cache(act: Act, directory: Path) -> Act:
     """act in a copy of its repository whose Dockerfile builds without layer cache from its builder stage
     on, as on a fresh runner (whose base image, unlike here, would also have to be pulled)."""
-    repo = runner_repo(directory, act.setup)
+    repo = act_repo(directory, act.setup)
     dockerfile = repo / "Dockerfile"
     lines = dockerfile.read_text(encoding="utf-8").splitlines(keepends=True)
     builder = next(i for i, line in enumerate(lines) if re.match(r"FROM \S+ AS builder\b", line))

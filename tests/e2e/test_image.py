@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import threading
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from support.sims import SimFactory, finish, served
 
+from qovery_job_deploy import __version__
 from qovery_job_deploy.simulator import FAILURE_JOB, SLOW_JOB, SUCCESS_JOB, QoverySimulator
 
 from .conftest import BuiltImage
@@ -31,7 +33,9 @@ from .harness import (
     podman_env,
     run,
     runner_repo,
+    scratch_repo,
 )
+from .pypi_mirror import Mirror, serve_mirror
 
 # The image adds the interpreter's venv, the package and its two dependencies to its base: about 15 MB.
 # Twice that means something unintended got in (a pip cache, the sources, build tools).
@@ -222,3 +226,82 @@ def test_signal_ends_the_run_within_2_seconds(
     result.assert_no_token()
     assert result.code == code, result.tail()
     assert took <= 2.0, f"took {took:.1f} s to stop after {signum.name}, limit 2 s"
+
+
+MIRRORED_BUILDS = ("build-arg", "secret")  # how the builds behind a PyPI mirror are given its index
+
+
+@pytest.fixture(scope="module")
+def mirrored_builds(image: BuiltImage, setup: Setup, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
+    dict[str, tuple[Run, Run, str, Mirror]]
+]:  # fmt: skip
+    """docs/image.md's recipes for runners that reach neither Docker Hub nor PyPI, with podman, both builds at once,
+    each against a mirror of its own: the Dockerfile as committed (its base pinned by digest, which no registry
+    serves here) built on the base given with `--from`, its dependencies from a PEP 503 mirror on the loopback (the
+    build on the host's network: `--network=host`), given as a build argument, or as a secret pip.conf whose index
+    URL holds credentials (`password`). By way: the build, `--version` of the image, what the final image says of
+    itself (its environment and history), and the mirror."""
+    tmp = tmp_path_factory.mktemp("mirrored")
+    context = scratch_repo(tmp / "context")  # not runner_repo: the FROM keeps its digest
+    assert re.search(r"^FROM \S+@sha256:[0-9a-f]{64} AS base$", (context / "Dockerfile").read_text(), re.M)
+    with (
+        serve_mirror(setup.wheels, tmp / "mirror-build-arg") as by_arg,
+        serve_mirror(setup.wheels, tmp / "mirror-secret") as by_secret,
+        ThreadPoolExecutor(len(MIRRORED_BUILDS)) as pool,
+    ):
+        pip_conf = tmp / "pip.conf"
+        pip_conf.write_text(f"[global]\nindex-url = {by_secret.url.replace('//', f'//e2e:{PASSWORD}@', 1)}\n")
+        pip_conf.chmod(0o600)
+        options = {
+            "build-arg": (["--build-arg", f"PIP_INDEX_URL={by_arg.url}"], by_arg),
+            "secret": (["--secret", f"id=pip.conf,src={pip_conf}"], by_secret),
+        }
+        futures = {
+            how: pool.submit(mirrored_build, image, setup, context, how, *options[how])
+            for how in MIRRORED_BUILDS
+        }
+        yield {how: future.result() for how, future in futures.items()}
+
+
+PASSWORD = f"e2e-{uuid.uuid4().hex}"  # the secret's index URL's
+
+
+def mirrored_build(
+    image: BuiltImage, setup: Setup, context: Path, how: str, options: list[str], mirror: Mirror
+) -> tuple[Run, Run, str, Mirror]:
+    name = f"{image.name}-mirror-{how}"
+    build = run(
+        f"build-mirror-{how}",
+        ["podman", "build", "--no-cache", "--network=host", "--from", setup.base_image_id, *options, "-t", name,
+         context],
+        timeout=BUILD_TIMEOUT,
+    )  # fmt: skip
+    try:
+        version = podman("run", "--rm", name, "--version", name=f"run-mirror-{how}")
+        final = podman("image", "inspect", name, "--format", "{{json .Config.Env}}").stdout
+        final += podman("history", "--no-trunc", "--format", "{{.CreatedBy}}", name).stdout
+    finally:
+        podman("rmi", "--force", name)
+    return build, version, final, mirror
+
+
+@pytest.mark.timeout(BUILD_TIMEOUT * 2)
+@pytest.mark.usefixtures("runs")  # it times nothing: the runner runs go beside it
+@pytest.mark.parametrize("how", MIRRORED_BUILDS)
+def test_builds_from_a_pypi_mirror_on_a_mirrored_base(
+    mirrored_builds: dict[str, tuple[Run, Run, str, Mirror]], how: str
+) -> None:
+    """Every wheel comes from the mirror, the image runs, and neither the mirror's URL nor the secret's password
+    reaches the final image or the build's output."""
+    build, version, final, mirror = mirrored_builds[how]
+    assert build.code == 0, build.tail()
+    metric(f"image build behind a PyPI mirror, {how}, no cache, both at once (s)", build.seconds)
+    assert mirror.fetched() == set(mirror.wheels), (
+        f"not every wheel came from the mirror: {sorted(mirror.fetched())}\n{build.tail()}"
+    )
+    assert version.code == 0 and __version__ in version.stdout, version.tail()
+    assert "PIP_INDEX_URL" not in final and "127.0.0.1" not in final, final
+    assert PASSWORD not in build.stdout + build.stderr + final
+    if how == "secret":
+        assert mirror.authorizations, "pip did not send the credentials of the secret's index URL"
+        assert all(PASSWORD not in value for value in mirror.authorizations)  # Basic: base64, never as is

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.github import HEAD
 
 from qovery_job_deploy.simulator import FAILURE_JOB
 
 from .harness import REPO, RUNNER_TIMEOUT, Setup, run
 from .readme_examples import as_workflow, documented_examples, examples, steps_using_the_action
-from .runs import README_CHECK, ActJobs, Runs, readme_examples
+from .runs import PULL_REQUEST, README_CHECK, ActJobs, Runs, readme_examples
 
 pytestmark = pytest.mark.timeout(RUNNER_TIMEOUT + 60)
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -79,6 +80,52 @@ def test_github_example_reads_the_outputs_after_a_failure(
             f"step {reader + 1} after the action did not run after the failure, or did not see its outputs\n"
             f"{log[-4000:]}"
         )
+    assert len(done.sims[f"example-{number}"].deployments_of(FAILURE_JOB)) == 1
+
+
+def asks_github(example: str, which: str) -> bool:
+    """Whether the example's step of this action turns on `which` (`github-deployment`, `pr-comment`)."""
+    workflow = as_workflow(yaml.safe_load(example))
+    return any(
+        str(steps[index].get("with", {}).get(which, "")).lower() == "true"
+        for steps, index in steps_using_the_action(workflow)
+    )
+
+
+@pytest.mark.parametrize(
+    "number",
+    [n for n, example in enumerate(readme_examples("github")) if asks_github(example, "github-deployment")],
+    ids=lambda number: f"readme{number}",
+)
+def test_github_example_records_a_deployment_and_comments_on_the_pull_request(
+    number: int, github_examples: tuple[ActJobs, list[int]]
+) -> None:
+    """The examples with `github-deployment` and `pr-comment`, run as a pull request's jobs under act (pull request
+    7: its number and head commit in the event's payload; repository acme/shop, act's from the git remote) against
+    the fake GitHub on the loopback, which act's containers reach as they reach the simulators (host network), with
+    the fake job token: one deployment record of the pull request's head, in progress then failed (the examples
+    deploy a failing job), and one comment on the pull request that says so; no token anywhere in act's output."""
+    done, _ = github_examples
+    done.act.run.assert_no_token()
+    assert done.github is not None, "the examples' act run had no fake GitHub"
+    fake = done.github.stop()
+    examples = readme_examples("github")
+    recording = [n for n, example in enumerate(examples) if asks_github(example, "github-deployment")]
+    commenting = [n for n, example in enumerate(examples) if asks_github(example, "pr-comment")]
+    assert len(recording) == 1 and commenting == recording, (
+        "one fake GitHub serves the run's jobs: which job made which record or comment is unknown with several"
+    )
+    log = done.act.log(f"example-{number}")
+    assert "Job failed" in log, f"the failed deployment did not fail the job\n{log[-4000:]}"
+    assert not fake.unexpected_contract_errors(), fake.unexpected_contract_errors()
+    [(record, asked)] = fake.deployments.items()
+    assert asked["ref"] == HEAD, f"the record is not of the pull request's head commit: {asked}"
+    assert [status["state"] for status in fake.statuses[record]] == ["in_progress", "failure"], (
+        f"{fake.statuses[record]}\n{log[-4000:]}"
+    )
+    assert list(fake.comments) == [PULL_REQUEST], f"comments on other pull requests: {list(fake.comments)}"
+    [comment] = fake.comments[PULL_REQUEST]
+    assert "`failed`" in comment["body"], comment["body"]
     assert len(done.sims[f"example-{number}"].deployments_of(FAILURE_JOB)) == 1
 
 
