@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections import deque
 
 import pytest
-from support.sims import TOKEN, SimFactory, requests_by_operation
+from support.inputs import inputs
+from support.sims import SimFactory, requests_by_operation
 from support.step import plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript
@@ -52,7 +53,7 @@ def test_a_job_given_by_id_makes_exactly_these_requests(
     simulator: SimFactory, case: str, script: JobScript, reads: dict[str, int]
 ) -> None:
     sim = simulator(script)
-    run = run_step(plain_env({"api-token": TOKEN, "job-id": JOB_ID, "api-url": sim.url}))
+    run = run_step(plain_env(inputs(job_id=JOB_ID, api_url=sim.url)))
 
     assert run.code in (0, 1), run.stderr
     assert requests_by_operation(sim) == reads
@@ -68,7 +69,7 @@ def test_no_two_status_reads_come_at_the_same_moment_when_the_far_pace_meets_the
     """Sums of float pauses land a hair before the expected window: that must not be a second read."""
     script = deployment(60, past_durations=[60, 61, 59, 60])
     sim = simulator(script)
-    run = run_step(plain_env({"api-token": TOKEN, "job-id": JOB_ID, "api-url": sim.url}))
+    run = run_step(plain_env(inputs(job_id=JOB_ID, api_url=sim.url)))
 
     assert run.code == 0, run.stderr
     moments = [e.received_at for e in sim.exchanges if e.path.endswith("/status")]
@@ -80,15 +81,14 @@ def test_a_release_reads_each_service_once_before_deploying_it(simulator: SimFac
     it also tells its source (`plan.py`); no second `GET /job/{id}`."""
     script = deployment(5)
     sim = simulator(script)
-    inputs = {
-        "api-token": TOKEN,
-        "api-url": sim.url,
-        "services": JOB_ID,
-        "environment": ENV,
-        "image-tag": "v2",
-        "git-commit-id": "fedcba9876543210fedcba9876543210fedcba98",
-    }
-    run = run_step(plain_env(inputs))
+    given = inputs(
+        api_url=sim.url,
+        services=JOB_ID,
+        environment=ENV,
+        image_tag="v2",
+        git_commit_id="fedcba9876543210fedcba9876543210fedcba98",
+    )
+    run = run_step(plain_env(given))
 
     assert run.code == 0, run.stderr
     assert requests_by_operation(sim)["service"] == 1
@@ -104,7 +104,7 @@ def test_the_first_read_waits_two_pauses_unless_the_timeout_comes_first(
     simulator: SimFactory, timeout: str, first_read: float
 ) -> None:
     sim = simulator(deployment(20))
-    run = run_step(plain_env({"api-token": TOKEN, "job-id": JOB_ID, "api-url": sim.url, "timeout": timeout}))
+    run = run_step(plain_env(inputs(job_id=JOB_ID, api_url=sim.url, timeout=timeout)))
 
     assert run.code in (0, 124), run.stderr
     posted = next(e.received_at for e in sim.exchanges if e.method == "POST")
@@ -121,7 +121,7 @@ def test_without_the_project_read_the_label_names_the_environment_and_says_why(
 ) -> None:
     sim = simulator(deployment(5))
     sim.faults["projects"] = deque([Fault(status=status)] * 10)
-    run = run_step(plain_env({"api-token": TOKEN, "job-id": JOB_ID, "api-url": sim.url}))
+    run = run_step(plain_env(inputs(job_id=JOB_ID, api_url=sim.url)))
 
     assert run.code == 0, run.stderr  # only a label: never a verdict
     assert sim.calls("projects") == 1  # one try: a name is not worth the step's patience

@@ -134,6 +134,11 @@ def platform_env(platform: str, tmp: Path, inputs: dict[str, str]) -> tuple[dict
     return plain_env(inputs), {}
 
 
+def run_on(platform: str, tmp: Path, inputs: dict[str, str]) -> StepRun:
+    """The step as `platform` runs it (`github`, `gitlab` or `plain`) with these inputs."""
+    return run_step(*platform_env(platform, tmp, inputs))
+
+
 def run_step(
     env: dict[str, str],
     files: dict[str, Path] | None = None,
