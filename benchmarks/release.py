@@ -2,7 +2,7 @@
 with `services`, against a fair model of Qovery's CLI, which watches the whole environment.
 
     .venv/bin/python benchmarks/release.py           # about 5 minutes; writes benchmarks/results/
-    .venv/bin/python benchmarks/release.py --quick   # a few seconds: the smoke run of the test suite
+    .venv/bin/python benchmarks/release.py --quick   # seconds: a smoke run (in-process in the tests)
 
 Each release is a `migrate` job (20 to 40 s), the `api` and `worker` containers (40 to 90 s, BUILDING for
 most of it) and the `web` application (60 to 120 s, BUILDING then DEPLOYING), each run about ±5 % off its
@@ -33,14 +33,12 @@ from __future__ import annotations
 import json
 import random
 import statistics
-import threading
-import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 
-import requests
-from common import TOKEN, noisy, options, step, write
+from common import TOKEN, RealStage, Stage, noisy, options, write
 
 from qovery_job_deploy.simulator import JobScript, QoverySimulator
 
@@ -134,10 +132,10 @@ def measured(sim: QoverySimulator, way: str, release: int, started: float, ended
 # -- the ways ---------------------------------------------------------------------------------------------
 
 
-def this_step(sim: QoverySimulator, way: str, release: int) -> Release:
+def this_step(stage: Stage, sim: QoverySimulator, way: str, release: int) -> Release:
     """One run of the real entrypoint, every service by name, the environment by UUID."""
-    started = time.time()
-    process = step(
+    started = stage.now()
+    ran = stage.step(
         sim,
         {
             "QOVERY_SERVICES": ", ".join(name for _, name, _ in SERVICES),
@@ -145,27 +143,27 @@ def this_step(sim: QoverySimulator, way: str, release: int) -> Release:
             "QOVERY_IMAGE_TAG": TAG,
             "QOVERY_GIT_COMMIT_ID": COMMIT,
         },
+        timeout=600,
     )
-    output, _ = process.communicate(timeout=600)
-    ended = time.time()
-    services = json.loads(output)["services"]
+    ended = stage.now()
+    services = json.loads(ran.stdout)["services"]
     if [s["verdict"] for s in services] != ["succeeded"] * len(SERVICES):
-        raise RuntimeError(f"{way}: {output[:300]!r}")
+        raise RuntimeError(f"{way}: {ran.stdout[:300]!r}")
     return measured(sim, way, release, started, ended)
 
 
-def cli_watch(sim: QoverySimulator, way: str, release: int) -> Release:
+def cli_watch(stage: Stage, sim: QoverySimulator, way: str, release: int) -> Release:
     """Qovery's CLI with several services, made fair (see the module's description)."""
-    session = requests.Session()
+    session = stage.session(sim)
     session.headers["Authorization"] = f"Token {TOKEN}"
-    started = time.time()
+    started = stage.now()
     ours: dict[str, str] = {}
     for script in sim.services.values():
         url = f"{sim.url}/{script.kind}/{script.job_id}/deploy"
         posted = session.post(url, json=BODIES[script.kind], timeout=10)
         posted.raise_for_status()
         ours[script.job_id] = posted.json()["deployment_request_id"]
-    time.sleep(CLI_SLEEP)
+    stage.sleep(CLI_SLEEP)
     while True:
         body = session.get(f"{sim.url}/environment/{ENVIRONMENT}/statuses", timeout=10).json()
         statuses = {s["id"]: s for key, value in body.items() if key != "environment" for s in value}
@@ -175,11 +173,11 @@ def cli_watch(sim: QoverySimulator, way: str, release: int) -> Release:
             for service, request in ours.items()
         ):
             break
-        time.sleep(CLI_INTERVAL)
-    return measured(sim, way, release, started, time.time())
+        stage.sleep(CLI_INTERVAL)
+    return measured(sim, way, release, started, stage.now())
 
 
-Way = Callable[[QoverySimulator, str, int], Release]
+Way = Callable[[Stage, QoverySimulator, str, int], Release]
 WAYS: dict[str, tuple[Way, bool]] = {
     # name: (runner, whether the simulator serves the services' deployment history)
     "this step, history known": (this_step, True),
@@ -201,27 +199,18 @@ def plan(rng: random.Random, quick: bool) -> list[tuple[dict[str, float], dict[s
     return releases
 
 
-def run_all(releases: list[tuple[dict[str, float], dict[str, list[int]]]], stagger: float) -> list[Release]:
+def run_all(
+    releases: list[tuple[dict[str, float], dict[str, list[int]]]], stagger: float, stage: Stage
+) -> list[Release]:
     results: list[Release] = []
-    errors: list[BaseException] = []
 
     def one(way: str, index: int) -> None:
         runner, with_history = WAYS[way]
         lengths, history = releases[index]
-        try:
-            with QoverySimulator(scripts_for(lengths, history if with_history else {})) as sim:
-                results.append(runner(sim, way, index))
-        except BaseException as error:  # reported after all threads end
-            errors.append(error)
+        with stage.simulator(scripts_for(lengths, history if with_history else {})) as sim:
+            results.append(runner(stage, sim, way, index))
 
-    threads = [threading.Thread(target=one, args=(way, i)) for i in range(len(releases)) for way in WAYS]
-    for thread in threads:
-        thread.start()
-        time.sleep(stagger)
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+    stage.together([partial(one, way, i) for i in range(len(releases)) for way in WAYS], stagger)
     order = list(WAYS)
     return sorted(results, key=lambda r: (order.index(r.way), r.release))
 
@@ -281,11 +270,13 @@ def markdown(rows: list[dict[str, float | str]], releases: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    chosen = options(__doc__, "one release of a few seconds: a smoke run")
+def main(argv: Sequence[str] | None = None, stage: Stage | None = None) -> None:
+    """The benchmark on `stage` (real processes in real time unless given), with `argv`'s options."""
+    stage = stage or RealStage()
+    chosen = options(__doc__, "one release of a few seconds: a smoke run", argv)
     releases = plan(random.Random(chosen.seed), chosen.quick)
-    started = time.time()
-    results = run_all(releases, QUICK_STAGGER if chosen.quick else STAGGER)
+    started = stage.now()
+    results = run_all(releases, QUICK_STAGGER if chosen.quick else STAGGER, stage)
     rows = summarize(results)
     text = markdown(rows, len(releases))
     write(
@@ -299,7 +290,7 @@ def main() -> None:
         },
     )
     print(text)
-    print(f"({time.time() - started:.0f} s of deployments; written to {chosen.out})")
+    print(f"({stage.now() - started:.0f} s of deployments; written to {chosen.out})")
 
 
 if __name__ == "__main__":
