@@ -82,9 +82,11 @@ def _violations(exchange: Exchange) -> list[str]:
         content_type=content_type,
     )
     errors = []
-    request_result = spec().unmarshal_request(request)
-    if request_result.errors:
-        errors.append(f"request {exchange.method} {exchange.path}: {_describe(request_result.errors)}")
+    # Validation alone: unmarshalling into Python objects checks nothing more (the same errors over the
+    # whole suite), at many times the cost on a large body (a 6 MB log: 1.3 s against 0.05 s).
+    request_errors = list(spec().request_validator.iter_errors(request))
+    if request_errors:
+        errors.append(f"request {exchange.method} {exchange.path}: {_describe(request_errors)}")
     if exchange.status in (0, 401) or exchange.status >= 500 or exchange.status == 429:
         # Transport faults and undocumented answers (429/5xx exist on any real API but not in the
         # spec): nothing in the contract to check them against.
@@ -95,11 +97,11 @@ def _violations(exchange: Exchange) -> list[str]:
         headers=exchange.response_headers,
         content_type=exchange.response_headers.get("Content-Type", "application/json"),
     )
-    response_result = spec().unmarshal_response(request, response)
-    if response_result.errors and not _documented_empty(exchange):
+    response_errors = list(spec().response_validator.iter_errors(request, response))
+    if response_errors and not _documented_empty(exchange):
         errors.append(
             f"response {exchange.status} to {exchange.method} {exchange.path}: "
-            f"{_describe(response_result.errors)} body={_short(exchange.response_body)}"
+            f"{_describe(response_errors)} body={_short(exchange.response_body)}"
         )
     return errors
 
