@@ -107,8 +107,10 @@ def _violations(exchange: Exchange) -> list[str]:
 
 
 @cache
-def _raw_spec() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+def raw_spec() -> dict[str, Any]:
+    """The spec as plain data, parsed once (by libyaml where PyYAML has it: each worker parses it)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # a safe loader either way
+    loaded: dict[str, Any] = yaml.load(SPEC_PATH.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
     return loaded
 
 
@@ -117,7 +119,7 @@ def _documented_empty(exchange: Exchange) -> bool:
     though openapi-core reports it as missing data."""
     if exchange.response_body:
         return False
-    for template, operations in _raw_spec()["paths"].items():
+    for template, operations in raw_spec()["paths"].items():
         if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), exchange.path):
             answer = (
                 operations.get(exchange.method.lower(), {}).get("responses", {}).get(str(exchange.status))
