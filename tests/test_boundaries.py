@@ -35,8 +35,8 @@ def https_simulator(tmp_path: Path) -> Iterator[tuple[QoverySimulator, JobScript
     ca.issue_cert("127.0.0.1").configure_cert(context)
     ca_file = tmp_path / "corporate-ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
-    script = job()
-    sim = served(script, tls=context)  # TLS is the point: over a real socket, the step as a process
+    script = job((0.0, "QUEUED"), (0.1, "DEPLOYED"))  # TLS is the point, not the wait: a short deployment
+    sim = served(script, tls=context)  # over a real socket, the step as a process
     yield sim, script, ca_file
     finish(sim)
 
@@ -368,7 +368,7 @@ def test_a_silent_listener_on_loopback_is_named_with_what_to_check() -> None:
         listener.listen(8)
         host = f"127.0.0.1:{listener.getsockname()[1]}"
         env = plain_env(inputs(job_id=str(uuid.uuid4()), api_url=f"http://{host}"))
-        run = run_in_process(env | {"QOVERY_REQUEST_TIMEOUT": "1s"})  # five tries of a real second
+        run = run_in_process(env | {"QOVERY_REQUEST_TIMEOUT": "0.5s"})  # tries of the shortest real wait
 
     assert run.code == 3, run.stderr
     message = run.json()["message"]
