@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -47,3 +48,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if {"served_simulator", "https_simulator"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.process)
+
+
+@pytest.hookimpl(optionalhook=True)  # xdist's: without it (`-p no:xdist`), nothing asks
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto`: two workers per core. The suite's CPU work alone would want one per core, but about 40 s
+    of it is real waiting, in the tests where a process, a socket or a deadline is the point (signals, TLS,
+    trickled answers, the demo's real time): a second worker per core runs CPU work meanwhile.
+    PYTEST_XDIST_AUTO_NUM_WORKERS still decides when set (xdist's own rule, then)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return 2 * cores
