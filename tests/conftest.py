@@ -43,11 +43,32 @@ def module_served_simulator() -> Iterator[SimFactory]:
     yield from _factory(served)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test against a served simulator (plain or TLS) runs the step as a process in real time: marked so."""
-    for item in items:
-        if {"served_simulator", "https_simulator"} & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.process)
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """A test against a served simulator (plain or TLS) runs the step as a process in real time: marked so
+    (as it is collected: before `-m` selects)."""
+    if {"served_simulator", "https_simulator"} & set(getattr(item, "fixturenames", ())):
+        item.add_marker(pytest.mark.process)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist's worksteal (pyproject's `--dist`), each worker is first sent an equal share of the
+    collection, in its order, and a worker with nothing left steals from the end of another's queue. Each
+    share starts with its part of the process tests (the real waiting), so that no worker ends the run
+    alone on one. Run after the deselection (`trylast`): on the items the workers will run."""
+    workers = getattr(config, "workerinput", {}).get("workercount", 0)  # in a worker only
+    if workers < 2:
+        return
+    waiting = [item for item in items if item.get_closest_marker("process")]
+    others = [item for item in items if not item.get_closest_marker("process")]
+    ordered: list[pytest.Item] = []
+    for worker in range(workers):
+        share = (len(items) - len(ordered)) // (workers - worker)  # as worksteal splits the collection
+        first = waiting[worker::workers]
+        rest = max(0, share - len(first))
+        ordered += first + others[:rest]
+        del others[:rest]
+    items[:] = ordered + others
 
 
 @pytest.hookimpl(optionalhook=True)  # xdist's: without it (`-p no:xdist`), nothing asks

@@ -146,6 +146,7 @@ def test_the_release_demo_deploys_a_job_a_container_and_an_application_in_order(
     assert max(len(line) for line in run.stdout.splitlines() if "https://" not in line) <= 120
 
 
+@pytest.mark.process
 def test_the_demo_runs_in_real_time_as_a_process() -> None:
     """What a user sees first: the command itself, a simulator on loopback, a deployment of about 2 s."""
     run = run_subprocess(base_env(), args=["demo"])
