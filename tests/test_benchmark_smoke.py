@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import uuid
 from pathlib import Path
 
 import exact
@@ -17,7 +18,9 @@ import pytest
 import release
 import run
 import several_jobs
-from common import VirtualStage
+from common import RealStage, VirtualStage
+
+from qovery_job_deploy.simulator import JobScript
 
 STRATEGIES = [
     "this step, job history known",
@@ -109,3 +112,23 @@ def test_quick_exact_benchmark_sets_the_step_beside_the_cli(tmp_path: Path) -> N
     for name in ("this step, job history known", "this step, no history", "Qovery CLI (3 s after 3 s)"):
         assert f"| {name} |" in report
     assert "| Qovery CLI (3 s after 3 s) | 2.00 | 3.00 | 1.00x | 1.00x |" in report  # 7 s: 3 reads, 2 s late
+
+
+@pytest.mark.process
+def test_the_real_stage_runs_the_step_as_a_process_and_its_calls_at_once() -> None:
+    """What the virtual stage stands in for above: the real entrypoint as a process against a served
+    simulator (its JSON result, exit code and peak RSS), and calls run together in threads, the first
+    error raised once all have ended."""
+    stage = RealStage()
+    script = JobScript(str(uuid.uuid4()), timeline=[(0.0, "QUEUED"), (0.1, "DEPLOYED")])
+    with stage.simulator([script]) as sim:
+        ran = stage.step(sim, {"QOVERY_JOB_ID": script.job_id, "QOVERY_POLL_INTERVAL": "0.2s"}, timeout=60)
+    assert ran.code == 0 and json.loads(ran.stdout)["verdict"] == "succeeded" and ran.rss_kb > 0
+    ended: list[int] = []
+
+    def fails() -> None:
+        raise RuntimeError("one call failed")
+
+    with pytest.raises(RuntimeError, match="one call failed"):
+        stage.together([fails, lambda: ended.append(1), lambda: ended.append(2)])
+    assert sorted(ended) == [1, 2]  # the others ran to their end all the same
