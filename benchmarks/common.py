@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from qovery_job_deploy.cli import main  # noqa: E402
 from qovery_job_deploy.clock import VirtualClock  # noqa: E402
-from qovery_job_deploy.simulator import JobScript, QoverySimulator  # noqa: E402
+from qovery_job_deploy.simulator import JobScript, QoverySimulator, serve  # noqa: E402
 from qovery_job_deploy.simulator.transport import SimulatorAdapter  # noqa: E402
 
 TOKEN = "qov_benchmark-token"  # noqa: S105 - the simulator's, not a secret
@@ -75,7 +75,7 @@ class Stage(Protocol):
 
     def session(self, sim: QoverySimulator) -> requests.Session: ...
 
-    def together(self, calls: list[Callable[[], None]], stagger: float = 0.0) -> None: ...
+    def together(self, calls: Sequence[Callable[[], None]], stagger: float = 0.0) -> None: ...
 
 
 class RealStage:
@@ -90,7 +90,8 @@ class RealStage:
 
     @contextmanager
     def simulator(self, scripts: list[JobScript]) -> Iterator[QoverySimulator]:
-        with QoverySimulator(scripts) as sim:
+        sim = QoverySimulator(scripts)
+        with serve(sim):
             yield sim
 
     def step(self, sim: QoverySimulator, variables: dict[str, str], timeout: float = 600) -> Ran:
@@ -116,7 +117,7 @@ class RealStage:
     def session(self, sim: QoverySimulator) -> requests.Session:
         return requests.Session()
 
-    def together(self, calls: list[Callable[[], None]], stagger: float = 0.0) -> None:
+    def together(self, calls: Sequence[Callable[[], None]], stagger: float = 0.0) -> None:
         """Each call in a thread of its own, started `stagger` seconds apart; the first error is raised once
         all have ended."""
         errors: list[BaseException] = []
@@ -169,7 +170,7 @@ class VirtualStage:
         session.mount("https://", self._transport(sim))
         return session
 
-    def together(self, calls: list[Callable[[], None]], stagger: float = 0.0) -> None:
+    def together(self, calls: Sequence[Callable[[], None]], stagger: float = 0.0) -> None:
         for call in calls:
             call()
             self.sleep(stagger)

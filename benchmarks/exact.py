@@ -10,17 +10,24 @@ simulator's in-process transport (as most tests do), over the same 16 lengths ex
 the CLI's poller as Qovery's CLI behaves (sleep 3 s, then read every 3 s: it reads at 3, 6, ... s and
 notices the end at the first multiple of 3 s at or after it). Reads are counted as `run.py` counts them:
 every GET about the job or its deployment request.
+
+Then the same lengths queued: when ours is requested, another deployment of its environment
+(`nightly-report`) has run for a moment and goes on for QUEUED seconds more; Qovery runs an environment's
+deployments one at a time, so ours waits that long in its queue before its own length begins. The CLI's
+poller reads through the wait as it reads through the run.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -30,7 +37,7 @@ from run import gets_for, job_for  # noqa: E402
 
 from qovery_job_deploy.cli import main  # noqa: E402
 from qovery_job_deploy.clock import VirtualClock  # noqa: E402
-from qovery_job_deploy.simulator import QoverySimulator  # noqa: E402
+from qovery_job_deploy.simulator import JobScript, QoverySimulator  # noqa: E402
 from qovery_job_deploy.simulator.transport import SimulatorAdapter  # noqa: E402
 
 TOKEN = "qov_benchmark-token"  # noqa: S105 - the simulator's, not a secret
@@ -38,35 +45,68 @@ TOKEN = "qov_benchmark-token"  # noqa: S105 - the simulator's, not a secret
 LENGTHS = (4, 5, 6, 7, 10, 12, 14, 20, 22, 30, 35, 44, 60, 81, 88, 113)
 QUICK = (7,)
 CLI_PAUSE = 3.0
+ENVIRONMENT = "e0e0e0e0-0000-4000-8000-0000000000b7"
+NIGHTLY = "0d0d0d0d-0000-4000-8000-00000000aaaa"  # the deployment ahead of ours
+QUEUED = (10, 30, 90)  # seconds ours waits in the queue, behind `nightly-report`
+QUICK_QUEUED = (30,)
 
 
 @dataclass(frozen=True)
 class Measure:
     reads: float  # per deployment
     latency: float  # mean seconds from the end to its notice
+    queued_reads: float = 0.0  # per deployment, of the job's status while it waited in the queue
+    queued_pause: float | None = CLI_PAUSE  # the shortest pause between two of those reads (None: none)
 
 
-def step(lengths: tuple[int, ...], history: bool) -> Measure:
-    reads, late = 0, 0.0
+def step(lengths: tuple[int, ...], history: bool, queued: float = 0.0) -> Measure:
+    reads, late, waiting, pause = 0, 0.0, 0, math.inf
     for length in lengths:
         script = job_for(float(length), [float(length)] * 10 if history else [])
         clock = VirtualClock()
-        sim = QoverySimulator([script], clock=clock.now, wall=clock.now)
+        scripts = [script]
+        if queued:
+            script.environment_id = ENVIRONMENT
+            # One second into its run, with `queued` seconds to go when ours is requested.
+            ahead = [(0.0, "QUEUED"), (0.5, "EXECUTING"), (queued + 1.0, "DEPLOYED")]
+            scripts.append(JobScript(NIGHTLY, ahead, job_name="nightly-report", environment_id=ENVIRONMENT))
+        sim = QoverySimulator(scripts, clock=clock.now, wall=clock.now)
+        if queued:
+            deploy_other(sim, scripts[1])
+            clock.sleep(1.0)
         environ = {"QOVERY_API_TOKEN": TOKEN, "QOVERY_API_URL": sim.url, "QOVERY_JOB_ID": script.job_id}
         transport = SimulatorAdapter(sim, clock.sleep)
         if main([], environ, io.StringIO(), io.StringIO(), clock=clock, transport=transport) != 0:
             raise RuntimeError(f"a {length} s deployment did not succeed")
         (ours,) = sim.deployments_of(script.job_id)
+        if round(ours.start - ours.created_at, 6) != queued:
+            raise RuntimeError(f"ours waited {ours.start - ours.created_at} s in the queue, not {queued} s")
         reads += gets_for(sim, script.job_id, ours.id)
-        noticed = max(e.received_at for e in sim.exchanges if e.path.endswith("/status"))
-        late += noticed - ours.ends_at()
-    return Measure(reads / len(lengths), late / len(lengths))
+        status = f"/job/{script.job_id}/status"
+        seen = [e.received_at for e in sim.exchanges if e.path == status]
+        queued_at = [at for at in seen if ours.created_at < at < ours.start]
+        waiting += len(queued_at)
+        pause = min([pause, *(b - a for a, b in itertools.pairwise(queued_at))])
+        late += max(seen) - ours.ends_at()
+    count = len(lengths)
+    return Measure(reads / count, late / count, waiting / count, pause if math.isfinite(pause) else None)
 
 
-def cli(lengths: tuple[int, ...]) -> Measure:
-    notices = [math.ceil(length / CLI_PAUSE) for length in lengths]
-    late = sum(n * CLI_PAUSE - length for n, length in zip(notices, lengths, strict=True))
-    return Measure(sum(notices) / len(lengths), late / len(lengths))
+def deploy_other(sim: QoverySimulator, script: JobScript) -> None:
+    """Someone else's deploy request, sent to the simulator now."""
+    answer = sim.handle(
+        "POST", f"/job/{quote(script.job_id)}/deploy", {}, {"Authorization": f"Token {TOKEN}"}, b""
+    )
+    if answer.status != 202:
+        raise RuntimeError(f"the deploy request of {script.name} was refused: {answer.body!r}")
+
+
+def cli(lengths: tuple[int, ...], queued: float = 0.0) -> Measure:
+    """Reads at 3, 6, ... s after the POST, through the wait in the queue and the run, until the end."""
+    notices = [math.ceil((queued + length) / CLI_PAUSE) for length in lengths]
+    late = sum(n * CLI_PAUSE - queued - length for n, length in zip(notices, lengths, strict=True))
+    waiting = math.floor(queued / CLI_PAUSE) - (queued % CLI_PAUSE == 0)  # reads strictly before its start
+    return Measure(sum(notices) / len(lengths), late / len(lengths), max(0, waiting))
 
 
 def run(argv: Sequence[str] | None = None) -> None:
@@ -95,9 +135,36 @@ def run(argv: Sequence[str] | None = None) -> None:
         f"| {measure.latency / reference.latency:.2f}x | {measure.reads / reference.reads:.2f}x |"
         for name, measure in rows
     ]
+    lines += ["", *queued_table(lengths, QUICK_QUEUED if options.quick else QUEUED)]
     options.out.mkdir(parents=True, exist_ok=True)
     (options.out / "exact.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
+
+
+def queued_table(lengths: tuple[int, ...], waits: tuple[int, ...]) -> list[str]:
+    lines = [
+        "The same lengths queued behind another deployment of the environment (`nightly-report`) for the "
+        "seconds shown, before their run:",
+        "",
+        "| queued (s) | strategy | latency mean (s) | reads / deployment | status reads while queued "
+        "| shortest pause while queued (s) | latency vs CLI | reads vs CLI |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for wait in waits:
+        reference = cli(lengths, float(wait))
+        rows = [
+            ("this step, job history known", step(lengths, history=True, queued=float(wait))),
+            ("this step, no history", step(lengths, history=False, queued=float(wait))),
+            ("Qovery CLI (3 s after 3 s)", reference),
+        ]
+        lines += [
+            f"| {wait} | {name} | {measure.latency:.2f} | {measure.reads:.2f} | {measure.queued_reads:.2f} "
+            f"| {'-' if measure.queued_pause is None else f'{measure.queued_pause:.2f}'} "
+            f"| {measure.latency / reference.latency:.2f}x "
+            f"| {measure.reads / reference.reads:.2f}x |"
+            for name, measure in rows
+        ]
+    return lines
 
 
 if __name__ == "__main__":

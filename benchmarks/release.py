@@ -26,6 +26,11 @@ For each: the wall time from start (the process start; the CLI's first POST) to 
 simulator received (the reads before the first POST apart), reads per minute of wall time, and the latency
 after the last service ended: the exit minus the moment the simulator turned the last of the release's
 deployments terminal. Nothing here asserts a threshold: it prints figures and ratios.
+
+Then the same releases queued (`release-queued.md`): as each way starts, another deployment of the
+environment (`nightly-report`, AHEAD seconds long) has just been requested, so the whole release waits in
+Qovery's queue behind it before its first service runs. Its table adds how long the release waited after
+its first deploy request, and the reads made in that time.
 """
 
 from __future__ import annotations
@@ -62,6 +67,9 @@ BODIES = {
     "application": {"git_commit_id": COMMIT},
 }
 CLI_SLEEP = CLI_INTERVAL = 3.0
+# The queued releases: `nightly-report` runs this long when each way starts (a smoke run: QUICK_AHEAD).
+NIGHTLY = "0d0d0d0d-0000-4000-8000-00000000aaaa"
+AHEAD, QUICK_AHEAD = 30.0, 2.0
 # Where Qovery's CLI stops: DEPLOYED, DELETED, STOPPED, CANCELED, RESTARTED, or any *_ERROR.
 CLI_ENDS = ("DEPLOYED", "DELETED", "STOPPED", "CANCELED", "RESTARTED")
 
@@ -79,6 +87,8 @@ class Release:
     reads: int
     reads_before_deploy: int
     environment_reads: int  # GET /environment/{id}/statuses
+    queued: float = 0.0  # from the first deploy request to the first service's start (`nightly-report` ahead)
+    reads_while_queued: int = 0
 
     @property
     def reads_per_minute(self) -> float:
@@ -96,8 +106,11 @@ def timeline(kind: str, length: float) -> list[tuple[float, str]]:
     return [(0.0, "QUEUED"), *middle, (length, "DEPLOYED")]
 
 
-def scripts_for(lengths: dict[str, float], history: dict[str, list[int]]) -> list[JobScript]:
-    return [
+def scripts_for(lengths: dict[str, float], history: dict[str, list[int]], ahead: float) -> list[JobScript]:
+    """The release's services; with `ahead`, `nightly-report` too, the deployment ahead of them."""
+    nightly = [(0.0, "QUEUED"), (0.5, "EXECUTING"), (ahead, "DEPLOYED")]
+    first = [JobScript(NIGHTLY, nightly, job_name="nightly-report", environment_id=ENVIRONMENT)]
+    return (first if ahead else []) + [
         JobScript(
             str(uuid.uuid4()),
             kind=kind,
@@ -114,8 +127,11 @@ def scripts_for(lengths: dict[str, float], history: dict[str, list[int]]) -> lis
 def measured(sim: QoverySimulator, way: str, release: int, started: float, ended: float) -> Release:
     with sim.lock:
         reads = [e for e in sim.exchanges if e.method == "GET"]
-        first_post = min(e.received_at for e in sim.exchanges if e.method == "POST")
-        last_end = max(sim.terminal_at.values())  # the simulator serves this release alone
+        posts = [e.received_at for e in sim.exchanges if e.method == "POST" and NIGHTLY not in e.path]
+        first_post = min(posts)
+        last_end = max(sim.terminal_at.values())  # the simulator serves this release (and what is ahead)
+        ahead = [sim.terminal_at[r.id] for r in sim.requests.values() if r.job_id == NIGHTLY]
+    queued_until = max([first_post, *ahead])
     return Release(
         way,
         release,
@@ -126,6 +142,8 @@ def measured(sim: QoverySimulator, way: str, release: int, started: float, ended
         len(reads),
         sum(1 for e in reads if e.received_at < first_post),
         sim.calls("environment_statuses"),
+        queued_until - first_post,
+        sum(1 for e in reads if first_post < e.received_at < queued_until),
     )
 
 
@@ -158,7 +176,7 @@ def cli_watch(stage: Stage, sim: QoverySimulator, way: str, release: int) -> Rel
     session.headers["Authorization"] = f"Token {TOKEN}"
     started = stage.now()
     ours: dict[str, str] = {}
-    for script in sim.services.values():
+    for script in (s for s in sim.services.values() if s.job_id != NIGHTLY):
         url = f"{sim.url}/{script.kind}/{script.job_id}/deploy"
         posted = session.post(url, json=BODIES[script.kind], timeout=10)
         posted.raise_for_status()
@@ -200,19 +218,36 @@ def plan(rng: random.Random, quick: bool) -> list[tuple[dict[str, float], dict[s
 
 
 def run_all(
-    releases: list[tuple[dict[str, float], dict[str, list[int]]]], stagger: float, stage: Stage
-) -> list[Release]:
-    results: list[Release] = []
+    releases: list[tuple[dict[str, float], dict[str, list[int]]]],
+    stagger: float,
+    aheads: tuple[float, ...],
+    stage: Stage,
+) -> dict[float, list[Release]]:
+    """Every way deploys every release, all at once, once per `aheads`: 0, as it is; else queued behind a
+    `nightly-report` deployment that long. The results by `ahead`."""
+    results: dict[float, list[Release]] = {ahead: [] for ahead in aheads}
 
-    def one(way: str, index: int) -> None:
+    def one(ahead: float, way: str, index: int) -> None:
         runner, with_history = WAYS[way]
         lengths, history = releases[index]
-        with stage.simulator(scripts_for(lengths, history if with_history else {})) as sim:
-            results.append(runner(stage, sim, way, index))
+        with stage.simulator(scripts_for(lengths, history if with_history else {}, ahead)) as sim:
+            if ahead:
+                deploy_nightly(stage, sim)
+            results[ahead].append(runner(stage, sim, way, index))
 
-    stage.together([partial(one, way, i) for i in range(len(releases)) for way in WAYS], stagger)
+    calls = [partial(one, ahead, way, i) for ahead in aheads for i in range(len(releases)) for way in WAYS]
+    stage.together(calls, stagger)
     order = list(WAYS)
-    return sorted(results, key=lambda r: (order.index(r.way), r.release))
+    return {
+        ahead: sorted(done, key=lambda r: (order.index(r.way), r.release)) for ahead, done in results.items()
+    }
+
+
+def deploy_nightly(stage: Stage, sim: QoverySimulator) -> None:
+    """Someone else's deploy request of `nightly-report`, now: the release queues behind it."""
+    headers = {"Authorization": f"Token {TOKEN}"}
+    answer = stage.session(sim).post(f"{sim.url}/job/{NIGHTLY}/deploy", json={}, headers=headers, timeout=10)
+    answer.raise_for_status()
 
 
 # -- report -----------------------------------------------------------------------------------------------
@@ -224,6 +259,8 @@ def summarize(results: list[Release]) -> list[dict[str, float | str]]:
         mine = [r for r in results if r.way == way]
         rows.append(
             {
+                "queued": statistics.mean(r.queued for r in mine),
+                "reads_while_queued": statistics.mean(r.reads_while_queued for r in mine),
                 "way": way,
                 "wall_seconds": statistics.mean(r.wall_seconds for r in mine),
                 "first_deploy": statistics.mean(r.first_deploy for r in mine),
@@ -253,18 +290,27 @@ COLUMNS = (
 )
 
 
-def markdown(rows: list[dict[str, float | str]], releases: int) -> str:
+# The queued releases' table adds these.
+QUEUED_COLUMNS = (
+    ("queued after the first deploy (s)", "queued", ".1f"),
+    ("reads while queued", "reads_while_queued", ".1f"),
+)
+
+
+def markdown(rows: list[dict[str, float | str]], releases: int, ahead: float = 0.0) -> str:
     cli = rows[-1]
+    columns = COLUMNS + QUEUED_COLUMNS if ahead else COLUMNS
+    behind = f", queued behind `nightly-report` ({ahead:g} s when each way starts)" if ahead else ""
     lines = [
         f"{releases} release{'s' if releases > 1 else ''} of 1 job, 2 containers and 1 application in one "
-        "environment, every way deploying the same ones, all at once (the starts a little apart); means per "
-        "release, seconds from the start (the step's process start, the CLI's first POST).",
+        f"environment{behind}, every way deploying the same ones, all at once (the starts a little apart); "
+        "means per release, seconds from the start (the step's process start, the CLI's first POST).",
         "",
-        "| way | " + " | ".join(header for header, _, _ in COLUMNS) + " | reads vs CLI |",
-        "|---|" + "---:|" * (len(COLUMNS) + 1),
+        "| way | " + " | ".join(header for header, _, _ in columns) + " | reads vs CLI |",
+        "|---|" + "---:|" * (len(columns) + 1),
     ]
     for row in rows:
-        figures = [format(float(row[key]), spec) for _, key, spec in COLUMNS]
+        figures = [format(float(row[key]), spec) for _, key, spec in columns]
         ratio = float(row["reads"]) / float(cli["reads"])
         lines.append(f"| {row['way']} | " + " | ".join(figures) + f" | {ratio:.2f}x |")
     return "\n".join(lines) + "\n"
@@ -276,20 +322,23 @@ def main(argv: Sequence[str] | None = None, stage: Stage | None = None) -> None:
     chosen = options(__doc__, "one release of a few seconds: a smoke run", argv)
     releases = plan(random.Random(chosen.seed), chosen.quick)
     started = stage.now()
-    results = run_all(releases, QUICK_STAGGER if chosen.quick else STAGGER, stage)
-    rows = summarize(results)
-    text = markdown(rows, len(releases))
-    write(
-        chosen.out,
-        "release",
-        text,
-        {
-            "rows": rows,
-            "lengths": [lengths for lengths, _ in releases],
-            "releases": [asdict(r) | {"reads_per_minute": r.reads_per_minute} for r in results],
-        },
-    )
-    print(text)
+    stems = {0.0: "release", QUICK_AHEAD if chosen.quick else AHEAD: "release-queued"}
+    done = run_all(releases, QUICK_STAGGER if chosen.quick else STAGGER, tuple(stems), stage)
+    for ahead, results in done.items():
+        stem = stems[ahead]
+        rows = summarize(results)
+        text = markdown(rows, len(releases), ahead)
+        write(
+            chosen.out,
+            stem,
+            text,
+            {
+                "rows": rows,
+                "lengths": [lengths for lengths, _ in releases],
+                "releases": [asdict(r) | {"reads_per_minute": r.reads_per_minute} for r in results],
+            },
+        )
+        print(text)
     print(f"({stage.now() - started:.0f} s of deployments; written to {chosen.out})")
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from common import ROOT, TOKEN, RealStage, Stage, noisy, options, step_env, write
 
-from qovery_job_deploy.simulator import JobScript, QoverySimulator
+from qovery_job_deploy.simulator import JobScript, QoverySimulator, serve
 
 IMAGE_METRICS = ROOT / ".cache" / "e2e" / "image-metrics.json"
 SHORTEST, LONGEST = 4.0, 120.0
@@ -202,7 +202,8 @@ def startup_times(rounds: int) -> dict[str, float]:
         subprocess.run([sys.executable, "-c", "import requests, pydantic_settings"], check=True)
         imports.append(time.perf_counter() - started)
         script = job_for(1.0, [])
-        with QoverySimulator([script]) as sim:
+        sim = QoverySimulator([script])
+        with serve(sim):
             env = step_env(sim, {"QOVERY_JOB_ID": script.job_id, "QOVERY_WAIT": "false"})
             started_at = time.time()
             subprocess.run(

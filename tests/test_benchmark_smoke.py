@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 import uuid
 from pathlib import Path
+from types import ModuleType
 
 import exact
 import live_log
@@ -19,6 +21,7 @@ import release
 import run
 import several_jobs
 from common import RealStage, VirtualStage
+from support.step import ROOT
 
 from qovery_job_deploy.simulator import JobScript
 
@@ -89,6 +92,11 @@ def test_quick_release_benchmark_compares_the_step_with_the_clis_environment_wat
     rows = [line for line in table if line.startswith("| ") and not line.startswith("| way |")]
     assert [line.split(" | ")[0].removeprefix("| ") for line in rows] == ways
     assert all(line.count("|") == 12 for line in rows) and rows[-1].endswith("| 1.00x |")
+    # The same release queued behind `nightly-report`: the same ways, and what they read while queued.
+    queued = json.loads((tmp_path / "release-queued.json").read_text())
+    assert [row["way"] for row in queued["rows"]] == ways
+    assert all(one["queued"] >= 0 and one["reads_while_queued"] >= 0 for one in queued["releases"])
+    assert "| reads while queued |" in (tmp_path / "release-queued.md").read_text()
 
 
 def test_quick_live_log_benchmark_counts_the_extra_reads(tmp_path: Path) -> None:
@@ -112,6 +120,46 @@ def test_quick_exact_benchmark_sets_the_step_beside_the_cli(tmp_path: Path) -> N
     for name in ("this step, job history known", "this step, no history", "Qovery CLI (3 s after 3 s)"):
         assert f"| {name} |" in report
     assert "| Qovery CLI (3 s after 3 s) | 2.00 | 3.00 | 1.00x | 1.00x |" in report  # 7 s: 3 reads, 2 s late
+    # Queued 30 s, then 7 s: reads at 3, 6, ... 39 s (13), 9 of them before it leaves the queue at 30 s.
+    assert "| 30 | Qovery CLI (3 s after 3 s) | 2.00 | 13.00 | 9.00 | 3.00 | 1.00x | 1.00x |" in report
+
+
+def benchmark(script: str) -> ModuleType:
+    """`benchmarks/<script>`, imported in this process (its figures are exact: a virtual clock)."""
+    spec = importlib.util.spec_from_file_location(
+        f"benchmark_{Path(script).stem}", ROOT / "benchmarks" / script
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_rate_limit_benchmark_meets_its_goals_exactly() -> None:
+    bench = benchmark("rate_limit.py")
+    tight = bench.tight_budget()
+    # (history, budget, requests, 429s): the steady pace would spend 14 (12 with history) in the 40 s.
+    assert [(run.history, run.budget, run.requests, run.limited) for run in tight] == [
+        (False, "12 requests per 40s", 9, 0),
+        (False, "none said", 14, 0),
+        (True, "12 requests per 40s", 9, 0),
+        (True, "none said", 12, 0),
+    ]
+    assert all(bench.met_tight(run) and run.slowed for run in tight if run.budget != "none said")
+    release, _, long = bench.release(quick=False)
+    assert bench.met_release(release) and release.requests < 1000 and release.seconds == 600
+    assert bench.met_release(long) and long.in_first_window < 1000 < long.requests  # an hour and more
+    assert "reads slowed to every 4.2s" in long.slowed
+
+
+def test_the_rate_limit_benchmark_writes_its_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bench = benchmark("rate_limit.py")
+    monkeypatch.setattr(sys, "argv", ["rate_limit.py", "--quick", "--out", str(tmp_path)])
+    assert bench.run() == 0
+    report = (tmp_path / "rate-limit.md").read_text()
+    assert report.count("| met |") == 5 and "MISSED" not in report
+    assert len(json.loads((tmp_path / "rate-limit.json").read_text())) == 7
 
 
 @pytest.mark.process

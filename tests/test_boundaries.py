@@ -376,6 +376,22 @@ def test_a_silent_listener_on_loopback_is_named_with_what_to_check() -> None:
     assert "Check `api-url` (http://" in message and "firewall" in message
 
 
+def test_a_silent_listener_cut_by_the_step_s_deadline_says_what_to_check_too() -> None:
+    """When the step's own budget ends before the request's timeout, the wall clock cuts the call: the
+    message still says what to check, not only how long it waited."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        host = f"127.0.0.1:{listener.getsockname()[1]}"
+        env = plain_env(inputs(job_id=str(uuid.uuid4()), api_url=f"http://{host}"))
+        run = run_in_process(env | {"QOVERY_REQUEST_TIMEOUT": "10s", "QOVERY_TIMEOUT": "2s"})
+
+    assert run.code == 3 and run.json()["verdict"] == "error", run.stderr  # nothing was posted
+    message = run.json()["message"]
+    assert "no complete answer within" in message
+    assert "Check `api-url` (http://" in message and "firewall" in message
+
+
 def test_a_loopback_listener_that_drops_each_connection_is_named_with_what_to_check() -> None:
     """A real socket that accepts and resets every connection at once: five tries, then the host named."""
     with socket.socket() as listener:

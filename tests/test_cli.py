@@ -49,7 +49,7 @@ from qovery_job_deploy.simulator import FAILURE_JOB, SLOW_JOB, SUCCESS_JOB, JobS
         "--force-event START|STOP|DELETE|CRON|DIFF",
         "START, STOP, DELETE or CRON for jobs, DIFF for helm charts.",
         "--services NAME|UUID|TYPE:NAME,... ",
-        "(job, application, container, helm or database). [QOVERY_SERVICES]",
+        "(job, application, container, helm, database or terraform). [QOVERY_SERVICES]",
         "--chart-version VERSION ",
         "(helm charts from a chart repository). [QOVERY_CHART_VERSION]",
         "--apply-immediately [true|false]",
@@ -144,6 +144,30 @@ def test_the_release_demo_deploys_a_job_a_container_and_an_application_in_order(
     )
     assert "job migrate succeeded DEPLOYED, container api succeeded DEPLOYED," in run.stdout
     assert max(len(line) for line in run.stdout.splitlines() if "https://" not in line) <= 120
+
+
+@pytest.mark.parametrize(
+    ("scenario", "said", "shown"),
+    [
+        (
+            "dry-run",
+            "Dry run: checking 3 Qovery services: migrate, api, web",
+            "job migrate planned DEPLOYED, container api planned DEPLOYED,",
+        ),
+        ("live", "  migrate | ", "job migrate succeeded DEPLOYED, container api succeeded DEPLOYED,"),
+    ],
+)
+def test_the_headline_features_have_a_demo(scenario: str, said: str, shown: str) -> None:
+    """`dry-run` posts nothing and says so; `live` shows a deployment's log lines while it runs."""
+    run = run_step(base_env(), args=["demo", scenario])
+    assert run.code == 0, run.stderr
+    assert said in run.stderr
+    assert shown in run.stdout
+    if scenario == "dry-run":
+        assert "Nothing was posted" in run.stderr and "requesting" not in run.stderr
+        assert "Exit code 0: the dry run found everything deployable." in run.stdout
+    help_text = run_step(base_env(), args=["demo", "--help"]).stdout
+    assert f"qovery-job-deploy demo {scenario}" in help_text
 
 
 @pytest.mark.process

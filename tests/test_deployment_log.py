@@ -8,6 +8,7 @@ from collections import deque
 from pathlib import Path
 
 import pytest
+from support.github import GITHUB_TOKEN
 from support.inputs import inputs, job_inputs
 from support.runner_commands import commands_outside_frames
 from support.sims import TOKEN, SimFactory, job
@@ -51,7 +52,7 @@ def log_group(run: StepRun) -> list[str]:
 def assert_only_our_commands(run: StepRun) -> None:
     """No line outside a stop-commands frame acts as a runner command, except the step's own."""
     ours = re.compile(
-        rf"^(::add-mask::{re.escape(TOKEN)}|::group::[^\n]*|::endgroup::|::error title=Qovery job [^\n]*"
+        rf"^(::add-mask::({re.escape(TOKEN)}|{re.escape(GITHUB_TOKEN)})|::group::[^\n]*|::endgroup::|::error title=Qovery job [^\n]*"
         r"|::stop-commands::[0-9a-f]{32})$"
     )
     for stream in (run.stdout, run.stderr):
@@ -149,8 +150,8 @@ def test_logs_always_shows_the_log_of_a_success(
     [
         ("logs", Fault(status=500), "Deployment log unavailable", ""),
         ("logs", Fault(status=404), "Deployment log unavailable (HTTP 404)", ""),
-        ("logs", Fault(kind="truncated"), "no line from this job", "Failed to deserialize"),
-        ("logs", Fault(status=200, body="<html>proxy</html>"), "no line from this job", "200 to GET"),
+        ("logs", Fault(kind="truncated"), "has no line from migrate (", "Failed to deserialize"),
+        ("logs", Fault(status=200, body="<html>proxy</html>"), "has no line from migrate (", "200 to GET"),
         ("logs", Fault(kind="reset"), "Deployment log unavailable", ""),
         ("logs", Fault(kind="delay", seconds=30), "Deployment log unavailable", ""),  # the floor cuts it
         pytest.param(  # only a socket can trickle: served, the step as a process

@@ -18,16 +18,18 @@ from qovery_job_deploy.diagnosis import (
     log_budget,
     wants_log,
 )
-from qovery_job_deploy.identity import JobIdentity, canonical_uuid
+from qovery_job_deploy.identity import ServiceIdentity, canonical_uuid
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
-from qovery_job_deploy.report import md_link, outputs, result, summary_markdown
-from qovery_job_deploy.runners.github import format_outputs, without_commands
+from qovery_job_deploy.publishers.github_outputs import format_outputs
+from qovery_job_deploy.results import outputs, result
+from qovery_job_deploy.runners.github import without_commands
+from qovery_job_deploy.summary import md_link, summary_markdown
 from qovery_job_deploy.text import strip_ansi
 
 JOB = "11111111-1111-4111-8111-111111111111"
 OTHER = "44444444-4444-4444-8444-444444444444"
 ORG, PROJECT, ENV = "o-1", "p-2", "e-3"
-FULL = JobIdentity(JOB, "migrate", ENV, "production", PROJECT, "shop", ORG)
+FULL = ServiceIdentity(JOB, "migrate", ENV, "production", PROJECT, "shop", ORG)
 BASE = "https://console.qovery.com"
 PAGE = f"{BASE}/organization/o-1/project/p-2/environment/e-3/service/{JOB}"
 
@@ -38,18 +40,18 @@ PAGE = f"{BASE}/organization/o-1/project/p-2/environment/e-3/service/{JOB}"
         (FULL, "exec-9", f"{PAGE}/deployments/logs/exec-9"),
         (FULL, None, PAGE),  # before the execution is known: the job's page
         (FULL, "", PAGE),
-        (JobIdentity(JOB, "migrate", ENV, "production"), "exec-9", None),  # no organization or project id
-        (JobIdentity(JOB), None, None),
+        (ServiceIdentity(JOB, "migrate", ENV, "production"), "exec-9", None),  # no organization or project id
+        (ServiceIdentity(JOB), None, None),
         # Ids from the API are one path segment each, whatever they contain.
         (FULL, "../../x?y=1#z", f"{PAGE}/deployments/logs/..%2F..%2Fx%3Fy%3D1%23z"),
         (
-            JobIdentity(JOB, organization_id="a/b", project_id="p q", environment_id="e\n::error::x"),
+            ServiceIdentity(JOB, organization_id="a/b", project_id="p q", environment_id="e\n::error::x"),
             None,
             f"{BASE}/organization/a%2Fb/project/p%20q/environment/e%0A%3A%3Aerror%3A%3Ax/service/{JOB}",
         ),
     ],
 )
-def test_console_url(identity: JobIdentity, execution_id: str | None, expected: str | None) -> None:
+def test_console_url(identity: ServiceIdentity, execution_id: str | None, expected: str | None) -> None:
     assert console_url(BASE, identity, execution_id) == expected
 
 
@@ -78,12 +80,12 @@ def test_console_url_input_accepts_only_plain_https(value: str, expected: str | 
     ("identity", "label"),
     [
         (FULL, "migrate (shop / production)"),
-        (JobIdentity(JOB, "migrate", ENV, "production"), "migrate (production)"),
-        (JobIdentity(JOB, "migrate"), "migrate"),
-        (JobIdentity(JOB), JOB),
+        (ServiceIdentity(JOB, "migrate", ENV, "production"), "migrate (production)"),
+        (ServiceIdentity(JOB, "migrate"), "migrate"),
+        (ServiceIdentity(JOB), JOB),
     ],
 )
-def test_identity_label(identity: JobIdentity, label: str) -> None:
+def test_identity_label(identity: ServiceIdentity, label: str) -> None:
     assert identity.label() == label
 
 
@@ -274,12 +276,11 @@ def test_frame_tokens_are_random_and_absent_from_the_text() -> None:
 
 def test_show_log_on_github_frames_lines_inside_a_group() -> None:
     from qovery_job_deploy.log import HumanLog  # noqa: PLC0415
-    from qovery_job_deploy.runners import GitHubRunner  # noqa: PLC0415
+    from qovery_job_deploy.runners import GitHubPresenter  # noqa: PLC0415
 
     stdout, stderr = io.StringIO(), io.StringIO()
-    runner = GitHubRunner({}, stdout)
-    log = HumanLog(stderr, lambda: 0.0, 0.0)
-    runner.show_log(log, "log of \x1b[1mmi::grate\n%", ["::error::x", "\x1b[31mred"])
+    presenter = GitHubPresenter({}, stdout, HumanLog(stderr, lambda: 0.0, 0.0))
+    presenter.show_log("log of \x1b[1mmi::grate\n%", ["::error::x", "\x1b[31mred"])
     lines = stdout.getvalue().splitlines()
     assert lines[0] == "::group::log of mi::grate %25" and lines[-1] == "::endgroup::"
     assert lines[1].startswith("::stop-commands::") and lines[2:4] == ["::error::x", "red"]

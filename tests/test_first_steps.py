@@ -11,10 +11,12 @@ import stat
 from pathlib import Path
 
 import pytest
+from support.sims import TOKEN, SimFactory
 from support.step import ROOT, base_env, run_step
 
+from qovery_job_deploy.demo import SCENARIOS
 from qovery_job_deploy.invocation import PROG, Commands, commands
-from qovery_job_deploy.simulator import QoverySimulator
+from qovery_job_deploy.simulator import QoverySimulator, builtin_services
 from qovery_job_deploy.simulator.__main__ import introduction
 
 QUICK_START = Commands(step=f".venv/bin/{PROG}", python=".venv/bin/python")
@@ -95,7 +97,8 @@ def test_the_demo_suggests_only_commands_the_user_can_run(monkeypatch: pytest.Mo
     assert run.code == 0, run.stderr
     after = run.stdout.split("\nNext:\n", 1)[1]
     suggested = [line.strip() for line in after.splitlines() if line.startswith("  ") and line[2] != " "]
-    assert len(suggested) == 6, after  # three other scenarios, --help, the simulator, your own job
+    # the other scenarios, --help, the simulator, your own job
+    assert len(suggested) == len(SCENARIOS) - 1 + 3, after
     assert [command for command in suggested if not runnable(command, env["PATH"])] == []
     # and the scenarios listed while it runs, in the command the demo says it runs
     assert all(runnable(line.strip(), env["PATH"]) for line in run.stderr.splitlines() if PROG in line)
@@ -115,8 +118,29 @@ def test_the_simulator_banner_names_the_step_as_the_quick_start_installed_it(
     lines = text.splitlines()
 
     assert f"  .venv/bin/{PROG} --job-id 11111111-1111-4111-8111-111111111111" in lines
-    assert f"  .venv/bin/{PROG} --environment production --jobs migrate,nightly-report --timeout 20s" in lines
+    assert f"  .venv/bin/{PROG} --environment production --services migrate,api,web --sequential" in lines
     assert lines[-1] == last_line
+    assert "Restart the simulator (Ctrl-C) to clear a busy queue." in lines
+
+
+def test_the_simulator_banner_s_commands_leave_it_usable(simulator: SimFactory) -> None:
+    """Each command the banner suggests, run in its order and then the first again: none waits in the queue
+    behind what an earlier one left running."""
+    sim = simulator(*builtin_services())
+    commands = [
+        shlex.split(line)[1:]
+        for line in introduction(sim, QUICK_START, logged=False).splitlines()
+        if line.startswith(f"  .venv/bin/{PROG} ")
+    ]
+    assert len(commands) == 3
+    env = base_env() | {"QOVERY_API_URL": sim.url, "QOVERY_API_TOKEN": TOKEN}
+    verdicts = []
+    for args in [*commands, commands[0]]:
+        run = run_step(env, args=args)
+        verdicts.append(run.json()["verdict"])
+        assert "never left Qovery's queue" not in run.stderr, run.stderr
+    assert verdicts == ["succeeded", "succeeded", "timed_out", "succeeded"]
+    assert run.json()["duration_seconds"] <= 10  # the last waited behind nothing
 
 
 def readme_section(title: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from qovery_job_deploy.api.models import EnvironmentStatuses
 from qovery_job_deploy.errors import InputError
 from qovery_job_deploy.kinds import EVENTS_IN_WORDS, KINDS, Deploy, DeployRequest, Source
 
@@ -37,6 +38,9 @@ ROWS = [
     ("database", DeployRequest(), Source(), None, None),
     ("database", DeployRequest(apply_immediately=True), Source(), None, {"applyImmediately": "true"}),
     ("database", DeployRequest(image_tag=TAG), Source(), None, None),  # a release's values are not its
+    ("terraform", DeployRequest(git_commit_id=COMMIT), Source(), {"git_commit_id": COMMIT}, None),
+    ("terraform", DeployRequest(), GIT, {"git_commit_id": "0ld"}, None),  # its deployed commit
+    ("terraform", DeployRequest(image_tag=TAG, git_commit_id=COMMIT), GIT, {"git_commit_id": COMMIT}, None),
 ]
 
 
@@ -62,6 +66,9 @@ PROBLEMS = [
     ("job", DeployRequest(force_event="DIFF"), Source(), "web is a job, and a job takes START, STOP, DELETE or CRON"),
     ("container", DeployRequest(image_tag=TAG, force_event="START"), IMAGE, "web is a container, and a container takes no force-event"),
     ("helm", DeployRequest(force_event="STOP"), REPOSITORY, "web is a helm chart, and a helm chart takes DIFF"),
+    ("terraform", DeployRequest(image_tag=TAG), GIT, "web is a terraform service, which deploys a git commit: give `git-commit-id`"),
+    ("terraform", DeployRequest(), Source(), "web is a terraform service, and its deployed commit could not be read"),
+    ("terraform", DeployRequest(force_event="START"), GIT, "web is a terraform service, and a terraform service takes no force-event"),
 ]  # fmt: skip
 
 
@@ -78,7 +85,8 @@ def test_a_value_that_fits_no_service_is_an_input_error_that_names_it(
 @pytest.mark.parametrize(
     ("kind", "event", "state"),
     [("job", None, "DEPLOYED"), ("job", "STOP", "STOPPED"), ("job", "DELETE", "DELETED"), ("job", "CRON", "DEPLOYED"),
-     ("helm", "DIFF", "DEPLOYED"), ("container", None, "DEPLOYED"), ("database", None, "DEPLOYED")],
+     ("helm", "DIFF", "DEPLOYED"), ("container", None, "DEPLOYED"), ("database", None, "DEPLOYED"),
+     ("terraform", None, "DEPLOYED")],
 )  # fmt: skip
 def test_the_state_a_deployment_ends_in(kind: str, event: str | None, state: str) -> None:
     assert KINDS[kind].success_state(event) == state
@@ -100,14 +108,16 @@ def test_the_log_says_what_is_deployed(deploy: Deploy, noun: str, said: str) -> 
 def test_the_force_events_are_said_per_kind_from_the_table() -> None:
     assert EVENTS_IN_WORDS == (
         "a job takes START, STOP, DELETE or CRON; a helm chart takes DIFF; "
-        "applications, containers and databases take none"
+        "applications, containers, databases and terraform services take none"
     )
 
 
 def test_a_force_event_problem_shows_the_value_where_it_came_from() -> None:
     given = "`DIFF` from the variable QOVERY_FORCE_EVENT"
     with pytest.raises(InputError) as raised:
-        KINDS["job"].deploy(DeployRequest(force_event="DIFF"), Source(), "migrate", event_given=given)
+        KINDS["job"].deploy(
+            DeployRequest(force_event="DIFF"), Source(), "migrate", given={"force_event": given}
+        )
     assert str(raised.value).startswith(
         f"Invalid input `force-event` ({given}): migrate is a job, and a job "
     )
@@ -128,3 +138,19 @@ def test_a_force_event_problem_shows_the_value_where_it_came_from() -> None:
 )
 def test_what_a_request_asks_is_said_in_its_own_words(deploy: Deploy, said: str) -> None:
     assert deploy.requested("job") == said
+
+
+def test_the_environment_s_statuses_are_read_by_each_kind_s_key_whatever_keys_come() -> None:
+    """`GET /environment/{id}/statuses` is parsed generically: each row's list by its `statuses_key`, a
+    list a newer API adds all the same, an item without a state dropped, the environment's own status
+    (not a list) left out."""
+    body: dict[str, object] = {"environment": {"id": "e", "state": "DEPLOYED"}}
+    for index, kind in enumerate(KINDS.values()):
+        body[kind.statuses_key] = [{"id": f"{kind.name}-{index}", "state": "DEPLOYED"}, {"id": "no state"}]
+    body["agentic_workflows"] = [{"id": "w", "state": "QUEUED"}]
+    statuses = EnvironmentStatuses.model_validate(body)
+
+    for index, kind in enumerate(KINDS.values()):
+        assert [status.id for status in statuses.of(kind.statuses_key)] == [f"{kind.name}-{index}"]
+    assert [status.state for status in statuses.of("agentic_workflows")] == ["QUEUED"]
+    assert statuses.of("environment") == [] and statuses.of("nothing") == []

@@ -1,5 +1,5 @@
-"""tests/e2e/readme_examples.py: the README's examples are found by their markers alone, whatever the text
-around them, and read as a workflow (GitHub) or a pipeline (GitLab)."""
+"""tests/e2e/readme_examples.py: the documentation's examples are found by their markers alone, whatever the
+text around them, in the documents it lists, and read as a workflow (GitHub) or a pipeline (GitLab)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,18 @@ from typing import Any
 
 import pytest
 from e2e.readme_examples import (
+    DOCUMENTS,
+    MARKER,
     MalformedExample,
     as_workflow,
     deploy_jobs,
     deploying_first,
+    documented_examples,
     examples,
     jobs_needing,
     steps_using_the_action,
 )
+from support.step import ROOT
 
 GH = "<!-- example: github -->"
 
@@ -51,6 +55,30 @@ def test_examples_follow_their_markers(readme: str, platform: str, expected: lis
 def test_a_marker_without_its_block_is_an_error(readme: str, problem: str) -> None:
     with pytest.raises(MalformedExample, match=problem):
         examples(readme, "github")
+
+
+def test_an_error_names_its_document_and_line() -> None:
+    with pytest.raises(MalformedExample, match=r"^docs/services\.md line 2: no code block"):
+        examples(f"text\n{GH}\n", "github", "docs/services.md")
+
+
+def test_every_document_with_a_marker_is_listed() -> None:
+    """A marker in a document the e2e checks do not read would be an example nobody runs."""
+    marked = {
+        path.relative_to(ROOT).as_posix()
+        for path in [ROOT / "README.md", *sorted(ROOT.glob("docs/**/*.md"))]
+        if any(MARKER.fullmatch(line) for line in path.read_text(encoding="utf-8").splitlines())
+    }
+    assert marked == set(DOCUMENTS)
+    assert DOCUMENTS[0] == "README.md"
+
+
+@pytest.mark.parametrize("platform", ["github", "gitlab"])
+def test_the_documents_examples_are_found_the_readme_first(platform: str) -> None:
+    readme = examples((ROOT / "README.md").read_text(encoding="utf-8"), platform)
+    found = documented_examples(ROOT, platform)
+    assert readme, f"README.md has no `<!-- example: {platform} -->`: a front page shows each platform"
+    assert found[: len(readme)] == readme
 
 
 STEP = {"id": "deploy", "uses": "OWNER/qovery-job-deploy@v1"}

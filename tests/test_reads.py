@@ -5,7 +5,7 @@ ceil(length / 3) times (at 3 s, 6 s, ...): the comments compare."""
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 
 import pytest
 from support.inputs import inputs
@@ -13,6 +13,7 @@ from support.sims import SimFactory, requests_by_operation
 from support.step import plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript
+from qovery_job_deploy.simulator.routes import route
 
 JOB_ID = "6c1b4f9e-0000-4000-8000-000000000000"
 ENV = "e0e0e0e0-0000-4000-8000-0000000000bb"
@@ -129,3 +130,139 @@ def test_without_the_project_read_the_label_names_the_environment_and_says_why(
     assert f"HTTP {status}" in said and said.endswith("; labels name the environment")
     assert "Deploying Qovery job migrate (production)" in run.stderr
     assert "migrate (shop / production)" not in run.stderr
+
+
+OTHER_ENV = "e0e0e0e0-0000-4000-8000-0000000000cc"
+MIGRATE, API, REPORT, CLEANUP = (f"6c1b4f9e-0000-4000-8000-00000000000{n}" for n in range(1, 5))
+# Both values given: a job's own read (its source) decides which it takes, a container takes the tag.
+VALUES = {"image-tag": "v2", "git-commit-id": "fedcba9876543210fedcba9876543210fedcba98"}
+NAME_READS = ("service", "environment", "organizations", "projects", "environments", "environment_services")
+
+
+def release_services() -> list[JobScript]:
+    """Three services of one environment, and a job of another one (`staging`) of the same project."""
+    return [
+        JobScript(MIGRATE, job_name="migrate", environment_id=ENV),
+        JobScript(API, kind="container", job_name="api", environment_id=ENV),
+        JobScript(REPORT, job_name="report", environment_id=ENV),
+        JobScript(CLEANUP, job_name="cleanup", environment_id=OTHER_ENV, environment_name="staging"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        # Names all the way: the organization's projects, read to find the environment, also name the
+        # project in the labels; a job given by UUID that its environment does not list is read alone.
+        {
+            "organization": "acme",
+            "project": "shop",
+            "environment": "production",
+            "services": f"migrate, container:api, {REPORT}, job:{CLEANUP}",
+        },
+        # The environment by UUID: its lists give the names; its own read, the labels.
+        {"environment": ENV, "services": f"migrate, api, {REPORT}"},
+        # UUIDs alone: each service's kind is found by its own read, which also names and places it.
+        {"services": f"{MIGRATE}, {API}, {REPORT}"},
+    ],
+    ids=["names", "environment-uuid", "uuids"],
+)
+def test_a_release_reads_each_service_at_most_once_and_no_list_twice(
+    simulator: SimFactory, given: dict[str, str]
+) -> None:
+    """Names, UUIDs, labels and the plan share one directory of reads: whoever asks, `GET /{kind}/{id}`
+    of a service is read at most once a run, and each list (and each environment) once."""
+    sim = simulator(*release_services())
+    run = run_step(plain_env(inputs(api_url=sim.url) | VALUES | given))
+
+    assert run.code == 0, run.stderr
+    reads = Counter(
+        e.path for e in sim.exchanges if e.method == "GET" and route(e.method, e.path).operation in NAME_READS
+    )
+    assert reads and max(reads.values()) == 1, reads
+    if API not in given["services"]:  # named: its environment's list named and placed it, no more to read
+        assert f"/container/{API}" not in reads
+    assert "migrate (shop / production)" in run.stderr  # the labels were completed from those reads
+
+
+def test_a_failed_label_read_is_not_read_again_by_the_plan(simulator: SimFactory) -> None:
+    """A job whose own read decides its values: that read is patient from the first asker (the labels), so
+    a 503 is retried once there and the plan asks no more; the labels get the names."""
+    script = deployment(5)
+    script.faults["service"] = deque([Fault(status=503)])
+    sim = simulator(script)
+    run = run_step(plain_env(inputs(job_id=JOB_ID, api_url=sim.url) | VALUES))
+
+    assert run.code == 0, run.stderr
+    assert sim.calls("service") == 2  # the 503 and its retry: one read
+    assert "Deploying Qovery job migrate (shop / production)" in run.stderr
+    assert "names and console links are unavailable" not in run.stderr
+
+
+def test_a_terraform_service_costs_a_job_s_reads_each_status_its_environment_s(simulator: SimFactory) -> None:
+    """Qovery has no status endpoint for a terraform service: each read of its status is its environment's
+    statuses, as many as a job's status reads ("20 s, no history"); its one `GET /terraform/{id}` names
+    it, places it and tells the commit it runs, deployed again when no commit is given."""
+    timeline = [(0.0, "QUEUED"), (1.0, "DEPLOYING"), (2.0, "EXECUTING"), (20, "DEPLOYED")]
+    script = JobScript(
+        JOB_ID,
+        timeline=timeline,
+        kind="terraform",
+        stale_seconds=1.0,
+        environment_id=ENV,
+        current_commit="c0de" * 10,
+    )
+    sim = simulator(script)
+    run = run_step(plain_env(inputs(services=f"terraform:{JOB_ID}", api_url=sim.url)))
+
+    assert run.code == 0, run.stderr
+    reads = {"service": 1, "environment": 1, "projects": 1, "environment_statuses": 1 + 6, "deploy": 1}
+    assert requests_by_operation(sim) == reads
+    assert sim.deployments_of(JOB_ID)[0].asked["body"] == {"git_commit_id": script.current_commit}
+    assert "Deploying Qovery terraform service migrate (shop / production)" in run.stderr
+
+
+# Where a service answers, once it succeeded: one link read per environment with a service that has links
+# (an application, a container, a helm chart), after the verdicts; jobs, databases and terraform services
+# have none, so the budgets above are unchanged.
+
+
+def test_a_container_given_by_id_costs_a_job_s_reads_and_one_link_read(simulator: SimFactory) -> None:
+    """The "20 s, no history" budget, plus `GET /container/{id}/link` once it succeeded."""
+    timeline = [(0.0, "QUEUED"), (1.0, "BUILDING"), (2.0, "DEPLOYING"), (20, "DEPLOYED")]
+    script = JobScript(JOB_ID, timeline=timeline, kind="container", stale_seconds=1.0, environment_id=ENV)
+    sim = simulator(script)
+    run = run_step(plain_env(inputs(services=f"container:{JOB_ID}", api_url=sim.url)))
+
+    assert run.code == 0, run.stderr
+    assert requests_by_operation(sim) == BEFORE | {"status": 1 + 6, "links": 1}
+    assert run.json()["url"] == f"https://migrate-{JOB_ID[:8]}.qovery.example"
+
+
+@pytest.mark.parametrize(
+    ("kinds", "links"),
+    [
+        (
+            ("job", "container", "application"),
+            {"environment_links": 1},
+        ),  # two with links: their environment's
+        (("job", "container", "job"), {"links": 1}),  # one: its own
+        (("job", "database", "terraform"), {}),  # none: no link read
+    ],
+    ids=["two-linked", "one-linked", "none-linked"],
+)
+def test_a_release_reads_links_once_per_environment(
+    simulator: SimFactory, kinds: tuple[str, ...], links: dict[str, int]
+) -> None:
+    ids = [MIGRATE, API, REPORT]
+    scripts = [
+        JobScript(service_id, kind=kind, job_name=f"s{n}", environment_id=ENV)
+        for n, (service_id, kind) in enumerate(zip(ids, kinds, strict=True))
+    ]
+    sim = simulator(*scripts)
+    services = ", ".join(f"{kind}:{service_id}" for service_id, kind in zip(ids, kinds, strict=True))
+    run = run_step(plain_env(inputs(api_url=sim.url, services=services) | VALUES))
+
+    assert run.code == 0, run.stderr
+    counted = requests_by_operation(sim)
+    assert {op: counted[op] for op in ("links", "environment_links") if op in counted} == links

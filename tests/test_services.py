@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 from support.inputs import CHART, COMMIT, ENV, TAG, inputs, release, release_inputs, service
-from support.sims import FAST, SimFactory
-from support.step import StepRun, github_env, plain_env, run_step
+from support.sims import FAST, SimFactory, job
+from support.step import StepRun, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
 
-KINDS = ["job", "application", "container", "helm", "database"]
+KINDS = ["job", "application", "container", "helm", "database", "terraform"]
+PROBED = {"application", "container", "helm", "database"}  # DEPLOYING while their readiness probe fails
 # What each kind is asked to deploy when a release gives all three values.
 ASKED = {
     "job": {"image_tag": TAG},  # a job from an image (the simulator's default source)
@@ -26,6 +27,7 @@ ASKED = {
     "container": {"image_tag": TAG},
     "helm": {"chart_version": CHART},  # a chart from a repository
     "database": None,  # no body: it deploys its configuration
+    "terraform": {"git_commit_id": COMMIT},
 }
 FAILED_STATE = {"application": "BUILD_ERROR", "container": "BUILD_ERROR"}
 
@@ -81,7 +83,7 @@ def test_each_kind(simulator: SimFactory, tmp_path: Path, kind: str, row: Row) -
 
     assert run.code == row.code, run.stderr
     (result,) = json.loads(run.outputs()["services"])
-    assert result["type"] == kind and result["job_id"] == script.job_id and result["name"] == f"my-{kind}"
+    assert result["type"] == kind and result["id"] == script.job_id and result["name"] == f"my-{kind}"
     assert result["verdict"] == row.verdict
     (ours,) = sim.deployments_of(script.job_id)
     assert ours.asked["body"] == ASKED[kind]  # each kind took its own value
@@ -89,8 +91,10 @@ def test_each_kind(simulator: SimFactory, tmp_path: Path, kind: str, row: Row) -
     assert row.log in run.shown()  # on GitHub, a failure's last word is its error annotation
     if row.verdict == "failed":
         assert result["state"] == end
-    if row.case == "timeout" and kind != "job":
+    if row.case == "timeout" and kind in PROBED:
         assert "readiness probe" in result["message"]  # stuck in DEPLOYING: what may be wrong
+    elif row.case == "timeout":  # a job or terraform runs to its end: no probe to suspect
+        assert "readiness probe" not in result["message"]
     if row.check is not None:
         row.check(sim, script, run)
 
@@ -274,8 +278,10 @@ def test_the_verdict_line_of_a_release_says_it_all(simulator: SimFactory) -> Non
         and "Deploying" not in run.stderr
     )
     # The log and the result agree: each service's line as it is checked, then the tally, said once.
-    tally = run.json()["message"].split(". ", 1)[0]
-    assert tally == "3 services: 3 planned" and f"] planned: {tally}\n" in run.stderr
+    # A release that went as asked is described as a whole: the tally alone.
+    assert run.json()["message"] == "3 services: 3 planned."
+    tally = "3 services: 3 planned"
+    assert f"] planned: {tally}\n" in run.stderr
     for each in run.json()["services"]:
         assert run.stderr.count(each["message"]) == 1
 
@@ -367,3 +373,191 @@ def test_a_chart_version_deployed_is_reported_as_such(simulator: SimFactory, tmp
     assert run.code == 0, run.stderr
     assert f"| Deployed | chart version `{CHART}` |" in run.summary()
     assert json.loads(run.outputs()["result"])["chart_version"] == CHART
+
+
+def test_a_dry_run_reports_no_state_only_the_current_one(simulator: SimFactory, tmp_path: Path) -> None:
+    """Nothing was deployed: `state` (what a deployment reached) stays empty everywhere, so that a check on
+    it cannot pass; what each service runs now is `current_state`."""
+    sim, _ = release(simulator)
+    env, files = gitlab_env(tmp_path, release_inputs(sim, "migrate, api", **{"dry-run": "true"}))
+    run = run_step(env, files)
+
+    assert run.code == 0, run.stderr
+    dotenv, result = run.dotenv(), run.result_file()
+    assert dotenv["QOVERY_VERDICT"] == "planned" and dotenv["QOVERY_STATE"] == ""
+    assert result["state"] is None and result["current_state"] == "DEPLOYED"
+    assert [(s["state"], s["current_state"]) for s in result["services"]] == [(None, "DEPLOYED")] * 2
+
+
+def test_a_release_that_succeeded_is_described_as_a_release(simulator: SimFactory, tmp_path: Path) -> None:
+    sim, _ = release(simulator)
+    env, files = github_env(tmp_path, release_inputs(sim, "migrate, api, web"))
+    run = run_step(env, files)
+
+    assert run.code == 0, run.stderr
+    result = json.loads(run.outputs()["result"])
+    assert result["message"] == "3 services: 3 succeeded."  # not the first service's message
+    assert "3 services: 3 succeeded." in run.summary() and "The job reached" not in run.summary()
+    assert run.stderr.rstrip().endswith("succeeded: 3 services: 3 succeeded")
+    entries = result["services"]
+    assert [(s["type"], s["name"]) for s in entries] == [
+        ("job", "migrate"),
+        ("container", "api"),
+        ("application", "web"),
+    ]
+    assert all("job_id" not in s and s["id"] for s in entries)  # a container is no job
+    assert [s["job_id"] for s in result["jobs"]] == [entries[0]["id"]]  # `jobs` keeps its keys
+
+
+# -- terraform services: no status endpoint of their own ---------------------------------------------------
+# Qovery has no GET /terraform/{id}/status (nor GET /environment/{id}/terraform/status): a terraform
+# service's status is its item in GET /environment/{id}/statuses, read even when it is deployed alone. A
+# request to a path the spec lacks would fail the contract check of every test here.
+
+NO_VALUES = {"image-tag": "", "git-commit-id": "", "chart-version": ""}
+DEPLOYED_COMMIT = "feedface" * 5  # what it runs now (the default's digits would match the token's)
+
+
+def test_terraform_by_its_type_deploys_its_deployed_commit_read_in_its_environment(
+    simulator: SimFactory, tmp_path: Path
+) -> None:
+    box = service("container", "infra")
+    tf = service("terraform", "infra", current_commit=DEPLOYED_COMMIT)
+    sim = simulator(box, tf)
+    env, files = github_env(tmp_path, release_inputs(sim, "terraform:infra") | NO_VALUES)
+    run = run_step(env, files)
+
+    assert run.code == 0, run.stderr
+    (ours,) = sim.deployments_of(tf.job_id)
+    assert ours.asked == {"body": {"git_commit_id": tf.current_commit}, "query": {}}  # what it runs now
+    assert not sim.deployments_of(box.job_id)
+    assert sim.calls("environment_services") == 1  # the terraform list only
+    assert f"requesting a deployment of commit {tf.current_commit}" in run.stderr
+    # Its status: the environment's statuses, before the POST and while it deploys; never a path of its own.
+    assert sim.calls("environment_statuses") >= 2 and sim.calls("status") == 0
+    assert sim.calls("environment_kind_statuses") == 0
+    (result,) = json.loads(run.outputs()["services"])
+    assert (result["type"], result["name"], result["verdict"]) == ("terraform", "infra", "succeeded")
+    assert result["console_url"].endswith(
+        f"/environment/{ENV}/service/{tf.job_id}/deployments/logs/{ours.execution_id}"
+    )
+    assert "Qovery terraform service deployed" in run.summary()
+
+
+@pytest.mark.parametrize("prefix", ["", "terraform:"])
+def test_terraform_by_uuid_alone_is_read_in_the_environment_its_own_read_names(
+    simulator: SimFactory, prefix: str
+) -> None:
+    tf = service("terraform", "network")
+    sim = simulator(tf)
+    run = run_step(plain_env(release_inputs(sim, prefix + tf.job_id, environment="")))
+
+    assert run.code == 0, run.stderr
+    assert run.json()["services"][0]["type"] == "terraform"
+    assert sim.deployments_of(tf.job_id)[0].asked["body"] == {"git_commit_id": COMMIT}
+    assert sim.calls("environment_statuses") >= 2 and sim.calls("status") == 0
+
+
+def test_a_release_with_terraform_reads_one_environment_per_interval(simulator: SimFactory) -> None:
+    migrate, tf = service("job", "migrate"), service("terraform", "network", length=2.0)
+    sim = simulator(migrate, tf)
+    run = run_step(plain_env(release_inputs(sim, "migrate, network")))
+
+    assert run.code == 0, run.stderr
+    assert [(s["type"], s["verdict"]) for s in run.json()["services"]] == [
+        ("job", "succeeded"),
+        ("terraform", "succeeded"),
+    ]
+    assert sim.deployments_of(migrate.job_id)[0].asked["body"] == {"image_tag": TAG}
+    assert sim.deployments_of(tf.job_id)[0].asked["body"] == {"git_commit_id": COMMIT}
+    # Together, then terraform alone once the job has ended: the environment's read every time.
+    assert sim.calls("status") == 0 and sim.calls("environment_kind_statuses") == 0
+
+
+def test_when_the_environment_s_statuses_fail_terraform_ends_in_that_error_and_the_rest_falls_back(
+    simulator: SimFactory,
+) -> None:
+    migrate, tf = service("job", "migrate", length=2.0), service("terraform", "network", length=2.0)
+    sim = simulator(migrate, tf)
+    sim.faults["environment_statuses"] = deque([None, Fault(status=404)])  # the baseline, then a 404
+    run = run_step(plain_env(release_inputs(sim, "migrate, network")))
+
+    assert run.code == 3, run.stderr
+    job_result, tf_result = run.json()["services"]
+    assert (job_result["verdict"], tf_result["verdict"]) == ("succeeded", "error")
+    assert "HTTP 404" in tf_result["message"]
+    assert "Reading statuses kind by kind" in run.stderr and sim.calls("status") >= 1  # the job, alone
+    assert sim.calls("environment_statuses") == 2  # a failed joint read is not tried again
+
+
+def test_terraform_missing_from_its_environment_s_statuses_is_an_error_not_a_wait(
+    simulator: SimFactory,
+) -> None:
+    """Given by UUID with its type in an environment that does not list it (it lives in another): the
+    environment's statuses, its only status, do not have it."""
+    elsewhere = job(
+        kind="terraform", job_name="network", environment_id="e0e0e0e0-0000-4000-8000-0000000000ff"
+    )
+    sim = simulator(service("job", "migrate"), elsewhere)
+    run = run_step(plain_env(release_inputs(sim, f"terraform:{elsewhere.job_id}")))
+
+    assert run.code == 3, run.stderr
+    assert (
+        f"statuses of environment {ENV} list no terraform service {elsewhere.job_id}" in run.json()["message"]
+    )
+    assert sim.calls("deploy") == 0
+
+
+def test_terraform_after_an_ambiguous_deploy_is_looked_for_in_its_environment(simulator: SimFactory) -> None:
+    tf = service("terraform", "network", faults={"deploy": deque([Fault(status=503, acted=True)])})
+    sim = simulator(tf)
+    run = run_step(plain_env(release_inputs(sim, "network")))
+
+    assert run.code == 0, run.stderr
+    assert "adopting deployment request" in run.stderr
+    assert len(sim.deployments_of(tf.job_id)) == 1 and sim.calls("status") == 0
+
+
+def test_a_terraform_dry_run_says_the_commit_it_would_deploy(simulator: SimFactory) -> None:
+    tf = service("terraform", "network", current_commit=DEPLOYED_COMMIT)
+    sim = simulator(tf)
+    run = run_step(plain_env(release_inputs(sim, "network", **{"dry-run": "true"}) | NO_VALUES))
+
+    assert run.code == 0, run.stderr
+    assert (
+        "Dry run: the terraform service is DEPLOYED; would request a deployment of commit "
+        f"{tf.current_commit}. Nothing was posted." in run.stderr
+    )
+    assert sim.calls("deploy") == 0 and sim.calls("status") == 0
+
+
+@pytest.mark.parametrize(
+    ("values", "said"),
+    [
+        (
+            {"chart-version": "1.2.3"},
+            "Invalid input `chart-version` (`1.2.3` from the environment variable QOVERY_CHART_VERSION): "
+            "api is a container, which deploys an image tag: give `image-tag`",
+        ),
+        (
+            {"chart-version": "1.2.3", "git-commit-id": "abc"},
+            "Invalid input `git-commit-id` (`abc` from the environment variable QOVERY_GIT_COMMIT_ID) and "
+            "`chart-version` (`1.2.3` from the environment variable QOVERY_CHART_VERSION): api is a container",
+        ),
+    ],
+)
+def test_a_value_no_service_takes_is_named_with_its_value_and_source(
+    simulator: SimFactory, values: dict[str, str], said: str
+) -> None:
+    sim, _ = release(simulator)
+    base = release_inputs(sim, "api")
+    run = run_step(
+        plain_env(
+            {k: v for k, v in base.items() if k not in ("image-tag", "git-commit-id", "chart-version")}
+            | values
+        )
+    )
+
+    assert run.code == 2, run.stderr
+    assert said in run.stderr
+    assert sim.calls("deploy") == 0

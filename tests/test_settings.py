@@ -224,12 +224,20 @@ def test_action_yml_declares_every_input_the_program_reads() -> None:
 
 # How an input's description in action.yml states its default (a `default:` key would beat QOVERY_* variables).
 STATED_DEFAULT = re.compile(r"Defaults to `([^`]*)`\.")
+# The one exception: the job's own GitHub token, which only the workflow knows and a container action gets
+# only through an input. The model has no default for it (outside the action, GITHUB_TOKEN serves), and a
+# QOVERY_GITHUB_TOKEN in `env:` is hidden by it, which action.yml says.
+WORKFLOW_DEFAULTS = {"github-token": "${{ github.token }}"}
 
 
 @pytest.mark.parametrize(("name", "spec"), list(declared_inputs().items()))
 def test_action_yml_sets_no_default_and_states_the_model_s_own(name: str, spec: dict[str, object]) -> None:
     field_name = name.replace("-", "_")
     field = Settings.model_fields[field_name]
+    if name in WORKFLOW_DEFAULTS:
+        assert spec["default"] == WORKFLOW_DEFAULTS[name] and field.default is None
+        assert STATED_DEFAULT.findall(str(spec["description"])) == []
+        return
     assert "default" not in spec, (
         f"{name}: a `default:` would be passed as INPUT_* and hide QOVERY_* from env:"
     )
@@ -577,7 +585,7 @@ def test_job_id_and_jobs_are_service_refs_of_type_job(
         (
             "contaner:api",
             "`contaner` is not a service type (the text before an item's first ':' must be job, "
-            "application, container, helm or database)",
+            "application, container, helm, database or terraform)",
         ),
         ("api, lambda:fn", "`lambda` is not a service type"),
         ("my app: v2", "`my app` is not a service type"),  # a name with ':' needs its type first
@@ -657,8 +665,8 @@ def test_diff_is_accepted_for_services(environ: dict[str, str], event: str) -> N
         (
             VALID | {"INPUT_FORCE-EVENT": "run"},
             "Invalid input `force-event` (`run` from the GitHub input `force-event`): is no event Qovery can "
-            "force: a job takes START, STOP, DELETE or CRON; a helm chart takes DIFF; applications, containers "
-            "and databases take none. Fix:",
+            "force: a job takes START, STOP, DELETE or CRON; a helm chart takes DIFF; applications, containers, "
+            "databases and terraform services take none. Fix:",
         ),
         (
             SCOPED | {"QOVERY_SERVICES": "api", "QOVERY_FORCE_EVENT": "RESTART"},
@@ -691,3 +699,28 @@ def test_the_readme_inputs_table_has_a_row_per_input() -> None:
 )
 def test_a_list_given_one_per_line_is_shown_as_the_comma_list_it_means(value: str, shown: str) -> None:
     assert Given(value, "INPUT_SERVICES").describe(secret=False).startswith(shown)
+
+
+@pytest.mark.parametrize(
+    ("environ", "how"),
+    [
+        ({"QOVERY_JOB_ID": "migrate"}, "set the environment variable QOVERY_JOBS, or give --jobs"),
+        ({"GITLAB_CI": "true", "QOVERY_JOB_ID": "migrate"}, "set the variable QOVERY_JOBS (in the job's `variables:`)"),
+        ({"GITHUB_ACTIONS": "true", "INPUT_JOB-ID": "migrate"}, "set `jobs` in the step's `with:`"),
+    ],
+)  # fmt: skip
+def test_a_name_in_job_id_is_pointed_at_jobs_in_the_platform_s_words(
+    environ: dict[str, str], how: str
+) -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings([], {"QOVERY_API_TOKEN": TOKEN} | environ)
+    (line,) = str(caught.value).splitlines()
+    assert line.startswith("Invalid input `job-id` (`migrate` from ")
+    assert f"to deploy `migrate` by its name, give it in `jobs` instead ({how}), with `environment`" in line
+    assert "copy the job's id from its URL" in line  # a UUID is still the other way
+
+
+def test_a_token_in_job_id_is_not_echoed_as_a_name() -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings([], {"QOVERY_API_TOKEN": TOKEN, "QOVERY_JOB_ID": "qov_pastedHereByMistake123"})
+    assert "pastedHere" not in str(caught.value) and "give it in `jobs`" not in str(caught.value)

@@ -12,8 +12,8 @@ from collections import deque
 from pathlib import Path
 
 import pytest
-from support.inputs import inputs, jobs_inputs
-from support.sims import SimFactory
+from support.inputs import inputs, job_inputs, jobs_inputs
+from support.sims import SimFactory, job
 from support.step import github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript, Place, QoverySimulator
@@ -336,3 +336,17 @@ def test_on_github_several_services_end_with_the_tally_annotated_each_message_sa
         "::error title=2 Qovery jobs%3A 1 failed (DEPLOYMENT_ERROR)::2 jobs: 1 failed, 1 succeeded"
     )
     assert "migrate (shop / production): Qovery: " in annotation  # whose diagnosis it is
+
+
+def test_a_timeout_too_short_to_start_claims_no_request_and_no_turn(simulator: SimFactory) -> None:
+    """One job and a timeout that is gone before its POST: the log never says it was requested, and the
+    verdict speaks of no turn (nothing queued before it)."""
+    script = job()
+    script.faults["status"] = deque([Fault(kind="delay", seconds=0.6)])  # the status read before the POST
+    sim = simulator(script)
+    run = run_step(plain_env(job_inputs(sim, script, timeout="1s")))
+
+    assert run.code == 124, run.stderr
+    assert sim.calls("deploy") == 0
+    assert "requesting" not in run.stderr and "turn" not in run.stderr
+    assert "nothing was requested" in run.json()["message"]

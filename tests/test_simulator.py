@@ -1,5 +1,5 @@
 """The simulator serves every kind of service Qovery deploys (jobs, applications, containers, helm charts,
-databases), driven here through `requests` and the in-process transport, as a client would: each kind is a
+databases, terraform services), driven here through `requests` and the in-process transport, as a client would: each kind is a
 row of one table, every exchange checked against Qovery's OpenAPI spec."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from qovery_job_deploy.simulator import (
     DEMO_ENVIRONMENT,
     INGRESS_HELM,
     KINDS,
+    NETWORK_TERRAFORM,
     POSTGRES_DATABASE,
     SUCCESS_JOB,
     WEB_APPLICATION,
@@ -31,6 +32,7 @@ from qovery_job_deploy.simulator import (
     route,
 )
 from qovery_job_deploy.simulator.__main__ import introduction
+from qovery_job_deploy.simulator.scripts import KIND_ROWS
 
 COMMIT = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
 CURRENT_COMMIT = JobScript("x").current_commit
@@ -113,6 +115,18 @@ KINDS_TABLE = [
         "16",
         False,
     ),
+    Kind(
+        "terraform",
+        NETWORK_TERRAFORM,
+        "network",
+        {"git_commit_id": COMMIT},
+        {},
+        ("QUEUED", "DEPLOYING", "EXECUTING", "DEPLOYED"),  # its status read in the environment's
+        lambda body: body["terraform_files_source"]["git"]["git_repository"]["deployed_commit_id"],
+        CURRENT_COMMIT,
+        COMMIT,
+        False,
+    ),
 ]
 
 
@@ -151,14 +165,18 @@ def test_each_kind_deploys_and_shows_its_status_source_lists_and_log(client: Cli
     of_kind = {s.job_id for s in builtin_services() if s.kind == case.kind}
     listed = client.ok(f"/environment/{DEMO_ENVIRONMENT}/{case.kind}")["results"]
     assert {one["id"] for one in listed} == of_kind and case.name in {one["name"] for one in listed}
-    statuses = client.ok(f"/environment/{DEMO_ENVIRONMENT}/{case.kind}/status")["results"]
-    assert {one["id"] for one in statuses} == of_kind
+    if KIND_ROWS[case.kind].own_status:
+        statuses = client.ok(f"/environment/{DEMO_ENVIRONMENT}/{case.kind}/status")["results"]
+        assert {one["id"] for one in statuses} == of_kind
+    else:  # Qovery has neither status endpoint for it: not served (the spec has no such path to ask)
+        assert route("GET", f"{path}/status").operation == "unknown"
+        assert route("GET", f"/environment/{DEMO_ENVIRONMENT}/{case.kind}/status").operation == "unknown"
     everything = client.ok(f"/environment/{DEMO_ENVIRONMENT}/statuses")
     assert (
         everything["environment"] | {"id": DEMO_ENVIRONMENT, "state": "DEPLOYED"} == everything["environment"]
     )
-    assert everything["environment"]["deployment_request_id"] == ours and everything["terraforms"] == []
-    for kind in KINDS:
+    assert everything["environment"]["deployment_request_id"] == ours
+    for kind in KINDS:  # terraforms too: the list Qovery has for a kind without its own status endpoint
         ids = [one["id"] for one in everything[f"{kind}s"]]
         assert ids == [s.job_id for s in builtin_services() if s.kind == kind]
     (mine,) = [one for one in everything[f"{case.kind}s"] if one["id"] == case.service_id]
@@ -178,7 +196,8 @@ def test_each_kind_deploys_and_shows_its_status_source_lists_and_log(client: Cli
 def test_a_service_is_found_under_its_own_kind_only(client: Client, case: Kind) -> None:
     for other in KINDS:
         if other != case.kind:
-            for suffix in ("", "/status", "/deploymentHistoryV2"):
+            suffixes = ("", "/status", "/deploymentHistoryV2") if KIND_ROWS[other].own_status else ("",)
+            for suffix in suffixes:
                 assert client.get(f"/{other}/{case.service_id}{suffix}").status_code == 404
             assert client.deploy(other, case.service_id, None, {}).status_code in (400, 404)
     assert client.sim.deployments_of(case.service_id) == []
@@ -234,6 +253,12 @@ WRONG = [
     ),
     Wrong("helm forced to START", "helm", INGRESS_HELM, {}, {"forceEvent": "START"}),
     Wrong("job forced to DIFF", "job", SUCCESS_JOB, {}, {"forceEvent": "DIFF"}),
+    # The spec's TerraformDeployRequest requires nothing; its description says "You must provide a git
+    # commit id".
+    Wrong("terraform without a commit", "terraform", NETWORK_TERRAFORM, {}, breaks_spec=False),
+    Wrong(
+        "terraform asked to APPLY", "terraform", NETWORK_TERRAFORM, {"git_commit_id": "a", "action": "APPLY"}
+    ),
     # The spec lists no 400 for a database's deploy; a server answers a malformed boolean so all the same.
     Wrong(
         "database applied perhaps",
@@ -287,7 +312,11 @@ def test_a_helm_chart_from_git_shows_its_commit_and_takes_a_new_one(simulator: S
         ("GET", "/environment/deploymentStatus", Route("request_status")),
         ("GET", "/environment/e", Route("environment", "e")),
         ("GET", "/service/s/deploymentQueue", Route("queue", "s")),
-        ("GET", "/terraform/t/status", Route("unknown")),
+        ("GET", "/environment/e/terraform", Route("environment_services", "e", "terraform")),
+        ("POST", "/terraform/t/deploy", Route("deploy", "t", "terraform")),
+        ("GET", "/terraform/t", Route("service", "t", "terraform")),
+        ("GET", "/terraform/t/status", Route("unknown")),  # Qovery has none: its environment's statuses
+        ("GET", "/environment/e/terraform/status", Route("unknown")),
         ("POST", "/application/a/status", Route("unknown")),
     ],
 )
@@ -303,6 +332,13 @@ def test_the_cli_introduces_every_built_in_service_with_its_kind() -> None:
 
 
 def test_a_kind_the_simulator_does_not_know_is_refused() -> None:
-    with pytest.raises(ValueError, match="terraform"):
-        JobScript("x", kind="terraform")
-    assert json.loads(json.dumps(KINDS)) == ["job", "application", "container", "helm", "database"]
+    with pytest.raises(ValueError, match="argocd"):
+        JobScript("x", kind="argocd")
+    assert json.loads(json.dumps(KINDS)) == [
+        "job",
+        "application",
+        "container",
+        "helm",
+        "database",
+        "terraform",
+    ]

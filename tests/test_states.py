@@ -8,12 +8,12 @@ from hypothesis import strategies as st
 from support.contract import raw_spec
 
 from qovery_job_deploy.api.models import StatusDetails
+from qovery_job_deploy.kinds import JOB
 from qovery_job_deploy.states import (
     FAILURE,
     KNOWN_STATES,
     Phase,
     classify,
-    expected_state,
     failure_reason,
 )
 
@@ -67,7 +67,7 @@ def details(status: str) -> StatusDetails:
     ],
 )
 def test_classify(state: str, event: str | None, detail: str | None, phase: Phase) -> None:
-    assert classify(state, expected_state(event), details(detail) if detail else None) is phase
+    assert classify(state, JOB.success_state(event), details(detail) if detail else None) is phase
 
 
 def test_every_state_of_the_published_spec_is_known() -> None:
@@ -76,12 +76,12 @@ def test_every_state_of_the_published_spec_is_known() -> None:
 
 @given(state=st.text(max_size=40), event=st.sampled_from([None, "START", "STOP", "DELETE", "CRON"]))
 def test_classify_never_crashes_and_failures_never_succeed(state: str, event: str | None) -> None:
-    phase = classify(state, expected_state(event))
+    phase = classify(state, JOB.success_state(event))
     assert phase in (P, S, F)
     if state in FAILURE or state.endswith("_ERROR"):
         assert phase is F
     if phase is S:
-        assert state == expected_state(event)
+        assert state == JOB.success_state(event)
 
 
 @pytest.mark.parametrize(
@@ -104,6 +104,6 @@ def test_classify_never_crashes_and_failures_never_succeed(state: str, event: st
 def test_every_failure_says_which_states_and_what_to_check(
     state: str, event: str | None, detail: str | None, words: str
 ) -> None:
-    expected = expected_state(event)
+    expected = JOB.success_state(event)
     assert classify(state, expected, details(detail) if detail else None) is F
     assert words in failure_reason(state, expected, details(detail) if detail else None)

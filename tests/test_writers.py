@@ -24,15 +24,19 @@ from support.runner_files import (
 from qovery_job_deploy import markdown
 from qovery_job_deploy.api.models import Step
 from qovery_job_deploy.api.responses import clean_text
-from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.identity import ServiceIdentity
 from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.inputs.names import qovery_env_name
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
-from qovery_job_deploy.report import dotenv, outputs, result, summary_markdown
-from qovery_job_deploy.runners import GitHubRunner, GitLabRunner
-from qovery_job_deploy.runners.github import command, escape_data, escape_property, format_outputs
-from qovery_job_deploy.runners.gitlab import format_dotenv, section_end, section_start
+from qovery_job_deploy.publishers import Target
+from qovery_job_deploy.publishers.github_outputs import format_outputs
+from qovery_job_deploy.publishers.gitlab_dotenv import format_dotenv
+from qovery_job_deploy.results import dotenv, outputs, result
+from qovery_job_deploy.runners import RUNNERS
+from qovery_job_deploy.runners.github import command, escape_data, escape_property
+from qovery_job_deploy.runners.gitlab import section_end, section_start
+from qovery_job_deploy.summary import summary_markdown
 from qovery_job_deploy.text import one_line
 
 HOSTILE = [
@@ -214,25 +218,31 @@ def test_result_has_every_field() -> None:
         "force_event",
         "job_name",
         "console_url",
+        "url",
         "error",
         "jobs",
         "services",
         "dry_run",
+        "current_state",
     }
-    assert data["services"] == data["jobs"]  # a run of jobs only: the same list
-    assert set(data["jobs"][0]) == {
+    entry = {
         "type",
-        "job_id",
         "name",
         "verdict",
         "state",
+        "current_state",
         "deployment_request_id",
         "execution_id",
         "duration_seconds",
         "message",
         "console_url",
+        "url",
         "error",
     }
+    assert set(data["services"][0]) == entry | {"id"}  # a service: id, name, type
+    assert set(data["jobs"][0]) == entry | {"job_id"}  # `jobs` keeps the key it promised
+    (service,), (job,) = data["services"], data["jobs"]  # a run of jobs only: the same entries
+    assert service.pop("id") == job.pop("job_id") and service == job
 
 
 def test_gitlab_sections() -> None:
@@ -309,14 +319,19 @@ def test_publishing_any_api_text_writes_real_files_that_parse(text: str) -> None
         environ = {"GITHUB_OUTPUT": f"{folder}/out", "GITHUB_STEP_SUMMARY": f"{folder}/summary"}
         outcome = outcome_with(clean_text(text))
         log = HumanLog(io.StringIO(), lambda: 0.0, 0.0)
-        problems = GitHubRunner(environ, io.StringIO()).publish(log, outcome)
+        problems = publish("github", environ, log, outcome)
         assert problems == []
         parsed = parse_github_output(Path(f"{folder}/out").read_bytes().decode("utf-8"))  # LF only
         assert parsed["state"] == clean_text(text)
-        gitlab = GitLabRunner({"CI_PROJECT_DIR": folder}, io.StringIO())
-        assert gitlab.publish(log, outcome) == []
+        assert publish("gitlab", {"CI_PROJECT_DIR": folder}, log, outcome) == []
         assert set(parse_dotenv(Path(folder) / "qovery.env")) >= {"QOVERY_STATE"}
         assert parse_result_file(Path(folder) / "qovery-result.json") == result(outcome)
+
+
+def publish(platform: str, environ: dict[str, str], log: HumanLog, outcome: RunOutcome) -> list[str]:
+    """What a platform's publishers could not write, each given the outcome once, in their order."""
+    publishers = RUNNERS[platform].publishers_for(Target(environ, io.StringIO(), log))
+    return [problem for publisher in publishers for problem in publisher.publish(outcome)]
 
 
 def _disk_full_midway(path: Path, text: str, encoding: str, errors: str) -> NoReturn:
@@ -345,8 +360,11 @@ def test_a_gitlab_file_is_replaced_whole_or_not_at_all_and_never_claimed(
     monkeypatch.setattr(*failure)
     stream = io.StringIO()
 
-    problems = GitLabRunner({"CI_PROJECT_DIR": str(tmp_path)}, io.StringIO()).publish(
-        HumanLog(stream, lambda: 0.0, 0.0), outcome_with("DEPLOYED", Verdict.SUCCEEDED)
+    problems = publish(
+        "gitlab",
+        {"CI_PROJECT_DIR": str(tmp_path)},
+        HumanLog(stream, lambda: 0.0, 0.0),
+        outcome_with("DEPLOYED", Verdict.SUCCEEDED),
     )
 
     assert [problem.split(":")[0] for problem in problems] == ["the dotenv report", "the JSON result"]
@@ -363,7 +381,7 @@ def test_a_lone_surrogate_is_cleaned_at_the_client_boundary() -> None:
 def test_dotenv_of_many_jobs_stays_within_gitlab_limits(text: str, count: int) -> None:
     jobs = [
         Outcome(
-            Known(f"{n}-job", text, text, identity=JobIdentity(f"{n}-job", job_name=text)),
+            Known(f"{n}-job", text, text, identity=ServiceIdentity(f"{n}-job", name=text)),
             Verdict.FAILED,
             text,
             1.0,
@@ -381,5 +399,5 @@ def test_dotenv_of_many_jobs_stays_within_gitlab_limits(text: str, count: int) -
 def test_no_dotenv_key_is_an_input_a_later_job_would_read() -> None:
     """A later GitLab job gets the report as variables: a key like QOVERY_CONSOLE_URL would become its input."""
     inputs = {qovery_env_name(name) for name in Settings.model_fields}
-    two = RunOutcome([outcome_with("x").jobs[0], outcome_with("y").jobs[0]])
+    two = RunOutcome([outcome_with("x").services[0], outcome_with("y").services[0]])
     assert not set(dotenv(two)) & inputs

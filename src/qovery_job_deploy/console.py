@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
-from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.identity import ServiceIdentity
 
 DEFAULT_CONSOLE_URL = "https://console.qovery.com"
 
@@ -24,7 +24,7 @@ def console_base(value: str) -> str:
     return text.rstrip("/")
 
 
-def job_page_url(base: str, identity: JobIdentity) -> str | None:
+def job_page_url(base: str, identity: ServiceIdentity) -> str | None:
     """`{base}/organization/{org}/project/{project}/environment/{env}/service/{job}`; None without the ids."""
     ids = (identity.organization_id, identity.project_id, identity.environment_id)
     if not all(ids):
@@ -32,16 +32,16 @@ def job_page_url(base: str, identity: JobIdentity) -> str | None:
     organization, project, environment = (_segment(value or "") for value in ids)
     return (
         f"{base}/organization/{organization}/project/{project}/environment/{environment}"
-        f"/service/{_segment(identity.job_id)}"
+        f"/service/{_segment(identity.service_id)}"
     )
 
 
-def deployment_log_url(base: str, identity: JobIdentity, execution_id: str) -> str | None:
+def deployment_log_url(base: str, identity: ServiceIdentity, execution_id: str) -> str | None:
     page = job_page_url(base, identity)
     return None if page is None else f"{page}/deployments/logs/{_segment(execution_id)}"
 
 
-def console_url(base: str, identity: JobIdentity, execution_id: str | None) -> str | None:
+def console_url(base: str, identity: ServiceIdentity, execution_id: str | None) -> str | None:
     """The most precise link known: the deployment's log once its execution id is, the job page before."""
     if execution_id:
         return deployment_log_url(base, identity, execution_id)

@@ -18,7 +18,14 @@ from qovery_job_deploy.clock import Clock
 from qovery_job_deploy.invocation import PROG, Commands, commands
 from qovery_job_deploy.main import run
 from qovery_job_deploy.outcome import ExitCode
-from qovery_job_deploy.simulator import FAILURE_JOB, SLOW_JOB, SUCCESS_JOB, QoverySimulator
+from qovery_job_deploy.simulator import (
+    FAILURE_JOB,
+    SLOW_JOB,
+    SUCCESS_JOB,
+    QoverySimulator,
+    SimulatorServer,
+    serve,
+)
 from qovery_job_deploy.simulator.transport import SimulatorAdapter
 from qovery_job_deploy.text import one_line
 
@@ -53,11 +60,35 @@ SCENARIOS = {
             "QOVERY_GIT_COMMIT_ID": "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c",
         },
     ),
+    "dry-run": Scenario(
+        "a dry run of that release: names, values and statuses checked, nothing posted (exit code 0)",
+        "the job migrate, the container api and the application web of production (shop)",
+        {
+            "QOVERY_ENVIRONMENT": "production",
+            "QOVERY_SERVICES": "migrate, api, web",
+            "QOVERY_IMAGE_TAG": "1.5.0",
+            "QOVERY_GIT_COMMIT_ID": "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c",
+            "QOVERY_DRY_RUN": "true",
+        },
+    ),
+    "live": Scenario(
+        "that release with each deployment's log shown as it runs, `logs: live` (exit code 0)",
+        "the job migrate, the container api and the application web of production (shop)",
+        {
+            "QOVERY_ENVIRONMENT": "production",
+            "QOVERY_SERVICES": "migrate, api, web",
+            "QOVERY_SEQUENTIAL": "true",
+            "QOVERY_IMAGE_TAG": "1.5.0",
+            "QOVERY_GIT_COMMIT_ID": "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c",
+            "QOVERY_LOGS": "live",
+        },
+    ),
 }
 DEFAULT_SCENARIO = "success"
 
 MAX_LINE = 120  # the demo's lines fit a terminal this wide (links excepted: they are kept whole)
 EXIT_WORDS = {0: "the deployment succeeded", 1: "the deployment failed", 124: "the wait timed out"}
+DRY_RUN_WORDS = "the dry run found everything deployable"
 
 
 def table(rows: Sequence[tuple[str, str]]) -> str:
@@ -119,10 +150,12 @@ def play(
 ) -> int:
     result = io.StringIO()  # the JSON CI reads: summarised for people below, not dumped on the terminal
     if clock is None:
-        sim = QoverySimulator().start()
+        sim = QoverySimulator()
+        server: SimulatorServer | None = serve(sim)
         transport = None
     else:
         sim = QoverySimulator(clock=clock.now, wall=clock.now)
+        server = None
         transport = SimulatorAdapter(sim, clock.sleep)
     try:
         environ = {
@@ -140,7 +173,8 @@ def play(
         err.flush()
         code = run([], environ, result, err, clock=clock, transport=transport)
     finally:
-        sim.stop()
+        if server is not None:
+            server.stop()
     out.write("\n" + summary(result.getvalue(), code, run_as) + next_steps(name, run_as))
     out.flush()
     return code
@@ -158,8 +192,10 @@ def summary(printed: str, code: int, run_as: Commands) -> str:
     shown.pop("jobs", None)
     services = shown.pop("services", [])
     if len(services) > 1:
-        shown["services"] = [
-            " ".join(str(s[key]) for key in ("type", "name", "verdict", "state")) for s in services
+        shown["services"] = [  # a dry run reached no state: what each runs now
+            " ".join(str(s[key]) for key in ("type", "name", "verdict"))
+            + f" {s['state'] or s['current_state']}"
+            for s in services
         ]
     rows = [(key.replace("_", " "), render(value)) for key, value in shown.items()]
     width = max((len(key) for key, _ in rows), default=0)
@@ -170,6 +206,8 @@ def summary(printed: str, code: int, run_as: Commands) -> str:
         lines.append(f"  {key:<{width}}  {wrapped[0]}")
         lines += [f"  {'':<{width}}  {more}" for more in wrapped[1:]]
     words = EXIT_WORDS.get(code, f"see `{run_as.step} --help`, exit codes")
+    if code == 0 and data.get("dry_run"):
+        words = DRY_RUN_WORDS
     lines.append(f"Exit code {code}: {words}.")
     return "\n".join(lines) + "\n"
 

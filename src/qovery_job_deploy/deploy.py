@@ -2,27 +2,30 @@
 
 One loop in the main thread follows every job, so that signals and the per-call wall-clock limit keep
 working. Jobs that share an environment are read together, with one `GET /environment/{id}/job/status`
-per interval, so that reads do not grow with the number of jobs.
+per interval, so that reads do not grow with the number of jobs. Each job's `Pacer` says when its next
+read is due, its `Follower` says what each read means, and the `Scheduler` sleeps until the next due read.
 """
 
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from qovery_job_deploy.api.errors import TransientError
-from qovery_job_deploy.api.models import JobStatus
+from qovery_job_deploy.api.errors import TransientError, rate_limited_out
+from qovery_job_deploy.api.models import ServiceStatus
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Clock, Deadline
 from qovery_job_deploy.errors import ActionError, Interrupted
 from qovery_job_deploy.follow import Follower
-from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.identity import ServiceIdentity
 from qovery_job_deploy.kinds import KINDS, Deploy, DeployRequest, ServiceKind
 from qovery_job_deploy.live import LiveLog
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.outcome import Known, Outcome, Verdict
 from qovery_job_deploy.polling import Pacer
 from qovery_job_deploy.reading import Reading, StatusReader
+from qovery_job_deploy.scheduler import Scheduler
 from qovery_job_deploy.states import QUEUED, Action, Phase, action_of
 from qovery_job_deploy.trigger import Trigger
 
@@ -47,10 +50,11 @@ class Options:
 
 
 @dataclass
-class JobRun:
-    """One job's part of the run: what is known, how it is followed, and how it ended."""
+class ServiceRun:
+    """One service's part of the run: what is known, how it is followed (what its reads mean, and when the
+    next is due), and how it ended."""
 
-    identity: JobIdentity
+    identity: ServiceIdentity
     log: Log
     known: Known
     follower: Follower | None = None
@@ -59,10 +63,12 @@ class JobRun:
     # from here, so that in a sequential run each service's time is its own.
     posted_at: float | None = None
     deploy: Deploy = field(default_factory=lambda: Deploy({}, None))  # what its POST carries
+    pacer: Pacer | None = None
+    due_at: float = 0.0  # when its next status read is due, as its pacer said
 
     @property
-    def job_id(self) -> str:
-        return self.identity.job_id
+    def service_id(self) -> str:
+        return self.identity.service_id
 
     @property
     def kind(self) -> ServiceKind:
@@ -91,13 +97,14 @@ class Deployments:
     def __init__(
         self,
         client: QoveryApi,
-        runs: list[JobRun],
+        runs: list[ServiceRun],
         options: Options,
         *,
         clock: Clock,
         log: Log,
         deadline: Deadline,
         live: LiveLog | None = None,
+        accepted: Callable[[ServiceIdentity, str | None], None] = lambda identity, request_id: None,
     ) -> None:
         self.client = client
         self.runs = runs
@@ -106,7 +113,9 @@ class Deployments:
         self.log = log
         self.deadline = deadline
         self.live = live  # `logs: live`: tails each deployment's log between status reads
+        self.accepted = accepted  # told of each deploy request Qovery took (`context.Events.accepted`)
         self.reader = StatusReader(client, log)
+        self.scheduler = Scheduler(clock, deadline, live, budget=client.rate_budget, log=log)
         self.signum: int | None = None  # set when a signal ended the run
         self._cancelling_since: float | None = None
 
@@ -142,23 +151,34 @@ class Deployments:
                     )
                 return
 
-    def _deploy(self, runs: list[JobRun]) -> None:
+    def _deploy(self, runs: list[ServiceRun]) -> None:
         reading = self.reader.read(runs)  # the status before the POST: the baseline for every check
         for run in runs:
-            if run.job_id in reading.failures:
-                self._finish(run, Verdict.ERROR, f"Nothing was deployed: {reading.failures[run.job_id]}")
+            if run.service_id in reading.failures:
+                self._not_started(run, reading.failures[run.service_id])
             else:
-                self._start(run, reading.statuses[run.job_id])
+                self._start(run, reading.statuses[run.service_id])
         if self.options.wait:
             self._follow()
         for run in runs:
             if run.outcome is None:  # wait: false
                 self._finish(run, Verdict.ACCEPTED, "Deployment requested; not waiting for it (wait: false).")
 
-    def _start(self, run: JobRun, before: JobStatus) -> None:
+    def _start(self, run: ServiceRun, before: ServiceStatus) -> None:
         # With several services, each line already starts with the service's name.
         subject = run.identity.label() if len(self.runs) == 1 else f"the {run.kind.noun}"
         asked = run.deploy.requested(run.kind.noun)
+        if self.deadline.left() < MIN_SECONDS_TO_START:  # said before anything is claimed as requested
+            after_others = any(other.posted for other in self.runs if other is not run)
+            self._finish(
+                run,
+                Verdict.TIMED_OUT,
+                f"Not deployed: `timeout` ran out before this {run.kind.noun}'s turn."
+                if after_others
+                else f"Not deployed: `timeout` left too little time to request {asked} and follow it "
+                f"(at least {MIN_SECONDS_TO_START:g}s); nothing was requested.",
+            )
+            return
         if _in_progress(before):
             run.log.info(
                 f"{subject} is already deploying ({before.state}); requesting {asked}, "
@@ -166,91 +186,79 @@ class Deployments:
             )
         else:
             run.log.info(f"{subject} is {before.state}; requesting {asked}")
-        if self.deadline.left() < MIN_SECONDS_TO_START:
-            self._finish(
-                run, Verdict.TIMED_OUT, f"Not deployed: `timeout` ran out before this {run.kind.noun}'s turn."
-            )
-            return
         run.posted_at = self.clock.now()
         try:
             triggered = Trigger(
                 self.client,
                 run.kind,
-                run.job_id,
+                run.service_id,
                 run.deploy,
+                lambda: self.reader.one(run),
                 clock=self.clock,
                 deadline=self.deadline,
                 log=run.log,
             ).send(before)
         except ActionError as error:
-            self._fail(run, error)
+            if rate_limited_out(error):
+                self._not_started(run, error)
+            else:
+                self._fail(run, error)
             return
         run.known = replace(run.known, deployment_request_id=triggered.request_id)
         if triggered.status is not None:
             run.known = run.known.absorb(triggered.status)
         elif triggered.state is not None:
             run.known = replace(run.known, state=triggered.state)
+        self.accepted(run.identity, run.known.deployment_request_id)
         if self.options.wait:
             expected = run.kind.success_state(self.options.request.force_event)
-            pacer = Pacer(
+            run.pacer = Pacer(
                 self.options.poll_interval,
                 expected,
                 before,
-                lambda: self.client.history(run.kind, run.job_id),
+                lambda: self.client.history(run.kind, run.service_id),
                 run.log,
+                posted_at=triggered.posted_at,
                 time_left=self.deadline.left(),
             )
+            # Pause first: right after the POST the status still shows the previous request anyway.
+            run.due_at = run.pacer.next_read(self.clock.now())
             run.follower = Follower(
-                self.client,
-                run.kind,
-                run.known,
-                expected,
-                before,
-                posted_at=triggered.posted_at,
-                pacer=pacer,
-                clock=self.clock,
-                log=run.log,
+                self.client, run.kind, run.known, expected, before, posted_at=triggered.posted_at, log=run.log
             )
 
     def _follow(self) -> None:
-        """The one loop: sleep until the next job wants a read, read it (and its neighbours), judge."""
-        while followed := [run for run in self._pending() if run.follower is not None]:
-            remaining = self.deadline.left()
-            if remaining <= 0:
+        """The one loop: sleep until the next read is due, read the jobs due (and their neighbours),
+        judge what each read says."""
+        while followed := self._followed():
+            if self.deadline.left() <= 0:
                 self._end_on_timeout(followed)
                 return
-            due_at = min(run.follower.due_at for run in followed if run.follower is not None)
-            self.clock.sleep(max(0.0, min(due_at - self.clock.now(), remaining)))
+            due = self.scheduler.wait(followed)
             try:
-                reading = self.reader.read(self._due_with_neighbours(followed))
+                reading = self.reader.read(due)
             except TransientError as error:  # only a joint read that ran into the deadline
                 self._end_on_timeout(followed, error)
                 return
             for run in followed:
                 self._judge(run, reading)
-            if self.live is not None and (still := [r for r in followed if r.follower is not None]):
-                next_read = min(run.follower.due_at for run in still if run.follower is not None)
-                self.live.tail(still, min(next_read, self.deadline.at))
+            self.scheduler.after_status_read(self._followed())
 
-    def _due_with_neighbours(self, followed: list[JobRun]) -> list[JobRun]:
-        """The jobs due for a read, and every job that shares an environment with one: free with it."""
-        now = self.clock.now()
-        due = [run for run in followed if run.follower is not None and run.follower.due_at <= now]
-        shared = {run.identity.environment_id for run in due if run.identity.environment_id}
-        return [run for run in followed if run in due or run.identity.environment_id in shared]
+    def _followed(self) -> list[ServiceRun]:
+        return [run for run in self._pending() if run.follower is not None]
 
-    def _judge(self, run: JobRun, reading: Reading) -> None:
-        follower = run.follower
-        if follower is None:
+    def _judge(self, run: ServiceRun, reading: Reading) -> None:
+        follower, pacer = run.follower, run.pacer
+        if follower is None or pacer is None:
             return
-        if run.job_id in reading.failures:
-            self._fail(run, reading.failures[run.job_id])
+        if run.service_id in reading.failures:
+            self._fail(run, reading.failures[run.service_id])
             return
-        status = reading.statuses.get(run.job_id)
+        status = reading.statuses.get(run.service_id)
         if status is None:
             return  # not read this time
         try:
-            observation = follower.observe(status, run.known)
+            observation = follower.observe(status, run.known, read_at=self.clock.now())
         except ActionError as error:
             self._fail(run, error)
             return
@@ -260,11 +268,19 @@ class Deployments:
         elif observation.phase is Phase.FAILED:
             self._finish(run, Verdict.FAILED, follower.failure_message(run.known))
         else:
-            follower.schedule()
+            run.due_at = pacer.next_read(self.clock.now(), observation.queued)
 
     # -- endings --------------------------------------------------------------------------------------
 
-    def _fail(self, run: JobRun, error: ActionError) -> None:
+    def _not_started(self, run: ServiceRun, error: ActionError) -> None:
+        """Nothing was requested: the status read before the POST, or the POST itself, failed. A 429 waited
+        out until `timeout` ran out is the timeout's verdict, not an error."""
+        if rate_limited_out(error):
+            self._finish(run, Verdict.TIMED_OUT, held_back(error))
+        else:
+            self._finish(run, Verdict.ERROR, f"Nothing was deployed: {error}")
+
+    def _fail(self, run: ServiceRun, error: ActionError) -> None:
         """A job's error ends that job only. Running out of time while following a deployment is a
         timeout; before anything was deployed, it is an error like any other failure to reach Qovery."""
         if isinstance(error, TransientError) and error.deadline_reached and run.follower is not None:
@@ -272,7 +288,7 @@ class Deployments:
         else:
             self._finish(run, Verdict.ERROR, str(error))
 
-    def _end_on_timeout(self, runs: list[JobRun], error: ActionError | None = None) -> None:
+    def _end_on_timeout(self, runs: list[ServiceRun], error: ActionError | None = None) -> None:
         for run in runs:
             last = run.follower.last_seen() if run.follower else (run.known.state or "no state yet")
             what = (
@@ -286,7 +302,7 @@ class Deployments:
                     f"with the deployment still queued ({last}): it never left Qovery's queue, where an "
                     "environment's deployments wait for the one before them to end"
                 )
-            if last == "DEPLOYING" and run.kind.name != "job":
+            if last == "DEPLOYING" and run.kind.readiness_probe:
                 # Qovery's docs: a service whose readiness probe never passes "will remain DEPLOYING".
                 what += ", which it stays in while its readiness probe does not pass: check its health checks"
             if not self.options.cancel_on_timeout:
@@ -322,7 +338,7 @@ class Deployments:
                 what = f"cancelling our deployment request failed ({failure}): it may still run in Qovery"
             self._finish(run, Verdict.CANCELLED, f"Interrupted by {name}; {what}.")
 
-    def _cancel(self, run: JobRun) -> str | None:
+    def _cancel(self, run: ServiceRun) -> str | None:
         """Cancel our deployment request (only ours, never the environment's) within a short budget,
         shared by the requests still to cancel. None when it was cancelled; else why it was not."""
         request_id = run.known.deployment_request_id
@@ -345,19 +361,27 @@ class Deployments:
         run.log.info(f"Cancelled deployment request {request_id}")
         return None
 
-    def _finish(self, run: JobRun, verdict: Verdict, message: str) -> None:
+    def _finish(self, run: ServiceRun, verdict: Verdict, message: str) -> None:
         # From its own deploy request; a service never posted (skipped, or stopped before its POST) spent
         # no time deploying.
         duration = 0.0 if run.posted_at is None else self.clock.now() - run.posted_at
-        live = self.live.printed(run.job_id) if self.live is not None else 0
+        live = self.live.printed(run.service_id) if self.live is not None else 0
         run.outcome = Outcome(run.known, verdict, message, duration, live_lines=live)
         run.follower = None
         if len(self.runs) > 1:  # each service's verdict as it ends, not only at the end of the step
             self.log.info(run.outcome.verdict_line())
 
-    def _pending(self) -> list[JobRun]:
+    def _pending(self) -> list[ServiceRun]:
         return [run for run in self.runs if run.outcome is None]
 
 
-def _in_progress(status: JobStatus) -> bool:
+def held_back(error: ActionError) -> str:
+    """Why nothing was requested when Qovery's rate limit outlasted `timeout`."""
+    return (
+        f"Not deployed: Qovery's rate limit held the requests back until `timeout` ran out ({error}); "
+        "nothing was requested."
+    )
+
+
+def _in_progress(status: ServiceStatus) -> bool:
     return action_of(status.status_details) is Action.RUNNING

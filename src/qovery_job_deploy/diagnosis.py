@@ -1,4 +1,5 @@
-"""The explain step, after the verdicts: the deployment log and the console link of each outcome.
+"""The explain step, after the verdicts: the deployment log and the console link of each outcome, and where
+each service that succeeded answers (`urls.py`).
 
 Nothing here may change a verdict: every failure is one info line and an empty answer. Each read has its
 own small time budget, so that a slow or hanging endpoint costs seconds, not the step.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Literal
 
 from qovery_job_deploy.api.errors import short_error
 from qovery_job_deploy.api.protocol import QoveryApi
@@ -16,12 +16,11 @@ from qovery_job_deploy.clock import Deadline
 from qovery_job_deploy.console import console_url
 from qovery_job_deploy.deployment_log import MAX_LOG_BYTES, DeploymentLog, our_log, parse_entries
 from qovery_job_deploy.errors import ActionError, Interrupted
-from qovery_job_deploy.identity import JobIdentity
-from qovery_job_deploy.inputs.model import Settings
+from qovery_job_deploy.identity import ServiceIdentity
+from qovery_job_deploy.inputs.plan import LogsMode, Plan
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.outcome import Outcome, Verdict
-
-LogsMode = Literal["on-failure", "always", "never", "live"]
+from qovery_job_deploy.urls import located
 
 # After the verdicts, the reads that explain them (deployment logs) share at least this much time, even
 # past `timeout`: a timed-out deployment is when its log is most wanted.
@@ -51,7 +50,7 @@ def log_budget(time_left: float, cap: float) -> float:
 
 def read_deployment_log(
     client: QoveryApi,
-    identity: JobIdentity,
+    identity: ServiceIdentity,
     execution_id: str | None,
     *,
     time_left: float,
@@ -77,9 +76,9 @@ def read_deployment_log(
     except ActionError as error:
         log.info(f"Deployment log unavailable ({short_error(error)})")
         return None
-    found = our_log(parse_entries(body), identity.job_id, secrets=secrets, cut=cut)
+    found = our_log(parse_entries(body), identity.service_id, secrets=secrets, cut=cut)
     if found.total == 0:
-        log.info("The deployment log has no line from this job (yet)")
+        log.info(f"The deployment log has no line from {identity.label()} (yet)")
         return None
     if cut:
         log.info(f"The deployment log is over {MAX_LOG_BYTES // (1024 * 1024)} MB: showing its first part")
@@ -87,28 +86,29 @@ def read_deployment_log(
 
 
 def explain(
-    outcomes: list[Outcome], settings: Settings, client: QoveryApi, deadline: Deadline, log: Log
+    outcomes: list[Outcome], plan: Plan, client: QoveryApi, deadline: Deadline, log: Log
 ) -> list[Outcome]:
-    """Each outcome with what explains it, read after every verdict is known. The reads share one budget
-    (what is left of `timeout`, or EXPLAIN_SECONDS when that is less), and a signal now cuts the
-    explanations short, never the verdicts already reached."""
+    """Each outcome with what explains it, then the URL of each service that succeeded, read after every
+    verdict is known. The reads share one budget (what is left of `timeout`, or EXPLAIN_SECONDS when that is
+    less), and a signal now cuts the explanations short, never the verdicts already reached."""
     until = deadline.at_least(EXPLAIN_SECONDS)
     explained: list[Outcome] = []
     try:
         for outcome in outcomes:
-            explained.append(_explained(outcome, settings, client, log, until))
-    except Interrupted:  # said where it landed (read_deployment_log); the verdicts stand
+            explained.append(_explained(outcome, plan, client, log, until))
+        return located(explained, client, until, log, cap=plan.connection.request_timeout)
+    except Interrupted:  # said where it landed (read_deployment_log, urls); the verdicts stand
         pass
     return explained + outcomes[len(explained) :]
 
 
-def _explained(outcome: Outcome, settings: Settings, client: QoveryApi, log: Log, until: Deadline) -> Outcome:
+def _explained(outcome: Outcome, plan: Plan, client: QoveryApi, log: Log, until: Deadline) -> Outcome:
     """The outcome with a console link and, when wanted, its deployment log. Never a new verdict."""
-    identity = outcome.known.identity or JobIdentity(outcome.known.job_id)
+    identity = outcome.known.identity or ServiceIdentity(outcome.known.service_id)
     deployment_log = None
     deployed = outcome.known.deployment_request_id is not None  # else there is no log to read
     left = until.left()
-    if deployed and wants_log(settings.logs, outcome.verdict):
+    if deployed and wants_log(plan.reporting.logs, outcome.verdict):
         if left < LOG_FLOOR_SECONDS:
             log.info(f"No time left to read the deployment log of {outcome.known.label()}")
         else:
@@ -117,21 +117,21 @@ def _explained(outcome: Outcome, settings: Settings, client: QoveryApi, log: Log
                 identity,
                 outcome.known.execution_id,
                 time_left=left,
-                cap=settings.request_timeout,
-                secrets=[settings.api_token.get_secret_value()],
+                cap=plan.connection.request_timeout,
+                secrets=plan.secrets,
                 log=log,
             )
-    return replace(linked([outcome], settings)[0], deployment_log=deployment_log)
+    return replace(linked([outcome], plan)[0], deployment_log=deployment_log)
 
 
-def linked(outcomes: list[Outcome], settings: Settings) -> list[Outcome]:
+def linked(outcomes: list[Outcome], plan: Plan) -> list[Outcome]:
     """Each outcome with its console link, and nothing read: after a signal, where to look next."""
     return [
         replace(
             outcome,
             console_url=console_url(
-                settings.console_url,
-                outcome.known.identity or JobIdentity(outcome.known.job_id),
+                plan.reporting.console_url,
+                outcome.known.identity or ServiceIdentity(outcome.known.service_id),
                 outcome.known.execution_id,
             ),
         )

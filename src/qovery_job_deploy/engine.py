@@ -1,92 +1,86 @@
-"""The run, from settings to verdicts: resolve the names, deploy and follow, then explain.
+"""The run, from a plan to verdicts: resolve the names, deploy and follow, then explain.
 
-`main` builds one `Engine` from the settings and calls `run()` once; every way the run can end becomes a
-`RunOutcome`, except an input error (a name that matches nothing), which is raised for `main` to report.
-If something unexpected escapes, `main`'s boundary asks `abandoned()` for the outcome with what is known.
+`deploy(plan, ctx)` runs one `Engine` once; every way the run can end becomes a `RunOutcome`, except an
+input error (a name that matches nothing), which is raised for `main` to report. If something unexpected
+escapes, the boundary in `deploy` asks `abandoned()` for the outcome with what is known.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
 
-from qovery_job_deploy.api.errors import ApiError, short_error
-from qovery_job_deploy.api.protocol import QoveryApi
-from qovery_job_deploy.clock import Clock, Deadline
-from qovery_job_deploy.deploy import Deployments, JobRun, Options
+from qovery_job_deploy.api.errors import ApiError, rate_limited_out, short_error, token_refused
+from qovery_job_deploy.context import Context
+from qovery_job_deploy.deploy import Deployments, Options, ServiceRun, held_back
 from qovery_job_deploy.diagnosis import explain, linked
+from qovery_job_deploy.directory import Directory
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
-from qovery_job_deploy.identity import JobIdentity
-from qovery_job_deploy.inputs.model import Settings
-from qovery_job_deploy.inputs.names import PLAIN, Platform, looks_like_a_token
-from qovery_job_deploy.kinds import KINDS, Deploy, DeployRequest
+from qovery_job_deploy.identity import ServiceIdentity
+from qovery_job_deploy.inputs.names import looks_like_a_token
+from qovery_job_deploy.inputs.plan import Plan
+from qovery_job_deploy.kinds import KINDS, Deploy
+from qovery_job_deploy.labels import complete_identities
 from qovery_job_deploy.live import LiveLog, Tailed
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.plan import deploys
 from qovery_job_deploy.reading import StatusReader
-from qovery_job_deploy.resolve import Resolver, Scope, token_refused
+from qovery_job_deploy.resolve import Resolver, Scope
 
-# The inputs checked once Qovery has answered: their value (never the token's) and origin appear in the
-# errors of name resolution, of each service's deploy request, and of a token Qovery refuses.
-NAME_INPUTS = ("jobs", "services", "organization", "project", "environment", "force_event", "api_token")
+
+def deploy(plan: Plan, ctx: Context, unexpected: Callable[[Exception], str]) -> RunOutcome:
+    """The run, from a plan to every service's verdict; it knows no runner. An input error (a name that
+    matches nothing) is raised: nothing was deployed. Anything unexpected ends the services still without a
+    verdict with `unexpected(error)`, the one line that says it."""
+    engine = Engine(plan, ctx)
+    try:
+        return engine.run()
+    except InputError:
+        raise
+    except Exception as error:  # the boundary: anything unexpected is one line, not a bare traceback
+        return engine.abandoned(unexpected(error))
 
 
 class Engine:
-    def __init__(
-        self,
-        settings: Settings,
-        client: QoveryApi,
-        *,
-        clock: Clock,
-        log: HumanLog,
-        started_at: float,
-        deadline: Deadline,
-        given: Mapping[str, str],
-        begin: Callable[[str], None],
-        show_live: Callable[[str, Sequence[str]], None] = lambda whose, lines: None,
-        platform: Platform = PLAIN,
-    ) -> None:
-        """`given`: each input's value and origin, for the errors of name resolution. `begin` opens the
-        runner's log group once the jobs' names are known (or, failing that, with their refs).
-        `platform`: how to set a missing input, in its users' words."""
-        self.settings = settings
-        self.client = client
-        self.clock = clock
-        self.log = log
-        self.started_at = started_at
-        self.deadline = deadline
-        self.given = {name: given[name] for name in NAME_INPUTS if name in given}
-        self.begin = begin
-        self.show_live = show_live  # prints a service's new log lines (`logs: live`): (whose, lines)
-        self.platform = platform
+    def __init__(self, plan: Plan, ctx: Context) -> None:
+        self.plan = plan
+        self.ctx = ctx
+        self.client = ctx.client
+        self.clock = ctx.clock
+        self.log = ctx.log
+        self.deadline = ctx.deadline
+        self.given = plan.given
         # Until the names are resolved, each service is known by the name or id it was given.
         unresolved = [  # kind "": any; a token pasted into a name input is never shown, even as a label
-            JobIdentity("(not shown)" if looks_like_a_token(item.ref) else item.ref, kind=item.kind or "")
-            for item in settings.service_refs()
+            ServiceIdentity("(not shown)" if looks_like_a_token(item.ref) else item.ref, kind=item.kind or "")
+            for item in plan.services
         ]
         self.runs = [
-            JobRun(identity, log, Known(identity.job_id, identity=identity)) for identity in unresolved
+            ServiceRun(identity, ctx.log, Known(identity.service_id, identity=identity))
+            for identity in unresolved
         ]
         self.deployments: Deployments | None = None
-        self.asked = request(settings)  # until each service's request is planned: what was given
+        self.asked = plan.request  # until each service's request is planned: what was given
 
     def run(self) -> RunOutcome:
-        settings = self.settings
+        plan = self.plan
         try:
             try:
-                resolver = Resolver(self.client, self.log, self.given, self.platform)
-                identities = resolver.services(
-                    [(item.kind, item.ref) for item in settings.service_refs()],
-                    Scope(settings.organization, settings.project, settings.environment),
-                    input_name="services" if settings.services else "jobs",
+                # Each list and each service read once, shared by the names, the labels and the plan.
+                directory = Directory(self.client, decides=lambda kind: kind.needs_source(plan.request))
+                resolver = Resolver(directory, self.log, self.given, plan.platform)
+                found = resolver.services(
+                    [(item.kind, item.ref) for item in plan.services],
+                    Scope(plan.organization, plan.project, plan.environment),
+                    input_name=plan.input_name,
                 )
+                identities = complete_identities(directory, found, self.log)
                 planned = deploys(
-                    resolver.service_info,
+                    directory.service,
                     identities,
-                    request(settings),
+                    plan.request,
                     self.log,
-                    event_given=self.given.get("force_event", ""),
+                    given=self.given,
                 )
             except InputError:
                 raise  # nothing to open: the caller reports an input error
@@ -95,38 +89,39 @@ class Engine:
                 if refused is not None:  # first: why nothing else will happen, where the token came from
                     self.log.info(f"error: {refused}")
                 # The report that follows needs the group open; its title does not claim a deployment.
-                self.begin(_title([run.identity for run in self.runs], nothing=True))
+                self.ctx.events.begin(_title([run.identity for run in self.runs], nothing=True))
                 if refused is not None:  # the verdict's line, last, says it in short: not twice in full
                     short = short_error(error) if isinstance(error, ActionError) else "refused"
                     return self._everyone(
                         Verdict.ERROR, f"Nothing was deployed: the API token was refused ({short})."
                     )
                 raise
-            self.asked = request(settings).taken_by(planned)  # what the report says was deployed
-            self.begin(_title(identities, dry_run=settings.dry_run))
+            self.asked = plan.request.taken_by(planned)  # what the report says was deployed
+            self.ctx.events.begin(_title(identities, dry_run=plan.dry_run))
             several = len(identities) > 1
             self.runs = [
-                _job_run(identity, deploy, self.log, several=several)
+                _service_run(identity, deploy, self.log, several=several)
                 for identity, deploy in zip(identities, planned, strict=True)
             ]
-            if settings.dry_run:
-                outcomes = explain(self._dry_run(), settings, self.client, self.deadline, self.log)
+            if plan.dry_run:
+                outcomes = explain(self._dry_run(), plan, self.client, self.deadline, self.log)
                 return self._ended(outcomes, announced=several)
             self.deployments = Deployments(
                 self.client,
                 self.runs,
-                options(settings),
+                _options(plan),
                 clock=self.clock,
                 log=self.log,
                 deadline=self.deadline,
                 live=self._live(several),
+                accepted=self.ctx.events.accepted,
             )
             outcomes = self.deployments.run()
             ended = self.clock.now()
             if self.deployments.signum is None:
-                outcomes = explain(outcomes, settings, self.client, self.deadline, self.log)
+                outcomes = explain(outcomes, plan, self.client, self.deadline, self.log)
             else:  # after a signal, stop promptly: no more reads, but the console links need none
-                outcomes = linked(outcomes, settings)
+                outcomes = linked(outcomes, plan)
             return self._ended(outcomes, self.deployments.signum, announced=several, at=ended)
         except Interrupted as interruption:  # while resolving names: before anything was deployed
             return self._everyone(
@@ -135,6 +130,8 @@ class Engine:
         except InputError:
             raise
         except ActionError as error:  # while resolving names: nothing was deployed
+            if rate_limited_out(error):  # a 429 waited out until `timeout`: the timeout's verdict
+                return self._everyone(Verdict.TIMED_OUT, held_back(error))
             return self._everyone(Verdict.ERROR, f"Nothing was deployed: {error}")
 
     def _token_problem(self, error: BaseException) -> ApiError | None:
@@ -146,14 +143,13 @@ class Engine:
         return ApiError(f"the API token ({source}) was refused: {error}")
 
     def _live(self, several: bool) -> LiveLog | None:
-        if self.settings.logs != "live":
+        if self.plan.reporting.logs != "live":
             return None
-        secrets = [self.settings.api_token.get_secret_value()]
 
         def show(run: Tailed, lines: Sequence[str]) -> None:
-            self.show_live(run.name if several else "", lines)
+            self.ctx.events.live(run.name if several else "", lines)
 
-        return LiveLog(self.client, self.clock, self.log, show, secrets)
+        return LiveLog(self.client, self.clock, self.log, show, list(self.plan.secrets))
 
     def _dry_run(self) -> list[Outcome]:
         """Each service's status, which proves that the token sees it, and what would be deployed: the
@@ -161,16 +157,16 @@ class Engine:
         reading = StatusReader(self.client, self.log).read(self.runs)
         outcomes = []
         for run in self.runs:
-            if run.job_id in reading.failures:
-                failure = f"Nothing was deployed: {reading.failures[run.job_id]}"
+            if run.service_id in reading.failures:
+                failure = f"Nothing was deployed: {reading.failures[run.service_id]}"
                 outcomes.append(Outcome(run.known, Verdict.ERROR, failure, 0.0))
             else:
-                state = reading.statuses[run.job_id].state
+                state = reading.statuses[run.service_id].state
                 what = run.deploy.requested(run.kind.noun)
                 message = (
                     f"Dry run: the {run.kind.noun} is {state}; would request {what}. Nothing was posted."
                 )
-                outcomes.append(Outcome(replace(run.known, state=state), Verdict.PLANNED, message, 0.0))
+                outcomes.append(Outcome(run.known, Verdict.PLANNED, message, 0.0, current_state=state))
             if len(self.runs) > 1:  # each service's line, as a real run's; one service's is the closing
                 self.log.info(outcomes[-1].verdict_line())
         return outcomes
@@ -201,45 +197,37 @@ class Engine:
             outcomes,
             signum,
             request=self.asked,
-            dry_run=self.settings.dry_run,
-            elapsed_seconds=(self.clock.now() if at is None else at) - self.started_at,
+            dry_run=self.plan.dry_run,
+            elapsed_seconds=(self.clock.now() if at is None else at) - self.ctx.started_at,
             announced=announced,
         )
 
 
-def request(settings: Settings) -> DeployRequest:
-    return DeployRequest(
-        settings.image_tag,
-        settings.git_commit_id,
-        settings.force_event,
-        settings.chart_version,
-        settings.apply_immediately,
-    )
-
-
-def options(settings: Settings) -> Options:
+def _options(plan: Plan) -> Options:
+    waiting = plan.waiting
     return Options(
-        request(settings),
-        settings.poll_interval,
-        wait=settings.wait,
-        sequential=settings.sequential,
-        cancel_on_abort=settings.cancel_on_abort,
-        cancel_on_timeout=settings.cancel_on_timeout,
+        plan.request,
+        waiting.poll_interval,
+        wait=waiting.wait,
+        sequential=waiting.sequential,
+        cancel_on_abort=waiting.cancel_on_abort,
+        cancel_on_timeout=waiting.cancel_on_timeout,
     )
 
 
-def _title(identities: Sequence[JobIdentity], *, dry_run: bool = False, nothing: bool = False) -> str:
+def _title(identities: Sequence[ServiceIdentity], *, dry_run: bool = False, nothing: bool = False) -> str:
     """`Deploying Qovery job migrate (shop / production)`; `nothing`: stopped before anything was posted."""
-    nouns = {KINDS[i.kind].noun if i.kind in KINDS else "service" for i in identities}  # "": not known yet
-    noun = nouns.pop() if len(nouns) == 1 else "service"
+    kinds = {KINDS.get(i.kind) for i in identities}  # "": not known yet
+    kind = kinds.pop() if len(kinds) == 1 else None
     doing = "Dry run: checking" if dry_run else "Deploying"
     if len(identities) == 1:
-        what = f"Qovery {noun} {identities[0].label()}"
+        what = f"Qovery {kind.noun if kind else 'service'} {identities[0].label()}"
     else:
-        what = f"{len(identities)} Qovery {noun}s: {', '.join(i.short_name() for i in identities)}"
+        names = ", ".join(i.short_name() for i in identities)
+        what = f"{len(identities)} Qovery {kind.plural if kind else 'services'}: {names}"
     return f"{what}: nothing was deployed" if nothing else f"{doing} {what}"
 
 
-def _job_run(identity: JobIdentity, deploy: Deploy, log: HumanLog, *, several: bool) -> JobRun:
+def _service_run(identity: ServiceIdentity, deploy: Deploy, log: HumanLog, *, several: bool) -> ServiceRun:
     job_log = log.prefixed(identity.short_name()) if several else log
-    return JobRun(identity, job_log, Known(identity.job_id, identity=identity), deploy=deploy)
+    return ServiceRun(identity, job_log, Known(identity.service_id, identity=identity), deploy=deploy)

@@ -1,7 +1,9 @@
-"""Who a job is, by id and by name: what the report says instead of a bare UUID, and what console links need.
+"""Who a service is, by id and by name: what the report says instead of a bare UUID, and what console
+links need.
 
-A plain value: filled from `GET /job/{id}` and `GET /environment/{id}` (see `diagnosis.py`), or from name
-resolution. Every name came from the API, so it is untrusted: whoever shows it escapes it.
+A plain value: filled from name resolution (`resolve.py`), then from `GET /{kind}/{id}` and
+`GET /environment/{id}` (`labels.py`). Every name came from the API, so it is untrusted: whoever shows it
+escapes it.
 """
 
 from __future__ import annotations
@@ -25,25 +27,26 @@ def is_uuid(text: str) -> bool:
 
 
 @dataclass(frozen=True)
-class JobIdentity:
+class ServiceIdentity:
     """A service (a job, or any other kind: `kind` is its `kinds.KINDS` key) by id and by names."""
 
-    job_id: str
-    job_name: str | None = None
+    service_id: str
+    name: str | None = None
     environment_id: str | None = None
     environment_name: str | None = None
     project_id: str | None = None
     project_name: str | None = None
     organization_id: str | None = None
     kind: str = "job"
+    environment_mode: str | None = None  # PRODUCTION, PREVIEW, STAGING, DEVELOPMENT, as Qovery says it
 
     def label(self) -> str:
-        """`migrate (shop / production)` with the names that are known; the job id when its name is not."""
-        if not self.job_name:
-            return self.job_id
+        """`migrate (shop / production)` with the names that are known; its id when its name is not."""
+        if not self.name:
+            return self.service_id
         where = " / ".join(name for name in (self.project_name, self.environment_name) if name)
-        return f"{self.job_name} ({where})" if where else self.job_name
+        return f"{self.name} ({where})" if where else self.name
 
     def short_name(self) -> str:
-        """The job's name, or its id: the prefix of each log line when several jobs deploy together."""
-        return self.job_name or self.job_id
+        """The service's name, or its id: each log line's prefix when several services deploy together."""
+        return self.name or self.service_id

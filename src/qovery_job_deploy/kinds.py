@@ -2,9 +2,12 @@
 client and the report have no branch per kind.
 
 A row says where the kind lives in the API (`/container/{id}/deploy`, `/environment/{id}/container`), its
-key in `GET /environment/{id}/statuses`, which force-events it accepts, and how its deploy request is made
-from the step's values (`image-tag`, `git-commit-id`, `chart-version`, `apply-immediately`) and from what
-the service runs now (`Source`, read from `GET /{kind}/{id}` when the values do not say it all).
+key in `GET /environment/{id}/statuses`, whether it has a status endpoint of its own, which force-events it
+accepts, how its deploy request is made from the step's values (`image-tag`, `git-commit-id`,
+`chart-version`, `apply-immediately`) and from what the service runs now (`Source`, read from
+`GET /{kind}/{id}` when the values do not say it all), whether it has links (where it answers), and what
+people call it. Every list of kinds (the types `services` accepts, the force-events, the messages that name
+them) is read from `KINDS`.
 """
 
 from __future__ import annotations
@@ -101,8 +104,8 @@ Rule = Callable[[DeployRequest, Source, str], Deploy]
 
 @dataclass(frozen=True, eq=False)  # each row is one object: compared and hashed by identity
 class ServiceKind:
-    name: str  # what users write (`container:api`) and what the report calls it
-    segment: str  # its path segment: /{segment}/{id}/status, /environment/{id}/{segment}
+    name: str  # what users write (`container:api`) and what the result's `type` says
+    segment: str  # its path segment: /{segment}/{id}/deploy, /environment/{id}/{segment}
     statuses_key: str  # its list in GET /environment/{id}/statuses
     events: tuple[str, ...]  # the `forceEvent` values it accepts
     rule: Rule
@@ -110,25 +113,39 @@ class ServiceKind:
     needs_source: Callable[[DeployRequest], bool]
     # The state a deployment ends in, per force-event; any other: DEPLOYED.
     event_states: Mapping[str, str] = field(default_factory=dict)
+    noun: str = ""  # what people call it (`helm chart`); default: its name
+    plural: str = ""  # default: the noun and an s
+    # Whether Qovery has `GET /{segment}/{id}/status` and `GET /environment/{id}/{segment}/status` for it;
+    # without them, its status is only in its environment's statuses (`reading.py`).
+    own_status: bool = True
+    # Whether it stays DEPLOYING while its readiness probe fails (what a timeout in DEPLOYING suggests).
+    readiness_probe: bool = True
+    # Whether Qovery has `GET /{segment}/{id}/link`: where the service answers once deployed (`urls.py`).
+    links: bool = False
 
-    @property
-    def noun(self) -> str:
-        """What people call it: `helm chart`, `job`."""
-        return "helm chart" if self.name == "helm" else self.name
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "noun", self.noun or self.name)
+        object.__setattr__(self, "plural", self.plural or f"{self.noun}s")
 
     def success_state(self, force_event: str | None) -> str:
         return self.event_states.get(force_event or "", "DEPLOYED")
 
-    def deploy(self, request: DeployRequest, source: Source, name: str, *, event_given: str = "") -> Deploy:
-        """Its deploy request, or an InputError; `event_given` shows the force-event's value and where it
-        came from (`DIFF` from the flag --force-event)."""
+    def deploy(
+        self, request: DeployRequest, source: Source, name: str, *, given: Mapping[str, str] | None = None
+    ) -> Deploy:
+        """Its deploy request, or an InputError naming each rejected input; `given` shows an input's value
+        and where it came from, by field (`force_event`: `DIFF` from the flag --force-event)."""
+        given = given or {}
         if request.force_event and request.force_event not in self.events:
             raise InputError(
-                f"Invalid input `force-event` ({event_given or request.force_event}): {name} is "
+                f"Invalid input `force-event` ({given.get('force_event') or request.force_event}): {name} is "
                 f"{self.article()}, and {self.takes()}. Fix: leave `force-event` out, or deploy {name} in a "
                 "step of its own."
             )
-        return self.rule(request, source, name)
+        try:
+            return self.rule(request, source, name)
+        except NeedsValue as needs:
+            raise InputError(needs.said(request, given)) from None
 
     def article(self) -> str:
         return ("an " if self.noun[0] in "aeiou" else "a ") + self.noun
@@ -148,16 +165,36 @@ def events_in_words(kinds: Iterable[ServiceKind]) -> str:
     CRON; a helm chart takes DIFF; applications, containers and databases take none`."""
     rows = list(kinds)
     said = [kind.takes() for kind in rows if kind.events]
-    if without := [f"{kind.noun}s" for kind in rows if not kind.events]:
+    if without := [kind.plural for kind in rows if not kind.events]:
         said.append(f"{either(without, 'and')} take none")
     return "; ".join(said)
 
 
-def _needs(name: str, kind: str, wanted: str, what: str) -> InputError:
-    return InputError(
-        f"Invalid input: {name} is {kind}, which deploys {what}: give `{wanted}` "
-        "(or leave every value out to deploy what it runs now)."
-    )
+class NeedsValue(InputError):
+    """A service given values, none of which it takes: `said` names each rejected input."""
+
+    def __init__(self, name: str, kind: str, wanted: str, what: str) -> None:
+        self.name, self.kind, self.wanted, self.what = name, kind, wanted, what
+        super().__init__(self.said(DeployRequest(), {}))
+
+    def said(self, request: DeployRequest, given: Mapping[str, str]) -> str:
+        """`Invalid input `chart-version` (`1.2.3` from the flag --chart-version): api is a container, which
+        deploys an image tag: give `image-tag` ...`: the inputs given that it does not take, each with its
+        value and where it came from."""
+        rejected = [
+            f"`{flag}` ({given.get(field) or f'`{getattr(request, field)}`'})"
+            for flag, field, _ in TAKES.values()
+            if flag != self.wanted and getattr(request, field)
+        ]
+        which = f"Invalid input {' and '.join(rejected)}" if rejected else "Invalid input"
+        return (
+            f"{which}: {self.name} is {self.kind}, which deploys {self.what}: give `{self.wanted}` "
+            "(or leave every value out to deploy what it runs now)."
+        )
+
+
+def _needs(name: str, kind: str, wanted: str, what: str) -> NeedsValue:
+    return NeedsValue(name, kind, wanted, what)
 
 
 def _event_query(request: DeployRequest) -> dict[str, str] | None:
@@ -222,6 +259,9 @@ _application = _one_value(
     "git_commit_id", "an application", "git-commit-id", "a git commit", "its deployed commit"
 )
 _container = _one_value("image_tag", "a container", "image-tag", "an image tag", "its image tag")
+_terraform = _one_value(
+    "git_commit_id", "a terraform service", "git-commit-id", "a git commit", "its deployed commit"
+)
 
 
 def _database(request: DeployRequest, source: Source, name: str) -> Deploy:
@@ -238,11 +278,20 @@ JOB = ServiceKind(
     _job,
     lambda r: r.values_given(),  # its source says which it takes, or that none given fits it
     {"START": "DEPLOYED", "CRON": "DEPLOYED", "STOP": "STOPPED", "DELETE": "DELETED"},
+    readiness_probe=False,  # it runs to its end
 )
 APPLICATION = ServiceKind(
-    "application", "application", "applications", (), _application, lambda r: not r.git_commit_id
+    "application",
+    "application",
+    "applications",
+    (),
+    _application,
+    lambda r: not r.git_commit_id,
+    links=True,
 )
-CONTAINER = ServiceKind("container", "container", "containers", (), _container, lambda r: not r.image_tag)
+CONTAINER = ServiceKind(
+    "container", "container", "containers", (), _container, lambda r: not r.image_tag, links=True
+)
 HELM = ServiceKind(
     "helm",
     "helm",
@@ -250,9 +299,42 @@ HELM = ServiceKind(
     HELM_EVENTS,
     _helm,
     lambda r: r.values_given(),  # its source says which
+    noun="helm chart",
+    links=True,
 )
 DATABASE = ServiceKind("database", "database", "databases", (), _database, lambda r: False)
+# Its status is only in its environment's statuses (`terraforms`): Qovery has no GET /terraform/{id}/status.
+TERRAFORM = ServiceKind(
+    "terraform",
+    "terraform",
+    "terraforms",
+    (),
+    _terraform,
+    lambda r: not r.git_commit_id,
+    noun="terraform service",
+    own_status=False,
+    readiness_probe=False,  # it runs terraform to its end
+)
 
-KINDS = {kind.name: kind for kind in (JOB, APPLICATION, CONTAINER, HELM, DATABASE)}
+KINDS = {kind.name: kind for kind in (JOB, APPLICATION, CONTAINER, HELM, DATABASE, TERRAFORM)}
+
+# What the inputs and their messages say, from the table.
+# The types an item of `services` may name before a colon (`container:api`), in words.
+TYPES_IN_WORDS = either(list(KINDS))
+# Every force-event some kind takes, in the table's order: what `force-event` accepts.
+FORCE_EVENTS = tuple(dict.fromkeys(event for kind in KINDS.values() for event in kind.events))
 # What `force-event` accepts, per kind, as its error messages say it.
 EVENTS_IN_WORDS = events_in_words(KINDS.values())
+# As its description says it: `START, STOP, DELETE or CRON for jobs, DIFF for helm charts`.
+EVENTS_FOR_KINDS = ", ".join(
+    f"{either(kind.events)} for {kind.plural}" for kind in KINDS.values() if kind.events
+)
+# `STOP expects STOPPED, DELETE expects DELETED`: the events whose deployment does not end in DEPLOYED.
+EVENT_STATES_IN_WORDS = ", ".join(
+    dict.fromkeys(
+        f"{event} expects {state}"
+        for kind in KINDS.values()
+        for event, state in kind.event_states.items()
+        if state != "DEPLOYED"
+    )
+)

@@ -4,7 +4,8 @@ Qovery's console follows a websocket that is not documented for API tokens; its 
 `GET /environment/{id}/logs?version=<execution id>`, returns the lines of one execution so far, every
 service mixed. Tailing it gives a live log checked against the spec. The cost and the rules:
 - at most one log read per environment every LIVE_SECONDS, whatever the number of services (they take
-  turns); never one that would hold up a status read that is due;
+  turns); never one that would hold up a status read that is due (`scheduler.py` makes a due read when
+  it fits before the next status read, else right after that read);
 - one try each, within a small budget: a slow or failing log endpoint costs a line in the log, never a
   verdict, and after LIVE_FAILURES failures in a row it is not read live again;
 - our service's lines only, each printed once: `printed()` says how many, so that the report after the
@@ -30,10 +31,10 @@ LIVE_FAILURES = 3  # failures in a row after which the log is no longer read liv
 
 
 class Tailed(Protocol):
-    """What the live log needs of a followed service (deploy.JobRun)."""
+    """What the live log needs of a followed service (deploy.ServiceRun)."""
 
     @property
-    def job_id(self) -> str: ...
+    def service_id(self) -> str: ...
 
     @property
     def environment_id(self) -> str | None: ...
@@ -66,18 +67,21 @@ class LiveLog:
         self._printed: dict[str, int] = {}  # service -> how many of its lines were printed
         self._failures = 0
 
-    def printed(self, job_id: str) -> int:
-        return self._printed.get(job_id, 0)
+    def printed(self, service_id: str) -> int:
+        return self._printed.get(service_id, 0)
 
-    def tail(self, runs: Sequence[Tailed], next_status_at: float) -> None:
-        """One log read per environment that is due, if it cannot hold up the next status read."""
-        if self._failures >= LIVE_FAILURES:
-            return
-        groups: dict[str, list[Tailed]] = {}
-        for run in runs:
-            if run.environment_id and run.execution_id:
-                groups.setdefault(run.environment_id, []).append(run)
-        for environment_id, group in groups.items():
+    def due_at(self, runs: Sequence[Tailed]) -> float | None:
+        """When the next log read of these services is due (None: there is none to make)."""
+        groups = self._groups(runs)
+        if not groups:
+            return None
+        return min(self._next_at.get(environment_id, self.clock.now()) for environment_id in groups)
+
+    def tail(self, runs: Sequence[Tailed], next_status_at: float) -> bool:
+        """One log read per environment that is due, if it cannot hold up the next status read; whether
+        any was made."""
+        made = False
+        for environment_id, group in self._groups(runs).items():
             now = self.clock.now()
             budget = min(LIVE_BUDGET_SECONDS, next_status_at - now)
             if now < self._next_at.get(environment_id, now) or budget < LIVE_FLOOR_SECONDS:
@@ -86,6 +90,18 @@ class LiveLog:
             turn = self._turn.get(environment_id, 0)
             self._turn[environment_id] = turn + 1
             self._read(environment_id, group[turn % len(group)], budget)
+            made = True
+        return made
+
+    def _groups(self, runs: Sequence[Tailed]) -> dict[str, list[Tailed]]:
+        """The services whose log can be read now, by environment (none once it was given up)."""
+        groups: dict[str, list[Tailed]] = {}
+        if self._failures >= LIVE_FAILURES:
+            return groups
+        for run in runs:
+            if run.environment_id and run.execution_id:
+                groups.setdefault(run.environment_id, []).append(run)
+        return groups
 
     def _read(self, environment_id: str, run: Tailed, budget: float) -> None:
         try:
@@ -98,10 +114,10 @@ class LiveLog:
             run.log.info(f"The live deployment log is unavailable ({short_error(error)}){gave_up}")
             return
         self._failures = 0
-        found = our_log(parse_entries(body), run.job_id, secrets=self.secrets, cut=cut)
-        new = found.total - self.printed(run.job_id)
+        found = our_log(parse_entries(body), run.service_id, secrets=self.secrets, cut=cut)
+        new = found.total - self.printed(run.service_id)
         if new <= 0:
             return
         lines = found.lines[-new:] if new <= len(found.lines) else found.lines
-        self._printed[run.job_id] = found.total
+        self._printed[run.service_id] = found.total
         self.show(run, [line.text() for line in lines])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, TextIO
+from typing import Protocol
 
+from qovery_job_deploy.streams import Writer
 from qovery_job_deploy.text import one_line
 
 
@@ -27,7 +28,7 @@ def inert(text: str) -> str:
 class HumanLog:
     """Writes to `stream` (stderr), so that stdout stays free for machine-readable output."""
 
-    def __init__(self, stream: TextIO, now: Callable[[], float], started_at: float) -> None:
+    def __init__(self, stream: Writer, now: Callable[[], float], started_at: float) -> None:
         self._stream = stream
         self._now = now
         self._started_at = started_at

@@ -1,4 +1,5 @@
-"""I/O and the one exception boundary: settings -> engine -> report; errors -> messages, exit codes.
+"""The composition root: the inputs -> a Plan -> deploy(plan, ctx) -> report(outcome); errors -> messages and
+exit codes. Everything is made once here, from the environment.
 
 The clock and the network are injected (`run(..., clock=, transport=)`), so the tests drive the whole step
 in-process on a virtual clock."""
@@ -16,15 +17,21 @@ import requests
 
 from qovery_job_deploy.api.client import QoveryClient
 from qovery_job_deploy.clock import Clock, Deadline, SystemClock
-from qovery_job_deploy.engine import Engine
+from qovery_job_deploy.context import Context, Events
+from qovery_job_deploy.engine import deploy
 from qovery_job_deploy.errors import InputError, Interrupted
-from qovery_job_deploy.inputs.model import Settings
-from qovery_job_deploy.inputs.names import github_env_name, platform_of, qovery_env_name
-from qovery_job_deploy.inputs.sources import changed_inputs, gather, load_settings
+from qovery_job_deploy.inputs.names import (
+    GITHUB_TOKEN_VARIABLE,
+    SECRET_INPUTS,
+    github_env_name,
+    qovery_env_name,
+)
+from qovery_job_deploy.inputs.plan import Plan, load_plan
 from qovery_job_deploy.log import HumanLog, inert
-from qovery_job_deploy.outcome import ExitCode, Outcome
-from qovery_job_deploy.report import diagnosis_of, diagnosis_text
-from qovery_job_deploy.runners import Runner, detect
+from qovery_job_deploy.publishers import Target, told
+from qovery_job_deploy.report import report, report_input_error
+from qovery_job_deploy.runners import runner_of
+from qovery_job_deploy.streams import Tolerant, Writer
 from qovery_job_deploy.text import one_line
 
 # Values shorter than this are not masked: masking "true" or "3s" would garble the whole log.
@@ -44,74 +51,58 @@ def run(
     and an in-process simulator in the tests."""
     clock = clock or SystemClock()
     started_at = clock.now()
-    runner = detect(environ, stdout)
-    runner.mask(token_candidates(argv, environ))  # before anything else is printed
-    log = HumanLog(stderr, clock.now, started_at)
+    # A reader that goes away (`2>&1 >result.json | head -1`) costs its stream, never the deployment.
+    out, err = Tolerant(stdout), Tolerant(stderr)
+    log = HumanLog(err, clock.now, started_at)
+    runner = runner_of(environ)
+    presenter = runner.presenter(environ, out, log)
+    presenter.mask(token_candidates(argv, environ))  # before anything else is printed
     # From here on SIGINT/SIGTERM raise Interrupted: as PID 1 in a container, a process without a
     # handler would ignore `docker stop`.
     with interrupts_raised():
         try:
-            settings = load_settings(argv, environ)
+            plan = load_plan(argv, environ)
         except InputError as error:
-            return _input_error(error, log, runner)
+            return report_input_error(error, presenter)
         except Interrupted as interruption:  # nothing was attempted: nothing to report
             return 128 + interruption.signum
-        inputs = gather(argv, environ)  # each input's raw value and where it came from
-        if changed := changed_inputs(settings, inputs):
-            log.info(f"Inputs: {changed}")
-        if inputs["api_token"].origin.startswith("-"):
+        if plan.changed:
+            log.info(f"Inputs: {plan.changed}")
+        if plan.token_on_command_line:
             log.warning(
                 "the API token was given as a command-line flag, which other users of this machine can see "
                 "(ps); pass it as QOVERY_API_TOKEN instead"
             )
-        debug = settings.debug or environ.get("RUNNER_DEBUG") == "1"
-        runner = detect(environ, stdout, settings.dotenv_file)  # configured from the settings
-        deadline = Deadline(started_at + settings.timeout, clock)
-        client = _client(settings, environ, clock, deadline, log, transport)
-        engine = Engine(
-            settings,
-            client,
+        deadline = Deadline(started_at + plan.timeout, clock)
+        client = _client(plan, environ, clock, deadline, log, transport)
+        reporting = plan.reporting
+        target = Target(
+            environ,
+            out,
+            log,
+            reporting.dotenv_file,
+            github=reporting.github,
+            console_url=reporting.console_url,
             clock=clock,
-            log=log,
-            started_at=started_at,
-            deadline=deadline,
-            given={name: item.describe(secret=name == "api_token") for name, item in inputs.items()},
-            begin=lambda title: runner.begin(log, title),
-            show_live=lambda whose, lines: runner.live_lines(log, whose, lines),
-            platform=platform_of(environ),
+            transport=transport,
+            warn=presenter.warning,
         )
+        publishers = runner.publishers_for(target)  # before the run: the trackers among them follow it
+        events = Events(begin=presenter.begin, live=presenter.live_lines, accepted=told(publishers))
+        ctx = Context(client, clock, deadline, log, started_at, events)
         try:
-            outcome = engine.run()
+            outcome = deploy(plan, ctx, lambda error: _unexpected(error, plan.debug, err))
         except InputError as error:  # a name that matches nothing: nothing was deployed
-            return _input_error(error, log, runner)
-        except Exception as error:  # the boundary: anything unexpected is one line, not a bare traceback
-            outcome = engine.abandoned(_unexpected(error, debug, stderr))
+            return report_input_error(error, presenter)
         finally:
             # The first signal decided; a second (GitHub's SIGTERM) must not cut the report short.
             ignore_interrupts()
             client.close()
-        runner.end(log)
-        code = outcome.exit_code()
-        for job in outcome.jobs:
-            diagnosed = not runner.closing_diagnoses(job, outcome)  # else the closing says it
-            _show_explanations(job, runner, log, several=len(outcome.jobs) > 1, diagnosis=diagnosed)
-        problems = runner.publish(log, outcome)
-        for problem in problems:
-            log.info(f"error: could not write {problem}")
-        runner.closing(log, outcome)  # the last word, after what explains it and where it was written
-        if problems:
-            code = code or ExitCode.API_ERROR
-    return code
-
-
-def _input_error(error: InputError, log: HumanLog, runner: Runner) -> int:
-    for problem in str(error).splitlines():  # one line (on GitHub, one annotation) per problem
-        runner.input_error(log, problem)
-    return ExitCode.INVALID_INPUT
+        return report(outcome, presenter, publishers)
 
 
 def _client(
-    settings: Settings,
+    plan: Plan,
     environ: Mapping[str, str],
     clock: Clock,
     deadline: Deadline,
@@ -119,43 +110,18 @@ def _client(
     transport: requests.adapters.BaseAdapter | None,
 ) -> QoveryClient:
     return QoveryClient(
-        settings.api_url,
-        settings.authorization(),
+        plan.connection.api_url,
+        plan.connection.authorization.get_secret_value(),
         clock=clock,
         deadline=deadline,
         on_retry=lambda error, delay: log.warning(f"{error}; retrying in {delay:.1f}s"),
-        read_timeout=settings.request_timeout,
+        read_timeout=plan.connection.request_timeout,
         environ=environ,
         transport=transport,
     )
 
 
-def _show_explanations(
-    outcome: Outcome, runner: Runner, log: HumanLog, *, several: bool, diagnosis: bool = True
-) -> None:
-    """Our job's deployment log, folded, then Qovery's diagnosis and the console link: the last lines.
-    With several jobs, each line says which job it is about."""
-    whose = f"{outcome.known.label()}: " if several else ""
-    deployment_log = outcome.deployment_log
-    # With `logs: live`, the lines printed while it ran are not printed again: only the tail after them.
-    unseen = deployment_log.total - outcome.live_lines if deployment_log is not None else 0
-    if deployment_log is not None and deployment_log.lines and unseen > 0:
-        kept = deployment_log.lines[-unseen:] if unseen < len(deployment_log.lines) else deployment_log.lines
-        shown, total = len(kept), deployment_log.total
-        if outcome.live_lines:
-            extent = f"the last {shown} of {total} lines, after those shown live"
-        else:
-            extent = f"last {shown} of {total} lines" if total > shown else f"{shown} lines"
-        lines = [line.text() for line in kept]
-        runner.show_log(log, f"Qovery deployment log of {outcome.known.label()} ({extent})", lines)
-    if (qovery_says := diagnosis_of(outcome)) and diagnosis:
-        for line in diagnosis_text(qovery_says).splitlines():
-            log.info(whose + line)
-    if outcome.console_url:
-        log.info(f"{whose}Qovery console: {outcome.console_url}")
-
-
-def _unexpected(error: Exception, debug: bool, stderr: TextIO) -> str:
+def _unexpected(error: Exception, debug: bool, stderr: Writer) -> str:
     if debug:
         # Each line behind a bar: an exception's text may hold API text, which must not start a line with
         # `::` (a GitHub command); `inert` breaks the legacy `##[` form.
@@ -169,12 +135,17 @@ def _unexpected(error: Exception, debug: bool, stderr: TextIO) -> str:
 
 
 def token_candidates(argv: Sequence[str], environ: Mapping[str, str]) -> list[str]:
-    """Every value that may be the token, read before validation so it can be masked first.
+    """Every value that may be a token (Qovery's, GitHub's), read before validation so it can be masked first.
 
     All command-line values of some length are masked, since a mistyped flag (`--token qov_...`) hides
     which one is the token; masking a job id too is harmless.
     """
-    values = [environ.get(github_env_name("api_token"), ""), environ.get(qovery_env_name("api_token"), "")]
+    values = [
+        environ.get(variable, "")
+        for name in SECRET_INPUTS
+        for variable in (github_env_name(name), qovery_env_name(name))
+    ]
+    values.append(environ.get(GITHUB_TOKEN_VARIABLE, ""))  # the GitHub token of a `run:` step
     for arg in argv:
         value = arg.split("=", 1)[1] if arg.startswith("--") and "=" in arg else arg
         if not value.startswith("-"):

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
 
-from qovery_job_deploy.api.models import JobStatus, Step
+from qovery_job_deploy.api.models import ServiceStatus, Step
 from qovery_job_deploy.deployment_log import DeploymentLog
-from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.identity import ServiceIdentity
 from qovery_job_deploy.kinds import DeployRequest
 
 
@@ -86,18 +86,18 @@ class Known:
     A value: the deployment loop holds the latest, and each observation makes a new one, so that an
     `Outcome` keeps what was known when it was decided, whatever happens after."""
 
-    job_id: str
+    service_id: str
     deployment_request_id: str | None = None
     state: str | None = None
     execution_id: str | None = None
     service_deployment_status: str | None = None
     steps: tuple[Step, ...] = ()
-    identity: JobIdentity | None = None  # names, when known
+    identity: ServiceIdentity | None = None  # names, when known
 
     def label(self) -> str:
-        return self.identity.label() if self.identity else self.job_id
+        return self.identity.label() if self.identity else self.service_id
 
-    def absorb(self, status: JobStatus) -> Known:
+    def absorb(self, status: ServiceStatus) -> Known:
         """What is known once a status of *our* request is read."""
         return replace(
             self,
@@ -118,9 +118,13 @@ class Outcome:
     console_url: str | None = None
     deployment_log: DeploymentLog | None = None
     live_lines: int = 0  # how many of its log lines were printed live (`logs: live`), not to print again
+    # A dry run's read of what the service is now; never its `state`, which says what a deployment reached.
+    current_state: str | None = None
+    # Where the service answers (`urls.py`): only once it succeeded, and only a checked http(s) URL.
+    url: str | None = None
 
     @property
-    def identity(self) -> JobIdentity | None:
+    def identity(self) -> ServiceIdentity | None:
         return self.known.identity
 
     def verdict_line(self) -> str:
@@ -132,7 +136,7 @@ class Outcome:
 class RunOutcome:
     """Every job's outcome, in the order given, and what they come to together."""
 
-    jobs: list[Outcome]
+    services: list[Outcome]
     signum: int | None = None  # the signal that ended the run, if one did
     # What was asked for, reported with the verdict.
     request: DeployRequest = field(default_factory=DeployRequest)
@@ -148,7 +152,7 @@ class RunOutcome:
     def deciding(self) -> Outcome:
         """The first job, in the order given, whose verdict is the worst: it decides the exit code, and the
         single-value outputs describe it."""
-        return min(self.jobs, key=lambda outcome: SEVERITY.index(outcome.verdict))
+        return min(self.services, key=lambda outcome: SEVERITY.index(outcome.verdict))
 
     def exit_code(self) -> int:
         if self.verdict is Verdict.CANCELLED:
@@ -156,7 +160,12 @@ class RunOutcome:
         return EXIT_CODES[self.verdict]
 
     @property
+    def url(self) -> str | None:
+        """Where the first service that succeeded and has a URL answers, in the order given."""
+        return next((outcome.url for outcome in self.services if outcome.url), None)
+
+    @property
     def duration_seconds(self) -> float:
         if self.elapsed_seconds is not None:
             return self.elapsed_seconds
-        return max(outcome.duration_seconds for outcome in self.jobs)
+        return max(outcome.duration_seconds for outcome in self.services)

@@ -9,35 +9,35 @@ one line each, before the first POST: a release either starts whole or not at al
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from qovery_job_deploy.api.models import ServiceInfo
 from qovery_job_deploy.errors import InputError
-from qovery_job_deploy.identity import JobIdentity
+from qovery_job_deploy.identity import ServiceIdentity
 from qovery_job_deploy.kinds import KINDS, Deploy, DeployRequest, ServiceKind, Source
 from qovery_job_deploy.log import Log
 
 
 def deploys(
     read_service: Callable[[ServiceKind, str], ServiceInfo],
-    identities: Sequence[JobIdentity],
+    identities: Sequence[ServiceIdentity],
     request: DeployRequest,
     log: Log,
     *,
-    event_given: str = "",
+    given: Mapping[str, str] | None = None,
 ) -> list[Deploy]:
     """One deploy request per service, in order; InputError (every problem, one per line) otherwise.
-    `read_service` is `GET /{kind}/{id}`, read once per service per run (`resolve.Resolver.service_info`);
-    `event_given`: the force-event's value and where it came from, for its errors."""
+    `read_service` is `GET /{kind}/{id}`, read once per service per run (`directory.Directory.service`);
+    `given`: each input's value and where it came from, by field, for its errors."""
     planned: list[Deploy] = []
     problems: list[str] = []
     for identity in identities:
         kind = KINDS[identity.kind]
         source = Source()
         if kind.needs_source(request):
-            source = read_service(kind, identity.job_id).current()
+            source = read_service(kind, identity.service_id).current()
         try:
-            planned.append(kind.deploy(request, source, identity.short_name(), event_given=event_given))
+            planned.append(kind.deploy(request, source, identity.short_name(), given=given))
         except InputError as error:
             problems.append(str(error))
     if problems:

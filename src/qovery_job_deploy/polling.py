@@ -1,8 +1,9 @@
-"""When to read the status next: a pure plan, so that the wait loop stays simple and testable.
+"""When to read the status next: a pure plan (`PollPlan`), and the `Pacer` that owns it for one service.
 
 A fixed poller trades latency for reads and nothing else: reading every T seconds notices the end T/2 late
 on average and reads 60/T times a minute. Knowing roughly when the end will come breaks that trade: read
-rarely while the end is far, densely around it. The job's own past deployments say when that is.
+rarely while the end is far, densely around it. The job's own past deployments say when that is, counted
+from when the deployment left Qovery's queue: its history says how long it runs, not how long it waits.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from qovery_job_deploy.api.models import History, JobStatus
+from qovery_job_deploy.api.models import History, ServiceStatus
 from qovery_job_deploy.errors import ActionError
 from qovery_job_deploy.log import Log
 
@@ -91,6 +92,20 @@ class PollPlan:
             return min(self.far, self.window_start - elapsed)
         return self.dense
 
+    def queued_delay(self) -> float:
+        """The pause while the deployment waits in Qovery's queue, however long: the far pace (with nothing
+        known, the first read's wait), never shorter than the steady one. The window around the end counts
+        from when it leaves the queue: reading densely before then would only read the queue."""
+        return self.first if self.expectation is None else self.far
+
+    def widened(self, seconds: float) -> PollPlan:
+        """This plan with its window around the end `seconds` longer: when the deployment left the queue
+        is known only that closely (between the last read that saw it queued and the first that did not)."""
+        if self.expectation is None or seconds <= 0:
+            return self
+        low, typical, high = self.expectation.low, self.expectation.typical, self.expectation.high
+        return PollPlan(self.longest, Expectation(low, typical, high + seconds), first=self.first)
+
 
 def _percentile(ordered: list[float], share: float) -> float:
     index = share * (len(ordered) - 1)
@@ -125,22 +140,27 @@ HISTORY_WORTH_SECONDS = 30.0
 # as soon. (Over the benchmark's 16 deployments, asked at 30 s it cost 1.12x the CLI's reads, at 60 s
 # 1.10x, at 90 s 1.09x: `benchmarks/run.py`.)
 HISTORY_LATE_SECONDS = 90.0
+# While our request waits in Qovery's queue, the log says so again this often.
+QUEUED_REMINDER_SECONDS = 60.0
 
 
 class Pacer:
-    """One job's plan: from what the status read before the POST says, then refined once by the job's
-    deployment history when the deployment proves long enough for that read to pay."""
+    """One service's pace, told of each read: its plan, from what the status read before the POST says,
+    refined once by the deployment history when the deployment proves long enough for that read to pay;
+    and the plan's starting point, the POST, then the last moment the deployment was seen queued."""
 
     def __init__(
         self,
         poll_interval: float,
         expected: str,
-        before: JobStatus,
+        before: ServiceStatus,
         history: Callable[[], History],
         log: Log,
+        *,
+        posted_at: float,
         time_left: float = float("inf"),
     ) -> None:
-        """`time_left`: what `timeout` leaves after the POST."""
+        """`posted_at`: when the deploy request was sent; `time_left`: what `timeout` leaves after it."""
         self.poll_interval = poll_interval
         late = (FIRST_READ_FACTOR + 1) * poll_interval > time_left  # see FIRST_READ_FACTOR
         self._first = poll_interval if late else FIRST_READ_FACTOR * poll_interval
@@ -152,8 +172,40 @@ class Pacer:
         if before.state == expected and before.steps is not None:
             self._last = before.steps.total_duration_sec  # the previous run's, free with the read
         self._history_asked = False
+        self._plan: PollPlan | None = None  # made at the first `next_read`, which says what it follows
+        self._started_at = posted_at
+        self._queued_since: float | None = None
+        self._reminded_at = 0.0
 
-    def first_plan(self) -> PollPlan:
+    def next_read(self, now: float, queued: str | None = None) -> float:
+        """When to read the status next: asked right after the POST, then after each read that did not end
+        the wait, with the state our request was seen waiting in Qovery's queue in (None: not seen so)."""
+        if self._plan is None:
+            self._plan = self._first_plan()
+        if queued is not None:
+            self._note_queued(now, queued)
+            return now + self._plan.queued_delay()
+        if self._queued_since is not None:  # it left the queue since the last read: the plan counts from
+            self._queued_since = None  # that read, and its window reaches as far past the end as this one
+            self._plan = self._plan.widened(now - self._started_at)
+        elapsed = now - self._started_at
+        self._plan = self._later_plan(self._plan, elapsed)
+        return now + self._plan.next_delay(elapsed)
+
+    def _note_queued(self, now: float, state: str) -> None:
+        """While our request waits in Qovery's queue, the plan's clock waits with it, and the log says so
+        now and then: a queued state is logged once, and a long silence after it reads like a hang."""
+        self._started_at = now
+        if self._queued_since is None:
+            self._queued_since, self._reminded_at = now, now
+        elif now - self._reminded_at >= QUEUED_REMINDER_SECONDS:
+            self._reminded_at = now
+            self._log.info(
+                f"Still {state} after {now - self._queued_since:.0f}s: Qovery has not started it yet (it "
+                "deploys an environment's services one at a time)"
+            )
+
+    def _first_plan(self) -> PollPlan:
         last = self._last
         if self._never_deployed:
             self._history_asked = True  # there is none
@@ -174,7 +226,7 @@ class Pacer:
         first = f" (the first after {self._first:g}s)" if self._first != self.poll_interval else ""
         return f"reading the status every {self.poll_interval:g}s{first}"
 
-    def later_plan(self, plan: PollPlan, elapsed: float) -> PollPlan:
+    def _later_plan(self, plan: PollPlan, elapsed: float) -> PollPlan:
         """With nothing known at first, the history is asked only once the deployment has proved long
         enough for it to pay: short deployments are spared the request."""
         if self._history_asked or elapsed < HISTORY_LATE_SECONDS:

@@ -1,402 +1,62 @@
-"""From an Outcome to what people and machines read: the result JSON, outputs, the Markdown summary."""
+"""The report, in one order: close the run's log group, explain each service (its deployment log, Qovery's
+diagnosis, where it answers, the console link), publish the outcome everywhere the platform reads it, then
+the last word. What each platform does at each point is its presenter's and its publishers'
+(`runners.RUNNERS`)."""
 
 from __future__ import annotations
 
-import html
-import json
-import re
-from collections import Counter
-from typing import Any
-from urllib.parse import quote, urlsplit
+from collections.abc import Sequence
 
-from qovery_job_deploy import markdown as md
-from qovery_job_deploy.deployment_log import QoveryDiagnosis
-from qovery_job_deploy.identity import is_uuid
-from qovery_job_deploy.outcome import SEVERITY, Known, Outcome, RunOutcome, Verdict
-
-ICONS = {
-    Verdict.SUCCEEDED: "✅",
-    Verdict.ACCEPTED: "🚀",
-    Verdict.FAILED: "❌",
-    Verdict.TIMED_OUT: "⏱️",
-    Verdict.CANCELLED: "🛑",
-    Verdict.ERROR: "⚠️",
-    Verdict.SKIPPED: "⏭️",
-    Verdict.PLANNED: "🔎",
-}
-HEADLINES = {
-    Verdict.SUCCEEDED: "Qovery {jobs} deployed",
-    Verdict.ACCEPTED: "Qovery {jobs} deployment requested",
-    Verdict.FAILED: "Qovery {jobs} deployment failed",
-    Verdict.TIMED_OUT: "Qovery {jobs} deployment timed out",
-    Verdict.CANCELLED: "Qovery {jobs} deployment step cancelled",
-    Verdict.ERROR: "Qovery {jobs} deployment could not be followed",
-    Verdict.SKIPPED: "Qovery {jobs} deployment skipped",
-    Verdict.PLANNED: "Dry run: Qovery {jobs} would be deployed, nothing was posted",
-}
-# Several services that all ended alike: "3 Qovery jobs deployed".
-SEVERAL_HEADLINES = {
-    Verdict.SUCCEEDED: "{jobs} deployed",
-    Verdict.ACCEPTED: "{jobs}: deployments requested",
-    Verdict.FAILED: "{jobs}: all failed",
-    Verdict.TIMED_OUT: "{jobs}: all timed out",
-    Verdict.CANCELLED: "{jobs}: deployment step cancelled",
-    Verdict.ERROR: "{jobs}: none could be followed",
-    Verdict.SKIPPED: "{jobs}: all skipped",
-    Verdict.PLANNED: "Dry run: {jobs} would be deployed, nothing was posted",
-}
-MAX_STEPS = 50
-MAX_MESSAGE = 1000
-SUMMARY_LOG_LINES = 30
-SUMMARY_LOG_LINE_CHARS = 300
-MAX_DIAGNOSIS_CELL = 1000
-# Characters a link keeps as they are; any other is percent-encoded, so that no `)`, `|`, quote or space
-# can end a Markdown link or a table cell early.
-LINK_SAFE = ":/?=&%#@+-._~"
-# GitLab reads at most 20 dotenv variables on self-managed instances by default (50 on gitlab.com);
-# per-job keys take what the step-wide ones leave, most useful first.
-MAX_DOTENV_VARIABLES = 20
-MAX_KEY_NAME = 40
-PER_JOB_DOTENV = (
-    ("VERDICT", "verdict"),
-    ("STATE", "state"),
-    ("DEPLOYMENT_REQUEST_ID", "deployment_request_id"),
-)
+from qovery_job_deploy.errors import InputError
+from qovery_job_deploy.outcome import ExitCode, Outcome, RunOutcome
+from qovery_job_deploy.publishers import Publisher
+from qovery_job_deploy.results import diagnosis_of, diagnosis_text
+from qovery_job_deploy.runners.plain import PlainPresenter
 
 
-def headline(run: RunOutcome) -> str:
-    """`Qovery job deployment failed`; with several services `3 Qovery jobs deployed` when all went
-    alike, else `3 Qovery jobs: 1 failed`: those that did not go as asked, by verdict, worst first."""
-    nothing_posted = all(job.known.deployment_request_id is None for job in run.jobs)
-    if len(run.jobs) == 1:
-        noun = _noun(run.jobs[0])
-        if run.verdict is Verdict.ERROR and nothing_posted:
-            return f"Qovery {noun}: nothing was deployed"
-        return HEADLINES[run.verdict].format(jobs=noun)
-    what = f"{len(run.jobs)} Qovery {_nouns(run)}"
-    if run.verdict is Verdict.ERROR and nothing_posted:
-        return f"{what}: nothing was deployed"
-    counts = Counter(job.verdict for job in run.jobs)
-    worst_first = sorted((verdict for verdict in counts if not verdict.went_well), key=SEVERITY.index)
-    if len(counts) == 1 or not worst_first:
-        return SEVERAL_HEADLINES[run.verdict].format(jobs=what)
-    return f"{what}: " + ", ".join(f"{counts[verdict]} {verdict.words}" for verdict in worst_first)
+def report(outcome: RunOutcome, presenter: PlainPresenter, publishers: Sequence[Publisher]) -> int:
+    """Say and write the outcome; the exit code (an outcome that could not be written is an error)."""
+    presenter.end()
+    several = len(outcome.services) > 1
+    for service in outcome.services:
+        said_at_the_close = presenter.closing_diagnoses(service, outcome)
+        _explain(service, presenter, several=several, diagnosis=not said_at_the_close)
+    problems = [problem for publisher in publishers for problem in publisher.publish(outcome)]
+    for problem in problems:
+        presenter.log.info(f"error: could not write {problem}")
+    presenter.closing(outcome)  # the last word, after what explains it and where it was written
+    code = outcome.exit_code()
+    return (code or ExitCode.API_ERROR) if problems else code
 
 
-def _nouns(run: RunOutcome) -> str:
-    """`jobs`, `containers`, `services` (of several kinds): what the run deployed, in one word."""
-    nouns = {_noun(job) for job in run.jobs}
-    return _plural(nouns.pop() if len(nouns) == 1 else "service")
+def report_input_error(error: InputError, presenter: PlainPresenter) -> int:
+    """Nothing was sent: one line (on GitHub, one annotation) per problem."""
+    for problem in str(error).splitlines():
+        presenter.input_error(problem)
+    return ExitCode.INVALID_INPUT
 
 
-def _id(known: Known) -> str | None:
-    """The service's id; None while only the name it was given is known (never a name in an id field)."""
-    return known.job_id if is_uuid(known.job_id) else None
-
-
-def _kind(outcome: Outcome) -> str:
-    return outcome.identity.kind if outcome.identity else "job"
-
-
-def _noun(outcome: Outcome) -> str:
-    """`job`, `helm chart`; `service` while its kind is not known (nothing was resolved)."""
-    kind = _kind(outcome)
-    return "helm chart" if kind == "helm" else kind or "service"
-
-
-def _plural(noun: str) -> str:
-    return noun + "s"
-
-
-def message(run: RunOutcome) -> str:
-    """With one job, its message; with several, the count per verdict and the deciding job's message."""
-    deciding = run.deciding()
-    if len(run.jobs) == 1:
-        return deciding.message
-    return f"{tally(run)}. {deciding.known.label()}: {deciding.message}"
-
-
-def tally(run: RunOutcome) -> str:
-    """`3 jobs: 2 succeeded, 1 failed`: how many services ended each way, in the order first seen."""
-    counts = Counter(job.verdict for job in run.jobs)
-    counted = ", ".join(f"{count} {verdict.words}" for verdict, count in counts.items())
-    return f"{len(run.jobs)} {_nouns(run)}: {counted}"
-
-
-def closing_line(run: RunOutcome) -> str:
-    """The log's last word on the run. With several services whose verdict lines were printed as each
-    ended, only the tally: each message is printed once."""
-    text = tally(run) if len(run.jobs) > 1 and run.announced else message(run)
-    return f"{run.verdict.value}: {text}"
-
-
-def diagnosis_of(outcome: Outcome) -> QoveryDiagnosis | None:
-    return outcome.deployment_log.diagnosis if outcome.deployment_log else None
-
-
-def _error_json(diagnosis: QoveryDiagnosis | None) -> dict[str, str | None] | None:
-    if diagnosis is None:
-        return None
-    return {"message": diagnosis.message, "hint": diagnosis.hint, "link": diagnosis.link}
-
-
-def diagnosis_text(diagnosis: QoveryDiagnosis) -> str:
-    """Qovery's explanation as plain lines (for annotations and the log; each escapes it its own way)."""
-    parts = [
-        f"Qovery: {diagnosis.message}" if diagnosis.message else "",
-        f"Hint: {diagnosis.hint}" if diagnosis.hint else "",
-        f"More: {diagnosis.link}" if diagnosis.link else "",
-    ]
-    return "\n".join(part for part in parts if part)
-
-
-def job_result(outcome: Outcome) -> dict[str, Any]:
-    """One job, as `result.jobs[]` and the `jobs` output hold it."""
-    known = outcome.known
-    return {
-        "type": _kind(outcome) or None,  # None: not known (the names could not be resolved)
-        "job_id": _id(known),
-        "name": known.identity.job_name if known.identity else None,
-        "verdict": outcome.verdict.value,
-        "state": known.state,
-        "deployment_request_id": known.deployment_request_id,
-        "execution_id": known.execution_id,
-        "duration_seconds": round(outcome.duration_seconds),
-        "message": outcome.message,
-        "console_url": outcome.console_url,
-        "error": _error_json(diagnosis_of(outcome)),
-    }
-
-
-def result(run: RunOutcome) -> dict[str, Any]:
-    """The machine-readable result: stdout JSON, the `result` output. The top-level fields describe the
-    deciding job (the only one, when there is one); `jobs` holds every job."""
-    deciding = run.deciding()
-    known = deciding.known
-    return {
-        "job_id": _id(known),
-        "verdict": run.verdict.value,
-        "state": known.state,
-        "deployment_request_id": known.deployment_request_id,
-        "execution_id": known.execution_id,
-        "service_deployment_status": known.service_deployment_status,
-        "duration_seconds": round(run.duration_seconds),
-        "steps": [step.model_dump() for step in known.steps],
-        "message": message(run),
-        "image_tag": run.request.image_tag,
-        "git_commit_id": run.request.git_commit_id,
-        "chart_version": run.request.chart_version,
-        "force_event": run.request.force_event,
-        "job_name": known.identity.job_name if known.identity else None,
-        "console_url": deciding.console_url,
-        "error": _error_json(diagnosis_of(deciding)),
-        "dry_run": run.dry_run,
-        "jobs": [job_result(job) for job in run.jobs if _kind(job) == "job"],
-        "services": [job_result(job) for job in run.jobs],
-    }
-
-
-def _json(value: object) -> str:
-    """One line of JSON; non-ASCII escaped, so no control or odd character survives into any file."""
-    return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
-
-
-def result_json(run: RunOutcome) -> str:
-    return _json(result(run))
-
-
-def outputs(run: RunOutcome) -> dict[str, str]:
-    """The step outputs, by their action.yml names."""
-    data = result(run)
-    return {
-        "verdict": data["verdict"],
-        "state": data["state"] or "",
-        "deployment-request-id": data["deployment_request_id"] or "",
-        "execution-id": data["execution_id"] or "",
-        "service-deployment-status": data["service_deployment_status"] or "",
-        "duration-seconds": str(data["duration_seconds"]),
-        "console-url": data["console_url"] or "",
-        "image-tag": data["image_tag"] or "",
-        "git-commit-id": data["git_commit_id"] or "",
-        "force-event": data["force_event"] or "",
-        "jobs": _json(data["jobs"]),
-        "services": _json(data["services"]),
-        "result": _json(data),
-    }
-
-
-def dotenv(run: RunOutcome) -> dict[str, str]:
-    """The GitLab dotenv report's variables: the step-wide ones, then per-job keys when there are several
-    jobs (`QOVERY_JOB_MIGRATE_STATE`), as many as GitLab's variable limit leaves room for."""
-    values = outputs(run)
-    report = {
-        "QOVERY_VERDICT": values["verdict"],
-        "QOVERY_STATE": values["state"],
-        "QOVERY_DEPLOYMENT_REQUEST_ID": values["deployment-request-id"],
-        "QOVERY_EXECUTION_ID": values["execution-id"],
-        "QOVERY_SERVICE_DEPLOYMENT_STATUS": values["service-deployment-status"],
-        "QOVERY_DURATION_SECONDS": values["duration-seconds"],
-        # No key is an input's variable (QOVERY_CONSOLE_URL, QOVERY_IMAGE_TAG, ...): a later job that runs
-        # this step would read it as its own input.
-        "QOVERY_DEPLOYMENT_URL": values["console-url"],
-        "QOVERY_DEPLOYED_IMAGE_TAG": values["image-tag"],
-        "QOVERY_DEPLOYED_GIT_COMMIT_ID": values["git-commit-id"],
-        "QOVERY_DEPLOYED_FORCE_EVENT": values["force-event"],
-    }
-    if len(run.jobs) > 1:
-        keys = job_keys(run.jobs)
-        for suffix, field in PER_JOB_DOTENV:
-            for outcome, key in zip(run.jobs, keys, strict=True):
-                if len(report) < MAX_DOTENV_VARIABLES:
-                    report[f"{key}_{suffix}"] = str(job_result(outcome)[field] or "")
-    return report
-
-
-def job_keys(jobs: list[Outcome]) -> list[str]:
-    """`QOVERY_JOB_<NAME>` per job: the name upper-cased, anything but letters and digits as `_`, at most
-    MAX_KEY_NAME characters of it, and a number added when two names come out the same."""
-    keys: list[str] = []
-    for outcome in jobs:
-        identity = outcome.known.identity
-        name = identity.job_name if identity and identity.job_name else outcome.known.job_id
-        ascii_name = name.upper().encode("ascii", "ignore").decode()
-        prefix = f"QOVERY_{(_kind(outcome) or 'service').upper()}_"
-        key = prefix + (re.sub(r"[^A-Z0-9]+", "_", ascii_name).strip("_")[:MAX_KEY_NAME] or "X")
-        candidate, number = key, 2
-        while candidate in keys:
-            candidate, number = f"{key}_{number}", number + 1
-        keys.append(candidate)
-    return keys
-
-
-def summary_markdown(run: RunOutcome) -> str:
-    """States and ids as code spans (shown exactly, readable in the raw file); messages as running text;
-    Qovery's own diagnosis at the top, the deployment log folded at the end."""
-    deciding = run.deciding()
-    lines = [f"### {ICONS[run.verdict]} {headline(run)}", "", md.text(message(run), MAX_MESSAGE), ""]
-    lines += diagnosis_markdown(diagnosis_of(deciding))
-    if len(run.jobs) == 1:
-        lines += _one_job(run.jobs[0], _what_was_asked(run))
-    else:
-        lines += [f"Deployed: {_what_was_asked(run)}", ""]
-        lines += _table(run.jobs)
-    for job in run.jobs:
-        lines += log_markdown(job, several=len(run.jobs) > 1)
-    return "\n".join(lines) + "\n\n"
-
-
-def _table(jobs: list[Outcome]) -> list[str]:
-    """One row per service; a Type column when they are not all jobs (a release)."""
-    typed = any(_kind(job) != "job" for job in jobs)
-    head = "| Service | Type |" if typed else "| Job |"
-    lines = [
-        f"{head} Verdict | Final state | Duration | Qovery console |",
-        "|" + "---|" * (6 if typed else 5),
-    ]
-    for job in jobs:
-        kind = f" {md.text(_noun(job))} |" if typed else ""
-        lines.append(
-            f"| {md.text(job.known.label())} |{kind} {md.code(job.verdict.value)} "
-            f"| {md.code(job.known.state or '')} | {job.duration_seconds:.0f} s "
-            f"| {_console_link(job) or md.PLACEHOLDER} |"
-        )
-    return lines
-
-
-def _what_was_asked(run: RunOutcome) -> str:
-    request = run.request
-    parts = [
-        f"image tag {md.code(request.image_tag)}" if request.image_tag else "",
-        f"commit {md.code(request.git_commit_id)}" if request.git_commit_id else "",
-        f"chart version {md.code(request.chart_version)}" if request.chart_version else "",
-        f"`force-event` {md.code(request.force_event)}" if request.force_event else "",
-    ]
-    nouns = {_noun(job) for job in run.jobs}
-    whose = f"the {nouns.pop()}'s" if len(run.jobs) == 1 and len(nouns) == 1 else "each service's"
-    if len(run.jobs) > 1 and nouns == {"job"}:
-        whose = "each job's"
-    return (
-        ", ".join(part for part in parts if part)
-        or f"{whose} current source (no image tag, commit or chart version given)"
-    )
-
-
-def _one_job(outcome: Outcome, asked: str) -> list[str]:
-    known = outcome.known
-    rows = [
-        ("Verdict", md.code(outcome.verdict.value)),
-        (_noun(outcome).capitalize(), _job_cell(outcome)),
-        ("Deployed", asked),
-        ("Final state", md.code(known.state or "")),
-        ("Deployment request", md.code(known.deployment_request_id or "")),
-        ("Execution", md.code(known.execution_id or "")),
-        ("Elapsed", f"{outcome.duration_seconds:.0f} s"),
-    ]
-    if link := _console_link(outcome):
-        rows.append(("Qovery console", link))
-    lines = ["| | |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
-    if known.steps:
-        lines += ["", "| Step | Status | Duration |", "|---|---|---|"]
-        for step in known.steps[:MAX_STEPS]:
-            duration = "" if step.duration_sec is None else f"{step.duration_sec:g} s"
-            lines.append(f"| {md.code(step.step_name or '')} | {md.code(step.status or '')} | {duration} |")
-    return lines
-
-
-def _job_cell(outcome: Outcome) -> str:
-    identity = outcome.identity
-    if identity is None or not identity.job_name:
-        return md.code(outcome.known.job_id)
-    return f"{md.text(identity.label())} · {md.code(outcome.known.job_id)}"
-
-
-def _console_link(outcome: Outcome) -> str | None:
-    page = "deployment log" if outcome.known.execution_id else f"{_noun(outcome)} page"
-    return md_link(page, outcome.console_url)
-
-
-def diagnosis_markdown(diagnosis: QoveryDiagnosis | None) -> list[str]:
-    """Qovery's own explanation, as a quote (the cause, the fix, a link) and a blank line; none without."""
-    if diagnosis is None:
-        return []
-    lines = []
-    if diagnosis.message:
-        lines.append(f"> **Qovery:** {md.text(diagnosis.message, MAX_DIAGNOSIS_CELL)}")
-    if diagnosis.hint:
-        lines.append(f"> **Hint:** {md.text(diagnosis.hint, MAX_DIAGNOSIS_CELL)}")
-    if link := md_link("Qovery's documentation", diagnosis.link):
-        lines.append(f"> {link}")
-    # Two trailing spaces: a line break inside the quote.
-    return [line + "  " if index < len(lines) - 1 else line for index, line in enumerate(lines)] + [""]
-
-
-def log_markdown(outcome: Outcome, *, several: bool = False) -> list[str]:
-    """The last lines of our job's deployment log, folded: HTML-escaped inside <pre>, which no Markdown
-    touches and which only a literal `</pre>` could end (escaped, it cannot)."""
-    log = outcome.deployment_log
-    if log is None or not log.lines:
-        return []
-    shown = log.lines[-SUMMARY_LOG_LINES:]
-    body = [html.escape(md.folded(line.text(), SUMMARY_LOG_LINE_CHARS), quote=False) for line in shown]
-    what = f"last {len(shown)} of {log.total} lines" if log.total > len(shown) else f"{len(shown)} lines"
-    whose = f" of {html.escape(md.folded(outcome.known.label(), 100), quote=False)}" if several else ""
-    return [
-        "",
-        f"<details><summary>Deployment log{whose} ({what})</summary>",
-        "",
-        "<pre>",
-        *body,
-        "</pre>",
-        "",
-        "</details>",
-    ]
-
-
-def md_link(text: str, url: str | None) -> str | None:
-    """A Markdown link to an https URL, percent-encoded so that it cannot break out; None for any other."""
-    if not url:
-        return None
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
-        return None
-    return f"[{md.text(text)}]({quote(url, safe=LINK_SAFE)})"
+def _explain(outcome: Outcome, presenter: PlainPresenter, *, several: bool, diagnosis: bool) -> None:
+    """Our service's deployment log, folded, then Qovery's diagnosis and the console link: the last lines.
+    With several services, each line says which one it is about."""
+    log = presenter.log
+    whose = f"{outcome.known.label()}: " if several else ""
+    deployment_log = outcome.deployment_log
+    # With `logs: live`, the lines printed while it ran are not printed again: only the tail after them.
+    unseen = deployment_log.total - outcome.live_lines if deployment_log is not None else 0
+    if deployment_log is not None and deployment_log.lines and unseen > 0:
+        kept = deployment_log.lines[-unseen:] if unseen < len(deployment_log.lines) else deployment_log.lines
+        shown, total = len(kept), deployment_log.total
+        if outcome.live_lines:
+            extent = f"the last {shown} of {total} lines, after those shown live"
+        else:
+            extent = f"last {shown} of {total} lines" if total > shown else f"{shown} lines"
+        lines = [line.text() for line in kept]
+        presenter.show_log(f"Qovery deployment log of {outcome.known.label()} ({extent})", lines)
+    if (qovery_says := diagnosis_of(outcome)) and diagnosis:
+        for line in diagnosis_text(qovery_says).splitlines():
+            log.info(whose + line)
+    if outcome.url:  # a checked http(s) URL (`urls.web_url`): no control character, no space
+        log.info(f"{whose}URL: {outcome.url}")
+    if outcome.console_url:
+        log.info(f"{whose}Qovery console: {outcome.console_url}")

@@ -1,38 +1,35 @@
-"""Names to ids: organization, project, environment and jobs, the way people name them.
+"""Names to ids: organization, project, environment and services, the way people name them.
 
-Every list is read at most once per run, and a UUID skips its read. Names match case-insensitively after
-trimming. A name that matches nothing, or several things, is an input error (exit code 2) that lists what
-does exist, closest first: resolution ends before any deployment is requested, so a typo in the third job
-leaves nothing deployed. Every name problem of a run is reported at once, one line each (a level that
-fails, an unknown environment, leaves the names below it unchecked: there is nothing to check them in), so
-that two typos cost one run, not two. Names from the API are shown on one line, control characters folded.
+Every list is read at most once per run (the `Directory` keeps it), and a UUID skips its read. Names
+match case-insensitively after trimming. A name that matches nothing, or several things, is an input error
+(exit code 2) that lists what does exist, closest first: resolution ends before any deployment is
+requested, so a typo in the third job leaves nothing deployed. Every name problem of a run is reported at
+once, one line each (a level that fails, an unknown environment, leaves the names below it unchecked: there
+is nothing to check them in), so that two typos cost one run, not two. Names from the API are shown on one
+line, control characters folded. What resolution leaves unknown (the names around a service given by UUID)
+`labels.py` completes, best effort.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from functools import cache
+from dataclasses import dataclass
 from typing import TypeVar
 
-from qovery_job_deploy.api.errors import RefusedError, short_error
-from qovery_job_deploy.api.models import EnvironmentInfo, Named, ServiceInfo
-from qovery_job_deploy.api.protocol import QoveryApi
+from qovery_job_deploy.api.errors import RefusedError
+from qovery_job_deploy.api.models import Named
+from qovery_job_deploy.directory import Directory
 from qovery_job_deploy.errors import ActionError, InputError
-from qovery_job_deploy.identity import JobIdentity, canonical_uuid, is_uuid
+from qovery_job_deploy.identity import ServiceIdentity, canonical_uuid, is_uuid
 from qovery_job_deploy.inputs.names import PLAIN, Platform, looks_like_a_token
-from qovery_job_deploy.kinds import JOB, KINDS, ServiceKind
+from qovery_job_deploy.kinds import JOB, KINDS
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.text import one_line
 
 MAX_LISTED = 10
-# Each identity read (names and console ids of a job given by UUID): worth a moment, not a stalled start.
-IDENTITY_BUDGET_SECONDS = 5.0
 T = TypeVar("T")
 R = TypeVar("R")
-# `GET /{kind}/{id}`: (kind, id, budget or None for the client's own patience) -> what it says.
-ReadService = Callable[[ServiceKind, str, float | None], ServiceInfo]
 
 
 @dataclass(frozen=True)
@@ -44,6 +41,7 @@ class Place:
     project_id: str | None = None
     project_name: str | None = None
     organization_id: str | None = None
+    environment_mode: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,43 +56,30 @@ class Scope:
 class Resolver:
     def __init__(
         self,
-        client: QoveryApi,
+        directory: Directory,
         log: Log,
         given: Mapping[str, str] | None = None,
         platform: Platform = PLAIN,
     ) -> None:
-        """`given` says, per input, its value and where it came from, for the error messages; `platform`
-        says how to set an input that is missing, in its users' words."""
-        self.client = client
+        """`directory` reads each list (and each service) once a run, for whoever asks; `given` says, per
+        input, its value and where it came from, for the error messages; `platform` says how to set an
+        input that is missing, in its users' words."""
+        self.directory = directory
         self.log = log
         self.given = dict(given or {})
         self.platform = platform
-        # One read per list per run, whatever asks for it.
-        self._organizations = cache(client.organizations)
-        self._projects = cache(client.projects)
-        self._environments = cache(client.environments)
-        self._services = cache(self._list_services)
-        self._service_infos: dict[tuple[str, str], ServiceInfo] = {}
         self._named: set[str] = set()  # the services whose name the log has shown
 
-    def service_info(self, kind: ServiceKind, service_id: str, budget: float | None = None) -> ServiceInfo:
-        """`GET /{kind}/{id}`, read once per service per run, whoever asks: the kind of a bare UUID, the
-        names and console ids, what the service deploys (`plan.py`). A read that failed is not kept: the
-        next asker tries again, with its own patience."""
-        key = (kind.name, service_id)
-        if key not in self._service_infos:
-            self._service_infos[key] = self.client.service(kind, service_id, budget=budget)
-        return self._service_infos[key]
-
-    def jobs(self, refs: Sequence[str], scope: Scope) -> list[JobIdentity]:
+    def jobs(self, refs: Sequence[str], scope: Scope) -> list[ServiceIdentity]:
         """One identity per job, in the order given; raises InputError before anything is deployed."""
         return self.services([(JOB.name, ref) for ref in refs], scope, input_name="jobs")
 
     def services(
         self, refs: Sequence[tuple[str | None, str]], scope: Scope, *, input_name: str = "services"
-    ) -> list[JobIdentity]:
-        """One identity per service, in the order given. Each ref is (its kind, or None for any kind;
-        a name or UUID). Raises InputError before anything is deployed."""
+    ) -> list[ServiceIdentity]:
+        """One identity per service, in the order given, with the names resolution found (`labels.py`
+        completes the rest). Each ref is (its kind, or None for any kind; a name or UUID). Raises
+        InputError before anything is deployed."""
         if scope.environment is None and all(is_uuid(ref) for _, ref in refs):
             found, problems = each(refs, lambda ref: self._by_uuid(*ref, input_name))
         else:
@@ -103,10 +88,7 @@ class Resolver:
         twice = _named_twice(found, input_name, self.given.get(input_name))
         if problems := problems + twice:  # every one, one line each
             raise InputError("\n".join(dict.fromkeys(problems)))
-        return complete_identities(self.client, self.service_info, found, self.log)
-
-    def _list_services(self, kind_name: str, environment_id: str) -> list[Named]:
-        return self.client.environment_services(KINDS[kind_name], environment_id).named()
+        return found
 
     # -- each level ----------------------------------------------------------------------------------
 
@@ -121,11 +103,11 @@ class Resolver:
             projects = [self._project(scope.project, organization_id)]
         else:
             organization_id = self._organization_id(scope)
-            projects = self._projects(organization_id).named()
+            projects = self.directory.projects(organization_id)
         candidates = [
             (project, environment)
             for project in projects
-            for environment in self._environments(str(project.id)).named()
+            for environment in self.directory.environments(str(project.id))
         ]
         project, environment = pick(
             "environment",
@@ -138,14 +120,21 @@ class Resolver:
             describe=lambda pair: f"{_shown(pair[1].name)} (id {pair[1].id}, project {_shown(pair[0].name)})",
             given=self.given.get("environment"),
         )
-        place = Place(str(environment.id), environment.name, str(project.id), project.name, organization_id)
+        place = Place(
+            str(environment.id),
+            environment.name,
+            str(project.id),
+            project.name,
+            organization_id,
+            environment.mode,
+        )
         self.log.info(f"environment {environment.name} -> {environment.id}")
         return place
 
     def _organization_id(self, scope: Scope) -> str:
         if scope.organization is not None and is_uuid(scope.organization):
             return scope.organization.strip().lower()
-        organizations = self._organizations().named()
+        organizations = self.directory.organizations()
         if scope.organization is None:
             if len(organizations) != 1:
                 raise InputError(
@@ -170,7 +159,7 @@ class Resolver:
         project = pick(
             "project",
             ref,
-            self._projects(organization_id).named(),
+            self.directory.projects(organization_id),
             name_of=_name,
             where="the organization",
             given=self.given.get("project"),
@@ -178,9 +167,9 @@ class Resolver:
         self.log.info(f"project {project.name} -> {project.id}")
         return project
 
-    def _service(self, kind: str | None, ref: str, place: Place, input_name: str) -> JobIdentity:
+    def _service(self, kind: str | None, ref: str, place: Place, input_name: str) -> ServiceIdentity:
         kinds = [KINDS[kind]] if kind else list(KINDS.values())
-        candidates = [(k, item) for k in kinds for item in self._services(k.name, place.environment_id)]
+        candidates = [(k, item) for k in kinds for item in self.directory.services(k, place.environment_id)]
         if is_uuid(ref):
             service_id = ref.strip().lower()
             found = next(((k, item) for k, item in candidates if item.id == service_id), None)
@@ -225,7 +214,7 @@ class Resolver:
             if other.name == kind:
                 continue
             try:
-                names = self._services(other.name, place.environment_id)
+                names = self.directory.services(other, place.environment_id)
             except ActionError:
                 continue
             if any((item.name or "").strip().casefold() == wanted for item in names):
@@ -233,21 +222,21 @@ class Resolver:
                 return f"{_shown(ref.strip())} is {other.article()} there: deploy it with {how}."
         return ""
 
-    def _by_uuid(self, kind: str | None, ref: str, input_name: str) -> JobIdentity:
+    def _by_uuid(self, kind: str | None, ref: str, input_name: str) -> ServiceIdentity:
         """A service by UUID with no environment given: its kind, when not given, is the one whose
         `GET /{kind}/{id}` knows it."""
         service_id = ref.strip().lower()
         if kind is not None:
-            return JobIdentity(service_id, kind=kind)
+            return ServiceIdentity(service_id, kind=kind)
         for candidate in KINDS.values():
             try:
-                info = self.service_info(candidate, service_id)
+                info = self.directory.service(candidate, service_id)
             except RefusedError as error:
                 if error.status_code == 404:
                     continue
                 raise
             environment_id = canonical_uuid(info.environment.id if info.environment else None)
-            return JobIdentity(service_id, info.name, environment_id, kind=candidate.name)
+            return ServiceIdentity(service_id, info.name, environment_id, kind=candidate.name)
         raise self._no_such_id(input_name, service_id, None)
 
     def _no_such_id(self, input_name: str, service_id: str, place: Place | None) -> InputError:
@@ -315,9 +304,9 @@ def pick(
     )
 
 
-def _identity(job_id: str, name: str | None, place: Place, kind: str) -> JobIdentity:
-    return JobIdentity(
-        job_id,
+def _identity(service_id: str, name: str | None, place: Place, kind: str) -> ServiceIdentity:
+    return ServiceIdentity(
+        service_id,
         name,
         place.environment_id,
         place.environment_name,
@@ -325,18 +314,19 @@ def _identity(job_id: str, name: str | None, place: Place, kind: str) -> JobIden
         place.project_name,
         place.organization_id,
         kind,
+        place.environment_mode,
     )
 
 
-def _named_twice(identities: list[JobIdentity], input_name: str, given: str | None = None) -> list[str]:
+def _named_twice(identities: list[ServiceIdentity], input_name: str, given: str | None = None) -> list[str]:
     """A problem for each service given twice (by name and by UUID, say), once each; `given`: the input's
     value and where it came from."""
     seen: set[str] = set()
-    twice: dict[str, JobIdentity] = {}
+    twice: dict[str, ServiceIdentity] = {}
     for identity in identities:
-        if identity.job_id in seen:
-            twice[identity.job_id] = identity
-        seen.add(identity.job_id)
+        if identity.service_id in seen:
+            twice[identity.service_id] = identity
+        seen.add(identity.service_id)
     return [
         f"Invalid input `{input_name}`{f' ({given})' if given else ''}: {KINDS[item.kind].noun} "
         f"{_shown(item.label())} is named twice. Fix: list each once."
@@ -363,119 +353,3 @@ def _listed(items: list[Named]) -> list[str]:
 def _shown(name: str | None) -> str:
     """A name from the API in a message: one line, no control character, bounded."""
     return one_line(name or "", 60)
-
-
-# -- completing identities: best effort, for the report and console links --------------------------------
-
-
-def look_up_identity(
-    client: QoveryApi,
-    read_service: ReadService,
-    job_id: str,
-    log: Log,
-    environments: dict[str, EnvironmentInfo] | None = None,
-    kind: ServiceKind = JOB,
-    projects: dict[str, dict[str, str]] | None = None,
-) -> JobIdentity:
-    """The service's name and environment, then the environment's name, project and organization, and the
-    project's name. `environments` and `projects` keep what was read, so that services of one environment
-    cost one environment read, and of one organization one read of its projects."""
-    seen = {} if environments is None else environments
-    seen_projects = {} if projects is None else projects
-    job = None
-    try:
-        job = read_service(kind, job_id, IDENTITY_BUDGET_SECONDS)
-        environment_id = canonical_uuid(job.environment.id if job.environment else None)
-        if not environment_id:
-            return JobIdentity(job_id, job_name=job.name, kind=kind.name)
-        if environment_id not in seen:
-            seen[environment_id] = client.environment(environment_id, budget=IDENTITY_BUDGET_SECONDS)
-        environment = seen[environment_id]
-    except ActionError as error:
-        if token_refused(error, first_read=job is None):
-            raise  # no read will work: the run ends saying why, before it says anything else
-        # Whatever was read still names it: its name when its own read answered, else its id.
-        name = job.name if job is not None else None
-        shown = f"it is called {name!r} alone" if name else "it is called by its id"
-        log.info(f"The {kind.noun}'s names and console links are unavailable ({short_error(error)}); {shown}")
-        return JobIdentity(job_id, job_name=name, kind=kind.name)
-    project_id = canonical_uuid(environment.project.id if environment.project else None)
-    organization_id = canonical_uuid(environment.organization.id if environment.organization else None)
-    return JobIdentity(
-        job_id,
-        job_name=job.name,
-        environment_id=environment_id,
-        environment_name=environment.name,
-        project_id=project_id,
-        project_name=_project_name(client, organization_id, project_id, seen_projects, log),
-        organization_id=organization_id,
-        kind=kind.name,
-    )
-
-
-def _project_name(
-    client: QoveryApi,
-    organization_id: str | None,
-    project_id: str | None,
-    seen: dict[str, dict[str, str]],
-    log: Log,
-) -> str | None:
-    """The project's name, for the one label form (`migrate (shop / production)`): the environment's read
-    gives only its id. One read per organization per run; without it, the label names the environment."""
-    if not organization_id or not project_id:
-        return None
-    if organization_id not in seen:
-        try:
-            listed = client.projects(organization_id, budget=IDENTITY_BUDGET_SECONDS).named()
-        except ActionError as error:
-            log.info(f"The project's name is unavailable ({short_error(error)}); labels name the environment")
-            listed = []
-        seen[organization_id] = {canonical_uuid(item.id) or "": item.name or "" for item in listed}
-    return seen[organization_id].get(project_id) or None
-
-
-def token_refused(error: BaseException, *, first_read: bool) -> bool:
-    """The token itself refused: a 401 (rejected), or a 403 on the service's own read (not allowed to see
-    it): what no later read or deployment can get past, unlike a 403 on its environment alone."""
-    return isinstance(error, RefusedError) and (
-        error.status_code == 401 or (error.status_code == 403 and first_read)
-    )
-
-
-def complete_identities(
-    client: QoveryApi, read_service: ReadService, identities: list[JobIdentity], log: Log
-) -> list[JobIdentity]:
-    """Fill in what name resolution left unknown (all of it, for a job given by UUID): the names for the
-    report, the ids for console links and for reading jobs of one environment together."""
-    environments: dict[str, EnvironmentInfo] = {}
-    projects: dict[str, dict[str, str]] = {}
-    return [_complete(client, read_service, identity, log, environments, projects) for identity in identities]
-
-
-def _complete(
-    client: QoveryApi,
-    read_service: ReadService,
-    identity: JobIdentity,
-    log: Log,
-    environments: dict[str, EnvironmentInfo],
-    projects: dict[str, dict[str, str]],
-) -> JobIdentity:
-    names = (
-        "job_name",
-        "environment_id",
-        "environment_name",
-        "project_id",
-        "project_name",
-        "organization_id",
-    )
-    if all(getattr(identity, name) for name in names):
-        return identity
-    found = look_up_identity(
-        client, read_service, identity.job_id, log, environments, KINDS[identity.kind], projects
-    )
-    filled = {
-        name: getattr(found, name)
-        for name in names
-        if getattr(identity, name) is None and getattr(found, name) is not None
-    }
-    return replace(identity, **filled)

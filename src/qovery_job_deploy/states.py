@@ -16,6 +16,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from qovery_job_deploy.api.models import StatusDetails
+from qovery_job_deploy.kinds import JOB
 
 
 class Phase(StrEnum):
@@ -87,19 +88,9 @@ RULE: dict[StateKind, dict[Action, Phase]] = {
     StateKind.UNKNOWN: dict(zip(Action, (F, F, P, P), strict=True)),
 }
 
-# What "done" looks like for each forceEvent (none means a plain deploy), and the event that leads there.
-SUCCESS_STATE_FOR_EVENT: dict[str | None, str] = {
-    None: "DEPLOYED",
-    "START": "DEPLOYED",
-    "CRON": "DEPLOYED",
-    "STOP": "STOPPED",
-    "DELETE": "DELETED",
-}
-_EVENT_FOR_STATE = {"DEPLOYED": "START", "STOPPED": "STOP", "DELETED": "DELETE"}
-
-
-def expected_state(force_event: str | None) -> str:
-    return SUCCESS_STATE_FOR_EVENT[force_event]
+# The force-event that leads to each success state (`kinds.JOB.event_states` read backwards, the first
+# event of each state): what to check when a job settles in READY instead.
+_EVENT_FOR_STATE = {state: event for event, state in reversed(list(JOB.event_states.items()))}
 
 
 def is_known(state: str) -> bool:

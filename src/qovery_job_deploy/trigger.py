@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from qovery_job_deploy.api.errors import ApiError, TransientError
-from qovery_job_deploy.api.models import JobStatus
+from qovery_job_deploy.api.models import ServiceStatus
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.api.retry import DEFAULT_POLICY, RetryPolicy, retry_delay
 from qovery_job_deploy.clock import Clock, Deadline
@@ -43,7 +43,7 @@ class Triggered:
     posted_at: float
     request_id: str | None = None
     state: str | None = None
-    status: JobStatus | None = None
+    status: ServiceStatus | None = None
 
 
 class Trigger:
@@ -51,8 +51,9 @@ class Trigger:
         self,
         client: QoveryApi,
         kind: ServiceKind,
-        job_id: str,
+        service_id: str,
         deploy: Deploy,
+        read_status: Callable[[], ServiceStatus],
         *,
         clock: Clock,
         deadline: Deadline,
@@ -61,23 +62,27 @@ class Trigger:
         rng: Callable[[], float] = random.random,
     ) -> None:
         self.client = client
-        self.job_id = job_id
+        self.service_id = service_id
         self.kind = kind
         self.deploy = deploy
+        # The service's status, read by its kind's means (`reading.StatusReader.one`).
+        self.read_status = read_status
         self.clock = clock
         self.deadline = deadline
         self.log = log
         self.policy = policy
         self.rng = rng
 
-    def send(self, before: JobStatus) -> Triggered:
+    def send(self, before: ServiceStatus) -> Triggered:
         """POST the deployment; `before` is the job's status read just before, the baseline for evidence."""
         # Ids that are not ours whatever shows up: the previous request, and what was queued before.
         not_ours = self._queue_baseline(before) | {before.deployment_request_id or ""}
         for attempt in range(1, POST_ATTEMPTS + 1):
             try:
-                posted = self.client.deploy(self.kind, self.job_id, self.deploy)
+                posted = self.client.deploy(self.kind, self.service_id, self.deploy)
             except TransientError as error:
+                if error.rate_limited:  # waited out until `timeout` ran out: the timeout's, not a failure
+                    raise
                 if error.acted is False:
                     raise ApiError(f"Could not request the deployment after retries: {error}") from None
                 if error.acted:
@@ -94,7 +99,7 @@ class Trigger:
             return self._accepted(posted, before)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _accepted(self, posted: JobStatus, before: JobStatus) -> Triggered:
+    def _accepted(self, posted: ServiceStatus, before: ServiceStatus) -> Triggered:
         now = self.clock.now()
         if posted.deployment_request_id and posted.deployment_request_id != before.deployment_request_id:
             self.log.info(f"Deployment request {posted.deployment_request_id} accepted")
@@ -106,19 +111,19 @@ class Trigger:
         )
         return Triggered(now)
 
-    def _queue_baseline(self, before: JobStatus) -> frozenset[str]:
+    def _queue_baseline(self, before: ServiceStatus) -> frozenset[str]:
         """The requests already queued for a busy job, so that one of them is never taken for ours after an
         ambiguous POST. A job at rest has none: the read is spared (best effort either way)."""
         if action_of(before.status_details) is not Action.RUNNING:
             return frozenset()
         try:
-            return frozenset(self.client.deployment_queue(self.job_id).request_ids())
+            return frozenset(self.client.deployment_queue(self.service_id).request_ids())
         except ActionError as error:
             self.log.info(f"The job's deployment queue could not be read ({error})")
             return frozenset()
 
     def _look_for_new_request(
-        self, before: JobStatus, not_ours: frozenset[str], error: TransientError
+        self, before: ServiceStatus, not_ours: frozenset[str], error: TransientError
     ) -> Triggered | None:
         """Evidence of what an ambiguous POST did: a new request on the job's status or in its queue.
 
@@ -151,14 +156,14 @@ class Trigger:
             f"requested: check the {self.kind.noun} in the Qovery console before re-running the step."
         )
 
-    def _new_request(self, before: JobStatus, not_ours: frozenset[str]) -> Triggered | None:
-        status = self.client.status(self.kind, self.job_id)
+    def _new_request(self, before: ServiceStatus, not_ours: frozenset[str]) -> Triggered | None:
+        status = self.read_status()
         now = self.clock.now()
         if status.deployment_request_id and status.deployment_request_id != before.deployment_request_id:
             self.log.info(f"Qovery did act: adopting deployment request {status.deployment_request_id}")
             return Triggered(now, status.deployment_request_id, status=status)
         queued = [
-            rid for rid in self.client.deployment_queue(self.job_id).request_ids() if rid not in not_ours
+            rid for rid in self.client.deployment_queue(self.service_id).request_ids() if rid not in not_ours
         ]
         if queued:
             self.log.info(

@@ -1,12 +1,19 @@
-"""The README's usage examples, found by their markers alone: the HTML comment before each code block
-(`<!-- example: github -->`, `<!-- example: gitlab -->`). Whatever the README says around them, the block
-after each marker is the example. Pure functions, unit-tested in tests/test_readme_examples_extraction.py;
-the e2e checks (test_readme_examples.py) lint and run what they return."""
+"""The documentation's usage examples, found by their markers alone: the HTML comment before each code block
+(`<!-- example: github -->`, `<!-- example: gitlab -->`). Whatever a document says around them, the block
+after each marker is the example. The documents read are DOCUMENTS, an explicit list: the README and the
+docs/ pages that hold examples. Pure functions but for `documented_examples`, unit-tested in
+tests/test_readme_examples_extraction.py; the e2e checks (test_readme_examples.py) lint and run what they
+return."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
+
+# The documents whose marked examples the e2e checks run, relative to the repository, README first. A marker
+# in a Markdown file missing here is an error of the unit tests, so that no example goes silently unrun.
+DOCUMENTS = ("README.md", "docs/services.md")
 
 MARKER = re.compile(r"<!--\s*example:\s*(?P<platform>[\w-]+)\s*-->\s*")
 FENCE = re.compile(r"(?P<fence>```+|~~~+)")
@@ -17,9 +24,10 @@ class MalformedExample(Exception):
     pass
 
 
-def examples(readme: str, platform: str) -> list[str]:
-    """The code block after each `<!-- example: PLATFORM -->` marker (blank lines between allowed)."""
-    lines = readme.splitlines()
+def examples(document: str, platform: str, name: str = "README.md") -> list[str]:
+    """The code block after each `<!-- example: PLATFORM -->` marker (blank lines between allowed);
+    `name` is the document's, for the errors."""
+    lines = document.splitlines()
     found = []
     for index, line in enumerate(lines):
         marker = MARKER.fullmatch(line)
@@ -28,12 +36,21 @@ def examples(readme: str, platform: str) -> list[str]:
         start = next((i for i in range(index + 1, len(lines)) if lines[i].strip()), len(lines))
         fence = FENCE.match(lines[start]) if start < len(lines) else None
         if fence is None:
-            raise MalformedExample(f"README.md line {index + 1}: no code block right after the marker")
+            raise MalformedExample(f"{name} line {index + 1}: no code block right after the marker")
         end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith(fence["fence"])), None)
         if end is None:
-            raise MalformedExample(f"README.md line {start + 1}: the code block is never closed")
+            raise MalformedExample(f"{name} line {start + 1}: the code block is never closed")
         found.append("\n".join(lines[start + 1 : end]) + "\n")
     return found
+
+
+def documented_examples(repo: Path, platform: str) -> list[str]:
+    """Every DOCUMENTS example for `platform`, in the list's order, then each document's."""
+    return [
+        example
+        for name in DOCUMENTS
+        for example in examples((repo / name).read_text(encoding="utf-8"), platform, name)
+    ]
 
 
 def as_workflow(example: Any) -> dict[str, Any]:

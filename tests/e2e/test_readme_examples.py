@@ -1,7 +1,8 @@
-"""The README's usage examples, as a user copies them. The contract is the HTML comment before each code
-block (`<!-- example: github -->`, `<!-- example: gitlab -->`): whatever the README says around them,
-the block after each marker is extracted, and must be a valid workflow (GitHub) or pipeline (GitLab) that
-reports a FAILED deployment to the step or job after it."""
+"""The documentation's usage examples, as a user copies them. The contract is the HTML comment before each
+code block (`<!-- example: github -->`, `<!-- example: gitlab -->`) in the documents readme_examples.DOCUMENTS
+lists (the README, and the docs/ pages with examples): whatever a document says around them, the block
+after each marker is extracted, and must be a valid workflow (GitHub) or pipeline (GitLab) that reports a
+FAILED deployment to the step or job after it."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .readme_examples import (
     as_workflow,
     deploy_jobs,
     deploying_first,
+    documented_examples,
     examples,
     jobs_needing,
     steps_using_the_action,
@@ -33,10 +35,10 @@ CHECK = "E2E-README-CHECK"
 
 
 def collected(platform: str) -> list[str]:
-    """For parametrize, at collection: a malformed README fails test_readme_marks_its_examples, not the
+    """For parametrize, at collection: a malformed document fails test_readme_marks_its_examples, not the
     collection of every test run."""
     try:
-        return examples(README, platform)
+        return documented_examples(REPO, platform)
     except MalformedExample:
         return []
 
@@ -44,6 +46,7 @@ def collected(platform: str) -> list[str]:
 @pytest.mark.parametrize("platform", ["github", "gitlab"])
 def test_readme_marks_its_examples(platform: str) -> None:
     assert examples(README, platform), f"README.md has no `<!-- example: {platform} -->` before its example"
+    assert documented_examples(REPO, platform)  # and no document's marker lacks its block
 
 
 # --- GitHub -----------------------------------------------------------------------------------------

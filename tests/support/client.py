@@ -9,6 +9,7 @@ from typing import Any
 import requests
 
 from qovery_job_deploy.simulator import QoverySimulator
+from qovery_job_deploy.simulator.scripts import KIND_ROWS
 from qovery_job_deploy.simulator.transport import SimulatorAdapter
 from support.sims import IN_PROCESS, TOKEN
 
@@ -52,11 +53,20 @@ class Client:
             return self.session.post(url, params=query, timeout=5)
         return self.session.post(url, params=query, json=body, timeout=5)
 
+    def status(self, kind: str, service_id: str) -> Any:
+        """The service's status: its own `GET /{kind}/{id}/status`, or for a kind that has none (terraform),
+        its item in its environment's statuses."""
+        if KIND_ROWS[kind].own_status:
+            return self.ok(f"/{kind}/{service_id}/status")
+        everything = self.ok(f"/environment/{self.sim.services[service_id].environment_id}/statuses")
+        (status,) = [one for one in everything[f"{kind}s"] if one["id"] == service_id]
+        return status
+
     def follow(self, kind: str, service_id: str, request_id: str) -> tuple[list[str], dict[str, Any]]:
         """The states our request went through (read every 0.1 s), and its last status."""
         seen: list[str] = []
         for _ in range(200):
-            status = self.ok(f"/{kind}/{service_id}/status")
+            status = self.status(kind, service_id)
             if status["deployment_request_id"] == request_id:
                 if not seen or seen[-1] != status["state"]:
                     seen.append(status["state"])

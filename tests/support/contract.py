@@ -1,10 +1,12 @@
-"""Checks every exchange with the simulator against Qovery's published OpenAPI spec (openapi-core)."""
+"""Checks every exchange with the simulator against Qovery's published OpenAPI spec (openapi-core), and every
+exchange with the fake GitHub (support/github.py) against GitHub's subset (`validate_github`)."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,14 +20,36 @@ from qovery_job_deploy.simulator import Exchange
 SPEC_PATH = Path(__file__).parents[1] / "data" / "qovery-deploy.openapi.yaml"
 # The spec's server: requests are checked as if sent to real Qovery, whatever port the simulator has.
 SPEC_HOST = "https://api.qovery.com"
+GITHUB_SPEC_PATH = Path(__file__).parents[1] / "data" / "github-deployments.openapi.yaml"
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A published description and its server; `unchecked`: answers it does not document, which the real API
+    gives all the same (transport faults, 401, 429, 5xx; GitHub's 403 for a missing permission, documented
+    for some operations only), whose requests alone are checked."""
+
+    path: Path
+    host: str
+    unchecked: tuple[int, ...] = (0, 401, 429)
+
+
+QOVERY = Contract(SPEC_PATH, SPEC_HOST)
+GITHUB = Contract(GITHUB_SPEC_PATH, "https://api.github.com", (0, 401, 403, 429))
 
 
 @cache
-def spec() -> OpenAPI:
-    return OpenAPI.from_file_path(str(SPEC_PATH))
+def spec(path: Path = SPEC_PATH) -> OpenAPI:
+    return OpenAPI.from_file_path(str(path))
 
 
-def validate(exchange: Exchange) -> list[str]:
+def validate_github(exchange: Exchange) -> list[str]:
+    """`validate` against GitHub's subset; the exchange's path relative to the API's root (a GitHub
+    Enterprise Server's `/api/v3` left out)."""
+    return validate(exchange, GITHUB)
+
+
+def validate(exchange: Exchange, contract: Contract = QOVERY) -> list[str]:
     """Spec violations of one request/response pair, as readable lines (empty when it conforms).
 
     A poll loop repeats the same exchange many times, and each test's services have ids of their own: an
@@ -35,6 +59,7 @@ def validate(exchange: Exchange) -> list[str]:
     """
     headers = {name.lower(): value for name, value in exchange.headers.items()}
     key = (
+        contract.path.name,
         exchange.method,
         _ids(exchange.path),
         tuple(sorted((name, tuple(_ids(v) for v in values)) for name, values in exchange.query.items())),
@@ -47,7 +72,7 @@ def validate(exchange: Exchange) -> list[str]:
     )
     if key in _CONFORMING:
         return []
-    violations = _violations(exchange)
+    violations = _violations(exchange, contract)
     if not violations:
         if len(_CONFORMING) > 5000:  # bounded: bodies can be large (a 4 MB deployment log)
             _CONFORMING.clear()
@@ -70,10 +95,10 @@ def _ids_in(body: bytes) -> bytes:
     return _ID_BYTES.sub(b"<id>", body)
 
 
-def _violations(exchange: Exchange) -> list[str]:
+def _violations(exchange: Exchange, contract: Contract) -> list[str]:
     content_type = exchange.headers.get("Content-Type", "application/json").split(";")[0]
     request = MockRequest(
-        SPEC_HOST,
+        contract.host,
         exchange.method.lower(),
         exchange.path,
         args={key: values[0] for key, values in exchange.query.items()},
@@ -84,10 +109,10 @@ def _violations(exchange: Exchange) -> list[str]:
     errors = []
     # Validation alone: unmarshalling into Python objects checks nothing more (the same errors over the
     # whole suite), at many times the cost on a large body (a 6 MB log: 1.3 s against 0.05 s).
-    request_errors = list(spec().request_validator.iter_errors(request))
+    request_errors = list(spec(contract.path).request_validator.iter_errors(request))
     if request_errors:
         errors.append(f"request {exchange.method} {exchange.path}: {_describe(request_errors)}")
-    if exchange.status in (0, 401) or exchange.status >= 500 or exchange.status == 429:
+    if exchange.status in contract.unchecked or exchange.status >= 500:
         # Transport faults and undocumented answers (429/5xx exist on any real API but not in the
         # spec): nothing in the contract to check them against.
         return errors
@@ -97,8 +122,8 @@ def _violations(exchange: Exchange) -> list[str]:
         headers=exchange.response_headers,
         content_type=exchange.response_headers.get("Content-Type", "application/json"),
     )
-    response_errors = list(spec().response_validator.iter_errors(request, response))
-    if response_errors and not _documented_empty(exchange):
+    response_errors = list(spec(contract.path).response_validator.iter_errors(request, response))
+    if response_errors and not _documented_empty(exchange, contract.path):
         errors.append(
             f"response {exchange.status} to {exchange.method} {exchange.path}: "
             f"{_describe(response_errors)} body={_short(exchange.response_body)}"
@@ -107,19 +132,19 @@ def _violations(exchange: Exchange) -> list[str]:
 
 
 @cache
-def raw_spec() -> dict[str, Any]:
-    """The spec as plain data, parsed once (by libyaml where PyYAML has it: each worker parses it)."""
+def raw_spec(path: Path = SPEC_PATH) -> dict[str, Any]:
+    """A spec as plain data, parsed once (by libyaml where PyYAML has it: each worker parses it)."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # a safe loader either way
-    loaded: dict[str, Any] = yaml.load(SPEC_PATH.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+    loaded: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
     return loaded
 
 
-def _documented_empty(exchange: Exchange) -> bool:
+def _documented_empty(exchange: Exchange, path: Path = SPEC_PATH) -> bool:
     """An empty body where the spec documents `content: {}` (e.g. cancelDeployment's 202): conforming,
     though openapi-core reports it as missing data."""
     if exchange.response_body:
         return False
-    for template, operations in raw_spec()["paths"].items():
+    for template, operations in raw_spec(path)["paths"].items():
         if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), exchange.path):
             answer = (
                 operations.get(exchange.method.lower(), {}).get("responses", {}).get(str(exchange.status))

@@ -51,8 +51,9 @@ def timeline(kind: str, end: str, length: float = 1.0) -> list[tuple[float, str]
 
 
 def service(kind: str, name: str, end: str = "DEPLOYED", length: float = 1.0, **options: object) -> JobScript:
-    """A service of `kind` named `name` in ENV."""
-    return job(timeline=timeline(kind, end, length), kind=kind, job_name=name, environment_id=ENV, **options)
+    """A service of `kind` named `name`, in ENV unless `environment_id=` says otherwise."""
+    options = {"environment_id": ENV} | options
+    return job(timeline=timeline(kind, end, length), kind=kind, job_name=name, **options)
 
 
 def release(

@@ -9,6 +9,7 @@ tests where the boundary is the point: signals, stdout, TLS, DNS, proxies, the w
 from __future__ import annotations
 
 import json
+import ssl
 import time
 import uuid
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from qovery_job_deploy.clock import VirtualClock
-from qovery_job_deploy.simulator import JobScript, QoverySimulator
+from qovery_job_deploy.simulator import JobScript, QoverySimulator, SimulatorServer, serve
 from qovery_job_deploy.simulator.routes import route
 from support.contract import validate
 
@@ -29,7 +30,8 @@ SimFactory = Callable[..., QoverySimulator]
 
 # In-process simulators by URL, each with the virtual clock its timelines run on.
 IN_PROCESS: dict[str, tuple[QoverySimulator, VirtualClock]] = {}
-SERVED: set[str] = set()  # URLs of served simulators: the step runs against them as a process
+# Servers of served simulators by URL: the step runs against them as a process.
+SERVED: dict[str, SimulatorServer] = {}
 
 
 def job(*timeline: tuple[float, str], **options: Any) -> JobScript:
@@ -46,18 +48,19 @@ def in_process(*jobs: JobScript, **options: Any) -> QoverySimulator:
     return sim
 
 
-def served(*jobs: JobScript, **options: Any) -> QoverySimulator:
-    """A simulator on 127.0.0.1, in real time."""
-    sim = QoverySimulator(list(jobs) or None, validator=validate, clock=time.monotonic, **options).start()
-    SERVED.add(sim.url)
+def served(*jobs: JobScript, tls: ssl.SSLContext | None = None, **options: Any) -> QoverySimulator:
+    """A simulator on 127.0.0.1 (HTTPS with `tls`), in real time."""
+    sim = QoverySimulator(list(jobs) or None, validator=validate, clock=time.monotonic, **options)
+    SERVED[sim.url] = serve(sim, tls=tls)
     return sim
 
 
 def finish(sim: QoverySimulator) -> None:
     """Stop it; any exchange that broke the OpenAPI contract (beyond `allowed_deviations`) fails the test."""
-    sim.stop()
+    server = SERVED.pop(sim.url, None)
+    if server is not None:
+        server.stop()
     IN_PROCESS.pop(sim.url, None)
-    SERVED.discard(sim.url)
     unexpected = sim.unexpected_contract_errors()
     assert not unexpected, "simulator exchanges broke the OpenAPI contract:\n" + "\n".join(unexpected)
 

@@ -19,15 +19,27 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from requests.adapters import BaseAdapter
 
 from qovery_job_deploy.cli import main
 from qovery_job_deploy.clock import VirtualClock
 from qovery_job_deploy.simulator.transport import SimulatorAdapter
+from support.github import GITHUB_IN_PROCESS, GITHUB_SERVED, GITHUB_TOKEN, Routed
 from support.runner_files import parse_dotenv, parse_github_output, parse_result_file
 from support.sims import IN_PROCESS, SERVED
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = ROOT / "entrypoint.py"
+# What the runner makes of an expression in an input's `default:` (github-token's).
+WORKFLOW_VALUES = {"${{ github.token }}": GITHUB_TOKEN}
+# The variables that may hold a token: every run is scanned for each of their values.
+SECRET_VARIABLES = (
+    "QOVERY_API_TOKEN",
+    "INPUT_API-TOKEN",
+    "QOVERY_GITHUB_TOKEN",
+    "INPUT_GITHUB-TOKEN",
+    "GITHUB_TOKEN",
+)
 
 
 @dataclass
@@ -115,7 +127,8 @@ def github_env(tmp: Path, inputs: dict[str, str]) -> tuple[dict[str, str], dict[
     env = base_env() | {"GITHUB_ACTIONS": "true", "CI": "true"}
     env |= {"GITHUB_OUTPUT": str(files["output"]), "GITHUB_STEP_SUMMARY": str(files["summary"])}
     for name, spec in declared_inputs().items():
-        env[f"INPUT_{name.upper()}"] = str(spec.get("default", ""))
+        default = str(spec.get("default", ""))
+        env[f"INPUT_{name.upper()}"] = WORKFLOW_VALUES.get(default, default)
     for name, value in inputs.items():
         env[f"INPUT_{name.upper()}"] = value
     return env, files
@@ -160,13 +173,16 @@ def run_step(
     transport, or with no simulator at all (input errors, --help, a closed port, a name that does not
     resolve) on the real network; a served simulator, or a signal, needs a process of its own."""
     url = _api_url(env, args or [])
-    if signal_when is not None or url in SERVED:
+    if signal_when is not None or url in SERVED or env.get("GITHUB_API_URL") in GITHUB_SERVED:
         return run_subprocess(env, files, args=args, signal_when=signal_when, signum=signum, timeout=timeout)
     reached = IN_PROCESS.get(url)
     if reached is None:
         return run_in_process(env, files, args=args)
     sim, clock = reached
-    return run_in_process(env, files, args=args, clock=clock, transport=SimulatorAdapter(sim, clock.sleep))
+    transport: BaseAdapter = SimulatorAdapter(sim, clock.sleep)
+    if github := GITHUB_IN_PROCESS.get(env.get("GITHUB_API_URL", "")):  # GitHub's calls to the fake GitHub
+        transport = Routed({sim.url: transport, github.url: SimulatorAdapter(github, clock.sleep)})
+    return run_in_process(env, files, args=args, clock=clock, transport=transport)
 
 
 def run_in_process(
@@ -175,7 +191,7 @@ def run_in_process(
     *,
     args: list[str] | None = None,
     clock: VirtualClock | None = None,
-    transport: SimulatorAdapter | None = None,
+    transport: BaseAdapter | None = None,
 ) -> StepRun:
     """The command (`cli.main`) in this process, on a virtual clock: nothing really waits. Without a
     transport it uses the real network, its retries paced in virtual time. `seconds` is virtual time."""
@@ -230,7 +246,7 @@ def run_subprocess(
 
 
 def _scan_for_secrets(step: StepRun, env: dict[str, str]) -> None:
-    for secret in {env.get("QOVERY_API_TOKEN", ""), env.get("INPUT_API-TOKEN", "")} - {""}:
+    for secret in {env.get(variable, "") for variable in SECRET_VARIABLES} - {""}:
         assert_secret_absent(step, secret)
 
 

@@ -7,9 +7,12 @@
 - `network.py`    the proxy (HTTPS_PROXY, ALL_PROXY, NO_PROXY) and the CA bundle, from the step's environment
 - `responses.py`  an HTTP status sorted into success, retryable or refused, with what to fix; JSON text
                   made safe to write
-- `retry.py`      the retry policy as small pure functions, and the deadline-bound retry loop
+- `retry.py`      the retry policy as small pure functions, and the deadline-bound retry loop (a 429 is
+                  waited out until the deadline, never counted as a failed attempt)
+- `ratelimit.py`  Qovery's rate limit as each answer states it (`X-RateLimit-*`): the budget left, and the
+                  spacing between requests that makes it last until the reset
 - `models.py`     what is read from Qovery, parsed leniently
-- `errors.py`     the API's failures: ApiError, RefusedError, TransientError
+- `errors.py`     the API's failures: ApiError, RefusedError, TransientError; whether one is the token refused
 
 Nothing is imported here, so that reading `api.models` (the report, the verdict rules) does not import
 `requests`.

@@ -1,6 +1,8 @@
 """The Qovery API client: one method per API operation, each with its retries, never past the deadline.
 
-Sending and sorting failures is `transport.py`'s; reading the answers, `responses.py`'s.
+Sending and sorting failures is `transport.py`'s; reading the answers, `responses.py`'s. Every answer goes
+through `_answered`, which also reads the rate limit it states (`ratelimit.py`): `rate_budget()` is the last
+one seen, for the follow loop to pace its reads by.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from qovery_job_deploy.api.models import (
     EnvironmentInfo,
     EnvironmentStatuses,
     History,
-    JobStatus,
-    JobStatuses,
+    Links,
     NamedList,
     RequestStatus,
     ServiceInfo,
+    ServiceStatus,
+    ServiceStatuses,
 )
+from qovery_job_deploy.api.ratelimit import RateBudget, read_budget
 from qovery_job_deploy.api.responses import check_response, clean_text
 from qovery_job_deploy.api.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 from qovery_job_deploy.api.transport import MIN_TIMEOUT, READ_TIMEOUT, Sender
@@ -71,21 +75,26 @@ class QoveryClient:
         # PRE_POST_SECONDS, not after the whole `timeout`. After it, every read is as patient as `timeout`.
         self._patient_from = clock.now() + PRE_POST_SECONDS
         self._posted = False
+        self._budget: RateBudget | None = None
+
+    def rate_budget(self) -> RateBudget | None:
+        """The rate limit as the last answer that stated one said it; None until one does."""
+        return self._budget
 
     def close(self) -> None:
         self._sender.close()
 
     # -- operations -------------------------------------------------------------------------------
 
-    def status(self, kind: ServiceKind, service_id: str) -> JobStatus:
-        return self._read(f"/{kind.segment}/{service_id}/status", JobStatus, f"{kind.name} {service_id}")
+    def status(self, kind: ServiceKind, service_id: str) -> ServiceStatus:
+        return self._read(f"/{kind.segment}/{service_id}/status", ServiceStatus, f"{kind.name} {service_id}")
 
-    def deploy(self, kind: ServiceKind, service_id: str, deploy: Deploy) -> JobStatus:
+    def deploy(self, kind: ServiceKind, service_id: str, deploy: Deploy) -> ServiceStatus:
         """POST /{kind}/{id}/deploy, retried only when Qovery surely did not act on it."""
         path, what = f"/{kind.segment}/{service_id}/deploy", f"{kind.name} {service_id}"
         self._posted = True  # from here on a deployment may be at stake: today's patience
         return self._retrying(
-            lambda: self._call("POST", path, JobStatus, what=what, params=deploy.query, body=deploy.body),
+            lambda: self._call("POST", path, ServiceStatus, what=what, params=deploy.query, body=deploy.body),
             idempotent=False,
         )
 
@@ -94,7 +103,7 @@ class QoveryClient:
         path = f"/deploymentQueue/{deployment_request_id}/cancelDeployment"
         left = self._left(budget, beyond_deadline=True)
         response = self._sender.send("POST", path, params=None, body={}, left=left)
-        check_response(response, what=f"deployment request {deployment_request_id}", method="POST")
+        self._answered(response, what=f"deployment request {deployment_request_id}", method="POST")
 
     def history(self, kind: ServiceKind, service_id: str) -> History:
         """The last deployments. One try: it only tunes the polling, so it is not worth waiting for."""
@@ -119,10 +128,10 @@ class QoveryClient:
         path = f"/environment/{environment_id}/statuses"
         return self._read(path, EnvironmentStatuses, f"environment {environment_id}")
 
-    def environment_kind_statuses(self, kind: ServiceKind, environment_id: str) -> JobStatuses:
+    def environment_kind_statuses(self, kind: ServiceKind, environment_id: str) -> ServiceStatuses:
         """Every status of one kind in an environment in one read."""
         path = f"/environment/{environment_id}/{kind.segment}/status"
-        return self._read(path, JobStatuses, f"environment {environment_id}")
+        return self._read(path, ServiceStatuses, f"environment {environment_id}")
 
     def organizations(self) -> NamedList:
         return self._read("/organization", NamedList, "the organizations")
@@ -174,9 +183,20 @@ class QoveryClient:
             "GET", path, params={"version": version}, body=None, left=left, stream=True
         )
         with response:
-            check_response(response, what=f"environment {environment_id}", method="GET")
+            self._answered(response, what=f"environment {environment_id}", method="GET")
             left = max(MIN_TIMEOUT, budget - (self._clock.now() - started))
             return self._sender.read_body(response, max_bytes, path=path, left=left, budget=budget)
+
+    def links(self, kind: ServiceKind, service_id: str, *, budget: float) -> Links:
+        """Where one service answers (`GET /{kind}/{id}/link`): one try within `budget`, which may run past
+        the deadline (it is read once the verdict is known)."""
+        path, what = f"/{kind.segment}/{service_id}/link", f"{kind.name} {service_id}"
+        return self._call("GET", path, Links, what=what, budget=budget, beyond_deadline=True)
+
+    def environment_links(self, environment_id: str, *, budget: float) -> Links:
+        """Where every service of an environment answers, in one read; one try, as `links`."""
+        path, what = f"/environment/{environment_id}/link", f"environment {environment_id}"
+        return self._call("GET", path, Links, what=what, budget=budget, beyond_deadline=True)
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -200,9 +220,10 @@ class QoveryClient:
                 clock=self._clock,
                 policy=policy,
                 on_retry=self._on_retry,
+                patient_until=self._deadline.at,  # a 429 is waited out until `timeout`, even before the POST
             )
         except TransientError as error:
-            if quick:
+            if quick and not error.rate_limited:
                 error.deadline_reached = False  # the network gave up, not the step's `timeout`
             raise error.with_hint() from None
 
@@ -216,9 +237,11 @@ class QoveryClient:
         params: dict[str, str] | None = None,
         body: dict[str, Any] | None = None,
         budget: float | None = None,
+        beyond_deadline: bool = False,
     ) -> M:
-        response = self._sender.send(method, path, params=params, body=body, left=self._left(budget))
-        check_response(response, what=what, method=method)
+        left = self._left(budget, beyond_deadline=beyond_deadline)
+        response = self._sender.send(method, path, params=params, body=body, left=left)
+        self._answered(response, what=what, method=method)
         try:
             return model.model_validate(clean_text(response.json()))
         except (ValueError, ValidationError):
@@ -229,6 +252,14 @@ class QoveryClient:
                 f"{one_line(response.headers.get('Content-Type', 'no content type'), 60)})",
                 acted=True if method == "POST" else None,
             ) from None
+
+    def _answered(self, response: requests.Response, *, what: str, method: str) -> None:
+        """Every answer, whatever its status: the rate limit it states, then its status sorted (a 429 that
+        says no wait of its own waits until the limit last seen resets)."""
+        now = self._clock.now()
+        self._budget = read_budget(response.headers, now) or self._budget
+        reset_in = self._budget.reset_in(now) if self._budget is not None else None
+        check_response(response, what=what, method=method, reset_in=reset_in)
 
     def _left(self, budget: float | None = None, *, beyond_deadline: bool = False) -> float:
         """The seconds one try may take: until the deadline, unless it has a budget of its own."""

@@ -32,6 +32,10 @@ class TransientError(ApiError):
     `still_working` says, when `acted` is None, whether Qovery may still be working on the request (a 502 or
     504 from a gateway, our own read timeout) rather than having surely answered or never seen it (a 503, a
     reset before any byte of answer): what it did may take longer to show.
+
+    `rate_limited` marks a 429: Qovery is there and said when to come back (`retry_after`, else when its
+    limit resets). That is never a failure in itself: it is waited out however many times it comes, until
+    the step's `timeout` (`retry.call_with_retries`).
     """
 
     def __init__(
@@ -43,6 +47,7 @@ class TransientError(ApiError):
         still_working: bool = False,
         hint: str = "",
         max_attempts: int | None = None,
+        rate_limited: bool = False,
     ) -> None:
         super().__init__(message)
         self.acted = acted
@@ -53,6 +58,7 @@ class TransientError(ApiError):
         # Fewer tries than the policy's, for failures that rarely heal in seconds (a name that does not
         # resolve, a failed TLS handshake, an unreachable proxy).
         self.max_attempts = max_attempts
+        self.rate_limited = rate_limited
         self.deadline_reached = False  # set when the step's timeout, not the retry policy, gave up
 
     def with_hint(self) -> TransientError:
@@ -65,9 +71,15 @@ class TransientError(ApiError):
             retry_after=self.retry_after,
             still_working=self.still_working,
             max_attempts=self.max_attempts,
+            rate_limited=self.rate_limited,
         )
         final.deadline_reached = self.deadline_reached
         return final
+
+
+def rate_limited_out(error: BaseException) -> bool:
+    """A 429 whose wait ran past the step's `timeout`: the timeout ended it, not Qovery."""
+    return isinstance(error, TransientError) and error.rate_limited and error.deadline_reached
 
 
 def short_error(error: ActionError) -> str:
@@ -75,3 +87,11 @@ def short_error(error: ActionError) -> str:
     if isinstance(error, RefusedError):
         return f"HTTP {error.status_code}"
     return one_line(error, 160)
+
+
+def token_refused(error: BaseException, *, first_read: bool) -> bool:
+    """The token itself refused: a 401 (rejected), or a 403 on the service's own read (not allowed to see
+    it): what no later read or deployment can get past, unlike a 403 on its environment alone."""
+    return isinstance(error, RefusedError) and (
+        error.status_code == 401 or (error.status_code == 403 and first_read)
+    )

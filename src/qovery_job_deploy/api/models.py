@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
 
 from qovery_job_deploy.kinds import Source
 
@@ -61,7 +68,7 @@ class Steps(_Lenient):
     details: Annotated[list[Step], WrapValidator(_valid_items)] = []
 
 
-class JobStatus(_Lenient):
+class ServiceStatus(_Lenient):
     """The `Status` schema of `GET /job/{id}/status` and of the deploy response."""
 
     id: Annotated[str | None, OrNone] = None
@@ -119,10 +126,12 @@ class DeploymentQueue(_Lenient):
 
 
 class Named(_Lenient):
-    """An organization, project, environment or job, read only for its id and name."""
+    """An organization, project, environment or job, read only for its id and name (and an environment's
+    mode, which its list says as its own read does)."""
 
     id: Annotated[str | None, OrNone] = None
     name: Annotated[str | None, OrNone] = None
+    mode: Annotated[str | None, OrNone] = None
 
 
 class NamedList(_Lenient):
@@ -134,25 +143,30 @@ class NamedList(_Lenient):
         return [item for item in self.results if item.id and item.name is not None]
 
 
-class JobStatuses(_Lenient):
+class ServiceStatuses(_Lenient):
     """`GET /environment/{id}/{kind}/status`: the status of every service of one kind, in one read."""
 
-    results: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
+    results: Annotated[list[ServiceStatus], WrapValidator(_valid_items)] = []
 
 
 class EnvironmentStatuses(_Lenient):
-    """`GET /environment/{id}/statuses`: every service's status, each kind in its list, in one read."""
+    """`GET /environment/{id}/statuses`: every service's status, each kind in its list, in one read.
 
-    applications: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
-    containers: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
-    jobs: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
-    databases: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
-    helms: Annotated[list[JobStatus], WrapValidator(_valid_items)] = []
+    Read generically: every list of the answer by its key (`applications`, `helms`, ...), whatever kinds a
+    newer API adds; the environment's own status, not a list, is left out."""
 
-    def of(self, key: str) -> list[JobStatus]:
+    lists: dict[str, Annotated[list[ServiceStatus], WrapValidator(_valid_items)]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _every_list(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value  # not an object: the model says so
+        return {"lists": {key: items for key, items in value.items() if isinstance(items, list)}}
+
+    def of(self, key: str) -> list[ServiceStatus]:
         """The statuses of one kind, by its key (`ServiceKind.statuses_key`)."""
-        statuses: list[JobStatus] = getattr(self, key, [])
-        return statuses
+        return self.lists.get(key, [])
 
 
 class Reference(_Lenient):
@@ -176,7 +190,8 @@ class ChartSource(_Lenient):
 
 
 class ServiceSource(_Lenient):
-    """A job's `source` (image, or docker from git) or a helm chart's (git, or a chart repository)."""
+    """A job's `source` (image, or docker from git), a helm chart's (git, or a chart repository) or a
+    terraform service's `terraform_files_source` (git)."""
 
     image: Annotated[ImageSource | None, OrNone] = None
     docker: Annotated[GitSource | None, OrNone] = None
@@ -186,17 +201,19 @@ class ServiceSource(_Lenient):
 
 class ServiceInfo(_Lenient):
     """`GET /{kind}/{id}` (`JobResponse`, `ApplicationResponse`, `ContainerResponse`, `HelmResponse`,
-    `DatabaseResponse`): its name and environment, and what it runs now, where the kind says it."""
+    `DatabaseResponse`, `TerraformResponse`): its name and environment, and what it runs now, where the
+    kind says it."""
 
     name: Annotated[str | None, OrNone] = None
     environment: Annotated[Reference | None, OrNone] = None
     tag: Annotated[str | None, OrNone] = None  # a container's image tag
     git_repository: Annotated[GitRepository | None, OrNone] = None  # an application's
     source: Annotated[ServiceSource | None, OrNone] = None  # a job's or a helm chart's
+    terraform_files_source: Annotated[ServiceSource | None, OrNone] = None  # a terraform service's (git)
 
     def current(self) -> Source:
         """What the service deploys from and runs now; None where this answer does not say."""
-        source = self.source or ServiceSource()
+        source = self.source or self.terraform_files_source or ServiceSource()
         if source.image is not None:
             return Source("image", image_tag=source.image.tag)
         git = source.docker or source.git
@@ -216,8 +233,26 @@ def _commit(repository: GitRepository | None) -> str | None:
 
 
 class EnvironmentInfo(_Lenient):
-    """`GET /environment/{id}` (`Environment`), read only for names and the ids of console links."""
+    """`GET /environment/{id}` (`Environment`), read only for names, the ids of console links, and its mode
+    (`EnvironmentModeEnum`: PRODUCTION, PREVIEW, ...; what a GitHub deployment record says of it)."""
 
     name: Annotated[str | None, OrNone] = None
+    mode: Annotated[str | None, OrNone] = None
     organization: Annotated[Reference | None, OrNone] = None
     project: Annotated[Reference | None, OrNone] = None
+
+
+class Link(_Lenient):
+    """One of `GET /{kind}/{id}/link`'s or `GET /environment/{id}/link`'s `Link`s: where a service answers
+    (its Qovery domain, a custom domain). Its `url` is untrusted text: `urls.web_url` checks it."""
+
+    service_id: Annotated[str | None, OrNone] = None
+    url: Annotated[str | None, OrNone] = None
+    is_qovery_domain: Annotated[bool | None, OrNone] = None
+    is_default: Annotated[bool | None, OrNone] = None
+
+
+class Links(_Lenient):
+    """`LinkResponseList`: a service's links, or every service's of an environment."""
+
+    results: Annotated[list[Link], WrapValidator(_valid_items)] = []

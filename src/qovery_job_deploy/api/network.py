@@ -24,6 +24,16 @@ def variable(environ: Mapping[str, str], name: str) -> str:
     return environ[lower] if lower in environ else environ.get(name.upper(), "")
 
 
+def is_loopback(host: str) -> bool:
+    """This machine: `localhost`, 127.0.0.0/8 or ::1 (where `http://` is allowed: a local simulator)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def ca_bundle(environ: Mapping[str, str]) -> str | None:
     """The CA bundle to verify the API's certificate with; None for the system's. Verification itself is
     never turned off."""

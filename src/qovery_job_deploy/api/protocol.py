@@ -13,20 +13,22 @@ from qovery_job_deploy.api.models import (
     EnvironmentInfo,
     EnvironmentStatuses,
     History,
-    JobStatus,
-    JobStatuses,
+    Links,
     NamedList,
     RequestStatus,
     ServiceInfo,
+    ServiceStatus,
+    ServiceStatuses,
 )
+from qovery_job_deploy.api.ratelimit import RateBudget
 from qovery_job_deploy.kinds import Deploy, ServiceKind
 
 
 class QoveryApi(Protocol):
     # -- deploying and following ------------------------------------------------------------------------
-    def status(self, kind: ServiceKind, service_id: str) -> JobStatus: ...
+    def status(self, kind: ServiceKind, service_id: str) -> ServiceStatus: ...
 
-    def deploy(self, kind: ServiceKind, service_id: str, deploy: Deploy) -> JobStatus: ...
+    def deploy(self, kind: ServiceKind, service_id: str, deploy: Deploy) -> ServiceStatus: ...
 
     def cancel_request(self, deployment_request_id: str, *, budget: float) -> None: ...
 
@@ -38,7 +40,7 @@ class QoveryApi(Protocol):
 
     def environment_statuses(self, environment_id: str) -> EnvironmentStatuses: ...
 
-    def environment_kind_statuses(self, kind: ServiceKind, environment_id: str) -> JobStatuses: ...
+    def environment_kind_statuses(self, kind: ServiceKind, environment_id: str) -> ServiceStatuses: ...
 
     # -- names ------------------------------------------------------------------------------------------
     def organizations(self) -> NamedList: ...
@@ -57,3 +59,12 @@ class QoveryApi(Protocol):
     def environment_logs(
         self, environment_id: str, version: str, *, budget: float, max_bytes: int
     ) -> tuple[bytes, bool]: ...
+
+    def links(self, kind: ServiceKind, service_id: str, *, budget: float) -> Links: ...
+
+    def environment_links(self, environment_id: str, *, budget: float) -> Links: ...
+
+    # -- pacing -----------------------------------------------------------------------------------------
+    def rate_budget(self) -> RateBudget | None:
+        """Qovery's rate limit as the last answer that stated it said it (None: none did)."""
+        ...

@@ -8,6 +8,7 @@ from typing import Any
 import requests
 
 from qovery_job_deploy.api.errors import RefusedError, TransientError
+from qovery_job_deploy.api.ratelimit import reset_seconds
 from qovery_job_deploy.api.retry import parse_retry_after
 from qovery_job_deploy.text import one_line
 
@@ -24,14 +25,25 @@ def clean_text(data: Any) -> Any:
     return data
 
 
-def check_response(response: requests.Response, *, what: str, method: str) -> None:
-    """Raise the right error for a non-2xx answer; return quietly for 2xx."""
+def check_response(
+    response: requests.Response, *, what: str, method: str, reset_in: float | None = None
+) -> None:
+    """Raise the right error for a non-2xx answer; return quietly for 2xx. `reset_in`: when the rate limit
+    last seen resets, for a 429 that says neither `Retry-After` nor `X-RateLimit-Reset`."""
     code = response.status_code
     if 200 <= code < 300:
         return
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     if code == 429:
-        raise TransientError("rate limited by Qovery (HTTP 429)", acted=False, retry_after=retry_after)
+        # Qovery did not act. Come back when it says, else when its limit resets.
+        if retry_after is None:
+            retry_after = reset_seconds(response.headers)
+        raise TransientError(
+            "rate limited by Qovery (HTTP 429)",
+            acted=False,
+            retry_after=reset_in if retry_after is None else retry_after,
+            rate_limited=True,
+        )
     if code == 409:
         # "Operation is in progress": the request was refused, nothing was queued, so it is safe to retry.
         raise TransientError(
@@ -62,17 +74,17 @@ def refusal_message(code: int, what: str, body: str) -> str:
     if code == 403:
         return (
             f"The API token is not allowed to act on {what} (HTTP 403). Give the token a role with deploy "
-            "rights on the job's project and environment." + detail
+            "rights on its project and environment." + detail
         )
     if code == 404:
         return (
-            f"Qovery does not know {what} (HTTP 404). Check `job-id`, and that the API token belongs to "
-            "the job's organization." + detail
+            f"Qovery does not know {what} (HTTP 404). Check the id or name given for it, and that the API "
+            "token belongs to its organization." + detail
         )
     if code == 400:
         return (
             f"Qovery rejected the request for {what} as invalid (HTTP 400). Check `image-tag`, "
-            "`git-commit-id` and `force-event` against the job's source and schedule." + detail
+            "`git-commit-id`, `chart-version` and `force-event` against the service's source." + detail
         )
     if 300 <= code < 400:
         return f"Qovery answered with a redirect (HTTP {code}). Check `api-url`." + detail

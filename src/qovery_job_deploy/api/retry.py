@@ -71,20 +71,41 @@ def call_with_retries(
     policy: RetryPolicy = DEFAULT_POLICY,
     on_retry: Callable[[TransientError, float], None] = lambda error, delay: None,
     rng: Callable[[], float] = random.random,
+    patient_until: float | None = None,
 ) -> T:
-    """Run `call`, retrying transient failures per the policy; never sleep past `deadline`."""
+    """Run `call`, retrying transient failures per the policy; never sleep past `deadline`.
+
+    A 429 (`rate_limited`) is not a failure: Qovery did not act and said when to come back. It is waited
+    out however often it comes, its waits not counted against the policy's attempts, until `patient_until`
+    (the step's own deadline when `deadline` is an earlier, quicker one; by default `deadline`).
+    """
     attempt = 0
     while True:
         try:
             return call()
         except TransientError as error:
             attempt += 1
-            attempts = min(policy.attempts, error.max_attempts or policy.attempts)
-            if attempt >= attempts or not may_retry(error, idempotent=idempotent):
-                raise
-            delay = retry_delay(error, attempt - 1, policy, rng)
-            if clock.now() + delay >= deadline:
+            until = deadline
+            if error.rate_limited:
+                until = deadline if patient_until is None else patient_until
+                delay = rate_limit_delay(error, attempt - 1, policy, rng)
+            else:
+                attempts = min(policy.attempts, error.max_attempts or policy.attempts)
+                if attempt >= attempts or not may_retry(error, idempotent=idempotent):
+                    raise
+                delay = retry_delay(error, attempt - 1, policy, rng)
+            if clock.now() + delay >= until:
                 error.deadline_reached = True
                 raise
             on_retry(error, delay)
             clock.sleep(delay)
+
+
+def rate_limit_delay(
+    error: TransientError, attempt: int, policy: RetryPolicy, rng: Callable[[], float]
+) -> float:
+    """The wait a 429 asks for; our backoff when it asks for none (or for none at all: `Retry-After: 0`
+    repeated would otherwise be asked again at once, for ever)."""
+    if error.retry_after:
+        return error.retry_after
+    return backoff_delay(attempt, policy, rng)

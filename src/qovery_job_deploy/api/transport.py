@@ -47,19 +47,7 @@ class Sender:
         self._base = api_url.rstrip("/")
         self._host = urlsplit(self._base).netloc.rpartition("@")[2]  # what error messages call the API
         self._proxy = proxy_for(self._base, environ)
-        self._session = requests.Session()
-        # The proxy and the CA bundle come from the environment the step was given, not from os.environ
-        # (nor ~/.netrc, whose credentials requests would put in place of the token).
-        self._session.trust_env = False
-        if proxy := proxy_url(self._base, environ):
-            self._session.proxies = {urlsplit(self._base).scheme: proxy}
-        # The wall-clock limit is the network's: it stops a server that trickles its answer, in real time.
-        # An injected transport (the tests' in-process simulator, on a virtual clock) has no wire to trickle.
-        self._limit: Callable[[float], AbstractContextManager[None]] = wall_clock_limit
-        if transport is not None:
-            self._session.mount("http://", transport)
-            self._session.mount("https://", transport)
-            self._limit = lambda seconds: nullcontext()
+        self._session, self._limit = session_for(self._base, environ, transport)
         self._session.headers.update(
             {
                 "Authorization": authorization,
@@ -68,10 +56,6 @@ class Sender:
             }
         )
         self._timeout = (min(CONNECT_TIMEOUT, read_timeout), read_timeout)
-        if bundle := ca_bundle(environ):
-            # A corporate CA, from SSL_CERT_FILE as well as requests' own variables. Verification itself is
-            # never turned off.
-            self._session.verify = bundle
 
     def close(self) -> None:
         self._session.close()
@@ -103,7 +87,10 @@ class Sender:
                 )
         except CallTooLong:
             raise TransientError(
-                f"{method} {path}: no complete answer within {left:.1f}s", acted=None, still_working=True
+                f"{method} {path}: no complete answer within {left:.1f}s",
+                acted=None,
+                still_working=True,
+                hint=self._network_hint(),
             ) from None
         except requests.exceptions.SSLError as error:
             if not _certificate_rejected(error):
@@ -158,7 +145,9 @@ class Sender:
             with self._limit(left):
                 return _read_at_most(response, max_bytes)
         except CallTooLong:
-            raise TransientError(f"GET {path}: no complete answer within {budget:.1f}s", acted=None) from None
+            raise TransientError(
+                f"GET {path}: no complete answer within {budget:.1f}s", acted=None, hint=self._network_hint()
+            ) from None
         except requests.RequestException as error:
             raise TransientError(f"GET {path}: {type(error).__name__}", acted=None) from None
 
@@ -198,6 +187,32 @@ class Sender:
             f"Check `api-url` ({self._base}), the proxy variables (HTTPS_PROXY, NO_PROXY; proxy: "
             f"{self._proxy or 'none'}) and any firewall between this runner and {self._host}."
         )
+
+
+def session_for(
+    base: str, environ: Mapping[str, str], transport: requests.adapters.BaseAdapter | None
+) -> tuple[requests.Session, Callable[[float], AbstractContextManager[None]]]:
+    """A session to `base` (Qovery's API, or GitHub's), and the wall-clock limit of one call on it.
+
+    The proxy and the CA bundle come from the environment the step was given, not from os.environ (nor
+    ~/.netrc, whose credentials requests would put in place of the token). The wall-clock limit is the
+    network's: it stops a server that trickles its answer, in real time. An injected transport (the tests'
+    in-process simulator, on a virtual clock) has no wire to trickle.
+    """
+    session = requests.Session()
+    session.trust_env = False
+    if proxy := proxy_url(base, environ):
+        session.proxies = {urlsplit(base).scheme: proxy}
+    if bundle := ca_bundle(environ):
+        # A corporate CA, from SSL_CERT_FILE as well as requests' own variables. Verification itself is
+        # never turned off.
+        session.verify = bundle
+    limit: Callable[[float], AbstractContextManager[None]] = wall_clock_limit
+    if transport is not None:
+        session.mount("http://", transport)
+        session.mount("https://", transport)
+        limit = lambda seconds: nullcontext()  # noqa: E731
+    return session, limit
 
 
 def _read_at_most(response: requests.Response, max_bytes: int) -> tuple[bytes, bool]:

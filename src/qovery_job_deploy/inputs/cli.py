@@ -22,6 +22,7 @@ from qovery_job_deploy.inputs.durations import duration_bounds, format_duration
 from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.inputs.names import Given, flag_name, input_name, looks_like_a_token, qovery_env_name
 from qovery_job_deploy.invocation import PROG, commands
+from qovery_job_deploy.kinds import FORCE_EVENTS
 from qovery_job_deploy.text import one_line
 
 # What `--help` shows after a flag, where the type alone does not say it (see `metavar`).
@@ -32,12 +33,15 @@ METAVARS: dict[str, str] = {
     "image_tag": "TAG",
     "git_commit_id": "SHA",
     "chart_version": "VERSION",
+    "force_event": "|".join(FORCE_EVENTS),
     "dotenv_file": "FILE",
     "jobs": "NAME|UUID,...",
     "services": "NAME|UUID|TYPE:NAME,...",
     "organization": "NAME|UUID",
     "project": "NAME|UUID",
     "environment": "NAME|UUID",
+    "github_token": "TOKEN",
+    "github_environment": "NAME",
 }
 
 

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 
 from pydantic import ValidationError
 
-from qovery_job_deploy.inputs.names import Given, Platform, input_name
+from qovery_job_deploy.inputs.names import SECRET_INPUTS, Given, Platform, input_name, looks_like_a_token
+from qovery_job_deploy.text import one_line
 
 # How to fix each input, appended to its validation message.
 FIX_HINTS: dict[str, str] = {
@@ -39,6 +40,12 @@ FIX_HINTS: dict[str, str] = {
     "dry_run": "use true or false",
     "logs": "use on-failure, always, never or live",
     "console_url": "use https://console.qovery.com, or the https:// URL of your Qovery console",
+    "github_deployment": "use true or false",
+    "github_token": "pass the token alone, as `github-token: ${{ github.token }}` (the action's default) or "
+    "a secret; elsewhere set GITHUB_TOKEN",
+    "github_environment": "give the name GitHub shows for the environment, or leave it empty for the Qovery "
+    "environment's name",
+    "pr_comment": "use true or false",
 }
 
 # A few of pydantic's messages in the user's terms; the others are shown as pydantic words them.
@@ -72,6 +79,18 @@ def exclusion_problem(first: str, second: str, given: Mapping[str, Given]) -> st
     )
 
 
+def _a_name_for_job_id(given: Given, platform: Platform) -> str | None:
+    """`job-id` given a name (`migrate`): the input that takes names, in the platform's words; None for a
+    value that looks like neither (a token is never echoed)."""
+    value = given.value.strip()
+    if looks_like_a_token(value) or not value or any(ch.isspace() or ch == "," for ch in value):
+        return None
+    return (
+        f"`job-id` takes a job's UUID; to deploy `{one_line(value, 80)}` by its name, give it in `jobs` "
+        f"instead ({platform.how_to_set('jobs')}), with `environment` (its environment's name or UUID)"
+    )
+
+
 def describe_validation_error(
     error: ValidationError, given: Mapping[str, Given], platform: Platform
 ) -> list[str]:
@@ -89,7 +108,7 @@ def describe_validation_error(
                 continue
         name = f"`{input_name(field)}`"
         if field in given:
-            name += f" ({given[field].describe(secret=field == 'api_token')})"
+            name += f" ({given[field].describe(secret=field in SECRET_INPUTS)})"
         elif item["type"] == "missing":
             what += f", and {platform.unset(field)}"  # its fix says where to set it
         elif what.startswith("is required"):
@@ -97,5 +116,12 @@ def describe_validation_error(
         fix = FIX_HINTS.get(field)
         if field == "api_token":
             fix = f"{fix} {platform.how_to_set(field)}"
+        elif (
+            field == "job_id"
+            and item["type"] == "uuid_parsing"
+            and field in given
+            and (pointer := _a_name_for_job_id(given[field], platform))
+        ):
+            fix = f"{pointer}; or {fix}"
         lines.append(f"Invalid input {name}: {what}." + (f" Fix: {fix}." if fix else ""))
     return lines

@@ -5,7 +5,6 @@ if it needs one, a row in `messages.FIX_HINTS` or `cli.METAVARS`).
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from uuid import UUID
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from qovery_job_deploy.api.network import is_loopback
 from qovery_job_deploy.console import DEFAULT_CONSOLE_URL, console_base
 from qovery_job_deploy.identity import is_uuid
 from qovery_job_deploy.inputs.durations import (
@@ -30,14 +30,22 @@ from qovery_job_deploy.inputs.durations import (
 )
 from qovery_job_deploy.inputs.messages import EXCLUSIVE, _model_error, exclusive_message
 from qovery_job_deploy.inputs.names import _looks_like_jwt, looks_like_a_token
-from qovery_job_deploy.kinds import EVENTS_IN_WORDS, JOB, KINDS
+from qovery_job_deploy.kinds import (
+    EVENT_STATES_IN_WORDS,
+    EVENTS_FOR_KINDS,
+    EVENTS_IN_WORDS,
+    FORCE_EVENTS,
+    JOB,
+    KINDS,
+    TYPES_IN_WORDS,
+)
 from qovery_job_deploy.text import one_line
 
 DEFAULT_API_URL = "https://api.qovery.com"
 
 # The types an item of `services` may name before a colon (`container:api`), as users call them.
-SERVICE_TYPES = ("job", "application", "container", "helm", "database")
-_TYPE_RULE = "the text before an item's first ':' must be job, application, container, helm or database"
+SERVICE_TYPES = tuple(KINDS)
+_TYPE_RULE = f"the text before an item's first ':' must be {TYPES_IN_WORDS}"
 
 
 @dataclass(frozen=True)
@@ -69,10 +77,10 @@ class Settings(BaseSettings):
     chart_version: str | None = Field(
         None, description="Chart version to deploy (helm charts from a chart repository)."
     )
-    force_event: Literal["START", "STOP", "DELETE", "CRON", "DIFF"] | None = Field(
+    # One of FORCE_EVENTS (`_an_event` says so in the user's terms; `cli.METAVARS` lists them).
+    force_event: str | None = Field(
         None,
-        description="Sent as forceEvent: START, STOP, DELETE or CRON for jobs, DIFF for helm charts. "
-        "STOP expects STOPPED, DELETE expects DELETED.",
+        description=f"Sent as forceEvent: {EVENTS_FOR_KINDS}. {EVENT_STATES_IN_WORDS}.",
     )
     apply_immediately: bool = Field(
         False, description="Databases: apply the change now, not in the maintenance window."
@@ -108,7 +116,7 @@ class Settings(BaseSettings):
     services: str | None = Field(
         None,
         description="One or more services of any type, by name or UUID, separated by commas or newlines; "
-        "TYPE:NAME gives the type (job, application, container, helm or database).",
+        f"TYPE:NAME gives the type ({TYPES_IN_WORDS}).",
     )
     organization: str | None = Field(
         None, description="Organization name or UUID (for services given by name)."
@@ -129,6 +137,24 @@ class Settings(BaseSettings):
         "on-failure", description="When to show the deployment's log."
     )
     console_url: str = Field(DEFAULT_CONSOLE_URL, description="Qovery console base URL, for links.")
+    github_deployment: bool = Field(
+        False,
+        description="Record the run as a GitHub deployment (in progress, then its verdict); needs "
+        "`permissions: deployments: write`.",
+    )
+    github_token: SecretStr | None = Field(
+        None,
+        description="The GitHub token for the deployment record and the pull-request comment (the action "
+        "passes the workflow's own; elsewhere GITHUB_TOKEN).",
+    )
+    github_environment: str | None = Field(
+        None, description="GitHub's name for the environment (default: the Qovery environment's name)."
+    )
+    pr_comment: bool = Field(
+        False,
+        description="Keep one comment on the pull request up to date with the verdicts; needs "
+        "`permissions: pull-requests: write`.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -160,7 +186,7 @@ class Settings(BaseSettings):
     def _an_event(cls, value: Any) -> Any:
         """Upper-cased; an event no kind takes is said in the user's terms, each kind with its events."""
         event = value.strip().upper() if isinstance(value, str) else value
-        if isinstance(event, str) and not any(event in kind.events for kind in KINDS.values()):
+        if isinstance(event, str) and event not in FORCE_EVENTS:
             raise ValueError(f"is no event Qovery can force: {EVENTS_IN_WORDS}")
         return event
 
@@ -177,7 +203,7 @@ class Settings(BaseSettings):
         parts = urlsplit(value.strip())
         if parts.scheme == "https" and parts.hostname:
             return value.strip().rstrip("/")
-        if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+        if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
             return value.strip().rstrip("/")
         raise ValueError("must be an https:// URL (http:// is allowed only for 127.0.0.1, ::1 or localhost)")
 
@@ -186,9 +212,11 @@ class Settings(BaseSettings):
     def _console_url(cls, value: str) -> str:
         return console_base(value)
 
-    @field_validator("api_token")
+    @field_validator("api_token", "github_token")
     @classmethod
-    def _token(cls, value: SecretStr) -> SecretStr:
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
         secret = value.get_secret_value().strip()
         if not secret:
             raise ValueError("is empty")
@@ -293,12 +321,3 @@ def parse_service_ref(item: str) -> ServiceRef:
     if not name:
         raise ValueError(f"`{kind}:` is not followed by a name or UUID")
     return ServiceRef(kind, name)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

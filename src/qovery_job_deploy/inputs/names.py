@@ -14,6 +14,14 @@ from dataclasses import dataclass
 
 from qovery_job_deploy.text import one_line
 
+# The inputs whose value is never shown, wherever it came from, and never listed among the changed inputs.
+SECRET_INPUTS = ("api_token", "github_token")
+# Where a `run:` step or `docker run` gives the GitHub token, when no `github-token` input does.
+GITHUB_TOKEN_VARIABLE = "GITHUB_TOKEN"  # noqa: S105 (a variable's name)
+# GitHub's token prefixes (a personal, an OAuth, a user-to-server, a server-to-server, a refresh token, a
+# fine-grained personal token): a GitHub token pasted into another input is not printed back either.
+GITHUB_TOKEN_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")
+
 
 def input_name(field: str) -> str:
     """The user-facing name of a field: `job_id` -> `job-id`."""
@@ -129,10 +137,12 @@ class Given:
 
 def looks_like_a_token(value: str) -> bool:
     """A token pasted into the wrong input must not be printed back either: a value with a real token's
-    shape (`qov_...`, or a JWT: three base64url parts, the first a JSON header). A version-like tag such as
-    `v1.2.3` is shown, as every other value is."""
+    shape (`qov_...`, a GitHub token, or a JWT: three base64url parts, the first a JSON header). A
+    version-like tag such as `v1.2.3` is shown, as every other value is."""
     text = value.strip()
-    return text.startswith("qov_") or (_looks_like_jwt(text) and _json_header(text.split(".")[0]))
+    return text.startswith(("qov_", *GITHUB_TOKEN_PREFIXES)) or (
+        _looks_like_jwt(text) and _json_header(text.split(".")[0])
+    )
 
 
 def _json_header(part: str) -> bool:

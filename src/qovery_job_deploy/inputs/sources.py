@@ -15,7 +15,14 @@ from qovery_job_deploy.errors import InputError
 from qovery_job_deploy.inputs.cli import parse_command_line
 from qovery_job_deploy.inputs.messages import EXCLUSIVE, describe_validation_error, exclusion_problem
 from qovery_job_deploy.inputs.model import Settings
-from qovery_job_deploy.inputs.names import Given, github_env_name, input_name, platform_of, qovery_env_name
+from qovery_job_deploy.inputs.names import (
+    SECRET_INPUTS,
+    Given,
+    github_env_name,
+    input_name,
+    platform_of,
+    qovery_env_name,
+)
 
 
 def gather(argv: Sequence[str], environ: Mapping[str, str]) -> dict[str, Given]:
@@ -49,10 +56,14 @@ def load_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
 
 def changed_inputs(settings: Settings, given: Mapping[str, Given]) -> str:
     """The optional inputs not at their default and where each came from (`gather`), so that a forgotten
-    `QOVERY_TIMEOUT=5s` in the environment shows in the log; empty when all are at their default."""
+    `QOVERY_TIMEOUT=5s` in the environment shows in the log; empty when all are at their default. A secret
+    is never listed (the action passes the workflow's GitHub token on every run)."""
     changed = [
-        f"{input_name(name)} {given[name].describe(secret=name == 'api_token')}"
+        f"{input_name(name)} {given[name].describe(secret=False)}"
         for name, field in Settings.model_fields.items()
-        if not field.is_required() and name in given and getattr(settings, name) != field.default
+        if not field.is_required()
+        and name not in SECRET_INPUTS
+        and name in given
+        and getattr(settings, name) != field.default
     ]
     return "; ".join(changed)

@@ -1,4 +1,4 @@
-"""GitHub Actions: workflow commands on stdout, the output file, the step summary.
+"""GitHub Actions: workflow commands on stdout (groups, masks, annotations, untrusted lines framed).
 
 Escaping lives here and only here, following the runner's own rules (actions/runner, actions/toolkit).
 """
@@ -6,23 +6,12 @@ Escaping lives here and only here, following the runner's own rules (actions/run
 from __future__ import annotations
 
 import secrets
-import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
-from typing import TextIO
+from collections.abc import Iterable, Sequence
 
-from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import Outcome, RunOutcome
-from qovery_job_deploy.report import (
-    diagnosis_of,
-    diagnosis_text,
-    headline,
-    message,
-    outputs,
-    summary_markdown,
-    tally,
-)
-from qovery_job_deploy.runners.plain import Runner, attempt, printable
+from qovery_job_deploy.results import diagnosis_of, diagnosis_text, headline, message, tally
+from qovery_job_deploy.runners.plain import PlainPresenter, printable
+from qovery_job_deploy.streams import Writer
 from qovery_job_deploy.text import one_line
 
 
@@ -41,7 +30,7 @@ def command(name: str, message: str, **properties: str) -> str:
     return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
 
 
-def add_mask(stdout: TextIO, secret: str) -> None:
+def add_mask(stdout: Writer, secret: str) -> None:
     """Mask a secret in every later log line (a multi-line value line by line, as the runner does)."""
     for line in secret.splitlines() or [secret]:
         if line.strip():
@@ -63,73 +52,47 @@ def without_commands(lines: Sequence[str]) -> list[str]:
     return [f"::stop-commands::{token}", *shown, f"::{token}::"]
 
 
-def format_outputs(values: Mapping[str, str]) -> str:
-    """The GITHUB_OUTPUT format, every value in a heredoc with a random delimiter.
-
-    The runner splits on LF only and needs the delimiter alone on a line, so a value that contained it
-    would end early and break the file: pick another delimiter in that (astronomically rare) case.
-    """
-    chunks = []
-    for name, value in values.items():
-        delimiter = f"ghadelimiter_{uuid.uuid4()}"
-        while delimiter in value or delimiter in name:
-            delimiter = f"ghadelimiter_{uuid.uuid4()}"
-        chunks.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
-    return "".join(chunks)
-
-
-def append_file(path: str | Path, text: str) -> None:
-    # errors="replace": a character that cannot be encoded must not cost the whole file
-    with open(path, "a", encoding="utf-8", errors="replace") as handle:
-        handle.write(text)
-
-
-class GitHubRunner(Runner):
-    name = "github"
-
+class GitHubPresenter(PlainPresenter):
     def mask(self, secrets: Iterable[str]) -> None:
         for secret in secrets:
             add_mask(self.stdout, secret)
 
-    def begin(self, log: HumanLog, title: str) -> None:
+    def begin(self, title: str) -> None:
         self.stdout.write(command("group", printable(title)) + "\n")  # it holds names from the API
         self.stdout.flush()
 
-    def end(self, log: HumanLog) -> None:
+    def end(self) -> None:
         self.stdout.write("::endgroup::\n")
         self.stdout.flush()
 
-    def show_log(self, log: HumanLog, title: str, lines: Sequence[str]) -> None:
+    def show_log(self, title: str, lines: Sequence[str]) -> None:
         # On stdout, with our commands: the runner handles each stream's lines in order, but it may
         # handle stderr's before stdout's, so a frame only protects lines of its own stream.
         framed = [command("group", printable(title)), *without_commands(lines), "::endgroup::"]
         self.stdout.write("\n".join(framed) + "\n")
         self.stdout.flush()
 
-    def live_lines(self, log: HumanLog, whose: str, lines: Sequence[str]) -> None:
+    def live_lines(self, whose: str, lines: Sequence[str]) -> None:
         # On stdout, between stop-commands and its resume: no line of the log can act on the runner.
         prefix = f"{printable(whose, 60)} | " if whose else "| "
         self.stdout.write("\n".join(without_commands([prefix + line for line in lines])) + "\n")
         self.stdout.flush()
 
-    def input_error(self, log: HumanLog, message: str) -> None:
+    def warning(self, message: str) -> None:
+        # A warning annotation: on the run's page too, where a missing `permissions:` is noticed.
+        self.stdout.write(command("warning", printable(message, 2000), title="Qovery deploy") + "\n")
+        self.stdout.flush()
+
+    def input_error(self, message: str) -> None:
         # The annotation shows in the log and on the run's page: a plain line beside it would repeat it.
-        self._annotate("Invalid input for the Qovery job deployment", message)
+        self._annotate("Invalid input for the Qovery deployment", message)
 
-    def publish(self, log: HumanLog, outcome: RunOutcome) -> list[str]:
-        problems: list[str] = []
-        if path := self.environ.get("GITHUB_OUTPUT"):
-            attempt(problems, "GITHUB_OUTPUT", lambda: append_file(path, format_outputs(outputs(outcome))))
-        if summary := self.environ.get("GITHUB_STEP_SUMMARY"):
-            attempt(problems, "the step summary", lambda: append_file(summary, summary_markdown(outcome)))
-        return problems
+    def closing_diagnoses(self, service: Outcome, outcome: RunOutcome) -> bool:
+        return not outcome.verdict.went_well and service is outcome.deciding()  # its error annotation does
 
-    def closing_diagnoses(self, job: Outcome, outcome: RunOutcome) -> bool:
-        return not outcome.verdict.went_well and job is outcome.deciding()  # its error annotation does
-
-    def closing(self, log: HumanLog, outcome: RunOutcome) -> None:
+    def closing(self, outcome: RunOutcome) -> None:
         if outcome.verdict.went_well:
-            super().closing(log, outcome)
+            super().closing(outcome)
             return
         # The error annotation is the last word: the runner shows it in the log and on the run's page, so
         # a plain line beside it would say the same thing twice.
@@ -138,7 +101,7 @@ class GitHubRunner(Runner):
         title = headline(outcome) + (f" ({state})" if state else "")
         diagnosis = diagnosis_of(deciding)
         # Each service's line was printed as it ended: the tally, then Qovery's word on the deciding one.
-        several = len(outcome.jobs) > 1 and outcome.announced
+        several = len(outcome.services) > 1 and outcome.announced
         said = tally(outcome) if several else message(outcome)
         whose = f"{deciding.known.label()}: " if several else ""
         qovery = [whose + line for line in diagnosis_text(diagnosis).splitlines()] if diagnosis else []
@@ -146,7 +109,7 @@ class GitHubRunner(Runner):
         try:
             self._annotate(title, text)
         except Exception as error:  # a broken stdout must not cost the report: said on stderr
-            log.info(
+            self.log.info(
                 f"error: could not write the error annotation: {type(error).__name__}: {one_line(error)}"
             )
 

@@ -7,8 +7,9 @@ from typing import Any
 
 from qovery_job_deploy.simulator.scripts import (
     CREATED_AT,
-    KINDS,
+    KIND_ROWS,
     OTHER_SERVICE_ID,
+    STATUS_LISTS,
     DeploymentRequest,
     JobScript,
     Place,
@@ -97,7 +98,7 @@ def environment(place: Place) -> dict[str, Any]:
         "created_at": CREATED_AT,
         "name": place.environment_name,
         "cloud_provider": {"provider": "aws", "cluster": "eu-west-3"},
-        "mode": "PRODUCTION",
+        "mode": place.environment_mode,
         "cluster_id": "c1c1c1c1-0000-4000-8000-000000000001",
         "project": {"id": place.project_id},
         "organization": {"id": place.organization_id},
@@ -202,16 +203,6 @@ def queued(job: JobScript, request: DeploymentRequest) -> dict[str, Any]:
     }
 
 
-# The steps of a deployment after its queueing, by kind (`ServiceStepMetricNameEnum`).
-STEP_NAMES = {
-    "job": ("EXECUTING",),
-    "application": ("GIT_CLONE", "BUILD", "DEPLOYMENT"),
-    "container": ("MIRROR_IMAGE", "DEPLOYMENT"),
-    "helm": ("DEPLOYMENT",),
-    "database": ("DEPLOYMENT",),
-}
-
-
 def steps(job: JobScript, ours: DeploymentRequest, state: str) -> dict[str, Any]:
     """The ended deployment's metrics: its wait in the environment's queue, then every step took no time
     but the last (or the one that failed)."""
@@ -219,7 +210,7 @@ def steps(job: JobScript, ours: DeploymentRequest, state: str) -> dict[str, Any]
     queued = int(ours.start - ours.created_at)
     details = job.final_steps
     if details is None:
-        names = STEP_NAMES[job.kind]
+        names = KIND_ROWS[job.kind].steps
         last = names.index("BUILD") if state == "BUILD_ERROR" and "BUILD" in names else len(names) - 1
         details = [{"step_name": "DEPLOYMENT_QUEUEING", "status": "SUCCESS", "duration_sec": queued}]
         details += [{"step_name": name, "status": "SUCCESS", "duration_sec": 0} for name in names[:last]]
@@ -244,7 +235,8 @@ def environment_statuses(
     environment_id: str, statuses: dict[str, list[dict[str, Any]]], request_id: str | None
 ) -> dict[str, Any]:
     """`GET /environment/{id}/statuses` (`EnvironmentStatuses`): the environment's own status, then each
-    kind's services' statuses (`statuses` by kind); `request_id` is the environment's latest request."""
+    kind's services' statuses (`statuses` by list: `jobs`, ...); `request_id` is the environment's latest
+    request."""
     states = [status["state"] for kind in statuses.values() for status in kind]
     state = "DEPLOYED"
     if any(one in UNDER_WAY for one in states):
@@ -261,5 +253,24 @@ def environment_statuses(
         "deployment_status": deployment_status,
         "deployment_request_id": request_id,
     }
-    lists = {f"{kind}s": statuses.get(kind, []) for kind in KINDS}
-    return {"environment": environment, **lists, "terraforms": []}
+    lists = {key: statuses.get(key, []) for key in STATUS_LISTS}
+    return {"environment": environment, **lists}
+
+
+def links(services: list[JobScript]) -> dict[str, Any]:
+    """`LinkResponseList`: where each of `services` answers, in order."""
+    return {
+        "results": [
+            {
+                "service_id": service.job_id,
+                "service_type": service.service_type,
+                "url": link.url,
+                "internal_port": link.internal_port,
+                "external_port": link.external_port,
+                "is_qovery_domain": link.is_qovery_domain,
+                "is_default": link.is_default,
+            }
+            for service in services
+            for link in service.answers_on()
+        ]
+    }

@@ -5,13 +5,13 @@ It serves every kind of service (`scripts.KINDS`): a service is found by its id 
 says (`asks.py`), recorded on its `DeploymentRequest.asked`.
 
 `QoverySimulator.handle` takes a request (method, path, query, headers, body) and returns an `Answer`; the
-HTTP server (`server.py`) and the in-process transport (`transport.py`) are two ways to reach it, and both
-have every exchange checked by the same `validator` (the test suite's OpenAPI contract check).
+HTTP server (`server.serve(sim)`) and the in-process transport (`transport.py`) are two ways to reach it,
+and both have every exchange checked by the same `validator` (the test suite's OpenAPI contract check).
+Neither is imported here: the model knows no socket.
 """
 
 from __future__ import annotations
 
-import ssl
 import threading
 import time
 import uuid
@@ -23,6 +23,7 @@ from qovery_job_deploy.simulator import bodies
 from qovery_job_deploy.simulator.asks import BadRequest, read_ask
 from qovery_job_deploy.simulator.events import deployment_request
 from qovery_job_deploy.simulator.queue import schedule
+from qovery_job_deploy.simulator.ratelimit import Budgets, RateLimit
 from qovery_job_deploy.simulator.routes import (
     NAME_OPERATIONS,
     Answer,
@@ -48,7 +49,7 @@ from qovery_job_deploy.text import one_line
 
 class QoverySimulator:
     """Thread-safe simulated Qovery. Reach it in-process (`transport.SimulatorAdapter`) or over HTTP
-    (`start()` / `stop()`, or as a context manager)."""
+    (`server.serve(sim)`, which sets its `url`)."""
 
     def __init__(
         self,
@@ -57,11 +58,9 @@ class QoverySimulator:
         validator: Callable[[Exchange], list[str]] | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        tls: ssl.SSLContext | None = None,
         places: list[Place] | None = None,
         log: TextIO | None = None,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         # The services it serves, by id (jobs, applications, ...: `JobScript.kind`).
         self.services = {script.job_id: script for script in services or builtin_services()}
@@ -91,37 +90,11 @@ class QoverySimulator:
         self.terminal_at: dict[str, float] = {}
         # Faults of calls that concern no single service (the name lookups, environment-wide statuses).
         self.faults: dict[str, deque[Fault | None]] = {}
-        self._listen = (host, port, tls)
-        self._server: Any = None  # server.SimulatorServer once started
-        self._address = f"https://simulator-{uuid.uuid4().hex[:8]}.invalid"  # in-process only
-
-    # -- reaching it ------------------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """The HTTP server's base URL once started, else one only the in-process transport serves."""
-        return self._server.url if self._server is not None else self._address
-
-    @property
-    def served(self) -> bool:
-        return self._server is not None
-
-    def start(self) -> QoverySimulator:
-        from qovery_job_deploy.simulator.server import SimulatorServer  # noqa: PLC0415 - sockets when asked
-
-        host, port, tls = self._listen
-        self._server = SimulatorServer(self, host, port, tls).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-
-    def __enter__(self) -> QoverySimulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        # Its base URL: one only the in-process transport serves, until `server.serve(sim)` sets the
+        # HTTP server's.
+        self.url = f"https://simulator-{uuid.uuid4().hex[:8]}.invalid"
+        # Qovery's rate limit, imposed per token when given (`ratelimit.py`): headers on every answer.
+        self.budgets = Budgets(rate_limit) if rate_limit is not None else None
 
     # -- queries for tests ----------------------------------------------------------------------------
 
@@ -142,9 +115,17 @@ class QoverySimulator:
         found = route(method, path)
         with self.lock:
             self.exchanges.append(exchange)
+            allowed, limit_headers = True, dict[str, str]()
+            if self.budgets is not None:
+                token = exchange.headers.get("Authorization", "")
+                allowed, limit_headers = self.budgets.take(token, self.clock())
             job = self._concerned(found, exchange)
             queue = job.faults.get(found.operation) if job else self.faults.get(found.operation)
-            fault = queue.popleft() if queue else None
+            fault = queue.popleft() if queue and allowed else None
+        if not allowed:  # beyond the limit: nothing done, no fault spent
+            answer = Answer(429, b"Too many requests", {"Content-Type": "text/plain"} | limit_headers)
+            self._log_exchange(method, path, answer.status)
+            return self._checked(exchange, answer)
         if fault is not None and fault.kind == "hang":  # nothing done, nothing answered
             self._log_exchange(method, path, 0)
             return Answer(0, wire=fault)
@@ -152,9 +133,14 @@ class QoverySimulator:
         wire = fault if fault and fault.kind in WIRE_FAULTS else None
         answer = self._answer(found, exchange, None if wire else fault)
         answer.wire = wire
+        answer.headers.update(limit_headers)
         self._log_exchange(method, path, answer.status)
         if answer.status == 0:  # reset: closed without a word
             return answer
+        return self._checked(exchange, answer)
+
+    def _checked(self, exchange: Exchange, answer: Answer) -> Answer:
+        """The answer recorded on its exchange, and the exchange checked against the contract."""
         exchange.status, exchange.response_headers, exchange.response_body = (
             answer.status,
             answer.headers,
@@ -264,6 +250,16 @@ class QoverySimulator:
         target = self._concerned(found, exchange)
         return Answer(404) if target is None else json_answer(200, self._service_body(target, now))
 
+    def _links(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
+        target = self._concerned(found, exchange)
+        return Answer(404) if target is None else json_answer(200, bodies.links([target]))
+
+    def _environment_links(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
+        if found.path_id not in self.places:
+            return Answer(404)
+        here = [script for script in self.services.values() if script.environment_id == found.path_id]
+        return json_answer(200, bodies.links(here))
+
     # -- the API's behaviour ----------------------------------------------------------------------------
 
     def status_body(self, job: JobScript, now: float) -> dict[str, Any]:
@@ -315,7 +311,7 @@ class QoverySimulator:
         if found.operation == "environment_statuses":
             statuses: dict[str, list[dict[str, Any]]] = {}
             for script in here:
-                statuses.setdefault(script.kind, []).append(self.status_body(script, now))
+                statuses.setdefault(f"{script.kind}s", []).append(self.status_body(script, now))
             latest = max(
                 (r for r in self.requests.values() if self.services[r.job_id] in here),
                 key=lambda r: r.created_at,
@@ -342,7 +338,7 @@ class QoverySimulator:
         if found.operation == "request_status":
             request = self.requests.get(exchange.query_value("deploymentRequestId"))
             return self.services.get(request.job_id) if request else None
-        if found.operation in ("environment", "logs"):
+        if found.operation in ("environment", "logs", "environment_links"):
             return next((s for s in self.services.values() if s.environment_id == found.path_id), None)
         service = self.services.get(found.path_id or "")
         if service is None or (found.kind is not None and service.kind != found.kind):
@@ -377,4 +373,6 @@ _BY_OPERATION: dict[str, Operation] = {
     "history": QoverySimulator._history,
     "queue": QoverySimulator._queue,
     "service": QoverySimulator._service,
+    "links": QoverySimulator._links,
+    "environment_links": QoverySimulator._environment_links,
 }

@@ -10,14 +10,18 @@ from email.utils import formatdate
 from functools import lru_cache
 from typing import Any
 
-from qovery_job_deploy.simulator.scripts import KINDS, Fault
+from qovery_job_deploy.simulator.scripts import KIND_ROWS, KINDS, Fault
 
 # The routes served: (method, path pattern, operation). The operation names the faults a script plans.
 # `(?P<kind>...)` is the kind of service in the path, `(?P<id>...)` the id the call is about.
 _KIND = rf"(?P<kind>{'|'.join(KINDS)})"
+# The kinds with a status endpoint of their own (`Kind.own_status`).
+_STATUS_KIND = rf"(?P<kind>{'|'.join(kind.name for kind in KIND_ROWS.values() if kind.own_status)})"
+# The kinds with links (`Kind.links`).
+_LINK_KIND = rf"(?P<kind>{'|'.join(kind.name for kind in KIND_ROWS.values() if kind.links)})"
 _ID = r"(?P<id>[^/]+)"
 ROUTES = [
-    ("GET", rf"/{_KIND}/{_ID}/status", "status"),
+    ("GET", rf"/{_STATUS_KIND}/{_ID}/status", "status"),
     ("POST", rf"/{_KIND}/{_ID}/deploy", "deploy"),
     ("GET", rf"/{_KIND}/{_ID}/deploymentHistoryV2", "history"),
     ("GET", r"/environment/deploymentStatus", "request_status"),
@@ -26,12 +30,14 @@ ROUTES = [
     ("GET", rf"/organization/{_ID}/project", "projects"),
     ("GET", rf"/project/{_ID}/environment", "environments"),
     ("GET", rf"/environment/{_ID}/{_KIND}", "environment_services"),
-    ("GET", rf"/environment/{_ID}/{_KIND}/status", "environment_kind_statuses"),
+    ("GET", rf"/environment/{_ID}/{_STATUS_KIND}/status", "environment_kind_statuses"),
     ("GET", rf"/environment/{_ID}/statuses", "environment_statuses"),
     ("GET", rf"/{_KIND}/{_ID}", "service"),
     ("GET", rf"/environment/{_ID}", "environment"),
     ("GET", rf"/environment/{_ID}/logs", "logs"),
     ("POST", rf"/deploymentQueue/{_ID}/cancelDeployment", "cancel"),
+    ("GET", rf"/{_LINK_KIND}/{_ID}/link", "links"),
+    ("GET", rf"/environment/{_ID}/link", "environment_links"),
 ]
 _COMPILED = [(method, re.compile(pattern), operation) for method, pattern, operation in ROUTES]
 NAME_OPERATIONS = (

@@ -1,29 +1,55 @@
 """What the simulator plays: scripted services, injected faults, places, and the records of each exchange.
 
-A script is one service of any kind Qovery deploys (`kind`: job, application, container, helm, database;
-the kind is also its path segment in the API). Its `job_name` is the service's name, whatever its kind (the
-field kept its first name; `name` reads it too). Applications and containers build before they deploy
-(BUILDING, which can end in BUILD_ERROR); only jobs execute (EXECUTING).
+A script is one service of any kind Qovery deploys (`kind`: a row of `KIND_ROWS`, whose name is also its
+path segment in the API). Its `job_name` is the service's name, whatever its kind (the field kept its first
+name; `name` reads it too). Applications and containers build before they deploy (BUILDING, which can end
+in BUILD_ERROR); jobs and terraform services execute (EXECUTING).
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-# The kinds of service, each its path segment in the API (/{kind}/{id}/status, /environment/{id}/{kind});
-# its `ServiceTypeEnum` value is the kind in capitals, its list in `EnvironmentStatuses` the kind plus "s".
-KINDS = ("job", "application", "container", "helm", "database")
-# What a deployment goes through when a script has no timeline of its own.
-DEFAULT_TIMELINES: dict[str, tuple[tuple[float, str], ...]] = {
-    "job": ((0.0, "QUEUED"), (0.3, "DEPLOYING"), (0.6, "EXECUTING"), (1.0, "DEPLOYED")),
-    "application": ((0.0, "QUEUED"), (0.3, "BUILDING"), (0.6, "DEPLOYING"), (1.0, "DEPLOYED")),
-    "container": ((0.0, "QUEUED"), (0.3, "BUILDING"), (0.6, "DEPLOYING"), (1.0, "DEPLOYED")),
-    "helm": ((0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "DEPLOYED")),
-    "database": ((0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "DEPLOYED")),
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of service the simulator serves, as a row. Its name is its path segment (`/{kind}/{id}`,
+    `/environment/{id}/{kind}`), its `ServiceTypeEnum` value the name in capitals, its list in
+    `EnvironmentStatuses` the name plus "s". Its `GET /{kind}/{id}` body is `services.py`'s, what its
+    deploy request may ask `asks.py`'s, each by the kind's name."""
+
+    name: str
+    timeline: tuple[tuple[float, str], ...]  # what a deployment goes through when a script has none
+    steps: tuple[str, ...]  # the steps of a deployment after its queueing (`ServiceStepMetricNameEnum`)
+    # Whether Qovery serves `GET /{kind}/{id}/status` and `GET /environment/{id}/{kind}/status` for it
+    # (else its status is only in `GET /environment/{id}/statuses`).
+    own_status: bool = True
+    # Whether Qovery serves `GET /{kind}/{id}/link` for it (where it answers); its services then have a
+    # default link on a Qovery domain unless their script gives theirs.
+    links: bool = False
+
+
+_EXECUTED = ((0.0, "QUEUED"), (0.3, "DEPLOYING"), (0.6, "EXECUTING"), (1.0, "DEPLOYED"))
+_BUILT = ((0.0, "QUEUED"), (0.3, "BUILDING"), (0.6, "DEPLOYING"), (1.0, "DEPLOYED"))
+_DEPLOYED = ((0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "DEPLOYED"))
+KIND_ROWS = {
+    kind.name: kind
+    for kind in (
+        Kind("job", _EXECUTED, ("EXECUTING",)),
+        Kind("application", _BUILT, ("GIT_CLONE", "BUILD", "DEPLOYMENT"), links=True),
+        Kind("container", _BUILT, ("MIRROR_IMAGE", "DEPLOYMENT"), links=True),
+        Kind("helm", _DEPLOYED, ("DEPLOYMENT",), links=True),
+        Kind("database", _DEPLOYED, ("DEPLOYMENT",)),
+        Kind("terraform", _EXECUTED, ("GIT_CLONE", "EXECUTING"), own_status=False),
+    )
 }
+KINDS = tuple(KIND_ROWS)
+# Every list `EnvironmentStatuses` requires, whether or not the simulator serves its kind.
+STATUS_LISTS = ("applications", "containers", "jobs", "databases", "helms", "terraforms")
 
 SUCCESS_JOB = "11111111-1111-4111-8111-111111111111"
 FAILURE_JOB = "22222222-2222-4222-8222-222222222222"
@@ -47,6 +73,7 @@ WEB_APPLICATION = "88888888-8888-4888-8888-888888888888"
 BROKEN_APPLICATION = "99999999-9999-4999-8999-999999999999"  # its build fails (BUILD_ERROR)
 INGRESS_HELM = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 POSTGRES_DATABASE = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
+NETWORK_TERRAFORM = "dddddddd-dddd-4ddd-8ddd-dddddddddddd"
 
 # Faults played on the wire, after the work is done: only a real socket can misbehave this way.
 WIRE_FAULTS = ("delay", "short", "trickle")
@@ -94,10 +121,22 @@ class Fault:
     retry_after_date_in: float | None = None
 
 
+@dataclass(frozen=True)
+class Link:
+    """One address a service answers on, as `GET /{kind}/{id}/link` lists it (`Link`): its Qovery domain's
+    root (the default), a port of it (`p8080-...`), or a custom domain."""
+
+    url: str
+    is_qovery_domain: bool = True
+    is_default: bool = True
+    internal_port: int = 8080
+    external_port: int = 443
+
+
 @dataclass
 class JobScript:
     """How one service behaves (a job unless `kind` says otherwise). Timeline offsets are seconds after the
-    deploy request was accepted; without a timeline, the kind's default (`DEFAULT_TIMELINES`)."""
+    deploy request was accepted; without a timeline, the kind's default (`Kind.timeline`)."""
 
     job_id: str
     timeline: list[tuple[float, str]] = field(default_factory=list)
@@ -115,7 +154,7 @@ class JobScript:
     previous_request_id: str | None = field(default_factory=lambda: str(uuid.uuid4()))
     environment_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     # Per operation ("deploy", "status", "request_status", "history", "queue", "service", "environment",
-    # "logs"): faults to play in order.
+    # "logs", "links", "environment_links"): faults to play in order.
     faults: dict[str, deque[Fault | None]] = field(default_factory=dict)
     # Merged into every status body: fields and enum values of a newer API.
     extra_status_fields: dict[str, Any] = field(default_factory=dict)
@@ -141,18 +180,23 @@ class JobScript:
     # Qovery's `error` object on the last entry of a failed deployment's log.
     log_error: dict[str, str] | None = field(default_factory=lambda: dict(DEFAULT_ERROR))
     # The source GET /{kind}/{id} shows until a deployment of ours succeeds (then the one it asked for):
-    # an application's deployed commit (and a helm chart's from git), a container's or job's image tag,
-    # a helm chart's version (None: the chart comes from git, at `current_commit`).
-    current_commit: str = "0123456789abcdef0123456789abcdef01234567"
+    # an application's or terraform service's deployed commit (and a helm chart's from git), a container's
+    # or job's image tag,
+    # a helm chart's version (None: the chart comes from git, at `current_commit`). No run of 8 characters
+    # of the tests' token (qov_..._0123456789) in it: the suite's leak scan would flag a printed commit.
+    current_commit: str = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d"
     current_image_tag: str = "v1"
     current_chart_version: str | None = "1.0.0"
     job_origin: str = "image"  # a job's source: "image" (a registry's image) or "git" (built from git)
+    # Where it answers, for a kind that has links; None: one default link on a Qovery domain
+    # (`https://api-66666666.qovery.example`), [] none (no public port).
+    links: list[Link] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown kind of service {self.kind!r}: one of {', '.join(KINDS)}")
         if not self.timeline:
-            self.timeline = list(DEFAULT_TIMELINES[self.kind])
+            self.timeline = list(KIND_ROWS[self.kind].timeline)
 
     @property
     def name(self) -> str:
@@ -162,6 +206,15 @@ class JobScript:
     def service_type(self) -> str:
         """The kind as the API's `ServiceTypeEnum` says it (JOB, APPLICATION, ...)."""
         return self.kind.upper()
+
+    def answers_on(self) -> list[Link]:
+        """Its links: none for a kind without (a job, a database), else its script's or the default one."""
+        if not KIND_ROWS[self.kind].links:
+            return []
+        if self.links is not None:
+            return list(self.links)
+        host = "-".join(re.findall(r"[a-z0-9]+", self.job_name.lower())) or "service"
+        return [Link(f"https://{host[:40]}-{self.job_id[:8]}.qovery.example")]
 
 
 @dataclass(frozen=True)
@@ -174,6 +227,7 @@ class Place:
     project_name: str = "shop"
     organization_id: str = "0a0b0c0d-0000-4000-8000-000000000001"
     organization_name: str = "acme"
+    environment_mode: str = "PRODUCTION"  # DEVELOPMENT, PREVIEW, PRODUCTION or STAGING
 
 
 @dataclass
@@ -310,9 +364,13 @@ def builtin_services() -> list[JobScript]:
             timeline=[(0.0, "QUEUED"), (0.5, "BUILDING"), (2.0, "DEPLOYING"), (3.0, "DEPLOYED")],
             stale_seconds=0.5,
             past_durations=[3, 4],
-            about="builds, then succeeds (DEPLOYED) in about 3 s",
+            about="builds, then succeeds (DEPLOYED) in about 3 s; answers on a custom domain",
             job_name="web",
             environment_id=DEMO_ENVIRONMENT,
+            links=[  # a port of its Qovery domain, and its own domain, the default
+                Link("https://p3000-web-88888888.qovery.example", is_default=False, internal_port=3000),
+                Link("https://www.shop.example", is_qovery_domain=False, internal_port=3000),
+            ],
         ),
         JobScript(
             BROKEN_APPLICATION,
@@ -346,6 +404,14 @@ def builtin_services() -> list[JobScript]:
             timeline=[(0.0, "QUEUED"), (0.5, "DEPLOYING"), (2.0, "DEPLOYED")],
             about="succeeds (DEPLOYED) in about 2 s",
             job_name="postgres",
+            environment_id=DEMO_ENVIRONMENT,
+        ),
+        JobScript(
+            NETWORK_TERRAFORM,
+            kind="terraform",
+            timeline=[(0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "EXECUTING"), (2.0, "DEPLOYED")],
+            about="applies its terraform (DEPLOYED) in about 2 s; its status only in the environment's",
+            job_name="network",
             environment_id=DEMO_ENVIRONMENT,
         ),
     ]

@@ -1,5 +1,9 @@
 """The simulator over real sockets: an HTTP server on loopback that also plays the wire faults (an answer
-delayed, trickled byte by byte, cut short of its Content-Length, or a connection that hangs)."""
+delayed, trickled byte by byte, cut short of its Content-Length, or a connection that hangs).
+
+`serve(sim)` starts it for any simulator that answers one request at a time (`Handles`: the model,
+`model.QoverySimulator`, which holds no socket and does not know this module).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,34 @@ import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from qovery_job_deploy.simulator.model import QoverySimulator
 from qovery_job_deploy.simulator.routes import Answer
 
 
+class Handles(Protocol):
+    """A simulator: one answer per request, and the base URL it is reached at."""
+
+    url: str
+
+    def handle(
+        self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes
+    ) -> Answer: ...
+
+
+def serve(
+    sim: Handles, *, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
+) -> SimulatorServer:
+    """`sim` served over HTTP (HTTPS with `tls`) on `host`:`port` (0: a free one), started; its `url`
+    becomes the server's. Stop it with `stop()`, or use it as a context manager."""
+    server = SimulatorServer(sim, host, port, tls).start()
+    sim.url = server.url
+    return server
+
+
 class SimulatorServer:
-    def __init__(self, sim: QoverySimulator, host: str, port: int, tls: ssl.SSLContext | None) -> None:
+    def __init__(self, sim: Handles, host: str, port: int, tls: ssl.SSLContext | None) -> None:
         self._server = ThreadingHTTPServer((host, port), _handler_for(sim))
         self._server.daemon_threads = True
         self._scheme = "http"
@@ -40,8 +63,14 @@ class SimulatorServer:
         self._server.shutdown()
         self._server.server_close()
 
+    def __enter__(self) -> SimulatorServer:
+        return self
 
-def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _handler_for(sim: Handles) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -53,6 +82,9 @@ def _handler_for(sim: QoverySimulator) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             self._serve("POST")
+
+        def do_PATCH(self) -> None:  # a simulator of another API than Qovery's (the tests' fake GitHub)
+            self._serve("PATCH")
 
         def _serve(self, method: str) -> None:
             split = urlsplit(self.path)

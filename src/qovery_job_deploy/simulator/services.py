@@ -1,9 +1,11 @@
 """What `GET /{kind}/{id}` (and each environment's list of a kind) answers for a service: one body per kind,
-shaped as the spec's `LifecycleJobResponse`, `Application`, `ContainerResponse`, `HelmResponse`, `Database`.
+shaped as the spec's `LifecycleJobResponse`, `Application`, `ContainerResponse`, `HelmResponse`, `Database`,
+`TerraformResponse`.
 
 Each carries the service's current source, what a deployer can deploy again: an application's
 `git_repository.deployed_commit_id`, a container's (or job's) image `tag`, a helm chart's
-`source.repository.chart_version` or `source.git.git_repository.deployed_commit_id`.
+`source.repository.chart_version` or `source.git.git_repository.deployed_commit_id`, a terraform service's
+`terraform_files_source.git.git_repository.deployed_commit_id`.
 """
 
 from __future__ import annotations
@@ -152,10 +154,28 @@ def _database(script: JobScript, deployed: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _terraform(script: JobScript, deployed: dict[str, Any]) -> dict[str, Any]:
+    """A terraform service from git (`TerraformResponse`), its state in the cluster's Kubernetes backend."""
+    return _common(script) | {
+        "timeout_sec": 600,
+        "auto_deploy": False,
+        "terraform_files_source": {"git": {"git_repository": _git(script, deployed)}},
+        "terraform_variables_source": {"tf_var_file_paths": [], "tf_vars": []},
+        "engine": "TERRAFORM",
+        "backend": {"kubernetes": {}},
+        "provider_version": {"read_from_terraform_block": False, "explicit_version": "1.9.0"},
+        "job_resources": {"cpu_milli": 500, "ram_mib": 512, "gpu": 0, "storage_gib": 1},
+        "use_cluster_credentials": False,
+        "action_extra_arguments": {},
+    }
+
+
+# Each kind's body, by the kind's name (`scripts.KIND_ROWS`).
 _BY_KIND: dict[str, Callable[[JobScript, dict[str, Any]], dict[str, Any]]] = {
     "job": _job,
     "application": _application,
     "container": _container,
     "helm": _helm,
     "database": _database,
+    "terraform": _terraform,
 }

@@ -1,4 +1,5 @@
-"""The simulator in-process: a `requests` transport adapter (the role httpx's `MockTransport` plays).
+"""The simulator in-process: a `requests` transport adapter (the role httpx's `MockTransport` plays), for
+any simulator that answers one request at a time (`server.Handles`: the model, or the tests' fake GitHub).
 
 The client sends through it exactly as through the network: the same session, headers, JSON and status
 handling, and the same contract check of every exchange. Only wire faults are imitated, on the caller's
@@ -19,11 +20,11 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import ProtocolError
 
-from qovery_job_deploy.simulator.model import QoverySimulator
+from qovery_job_deploy.simulator.server import Handles
 
 
 class SimulatorAdapter(BaseAdapter):
-    def __init__(self, sim: QoverySimulator, sleep: Callable[[float], None]) -> None:
+    def __init__(self, sim: Handles, sleep: Callable[[float], None]) -> None:
         super().__init__()
         self._sim = sim
         self._sleep = sleep  # the virtual clock's: time passes for the caller, nobody waits
