@@ -37,12 +37,6 @@ def served_simulator() -> Iterator[SimFactory]:
     yield from _factory(served)
 
 
-@pytest.fixture(scope="module")
-def module_served_simulator() -> Iterator[SimFactory]:
-    """`served_simulator` for a module's shared fixture: the e2e checks that share one runner run."""
-    yield from _factory(served)
-
-
 def pytest_itemcollected(item: pytest.Item) -> None:
     """A test against a served simulator (plain or TLS) runs the step as a process in real time: marked so
     (as it is collected: before `-m` selects)."""

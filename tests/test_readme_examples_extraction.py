@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 from e2e.readme_examples import (
     DOCUMENTS,
+    KNOWN_MARKERS,
     MARKER,
     MalformedExample,
     as_workflow,
@@ -73,6 +75,18 @@ def test_every_document_with_a_marker_is_listed() -> None:
     assert DOCUMENTS[0] == "README.md"
 
 
+def test_every_marker_is_a_known_one() -> None:
+    """A misspelt marker (`github-preveiw`) would be an example that nothing reads."""
+    found = {
+        (path.relative_to(ROOT).as_posix(), marker["platform"])
+        for path in [ROOT / "README.md", *sorted(ROOT.glob("docs/**/*.md"))]
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if (marker := MARKER.fullmatch(line))
+    }
+    assert {platform for _, platform in found} <= set(KNOWN_MARKERS), found
+    assert ("README.md", "github-preview") in found and ("README.md", "gitlab-preview") in found
+
+
 @pytest.mark.parametrize("platform", ["github", "gitlab"])
 def test_the_documents_examples_are_found_the_readme_first(platform: str) -> None:
     readme = examples((ROOT / "README.md").read_text(encoding="utf-8"), platform)
@@ -99,6 +113,14 @@ def test_a_github_example_becomes_a_workflow(example: Any, jobs: dict[str, Any])
     workflow = as_workflow(example)
     assert workflow["jobs"] == jobs
     assert "on" in workflow
+
+
+def test_a_workflow_example_keeps_its_on_key() -> None:
+    """PyYAML reads YAML 1.1, where `on` is a boolean: a whole workflow's `on:` comes back as its key, not true
+    (the workflow schema requires `on` and allows no other key)."""
+    example = yaml.safe_load("on: pull_request\njobs:\n  ship:\n    steps: []\n")
+    assert list(as_workflow(example)) == ["on", "jobs"]
+    assert as_workflow(example)["on"] == "pull_request"
 
 
 def test_a_github_example_of_another_shape_is_an_error() -> None:

@@ -224,6 +224,11 @@ def test_result_has_every_field() -> None:
         "services",
         "dry_run",
         "current_state",
+        # a preview's (`clone-from`, `delete-environment`): docs/preview.md
+        "environment_id",
+        "environment_url",
+        "cloned",
+        "deleted",
     }
     entry = {
         "type",

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Clock, Deadline
+from qovery_job_deploy.errors import InputError
 from qovery_job_deploy.identity import ServiceIdentity
 from qovery_job_deploy.log import HumanLog
+
+T = TypeVar("T")
 
 
 def _nothing(*_: object) -> None:
@@ -38,3 +42,14 @@ class Context:
     log: HumanLog
     started_at: float
     events: Events = field(default_factory=Events)
+
+
+def bounded(run: Callable[[], T], abandoned: Callable[[str], T], unexpected: Callable[[Exception], str]) -> T:
+    """`run()`, the boundary of a run (a deployment, a deletion): an input error is raised (nothing was
+    done); anything unexpected is `abandoned(unexpected(error))`, one line, never a bare traceback."""
+    try:
+        return run()
+    except InputError:
+        raise
+    except Exception as error:  # the boundary
+        return abandoned(unexpected(error))

@@ -24,8 +24,10 @@ from qovery_job_deploy.simulator import (
     SUCCESS_JOB,
     QoverySimulator,
     SimulatorServer,
+    builtin_services,
     serve,
 )
+from qovery_job_deploy.simulator.environments import STAGING, blueprint_services
 from qovery_job_deploy.simulator.transport import SimulatorAdapter
 from qovery_job_deploy.text import one_line
 
@@ -37,6 +39,8 @@ class Scenario:
     what: str
     plays: str  # what the simulator plays, in the intro line
     variables: dict[str, str] = field(default_factory=dict)
+    # The runs after the first, a lifecycle: each its variables over the first's (empty: left out).
+    then: tuple[tuple[str, dict[str, str]], ...] = ()  # (what it is, its variables)
 
 
 def _job(job_id: str, what: str, **variables: str) -> Scenario:
@@ -83,12 +87,32 @@ SCENARIOS = {
             "QOVERY_LOGS": "live",
         },
     ),
+    "preview": Scenario(
+        "a preview per pull request: cloned and deployed whole, deployed into again, deleted (exit code 0)",
+        "staging in acme / shop (a database, a job, a container, an application), the previews' blueprint",
+        {
+            "QOVERY_PROJECT": "shop",
+            "QOVERY_ENVIRONMENT": "pr-42",
+            "QOVERY_CLONE_FROM": "staging",
+            "QOVERY_SERVICES": "api",
+            "QOVERY_IMAGE_TAG": "pr-42-1",
+            "QOVERY_POLL_INTERVAL": "1s",  # its services deploy in a second each
+        },
+        then=(
+            ("the next push: the preview exists, only api deploys", {"QOVERY_IMAGE_TAG": "pr-42-2"}),
+            (
+                "the pull request closes: the preview is deleted (staging never is)",
+                {"QOVERY_DELETE_ENVIRONMENT": "true", "QOVERY_SERVICES": "", "QOVERY_IMAGE_TAG": ""},
+            ),
+        ),
+    ),
 }
 DEFAULT_SCENARIO = "success"
 
 MAX_LINE = 120  # the demo's lines fit a terminal this wide (links excepted: they are kept whole)
 EXIT_WORDS = {0: "the deployment succeeded", 1: "the deployment failed", 124: "the wait timed out"}
 DRY_RUN_WORDS = "the dry run found everything deployable"
+DELETED_WORDS = "the environment was deleted"
 
 
 def table(rows: Sequence[tuple[str, str]]) -> str:
@@ -148,15 +172,17 @@ def run_demo(
 def play(
     name: str, scenario: Scenario, out: TextIO, err: TextIO, run_as: Commands, clock: Clock | None = None
 ) -> int:
-    result = io.StringIO()  # the JSON CI reads: summarised for people below, not dumped on the terminal
+    # The built-in services, and staging, the previews' blueprint.
+    services, places = builtin_services() + blueprint_services(), [STAGING]
     if clock is None:
-        sim = QoverySimulator()
+        sim = QoverySimulator(services, places=places)
         server: SimulatorServer | None = serve(sim)
         transport = None
     else:
-        sim = QoverySimulator(clock=clock.now, wall=clock.now)
+        sim = QoverySimulator(services, places=places, clock=clock.now, wall=clock.now)
         server = None
         transport = SimulatorAdapter(sim, clock.sleep)
+    codes = []
     try:
         environ = {
             "QOVERY_API_TOKEN": DEMO_TOKEN,
@@ -171,13 +197,22 @@ def play(
             "Its log (the status shows the previous deployment for a moment, as Qovery's does):\n\n"
         )
         err.flush()
-        code = run([], environ, result, err, clock=clock, transport=transport)
+        for index, (what, variables) in enumerate((("", {}), *scenario.then)):
+            environ = {key: value for key, value in (environ | variables).items() if value}
+            if index:
+                changed = " ".join(f"{key}={shlex.quote(value)}" for key, value in variables.items())
+                err.write(f"\nThen {what}, the same step with {changed}:\n\n")
+                err.flush()
+            result = io.StringIO()  # the JSON CI reads: summarised for people below, not on the terminal
+            codes.append(run([], environ, result, err, clock=clock, transport=transport))
+            out.write("\n" + summary(result.getvalue(), codes[-1], run_as))
+            out.flush()
     finally:
         if server is not None:
             server.stop()
-    out.write("\n" + summary(result.getvalue(), code, run_as) + next_steps(name, run_as))
+    out.write(next_steps(name, run_as))
     out.flush()
-    return code
+    return next((code for code in codes if code), 0)
 
 
 def summary(printed: str, code: int, run_as: Commands) -> str:
@@ -208,6 +243,8 @@ def summary(printed: str, code: int, run_as: Commands) -> str:
     words = EXIT_WORDS.get(code, f"see `{run_as.step} --help`, exit codes")
     if code == 0 and data.get("dry_run"):
         words = DRY_RUN_WORDS
+    if code == 0 and data.get("deleted"):
+        words = DELETED_WORDS
     lines.append(f"Exit code {code}: {words}.")
     return "\n".join(lines) + "\n"
 

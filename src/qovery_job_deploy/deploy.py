@@ -105,9 +105,14 @@ class Deployments:
         deadline: Deadline,
         live: LiveLog | None = None,
         accepted: Callable[[ServiceIdentity, str | None], None] = lambda identity, request_id: None,
+        several: bool | None = None,
     ) -> None:
+        """`accepted`: told of each deploy request Qovery took; `several`: whether the run has several
+        services (each line names its own; default: whether `runs` are several), when these are a part of
+        it (a stage, `stages.py`)."""
         self.client = client
         self.runs = runs
+        self.several = len(runs) > 1 if several is None else several
         self.options = options
         self.clock = clock
         self.log = log
@@ -166,7 +171,7 @@ class Deployments:
 
     def _start(self, run: ServiceRun, before: ServiceStatus) -> None:
         # With several services, each line already starts with the service's name.
-        subject = run.identity.label() if len(self.runs) == 1 else f"the {run.kind.noun}"
+        subject = f"the {run.kind.noun}" if self.several else run.identity.label()
         asked = run.deploy.requested(run.kind.noun)
         if self.deadline.left() < MIN_SECONDS_TO_START:  # said before anything is claimed as requested
             after_others = any(other.posted for other in self.runs if other is not run)
@@ -368,7 +373,7 @@ class Deployments:
         live = self.live.printed(run.service_id) if self.live is not None else 0
         run.outcome = Outcome(run.known, verdict, message, duration, live_lines=live)
         run.follower = None
-        if len(self.runs) > 1:  # each service's verdict as it ends, not only at the end of the step
+        if self.several:  # each service's verdict as it ends, not only at the end of the step
             self.log.info(run.outcome.verdict_line())
 
     def _pending(self) -> list[ServiceRun]:

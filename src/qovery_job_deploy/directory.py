@@ -63,12 +63,18 @@ class Directory:
             lambda: self.client.projects(organization_id, budget=budget).named(),
         )
 
-    def environments(self, project_id: str) -> list[Named]:
+    def environments(self, project_id: str, *, fresh: bool = False) -> list[Named]:
+        """The project's environments, with their modes; `fresh`: read again (one may have been made)."""
+        if fresh:
+            self._lists.pop(("environments", project_id), None)
         read = self.client.environments
         return _once(self._lists, ("environments", project_id), None, lambda: read(project_id).named())
 
-    def services(self, kind: ServiceKind, environment_id: str) -> list[Named]:
-        """The environment's services of one kind (`GET /environment/{id}/{kind}s`)."""
+    def services(self, kind: ServiceKind, environment_id: str, *, fresh: bool = False) -> list[Named]:
+        """The environment's services of one kind (`GET /environment/{id}/{kind}s`); `fresh`: read again
+        (a clone's, until they are all listed)."""
+        if fresh:
+            self._lists.pop(("services", kind.name, environment_id), None)
         return _once(
             self._lists,
             ("services", kind.name, environment_id),

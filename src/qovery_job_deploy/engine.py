@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from qovery_job_deploy.api.errors import ApiError, rate_limited_out, short_error, token_refused
-from qovery_job_deploy.context import Context
+from qovery_job_deploy.cloning import NotReady
+from qovery_job_deploy.context import Context, bounded
 from qovery_job_deploy.deploy import Deployments, Options, ServiceRun, held_back
 from qovery_job_deploy.diagnosis import explain, linked
 from qovery_job_deploy.directory import Directory
@@ -24,8 +25,10 @@ from qovery_job_deploy.live import LiveLog, Tailed
 from qovery_job_deploy.log import HumanLog
 from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.plan import deploys
+from qovery_job_deploy.preview import Prepared, Previews, would_clone
 from qovery_job_deploy.reading import StatusReader
 from qovery_job_deploy.resolve import Resolver, Scope
+from qovery_job_deploy.stages import StagedDeployments
 
 
 def deploy(plan: Plan, ctx: Context, unexpected: Callable[[Exception], str]) -> RunOutcome:
@@ -33,12 +36,7 @@ def deploy(plan: Plan, ctx: Context, unexpected: Callable[[Exception], str]) -> 
     matches nothing) is raised: nothing was deployed. Anything unexpected ends the services still without a
     verdict with `unexpected(error)`, the one line that says it."""
     engine = Engine(plan, ctx)
-    try:
-        return engine.run()
-    except InputError:
-        raise
-    except Exception as error:  # the boundary: anything unexpected is one line, not a bare traceback
-        return engine.abandoned(unexpected(error))
+    return bounded(engine.run, engine.abandoned, unexpected)
 
 
 class Engine:
@@ -59,8 +57,9 @@ class Engine:
             ServiceRun(identity, ctx.log, Known(identity.service_id, identity=identity))
             for identity in unresolved
         ]
-        self.deployments: Deployments | None = None
+        self.deployments: Deployments | StagedDeployments | None = None
         self.asked = plan.request  # until each service's request is planned: what was given
+        self.previews: Previews | None = None  # `clone-from`: a preview, found or cloned
 
     def run(self) -> RunOutcome:
         plan = self.plan
@@ -69,19 +68,7 @@ class Engine:
                 # Each list and each service read once, shared by the names, the labels and the plan.
                 directory = Directory(self.client, decides=lambda kind: kind.needs_source(plan.request))
                 resolver = Resolver(directory, self.log, self.given, plan.platform)
-                found = resolver.services(
-                    [(item.kind, item.ref) for item in plan.services],
-                    Scope(plan.organization, plan.project, plan.environment),
-                    input_name=plan.input_name,
-                )
-                identities = complete_identities(directory, found, self.log)
-                planned = deploys(
-                    directory.service,
-                    identities,
-                    plan.request,
-                    self.log,
-                    given=self.given,
-                )
+                identities, planned, named = self._services(directory, resolver)
             except InputError:
                 raise  # nothing to open: the caller reports an input error
             except BaseException as error:
@@ -96,26 +83,19 @@ class Engine:
                         Verdict.ERROR, f"Nothing was deployed: the API token was refused ({short})."
                     )
                 raise
-            self.asked = plan.request.taken_by(planned)  # what the report says was deployed
-            self.ctx.events.begin(_title(identities, dry_run=plan.dry_run))
+            # What the report says was deployed: the values the named services took.
+            self.asked = plan.request.taken_by(
+                [one for one, by_name in zip(planned, named, strict=True) if by_name]
+            )
+            self.ctx.events.begin(_title(identities, dry_run=plan.dry_run) + self._into())
             several = len(identities) > 1
             self.runs = [
                 _service_run(identity, deploy, self.log, several=several)
                 for identity, deploy in zip(identities, planned, strict=True)
             ]
             if plan.dry_run:
-                outcomes = explain(self._dry_run(), plan, self.client, self.deadline, self.log)
-                return self._ended(outcomes, announced=several)
-            self.deployments = Deployments(
-                self.client,
-                self.runs,
-                _options(plan),
-                clock=self.clock,
-                log=self.log,
-                deadline=self.deadline,
-                live=self._live(several),
-                accepted=self.ctx.events.accepted,
-            )
+                return self._ended(self._dry_run(), announced=several)
+            self.deployments = self._deployments(several)
             outcomes = self.deployments.run()
             ended = self.clock.now()
             if self.deployments.signum is None:
@@ -128,11 +108,85 @@ class Engine:
                 Verdict.CANCELLED, "Interrupted; nothing was deployed.", interruption.signum
             )
         except InputError:
+            if self.previews is not None:
+                self.previews.kept()
             raise
-        except ActionError as error:  # while resolving names: nothing was deployed
-            if rate_limited_out(error):  # a 429 waited out until `timeout`: the timeout's verdict
-                return self._everyone(Verdict.TIMED_OUT, held_back(error))
-            return self._everyone(Verdict.ERROR, f"Nothing was deployed: {error}")
+        except ActionError as error:  # while resolving names (or cloning): nothing was deployed
+            return self._nothing_deployed(error)
+
+    def _nothing_deployed(self, error: ActionError) -> RunOutcome:
+        """Every service ends in `error`, met before anything was deployed."""
+        if isinstance(error, NotReady):  # a clone's services not listed in time (`_ended` says it is kept)
+            verdict = Verdict.TIMED_OUT if error.timed_out else Verdict.ERROR
+            return self._everyone(verdict, f"Nothing was deployed: {error}.")
+        if rate_limited_out(error):  # a 429 waited out until `timeout`: the timeout's verdict
+            return self._everyone(Verdict.TIMED_OUT, held_back(error))
+        return self._everyone(Verdict.ERROR, f"Nothing was deployed: {error}")
+
+    def _services(
+        self, directory: Directory, resolver: Resolver
+    ) -> tuple[list[ServiceIdentity], list[Deploy], list[bool]]:
+        """The services to deploy, each with its deploy request and whether it was named: those named, or,
+        in a preview that this run cloned, everything in it (`preview.py`), in stage order."""
+        plan = self.plan
+        refs = [(item.kind, item.ref) for item in plan.services]
+        scope = Scope(plan.organization, plan.project, plan.environment)
+        place = None
+        if plan.clone_from:
+            self.previews = Previews(plan, self.ctx, directory, resolver)
+            prepared = self.previews.prepare()
+            if (whole := prepared.whole) is not None:
+                identities = whole.identities
+                if not prepared.would_clone:  # a clone not made has no names to complete
+                    identities = complete_identities(directory, identities, self.log)
+                return identities, whole.deploys, whole.named
+            place = prepared.place
+        try:
+            found = resolver.services(refs, scope, input_name=plan.input_name, place=place)
+        except InputError:
+            if self.previews is None or not self.previews.settle():  # not a clone still being made
+                raise
+            found = resolver.services(refs, scope, input_name=plan.input_name, place=place)
+        identities = complete_identities(directory, found, self.log)
+        planned = deploys(directory.service, identities, plan.request, self.log, given=self.given)
+        return identities, planned, [True] * len(identities)
+
+    def _deployments(self, several: bool) -> Deployments | StagedDeployments:
+        """Every service at once (or in sequence); a fresh clone's, stage after stage."""
+        live = self._live(several)
+
+        def deployments(runs: list[ServiceRun]) -> Deployments:
+            return Deployments(
+                self.client,
+                runs,
+                _options(self.plan),
+                clock=self.clock,
+                log=self.log,
+                deadline=self.deadline,
+                live=live,
+                accepted=self.ctx.events.accepted,
+                several=several,
+            )
+
+        whole = self.prepared.whole if self.prepared is not None else None
+        if whole is None:
+            return deployments(self.runs)
+        return StagedDeployments(self.runs, whole.stages, deployments, self.log)
+
+    @property
+    def prepared(self) -> Prepared | None:
+        """The preview, once found or cloned (`clone-from`)."""
+        return self.previews.prepared if self.previews is not None else None
+
+    def _into(self) -> str:
+        """The title's end in a preview this run clones: ` into pr-42, cloned from staging`."""
+        prepared = self.prepared
+        if prepared is None:
+            return ""
+        blueprint, name = prepared.blueprint.environment_name, prepared.place.environment_name
+        if prepared.would_clone:
+            return f" into {name}, which a run would clone from {blueprint}"
+        return f" into {name}, cloned from {blueprint}" if prepared.cloned else ""
 
     def _token_problem(self, error: BaseException) -> ApiError | None:
         """A token Qovery refused before anything was deployed (a 401, or a 403 on what it was to deploy),
@@ -152,6 +206,12 @@ class Engine:
         return LiveLog(self.client, self.clock, self.log, show, list(self.plan.secrets))
 
     def _dry_run(self) -> list[Outcome]:
+        """What would be deployed, explained; in a preview that does not exist, what would be cloned."""
+        if self.prepared is not None and self.prepared.would_clone:
+            return would_clone(self.prepared, self.runs, self.log)
+        return explain(self._statuses(), self.plan, self.client, self.deadline, self.log)
+
+    def _statuses(self) -> list[Outcome]:
         """Each service's status, which proves that the token sees it, and what would be deployed: the
         names, the values and the force-event were checked on the way here. Nothing is posted."""
         reading = StatusReader(self.client, self.log).read(self.runs)
@@ -192,7 +252,13 @@ class Engine:
         announced: bool = False,
         at: float | None = None,
     ) -> RunOutcome:
-        """The run's outcome; `at`: when the last verdict was reached (now, unless given)."""
+        """The run's outcome; `at`: when the last verdict was reached (now, unless given). A preview's
+        environment is said with its link (not read after a signal: the step stops promptly)."""
+        environment = None
+        if self.previews is not None and self.prepared is not None:
+            if not all(outcome.verdict.went_well for outcome in outcomes):
+                self.previews.kept()
+            environment = self.previews.environment(self.prepared, read_link=signum is None)
         return RunOutcome(
             outcomes,
             signum,
@@ -200,6 +266,7 @@ class Engine:
             dry_run=self.plan.dry_run,
             elapsed_seconds=(self.clock.now() if at is None else at) - self.ctx.started_at,
             announced=announced,
+            environment=environment,
         )
 
 

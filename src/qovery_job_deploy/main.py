@@ -29,6 +29,7 @@ from qovery_job_deploy.inputs.names import (
 from qovery_job_deploy.inputs.plan import Plan, load_plan
 from qovery_job_deploy.log import HumanLog, inert
 from qovery_job_deploy.publishers import Target, told
+from qovery_job_deploy.removal import remove
 from qovery_job_deploy.report import report, report_input_error
 from qovery_job_deploy.runners import runner_of
 from qovery_job_deploy.streams import Tolerant, Writer
@@ -90,9 +91,10 @@ def run(
         publishers = runner.publishers_for(target)  # before the run: the trackers among them follow it
         events = Events(begin=presenter.begin, live=presenter.live_lines, accepted=told(publishers))
         ctx = Context(client, clock, deadline, log, started_at, events)
+        run_plan = remove if plan.delete_environment else deploy  # a preview's deletion, or a deployment
         try:
-            outcome = deploy(plan, ctx, lambda error: _unexpected(error, plan.debug, err))
-        except InputError as error:  # a name that matches nothing: nothing was deployed
+            outcome = run_plan(plan, ctx, lambda error: _unexpected(error, plan.debug, err))
+        except InputError as error:  # a name that matches nothing: nothing was deployed (or deleted)
             return report_input_error(error, presenter)
         finally:
             # The first signal decided; a second (GitHub's SIGTERM) must not cut the report short.

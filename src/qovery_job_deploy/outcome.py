@@ -133,6 +133,34 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class PreviewEnvironment:
+    """The environment of a preview's run (`clone-from`, `delete-environment`): which one, where it answers,
+    and whether this run cloned it (from `cloned_from`)."""
+
+    environment_id: str | None
+    name: str | None
+    url: str | None = None  # its default link, when it has one
+    cloned: bool = False
+    cloned_from: str | None = None  # the blueprint's name, when this run cloned it
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """How a `delete-environment` run ended: a verdict of its own (succeeded: the environment is gone)."""
+
+    verdict: Verdict
+    message: str
+    state: str | None = None  # the environment's last state seen (DELETE_QUEUED, DELETING, ...)
+    absent: bool = False  # nothing to delete: no such environment, or gone already
+
+    @property
+    def gone(self) -> bool:
+        """The environment no longer exists, deleted now or before: what a publisher acts on (the preview's
+        GitHub deployments made `inactive`, its pull-request comment saying it was deleted)."""
+        return self.verdict is Verdict.SUCCEEDED
+
+
+@dataclass(frozen=True)
 class RunOutcome:
     """Every job's outcome, in the order given, and what they come to together."""
 
@@ -144,10 +172,13 @@ class RunOutcome:
     # From the step's start to its last verdict (each service's own duration counts from its POST).
     elapsed_seconds: float | None = None
     announced: bool = False  # each service's verdict line was printed as it ended (several services)
+    environment: PreviewEnvironment | None = None  # a preview's, deployed into or deleted
+    # A `delete-environment` run: its ending, and no service (`services` is empty).
+    deletion: Deletion | None = None
 
     @property
     def verdict(self) -> Verdict:
-        return self.deciding().verdict
+        return self.deletion.verdict if self.deletion is not None else self.deciding().verdict
 
     def deciding(self) -> Outcome:
         """The first job, in the order given, whose verdict is the worst: it decides the exit code, and the
@@ -168,4 +199,4 @@ class RunOutcome:
     def duration_seconds(self) -> float:
         if self.elapsed_seconds is not None:
             return self.elapsed_seconds
-        return max(outcome.duration_seconds for outcome in self.services)
+        return max((outcome.duration_seconds for outcome in self.services), default=0.0)

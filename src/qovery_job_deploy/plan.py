@@ -9,7 +9,7 @@ one line each, before the first POST: a release either starts whole or not at al
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from qovery_job_deploy.api.models import ServiceInfo
 from qovery_job_deploy.errors import InputError
@@ -21,18 +21,21 @@ from qovery_job_deploy.log import Log
 def deploys(
     read_service: Callable[[ServiceKind, str], ServiceInfo],
     identities: Sequence[ServiceIdentity],
-    request: DeployRequest,
+    asked: DeployRequest,
     log: Log,
     *,
     given: Mapping[str, str] | None = None,
+    unnamed: Collection[str] = (),
 ) -> list[Deploy]:
     """One deploy request per service, in order; InputError (every problem, one per line) otherwise.
     `read_service` is `GET /{kind}/{id}`, read once per service per run (`directory.Directory.service`);
-    `given`: each input's value and where it came from, by field, for its errors."""
+    `given`: each input's value and where it came from, by field, for its errors; `unnamed`: the services
+    deployed though not named (a fresh clone's others), by id, which take no value: what they run now."""
     planned: list[Deploy] = []
     problems: list[str] = []
     for identity in identities:
         kind = KINDS[identity.kind]
+        request = DeployRequest() if identity.service_id in unnamed else asked
         source = Source()
         if kind.needs_source(request):
             source = read_service(kind, identity.service_id).current()

@@ -75,16 +75,22 @@ class Resolver:
         return self.services([(JOB.name, ref) for ref in refs], scope, input_name="jobs")
 
     def services(
-        self, refs: Sequence[tuple[str | None, str]], scope: Scope, *, input_name: str = "services"
+        self,
+        refs: Sequence[tuple[str | None, str]],
+        scope: Scope,
+        *,
+        input_name: str = "services",
+        place: Place | None = None,
     ) -> list[ServiceIdentity]:
         """One identity per service, in the order given, with the names resolution found (`labels.py`
-        completes the rest). Each ref is (its kind, or None for any kind; a name or UUID). Raises
-        InputError before anything is deployed."""
-        if scope.environment is None and all(is_uuid(ref) for _, ref in refs):
+        completes the rest). Each ref is (its kind, or None for any kind; a name or UUID); `place`, when
+        given, is where they are (a preview's environment), else the scope says. Raises InputError before
+        anything is deployed."""
+        if place is None and scope.environment is None and all(is_uuid(ref) for _, ref in refs):
             found, problems = each(refs, lambda ref: self._by_uuid(*ref, input_name))
         else:
-            place = self._place(scope)
-            found, problems = each(refs, lambda ref: self._service(*ref, place, input_name))
+            where = place or self._place(scope)
+            found, problems = each(refs, lambda ref: self._service(*ref, where, input_name))
         twice = _named_twice(found, input_name, self.given.get(input_name))
         if problems := problems + twice:  # every one, one line each
             raise InputError("\n".join(dict.fromkeys(problems)))
@@ -95,15 +101,7 @@ class Resolver:
     def _place(self, scope: Scope) -> Place:
         if scope.environment is None or is_uuid(scope.environment):  # settings ask for it with a job name
             return Place((scope.environment or "").strip().lower())
-        organization_id: str | None = None
-        if scope.project is not None and is_uuid(scope.project):
-            projects = [Named(id=scope.project.strip().lower())]
-        elif scope.project is not None:
-            organization_id = self._organization_id(scope)
-            projects = [self._project(scope.project, organization_id)]
-        else:
-            organization_id = self._organization_id(scope)
-            projects = self.directory.projects(organization_id)
+        organization_id, projects = self.projects(scope)
         candidates = [
             (project, environment)
             for project in projects
@@ -130,6 +128,16 @@ class Resolver:
         )
         self.log.info(f"environment {environment.name} -> {environment.id}")
         return place
+
+    def projects(self, scope: Scope) -> tuple[str | None, list[Named]]:
+        """Where an environment given by name is looked up: the organization's id (None when the project
+        is given by UUID: not read) and the project, or every project of the organization."""
+        if scope.project is not None and is_uuid(scope.project):
+            return None, [Named(id=scope.project.strip().lower())]
+        organization_id = self._organization_id(scope)
+        if scope.project is not None:
+            return organization_id, [self._project(scope.project, organization_id)]
+        return organization_id, self.directory.projects(organization_id)
 
     def _organization_id(self, scope: Scope) -> str:
         if scope.organization is not None and is_uuid(scope.organization):
@@ -174,9 +182,9 @@ class Resolver:
             service_id = ref.strip().lower()
             found = next(((k, item) for k, item in candidates if item.id == service_id), None)
             if found is not None:
-                return _identity(service_id, found[1].name, place, found[0].name)
+                return identity_in(place, service_id, found[1].name, found[0].name)
             if kind is not None:  # not listed (yet): its own reads will tell
-                return _identity(service_id, None, place, kind)
+                return identity_in(place, service_id, None, kind)
             raise self._no_such_id(input_name, service_id, place)
         noun = kinds[0].noun if len(kinds) == 1 else "service"
         try:
@@ -201,7 +209,7 @@ class Resolver:
         if str(item.id) not in self._named:  # each name once, though it be given twice
             self._named.add(str(item.id))
             self.log.info(f"{found_kind.noun} {item.name} -> {item.id}")
-        return _identity(str(item.id), item.name, place, found_kind.name)
+        return identity_in(place, str(item.id), item.name, found_kind.name)
 
     def _of_another_type(self, kind: str | None, ref: str, place: Place, input_name: str) -> str:
         """When a name of one type matches nothing, whether a service of another type has it: `--jobs api`
@@ -304,7 +312,8 @@ def pick(
     )
 
 
-def _identity(service_id: str, name: str | None, place: Place, kind: str) -> ServiceIdentity:
+def identity_in(place: Place, service_id: str, name: str | None, kind: str) -> ServiceIdentity:
+    """A service of `place`, with the names of its environment, project and organization known there."""
     return ServiceIdentity(
         service_id,
         name,

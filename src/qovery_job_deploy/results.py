@@ -11,7 +11,7 @@ from typing import Any
 from qovery_job_deploy.deployment_log import QoveryDiagnosis
 from qovery_job_deploy.identity import is_uuid
 from qovery_job_deploy.kinds import KINDS
-from qovery_job_deploy.outcome import SEVERITY, Known, Outcome, RunOutcome, Verdict
+from qovery_job_deploy.outcome import SEVERITY, Deletion, Known, Outcome, RunOutcome, Verdict
 
 HEADLINES = {
     Verdict.SUCCEEDED: "Qovery {jobs} deployed",
@@ -34,6 +34,16 @@ SEVERAL_HEADLINES = {
     Verdict.SKIPPED: "{jobs}: all skipped",
     Verdict.PLANNED: "Dry run: {jobs} would be deployed, nothing was posted",
 }
+# A `delete-environment` run: its environment is the subject, never a deployment.
+DELETION_HEADLINES = {
+    Verdict.SUCCEEDED: "Qovery environment {name} deleted",
+    Verdict.ACCEPTED: "Qovery environment {name}: deletion requested",
+    Verdict.FAILED: "Qovery environment {name}: deletion failed",
+    Verdict.TIMED_OUT: "Qovery environment {name}: deletion timed out",
+    Verdict.CANCELLED: "Qovery environment {name}: deletion step cancelled",
+    Verdict.ERROR: "Qovery environment {name}: deletion in error",
+    Verdict.PLANNED: "Dry run: Qovery environment {name} would be deleted, nothing was deleted",
+}
 # GitLab reads at most 20 dotenv variables on self-managed instances by default (50 on gitlab.com);
 # per-job keys take what the step-wide ones leave, most useful first.
 MAX_DOTENV_VARIABLES = 20
@@ -49,6 +59,8 @@ PER_JOB_DOTENV = (
 def headline(run: RunOutcome) -> str:
     """`Qovery job deployment failed`; with several services `3 Qovery jobs deployed` when all went
     alike, else `3 Qovery jobs: 1 failed`: those that did not go as asked, by verdict, worst first."""
+    if run.deletion is not None:
+        return _deletion_headline(run, run.deletion)
     nothing_posted = all(job.known.deployment_request_id is None for job in run.services)
     if len(run.services) == 1:
         one = noun(run.services[0])
@@ -63,6 +75,19 @@ def headline(run: RunOutcome) -> str:
     if len(counts) == 1 or not worst_first:
         return SEVERAL_HEADLINES[run.verdict].format(jobs=what)
     return f"{what}: " + ", ".join(f"{counts[verdict]} {verdict.words}" for verdict in worst_first)
+
+
+def _deletion_headline(run: RunOutcome, deletion: Deletion) -> str:
+    name = environment_name(run)
+    if deletion.absent:
+        return f"Qovery environment {name}: nothing to delete"
+    return DELETION_HEADLINES[deletion.verdict].format(name=name)
+
+
+def environment_name(run: RunOutcome) -> str:
+    """The preview's name, else its id."""
+    environment = run.environment
+    return (environment.name or environment.environment_id or "") if environment else ""
 
 
 def nouns(run: RunOutcome) -> str:
@@ -91,6 +116,8 @@ def message(run: RunOutcome) -> str:
     """With one service, its message. With several, the count per verdict: a release that went as asked is
     described as a whole (each service's message is its own entry); otherwise the deciding one's message
     follows, since it says what went wrong."""
+    if run.deletion is not None:
+        return run.deletion.message
     deciding = run.deciding()
     if len(run.services) == 1:
         return deciding.message
@@ -156,7 +183,39 @@ def service_result(outcome: Outcome, id_key: str = "id") -> dict[str, Any]:
 
 def result(run: RunOutcome) -> dict[str, Any]:
     """The machine-readable result: stdout JSON, the `result` output. The top-level fields describe the
-    deciding job (the only one, when there is one); `jobs` holds every job."""
+    deciding job (the only one, when there is one); `jobs` holds every job. A preview's environment, and a
+    deletion, have keys of their own."""
+    environment = run.environment
+    return (_deletion_result(run, run.deletion) if run.deletion else _deploy_result(run)) | {
+        "environment_id": environment.environment_id if environment else None,
+        "environment_url": environment.url if environment else None,
+        "cloned": bool(environment and environment.cloned),
+        "deleted": bool(run.deletion and run.deletion.gone and not run.deletion.absent),
+    }
+
+
+def _deletion_result(run: RunOutcome, deletion: Deletion) -> dict[str, Any]:
+    """A deletion deploys nothing: a deployment's keys, empty, beside its verdict, state and message."""
+    nothing = ("current_state", "deployment_request_id", "execution_id", "service_deployment_status")
+    asked = ("image_tag", "git_commit_id", "chart_version", "force_event")
+    about = ("job_name", "console_url", "url", "error")  # a deployment's: none
+    return {
+        "job_id": None,
+        "verdict": deletion.verdict.value,
+        "state": deletion.state,
+        **dict.fromkeys(nothing),
+        "duration_seconds": round(run.duration_seconds),
+        "steps": [],
+        "message": deletion.message,
+        **dict.fromkeys(asked),
+        **dict.fromkeys(about),
+        "dry_run": run.dry_run,
+        "jobs": [],
+        "services": [],
+    }
+
+
+def _deploy_result(run: RunOutcome) -> dict[str, Any]:
     deciding = run.deciding()
     known = deciding.known
     return {
@@ -210,6 +269,9 @@ def outputs(run: RunOutcome) -> dict[str, str]:
         "force-event": data["force_event"] or "",
         "jobs": _json(data["jobs"]),
         "services": _json(data["services"]),
+        "environment-id": data["environment_id"] or "",
+        "environment-url": data["environment_url"] or "",
+        "cloned": "true" if data["cloned"] else "false",
         "result": _json(data),
     }
 
@@ -236,6 +298,12 @@ def dotenv(run: RunOutcome) -> dict[str, str]:
     }
     if any(linked):  # step-wide, so before any per-service key: what `environment: url:` reads
         report["QOVERY_URL"] = values["url"]
+    if run.environment is not None:  # a preview's: GitLab's `environment: url:` can read it
+        report |= {
+            "QOVERY_ENVIRONMENT_ID": values["environment-id"],
+            "QOVERY_ENVIRONMENT_URL": values["environment-url"],
+            "QOVERY_CLONED": values["cloned"],
+        }
     if len(run.services) > 1:
         keys = job_keys(run.services)
         for suffix, field in PER_JOB_DOTENV:

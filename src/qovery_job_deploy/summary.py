@@ -8,7 +8,7 @@ from urllib.parse import quote, urlsplit
 
 from qovery_job_deploy import markdown as md
 from qovery_job_deploy.deployment_log import QoveryDiagnosis
-from qovery_job_deploy.outcome import Outcome, RunOutcome, Verdict
+from qovery_job_deploy.outcome import Deletion, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.results import diagnosis_of, headline, message, noun, service_kind
 
 ICONS = {
@@ -34,8 +34,11 @@ LINK_SAFE = ":/?=&%#@+-._~"
 def summary_markdown(run: RunOutcome) -> str:
     """States and ids as code spans (shown exactly, readable in the raw file); messages as running text;
     Qovery's own diagnosis at the top, the deployment log folded at the end."""
-    deciding = run.deciding()
     lines = [f"### {ICONS[run.verdict]} {headline(run)}", "", md.text(message(run), MAX_MESSAGE), ""]
+    if run.deletion is not None:
+        return "\n".join(lines + _deletion(run, run.deletion)) + "\n\n"
+    lines += _preview(run)
+    deciding = run.deciding()
     lines += diagnosis_markdown(diagnosis_of(deciding))
     if len(run.services) == 1:
         lines += _one_job(run.services[0], what_was_asked(run))
@@ -45,6 +48,38 @@ def summary_markdown(run: RunOutcome) -> str:
     for job in run.services:
         lines += log_markdown(job, several=len(run.services) > 1)
     return "\n".join(lines) + "\n\n"
+
+
+def _preview(run: RunOutcome) -> list[str]:
+    """A preview's environment, in a line: its name and id, whether this run cloned it, its link."""
+    environment = run.environment
+    if environment is None:
+        return []
+    said = f"Preview environment {md.text(environment.name or '')}"
+    said += (
+        f" · {md.code(environment.environment_id)}"
+        if environment.environment_id
+        else ", not made (a dry run)"
+    )
+    if environment.cloned:
+        said += f", cloned from {md.text(environment.cloned_from or '')} by this run"
+    if link := md_link(environment.url or "", environment.url):
+        said += f" · {link}"
+    return [said, ""]
+
+
+def _deletion(run: RunOutcome, deletion: Deletion) -> list[str]:
+    environment = run.environment
+    name = environment.name if environment else None
+    rows = [
+        ("Verdict", md.code(deletion.verdict.value)),
+        ("Environment", f"{md.text(name or '')} · {md.code(environment.environment_id or '')}")
+        if environment and environment.environment_id
+        else ("Environment", md.text(name or "")),
+        ("Last state", md.code(deletion.state or "")),
+        ("Elapsed", f"{run.duration_seconds:.0f} s"),
+    ]
+    return ["| | |", "|---|---|", *(f"| {key} | {value} |" for key, value in rows)]
 
 
 def _table(jobs: list[Outcome]) -> list[str]:

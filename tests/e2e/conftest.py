@@ -1,20 +1,21 @@
-"""Fixtures of the e2e checks: the image (built cold once), podman's Docker API for the runners, and the
-scratch repositories the runners work in. Every test here is marked `e2e`: the default `pytest` run
+"""Fixtures of the e2e checks: the image (built cold once), podman's Docker API for the runners, the
+scratch repositories the runners work in, and the runner runs, all started at once (`runs`). Every test here is marked `e2e`: the default `pytest` run
 leaves them out; `bash tests/e2e/run.sh` sets the machine up and runs them (`pytest -m e2e`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support.sims import finish
 
 from .harness import (
     BUILD_TIMEOUT,
@@ -30,9 +31,10 @@ from .harness import (
     podman,
     podman_env,
     run,
-    scratch_repo,
+    runner_repo,
 )
 from .runners import Act, GitlabCiLocal
+from .runs import Runners, Runs
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects
@@ -40,8 +42,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
             item.add_marker(pytest.mark.e2e)
-    # The image's own checks first (its cold build is the first figure), the runners after.
-    items.sort(key=lambda item: MODULE_ORDER.get(Path(str(item.fspath)).stem, 0))
+    # The checks that run alone first, those that time something (the image's builds and signals, act's
+    # start-up), the image's before the runners'; then those that go beside or read the runner runs (fixture
+    # `runs`), which start at the first of them.
+    items.sort(
+        key=lambda item: (
+            "runs" in getattr(item, "fixturenames", ()),
+            MODULE_ORDER.get(Path(str(item.fspath)).stem, 0),
+        )
+    )
 
 
 MODULE_ORDER = {"test_image": -4, "test_gitlab": -3, "test_act": -2, "test_readme_examples": -1}
@@ -126,24 +135,9 @@ def docker_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-def runner_repo(directory: Path, setup: Setup) -> Path:
-    """A scratch repository for a runner. On the stand-in base, the Dockerfile's FROM lines lose their
-    digest (podman can't tag the stand-in by digest, and a runner's build takes no --build-arg);
-    nothing else changes."""
-    repo = scratch_repo(directory)
-    if setup.base_mode == "standin":
-        dockerfile = repo / "Dockerfile"
-        text = dockerfile.read_text(encoding="utf-8")
-        dockerfile.write_text(re.sub(r"@sha256:[0-9a-f]{64}", "", text), encoding="utf-8")
-        commit_all(repo, "e2e: base without digest")
-    return repo
-
-
 @pytest.fixture(scope="session")
 def act(setup: Setup, docker_host: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Act]:
     home = tmp_path_factory.mktemp("act")
-    (home / "config" / "act").mkdir(parents=True)
-    (home / "config" / "act" / "actrc").write_text("")  # no user configuration
     yield Act(setup, docker_host, runner_repo(home / "repo", setup), home)
     # act names its containers after the workflow and job; remove any an interrupted run left.
     names = podman("ps", "-a", "--format", "{{.Names}}").stdout.split()
@@ -183,3 +177,24 @@ def gitlab_ci_local(
 ) -> GitlabCiLocal:
     home = tmp_path_factory.mktemp("gitlab-ci-local")
     return GitlabCiLocal(setup, docker_host, runner_repo(home / "repo", setup), home / "home")
+
+
+@pytest.fixture(scope="session")
+def runs(
+    request: pytest.FixtureRequest,
+    act_release: Act,
+    gitlab_ci_local: GitlabCiLocal,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Runs]:
+    """Every runner run the selected checks read (runs.py), started at once when the first check that goes beside
+    or reads them begins, after the checks that run alone (they time something: the image's builds and signals,
+    act's start-up). At the end, each simulator they reached stops if it still serves, and any exchange that broke
+    the OpenAPI contract fails the session."""
+    modules = {Path(str(item.fspath)).stem for item in request.session.items}
+    with ThreadPoolExecutor(max_workers=16, thread_name_prefix="e2e-run") as pool:
+        runners = Runners(act_release, gitlab_ci_local, tmp_path_factory.mktemp("runs"))
+        started = Runs(runners, pool)
+        started.start(modules)
+        yield started
+    for sim in started.sims:
+        finish(sim.stop())

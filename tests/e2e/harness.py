@@ -1,4 +1,5 @@
-"""What the e2e checks drive: podman, act and gitlab-ci-local, as tests/e2e/run.sh set them up.
+"""What the e2e checks drive: podman, act and gitlab-ci-local, as tests/e2e/run.sh set them up, and simulators
+served by processes of their own for the runner runs that go at once.
 
 Every process is run with a timeout, its output kept under the cache's logs/ directory (named after the
 check), and every output scanned for the token with the suite's own scan (step.assert_secret_absent).
@@ -8,15 +9,21 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+import re
 import secrets
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from support.contract import validate
 from support.step import StepRun, assert_secret_absent
+
+from qovery_job_deploy.simulator import DeploymentRequest, Exchange, QoverySimulator
 
 REPO = Path(__file__).resolve().parents[2]
 E2E = REPO / "tests" / "e2e"
@@ -166,6 +173,19 @@ def scratch_repo(directory: Path) -> Path:
     return directory
 
 
+def runner_repo(directory: Path, setup: Setup) -> Path:
+    """A scratch repository for a runner. On the stand-in base, the Dockerfile's FROM lines lose their
+    digest (podman can't tag the stand-in by digest, and a runner's build takes no --build-arg);
+    nothing else changes."""
+    repo = scratch_repo(directory)
+    if setup.base_mode == "standin":
+        dockerfile = repo / "Dockerfile"
+        text = dockerfile.read_text(encoding="utf-8")
+        dockerfile.write_text(re.sub(r"@sha256:[0-9a-f]{64}", "", text), encoding="utf-8")
+        commit_all(repo, "e2e: base without digest")
+    return repo
+
+
 def git(directory: Path, *args: str) -> None:
     subprocess.run(
         ["git", "-c", "user.name=e2e", "-c", "user.email=e2e@localhost", "-c", "commit.gpgsign=false", *args],
@@ -185,3 +205,55 @@ def head_commit(directory: Path) -> str:
     return subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True, text=True, check=True
     ).stdout.strip()
+
+
+class SimulatorProcess:
+    """The simulator's built-in services on 127.0.0.1 in real time, as `served()` has them, but served by a process
+    of its own (tests/e2e/serve_simulator.py): the runner runs that go at once then never wait on the test process
+    (its GIL, the contract checks). What it saw comes back when it stops, and every answered exchange is then
+    checked against the OpenAPI spec, as a served simulator checks each one as it answers."""
+
+    def __init__(self, name: str) -> None:
+        LOGS.mkdir(parents=True, exist_ok=True)
+        self.name = name
+        with (LOGS / f"{name}.simulator.err").open("wb") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, E2E / "serve_simulator.py"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+            )
+        assert self._process.stdout is not None
+        self.url = self._process.stdout.readline().decode().strip()
+        if not self.url:
+            self._process.kill()
+            self._process.wait()
+            raise RuntimeError(f"the simulator {name} did not start: see {LOGS / name}.simulator.err")
+        self._record: QoverySimulator | None = None
+
+    def stop(self) -> QoverySimulator:
+        """Stop serving (once; later calls return the same record): a simulator holding what this one saw, its
+        exchanges checked against the spec (`unexpected_contract_errors`)."""
+        if self._record is None:
+            # Closes its stdin: it stops, then prints its record (its URL, the first line, was read already).
+            out, _ = self._process.communicate(timeout=60)
+            requests, exchanges = pickle.loads(out)  # noqa: S301 - our own child's output
+            record = QoverySimulator()
+            record.url, record.requests, record.exchanges = self.url, requests, exchanges
+            # The exchanges a served simulator checks: those it answered (a reset or a hang has no status).
+            record.contract_errors = [
+                error for exchange in exchanges if exchange.status for error in validate(exchange)
+            ]
+            self._record = record
+        return self._record
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        return self._stopped().exchanges
+
+    def deployments_of(self, job_id: str) -> list[DeploymentRequest]:
+        return self._stopped().deployments_of(job_id)
+
+    def _stopped(self) -> QoverySimulator:
+        assert self._record is not None, f"the simulator {self.name} is read before it stopped"
+        return self._record

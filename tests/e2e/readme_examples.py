@@ -13,7 +13,12 @@ from typing import Any
 
 # The documents whose marked examples the e2e checks run, relative to the repository, README first. A marker
 # in a Markdown file missing here is an error of the unit tests, so that no example goes silently unrun.
-DOCUMENTS = ("README.md", "docs/services.md")
+DOCUMENTS = ("README.md", "docs/services.md", "docs/github.md")
+
+# Every marker a document may hold: those the e2e checks run against simulators, and the preview examples
+# (a pull request's events, a review app's stop job), which they do not run yet; tests/test_preview_examples.py
+# reads those and runs their steps in-process. A marker of another name is an error of the unit tests.
+KNOWN_MARKERS = ("github", "gitlab", "github-preview", "gitlab-preview")
 
 MARKER = re.compile(r"<!--\s*example:\s*(?P<platform>[\w-]+)\s*-->\s*")
 FENCE = re.compile(r"(?P<fence>```+|~~~+)")
@@ -61,7 +66,8 @@ def as_workflow(example: Any) -> dict[str, Any]:
         raise MalformedExample(f"a GitHub example is a list of steps, a job or a workflow, not {example!r}")
     if "jobs" not in example:
         example = {"name": "README example", "on": "push", "permissions": {}, "jobs": {"deploy": example}}
-    return dict(example)
+    # A workflow's `on:`, which YAML 1.1 (PyYAML) reads as the key true: `on` again, where it was.
+    return {"on" if key is True else key: value for key, value in example.items()}
 
 
 def steps_using_the_action(workflow: dict[str, Any]) -> list[tuple[list[dict[str, Any]], int]]:

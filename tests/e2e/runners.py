@@ -4,7 +4,9 @@ simulator on 127.0.0.1 is reachable."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,19 +21,23 @@ class Act:
     setup: Setup
     docker_host: str
     repo: Path
-    home: Path  # XDG dirs, secrets and variables files
+    home: Path  # per run (by name): act's XDG dirs and secrets file, the copy run_jobs commits to
 
     def run(self, name: str, workflow: str, api_url: str | None, *extra: str) -> Run:
         """`act push` of one workflow; the token as a secret, the simulator's URL (when given) as QOVERY_API_URL
-        in the environment of every job (act's `--env`, like a workflow-level `env:`)."""
-        secrets_file = self.home / "act.secrets"
+        in the environment of every job (act's `--env`, like a workflow-level `env:`). Each run (by name) has act's
+        XDG directories and secrets file of its own, so that runs can go at once."""
+        home = self.home / name
+        (home / "config" / "act").mkdir(parents=True, exist_ok=True)
+        (home / "config" / "act" / "actrc").write_text("")  # no user configuration
+        secrets_file = home / "act.secrets"
         secrets_file.write_text(f"QOVERY_API_TOKEN={TOKEN}\n", encoding="utf-8")
         secrets_file.chmod(0o600)
         env = podman_env(
             {
                 "DOCKER_HOST": self.docker_host,
-                "XDG_CACHE_HOME": str(self.home / "cache"),
-                "XDG_CONFIG_HOME": str(self.home / "config"),
+                "XDG_CACHE_HOME": str(home / "cache"),
+                "XDG_CONFIG_HOME": str(home / "config"),
             }
         )
         argv: list[str | Path] = [
@@ -44,10 +50,11 @@ class Act:
     def run_jobs(
         self, name: str, jobs: dict[str, dict[str, Any]], api_urls: dict[str, str], *extra: str
     ) -> JobsRun:
-        """Several checks' jobs as one workflow in one act run: act starts once, and runs one job per CPU at a
-        time (its default; five at once on this 2-core machine starved the simulators, served by the test
-        process, past a step's 5 s read bound). Each job reaches its own simulator through a job-level
-        `env: QOVERY_API_URL`, and nothing else gives the step a URL."""
+        """Several checks' jobs as one workflow in one act run, all at once (act's default is one job per CPU).
+        Each job reaches its own simulator through a job-level `env: QOVERY_API_URL`, and nothing else gives the
+        step a URL; each simulator serves from a process of its own (harness.SimulatorProcess): five jobs at once
+        starved simulators served by the test process on this 2-core machine, past a step's 5 s read bound. The
+        workflow is committed to a copy of the repository of the run's own, so that runs can go at once."""
         workflow = {
             "name": name,
             "on": "push",
@@ -58,11 +65,15 @@ class Act:
                 for job_id, job in jobs.items()
             },
         }
-        path = self.repo / ".github" / "workflows" / f"{name}.yml"
+        act = dataclasses.replace(self, repo=self.home / name / "repo")
+        shutil.copytree(self.repo, act.repo, symlinks=True)
+        path = act.repo / ".github" / "workflows" / f"{name}.yml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(workflow, sort_keys=False), encoding="utf-8")
-        commit_all(self.repo, f"e2e: {name}")
-        return JobsRun(self.run(name, str(path.relative_to(self.repo)), None, *extra), name, workflow)
+        commit_all(act.repo, f"e2e: {name}")
+        workflow_path = str(path.relative_to(act.repo))
+        run = act.run(name, workflow_path, None, "--concurrent-jobs", str(len(jobs)), *extra)
+        return JobsRun(run, name, workflow, act.repo)
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,7 @@ class JobsRun:
     run: Run
     name: str
     workflow: dict[str, Any]
+    repo: Path  # the copy it ran in: its HEAD is the run's github.sha
 
     def log(self, job: str) -> str:
         """act's lines of one job, each `[NAME/JOB] ...` (the job padded to the longest job's length)."""
@@ -86,6 +98,13 @@ class GitlabCiLocal:
     docker_host: str
     repo: Path
     home: Path
+
+    def apart(self, directory: Path) -> GitlabCiLocal:
+        """gitlab-ci-local in a copy of the repository and a home of its own: a run there can go beside others
+        (each writes its variables file, its state and its artifacts under its repository)."""
+        repo = directory / "repo"
+        shutil.copytree(self.repo, repo, symlinks=True)
+        return dataclasses.replace(self, repo=repo, home=directory / "home")
 
     def run(
         self, name: str, pipeline: str, api_url: str, *jobs: str, variables: dict[str, str] | None = None

@@ -6,11 +6,9 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 from support.sims import SimFactory
 
 from qovery_job_deploy.simulator import (
@@ -24,9 +22,10 @@ from qovery_job_deploy.simulator import (
     QoverySimulator,
 )
 
-from .conftest import BuiltImage, runner_repo
-from .harness import REPO, RUNNER_TIMEOUT, VAR_TOKEN, Run, commit_all, head_commit, metric, podman
-from .runners import Act, JobsRun
+from .conftest import BuiltImage
+from .harness import RUNNER_TIMEOUT, VAR_TOKEN, Run, commit_all, metric, podman, runner_repo
+from .runners import Act
+from .runs import SHARED_WORKFLOWS, ActJobs, Runs
 
 pytestmark = pytest.mark.timeout(RUNNER_TIMEOUT + 60)
 SUCCESS_WORKFLOW = "tests/e2e/github/deploy-success.yml"
@@ -44,47 +43,17 @@ def assert_success(result: Run, sim: QoverySimulator) -> None:
     assert len(sim.deployments_of(SUCCESS_JOB)) == 1
 
 
-# These workflows' jobs run side by side in one act run (act starts once), in the release form of the action (the
-# pre-built image, nothing built; main's form, `image: Dockerfile`, is covered by the success test below). Every
-# job keeps its id (unique across the files) and reaches its workflow's own simulator through a job-level
-# `env: QOVERY_API_URL` alone.
-SHARED_RUN = (
-    "deploy-failure.yml",
-    "deploy-hostile-log.yml",
-    "deploy-token-not-secret.yml",
-    "deploy-release.yml",
-)
-
-
-@dataclass(frozen=True)
-class SharedRun:
-    act: JobsRun
-    sims: dict[str, QoverySimulator]  # by job: the simulator of the job's workflow
-    sha: str  # github.sha in the run: the image tag and the commit the release deploys
-
-
 @pytest.fixture(scope="module")
-def shared(act_release: Act, module_served_simulator: SimFactory) -> SharedRun:
-    jobs: dict[str, dict[str, object]] = {}
-    sims: dict[str, QoverySimulator] = {}
-    for workflow in SHARED_RUN:
-        sim = module_served_simulator()
-        for job_id, job in yaml.safe_load((REPO / "tests/e2e/github" / workflow).read_text(encoding="utf-8"))[
-            "jobs"
-        ].items():
-            assert job_id not in jobs, f"{workflow}: job id {job_id} is taken by another workflow of the run"
-            jobs[job_id], sims[job_id] = job, sim
-    # A configuration variable (act --var-file), which the runner does not mask, for deploy-token-not-secret.yml.
-    variables = act_release.home / "act.vars"
-    variables.write_text(f"QOVERY_API_TOKEN={VAR_TOKEN}\n", encoding="utf-8")
-    variables.chmod(0o600)
-    urls = {job: sim.url for job, sim in sims.items()}
-    run = act_release.run_jobs("e2e-github", jobs, urls, "--var-file", str(variables))
-    metric(f"act: {len(jobs)} jobs of {len(SHARED_RUN)} workflows in one run (s)", run.run.seconds)
-    return SharedRun(run, sims, head_commit(act_release.repo))
+def shared(runs: Runs) -> ActJobs:
+    """The jobs of runs.SHARED_WORKFLOWS side by side in one act run, in the release form of the action; by job,
+    the simulator of the job's workflow."""
+    done = runs.act_shared.result()
+    jobs = done.act.workflow["jobs"]
+    metric(f"act: {len(jobs)} jobs of {len(SHARED_WORKFLOWS)} workflows in one run (s)", done.act.run.seconds)
+    return done
 
 
-def test_failed_deployment_fails_the_job_and_keeps_outputs(shared: SharedRun) -> None:
+def test_failed_deployment_fails_the_job_and_keeps_outputs(shared: ActJobs) -> None:
     shared.act.run.assert_no_token()
     log = shared.act.log("failure")
     assert "Job failed" in log, f"the failed deployment did not fail the job\n{log[-4000:]}"
@@ -93,7 +62,7 @@ def test_failed_deployment_fails_the_job_and_keeps_outputs(shared: SharedRun) ->
     assert len(shared.sims["failure"].deployments_of(FAILURE_JOB)) == 1
 
 
-def test_a_hostile_deployment_log_runs_no_runner_command(shared: SharedRun) -> None:
+def test_a_hostile_deployment_log_runs_no_runner_command(shared: ActJobs) -> None:
     """Issue 10's rules under a real runner emulator: the log lines are shown, none acts as a command."""
     shared.act.run.assert_no_token()
     log = shared.act.log("hostile-log")
@@ -105,7 +74,7 @@ def test_a_hostile_deployment_log_runs_no_runner_command(shared: SharedRun) -> N
     assert len(shared.sims["hostile-log"].deployments_of(HOSTILE_LOG_JOB)) == 1
 
 
-def test_token_from_a_plain_variable_is_masked_by_the_step(shared: SharedRun) -> None:
+def test_token_from_a_plain_variable_is_masked_by_the_step(shared: ActJobs) -> None:
     # VAR_TOKEN is no secret of the run, which act would mask itself: only the step's own `::add-mask::` keeps
     # it out of the log (assert_no_token scans for it).
     shared.act.run.assert_no_token()
@@ -123,7 +92,7 @@ def test_token_from_a_plain_variable_is_masked_by_the_step(shared: SharedRun) ->
     assert len(sim.deployments_of(SUCCESS_JOB)) == 1
 
 
-def test_a_job_level_env_gives_the_step_its_api_url(shared: SharedRun) -> None:
+def test_a_job_level_env_gives_the_step_its_api_url(shared: ActJobs) -> None:
     """Issue 18, item 4: action.yml sets no `default:`, so QOVERY_API_URL from a job's `env:` applies. No job has
     `api-url` in `with:` and act passes no URL: each step reached its own simulator, and says where the URL came
     from."""
@@ -138,7 +107,7 @@ def test_a_job_level_env_gives_the_step_its_api_url(shared: SharedRun) -> None:
         assert sim.exchanges, f"{job}'s step never reached its simulator"
 
 
-def test_a_release_succeeds_and_another_stops_at_a_failed_build(shared: SharedRun) -> None:
+def test_a_release_succeeds_and_another_stops_at_a_failed_build(shared: ActJobs) -> None:
     """tests/e2e/github/deploy-release.yml, two jobs at once: `release` deploys the migrate job, the api container
     and the web application by name, each with its own value, and succeeds; `release-fails` deploys the postgres
     database, stops at web-broken's failed build, skips api and fails, the build log shown inside its log group."""
@@ -201,7 +170,8 @@ def test_success_with_the_dockerfile_and_with_the_prebuilt_image(
 ) -> None:
     """Both forms of action.yml succeed and set outputs and summary: main's (`image: Dockerfile`, built by
     the runner without layer cache, as on a fresh GitHub runner) and a release's (the pre-built image by
-    digest). The release form builds nothing, and its first request leaves much sooner."""
+    digest). The release form builds nothing, and its first request leaves much sooner. It runs alone (before
+    the runner runs of `runs` start): its figures are start-up times."""
     podman("rmi", ACT_BUILT_IMAGE)
     sim = served_simulator()
     built = no_layer_cache(act, tmp_path / "repo").run("act-success-dockerfile", SUCCESS_WORKFLOW, sim.url)

@@ -5,35 +5,25 @@ JSON result file as an artifact; a failed deployment fails its job."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.runner_files import parse_dotenv, parse_result_file
-from support.sims import SimFactory, finish, served
 
-from qovery_job_deploy.simulator import (
-    API_CONTAINER,
-    FAILURE_JOB,
-    SUCCESS_JOB,
-    WEB_APPLICATION,
-    QoverySimulator,
-)
+from qovery_job_deploy.simulator import API_CONTAINER, FAILURE_JOB, SUCCESS_JOB, WEB_APPLICATION
 
-from .conftest import BuiltImage
-from .harness import RUNNER_TIMEOUT, TOKEN, Run, head_commit, metric
-from .runners import GitlabCiLocal
+from .harness import RUNNER_TIMEOUT, TOKEN, Run, SimulatorProcess, head_commit, metric
+from .runs import Runs
 
 pytestmark = pytest.mark.timeout(RUNNER_TIMEOUT + 60)
-PIPELINE = "tests/e2e/gitlab/.gitlab-ci.yml"
 
 
 @dataclass(frozen=True)
 class Pipeline:
     result: Run
-    sim: QoverySimulator
+    sim: SimulatorProcess
     commit: str  # CI_COMMIT_SHA
     artifacts: Path  # gitlab-ci-local's, one directory per job
 
@@ -54,18 +44,15 @@ class Pipeline:
 
 
 @pytest.fixture(scope="module")
-def pipeline(image: BuiltImage, gitlab_ci_local: GitlabCiLocal) -> Iterator[Pipeline]:
+def pipeline(runs: Runs) -> Pipeline:
     """The whole pipeline, run once for the checks of its two deployments: the single job (deploy, verify),
     then the release (release, verify-release)."""
-    sim = served()
-    try:
-        commit = head_commit(gitlab_ci_local.repo)
-        result = gitlab_ci_local.run("gitlab-pipeline", PIPELINE, sim.url)
-        metric("gitlab-ci-local: deploy, verify, release, verify-release pipeline (s)", result.seconds)
-        result.assert_no_token()
-        yield Pipeline(result, sim, commit, gitlab_ci_local.repo / ".gitlab-ci-local" / "artifacts")
-    finally:
-        finish(sim)
+    done = runs.gitlab_pipeline.result()
+    metric("gitlab-ci-local: deploy, verify, release, verify-release pipeline (s)", done.result.seconds)
+    done.result.assert_no_token()
+    return Pipeline(
+        done.result, done.sim, head_commit(done.repo), done.repo / ".gitlab-ci-local" / "artifacts"
+    )
 
 
 def test_dotenv_report_reaches_the_needs_job(pipeline: Pipeline) -> None:
@@ -117,17 +104,19 @@ def test_release_report_reaches_the_needs_job(pipeline: Pipeline) -> None:
 
     values = pipeline.report("release")
     assert values["QOVERY_VERDICT"] == "succeeded"
-    for prefix, request in [("JOB_MIGRATE", migrate[1]), ("CONTAINER_API", api), ("APPLICATION_WEB", web)]:
+    for prefix in ("JOB_MIGRATE", "CONTAINER_API", "APPLICATION_WEB"):
         assert values[f"QOVERY_{prefix}_VERDICT"] == "succeeded"
         assert values[f"QOVERY_{prefix}_STATE"] == "DEPLOYED"
-        assert values[f"QOVERY_{prefix}_DEPLOYMENT_REQUEST_ID"] == request.id
+    # GitLab reads 20 variables: each URL comes before the request ids, of which the first service's fits.
+    assert values["QOVERY_JOB_MIGRATE_DEPLOYMENT_REQUEST_ID"] == migrate[1].id
+    assert values["QOVERY_URL"] == values["QOVERY_CONTAINER_API_URL"] != ""
+    assert values["QOVERY_APPLICATION_WEB_URL"] != ""
+    assert len(values) == 20
 
 
-def test_failed_deployment_fails_the_job(
-    image: BuiltImage, gitlab_ci_local: GitlabCiLocal, served_simulator: SimFactory
-) -> None:
-    sim = served_simulator()
-    result = gitlab_ci_local.run("gitlab-failure", PIPELINE, sim.url, "deploy-failing")
+def test_failed_deployment_fails_the_job(runs: Runs) -> None:
+    done = runs.gitlab_failure.result()
+    result, sim = done.result, done.sim
     result.assert_no_token()
     assert result.code != 0, (
         f"gitlab-ci-local exited 0: the failed deployment did not fail the job\n{result.tail(60)}"

@@ -6,16 +6,19 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from support.sims import SimFactory
+from support.sims import SimFactory, finish, served
 
 from qovery_job_deploy.simulator import FAILURE_JOB, SLOW_JOB, SUCCESS_JOB, QoverySimulator
 
-from .conftest import BuiltImage, runner_repo
+from .conftest import BuiltImage
 from .harness import (
     BUILD_TIMEOUT,
     LOGS,
@@ -27,6 +30,7 @@ from .harness import (
     podman,
     podman_env,
     run,
+    runner_repo,
 )
 
 # The image adds the interpreter's venv, the package and its two dependencies to its base: about 15 MB.
@@ -77,6 +81,7 @@ def test_rebuild_after_a_source_change_downloads_nothing(
     assert not downloads, f"the rebuild after a source-only change downloaded packages: {downloads[:5]}"
 
 
+@pytest.mark.usefixtures("runs")  # it times nothing: the runner runs go beside it
 def test_image_holds_the_program_and_nothing_to_build_with(image: BuiltImage) -> None:
     probe = podman(
         "run",
@@ -124,6 +129,7 @@ def podman_run_argv(image: BuiltImage, sim: QoverySimulator, job: str, *options:
     ],
     ids=["success", "nonroot", "failure"],
 )
+@pytest.mark.usefixtures("runs")  # it times nothing: the runner runs go beside it
 def test_podman_run(
     image: BuiltImage,
     served_simulator: SimFactory,
@@ -144,19 +150,35 @@ def test_podman_run(
     assert len(sim.deployments_of(job)) == 1, "one deployment requested, no more"
 
 
-@pytest.mark.parametrize(
-    ("name", "signum", "how", "code"),
-    [
-        ("sigterm", signal.SIGTERM, "podman-kill", 143),
-        ("sigterm-proxy", signal.SIGTERM, "proxy", 143),  # to `podman run`, which forwards it
-        ("sigint", signal.SIGINT, "podman-kill", 130),
-    ],
-    ids=["sigterm", "sigterm-proxy", "sigint"],
-)
-def test_signal_ends_the_run_within_2_seconds(
-    image: BuiltImage, served_simulator: SimFactory, name: str, signum: signal.Signals, how: str, code: int
-) -> None:
-    sim = served_simulator()
+# How each signal is sent, and the exit code it must end the run with.
+SIGNALS = [
+    ("sigterm", signal.SIGTERM, "podman-kill", 143),
+    ("sigterm-proxy", signal.SIGTERM, "proxy", 143),  # to `podman run`, which forwards it
+    ("sigint", signal.SIGINT, "podman-kill", 130),
+]
+
+
+@pytest.fixture(scope="module")
+def signalled(image: BuiltImage) -> Iterator[dict[str, Future[tuple[Run, float]]]]:
+    """Each of SIGNALS sent to a run of the image polling a long deployment, by name: the run, and how long it
+    took to stop. The three runs start at once and reach their polling side by side; then each is signalled in
+    its turn, alone, so that the seconds it is timed in are as quiet as when they ran one after another."""
+    sims = {name: served() for name, *_ in SIGNALS}
+    turn = threading.Lock()
+    try:
+        with ThreadPoolExecutor(len(SIGNALS)) as pool:
+            yield {
+                name: pool.submit(signal_a_run, image, sims[name], name, signum, how, turn)
+                for name, signum, how, _ in SIGNALS
+            }
+    finally:
+        for sim in sims.values():
+            finish(sim)
+
+
+def signal_a_run(
+    image: BuiltImage, sim: QoverySimulator, name: str, signum: signal.Signals, how: str, turn: threading.Lock
+) -> tuple[Run, float]:
     container = f"qjd-e2e-{name}-{uuid.uuid4().hex[:8]}"
     process = subprocess.Popen(
         podman_run_argv(image, sim, SLOW_JOB, "--name", container),
@@ -171,22 +193,32 @@ def test_signal_ends_the_run_within_2_seconds(
         while sim.calls("request_status") + sim.calls("status") < 2 or not sim.deployments_of(SLOW_JOB):
             assert process.poll() is None and time.monotonic() < give_up, "the step never got to polling"
             time.sleep(0.1)
-        time.sleep(0.5)
-        sent = time.monotonic()
-        if how == "podman-kill":
-            podman("kill", "--signal", signum.name.removeprefix("SIG"), container)
-        else:
-            process.send_signal(signum)
-        stdout, stderr = process.communicate(timeout=10)
-        took = time.monotonic() - sent
+        with turn:
+            time.sleep(0.5)
+            sent = time.monotonic()
+            if how == "podman-kill":
+                podman("kill", "--signal", signum.name.removeprefix("SIG"), container)
+            else:
+                process.send_signal(signum)
+            stdout, stderr = process.communicate(timeout=10)
+            took = time.monotonic() - sent
+            podman("rm", "--force", "--time", "0", container)
     finally:
         if process.poll() is None:
             process.kill()
             process.communicate()
-        podman("rm", "--force", "--time", "0", container)
+            podman("rm", "--force", "--time", "0", container)
     result = Run(name, process.returncode, stdout, stderr, 0.0, took)
     (LOGS / f"{name}.out").write_text(stdout, encoding="utf-8")
     (LOGS / f"{name}.err").write_text(stderr, encoding="utf-8")
+    return result, took
+
+
+@pytest.mark.parametrize(("name", "signum", "how", "code"), SIGNALS, ids=[name for name, *_ in SIGNALS])
+def test_signal_ends_the_run_within_2_seconds(
+    signalled: dict[str, Future[tuple[Run, float]]], name: str, signum: signal.Signals, how: str, code: int
+) -> None:
+    result, took = signalled[name].result()
     result.assert_no_token()
     assert result.code == code, result.tail()
     assert took <= 2.0, f"took {took:.1f} s to stop after {signum.name}, limit 2 s"

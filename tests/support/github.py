@@ -38,6 +38,7 @@ NOT_ACCESSIBLE = "Resource not accessible by integration"
 _REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
 ROUTES = [
     ("POST", rf"{_REPO}/deployments", "create_deployment"),
+    ("GET", rf"{_REPO}/deployments", "list_deployments"),
     ("POST", rf"{_REPO}/deployments/(?P<id>\d+)/statuses", "create_status"),
     ("GET", rf"{_REPO}/issues/(?P<id>\d+)/comments", "list_comments"),
     ("POST", rf"{_REPO}/issues/(?P<id>\d+)/comments", "create_comment"),
@@ -98,6 +99,14 @@ class FakeGitHub:
             comment_id: int = self._add_comment(number, body, login)["id"]
             return comment_id
 
+    def recorded(self, environment: str, **body: Any) -> int:
+        """A deployment someone else made (GitHub itself, for a job's `environment:`); its id."""
+        with self.lock:
+            number = next(self._ids)
+            self.deployments[number] = {"ref": COMMIT, "environment": environment, **body}
+            self.statuses[number] = []
+            return number
+
     def calls(self, operation: str | None = None) -> int:
         return sum(
             1 for e in self.exchanges if operation is None or operation_of(e.method, e.path)[0] == operation
@@ -155,6 +164,17 @@ class FakeGitHub:
         self.deployments[number] = body
         self.statuses[number] = []
         return json_answer(201, self._deployment(number, body))
+
+    def _list_deployments(self, found: int | None, query: Mapping[str, list[str]], body: Any) -> Answer:
+        """The newest first, of one environment when `environment` is asked."""
+        per_page = int((query.get("per_page") or ["30"])[0])
+        wanted = next(iter(query.get("environment") or []), None)
+        listed = [
+            self._deployment(number, asked)
+            for number, asked in sorted(self.deployments.items(), reverse=True)
+            if wanted is None or asked.get("environment", "production").casefold() == wanted.casefold()
+        ]
+        return json_answer(200, listed[:per_page])
 
     def _create_status(self, found: int | None, query: object, body: Any) -> Answer | None:
         if found not in self.deployments:

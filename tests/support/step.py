@@ -98,6 +98,12 @@ class StepRun:
         return "\n".join(texts)
 
 
+def assert_refused(run: StepRun, said: str) -> None:
+    """An input error (exit 2), one of whose lines starts with `said`."""
+    assert run.code == 2, run.stderr
+    assert any(problem.startswith(said) for problem in run.problems()), run.problems()
+
+
 def base_env() -> dict[str, str]:
     env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
     env["PYTHONPATH"] = str(ROOT / "src")

@@ -14,10 +14,11 @@ from typing import Any, TypeVar
 import requests
 from pydantic import BaseModel, ValidationError
 
-from qovery_job_deploy.api.errors import TransientError
+from qovery_job_deploy.api.errors import RefusedError, TransientError
 from qovery_job_deploy.api.models import (
     DeploymentQueue,
     EnvironmentInfo,
+    EnvironmentState,
     EnvironmentStatuses,
     History,
     Links,
@@ -26,6 +27,7 @@ from qovery_job_deploy.api.models import (
     ServiceInfo,
     ServiceStatus,
     ServiceStatuses,
+    Stages,
 )
 from qovery_job_deploy.api.ratelimit import RateBudget, read_budget
 from qovery_job_deploy.api.responses import check_response, clean_text
@@ -36,6 +38,7 @@ from qovery_job_deploy.kinds import Deploy, ServiceKind
 from qovery_job_deploy.text import one_line
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 HISTORY_BUDGET = 3.0  # the history only paces the polling: not worth holding the first status read for
 
@@ -158,15 +161,48 @@ class QoveryClient:
             return self._read(path, ServiceInfo, what)
         return self._call("GET", path, ServiceInfo, what=what, budget=budget)
 
-    def environment(self, environment_id: str, *, budget: float) -> EnvironmentInfo:
-        """The environment's name, project and organization. One try, as `job`."""
-        return self._call(
-            "GET",
-            f"/environment/{environment_id}",
-            EnvironmentInfo,
-            what=f"environment {environment_id}",
-            budget=budget,
+    def environment(self, environment_id: str, *, budget: float | None = None) -> EnvironmentInfo:
+        """The environment's name, mode, project and organization. With a budget, one try (names and
+        links, as `service`); without, retried like every read (a preview's mode decides its deletion)."""
+        path, what = f"/environment/{environment_id}", f"environment {environment_id}"
+        if budget is None:
+            return self._read(path, EnvironmentInfo, what)
+        return self._call("GET", path, EnvironmentInfo, what=what, budget=budget)
+
+    # -- previews ---------------------------------------------------------------------------------
+
+    def clone_environment(self, environment_id: str, name: str, *, mode: str) -> EnvironmentInfo:
+        """`POST /environment/{id}/clone` with the project's deployment rules applied: the new environment.
+        Sent again only when Qovery surely did not act, as a deploy; a 409 is a RefusedError at once, not
+        retried: the name may be taken now, which only the caller can tell (by reading the list again)."""
+        path, what = f"/environment/{environment_id}/clone", f"environment {environment_id}"
+        body = {"name": name, "mode": mode, "apply_deployment_rule": True}
+        self._posted = True  # from here on a change is at stake: today's patience
+        return self._retrying(
+            lambda: self._call("POST", path, EnvironmentInfo, what=what, body=body, conflict=True),
+            idempotent=False,
         )
+
+    def delete_environment(self, environment_id: str) -> None:
+        """`DELETE /environment/{id}` (204): retried as a read would be, since deleting twice deletes once."""
+        path, what = f"/environment/{environment_id}", f"environment {environment_id}"
+        self._posted = True
+
+        def send() -> None:
+            response = self._sender.send("DELETE", path, params=None, body=None, left=self._left())
+            self._answered(response, what=what, method="DELETE")
+
+        self._retrying(send, idempotent=True)
+
+    def environment_state(self, environment_id: str) -> EnvironmentState:
+        """`GET /environment/{id}/status`: the environment's own state (DELETE_QUEUED, DELETING, ...)."""
+        path = f"/environment/{environment_id}/status"
+        return self._read(path, EnvironmentState, f"environment {environment_id}")
+
+    def deployment_stages(self, environment_id: str) -> Stages:
+        """`GET /environment/{id}/deploymentStage`: the order in which its services deploy."""
+        path = f"/environment/{environment_id}/deploymentStage"
+        return self._read(path, Stages, f"environment {environment_id}")
 
     def environment_logs(
         self, environment_id: str, version: str, *, budget: float, max_bytes: int
@@ -206,7 +242,7 @@ class QoveryClient:
             lambda: self._call("GET", path, model, what=what, params=params), idempotent=True
         )
 
-    def _retrying(self, call: Callable[[], M], *, idempotent: bool) -> M:
+    def _retrying(self, call: Callable[[], T], *, idempotent: bool) -> T:
         deadline, policy = self._deadline.at, self._policy
         quick = not self._posted and self._patient_from < deadline
         if quick:  # before the first POST: a minute at most, and few tries for refusals and drops
@@ -238,9 +274,17 @@ class QoveryClient:
         body: dict[str, Any] | None = None,
         budget: float | None = None,
         beyond_deadline: bool = False,
+        conflict: bool = False,
     ) -> M:
+        """One request and its answer, read as `model`. `conflict`: a 409 is a RefusedError (its caller
+        decides what it means) rather than a TransientError retried."""
         left = self._left(budget, beyond_deadline=beyond_deadline)
         response = self._sender.send(method, path, params=params, body=body, left=left)
+        if conflict and response.status_code == 409:
+            raise RefusedError(
+                f"Qovery refused {method} {path}: an operation is in progress, or a name is taken (HTTP 409)",
+                409,
+            )
         self._answered(response, what=what, method=method)
         try:
             return model.model_validate(clean_text(response.json()))

@@ -143,6 +143,39 @@ class NamedList(_Lenient):
         return [item for item in self.results if item.id and item.name is not None]
 
 
+class EnvironmentState(_Lenient):
+    """`GET /environment/{id}/status` (`EnvironmentStatus`): the environment's own state."""
+
+    id: Annotated[str | None, OrNone] = None
+    state: Annotated[str | None, OrNone] = None
+
+
+class StageService(_Lenient):
+    service_id: Annotated[str | None, OrNone] = None
+    is_skipped: Annotated[bool | None, OrNone] = None  # environment-level deployments leave it out
+
+
+class Stage(_Lenient):
+    """One deployment stage of an environment: its services deploy after those of the stages before it."""
+
+    name: Annotated[str | None, OrNone] = None
+    deployment_order: Annotated[int | None, OrNone] = None
+    services: Annotated[list[StageService], WrapValidator(_valid_items)] = []
+
+
+class Stages(_Lenient):
+    """`GET /environment/{id}/deploymentStage`: the environment's stages."""
+
+    results: Annotated[list[Stage], WrapValidator(_valid_items)] = []
+
+    def ordered(self) -> list[Stage]:
+        """In their `deployment_order` (a stage without one last, in the order listed)."""
+        last = max((stage.deployment_order or 0 for stage in self.results), default=0) + 1
+        return sorted(
+            self.results, key=lambda stage: last if stage.deployment_order is None else stage.deployment_order
+        )
+
+
 class ServiceStatuses(_Lenient):
     """`GET /environment/{id}/{kind}/status`: the status of every service of one kind, in one read."""
 
@@ -233,9 +266,11 @@ def _commit(repository: GitRepository | None) -> str | None:
 
 
 class EnvironmentInfo(_Lenient):
-    """`GET /environment/{id}` (`Environment`), read only for names, the ids of console links, and its mode
-    (`EnvironmentModeEnum`: PRODUCTION, PREVIEW, ...; what a GitHub deployment record says of it)."""
+    """`GET /environment/{id}` (`Environment`, a clone's answer too): its id, name and mode
+    (`EnvironmentModeEnum`: PRODUCTION, PREVIEW, ...; what a GitHub deployment record says of it, and what
+    a deletion refuses), and the ids of console links."""
 
+    id: Annotated[str | None, OrNone] = None
     name: Annotated[str | None, OrNone] = None
     mode: Annotated[str | None, OrNone] = None
     organization: Annotated[Reference | None, OrNone] = None

@@ -11,6 +11,7 @@ from typing import Protocol
 from qovery_job_deploy.api.models import (
     DeploymentQueue,
     EnvironmentInfo,
+    EnvironmentState,
     EnvironmentStatuses,
     History,
     Links,
@@ -19,6 +20,7 @@ from qovery_job_deploy.api.models import (
     ServiceInfo,
     ServiceStatus,
     ServiceStatuses,
+    Stages,
 )
 from qovery_job_deploy.api.ratelimit import RateBudget
 from qovery_job_deploy.kinds import Deploy, ServiceKind
@@ -53,7 +55,16 @@ class QoveryApi(Protocol):
 
     def service(self, kind: ServiceKind, service_id: str, *, budget: float | None = None) -> ServiceInfo: ...
 
-    def environment(self, environment_id: str, *, budget: float) -> EnvironmentInfo: ...
+    def environment(self, environment_id: str, *, budget: float | None = None) -> EnvironmentInfo: ...
+
+    # -- previews: clone, deploy in stage order, delete ------------------------------------------------
+    def clone_environment(self, environment_id: str, name: str, *, mode: str) -> EnvironmentInfo: ...
+
+    def delete_environment(self, environment_id: str) -> None: ...
+
+    def environment_state(self, environment_id: str) -> EnvironmentState: ...
+
+    def deployment_stages(self, environment_id: str) -> Stages: ...
 
     # -- explaining -------------------------------------------------------------------------------------
     def environment_logs(

@@ -40,6 +40,7 @@ METAVARS: dict[str, str] = {
     "organization": "NAME|UUID",
     "project": "NAME|UUID",
     "environment": "NAME|UUID",
+    "clone_from": "NAME|UUID",
     "github_token": "TOKEN",
     "github_environment": "NAME",
 }

@@ -36,6 +36,8 @@ FIX_HINTS: dict[str, str] = {
     "organization": "give the organization's name or UUID (optional when the token sees one organization)",
     "project": "give the project's name or UUID as in the Qovery console",
     "environment": "give the environment's name or UUID, as in the Qovery console",
+    "clone_from": "give the name or UUID of the environment to clone, in the project of `environment`",
+    "delete_environment": "use true or false",
     "sequential": "use true or false",
     "dry_run": "use true or false",
     "logs": "use on-failure, always, never or live",

@@ -125,6 +125,16 @@ class Settings(BaseSettings):
     environment: str | None = Field(
         None, description="Environment name or UUID (for services given by name)."
     )
+    clone_from: str | None = Field(
+        None,
+        description="A preview: the environment to clone (name or UUID, in the same project) into "
+        "`environment` when no environment has that name; everything in a new clone is deployed.",
+    )
+    delete_environment: bool = Field(
+        False,
+        description="Delete `environment` (a preview; never a PRODUCTION one) and wait until it is gone; "
+        "deploys nothing.",
+    )
     sequential: bool = Field(
         False, description="Deploy the jobs one after another, stop at the first failure."
     )
@@ -244,6 +254,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _something_to_deploy(self) -> Settings:
         # Two at once is an exclusion (EXCLUSIVE), reported even when other inputs are wrong too.
+        if self.delete_environment:  # deploys nothing (`previews.preview_problems` checks the rest)
+            return self
         if self.job_id is None and not self.jobs and not self.services:
             raise _model_error("job_id", "is required (or give `jobs` or `services`)")
         return self

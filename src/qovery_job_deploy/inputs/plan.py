@@ -22,7 +22,7 @@ LogsMode = Literal["on-failure", "always", "never", "live"]
 # The inputs checked once Qovery has answered: their value (never the token's) and origin appear in the
 # errors of name resolution, of each service's deploy request, and of a token Qovery refuses.
 NAME_INPUTS = (
-    *("jobs", "services", "organization", "project", "environment", "api_token"),
+    *("jobs", "services", "organization", "project", "environment", "api_token", "clone_from"),
     *("force_event", "image_tag", "git_commit_id", "chart_version"),  # each service's deploy request
 )
 
@@ -93,6 +93,9 @@ class Plan:
     changed: str = ""  # the optional inputs not at their default, and where each came from
     token_on_command_line: bool = False  # `--api-token`: visible to other users of the machine (ps)
     platform: Platform = PLAIN  # whose words say where an input is set
+    # A preview: the environment `environment` is cloned from when it does not exist (`preview.py`).
+    clone_from: str | None = None
+    delete_environment: bool = False  # delete `environment` instead of deploying (`removal.py`)
 
 
 def load_plan(argv: Sequence[str], environ: Mapping[str, str]) -> Plan:
@@ -130,6 +133,8 @@ def load_plan(argv: Sequence[str], environ: Mapping[str, str]) -> Plan:
         changed=changed_inputs(settings, inputs),
         token_on_command_line=inputs["api_token"].origin.startswith("-"),
         platform=platform_of(environ),
+        clone_from=settings.clone_from,
+        delete_environment=settings.delete_environment,
     )
 
 

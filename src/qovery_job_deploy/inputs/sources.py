@@ -23,6 +23,7 @@ from qovery_job_deploy.inputs.names import (
     platform_of,
     qovery_env_name,
 )
+from qovery_job_deploy.inputs.previews import preview_problems
 
 
 def gather(argv: Sequence[str], environ: Mapping[str, str]) -> dict[str, Given]:
@@ -48,10 +49,13 @@ def load_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
     ]
     try:
         values: dict[str, Any] = {name: item.value for name, item in given.items()}
-        return Settings(**values)
+        settings = Settings(**values)
     except ValidationError as error:
         problems = describe_validation_error(error, given, platform_of(environ))
         raise InputError("\n".join(problems + exclusions)) from None
+    if problems := preview_problems(settings, given, platform_of(environ)):  # across inputs, once valid
+        raise InputError("\n".join(problems))
+    return settings
 
 
 def changed_inputs(settings: Settings, given: Mapping[str, Given]) -> str:

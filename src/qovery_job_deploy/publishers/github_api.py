@@ -305,6 +305,20 @@ def api_for(target: Target, run: GitHubRun, what: str) -> GitHubApi | None:
     )
 
 
+@contextmanager
+def guarded(target: Target, api: GitHubApi, what: str, permission: str) -> Iterator[None]:
+    """A group of calls to GitHub whose failure is one warning, never the run's cost; the session closed
+    after it."""
+    try:
+        yield
+    except GitHubProblem as problem:
+        say(target, what, problem, permission)
+    except Exception as error:  # never the deployment's (or the deletion's) cost
+        target.warning(f"{what}: unexpected {type(error).__name__}: {one_line(error)}")
+    finally:
+        api.close()
+
+
 def say(target: Target, what: str, problem: GitHubProblem, permission: str) -> None:
     """One warning for a call that did not go through, naming the permission GitHub wants when it is one."""
     if permission_missing(problem):

@@ -5,6 +5,11 @@ or `error` (a timeout, a cancellation, a signal, Qovery out of reach). Three req
 
 A dry run, or a run where Qovery accepted nothing, records nothing. What GitHub refuses is one warning; the
 verdict and the exit code stand.
+
+A `delete-environment` run records no deployment: once the environment is gone (`Deletion.gone`), the GitHub
+environment's latest deployments (`GET .../deployments?environment=`, at most `MAX_RETIRED`) each get an
+`inactive` status, so that GitHub shows the preview as no longer deployed. A deployment this step recorded
+for another Qovery environment (its `payload`) is left alone. At most 1 + MAX_RETIRED requests.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from qovery_job_deploy.publishers.github_api import (
     GitHubProblem,
     api_for,
     github_run,
+    guarded,
     say,
     signals_held,
 )
@@ -46,6 +52,10 @@ FINAL_STATES = {
     Verdict.CANCELLED: "error",
     Verdict.ERROR: "error",
 }
+# A deletion's `inactive` statuses: the GitHub environment's latest deployments (GitHub lists the newest
+# first), at most this many, all within RETIRE_SECONDS.
+MAX_RETIRED = 5
+RETIRE_SECONDS = 6.0
 # GitHub's words for a Qovery environment's mode (`EnvironmentModeEnum`).
 TRANSIENT_MODES = ("PREVIEW",)
 PRODUCTION_MODE = "PRODUCTION"
@@ -101,6 +111,9 @@ class GitHubDeployment:
 
     def publish(self, outcome: RunOutcome) -> list[str]:
         """The final state, once; never a problem of the report: a warning at most."""
+        if outcome.deletion is not None:
+            self._retire(outcome)
+            return []
         if self.api is None or self.deployment_id is None:
             return []
         state = FINAL_STATES[outcome.verdict]
@@ -124,6 +137,36 @@ class GitHubDeployment:
         finally:
             self.api.close()
         return []
+
+    def _retire(self, outcome: RunOutcome) -> None:
+        """A deletion's end: the GitHub environment's latest deployments made `inactive`, once it is gone."""
+        deletion, environment = outcome.deletion, outcome.environment
+        if not self.target.github.deployment or deletion is None or environment is None:
+            return
+        if not deletion.gone:
+            self.target.log.info(f"{WHAT}s left as they are: the environment is not gone")
+            return
+        run = github_run(self.target.environ)
+        if isinstance(run, str):
+            self.target.warning(f"{WHAT}: {run}; nothing was sent to GitHub")
+            return
+        api = api_for(self.target, run, WHAT)
+        if api is None:
+            return
+        name = self._named(environment.name, environment.environment_id)
+        budget = Budget(self.target.clock, RETIRE_SECONDS)
+        with guarded(self.target, api, WHAT, PERMISSION):
+            listed = api.call(
+                "GET",
+                run.repo_path("/deployments"),
+                budget,
+                params={"environment": name, "per_page": str(MAX_RETIRED)},
+            )
+            ids = _ids_of(listed, environment.environment_id)[:MAX_RETIRED]
+            body = {"state": "inactive", "description": _short(f"Qovery environment {name} deleted")}
+            for number in ids:
+                api.call("POST", run.repo_path(f"/deployments/{number}/statuses"), budget, body=body)
+            self.target.log.info(f"GitHub environment {name}: {len(ids)} deployment(s) made inactive")
 
     def _deployment(self, identity: ServiceIdentity, request_id: str | None, sha: str) -> dict[str, Any]:
         mode = identity.environment_mode
@@ -150,8 +193,11 @@ class GitHubDeployment:
 
     def _environment(self, identity: ServiceIdentity) -> str:
         """`github-environment`, else the Qovery environment's name (its id when the name is unknown)."""
-        name = self.target.github.environment or identity.environment_name or identity.environment_id
-        return one_line(name or "qovery", 255)
+        return self._named(identity.environment_name, identity.environment_id)
+
+    def _named(self, name: str | None, environment_id: str | None) -> str:
+        chosen = self.target.github.environment or name or environment_id
+        return one_line(chosen or "qovery", 255)
 
     def _link(self, identity: ServiceIdentity) -> str | None:
         return console_url(self.target.console_url, identity, None)
@@ -174,6 +220,22 @@ def _id(answer: object) -> int | None:
     """The id of the deployment GitHub made: a 201's; a 202 ("merged") made none."""
     found = answer.get("id") if isinstance(answer, dict) else None
     return found if isinstance(found, int) and not isinstance(found, bool) else None
+
+
+def _ids_of(listed: object, environment_id: str | None) -> list[int]:
+    """The listed deployments' ids, but those whose payload names another Qovery environment (this step's
+    record of another preview sharing the GitHub environment's name)."""
+    ids = []
+    for deployment in listed if isinstance(listed, list) else []:
+        found = _id(deployment)
+        payload = deployment.get("payload") if isinstance(deployment, dict) else None
+        qovery = payload.get("qovery") if isinstance(payload, dict) else None
+        theirs = qovery.get("environment_id") if isinstance(qovery, dict) else None
+        if found is not None and not (
+            environment_id and isinstance(theirs, str) and theirs != environment_id
+        ):
+            ids.append(found)
+    return ids
 
 
 def _short(text: str) -> str:

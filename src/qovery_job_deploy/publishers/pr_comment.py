@@ -6,6 +6,10 @@ One comment per pull request and Qovery environment: a hidden marker opens its b
 finds it on the first page of the pull request's comments (100 of them) and updates it (`PATCH`) instead
 of adding another; a comment that does not open with the marker (anyone else's) is never touched. Two
 requests a run. On any other event, one line of the log and nothing else; a dry run comments nothing.
+
+A `delete-environment` run keys the comment on the environment it deletes (`outcome.environment`), as the
+deploy runs into it did on their services' environment: it finds the same comment and replaces it with the
+deletion's word (the preview deleted, and when; or why not). It adds none where there was none.
 """
 
 from __future__ import annotations
@@ -21,11 +25,10 @@ from qovery_job_deploy.publishers import Target
 from qovery_job_deploy.publishers.github_api import (
     PULL_REQUEST_EVENTS,
     Budget,
-    GitHubProblem,
     GitHubRun,
     api_for,
     github_run,
-    say,
+    guarded,
 )
 from qovery_job_deploy.results import diagnosis_of, headline, message, noun
 from qovery_job_deploy.summary import ICONS, MAX_MESSAGE, console_link, md_link, url_link, what_was_asked
@@ -56,24 +59,23 @@ class PullRequestComment:
         if api is None:
             return []
         marker = MARKER.format(key=key)
-        body = comment_markdown(outcome, marker, sha=run.sha, when=self.now(), run_url=run.run_url)
+        if outcome.deletion is not None:
+            body = deletion_markdown(outcome, marker, when=self.now(), run_url=run.run_url)
+        else:
+            body = comment_markdown(outcome, marker, sha=run.sha, when=self.now(), run_url=run.run_url)
         budget = Budget(self.target.clock, SECONDS)
         issue = run.repo_path(f"/issues/{run.pull_request}/comments")
-        try:
+        with guarded(self.target, api, WHAT, PERMISSION):
             listed = api.call("GET", issue, budget, params={"per_page": str(PER_PAGE)})
             ours = _ours(listed, marker)
-            if ours is None:
+            if ours is None and outcome.deletion is not None:
+                log.info(f"Pull request #{run.pull_request}: no comment of this environment to update")
+            elif ours is None:
                 api.call("POST", issue, budget, body={"body": body}, creates=True)
                 log.info(f"Pull request #{run.pull_request}: comment added")
             else:
                 api.call("PATCH", run.repo_path(f"/issues/comments/{ours}"), budget, body={"body": body})
                 log.info(f"Pull request #{run.pull_request}: comment updated")
-        except GitHubProblem as problem:
-            say(self.target, WHAT, problem, PERMISSION)
-        except Exception as error:  # never the deployment's cost
-            self.target.warning(f"{WHAT}: unexpected {type(error).__name__}: {one_line(error)}")
-        finally:
-            api.close()
         return []
 
     def _pull_request(self, outcome: RunOutcome) -> tuple[GitHubRun, str] | None:
@@ -98,9 +100,12 @@ class PullRequestComment:
 
 
 def environment_key(outcome: RunOutcome) -> str | None:
-    """Which Qovery environments the comment is about: their ids, in order; None when none is known."""
+    """Which Qovery environments the comment is about: their ids, in order; None when none is known. A
+    deletion's is the deleted environment's: the key of the comment its deploy runs kept."""
     identities = [service.identity for service in outcome.services if service.identity is not None]
     ids = sorted({identity.environment_id for identity in identities if identity.environment_id})
+    if outcome.deletion is not None and outcome.environment is not None:
+        ids = [outcome.environment.environment_id or ""]
     key = _KEY_SAFE.sub("", ",".join(ids))
     return key or None
 
@@ -136,6 +141,22 @@ def comment_markdown(
     diagnoses = [_diagnosis(service) for service in run.services if not service.verdict.went_well]
     if notes := [note for note in diagnoses if note]:
         lines += ["", *notes]
+    return "\n".join(lines) + "\n"
+
+
+def deletion_markdown(run: RunOutcome, marker: str, *, when: float, run_url: str | None = None) -> str:
+    """The comment once its environment is deleted (or could not be): the marker, the headline, when, and
+    the deletion's message when it is not gone."""
+    deletion = run.deletion
+    gone = deletion is not None and deletion.gone
+    icon = "🗑️" if gone else ICONS[run.verdict]
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(when))
+    where = f" · {md_link('workflow run', run_url)}" if md_link("workflow run", run_url) else ""
+    lines = [marker, f"### {icon} {_text(headline(run), 300)}", ""]
+    if gone:
+        lines.append(f"The preview environment was deleted: {stamp}{where}")
+    else:
+        lines += [_text(message(run), MAX_MESSAGE), "", f"{stamp}{where}"]
     return "\n".join(lines) + "\n"
 
 

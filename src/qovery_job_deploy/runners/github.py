@@ -96,6 +96,10 @@ class GitHubPresenter(PlainPresenter):
             return
         # The error annotation is the last word: the runner shows it in the log and on the run's page, so
         # a plain line beside it would say the same thing twice.
+        if outcome.deletion is not None:  # an environment's deletion: no service, no diagnosis
+            state = outcome.deletion.state
+            self._annotate(headline(outcome) + (f" ({state})" if state else ""), message(outcome))
+            return
         deciding = outcome.deciding()
         state = deciding.known.state
         title = headline(outcome) + (f" ({state})" if state else "")

@@ -18,6 +18,7 @@ per token), `bodies` (the JSON it answers: statuses, logs, history, links), `ser
 `__main__` (`python -m qovery_job_deploy.simulator`). The model and the server do not import each other.
 """
 
+from qovery_job_deploy.simulator.catalogue import builtin_jobs, builtin_services
 from qovery_job_deploy.simulator.model import QoverySimulator
 from qovery_job_deploy.simulator.ratelimit import RateLimit
 from qovery_job_deploy.simulator.routes import Answer, Route, route
@@ -44,8 +45,6 @@ from qovery_job_deploy.simulator.scripts import (
     JobScript,
     Link,
     Place,
-    builtin_jobs,
-    builtin_services,
     token_is_valid,
 )
 from qovery_job_deploy.simulator.server import SimulatorServer, serve

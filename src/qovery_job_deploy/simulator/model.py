@@ -21,6 +21,8 @@ from typing import Any, TextIO
 
 from qovery_job_deploy.simulator import bodies
 from qovery_job_deploy.simulator.asks import BadRequest, read_ask
+from qovery_job_deploy.simulator.catalogue import builtin_services
+from qovery_job_deploy.simulator.environments import Environments
 from qovery_job_deploy.simulator.events import deployment_request
 from qovery_job_deploy.simulator.queue import schedule
 from qovery_job_deploy.simulator.ratelimit import Budgets, RateLimit
@@ -40,7 +42,6 @@ from qovery_job_deploy.simulator.scripts import (
     Fault,
     JobScript,
     Place,
-    builtin_services,
     token_is_valid,
 )
 from qovery_job_deploy.simulator.services import service_body
@@ -90,6 +91,11 @@ class QoverySimulator:
         self.terminal_at: dict[str, float] = {}
         # Faults of calls that concern no single service (the name lookups, environment-wide statuses).
         self.faults: dict[str, deque[Fault | None]] = {}
+        # Clones, deletions and stages (`environments.py`): previews.
+        self.environments = Environments(self.services, self.places)
+        # Done once each, just before the next call of an operation is served: someone else's request
+        # that lands first (another run's clone of the same name, say).
+        self.just_before: dict[str, deque[Callable[[], object]]] = {}
         # Its base URL: one only the in-process transport serves, until `server.serve(sim)` sets the
         # HTTP server's.
         self.url = f"https://simulator-{uuid.uuid4().hex[:8]}.invalid"
@@ -111,8 +117,13 @@ class QoverySimulator:
     def handle(
         self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes
     ) -> Answer:
-        exchange = Exchange(method, path, query, headers, body, received_at=self.wall())
         found = route(method, path)
+        with self.lock:
+            before = self.just_before.get(found.operation)
+            first = before.popleft() if before else None
+        if first is not None:
+            first()
+        exchange = Exchange(method, path, query, headers, body, received_at=self.wall())
         with self.lock:
             self.exchanges.append(exchange)
             allowed, limit_headers = True, dict[str, str]()
@@ -172,7 +183,8 @@ class QoverySimulator:
             return Answer(401)
         now = self.clock()
         with self.lock:
-            if fault is not None and not (found.operation == "deploy" and fault.acted):
+            self.environments.settle(now)
+            if fault is not None and not (found.operation in ("deploy", "clone") and fault.acted):
                 return fault_answer(fault)
             if found.operation in NAME_OPERATIONS:
                 names = self._names_body(found, now)
@@ -207,12 +219,14 @@ class QoverySimulator:
         return Answer(202)
 
     def _environment(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
-        owner = self._concerned(found, exchange)
-        return (
-            Answer(404)
-            if owner is None
-            else json_answer(200, bodies.environment(self.places[owner.environment_id]))
-        )
+        place = self.places.get(found.path_id or "")
+        return Answer(404) if place is None else json_answer(200, bodies.environment(place))
+
+    def _previews(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
+        """Clone, delete, and an environment's own status and stages: `environments.py`'s."""
+        status_of = lambda script: self.status_body(script, now)  # noqa: E731
+        answer = self.environments.answer(found.operation, found.path_id or "", exchange.body, now, status_of)
+        return answer if fault is None else fault_answer(fault)  # a clone that fails after Qovery acted
 
     def _logs(self, found: Route, exchange: Exchange, fault: Fault | None, now: float) -> Answer:
         owner = self._concerned(found, exchange)
@@ -292,15 +306,18 @@ class QoverySimulator:
         """The lists behind names: organizations, projects, environments, an environment's services of a
         kind and their statuses, all its services' statuses. None when the id in the path is unknown."""
         places = list(self.places.values())
+        known = places + list(self.environments.removed.values())  # a project outlives its environments
         if found.operation == "organizations":
-            unique = {place.organization_id: place for place in places}
+            unique = {place.organization_id: place for place in known}
             return {"results": [bodies.organization(place) for place in unique.values()]}
         if found.operation == "projects":
-            mine = {p.project_id: p for p in places if p.organization_id == found.path_id}
+            mine = {p.project_id: p for p in known if p.organization_id == found.path_id}
             return {"results": [bodies.project(place) for place in mine.values()]} if mine else None
         if found.operation == "environments":
             mine_envs = [place for place in places if place.project_id == found.path_id]
-            return {"results": [bodies.environment(place) for place in mine_envs]} if mine_envs else None
+            if not mine_envs and all(place.project_id != found.path_id for place in known):
+                return None
+            return {"results": [bodies.environment(place) for place in mine_envs]}
         return self._environment_lists(found, now)
 
     def _environment_lists(self, found: Route, now: float) -> dict[str, Any] | None:
@@ -343,7 +360,7 @@ class QoverySimulator:
         service = self.services.get(found.path_id or "")
         if service is None or (found.kind is not None and service.kind != found.kind):
             return None
-        return service
+        return service if service.environment_id in self.places else None  # deleted with its environment
 
     def _logs_body(self, environment_id: str, version: str, now: float) -> list[dict[str, Any]]:
         """The environment's deployment log for one execution: every service's lines, mixed."""
@@ -373,6 +390,9 @@ _BY_OPERATION: dict[str, Operation] = {
     "history": QoverySimulator._history,
     "queue": QoverySimulator._queue,
     "service": QoverySimulator._service,
+    **dict.fromkeys(
+        ("clone", "delete_environment", "environment_status", "stages"), QoverySimulator._previews
+    ),
     "links": QoverySimulator._links,
     "environment_links": QoverySimulator._environment_links,
 }

@@ -36,6 +36,11 @@ ROUTES = [
     ("GET", rf"/environment/{_ID}", "environment"),
     ("GET", rf"/environment/{_ID}/logs", "logs"),
     ("POST", rf"/deploymentQueue/{_ID}/cancelDeployment", "cancel"),
+    # Previews (`environments.py`): clone, delete, an environment's own status and its stages.
+    ("POST", rf"/environment/{_ID}/clone", "clone"),
+    ("DELETE", rf"/environment/{_ID}", "delete_environment"),
+    ("GET", rf"/environment/{_ID}/status", "environment_status"),
+    ("GET", rf"/environment/{_ID}/deploymentStage", "stages"),
     ("GET", rf"/{_LINK_KIND}/{_ID}/link", "links"),
     ("GET", rf"/environment/{_ID}/link", "environment_links"),
 ]

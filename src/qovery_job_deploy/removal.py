@@ -1,0 +1,260 @@
+"""Deleting a preview (`delete-environment`): find the environment, refuse what is never deleted, send
+`DELETE /environment/{id}` and wait until it is gone. Its outcome is the environment's (`outcome.Deletion`):
+the report says "deleted", never "deployed".
+
+- Found by UUID (`GET /environment/{id}`, for its name and mode) or by name in the project's list
+  (case-insensitive; in every project of the organization when `project` is not given). One that does not
+  exist, or no longer does, leaves nothing to delete: exit 0, and said (a cleanup that runs again is fine).
+- Never deleted, exit 2 before any change: an environment in PRODUCTION mode (or whose mode is not known);
+  the environment `clone-from` names, when both are given (the blueprint).
+- `DELETE` (204), then `GET /environment/{id}/status` every `poll-interval` (DELETE_QUEUED, DELETING) until
+  it is gone (404, or DELETED). DELETE_ERROR is a failure (exit 1); `timeout` running out exit 124, the
+  deletion going on in Qovery. A 403: deleting an environment needs the admin permission (exit 3).
+- A dry run says what would be deleted, and deletes nothing.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from qovery_job_deploy.api.errors import RefusedError, TransientError, token_refused
+from qovery_job_deploy.context import Context, bounded
+from qovery_job_deploy.directory import Directory
+from qovery_job_deploy.errors import ActionError, InputError, Interrupted
+from qovery_job_deploy.identity import canonical_uuid
+from qovery_job_deploy.inputs.plan import Plan
+from qovery_job_deploy.outcome import Deletion, PreviewEnvironment, RunOutcome, Verdict
+from qovery_job_deploy.resolve import Resolver, Scope, pick
+from qovery_job_deploy.text import one_line
+
+NEVER_DELETED = "PRODUCTION"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The environment to delete: its id, its name, its mode and where it is."""
+
+    environment_id: str
+    name: str
+    mode: str | None
+    project: str = ""  # its project's name, when known: for messages
+
+
+def remove(plan: Plan, ctx: Context, unexpected: Callable[[Exception], str]) -> RunOutcome:
+    """The deletion, from a plan to its verdict. An input error (a project that does not exist, an
+    environment never deleted) is raised: nothing was deleted."""
+    removal = Removal(plan, ctx)
+    return bounded(removal.run, lambda message: removal.ended(Verdict.ERROR, message), unexpected)
+
+
+class Removal:
+    def __init__(self, plan: Plan, ctx: Context) -> None:
+        self.plan = plan
+        self.ctx = ctx
+        self.log = ctx.log
+        self.wanted = (plan.environment or "").strip()
+        self.target: Target | None = None
+        self.state: str | None = None  # the environment's last state seen
+        self.signum: int | None = None
+        self.sent = False  # the DELETE was sent
+        self.deleted = False  # and accepted
+
+    def run(self) -> RunOutcome:
+        try:
+            try:
+                target = self._find()
+            except InputError:
+                raise
+            except ActionError:
+                self.ctx.events.begin(f"Qovery environment {one_line(self.wanted, 60)}: nothing was deleted")
+                raise
+            if isinstance(target, str):  # nothing to delete: why
+                self.ctx.events.begin(f"Qovery environment {one_line(self.wanted, 60)}: nothing to delete")
+                return self.ended(Verdict.SUCCEEDED, target, absent=True)
+            self.target = target
+            self._refuse(target)
+            what = f"Qovery environment {target.name}" + (f" ({target.project})" if target.project else "")
+            if self.plan.dry_run:
+                self.ctx.events.begin(f"Dry run: checking the deletion of {what}")
+                return self.ended(
+                    Verdict.PLANNED,
+                    f"Dry run: environment {target.name} ({target.environment_id}, {target.mode}) would be "
+                    "deleted. Nothing was deleted.",
+                )
+            self.ctx.events.begin(f"Deleting {what}")
+            return self._delete(target)
+        except Interrupted as interruption:
+            self.signum = interruption.signum
+            name = signal.Signals(interruption.signum).name
+            if self.deleted:
+                return self.ended(
+                    Verdict.CANCELLED, f"Interrupted by {name}; the deletion goes on in Qovery."
+                )
+            return self.ended(Verdict.CANCELLED, f"Interrupted by {name}; nothing was deleted.")
+        except InputError:
+            raise
+        except ActionError as error:
+            said = self._token_problem(error) or str(error)
+            done = "Nothing was deleted:"
+            if self.sent:  # Qovery may have acted on a DELETE whose answer was lost
+                done = (
+                    "The deletion was requested, but"
+                    if self.deleted
+                    else "Qovery did not confirm the deletion:"
+                )
+            return self.ended(Verdict.ERROR, f"{done} {said}")
+
+    # -- finding, refusing ------------------------------------------------------------------------------
+
+    def _find(self) -> Target | str:
+        """The environment to delete, or why there is nothing to delete."""
+        plan, client = self.plan, self.ctx.client
+        by_id = canonical_uuid(self.wanted)
+        if by_id is not None:
+            try:
+                info = client.environment(by_id)
+            except RefusedError as error:
+                if error.status_code == 404:
+                    return f"Environment {by_id} does not exist (HTTP 404): nothing to delete."
+                raise
+            self.log.info(f"environment {info.name} -> {by_id} ({info.mode})")
+            return Target(by_id, info.name or by_id, info.mode)
+        directory = Directory(client)
+        resolver = Resolver(directory, self.log, plan.given, plan.platform)
+        _, projects = resolver.projects(Scope(plan.organization, plan.project, plan.environment))
+        candidates = [(p, env) for p in projects for env in directory.environments(str(p.id))]
+        where = f"project {_shown(projects[0].name or projects[0].id)}" if len(projects) == 1 else None
+        key = self.wanted.casefold()
+        if not any((env.name or "").strip().casefold() == key for _, env in candidates):
+            names = sorted({env.name or "" for _, env in candidates})
+            there = ", ".join(_shown(name) for name in names[:10]) or "none"
+            where = where or "any project of the organization"
+            return (
+                f"No environment is named {_shown(self.wanted)} in {where}: nothing to delete (environments "
+                f"there: {there})."
+            )
+        project, environment = pick(
+            "environment",
+            self.wanted,
+            candidates,
+            name_of=lambda pair: pair[1].name or "",
+            where=where or "every project of the organization",
+            describe=lambda pair: f"{_shown(pair[1].name)} (id {pair[1].id}, project {_shown(pair[0].name)})",
+            given=plan.given.get("environment"),
+        )
+        self.log.info(f"environment {environment.name} -> {environment.id} ({environment.mode})")
+        return Target(str(environment.id), environment.name or "", environment.mode, project.name or "")
+
+    def _refuse(self, target: Target) -> None:
+        """An input error for what is never deleted: a PRODUCTION environment (or one whose mode is not
+        known), and the blueprint `clone-from` names."""
+        given = self.plan.given.get("environment", f"`{self.wanted}`")
+        blueprint = canonical_uuid(self.plan.clone_from or "")
+        if target.mode == NEVER_DELETED:
+            why = "is a PRODUCTION environment"
+        elif target.mode is None:
+            why = "has a mode Qovery did not say, so it is not known to be a preview"
+        elif blueprint is not None and blueprint == target.environment_id:
+            why = f"is the blueprint `clone-from` ({self.plan.given.get('clone_from')}) names"
+        else:
+            return
+        raise InputError(
+            f"Invalid input `environment` ({given}): {_shown(target.name)} ({target.environment_id}) {why}, "
+            "which this step never deletes. Fix: give the preview's name (such as pr-42); delete any other "
+            "environment in the Qovery console."
+        )
+
+    # -- deleting ---------------------------------------------------------------------------------------
+
+    def _delete(self, target: Target) -> RunOutcome:
+        self.sent = True
+        try:
+            self.ctx.client.delete_environment(target.environment_id)
+        except RefusedError as error:
+            if error.status_code == 404:  # gone since it was listed
+                return self.ended(
+                    Verdict.SUCCEEDED,
+                    f"Environment {target.name} no longer exists: nothing to delete.",
+                    absent=True,
+                )
+            if error.status_code == 403:
+                source = self.plan.given.get("api_token", "value not shown")
+                return self.ended(
+                    Verdict.ERROR,
+                    f"Qovery refused to delete environment {target.name} (HTTP 403): deleting an environment "
+                    f"needs the admin permission, which the API token ({source}) lacks. Fix: use a token "
+                    "whose role is admin on the environment's project.",
+                )
+            raise
+        self.deleted = True
+        if not self.plan.waiting.wait:
+            return self.ended(Verdict.ACCEPTED, "Deletion requested; not waiting for it (wait: false).")
+        self.log.info(f"Deletion of {target.name} requested: waiting until it is gone")
+        return self._wait(target)
+
+    def _wait(self, target: Target) -> RunOutcome:
+        clock, deadline = self.ctx.clock, self.ctx.deadline
+        started = clock.now()
+        while True:
+            if deadline.left() <= 0:
+                return self._timed_out()
+            clock.sleep(min(self.plan.waiting.poll_interval, deadline.left()))
+            try:
+                state = self.ctx.client.environment_state(target.environment_id).state
+            except RefusedError as error:
+                if error.status_code != 404:
+                    raise
+                state = "DELETED"  # gone: what a 404 says now
+            except TransientError as error:
+                if error.deadline_reached:
+                    return self._timed_out(f"while its state could not be read ({error})")
+                raise
+            if state not in (self.state, "DELETED"):
+                self.log.state(state or "no state")
+                self.state = state
+            if state == "DELETED":
+                return self.ended(
+                    Verdict.SUCCEEDED,
+                    f"Environment {target.name} deleted in {clock.now() - started:.0f}s: it is gone.",
+                )
+            if state is not None and state.endswith("_ERROR"):
+                return self.ended(
+                    Verdict.FAILED, f"Qovery could not delete environment {target.name} ({state})."
+                )
+
+    def _timed_out(self, how: str = "") -> RunOutcome:
+        last = self.state or "no state read yet"
+        how = f" {how}" if how else ""
+        return self.ended(
+            Verdict.TIMED_OUT,
+            f"Timed out with the deletion still in progress ({last}){how}: it goes on in Qovery. Raise "
+            "`timeout` to wait for its end.",
+        )
+
+    def ended(self, verdict: Verdict, message: str, *, absent: bool = False) -> RunOutcome:
+        target = self.target
+        environment = PreviewEnvironment(
+            target.environment_id if target else None, target.name if target else self.wanted
+        )
+        if verdict is Verdict.SUCCEEDED and not absent:
+            self.state = None  # gone: it has no state left
+        return RunOutcome(
+            [],
+            self.signum,
+            dry_run=self.plan.dry_run,
+            elapsed_seconds=self.ctx.clock.now() - self.ctx.started_at,
+            environment=environment,
+            deletion=Deletion(verdict, message, self.state, absent=absent),
+        )
+
+    def _token_problem(self, error: ActionError) -> str | None:
+        if not token_refused(error, first_read=not self.deleted):
+            return None
+        source = self.plan.given.get("api_token", "value not shown")
+        return f"the API token ({source}) was refused: {error}"
+
+
+def _shown(name: str | None) -> str:
+    return one_line(name or "", 60)

@@ -1,0 +1,264 @@
+"""Deleting a pull request's preview (`delete-environment`): deleted and waited for until gone; nothing to
+delete is fine; a PRODUCTION environment and the blueprint are never deleted; a 403 says which permission;
+a timeout is 124. The report says "deleted", never "deployed". In-process, on a virtual clock, every
+exchange checked against the OpenAPI spec."""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.inputs import inputs, sim_inputs
+from support.sims import SimFactory, job
+from support.step import StepRun, assert_refused, github_env, gitlab_env, plain_env, run_step
+
+from qovery_job_deploy.outcome import Deletion, Verdict
+from qovery_job_deploy.simulator import Fault, Place, QoverySimulator
+from qovery_job_deploy.simulator.environments import STAGING, STAGING_ENVIRONMENT, blueprint_services
+
+PRODUCTION = "e0e0e0e0-0000-4000-8000-0000000000f1"
+PREVIEW = "e0e0e0e0-0000-4000-8000-0000000000b2"
+
+
+def environments(simulator: SimFactory, **options: Any) -> QoverySimulator:
+    """acme / shop: staging (the blueprint), production, and pr-42, a preview, each with a service."""
+    places = [STAGING, Place(PRODUCTION, "production"), Place(PREVIEW, "pr-42", environment_mode="PREVIEW")]
+    services = [job(environment_id=PRODUCTION), job(job_name="api", environment_id=PREVIEW)]
+    return simulator(*blueprint_services(), *services, places=places, **options)
+
+
+def delete_inputs(sim: QoverySimulator, **extra: str) -> dict[str, str]:
+    """The inputs that delete pr-42 of shop on `sim`."""
+    return sim_inputs(
+        sim, **{"project": "shop", "environment": "pr-42", "delete-environment": "true"} | extra
+    )
+
+
+def delete(sim: QoverySimulator, **extra: str) -> StepRun:
+    return run_step(plain_env(delete_inputs(sim, **extra)))
+
+
+def test_a_preview_is_deleted_and_the_step_waits_until_it_is_gone(simulator: SimFactory) -> None:
+    sim = environments(simulator)
+    run = delete(sim)
+
+    assert run.code == 0, run.stderr
+    assert sim.calls("delete_environment") == 1 and PREVIEW not in sim.places
+    assert sim.calls("environment_status") >= 2  # DELETE_QUEUED or DELETING, then gone (404)
+    result = run.json()
+    assert (result["verdict"], result["deleted"], result["environment_id"]) == ("succeeded", True, PREVIEW)
+    assert (
+        result["message"].startswith("Environment pr-42 deleted in ") and "deployed" not in result["message"]
+    )
+    assert (result["services"], result["jobs"], result["state"], result["job_id"]) == ([], [], None, None)
+    assert "Deleting Qovery environment pr-42 (shop)" in run.stderr and "] DELETING" in run.stderr
+    assert not sim.requests  # nothing was deployed
+
+
+def test_deleting_again_finds_nothing_to_delete_and_succeeds(simulator: SimFactory) -> None:
+    sim = environments(simulator)
+    assert delete(sim).code == 0
+    run = delete(sim)
+
+    assert run.code == 0, run.stderr
+    assert sim.calls("delete_environment") == 1
+    result = run.json()
+    assert (result["verdict"], result["deleted"], result["environment_id"]) == ("succeeded", False, None)
+    assert result["message"] == (
+        "No environment is named pr-42 in project shop: nothing to delete (environments there: production, "
+        "staging)."
+    )
+
+
+def test_a_preview_by_uuid_is_deleted_and_a_gone_one_is_nothing_to_delete(simulator: SimFactory) -> None:
+    sim = environments(simulator)
+    run = delete(sim, environment=PREVIEW, project="")
+    assert run.code == 0, run.stderr
+    assert run.json()["deleted"] is True and PREVIEW not in sim.places
+
+    again = delete(sim, environment=PREVIEW, project="")
+    assert again.code == 0, again.stderr
+    assert again.json()["message"] == f"Environment {PREVIEW} does not exist (HTTP 404): nothing to delete."
+    assert sim.calls("delete_environment") == 1
+
+
+def test_a_token_without_the_admin_permission_is_refused_and_said(simulator: SimFactory) -> None:
+    sim = environments(simulator)
+    sim.faults["delete_environment"] = deque([Fault(status=403)])
+    run = delete(sim)
+
+    assert run.code == 3, run.stderr
+    assert PREVIEW in sim.places
+    message = run.json()["message"]
+    assert message.startswith(
+        "Qovery refused to delete environment pr-42 (HTTP 403): deleting an environment"
+    )
+    assert (
+        "needs the admin permission, which the API token (value not shown, from the environment variable "
+        in message
+    )
+    assert "QOVERY_API_TOKEN) lacks" in message
+    assert run.json()["deleted"] is False
+
+
+def test_a_deletion_that_outlasts_the_timeout_exits_124_and_goes_on(simulator: SimFactory) -> None:
+    sim = environments(simulator)
+    sim.environments.gone_after = 600.0
+    run = delete(sim, timeout="20s")
+
+    assert run.code == 124, run.stderr
+    assert 20 <= run.seconds <= 25
+    result = run.json()
+    assert (result["verdict"], result["state"], result["deleted"]) == ("timed_out", "DELETING", False)
+    assert result["message"] == (
+        "Timed out with the deletion still in progress (DELETING): it goes on in Qovery. Raise `timeout` to "
+        "wait for its end."
+    )
+    assert sim.calls("delete_environment") == 1
+
+
+def test_without_waiting_the_deletion_is_requested(simulator: SimFactory) -> None:
+    sim = environments(simulator)
+    run = delete(sim, wait="false")
+
+    assert run.code == 0, run.stderr
+    assert (run.json()["verdict"], run.json()["deleted"]) == ("accepted", False)
+    assert sim.calls("delete_environment") == 1 and sim.calls("environment_status") == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (
+            {"environment": "production"},
+            f"Invalid input `environment` (`production` from the environment variable QOVERY_ENVIRONMENT): "
+            f"production ({PRODUCTION}) is a PRODUCTION environment, which this step never deletes.",
+        ),
+        (
+            {"clone-from": PREVIEW},
+            f"Invalid input `environment` (`pr-42` from the environment variable QOVERY_ENVIRONMENT): pr-42 "
+            f"({PREVIEW}) is the blueprint `clone-from` (`{PREVIEW}` from the environment variable "
+            "QOVERY_CLONE_FROM) names, which this step never deletes.",
+        ),
+        (
+            {"environment": "staging", "clone-from": "Staging"},
+            "Invalid input `environment` (`staging` from the environment variable QOVERY_ENVIRONMENT): it names "
+            "the environment `clone-from` (`Staging` from the environment variable QOVERY_CLONE_FROM) names, "
+            "which is never deleted.",
+        ),
+        (
+            {"services": "api"},
+            "Invalid input `services` (`api` from the environment variable QOVERY_SERVICES): "
+            "`delete-environment` (`true` from the environment variable QOVERY_DELETE_ENVIRONMENT) deletes an "
+            "environment and deploys nothing.",
+        ),
+        (
+            {"image-tag": "v2"},
+            "Invalid input `image-tag` (`v2` from the environment variable QOVERY_IMAGE_TAG): "
+            "`delete-environment` (`true` from the environment variable QOVERY_DELETE_ENVIRONMENT) deletes",
+        ),
+        (
+            {"environment": ""},
+            "Invalid input `delete-environment` (`true` from the environment variable QOVERY_DELETE_ENVIRONMENT): "
+            "needs `environment`, the environment to delete, and the environment variable QOVERY_ENVIRONMENT is "
+            "not set.",
+        ),
+        (
+            {"project": "shp"},
+            "Invalid input `project` (`shp` from the environment variable QOVERY_PROJECT): no project is named "
+            "'shp'",
+        ),
+    ],
+)
+def test_what_is_never_deleted_is_refused_before_any_change(
+    simulator: SimFactory, extra: dict[str, str], said: str
+) -> None:
+    sim = environments(simulator)
+    run = delete(sim, **extra)
+    assert_refused(run, said)
+    assert sim.calls("delete_environment") == 0 and len(sim.places) == 3
+
+
+def test_deploy_inputs_with_a_deletion_are_refused_one_line_each(tmp_path: Path) -> None:
+    given = inputs(environment="pr-42", delete_environment="true")
+    env, files = github_env(
+        tmp_path, given | {"jobs": "migrate", "git-commit-id": "abc", "force-event": "STOP"}
+    )
+    run = run_step(env, files)
+
+    assert run.code == 2
+    assert [problem.split(" (", 1)[0] for problem in run.problems()] == [
+        "Invalid input `jobs`",
+        "Invalid input `git-commit-id`",
+        "Invalid input `force-event`",
+    ]
+    assert all("the GitHub input `delete-environment`" in problem for problem in run.problems())
+
+
+def test_a_dry_run_says_what_it_would_delete_and_deletes_nothing(
+    simulator: SimFactory, tmp_path: Path
+) -> None:
+    sim = environments(simulator)
+    env, files = github_env(tmp_path, delete_inputs(sim, **{"dry-run": "true"}))
+    run = run_step(env, files)
+
+    assert run.code == 0, run.stderr
+    assert sim.calls("delete_environment") == 0 and PREVIEW in sim.places
+    result = run.json_result()
+    assert (result["verdict"], result["dry_run"], result["deleted"]) == ("planned", True, False)
+    assert (
+        result["message"]
+        == f"Dry run: environment pr-42 ({PREVIEW}, PREVIEW) would be deleted. Nothing was deleted."
+    )
+    assert "Dry run: Qovery environment pr-42 would be deleted, nothing was deleted" in run.summary()
+
+
+def test_github_and_gitlab_say_deleted_not_deployed(simulator: SimFactory, tmp_path: Path) -> None:
+    sim = environments(simulator)
+    (tmp_path / "github").mkdir()
+    env, files = github_env(tmp_path / "github", delete_inputs(sim))
+    run = run_step(env, files)
+    assert run.code == 0, run.stderr
+    outputs = run.outputs()
+    assert (outputs["verdict"], outputs["environment-id"], outputs["cloned"]) == (
+        "succeeded",
+        PREVIEW,
+        "false",
+    )
+    summary = run.summary()
+    assert "### ✅ Qovery environment pr-42 deleted" in summary and "deployed" not in summary.lower()
+
+    sim.faults["delete_environment"] = deque([Fault(status=403)])
+    sim.places[PREVIEW] = Place(PREVIEW, "pr-42", environment_mode="PREVIEW")
+    (tmp_path / "gitlab").mkdir()
+    env, files = gitlab_env(tmp_path / "gitlab", delete_inputs(sim))
+    run = run_step(env, files)
+    assert run.code == 3
+    assert run.dotenv()["QOVERY_ENVIRONMENT_ID"] == PREVIEW and run.dotenv()["QOVERY_VERDICT"] == "error"
+    assert run.result_file()["deleted"] is False
+
+    sim.faults["delete_environment"] = deque([Fault(status=403)])
+    (tmp_path / "failed").mkdir()
+    env, files = github_env(tmp_path / "failed", delete_inputs(sim))
+    run = run_step(env, files)
+    assert (
+        "::error title=Qovery environment pr-42%3A deletion in error::Qovery refused to delete" in run.stdout
+    )
+
+
+def test_the_outcome_says_the_environment_is_gone_for_a_publisher_to_act_on() -> None:
+    """The hook for the GitHub deployments' `inactive` and the pull request's comment: `deletion.gone`."""
+    assert Deletion(Verdict.SUCCEEDED, "deleted").gone
+    assert Deletion(Verdict.SUCCEEDED, "nothing to delete", absent=True).gone
+    assert not Deletion(Verdict.TIMED_OUT, "still deleting").gone
+    assert not Deletion(Verdict.PLANNED, "dry run").gone
+
+
+def test_the_blueprint_is_never_touched_by_a_deletion(simulator: SimFactory) -> None:
+    sim = environments(simulator)
+    run = delete(sim, **{"clone-from": "staging"})
+
+    assert run.code == 0, run.stderr
+    assert STAGING_ENVIRONMENT in sim.places and PREVIEW not in sim.places
