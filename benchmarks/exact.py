@@ -24,6 +24,7 @@ import io
 import itertools
 import math
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -108,13 +109,14 @@ def cli(lengths: tuple[int, ...], queued: float = 0.0) -> Measure:
     return Measure(sum(notices) / len(lengths), late / len(lengths), max(0, waiting))
 
 
-def run() -> None:
+def run(argv: Sequence[str] | None = None) -> None:
+    """The benchmark with `argv`'s options, else the command line's."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="one deployment: a smoke run")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
-    options = parser.parse_args()
+    options = parser.parse_args(argv)
     lengths = QUICK if options.quick else LENGTHS
     reference = cli(lengths)
     rows = [

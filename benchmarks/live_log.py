@@ -17,6 +17,7 @@ import io
 import json
 import sys
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -93,13 +94,14 @@ def report(measures: list[Measure]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run() -> None:
+def run(argv: Sequence[str] | None = None) -> None:
+    """The benchmark with `argv`'s options, else the command line's."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="one 30 s deployment: a smoke run")
     parser.add_argument("--out", type=Path, default=RESULTS)
-    options = parser.parse_args()
+    options = parser.parse_args(argv)
     measures = [
         measure(services, seconds, mode)
         for services in (1, 3)

@@ -2,7 +2,7 @@
 with `services`, against a fair model of Qovery's CLI, which watches the whole environment.
 
     .venv/bin/python benchmarks/release.py           # about 5 minutes; writes benchmarks/results/
-    .venv/bin/python benchmarks/release.py --quick   # a few seconds: the smoke run of the test suite
+    .venv/bin/python benchmarks/release.py --quick   # seconds: a smoke run (in-process in the tests)
 
 Each release is a `migrate` job (20 to 40 s), the `api` and `worker` containers (40 to 90 s, BUILDING for
 most of it) and the `web` application (60 to 120 s, BUILDING then DEPLOYING), each run about ±5 % off its
@@ -38,16 +38,14 @@ from __future__ import annotations
 import json
 import random
 import statistics
-import threading
-import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 
-import requests
-from common import TOKEN, noisy, options, step, write
+from common import TOKEN, RealStage, Stage, noisy, options, write
 
-from qovery_job_deploy.simulator import JobScript, QoverySimulator, serve
+from qovery_job_deploy.simulator import JobScript, QoverySimulator
 
 ENVIRONMENT = "e0e0e0e0-0000-4000-8000-0000000000bf"
 # The release: (kind, name, typical length range in seconds).
@@ -152,10 +150,10 @@ def measured(sim: QoverySimulator, way: str, release: int, started: float, ended
 # -- the ways ---------------------------------------------------------------------------------------------
 
 
-def this_step(sim: QoverySimulator, way: str, release: int) -> Release:
+def this_step(stage: Stage, sim: QoverySimulator, way: str, release: int) -> Release:
     """One run of the real entrypoint, every service by name, the environment by UUID."""
-    started = time.time()
-    process = step(
+    started = stage.now()
+    ran = stage.step(
         sim,
         {
             "QOVERY_SERVICES": ", ".join(name for _, name, _ in SERVICES),
@@ -163,27 +161,27 @@ def this_step(sim: QoverySimulator, way: str, release: int) -> Release:
             "QOVERY_IMAGE_TAG": TAG,
             "QOVERY_GIT_COMMIT_ID": COMMIT,
         },
+        timeout=600,
     )
-    output, _ = process.communicate(timeout=600)
-    ended = time.time()
-    services = json.loads(output)["services"]
+    ended = stage.now()
+    services = json.loads(ran.stdout)["services"]
     if [s["verdict"] for s in services] != ["succeeded"] * len(SERVICES):
-        raise RuntimeError(f"{way}: {output[:300]!r}")
+        raise RuntimeError(f"{way}: {ran.stdout[:300]!r}")
     return measured(sim, way, release, started, ended)
 
 
-def cli_watch(sim: QoverySimulator, way: str, release: int) -> Release:
+def cli_watch(stage: Stage, sim: QoverySimulator, way: str, release: int) -> Release:
     """Qovery's CLI with several services, made fair (see the module's description)."""
-    session = requests.Session()
+    session = stage.session(sim)
     session.headers["Authorization"] = f"Token {TOKEN}"
-    started = time.time()
+    started = stage.now()
     ours: dict[str, str] = {}
     for script in (s for s in sim.services.values() if s.job_id != NIGHTLY):
         url = f"{sim.url}/{script.kind}/{script.job_id}/deploy"
         posted = session.post(url, json=BODIES[script.kind], timeout=10)
         posted.raise_for_status()
         ours[script.job_id] = posted.json()["deployment_request_id"]
-    time.sleep(CLI_SLEEP)
+    stage.sleep(CLI_SLEEP)
     while True:
         body = session.get(f"{sim.url}/environment/{ENVIRONMENT}/statuses", timeout=10).json()
         statuses = {s["id"]: s for key, value in body.items() if key != "environment" for s in value}
@@ -193,11 +191,11 @@ def cli_watch(sim: QoverySimulator, way: str, release: int) -> Release:
             for service, request in ours.items()
         ):
             break
-        time.sleep(CLI_INTERVAL)
-    return measured(sim, way, release, started, time.time())
+        stage.sleep(CLI_INTERVAL)
+    return measured(sim, way, release, started, stage.now())
 
 
-Way = Callable[[QoverySimulator, str, int], Release]
+Way = Callable[[Stage, QoverySimulator, str, int], Release]
 WAYS: dict[str, tuple[Way, bool]] = {
     # name: (runner, whether the simulator serves the services' deployment history)
     "this step, history known": (this_step, True),
@@ -220,48 +218,36 @@ def plan(rng: random.Random, quick: bool) -> list[tuple[dict[str, float], dict[s
 
 
 def run_all(
-    releases: list[tuple[dict[str, float], dict[str, list[int]]]], stagger: float, aheads: tuple[float, ...]
+    releases: list[tuple[dict[str, float], dict[str, list[int]]]],
+    stagger: float,
+    aheads: tuple[float, ...],
+    stage: Stage,
 ) -> dict[float, list[Release]]:
     """Every way deploys every release, all at once, once per `aheads`: 0, as it is; else queued behind a
     `nightly-report` deployment that long. The results by `ahead`."""
     results: dict[float, list[Release]] = {ahead: [] for ahead in aheads}
-    errors: list[BaseException] = []
 
     def one(ahead: float, way: str, index: int) -> None:
         runner, with_history = WAYS[way]
         lengths, history = releases[index]
-        try:
-            sim = QoverySimulator(scripts_for(lengths, history if with_history else {}, ahead))
-            with serve(sim):
-                if ahead:
-                    deploy_nightly(sim)
-                results[ahead].append(runner(sim, way, index))
-        except BaseException as error:  # reported after all threads end
-            errors.append(error)
+        with stage.simulator(scripts_for(lengths, history if with_history else {}, ahead)) as sim:
+            if ahead:
+                deploy_nightly(stage, sim)
+            results[ahead].append(runner(stage, sim, way, index))
 
-    threads = [
-        threading.Thread(target=one, args=(ahead, way, i))
-        for ahead in aheads
-        for i in range(len(releases))
-        for way in WAYS
-    ]
-    for thread in threads:
-        thread.start()
-        time.sleep(stagger)
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+    calls = [partial(one, ahead, way, i) for ahead in aheads for i in range(len(releases)) for way in WAYS]
+    stage.together(calls, stagger)
     order = list(WAYS)
     return {
         ahead: sorted(done, key=lambda r: (order.index(r.way), r.release)) for ahead, done in results.items()
     }
 
 
-def deploy_nightly(sim: QoverySimulator) -> None:
+def deploy_nightly(stage: Stage, sim: QoverySimulator) -> None:
     """Someone else's deploy request of `nightly-report`, now: the release queues behind it."""
     headers = {"Authorization": f"Token {TOKEN}"}
-    requests.post(f"{sim.url}/job/{NIGHTLY}/deploy", json={}, headers=headers, timeout=10).raise_for_status()
+    answer = stage.session(sim).post(f"{sim.url}/job/{NIGHTLY}/deploy", json={}, headers=headers, timeout=10)
+    answer.raise_for_status()
 
 
 # -- report -----------------------------------------------------------------------------------------------
@@ -330,12 +316,14 @@ def markdown(rows: list[dict[str, float | str]], releases: int, ahead: float = 0
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    chosen = options(__doc__, "one release of a few seconds: a smoke run")
+def main(argv: Sequence[str] | None = None, stage: Stage | None = None) -> None:
+    """The benchmark on `stage` (real processes in real time unless given), with `argv`'s options."""
+    stage = stage or RealStage()
+    chosen = options(__doc__, "one release of a few seconds: a smoke run", argv)
     releases = plan(random.Random(chosen.seed), chosen.quick)
-    started = time.time()
+    started = stage.now()
     stems = {0.0: "release", QUICK_AHEAD if chosen.quick else AHEAD: "release-queued"}
-    done = run_all(releases, QUICK_STAGGER if chosen.quick else STAGGER, tuple(stems))
+    done = run_all(releases, QUICK_STAGGER if chosen.quick else STAGGER, tuple(stems), stage)
     for ahead, results in done.items():
         stem = stems[ahead]
         rows = summarize(results)
@@ -351,7 +339,7 @@ def main() -> None:
             },
         )
         print(text)
-    print(f"({time.time() - started:.0f} s of deployments; written to {chosen.out})")
+    print(f"({stage.now() - started:.0f} s of deployments; written to {chosen.out})")
 
 
 if __name__ == "__main__":

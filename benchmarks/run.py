@@ -1,7 +1,7 @@
 """Benchmark: the real entrypoint against the simulator, side by side with two reference pollers.
 
     .venv/bin/python benchmarks/run.py            # about three minutes; writes benchmarks/results/
-    .venv/bin/python benchmarks/run.py --quick    # a few seconds: the smoke run the test suite makes
+    .venv/bin/python benchmarks/run.py --quick    # seconds: a smoke run (in-process in the tests)
 
 Every strategy deploys the same set of jobs, whose durations are spread from a few seconds to two
 minutes, all at once. For each deployment it measures the detection latency (the moment the step's process
@@ -16,20 +16,18 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import random
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-import requests
-from common import ROOT, TOKEN, noisy, options, step_env, write
+from common import ROOT, TOKEN, RealStage, Stage, noisy, options, step_env, write
 
 from qovery_job_deploy.simulator import JobScript, QoverySimulator, serve
 
@@ -98,49 +96,40 @@ def deploy_time(sim: QoverySimulator, job_id: str) -> float:
         return next(e.received_at for e in sim.exchanges if e.method == "POST" and job_id in e.path)
 
 
-Strategy = Callable[[QoverySimulator, JobScript, str, float], Measure]
+Strategy = Callable[[Stage, QoverySimulator, JobScript, str, float], Measure]
 
 
 # -- the strategies -------------------------------------------------------------------------------------
 
 
-def run_step(sim: QoverySimulator, script: JobScript, strategy: str, duration: float) -> Measure:
-    """The real entrypoint, as `docker run` runs it; exit time and peak RSS from wait4."""
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "entrypoint.py")],
-        env=step_env(sim, {"QOVERY_JOB_ID": script.job_id}),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    assert process.stdout is not None
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    exited_at = time.time()
-    process.returncode = os.waitstatus_to_exitcode(status)
-    result = json.loads(output)
+def run_step(
+    stage: Stage, sim: QoverySimulator, script: JobScript, strategy: str, duration: float
+) -> Measure:
+    """The real entrypoint, as `docker run` runs it (on the real stage); its exit time and peak RSS."""
+    ran = stage.step(sim, {"QOVERY_JOB_ID": script.job_id})
+    exited_at = stage.now()
+    result = json.loads(ran.stdout)
     if result["verdict"] != "succeeded":
         raise RuntimeError(f"{strategy}: the step ended {result['verdict']}: {result['message']}")
-    return measured(
-        sim, script, strategy, duration, result["deployment_request_id"], exited_at, usage.ru_maxrss
-    )
+    return measured(sim, script, strategy, duration, result["deployment_request_id"], exited_at, ran.rss_kb)
 
 
 def reference_poller(first_sleep: float, interval: float) -> Strategy:
     """A fixed poller (Qovery's CLI: 3 s then every 3 s; its old action: every 10 s), made fair: it
     correlates on its own deployment request instead of trusting a stale status."""
 
-    def run(sim: QoverySimulator, script: JobScript, strategy: str, duration: float) -> Measure:
-        session = requests.Session()
+    def run(stage: Stage, sim: QoverySimulator, script: JobScript, strategy: str, duration: float) -> Measure:
+        session = stage.session(sim)
         session.headers["Authorization"] = f"Token {TOKEN}"
         posted = session.post(f"{sim.url}/job/{script.job_id}/deploy", json={}, timeout=10).json()
         ours = posted["deployment_request_id"]
-        time.sleep(first_sleep)
+        stage.sleep(first_sleep)
         while True:
             status = session.get(f"{sim.url}/job/{script.job_id}/status", timeout=10).json()
             if status["deployment_request_id"] == ours and status["state"] == "DEPLOYED":
                 break
-            time.sleep(interval)
-        return measured(sim, script, strategy, duration, ours, time.time())
+            stage.sleep(interval)
+        return measured(sim, script, strategy, duration, ours, stage.now())
 
     return run
 
@@ -176,7 +165,10 @@ def typical_durations(rng: random.Random, count: int) -> list[float]:
 
 
 def run_all(
-    durations: list[float], seed: int, chosen: dict[str, tuple[Strategy, str]] = STRATEGIES
+    durations: list[float],
+    seed: int,
+    chosen: dict[str, tuple[Strategy, str]] = STRATEGIES,
+    stage: Stage | None = None,
 ) -> list[Measure]:
     """Each strategy deploys the same jobs: a typical duration, the run's actual one (the typical one
     with noise) and, when the strategy is given history, ten past runs around the typical one."""
@@ -186,24 +178,14 @@ def run_all(
     for name, (_, history_kind) in chosen.items():
         for duration, actual in zip(durations, actuals, strict=True):
             plan.append((name, duration, job_for(actual, history_of(history_kind, rng, duration))))
+    stage = stage or RealStage()
     measures: list[Measure] = []
-    errors: list[BaseException] = []
-    sim = QoverySimulator([script for _, _, script in plan])
-    with serve(sim):
+    with stage.simulator([script for _, _, script in plan]) as sim:
 
         def one(name: str, duration: float, script: JobScript) -> None:
-            try:
-                measures.append(chosen[name][0](sim, script, name, duration))
-            except BaseException as error:  # reported after all threads end
-                errors.append(error)
+            measures.append(chosen[name][0](stage, sim, script, name, duration))
 
-        threads = [threading.Thread(target=one, args=item) for item in plan]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    if errors:
-        raise errors[0]
+        stage.together([partial(one, *item) for item in plan])
     return measures
 
 
@@ -322,16 +304,18 @@ def plot(rows: list[dict[str, float | str]], path: Path) -> None:
     figure.savefig(path, dpi=120)
 
 
-def main() -> None:
-    chosen = options(__doc__, "two short deployments: a smoke run")
+def main(argv: Sequence[str] | None = None, stage: Stage | None = None) -> None:
+    """The benchmark on `stage` (real processes in real time unless given), with `argv`'s options."""
+    stage = stage or RealStage()
+    chosen = options(__doc__, "two short deployments: a smoke run", argv)
     durations = (
         list(QUICK_DURATIONS) if chosen.quick else typical_durations(random.Random(chosen.seed), DEPLOYMENTS)
     )
     rounds = 1 if chosen.quick else 15
 
     startup = startup_times(rounds)
-    started = time.time()
-    measures = run_all(durations, chosen.seed, strategies(QUICK_SCALE if chosen.quick else 1.0))
+    started = stage.now()
+    measures = run_all(durations, chosen.seed, strategies(QUICK_SCALE if chosen.quick else 1.0), stage)
     rows = summarize(measures)
     rss = [m.rss_kb for m in measures if m.rss_kb]
     report = markdown(rows, startup, rss, durations)
@@ -351,7 +335,7 @@ def main() -> None:
     else:
         plot(rows, chosen.out / "latency-vs-reads.png")
     print(report)
-    print(f"({time.time() - started:.0f} s of deployments; written to {chosen.out})")
+    print(f"({stage.now() - started:.0f} s of deployments; written to {chosen.out})")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Benchmark: N jobs of one environment in one step, against N separate single-job steps.
 
     .venv/bin/python benchmarks/several_jobs.py           # about 8 minutes; writes benchmarks/results/
-    .venv/bin/python benchmarks/several_jobs.py --quick   # a few seconds: the smoke run of the test suite
+    .venv/bin/python benchmarks/several_jobs.py --quick   # seconds: a smoke run (in-process in the tests)
 
 For 1, 3 and 6 jobs whose deployments last from about 8 to 40 s (the job history known, as in a pipeline
 that has run before), it runs the real entrypoint against the simulator in two ways: one step with
@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import random
-import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 
-from common import options, step, write
+from common import Ran, RealStage, Stage, options, write
 
-from qovery_job_deploy.simulator import JobScript, QoverySimulator, serve
+from qovery_job_deploy.simulator import JobScript
 
 ENVIRONMENT = "e0e0e0e0-0000-4000-8000-0000000000be"
 COUNTS = (1, 3, 6)
@@ -54,22 +55,26 @@ def job(duration: float) -> JobScript:
     )
 
 
-def measure(durations: list[float], way: str) -> Run:
+def measure(durations: list[float], way: str, stage: Stage) -> Run:
     scripts = [job(duration) for duration in durations]
-    sim = QoverySimulator(scripts)
-    with serve(sim):
-        started = time.time()
+    with stage.simulator(scripts) as sim:
+        started = stage.now()
         if way == "one step":
             ids = ",".join(script.job_id for script in scripts)
-            processes = [step(sim, {"QOVERY_JOBS": ids, "QOVERY_ENVIRONMENT": ENVIRONMENT})]
+            steps = [{"QOVERY_JOBS": ids, "QOVERY_ENVIRONMENT": ENVIRONMENT}]
         else:
-            processes = [step(sim, {"QOVERY_JOB_ID": script.job_id}) for script in scripts]
-        for process in processes:
+            steps = [{"QOVERY_JOB_ID": script.job_id} for script in scripts]
+        ran: list[Ran] = []
+
+        def one_step(variables: dict[str, str]) -> None:
             # Qovery's queue runs the jobs of one environment one after another: the wait is their sum.
-            output, _ = process.communicate(timeout=sum(durations) * 2 + 60)
-            if json.loads(output)["verdict"] != "succeeded":
-                raise RuntimeError(f"{way}: {output[:300]!r}")
-        wall = time.time() - started
+            ran.append(stage.step(sim, variables, timeout=sum(durations) * 2 + 60))
+
+        stage.together([partial(one_step, variables) for variables in steps])  # all at once
+        for one in ran:
+            if json.loads(one.stdout)["verdict"] != "succeeded":
+                raise RuntimeError(f"{way}: {one.stdout[:300]!r}")
+        wall = stage.now() - started
         with sim.lock:
             requests = len(sim.exchanges)
             reads = sum(1 for exchange in sim.exchanges if exchange.method == "GET")
@@ -93,8 +98,10 @@ def report(runs: list[Run]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    chosen = options(__doc__, "1 and 2 short jobs: a smoke run")
+def main(argv: Sequence[str] | None = None, stage: Stage | None = None) -> None:
+    """The benchmark on `stage` (real processes in real time unless given), with `argv`'s options."""
+    stage = stage or RealStage()
+    chosen = options(__doc__, "1 and 2 short jobs: a smoke run", argv)
     rng = random.Random(chosen.seed)
     runs: list[Run] = []
     for count in (1, 2) if chosen.quick else COUNTS:
@@ -104,7 +111,7 @@ def main() -> None:
             durations = [SHORTEST + (LONGEST - SHORTEST) * rng.random() for _ in range(count)]
             durations[-1] = LONGEST if count > 1 else durations[-1]  # one job of each size reaches 40 s
         ways = ("one step",) if count == 1 else ("one step", "separate steps")
-        runs += [measure(durations, way) for way in ways]
+        runs += [measure(durations, way, stage) for way in ways]
     text = report(runs)
     write(chosen.out, "several-jobs", text, [asdict(run) for run in runs])
     print(text)

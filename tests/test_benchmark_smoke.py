@@ -1,17 +1,29 @@
 """The benchmark runs end to end (a quick configuration) and reports every strategy. No timing asserts:
-figures are for people to read; this only checks that the tool that produces them works."""
+figures are for people to read; this only checks that the tool that produces them works.
+
+Each runs in this process, as its `main` runs from the command line with `--quick`; those that run the step
+as a process against a served simulator in real time run here on their virtual stage (the step in this
+process, on a virtual clock, through the simulator's transport): the same code, in milliseconds."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
 import sys
+import uuid
 from pathlib import Path
 from types import ModuleType
 
+import exact
+import live_log
 import pytest
+import release
+import run
+import several_jobs
+from common import RealStage, VirtualStage
 from support.step import ROOT
+
+from qovery_job_deploy.simulator import JobScript
 
 STRATEGIES = [
     "this step, job history known",
@@ -22,22 +34,14 @@ STRATEGIES = [
 ]
 
 
-def quick_run(script: str, out: Path) -> subprocess.CompletedProcess[str]:
-    """`benchmarks/<script> --quick --out <out>`, which must succeed."""
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / script), "--quick", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
-    return run
+def quick(out: Path) -> list[str]:
+    """The command line of a smoke run: `--quick --out <out>`."""
+    return ["--quick", "--out", str(out)]
 
 
-@pytest.mark.process
-def test_quick_benchmark_reports_all_strategies(tmp_path: Path) -> None:
-    run = quick_run("run.py", tmp_path)
+def test_quick_benchmark_reports_all_strategies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run.main(quick(tmp_path), VirtualStage())
+    stderr = capsys.readouterr().err
     report = (tmp_path / "benchmark.md").read_text()
     for strategy in STRATEGIES:
         assert f"| {strategy} |" in report
@@ -51,12 +55,11 @@ def test_quick_benchmark_reports_all_strategies(tmp_path: Path) -> None:
         assert (tmp_path / "latency-vs-reads.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     else:
         assert not (tmp_path / "latency-vs-reads.png").exists()
-        assert "no plot" in run.stderr
+        assert "no plot" in stderr
 
 
-@pytest.mark.process
 def test_quick_several_jobs_benchmark_compares_one_step_with_separate_steps(tmp_path: Path) -> None:
-    quick_run("several_jobs.py", tmp_path)
+    several_jobs.main(quick(tmp_path), VirtualStage())
     runs = json.loads((tmp_path / "several-jobs.json").read_text())
     assert [(row["jobs"], row["way"]) for row in runs] == [
         (1, "one step"),
@@ -68,9 +71,8 @@ def test_quick_several_jobs_benchmark_compares_one_step_with_separate_steps(tmp_
     assert "| 2 | separate steps |" in (tmp_path / "several-jobs.md").read_text()
 
 
-@pytest.mark.process
 def test_quick_release_benchmark_compares_the_step_with_the_clis_environment_watch(tmp_path: Path) -> None:
-    quick_run("release.py", tmp_path)
+    release.main(quick(tmp_path), VirtualStage())
     ways = [
         "this step, history known",
         "this step, no history",
@@ -97,9 +99,8 @@ def test_quick_release_benchmark_compares_the_step_with_the_clis_environment_wat
     assert "| reads while queued |" in (tmp_path / "release-queued.md").read_text()
 
 
-@pytest.mark.process
 def test_quick_live_log_benchmark_counts_the_extra_reads(tmp_path: Path) -> None:
-    quick_run("live_log.py", tmp_path)
+    live_log.run(quick(tmp_path))
     measures = json.loads((tmp_path / "live-log.json").read_text())
     assert [(m["services"], m["mode"]) for m in measures] == [
         (1, "on-failure"),
@@ -113,9 +114,8 @@ def test_quick_live_log_benchmark_counts_the_extra_reads(tmp_path: Path) -> None
     assert "| 1 | 30 s |" in (tmp_path / "live-log.md").read_text()
 
 
-@pytest.mark.process
 def test_quick_exact_benchmark_sets_the_step_beside_the_cli(tmp_path: Path) -> None:
-    quick_run("exact.py", tmp_path)
+    exact.run(quick(tmp_path))
     report = (tmp_path / "exact.md").read_text()
     for name in ("this step, job history known", "this step, no history", "Qovery CLI (3 s after 3 s)"):
         assert f"| {name} |" in report
@@ -160,3 +160,23 @@ def test_the_rate_limit_benchmark_writes_its_report(tmp_path: Path, monkeypatch:
     report = (tmp_path / "rate-limit.md").read_text()
     assert report.count("| met |") == 5 and "MISSED" not in report
     assert len(json.loads((tmp_path / "rate-limit.json").read_text())) == 7
+
+
+@pytest.mark.process
+def test_the_real_stage_runs_the_step_as_a_process_and_its_calls_at_once() -> None:
+    """What the virtual stage stands in for above: the real entrypoint as a process against a served
+    simulator (its JSON result, exit code and peak RSS), and calls run together in threads, the first
+    error raised once all have ended."""
+    stage = RealStage()
+    script = JobScript(str(uuid.uuid4()), timeline=[(0.0, "QUEUED"), (0.1, "DEPLOYED")])
+    with stage.simulator([script]) as sim:
+        ran = stage.step(sim, {"QOVERY_JOB_ID": script.job_id, "QOVERY_POLL_INTERVAL": "0.2s"}, timeout=60)
+    assert ran.code == 0 and json.loads(ran.stdout)["verdict"] == "succeeded" and ran.rss_kb > 0
+    ended: list[int] = []
+
+    def fails() -> None:
+        raise RuntimeError("one call failed")
+
+    with pytest.raises(RuntimeError, match="one call failed"):
+        stage.together([fails, lambda: ended.append(1), lambda: ended.append(2)])
+    assert sorted(ended) == [1, 2]  # the others ran to their end all the same

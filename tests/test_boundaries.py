@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 import trustme
-from support.sims import TOKEN, SimFactory, finish, job, job_inputs, served
+from support.inputs import inputs, job_inputs
+from support.sims import TOKEN, SimFactory, finish, job, served
 from support.step import github_env, plain_env, run_in_process, run_step
 
 from qovery_job_deploy.api.client import QoveryClient
@@ -34,8 +35,8 @@ def https_simulator(tmp_path: Path) -> Iterator[tuple[QoverySimulator, JobScript
     ca.issue_cert("127.0.0.1").configure_cert(context)
     ca_file = tmp_path / "corporate-ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
-    script = job()
-    sim = served(script, tls=context)  # TLS is the point: over a real socket, the step as a process
+    script = job((0.0, "QUEUED"), (0.1, "DEPLOYED"))  # TLS is the point, not the wait: a short deployment
+    sim = served(script, tls=context)  # over a real socket, the step as a process
     yield sim, script, ca_file
     finish(sim)
 
@@ -45,9 +46,7 @@ def test_a_corporate_ca_is_honoured(
     https_simulator: tuple[QoverySimulator, JobScript, Path], variable: str
 ) -> None:
     sim, script, ca_file = https_simulator
-    env = plain_env(
-        {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": "0.2s"}
-    )
+    env = plain_env(job_inputs(sim, script, poll_interval="0.2s"))
     run = run_step(env | {variable: str(ca_file)})
 
     assert sim.url.startswith("https://")
@@ -56,7 +55,7 @@ def test_a_corporate_ca_is_honoured(
 
 def test_tls_verification_is_never_skipped(https_simulator: tuple[QoverySimulator, JobScript, Path]) -> None:
     sim, script, _ = https_simulator
-    env = plain_env({"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url})
+    env = plain_env(inputs(job_id=script.job_id, api_url=sim.url))
     run = run_step(env)
 
     assert run.code == 3
@@ -97,15 +96,7 @@ def test_abort_without_cancel_on_abort_leaves_the_deployment_running(served_simu
 def test_cancel_on_timeout(simulator: SimFactory) -> None:
     script = job((0.0, "QUEUED"), (120.0, "DEPLOYED"))
     sim = simulator(script)
-    env = plain_env(
-        {
-            "api-token": TOKEN,
-            "job-id": script.job_id,
-            "api-url": sim.url,
-            "timeout": "2s",
-            "cancel-on-timeout": "1",
-        }
-    )
+    env = plain_env(inputs(job_id=script.job_id, api_url=sim.url, timeout="2s", cancel_on_timeout="1"))
     run = run_step(env)
 
     assert run.code == 124, run.stderr
@@ -136,8 +127,8 @@ def test_a_failed_cancel_says_why_and_that_the_deployment_may_keep_running(
 def test_a_timeout_without_cancelling_says_the_deployment_keeps_running(simulator: SimFactory) -> None:
     script = job((0.0, "QUEUED"), (0.3, "EXECUTING"), (120.0, "DEPLOYED"))
     sim = simulator(script)
-    inputs = {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "timeout": "2s"}
-    run = run_step(plain_env(inputs | {"poll-interval": "0.2s"}))
+    given = inputs(job_id=script.job_id, api_url=sim.url, timeout="2s")
+    run = run_step(plain_env(given | {"poll-interval": "0.2s"}))
 
     assert run.code == 124, run.stderr
     assert sim.deployments_of(script.job_id)[0].canceled_at is None
@@ -223,7 +214,7 @@ def test_an_unexpected_error_is_one_line_and_exit_3_unless_debugging(
 def test_an_unreachable_api_names_the_host_the_failure_and_the_fix(
     case: str, api_url: str, extra_env: dict[str, str], said: str, tries: int | None
 ) -> None:
-    env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "api-url": api_url, "timeout": "3s"})
+    env = plain_env(inputs(job_id=str(uuid.uuid4()), api_url=api_url, timeout="3s"))
     run = run_step(env | extra_env)
 
     assert run.code == 3, run.stderr
@@ -238,7 +229,7 @@ def test_a_tls_handshake_failure_names_the_host_and_the_fix(served_simulator: Si
     """An https:// api-url pointed at a plain-HTTP server: no certificate involved, the handshake fails."""
     sim = served_simulator(job())
     https_url = sim.url.replace("http://", "https://")
-    env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "api-url": https_url})
+    env = plain_env(inputs(job_id=str(uuid.uuid4()), api_url=https_url))
     run = run_step(env)
 
     host = https_url.removeprefix("https://")
@@ -255,7 +246,7 @@ def test_a_signal_during_the_post_does_not_claim_that_nothing_was_deployed(
     script = job()
     script.faults["deploy"] = deque([Fault(kind="hang", seconds=10)])
     sim = served_simulator(script)
-    env = plain_env({"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url})
+    env = plain_env(inputs(job_id=script.job_id, api_url=sim.url))
     run = run_step(env, signal_when=lambda: sim.calls("deploy") >= 1, signum=signal.SIGTERM)
 
     assert run.code == 143, run.stderr
@@ -376,8 +367,8 @@ def test_a_silent_listener_on_loopback_is_named_with_what_to_check() -> None:
         listener.bind(("127.0.0.1", 0))
         listener.listen(8)
         host = f"127.0.0.1:{listener.getsockname()[1]}"
-        env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "api-url": f"http://{host}"})
-        run = run_in_process(env | {"QOVERY_REQUEST_TIMEOUT": "1s"})  # five tries of a real second
+        env = plain_env(inputs(job_id=str(uuid.uuid4()), api_url=f"http://{host}"))
+        run = run_in_process(env | {"QOVERY_REQUEST_TIMEOUT": "0.5s"})  # tries of the shortest real wait
 
     assert run.code == 3, run.stderr
     message = run.json()["message"]
@@ -392,7 +383,7 @@ def test_a_silent_listener_cut_by_the_step_s_deadline_says_what_to_check_too() -
         listener.bind(("127.0.0.1", 0))
         listener.listen(8)
         host = f"127.0.0.1:{listener.getsockname()[1]}"
-        env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "api-url": f"http://{host}"})
+        env = plain_env(inputs(job_id=str(uuid.uuid4()), api_url=f"http://{host}"))
         run = run_in_process(env | {"QOVERY_REQUEST_TIMEOUT": "10s", "QOVERY_TIMEOUT": "2s"})
 
     assert run.code == 3 and run.json()["verdict"] == "error", run.stderr  # nothing was posted
@@ -425,7 +416,7 @@ def test_a_loopback_listener_that_drops_each_connection_is_named_with_what_to_ch
         dropper = threading.Thread(target=drop_each, daemon=True)
         dropper.start()
         job_id = str(uuid.uuid4())
-        env = plain_env({"api-token": TOKEN, "job-id": job_id, "api-url": f"http://{host}"})
+        env = plain_env(inputs(job_id=job_id, api_url=f"http://{host}"))
         try:
             run = run_in_process(env)  # retries paced on the virtual clock; the sockets are real
         finally:

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from support.inputs import inputs
 from support.sims import TOKEN, SimFactory
 from support.step import (
     ROOT,
@@ -169,6 +170,7 @@ def test_the_headline_features_have_a_demo(scenario: str, said: str, shown: str)
     assert f"qovery-job-deploy demo {scenario}" in help_text
 
 
+@pytest.mark.process
 def test_the_demo_runs_in_real_time_as_a_process() -> None:
     """What a user sees first: the command itself, a simulator on loopback, a deployment of about 2 s."""
     run = run_subprocess(base_env(), args=["demo"])
@@ -185,7 +187,7 @@ def test_the_demo_runs_in_real_time_as_a_process() -> None:
     ],
 )
 def test_an_unknown_flag_suggests_the_closest_one(args: list[str], said: str) -> None:
-    run = run_step(plain_env({"api-token": TOKEN}), args=args)
+    run = run_step(plain_env(inputs()), args=args)
     assert run.code == 2
     assert said in run.stderr
     assert run.stderr.count("Invalid command line") == 1  # its value is not a second, stray problem
@@ -204,7 +206,7 @@ def test_a_token_given_as_a_flag_is_used_but_warned_about(simulator: SimFactory)
 def test_bare_no_wait_flag_is_accepted_end_to_end(simulator: SimFactory) -> None:
     script = JobScript(str(uuid.uuid4()), timeline=[(0.0, "QUEUED"), (30.0, "DEPLOYED")])
     sim = simulator(script)
-    env = plain_env({"api-token": TOKEN, "api-url": sim.url, "wait": "true"})
+    env = plain_env(inputs(api_url=sim.url, wait="true"))
     run = run_step(env, args=["--job-id", script.job_id, "--no-wait"])
     assert run.code == 0, run.stderr
     assert run.json()["verdict"] == "accepted"
@@ -212,8 +214,8 @@ def test_bare_no_wait_flag_is_accepted_end_to_end(simulator: SimFactory) -> None
 
 @pytest.mark.parametrize("runner", ["github", "gitlab", "plain"])
 def test_several_input_errors_are_one_line_each_in_every_runner(tmp_path: Path, runner: str) -> None:
-    inputs = {"api-token": TOKEN, "job-id": "not-a-uuid", "timeout": "9999999h", "wait": "perhaps"}
-    env, files = platform_env(runner, tmp_path, inputs)
+    given = inputs(job_id="not-a-uuid", timeout="9999999h", wait="perhaps")
+    env, files = platform_env(runner, tmp_path, given)
     run = run_step(env | {"QOVERY_SERVICES": "container:api"}, files)
 
     assert run.code == 2
@@ -232,14 +234,14 @@ def test_several_input_errors_are_one_line_each_in_every_runner(tmp_path: Path, 
 
 
 def test_a_stale_qovery_variable_is_named_with_its_value() -> None:
-    env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "timeout": "90 minutes"})
+    env = plain_env(inputs(job_id=str(uuid.uuid4()), timeout="90 minutes"))
     run = run_step(env)
     assert run.code == 2
     assert "Invalid input `timeout` (`90 minutes` from the environment variable QOVERY_TIMEOUT)" in run.stderr
 
 
 def test_an_absurd_timeout_is_an_input_error_not_a_crash() -> None:
-    env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "api-url": "http://127.0.0.1:9"})
+    env = plain_env(inputs(job_id=str(uuid.uuid4()), api_url="http://127.0.0.1:9"))
     run = run_step(env, args=["--timeout", "9999999h"])
     assert run.code == 2, run.stderr
     assert "must be at most 24h" in run.stderr and "Overflow" not in run.stderr
@@ -285,9 +287,7 @@ def test_the_simulator_alone_lists_its_jobs_and_logs_each_request(
                 break
             time.sleep(0.1)
         url = url_file.read_text().strip()
-        run = run_step(
-            plain_env({"api-token": TOKEN, "job-id": SUCCESS_JOB, "api-url": url, "poll-interval": "0.2s"})
-        )
+        run = run_step(plain_env(inputs(job_id=SUCCESS_JOB, api_url=url, poll_interval="0.2s")))
         assert run.code == 0, run.stderr
     finally:
         simulator.send_signal(signal.SIGTERM)
@@ -342,11 +342,11 @@ def test_inputs_not_at_their_default_are_logged_with_their_source(
 ) -> None:
     script = JobScript(str(uuid.uuid4()), timeline=[(0.0, "QUEUED"), (0.3, "DEPLOYED")])
     sim = simulator(script)
-    inputs = {"api-token": TOKEN, "job-id": script.job_id, "poll-interval": "0.2s"} | variables
+    given = inputs(job_id=script.job_id, poll_interval="0.2s") | variables
     if runner == "github":
-        env, files = github_env(tmp_path, inputs | {"api-url": sim.url})
+        env, files = github_env(tmp_path, given | {"api-url": sim.url})
     else:
-        env, files = plain_env(inputs), {}
+        env, files = plain_env(given), {}
     run = run_step(env, files, args=["--api-url", sim.url] if runner == "plain" else [])
     assert run.code == 0, run.stderr
     logged = [text.split("] Inputs: ", 1)[1] for text in run.stderr.splitlines() if "] Inputs: " in text]
@@ -374,7 +374,7 @@ def test_on_github_a_qovery_variable_from_env_applies_unless_with_gives_the_inpu
     sim = simulator(script)
     elsewhere = "https://qovery.example.invalid"
     env, files = github_env(
-        tmp_path, {"api-token": TOKEN, "job-id": script.job_id} | ({"api-url": sim.url} if in_with else {})
+        tmp_path, inputs(job_id=script.job_id) | ({"api-url": sim.url} if in_with else {})
     )
     if empty_inputs_absent:
         env = {name: value for name, value in env.items() if value or not name.startswith("INPUT_")}

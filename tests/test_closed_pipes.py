@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.sims import SimFactory, job, job_inputs
+from support.inputs import job_inputs
+from support.sims import SimFactory, job
 from support.step import ENTRYPOINT, github_env, plain_env
 
 from qovery_job_deploy.streams import Tolerant

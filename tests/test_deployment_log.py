@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from support.github import GITHUB_TOKEN
+from support.inputs import inputs, job_inputs
 from support.runner_commands import commands_outside_frames
-from support.sims import TOKEN, SimFactory, job, job_inputs
+from support.sims import TOKEN, SimFactory, job
 from support.step import StepRun, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import DEFAULT_ERROR, HOSTILE_LOG_JOB, Fault, JobScript
@@ -294,7 +295,7 @@ def test_a_log_over_the_size_limit_is_cut_and_said_so(simulator: SimFactory) -> 
 def test_the_simulators_built_in_hostile_job_executes_nothing(simulator: SimFactory, tmp_path: Path) -> None:
     """The job tests/e2e can deploy under act, where the runner's own parser reads the output."""
     sim = simulator()
-    env, files = github_env(tmp_path, {"api-token": TOKEN, "job-id": HOSTILE_LOG_JOB, "api-url": sim.url})
+    env, files = github_env(tmp_path, inputs(job_id=HOSTILE_LOG_JOB, api_url=sim.url))
     run = run_step(env, files)
 
     assert run.code == 1, run.stderr

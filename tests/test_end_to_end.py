@@ -10,18 +10,12 @@ from collections import deque
 from pathlib import Path
 
 import pytest
+from support.inputs import inputs, job_inputs
 from support.runner_files import outside_code_spans
-from support.sims import FAST, TOKEN, SimFactory, job
+from support.sims import TOKEN, SimFactory, job
 from support.step import github_env, gitlab_env, plain_env, platform_env, run_step
 
-from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
-
-
-def plain(sim_url: str, script: JobScript, **extra: str) -> dict[str, str]:
-    return plain_env(
-        {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim_url, "poll-interval": FAST} | extra
-    )
-
+from qovery_job_deploy.simulator import Fault, QoverySimulator
 
 # -- GitHub Actions ---------------------------------------------------------------------------------
 
@@ -29,9 +23,7 @@ def plain(sim_url: str, script: JobScript, **extra: str) -> dict[str, str]:
 def test_github_success_writes_outputs_summary_and_masks_first(simulator: SimFactory, tmp_path: Path) -> None:
     script = job(stale_seconds=0.3)
     sim = simulator(script)
-    env, files = github_env(
-        tmp_path, {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST}
-    )
+    env, files = github_env(tmp_path, job_inputs(sim, script))
     run = run_step(env, files)
 
     assert run.code == 0, run.stderr
@@ -55,9 +47,7 @@ def test_github_success_writes_outputs_summary_and_masks_first(simulator: SimFac
 def test_github_failure_exits_1_with_error_annotation(simulator: SimFactory, tmp_path: Path) -> None:
     script = job((0.0, "QUEUED"), (0.3, "EXECUTING"), (0.8, "DEPLOYMENT_ERROR"))
     sim = simulator(script)
-    env, files = github_env(
-        tmp_path, {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST}
-    )
+    env, files = github_env(tmp_path, job_inputs(sim, script))
     run = run_step(env, files)
 
     assert run.code == 1, run.stderr
@@ -71,7 +61,7 @@ def test_the_verdict_is_said_once_in_the_log(simulator: SimFactory, tmp_path: Pa
     """On GitHub the error annotation is the last word (the runner shows it in the log); elsewhere a line."""
     script = job((0.0, "QUEUED"), (0.2, "EXECUTING"), (60.0, "DEPLOYED"))
     sim = simulator(script)
-    values = {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST}
+    values = job_inputs(sim, script)
     values["timeout"] = "2s"
     env, files = platform_env(platform, tmp_path, values)
     run = run_step(env, files)
@@ -94,7 +84,7 @@ def test_the_verdict_is_said_once_in_the_log(simulator: SimFactory, tmp_path: Pa
 def test_docker_run_success_prints_only_json_on_stdout(simulator: SimFactory) -> None:
     script = job()
     sim = simulator(script)
-    run = run_step(plain(sim.url, script))
+    run = run_step(plain_env(job_inputs(sim, script)))
 
     assert run.code == 0, run.stderr
     result = run.json()  # stdout is exactly one JSON document
@@ -106,7 +96,7 @@ def test_docker_run_success_prints_only_json_on_stdout(simulator: SimFactory) ->
 def test_each_state_change_is_logged_once_with_elapsed_time(simulator: SimFactory) -> None:
     script = job((0.0, "QUEUED"), (0.4, "EXECUTING"), (1.2, "DEPLOYED"))
     sim = simulator(script)
-    run = run_step(plain(sim.url, script))
+    run = run_step(plain_env(job_inputs(sim, script)))
 
     state_lines = [line for line in run.stderr.splitlines() if line.endswith(("] EXECUTING", "] DEPLOYED"))]
     assert [line.split("] ")[1] for line in state_lines] == ["EXECUTING", "DEPLOYED"]
@@ -120,7 +110,7 @@ def test_stale_status_of_previous_success_does_not_pass_a_failing_deployment(sim
     """Right after the POST the job status still shows the previous request's DEPLOYED: not ours."""
     script = job((0.0, "QUEUED"), (0.3, "EXECUTING"), (0.9, "DEPLOYMENT_ERROR"), stale_seconds=0.7)
     sim = simulator(script)
-    run = run_step(plain(sim.url, script))
+    run = run_step(plain_env(job_inputs(sim, script)))
 
     assert run.code == 1, run.stderr
     assert run.json()["state"] == "DEPLOYMENT_ERROR"
@@ -136,7 +126,7 @@ def test_newer_request_taking_over_the_status_keeps_our_verdict(
     """The moment ours ends a newer request owns the job status: the verdict comes from ours, per request."""
     script = job((0.0, "QUEUED"), (0.3, "EXECUTING"), (0.6, final), taken_over=True)
     sim = simulator(script)
-    run = run_step(plain(sim.url, script, **{"poll-interval": "0.5s"}))
+    run = run_step(plain_env(job_inputs(sim, script, **{"poll-interval": "0.5s"})))
 
     assert run.code == expected_code, run.stderr
     assert run.json()["state"] == final
@@ -148,7 +138,7 @@ def test_unknown_state_from_a_newer_api_is_logged_once_and_waited_on(simulator: 
     script = job((0.0, "QUEUED"), (0.2, "HIBERNATING"), (1.0, "DEPLOYED"))
     sim = simulator(script)
     sim.allowed_deviations = ("'HIBERNATING' is not one of",)
-    run = run_step(plain(sim.url, script))
+    run = run_step(plain_env(job_inputs(sim, script)))
 
     assert run.code == 0, run.stderr
     assert run.stderr.count("does not know (HIBERNATING)") == 1
@@ -158,7 +148,7 @@ def test_unknown_state_from_a_newer_api_is_logged_once_and_waited_on(simulator: 
 def test_image_tag_is_sent_in_the_body(simulator: SimFactory) -> None:
     script = job()
     sim = simulator(script)
-    run = run_step(plain(sim.url, script, **{"image-tag": "v1.2.3"}))
+    run = run_step(plain_env(job_inputs(sim, script, **{"image-tag": "v1.2.3"})))
 
     assert run.code == 0, run.stderr
     (deploy,) = [e for e in sim.exchanges if e.method == "POST"]
@@ -171,7 +161,7 @@ def test_image_tag_is_sent_in_the_body(simulator: SimFactory) -> None:
 def test_timeout_exits_124_with_the_last_state(simulator: SimFactory) -> None:
     script = job((0.0, "QUEUED"), (0.2, "EXECUTING"), (60.0, "DEPLOYED"))
     sim = simulator(script)
-    run = run_step(plain(sim.url, script, timeout="2s"))
+    run = run_step(plain_env(job_inputs(sim, script, timeout="2s")))
 
     assert run.code == 124, run.stderr
     assert run.json()["verdict"] == "timed_out" and run.json()["state"] == "EXECUTING"
@@ -181,7 +171,7 @@ def test_timeout_exits_124_with_the_last_state(simulator: SimFactory) -> None:
 def test_wait_false_exits_0_once_accepted_without_polling(simulator: SimFactory) -> None:
     script = job()
     sim = simulator(script)
-    run = run_step(plain(sim.url, script, wait="false"))
+    run = run_step(plain_env(job_inputs(sim, script, wait="false")))
 
     assert run.code == 0, run.stderr
     assert run.json()["verdict"] == "accepted"
@@ -193,7 +183,7 @@ def test_unauthorized_token_exits_3_naming_the_token_and_deploys_nothing(simulat
     script = job()
     sim = simulator(script)
     bad = "not-a-qovery-token-but-still-secret"
-    env = plain(sim.url, script) | {"QOVERY_API_TOKEN": bad}
+    env = plain_env(job_inputs(sim, script)) | {"QOVERY_API_TOKEN": bad}
     run = run_step(env)
 
     assert run.code == 3, run.stderr
@@ -204,7 +194,7 @@ def test_unauthorized_token_exits_3_naming_the_token_and_deploys_nothing(simulat
 
 def test_unknown_job_exits_3_saying_what_to_check(simulator: SimFactory) -> None:
     sim = simulator(job())
-    env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "api-url": sim.url})
+    env = plain_env(inputs(job_id=str(uuid.uuid4()), api_url=sim.url))
     run = run_step(env)
 
     assert run.code == 3
@@ -212,9 +202,7 @@ def test_unknown_job_exits_3_saying_what_to_check(simulator: SimFactory) -> None
 
 
 def test_unreachable_api_exits_3_after_retries() -> None:
-    env = plain_env(
-        {"api-token": TOKEN, "job-id": str(uuid.uuid4()), "api-url": "http://127.0.0.1:9", "timeout": "3s"}
-    )
+    env = plain_env(inputs(job_id=str(uuid.uuid4()), api_url="http://127.0.0.1:9", timeout="3s"))
     run = run_step(env)
 
     assert run.code == 3, run.stderr
@@ -228,9 +216,7 @@ def test_signal_stops_promptly_and_reports_what_is_known(
 ) -> None:
     script = job((0.0, "QUEUED"), (0.2, "EXECUTING"), (120.0, "DEPLOYED"))
     sim = served_simulator(script)
-    env, files = github_env(
-        tmp_path, {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": "2s"}
-    )
+    env, files = github_env(tmp_path, job_inputs(sim, script, poll_interval="2s"))
     run = run_step(env, files, signal_when=lambda: sim.calls("status") >= 2, signum=signum)
 
     assert run.code == code, run.stderr
@@ -258,7 +244,7 @@ def test_rate_limit_and_server_errors_on_status_reads_are_retried(simulator: Sim
         [Fault(status=429, headers={"Retry-After": "1"}), Fault(status=503), Fault(status=502)]
     )
     sim = simulator(script)
-    run = run_step(plain(sim.url, script))
+    run = run_step(plain_env(job_inputs(sim, script)))
 
     assert run.code == 0, run.stderr
     assert "HTTP 429" in run.stderr and "retrying in 1.0s" in run.stderr
@@ -272,7 +258,7 @@ def test_post_failing_after_qovery_acted_adopts_the_deployment_instead_of_postin
     script = job(stale_seconds=0.0)
     script.faults["deploy"] = deque([Fault(kind=kind, status=502, acted=True)])
     sim = simulator(script)
-    run = run_step(plain(sim.url, script))
+    run = run_step(plain_env(job_inputs(sim, script)))
 
     assert run.code == 0, run.stderr
     assert sim.calls("deploy") == 1
@@ -285,7 +271,7 @@ def test_a_gateway_503_that_never_reached_qovery_is_posted_again_once(simulator:
     script = job()
     script.faults["deploy"] = deque([Fault(status=503, acted=False)])
     sim = simulator(script)
-    run = run_step(plain(sim.url, script))
+    run = run_step(plain_env(job_inputs(sim, script)))
 
     assert run.code == 0, run.stderr
     assert sim.calls("deploy") == 2
@@ -314,7 +300,7 @@ def test_a_deployment_settled_in_another_state_fails_at_once_not_at_the_timeout(
     script = job((0.0, "QUEUED"), (0.3, "EXECUTING"), (0.8, final), final_action_status=action)
     sim = simulator(script)
     sim.allowed_deviations = (f"'{final}' is not one of",)
-    run = run_step(plain(sim.url, script, timeout="10m"))
+    run = run_step(plain_env(job_inputs(sim, script, timeout="10m")))
 
     assert run.code == 1, run.stderr
     assert run.json()["verdict"] == "failed" and run.json()["state"] == final
@@ -327,7 +313,7 @@ def test_post_rate_limited_is_retried_because_qovery_did_not_act(simulator: SimF
     script = job()
     script.faults["deploy"] = deque([Fault(status=429, headers={"Retry-After": "0"})])
     sim = simulator(script)
-    run = run_step(plain(sim.url, script))
+    run = run_step(plain_env(job_inputs(sim, script)))
 
     assert run.code == 0, run.stderr
     assert sim.calls("deploy") == 2 and len(sim.deployments_of(script.job_id)) == 1
@@ -363,7 +349,7 @@ def test_invalid_input_exits_2_naming_it_and_sends_nothing(
 ) -> None:
     script = job()
     sim = simulator(script)
-    base = {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url}
+    base = inputs(job_id=script.job_id, api_url=sim.url)
     run = run_step(plain_env(base | variables))
 
     assert run.code == 2, run.stderr
@@ -374,7 +360,7 @@ def test_invalid_input_exits_2_naming_it_and_sends_nothing(
 def test_a_job_never_deployed_before_is_followed_without_asking_for_history(simulator: SimFactory) -> None:
     script = job(previous_request_id=None, stale_seconds=0.3)
     sim = simulator(script)
-    run = run_step(plain(sim.url, script))
+    run = run_step(plain_env(job_inputs(sim, script)))
 
     assert run.code == 0, run.stderr
     assert "First deployment of this job" in run.stderr
@@ -409,7 +395,7 @@ def test_past_durations_pace_the_polling(
 ) -> None:
     script = job((0.0, "QUEUED"), (0.3, "EXECUTING"), (2.0, "DEPLOYED"), past_durations=past, **options)
     sim = simulator(script)
-    run = run_step(plain(sim.url, script, **{"poll-interval": "1s"}))
+    run = run_step(plain_env(job_inputs(sim, script, **{"poll-interval": "1s"})))
 
     assert run.code == 0, run.stderr
     assert hint in run.stderr
@@ -429,7 +415,7 @@ def test_with_nothing_known_the_history_is_asked_once_the_deployment_proves_long
         omitted_fields=("steps",),
     )
     sim = simulator(script)
-    run = run_step(plain(sim.url, script))
+    run = run_step(plain_env(job_inputs(sim, script)))
 
     assert run.code == 0, run.stderr
     (history,) = [e for e in sim.exchanges if e.path.endswith("/deploymentHistoryV2")]
@@ -462,8 +448,8 @@ def test_hostile_strings_from_the_api_leave_every_output_file_valid(
     script.extra_status_fields = {"execution_id": "exec\n::error::injected"}
     sim = simulator(script)
     sim.allowed_deviations = ("is not one of",)  # step names are an enum
-    inputs = {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST}
-    env, files = github_env(tmp_path, inputs)
+    given = job_inputs(sim, script)
+    env, files = github_env(tmp_path, given)
     env |= {"GITLAB_CI": "true", "CI_PROJECT_DIR": str(tmp_path)}  # GitHub wins; the dotenv is checked below
     github = run_step(env, files)
 
@@ -478,7 +464,7 @@ def test_hostile_strings_from_the_api_leave_every_output_file_valid(
 
     gitlab_dir = tmp_path / "gitlab"
     gitlab_dir.mkdir()
-    env, files = gitlab_env(gitlab_dir, inputs)
+    env, files = gitlab_env(gitlab_dir, given)
     gitlab = run_step(env, files)
     assert gitlab.code == 0, gitlab.stderr
     assert gitlab.dotenv()["QOVERY_EXECUTION_ID"] == "exec ::error::injected"
@@ -519,8 +505,8 @@ def test_the_report_says_what_was_deployed(
 ) -> None:
     script = job(job_origin="git" if "git-commit-id" in given else "image")  # each takes its own value
     sim = simulator(script)
-    inputs = {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST} | given
-    github, files = github_env(tmp_path, inputs)
+    values = job_inputs(sim, script) | given
+    github, files = github_env(tmp_path, values)
     run = run_step(github, files)
 
     assert run.code == 0, run.stderr
@@ -531,5 +517,5 @@ def test_the_report_says_what_was_deployed(
     for name in ("image-tag", "git-commit-id", "force-event"):
         assert outputs[name] == (result[name.replace("-", "_")] or "")
     assert value in (outputs["image-tag"], outputs["force-event"])
-    gitlab, gitlab_files = gitlab_env(tmp_path, inputs)
+    gitlab, gitlab_files = gitlab_env(tmp_path, values)
     assert run_step(gitlab, gitlab_files).dotenv()[key] == value

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from support.sims import FAST, TOKEN, SimFactory, job
+from support.inputs import job_inputs
+from support.sims import SimFactory, job
 from support.step import ROOT, plain_env, run_in_process, run_step
 
 from qovery_job_deploy.simulator import Fault, QoverySimulator
@@ -159,7 +160,7 @@ def test_fault(request: pytest.FixtureRequest, row: Row) -> None:
     sim = make(script)
     if row.deviation:
         sim.allowed_deviations = (row.deviation,)
-    env = {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST}
+    env = job_inputs(sim, script)
     step = run_in_process if row.via == "network" else run_step
     run = step(plain_env(env | row.env))
 

@@ -8,39 +8,22 @@ from collections import deque
 from pathlib import Path
 
 import pytest
-from support.sims import FAST, TOKEN, SimFactory, job
-from support.step import StepRun, assert_secret_absent, github_env, gitlab_env, plain_env, run_step
+from support.inputs import ENV, job_inputs, release, service, sim_inputs
+from support.sims import SimFactory, job
+from support.step import assert_secret_absent, run_on
 
-from qovery_job_deploy.simulator import Fault, JobScript, Place, QoverySimulator
+from qovery_job_deploy.simulator import Fault, JobScript, Place
 
-ENV = "e0e0e0e0-0000-4000-8000-0000000000f1"
 OTHER_ORG = "0a0b0c0d-0000-4000-8000-0000000000f2"
 
 
-def service(kind: str, name: str, **options: object) -> JobScript:
-    return job(kind=kind, job_name=name, environment_id=ENV, **options)
-
-
-def release(simulator: SimFactory) -> tuple[QoverySimulator, dict[str, JobScript]]:
-    scripts = {
-        "migrate": service("job", "migrate"),
-        "report": service("job", "nightly-report"),
-        "api": service("container", "api"),
-        "web": service("application", "web"),
-        "shared-box": service("container", "shared"),
-        "shared-app": service("application", "shared"),
-    }
-    return simulator(*scripts.values()), scripts
-
-
-def step(sim: QoverySimulator, platform: str, tmp_path: Path, **inputs: str) -> StepRun:
-    """The step as each platform runs it: GitHub inputs, GitLab variables, or `docker run -e QOVERY_...`."""
-    given = {"api-token": TOKEN, "api-url": sim.url, "poll-interval": FAST} | inputs
-    if platform == "github":
-        return run_step(*github_env(tmp_path, given))
-    if platform == "gitlab":
-        return run_step(*gitlab_env(tmp_path, given))
-    return run_step(plain_env(given))
+def namesakes() -> list[JobScript]:
+    """Beside the release: a second job, and a container and an application of one name."""
+    return [
+        service("job", "nightly-report"),
+        service("container", "shared"),
+        service("application", "shared"),
+    ]
 
 
 # -- every name problem in one run ----------------------------------------------------------------------
@@ -79,8 +62,8 @@ def step(sim: QoverySimulator, platform: str, tmp_path: Path, **inputs: str) -> 
 def test_every_name_problem_is_reported_in_one_run_one_line_each(
     simulator: SimFactory, tmp_path: Path, inputs: dict[str, str], said: list[str]
 ) -> None:
-    sim, _ = release(simulator)
-    run = step(sim, "plain", tmp_path, **({"environment": "production"} | inputs))
+    sim, _ = release(simulator, *namesakes())
+    run = run_on("plain", tmp_path, sim_inputs(sim, **({"environment": "production"} | inputs)))
 
     assert run.code == 2, run.stderr
     problems = run.problems()
@@ -97,9 +80,9 @@ def test_every_name_problem_is_reported_in_one_run_one_line_each(
 
 
 def test_each_unknown_uuid_is_reported_in_one_run(simulator: SimFactory, tmp_path: Path) -> None:
-    sim, scripts = release(simulator)
+    sim, (_, api, *_) = release(simulator, *namesakes())
     missing = [str(uuid.uuid4()), str(uuid.uuid4())]
-    run = step(sim, "plain", tmp_path, services=f"{missing[0]}, {scripts['api'].job_id}, {missing[1]}")
+    run = run_on("plain", tmp_path, sim_inputs(sim, services=f"{missing[0]}, {api.job_id}, {missing[1]}"))
 
     assert run.code == 2, run.stderr
     assert len(run.problems()) == 2
@@ -120,7 +103,7 @@ def test_names_from_the_api_are_shown_on_one_line_without_control_characters(
 ) -> None:
     sim = simulator(service("job", "mi\ngrate\x1b[31m::error::x"))
     sim.places[ENV] = Place(ENV, "prod\r\nuction")
-    run = step(sim, "github", tmp_path, **inputs)
+    run = run_on("github", tmp_path, sim_inputs(sim, **inputs))
 
     assert run.code == 2, run.stderr
     assert len(run.problems()) == 1 and said in run.problems()[0]
@@ -132,13 +115,13 @@ def test_names_from_the_api_are_shown_on_one_line_without_control_characters(
 def test_several_organizations_ask_for_one_in_the_platforms_words(
     simulator: SimFactory, tmp_path: Path
 ) -> None:
-    sim, _ = release(simulator)
+    sim, _ = release(simulator, *namesakes())
     other = job(job_name="elsewhere", organization_id=OTHER_ORG)
     sim.services[other.job_id] = other
     sim.places[other.environment_id] = Place(
         other.environment_id, organization_id=OTHER_ORG, organization_name="umbrella"
     )
-    run = step(sim, "gitlab", tmp_path, jobs="migrate", environment="production")
+    run = run_on("gitlab", tmp_path, sim_inputs(sim, jobs="migrate", environment="production"))
 
     assert run.code == 2, run.stderr
     assert run.problems() == [
@@ -172,12 +155,9 @@ SOURCES = {
 def test_a_rejected_token_is_the_first_thing_said_with_where_it_came_from(
     simulator: SimFactory, tmp_path: Path, platform: str, given: dict[str, str]
 ) -> None:
-    sim, scripts = release(simulator)
-    inputs = {
-        name: value.format(migrate=scripts["migrate"].job_id, api=scripts["api"].job_id)
-        for name, value in given.items()
-    }
-    run = step(sim, platform, tmp_path, **(inputs | {"api-token": "not-a-qovery-token-but-secret"}))
+    sim, (migrate, api, *_) = release(simulator, *namesakes())
+    inputs = {name: value.format(migrate=migrate.job_id, api=api.job_id) for name, value in given.items()}
+    run = run_on(platform, tmp_path, sim_inputs(sim, api_token="not-a-qovery-token-but-secret", **inputs))
 
     assert run.code == 3, run.stderr  # Qovery refused a request: not an input error (2)
     said = [
@@ -202,7 +182,7 @@ def test_a_token_not_allowed_to_see_the_job_is_said_first(simulator: SimFactory,
     script = job()
     script.faults["service"] = deque([Fault(status=403)])
     sim = simulator(script)
-    run = step(sim, "plain", tmp_path, **{"job-id": script.job_id})
+    run = run_on("plain", tmp_path, job_inputs(sim, script))
 
     assert run.code == 3, run.stderr
     assert run.problems()[0].startswith(
@@ -217,8 +197,8 @@ def test_a_token_pasted_into_a_name_input_is_never_shown(
     simulator: SimFactory, tmp_path: Path, platform: str
 ) -> None:
     pasted = "qov_AnotherTokenPastedAsANameZyXwVuTs"
-    sim, _ = release(simulator)
-    run = step(sim, platform, tmp_path, jobs=f"migrate, {pasted}", environment="production")
+    sim, _ = release(simulator, *namesakes())
+    run = run_on(platform, tmp_path, sim_inputs(sim, jobs=f"migrate, {pasted}", environment="production"))
 
     assert run.code == 2, run.stderr
     assert "no job is named (not shown: it looks like a token)" in "\n".join(run.problems())
@@ -235,8 +215,8 @@ def test_a_token_pasted_into_a_name_input_is_never_shown(
 def test_a_name_of_another_type_is_pointed_at(
     simulator: SimFactory, tmp_path: Path, inputs: dict[str, str], said: str
 ) -> None:
-    sim, _ = release(simulator)
-    run = step(sim, "plain", tmp_path, environment="production", **inputs)
+    sim, _ = release(simulator, *namesakes())
+    run = run_on("plain", tmp_path, sim_inputs(sim, environment="production", **inputs))
 
     assert run.code == 2, run.stderr
     (problem,) = run.problems()

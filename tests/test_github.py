@@ -23,7 +23,8 @@ from support.github import (
     in_process_github,
     served_github,
 )
-from support.sims import TOKEN, SimFactory, job, job_inputs
+from support.inputs import job_inputs
+from support.sims import TOKEN, SimFactory, job
 from support.step import StepRun, github_env, run_step
 
 from qovery_job_deploy.errors import InputError

@@ -6,16 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.sims import FAST, TOKEN, SimFactory, job, job_inputs
+from support.inputs import job_inputs
+from support.sims import SimFactory, job
 from support.step import gitlab_env, run_step
 
 
 def test_gitlab_writes_a_valid_dotenv_report_and_log_sections(simulator: SimFactory, tmp_path: Path) -> None:
     script = job()
     sim = simulator(script)
-    env, files = gitlab_env(
-        tmp_path, {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST}
-    )
+    env, files = gitlab_env(tmp_path, job_inputs(sim, script))
     run = run_step(env, files)
 
     assert run.code == 0, run.stderr
@@ -44,7 +43,7 @@ def test_gitlab_keeps_the_json_result_in_a_file_beside_the_dotenv_and_the_log_fo
     script = job()
     sim = simulator(script)
     project = tmp_path / "project"
-    inputs = {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST}
+    inputs = job_inputs(sim, script)
     if dotenv_file is not None:
         inputs["dotenv-file"] = str(project / dotenv_file)
     env, files = gitlab_env(project, inputs)

@@ -7,8 +7,9 @@ from collections import Counter, deque
 from pathlib import Path
 
 import pytest
+from support.inputs import inputs, job_inputs
 from support.runner_commands import commands_outside_frames
-from support.sims import SimFactory, job, job_inputs
+from support.sims import SimFactory, job
 from support.step import github_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault
@@ -62,8 +63,8 @@ def test_several_services_take_turns_and_each_line_names_its_service(simulator: 
     one = job(*LONG, job_name="one", environment_id=env_id)
     two = job(*LONG, job_name="two", environment_id=env_id)
     sim = simulator(one, two)
-    inputs = {"api-token": job_inputs(sim, one)["api-token"], "api-url": sim.url} | PACE
-    run = run_step(plain_env(inputs | {"services": "one, two", "environment": env_id, "logs": "live"}))
+    given = inputs(api_url=sim.url) | PACE
+    run = run_step(plain_env(given | {"services": "one, two", "environment": env_id, "logs": "live"}))
 
     assert run.code == 0, run.stderr
     assert log_lines(run.stderr, "  one | ") and log_lines(run.stderr, "  two | ")

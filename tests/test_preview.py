@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 from support.github import finish_github, github_context, in_process_github
-from support.sims import FAST, TOKEN, SimFactory, job
+from support.inputs import sim_inputs
+from support.sims import TOKEN, SimFactory, job
 from support.step import ROOT, StepRun, assert_refused, base_env, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript, Place, QoverySimulator
@@ -36,17 +37,9 @@ def previews(simulator: SimFactory, *extra: JobScript, **options: Any) -> Qovery
 
 
 def preview_inputs(sim: QoverySimulator, **extra: str) -> dict[str, str]:
-    return {
-        "api-token": TOKEN,
-        "api-url": sim.url,
-        "poll-interval": FAST,
-        "project": "shop",
-        "environment": "pr-42",
-        "clone-from": "staging",
-        "services": "api, web",
-        "image-tag": TAG,
-        "git-commit-id": COMMIT,
-    } | extra
+    """The inputs that deploy api and web to pr-42, cloned from staging, on `sim`."""
+    preview = {"project": "shop", "environment": "pr-42", "clone-from": "staging", "services": "api, web"}
+    return sim_inputs(sim, **preview | {"image-tag": TAG, "git-commit-id": COMMIT} | extra)
 
 
 def step(sim: QoverySimulator, **extra: str) -> StepRun:

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.sims import FAST, TOKEN, SimFactory, job
+from support.inputs import inputs, sim_inputs
+from support.sims import SimFactory, job
 from support.step import StepRun, assert_refused, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.outcome import Deletion, Verdict
@@ -29,14 +30,10 @@ def environments(simulator: SimFactory, **options: Any) -> QoverySimulator:
 
 
 def delete_inputs(sim: QoverySimulator, **extra: str) -> dict[str, str]:
-    return {
-        "api-token": TOKEN,
-        "api-url": sim.url,
-        "poll-interval": FAST,
-        "project": "shop",
-        "environment": "pr-42",
-        "delete-environment": "true",
-    } | extra
+    """The inputs that delete pr-42 of shop on `sim`."""
+    return sim_inputs(
+        sim, **{"project": "shop", "environment": "pr-42", "delete-environment": "true"} | extra
+    )
 
 
 def delete(sim: QoverySimulator, **extra: str) -> StepRun:
@@ -185,9 +182,9 @@ def test_what_is_never_deleted_is_refused_before_any_change(
 
 
 def test_deploy_inputs_with_a_deletion_are_refused_one_line_each(tmp_path: Path) -> None:
-    inputs = {"api-token": TOKEN, "environment": "pr-42", "delete-environment": "true"}
+    given = inputs(environment="pr-42", delete_environment="true")
     env, files = github_env(
-        tmp_path, inputs | {"jobs": "migrate", "git-commit-id": "abc", "force-event": "STOP"}
+        tmp_path, given | {"jobs": "migrate", "git-commit-id": "abc", "force-event": "STOP"}
     )
     run = run_step(env, files)
 

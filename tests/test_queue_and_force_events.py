@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
-from support.sims import SimFactory, deploy_now, job, job_inputs
+from support.inputs import job_inputs
+from support.sims import SimFactory, deploy_now, job
 from support.step import StepRun, plain_env, run_step
 
 from qovery_job_deploy.simulator import DEFAULT_ERROR, QoverySimulator

@@ -9,7 +9,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from support.sims import SimFactory, deploy_now, job, job_inputs
+from support.inputs import job_inputs
+from support.sims import SimFactory, deploy_now, job
 from support.step import plain_env, run_step
 
 from qovery_job_deploy.api.models import History, ServiceStatus, Steps

@@ -17,6 +17,7 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from support.contract import validate
+from support.inputs import inputs
 from support.sims import IN_PROCESS, TOKEN, SimFactory, job, requests_by_operation
 from support.step import plain_env, run_step
 from support.turns import Step, TakingTurns, step_on
@@ -28,7 +29,7 @@ from qovery_job_deploy.api.retry import RetryPolicy, call_with_retries
 from qovery_job_deploy.clock import Deadline, VirtualClock
 from qovery_job_deploy.invocation import commands
 from qovery_job_deploy.kinds import KINDS
-from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator, RateLimit
+from qovery_job_deploy.simulator import Fault, QoverySimulator, RateLimit
 from qovery_job_deploy.simulator.__main__ import introduction
 from qovery_job_deploy.simulator.__main__ import main as simulator_cli
 
@@ -231,10 +232,6 @@ def test_an_answer_without_the_headers_keeps_the_budget_last_said() -> None:
 LONG = ((0.0, "QUEUED"), (1.0, "DEPLOYING"), (2.0, "EXECUTING"), (30.0, "DEPLOYED"))
 
 
-def inputs(sim: QoverySimulator, script: JobScript, **extra: str) -> dict[str, str]:
-    return {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url} | extra
-
-
 def status_moments(sim: QoverySimulator) -> list[float]:
     posted = next(e.received_at for e in sim.exchanges if e.method == "POST")
     return [
@@ -253,7 +250,7 @@ def test_a_low_budget_slows_the_reads_and_says_so_once_and_no_429_comes(
     """12 requests per 40 s, a 30 s deployment: at the 3 s pace it would take 14 (5 before it is followed)."""
     script = job(*LONG, past_durations=history)
     sim = simulator(script, rate_limit=RateLimit(12, 40.0))
-    run = run_step(plain_env(inputs(sim, script)))
+    run = run_step(plain_env(inputs(job_id=script.job_id, api_url=sim.url)))
 
     assert run.code == 0, run.stderr
     assert run.json()["verdict"] == "succeeded"
@@ -272,7 +269,10 @@ def test_plenty_left_changes_nothing_at_all(simulator: SimFactory) -> None:
     them, and nothing said."""
     script, bare_script = job(*LONG), job(*LONG)
     sim, bare = simulator(script, rate_limit=RateLimit(1000, 3600.0)), simulator(bare_script)
-    run, reference = run_step(plain_env(inputs(sim, script))), run_step(plain_env(inputs(bare, bare_script)))
+    run, reference = (
+        run_step(plain_env(inputs(job_id=script.job_id, api_url=sim.url))),
+        run_step(plain_env(inputs(job_id=bare_script.job_id, api_url=bare.url))),
+    )
 
     assert run.code == reference.code == 0, run.stderr
     assert status_moments(sim) == status_moments(bare)
@@ -288,7 +288,7 @@ def test_429s_on_status_reads_are_waited_and_change_no_verdict(simulator: SimFac
         [None, *[Fault(status=429, headers={"Retry-After": "20"})] * times]  # the read before the POST passes
     )
     sim = simulator(script)
-    run = run_step(plain_env(inputs(sim, script)))
+    run = run_step(plain_env(inputs(job_id=script.job_id, api_url=sim.url)))
 
     assert run.code == 0, run.stderr
     assert run.json()["verdict"] == "succeeded"
@@ -300,7 +300,7 @@ def test_a_429_without_retry_after_waits_until_the_reset(simulator: SimFactory) 
     script = job(*LONG)
     script.faults["status"] = deque([None, Fault(status=429, headers={"X-RateLimit-Reset": "45"})])
     sim = simulator(script)
-    run = run_step(plain_env(inputs(sim, script)))
+    run = run_step(plain_env(inputs(job_id=script.job_id, api_url=sim.url)))
 
     assert run.code == 0, run.stderr
     assert "retrying in 45.0s" in run.stderr
@@ -313,7 +313,7 @@ def test_429s_on_the_deploy_request_are_retried_however_many_and_deploy_once(sim
     script = job(*LONG)
     script.faults["deploy"] = deque([Fault(status=429, headers={"Retry-After": "5"})] * 10)
     sim = simulator(script)
-    run = run_step(plain_env(inputs(sim, script)))
+    run = run_step(plain_env(inputs(job_id=script.job_id, api_url=sim.url)))
 
     assert run.code == 0, run.stderr
     assert sim.calls("deploy") == 11 and len(sim.deployments_of(script.job_id)) == 1
@@ -324,7 +324,7 @@ def test_a_429_before_the_deploy_request_is_waited_out_past_a_minute(simulator: 
     script = job(*LONG)
     script.faults["status"] = deque([Fault(status=429, headers={"Retry-After": "90"})])
     sim = simulator(script)
-    run = run_step(plain_env(inputs(sim, script)))
+    run = run_step(plain_env(inputs(job_id=script.job_id, api_url=sim.url)))
 
     assert run.code == 0, run.stderr
     assert len(sim.deployments_of(script.job_id)) == 1
@@ -337,7 +337,7 @@ def test_a_429_that_outlasts_the_timeout_before_the_post_times_out_having_reques
     script = job(*LONG)
     script.faults[operation] = deque([Fault(status=429, headers={"Retry-After": "3600"})])
     sim = simulator(script)
-    run = run_step(plain_env(inputs(sim, script, timeout="2m")))
+    run = run_step(plain_env(inputs(job_id=script.job_id, api_url=sim.url, timeout="2m")))
 
     assert run.code == 124, run.stderr
     assert run.json()["verdict"] == "timed_out"
@@ -418,7 +418,7 @@ def test_live_log_reads_count_against_the_budget_and_yield_to_the_status_reads(s
     after it still fits the budget when due; no 429, and the verdict read as without the live log."""
     script = job(*LONG, log_lines=["migrated 3 tables"])
     sim = simulator(script, rate_limit=RateLimit(16, 40.0))
-    run = run_step(plain_env(inputs(sim, script, logs="live")))
+    run = run_step(plain_env(inputs(job_id=script.job_id, api_url=sim.url, logs="live")))
 
     assert run.code == 0, run.stderr
     assert all(e.status != 429 for e in sim.exchanges)
@@ -441,7 +441,7 @@ def two_steps(rate_limit: RateLimit | None) -> tuple[QoverySimulator, list[Step]
     steps = [Step(), Step()]
     clock.run(
         *(
-            step_on(sim, clock, plain_env(inputs(sim, s)), step)
+            step_on(sim, clock, plain_env(inputs(job_id=s.job_id, api_url=sim.url)), step)
             for s, step in zip(scripts, steps, strict=True)
         )
     )

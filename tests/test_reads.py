@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections import Counter, deque
 
 import pytest
-from support.sims import TOKEN, SimFactory, requests_by_operation
+from support.inputs import inputs
+from support.sims import SimFactory, requests_by_operation
 from support.step import plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript
@@ -53,7 +54,7 @@ def test_a_job_given_by_id_makes_exactly_these_requests(
     simulator: SimFactory, case: str, script: JobScript, reads: dict[str, int]
 ) -> None:
     sim = simulator(script)
-    run = run_step(plain_env({"api-token": TOKEN, "job-id": JOB_ID, "api-url": sim.url}))
+    run = run_step(plain_env(inputs(job_id=JOB_ID, api_url=sim.url)))
 
     assert run.code in (0, 1), run.stderr
     assert requests_by_operation(sim) == reads
@@ -69,7 +70,7 @@ def test_no_two_status_reads_come_at_the_same_moment_when_the_far_pace_meets_the
     """Sums of float pauses land a hair before the expected window: that must not be a second read."""
     script = deployment(60, past_durations=[60, 61, 59, 60])
     sim = simulator(script)
-    run = run_step(plain_env({"api-token": TOKEN, "job-id": JOB_ID, "api-url": sim.url}))
+    run = run_step(plain_env(inputs(job_id=JOB_ID, api_url=sim.url)))
 
     assert run.code == 0, run.stderr
     moments = [e.received_at for e in sim.exchanges if e.path.endswith("/status")]
@@ -81,15 +82,14 @@ def test_a_release_reads_each_service_once_before_deploying_it(simulator: SimFac
     it also tells its source (`plan.py`); no second `GET /job/{id}`."""
     script = deployment(5)
     sim = simulator(script)
-    inputs = {
-        "api-token": TOKEN,
-        "api-url": sim.url,
-        "services": JOB_ID,
-        "environment": ENV,
-        "image-tag": "v2",
-        "git-commit-id": "fedcba9876543210fedcba9876543210fedcba98",
-    }
-    run = run_step(plain_env(inputs))
+    given = inputs(
+        api_url=sim.url,
+        services=JOB_ID,
+        environment=ENV,
+        image_tag="v2",
+        git_commit_id="fedcba9876543210fedcba9876543210fedcba98",
+    )
+    run = run_step(plain_env(given))
 
     assert run.code == 0, run.stderr
     assert requests_by_operation(sim)["service"] == 1
@@ -105,7 +105,7 @@ def test_the_first_read_waits_two_pauses_unless_the_timeout_comes_first(
     simulator: SimFactory, timeout: str, first_read: float
 ) -> None:
     sim = simulator(deployment(20))
-    run = run_step(plain_env({"api-token": TOKEN, "job-id": JOB_ID, "api-url": sim.url, "timeout": timeout}))
+    run = run_step(plain_env(inputs(job_id=JOB_ID, api_url=sim.url, timeout=timeout)))
 
     assert run.code in (0, 124), run.stderr
     posted = next(e.received_at for e in sim.exchanges if e.method == "POST")
@@ -122,7 +122,7 @@ def test_without_the_project_read_the_label_names_the_environment_and_says_why(
 ) -> None:
     sim = simulator(deployment(5))
     sim.faults["projects"] = deque([Fault(status=status)] * 10)
-    run = run_step(plain_env({"api-token": TOKEN, "job-id": JOB_ID, "api-url": sim.url}))
+    run = run_step(plain_env(inputs(job_id=JOB_ID, api_url=sim.url)))
 
     assert run.code == 0, run.stderr  # only a label: never a verdict
     assert sim.calls("projects") == 1  # one try: a name is not worth the step's patience
@@ -150,7 +150,7 @@ def release_services() -> list[JobScript]:
 
 
 @pytest.mark.parametrize(
-    "inputs",
+    "given",
     [
         # Names all the way: the organization's projects, read to find the environment, also name the
         # project in the labels; a job given by UUID that its environment does not list is read alone.
@@ -168,19 +168,19 @@ def release_services() -> list[JobScript]:
     ids=["names", "environment-uuid", "uuids"],
 )
 def test_a_release_reads_each_service_at_most_once_and_no_list_twice(
-    simulator: SimFactory, inputs: dict[str, str]
+    simulator: SimFactory, given: dict[str, str]
 ) -> None:
     """Names, UUIDs, labels and the plan share one directory of reads: whoever asks, `GET /{kind}/{id}`
     of a service is read at most once a run, and each list (and each environment) once."""
     sim = simulator(*release_services())
-    run = run_step(plain_env({"api-token": TOKEN, "api-url": sim.url} | VALUES | inputs))
+    run = run_step(plain_env(inputs(api_url=sim.url) | VALUES | given))
 
     assert run.code == 0, run.stderr
     reads = Counter(
         e.path for e in sim.exchanges if e.method == "GET" and route(e.method, e.path).operation in NAME_READS
     )
     assert reads and max(reads.values()) == 1, reads
-    if API not in inputs["services"]:  # named: its environment's list named and placed it, no more to read
+    if API not in given["services"]:  # named: its environment's list named and placed it, no more to read
         assert f"/container/{API}" not in reads
     assert "migrate (shop / production)" in run.stderr  # the labels were completed from those reads
 
@@ -191,7 +191,7 @@ def test_a_failed_label_read_is_not_read_again_by_the_plan(simulator: SimFactory
     script = deployment(5)
     script.faults["service"] = deque([Fault(status=503)])
     sim = simulator(script)
-    run = run_step(plain_env({"api-token": TOKEN, "job-id": JOB_ID, "api-url": sim.url} | VALUES))
+    run = run_step(plain_env(inputs(job_id=JOB_ID, api_url=sim.url) | VALUES))
 
     assert run.code == 0, run.stderr
     assert sim.calls("service") == 2  # the 503 and its retry: one read
@@ -213,7 +213,7 @@ def test_a_terraform_service_costs_a_job_s_reads_each_status_its_environment_s(s
         current_commit="c0de" * 10,
     )
     sim = simulator(script)
-    run = run_step(plain_env({"api-token": TOKEN, "services": f"terraform:{JOB_ID}", "api-url": sim.url}))
+    run = run_step(plain_env(inputs(services=f"terraform:{JOB_ID}", api_url=sim.url)))
 
     assert run.code == 0, run.stderr
     reads = {"service": 1, "environment": 1, "projects": 1, "environment_statuses": 1 + 6, "deploy": 1}
@@ -232,7 +232,7 @@ def test_a_container_given_by_id_costs_a_job_s_reads_and_one_link_read(simulator
     timeline = [(0.0, "QUEUED"), (1.0, "BUILDING"), (2.0, "DEPLOYING"), (20, "DEPLOYED")]
     script = JobScript(JOB_ID, timeline=timeline, kind="container", stale_seconds=1.0, environment_id=ENV)
     sim = simulator(script)
-    run = run_step(plain_env({"api-token": TOKEN, "services": f"container:{JOB_ID}", "api-url": sim.url}))
+    run = run_step(plain_env(inputs(services=f"container:{JOB_ID}", api_url=sim.url)))
 
     assert run.code == 0, run.stderr
     assert requests_by_operation(sim) == BEFORE | {"status": 1 + 6, "links": 1}
@@ -261,7 +261,7 @@ def test_a_release_reads_links_once_per_environment(
     ]
     sim = simulator(*scripts)
     services = ", ".join(f"{kind}:{service_id}" for service_id, kind in zip(ids, kinds, strict=True))
-    run = run_step(plain_env({"api-token": TOKEN, "api-url": sim.url, "services": services} | VALUES))
+    run = run_step(plain_env(inputs(api_url=sim.url, services=services) | VALUES))
 
     assert run.code == 0, run.stderr
     counted = requests_by_operation(sim)

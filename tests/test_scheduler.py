@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import itertools
 
-from support.sims import SimFactory, job, job_inputs
+from support.inputs import job_inputs
+from support.sims import SimFactory, job
 from support.step import plain_env, run_step
 
 from qovery_job_deploy.live import LIVE_BUDGET_SECONDS, LIVE_SECONDS

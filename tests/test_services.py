@@ -12,16 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.sims import FAST, TOKEN, SimFactory, job
+from support.inputs import CHART, COMMIT, ENV, TAG, inputs, release, release_inputs, service
+from support.sims import FAST, SimFactory, job
 from support.step import StepRun, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
 
-ENV = "e0e0e0e0-0000-4000-8000-0000000000aa"
 KINDS = ["job", "application", "container", "helm", "database", "terraform"]
-BUILT = {"application", "container"}  # built before they deploy
 PROBED = {"application", "container", "helm", "database"}  # DEPLOYING while their readiness probe fails
-TAG, COMMIT, CHART = "v2.0.0", "fedcba9876543210fedcba9876543210fedcba98", "2.0.0"
 # What each kind is asked to deploy when a release gives all three values.
 ASKED = {
     "job": {"image_tag": TAG},  # a job from an image (the simulator's default source)
@@ -32,28 +30,6 @@ ASKED = {
     "terraform": {"git_commit_id": COMMIT},
 }
 FAILED_STATE = {"application": "BUILD_ERROR", "container": "BUILD_ERROR"}
-
-
-def timeline(kind: str, end: str, length: float = 1.0) -> list[tuple[float, str]]:
-    middle = [(0.2, "BUILDING"), (0.5, "DEPLOYING")] if kind in BUILT else [(0.3, "DEPLOYING")]
-    return [(0.0, "QUEUED"), *middle, (length, end)]
-
-
-def service(kind: str, name: str, end: str = "DEPLOYED", length: float = 1.0, **options: Any) -> JobScript:
-    return job(timeline=timeline(kind, end, length), kind=kind, job_name=name, environment_id=ENV, **options)
-
-
-def release_inputs(sim: QoverySimulator, services: str, **extra: str) -> dict[str, str]:
-    return {
-        "api-token": TOKEN,
-        "api-url": sim.url,
-        "services": services,
-        "environment": ENV,
-        "poll-interval": FAST,
-        "image-tag": TAG,
-        "git-commit-id": COMMIT,
-        "chart-version": CHART,
-    } | extra
 
 
 @dataclass
@@ -134,15 +110,6 @@ def test_a_database_deploys_immediately_when_asked(simulator: SimFactory) -> Non
 
 
 # -- a release: a job, a container and an application -------------------------------------------------
-
-
-def release(simulator: SimFactory, web_end: str = "DEPLOYED") -> tuple[QoverySimulator, list[JobScript]]:
-    scripts = [
-        service("job", "migrate"),
-        service("container", "api", length=1.5),
-        service("application", "web", web_end, length=2.0, log_lines=["npm ERR! build failed"]),
-    ]
-    return simulator(*scripts), scripts
 
 
 def test_a_release_at_once_reads_every_service_with_one_read_per_interval(
@@ -290,7 +257,7 @@ def test_a_dry_run_fails_where_a_real_run_would(
 
 def test_a_release_that_cannot_reach_the_api_names_no_kind_it_does_not_know() -> None:
     """Nothing resolved: the services are not called jobs, and their type is unknown (null)."""
-    env = plain_env({"api-token": TOKEN, "api-url": "http://127.0.0.1:9", "services": "migrate, api"})
+    env = plain_env(inputs(api_url="http://127.0.0.1:9", services="migrate, api"))
     run = run_step(env | {"QOVERY_ENVIRONMENT": ENV})
 
     assert run.code == 3, run.stderr
@@ -315,8 +282,8 @@ def test_the_verdict_line_of_a_release_says_it_all(simulator: SimFactory) -> Non
     assert run.json()["message"] == "3 services: 3 planned."
     tally = "3 services: 3 planned"
     assert f"] planned: {tally}\n" in run.stderr
-    for service in run.json()["services"]:
-        assert run.stderr.count(service["message"]) == 1
+    for each in run.json()["services"]:
+        assert run.stderr.count(each["message"]) == 1
 
 
 @pytest.mark.parametrize(
@@ -388,7 +355,7 @@ def test_a_value_its_source_does_not_take_is_refused_with_the_one_it_does(
     simulator: SimFactory, script: JobScript, given: dict[str, str], said: str
 ) -> None:
     sim = simulator(script)
-    values = {"api-token": TOKEN, "api-url": sim.url, "services": script.job_name, "environment": ENV}
+    values = inputs(api_url=sim.url, services=script.job_name, environment=ENV)
     run = run_step(plain_env(values | given))
 
     assert run.code == 2, run.stderr
@@ -399,7 +366,7 @@ def test_a_value_its_source_does_not_take_is_refused_with_the_one_it_does(
 
 def test_a_chart_version_deployed_is_reported_as_such(simulator: SimFactory, tmp_path: Path) -> None:
     sim = simulator(service("helm", "ingress"))
-    values = {"api-token": TOKEN, "api-url": sim.url, "services": "ingress", "environment": ENV}
+    values = inputs(api_url=sim.url, services="ingress", environment=ENV)
     env, files = github_env(tmp_path, values | {"chart-version": CHART, "poll-interval": FAST})
     run = run_step(env, files)
 

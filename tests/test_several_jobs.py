@@ -12,7 +12,8 @@ from collections import deque
 from pathlib import Path
 
 import pytest
-from support.sims import FAST, TOKEN, SimFactory, job, job_inputs
+from support.inputs import inputs, job_inputs, jobs_inputs
+from support.sims import SimFactory, job
 from support.step import github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript, Place, QoverySimulator
@@ -33,23 +34,14 @@ def start(simulator: SimFactory, *jobs: JobScript, places: list[Place] | None = 
     return sim
 
 
-def inputs(sim: QoverySimulator, jobs: str, **extra: str) -> dict[str, str]:
-    return {
-        "api-token": TOKEN,
-        "jobs": jobs,
-        "project": "shop",
-        "environment": "production",
-        "api-url": sim.url,
-        "poll-interval": FAST,
-    } | extra
-
-
 def test_two_jobs_by_name_both_succeed_with_one_read_per_interval(
     simulator: SimFactory, tmp_path: Path
 ) -> None:
     migrate, report = named("migrate"), named("Nightly report", [(0.0, "QUEUED"), (1.6, "DEPLOYED")])
     sim = start(simulator, migrate, report)
-    env, files = github_env(tmp_path, inputs(sim, "migrate\n  nightly REPORT  \n"))  # a YAML block scalar
+    env, files = github_env(
+        tmp_path, jobs_inputs(sim, "migrate\n  nightly REPORT  \n")
+    )  # a YAML block scalar
     run = run_step(env, files)
 
     assert run.code == 0, run.stderr
@@ -84,7 +76,7 @@ def test_two_jobs_by_name_both_succeed_with_one_read_per_interval(
 def test_one_failure_decides_the_exit_code_and_every_job_is_reported(simulator: SimFactory) -> None:
     migrate, report = named("migrate", BAD), named("report")
     sim = start(simulator, migrate, report)
-    run = run_step(plain_env(inputs(sim, "migrate, report")))
+    run = run_step(plain_env(jobs_inputs(sim, "migrate, report")))
 
     assert run.code == 1, run.stderr
     result = run.json()
@@ -100,7 +92,7 @@ def test_one_failure_decides_the_exit_code_and_every_job_is_reported(simulator: 
 def test_sequential_stops_at_the_first_failure_and_skips_the_rest(simulator: SimFactory) -> None:
     first, second, third = named("migrate"), named("seed", BAD), named("report")
     sim = start(simulator, first, second, third)
-    run = run_step(plain_env(inputs(sim, "migrate,seed,report", sequential="true")))
+    run = run_step(plain_env(jobs_inputs(sim, "migrate,seed,report", sequential="true")))
 
     assert run.code == 1, run.stderr
     verdicts = [job["verdict"] for job in run.json()["jobs"]]
@@ -118,7 +110,7 @@ def test_each_job_is_timed_from_its_own_request_and_its_verdict_said_when_it_end
     simulator: SimFactory, tmp_path: Path
 ) -> None:
     sim = start(simulator, named("migrate", THREE_SECONDS), named("seed", THREE_SECONDS))
-    env, files = github_env(tmp_path, inputs(sim, "migrate, seed", sequential="true"))
+    env, files = github_env(tmp_path, jobs_inputs(sim, "migrate, seed", sequential="true"))
     run = run_step(env, files)
 
     assert run.code == 0, run.stderr
@@ -137,7 +129,7 @@ def test_each_job_is_timed_from_its_own_request_and_its_verdict_said_when_it_end
 def test_several_timeouts_say_each_message_once(simulator: SimFactory) -> None:
     long = [(0.0, "QUEUED"), (0.3, "EXECUTING"), (600.0, "DEPLOYED")]
     sim = start(simulator, named("migrate", long), named("report", long))
-    run = run_step(plain_env(inputs(sim, "migrate, report", timeout="5s")))
+    run = run_step(plain_env(jobs_inputs(sim, "migrate, report", timeout="5s")))
 
     assert run.code == 124, run.stderr
     assert run.stderr.count("Timed out") == 2  # one line per job; the tally does not repeat one
@@ -160,7 +152,7 @@ def test_the_summary_title_reads_naturally(
 ) -> None:
     scripts = [named(name, timeline) for name, timeline in zip(("a", "b", "c"), timelines, strict=True)]
     sim = start(simulator, *scripts)
-    env, files = github_env(tmp_path, inputs(sim, "a, b, c"))
+    env, files = github_env(tmp_path, jobs_inputs(sim, "a, b, c"))
     run = run_step(env, files)
 
     assert run.summary().splitlines()[0].endswith(f" {title}")
@@ -179,7 +171,7 @@ def test_a_name_that_matches_nothing_lists_what_exists_and_deploys_nothing(
     simulator: SimFactory, jobs: str, scope: dict[str, str], words: list[str]
 ) -> None:
     sim = start(simulator, named("migrate"), named("report"))
-    run = run_step(plain_env(inputs(sim, jobs, **scope)))
+    run = run_step(plain_env(jobs_inputs(sim, jobs, **scope)))
 
     assert run.code == 2, run.stderr
     for word in words:
@@ -191,7 +183,7 @@ def test_a_name_that_matches_nothing_lists_what_exists_and_deploys_nothing(
 
 def test_a_wrong_third_name_leaves_the_first_two_undeployed(simulator: SimFactory) -> None:
     sim = start(simulator, named("migrate"), named("seed"))
-    run = run_step(plain_env(inputs(sim, "migrate, seed, raport")))
+    run = run_step(plain_env(jobs_inputs(sim, "migrate, seed, raport")))
 
     assert run.code == 2
     assert sim.calls("deploy") == 0
@@ -207,7 +199,7 @@ def test_an_ambiguous_environment_name_lists_the_candidates_with_their_ids(simul
         named("migrate", environment_id=other_env),
         places=[Place(ENV, "prod"), other],
     )
-    run = run_step(plain_env(inputs(sim, "migrate", project="", environment="PROD")))
+    run = run_step(plain_env(jobs_inputs(sim, "migrate", project="", environment="PROD")))
 
     assert run.code == 2, run.stderr
     assert "matches 2" in run.stderr
@@ -218,7 +210,7 @@ def test_an_ambiguous_environment_name_lists_the_candidates_with_their_ids(simul
 def test_jobs_by_uuid_need_no_lookup(simulator: SimFactory) -> None:
     one, two = named("a"), named("b")
     sim = start(simulator, one, two)
-    run = run_step(plain_env(inputs(sim, f"{one.job_id},{two.job_id}", project="", environment="")))
+    run = run_step(plain_env(jobs_inputs(sim, f"{one.job_id},{two.job_id}", project="", environment="")))
 
     assert run.code == 0, run.stderr
     for operation in ("organizations", "environments", "environment_services"):
@@ -232,7 +224,7 @@ def test_jobs_by_uuid_need_no_lookup(simulator: SimFactory) -> None:
 
 
 def test_job_id_and_jobs_together_are_an_input_error() -> None:
-    env = plain_env({"api-token": TOKEN, "job-id": str(uuid.uuid4()), "jobs": "migrate", "environment": ENV})
+    env = plain_env(inputs(job_id=str(uuid.uuid4()), jobs="migrate", environment=ENV))
     run = run_step(env)
 
     assert run.code == 2
@@ -241,9 +233,7 @@ def test_job_id_and_jobs_together_are_an_input_error() -> None:
 
 def test_sequential_without_waiting_is_an_input_error() -> None:
     """Nothing could stop the rest without each verdict: refused before any request, not silently ignored."""
-    env = plain_env(
-        {"api-token": TOKEN, "jobs": "a, b", "environment": ENV, "sequential": "true", "wait": "false"}
-    )
+    env = plain_env(inputs(jobs="a, b", environment=ENV, sequential="true", wait="false"))
     run = run_step(env | {"QOVERY_API_URL": "http://127.0.0.1:9"})  # nothing listens: no request is sent
 
     assert run.code == 2, run.stderr
@@ -265,7 +255,7 @@ def test_a_failing_environment_read_falls_back_by_kind_then_one_by_one(
     sim = start(simulator, migrate, report)
     for operation in failing:
         sim.faults[operation] = deque([Fault(status=403)])
-    run = run_step(plain_env(inputs(sim, "migrate, report")))
+    run = run_step(plain_env(jobs_inputs(sim, "migrate, report")))
 
     assert run.code == 0, run.stderr
     assert said in run.stderr
@@ -286,7 +276,7 @@ def test_sigterm_with_three_jobs_in_flight_cancels_each_of_our_requests(served_s
     slow = [(0.0, "QUEUED"), (0.5, "EXECUTING"), (120.0, "DEPLOYED")]
     jobs = [named(name, slow) for name in ("a", "b", "c")]
     sim = start(served_simulator, *jobs)
-    env = plain_env(inputs(sim, "a, b, c", **{"cancel-on-abort": "true"}))
+    env = plain_env(jobs_inputs(sim, "a, b, c", **{"cancel-on-abort": "true"}))
     run = run_step(env, signal_when=lambda: sim.calls("environment_statuses") >= 2, signum=signal.SIGTERM)
 
     assert run.code == 143, run.stderr
@@ -300,7 +290,7 @@ def test_sigterm_with_three_jobs_in_flight_cancels_each_of_our_requests(served_s
 def test_gitlab_gets_per_job_keys_within_its_limits(simulator: SimFactory, tmp_path: Path) -> None:
     migrate, report = named("db-migrate"), named("report", BAD)
     sim = start(simulator, migrate, report)
-    env, files = gitlab_env(tmp_path, inputs(sim, "db-migrate, report"))
+    env, files = gitlab_env(tmp_path, jobs_inputs(sim, "db-migrate, report"))
     run = run_step(env, files)
 
     assert run.code == 1, run.stderr
@@ -321,7 +311,7 @@ def test_gitlab_keeps_the_console_link_whole_beside_many_short_values(
     """Verdicts and states take a few bytes of their share of the 5 KB: the link takes what they leave."""
     scripts = [named(f"job-{number}", BAD if number == 0 else OK) for number in range(count)]
     sim = start(simulator, *scripts)
-    env, files = gitlab_env(tmp_path, inputs(sim, ", ".join(f"job-{n}" for n in range(count))))
+    env, files = gitlab_env(tmp_path, jobs_inputs(sim, ", ".join(f"job-{n}" for n in range(count))))
     run = run_step(env, files)
 
     assert run.code == 1, run.stderr
@@ -334,7 +324,7 @@ def test_on_github_several_services_end_with_the_tally_annotated_each_message_sa
     simulator: SimFactory, tmp_path: Path
 ) -> None:
     sim = start(simulator, named("migrate", BAD), named("report"))
-    env, files = github_env(tmp_path, inputs(sim, "migrate, report"))
+    env, files = github_env(tmp_path, jobs_inputs(sim, "migrate, report"))
     run = run_step(env, files)
 
     assert run.code == 1, run.stderr

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-from support.contract import SPEC_PATH
+from support.contract import raw_spec
 
 from qovery_job_deploy.api.models import StatusDetails
 from qovery_job_deploy.kinds import JOB
@@ -20,7 +19,7 @@ from qovery_job_deploy.states import (
 
 P, S, F = Phase.PENDING, Phase.SUCCEEDED, Phase.FAILED
 # The published StateEnum, read from the spec the simulator is validated against.
-SPEC_STATES = set(yaml.safe_load(SPEC_PATH.read_text())["components"]["schemas"]["StateEnum"]["enum"])
+SPEC_STATES = set(raw_spec()["components"]["schemas"]["StateEnum"]["enum"])
 
 
 def details(status: str) -> StatusDetails:

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
-from support.sims import FAST, TOKEN, SimFactory, job
+from support.inputs import ENV, service, sim_inputs
+from support.sims import TOKEN, SimFactory, job
 from support.step import StepRun, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.api.models import Link as ApiLink
@@ -25,14 +26,8 @@ from qovery_job_deploy.simulator import Fault, JobScript, Link, QoverySimulator
 from qovery_job_deploy.urls import chosen, web_url
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV = "e0e0e0e0-0000-4000-8000-0000000000ab"
 TAG, COMMIT = "v2.0.0", "fedcba9876543210fedcba9876543210fedcba98"
 CUSTOM = "https://www.shop.example"
-
-
-def service(kind: str, name: str, end: str = "DEPLOYED", **options: Any) -> JobScript:
-    timeline = [(0.0, "QUEUED"), (0.3, "DEPLOYING"), (1.0, end)]
-    return job(timeline=timeline, kind=kind, job_name=name, **{"environment_id": ENV} | options)
 
 
 def default_url(script: JobScript) -> str:
@@ -40,16 +35,16 @@ def default_url(script: JobScript) -> str:
     return f"https://{script.job_name}-{script.job_id[:8]}.qovery.example"
 
 
-def inputs(sim: QoverySimulator, services: str, **extra: str) -> dict[str, str]:
-    values = {"api-token": TOKEN, "api-url": sim.url, "services": services, "environment": ENV}
-    return values | {"poll-interval": FAST, "image-tag": TAG, "git-commit-id": COMMIT} | extra
+def values_for(sim: QoverySimulator, services: str, **extra: str) -> dict[str, str]:
+    """The inputs that deploy `services` of ENV, an image tag and a commit given (no chart version)."""
+    return sim_inputs(sim, services=services, environment=ENV, image_tag=TAG, git_commit_id=COMMIT, **extra)
 
 
 def deployed(
     platform: str, sim: QoverySimulator, services: str, where: Path | None = None, **extra: str
 ) -> StepRun:
     """The step run on `platform`: "github" or "gitlab" with their files in `where`, else plain."""
-    values = inputs(sim, services, **extra)
+    values = values_for(sim, services, **extra)
     if where is None:
         return run_step(plain_env(values))
     env, files = {"github": github_env, "gitlab": gitlab_env}[platform](where, values)
@@ -174,7 +169,7 @@ def test_services_of_two_environments_cost_one_read_each(simulator: SimFactory) 
     staging_web = service("application", "web-staging", environment_id=other)
     sim = simulator(api, worker, staging_api, staging_web)
     ids = ", ".join(f"container:{s.job_id}" for s in (api, worker, staging_api))
-    values = inputs(sim, f"{ids}, application:{staging_web.job_id}")
+    values = values_for(sim, f"{ids}, application:{staging_web.job_id}")
     del values["environment"]  # by UUID alone: each service's own read places it
     run = run_step(plain_env(values))
 

@@ -107,9 +107,11 @@ def _violations(exchange: Exchange, contract: Contract) -> list[str]:
         content_type=content_type,
     )
     errors = []
-    request_result = spec(contract.path).unmarshal_request(request)
-    if request_result.errors:
-        errors.append(f"request {exchange.method} {exchange.path}: {_describe(request_result.errors)}")
+    # Validation alone: unmarshalling into Python objects checks nothing more (the same errors over the
+    # whole suite), at many times the cost on a large body (a 6 MB log: 1.3 s against 0.05 s).
+    request_errors = list(spec(contract.path).request_validator.iter_errors(request))
+    if request_errors:
+        errors.append(f"request {exchange.method} {exchange.path}: {_describe(request_errors)}")
     if exchange.status in contract.unchecked or exchange.status >= 500:
         # Transport faults and undocumented answers (429/5xx exist on any real API but not in the
         # spec): nothing in the contract to check them against.
@@ -120,18 +122,20 @@ def _violations(exchange: Exchange, contract: Contract) -> list[str]:
         headers=exchange.response_headers,
         content_type=exchange.response_headers.get("Content-Type", "application/json"),
     )
-    response_result = spec(contract.path).unmarshal_response(request, response)
-    if response_result.errors and not _documented_empty(exchange, contract.path):
+    response_errors = list(spec(contract.path).response_validator.iter_errors(request, response))
+    if response_errors and not _documented_empty(exchange, contract.path):
         errors.append(
             f"response {exchange.status} to {exchange.method} {exchange.path}: "
-            f"{_describe(response_result.errors)} body={_short(exchange.response_body)}"
+            f"{_describe(response_errors)} body={_short(exchange.response_body)}"
         )
     return errors
 
 
 @cache
-def _raw_spec(path: Path = SPEC_PATH) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+def raw_spec(path: Path = SPEC_PATH) -> dict[str, Any]:
+    """A spec as plain data, parsed once (by libyaml where PyYAML has it: each worker parses it)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # a safe loader either way
+    loaded: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
     return loaded
 
 
@@ -140,7 +144,7 @@ def _documented_empty(exchange: Exchange, path: Path = SPEC_PATH) -> bool:
     though openapi-core reports it as missing data."""
     if exchange.response_body:
         return False
-    for template, operations in _raw_spec(path)["paths"].items():
+    for template, operations in raw_spec(path)["paths"].items():
         if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), exchange.path):
             answer = (
                 operations.get(exchange.method.lower(), {}).get("responses", {}).get(str(exchange.status))

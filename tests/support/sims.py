@@ -40,11 +40,6 @@ def job(*timeline: tuple[float, str], **options: Any) -> JobScript:
     return JobScript(str(uuid.uuid4()), **options)
 
 
-def job_inputs(sim: QoverySimulator, script: JobScript, **extra: str) -> dict[str, str]:
-    """The inputs that deploy `script` on `sim`, polled at FAST; `extra` adds or overrides."""
-    return {"api-token": TOKEN, "job-id": script.job_id, "api-url": sim.url, "poll-interval": FAST} | extra
-
-
 def in_process(*jobs: JobScript, **options: Any) -> QoverySimulator:
     """A simulator that only the in-process transport reaches, on a virtual clock of its own."""
     clock = VirtualClock()

@@ -4,6 +4,7 @@ subprocess (a served simulator, a closed port, a name that does not resolve)."""
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import os
@@ -13,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +113,15 @@ def base_env() -> dict[str, str]:
 def declared_inputs() -> dict[str, Any]:
     """The inputs action.yml declares: the runner sets each of them, to its `default:` or empty when the
     workflow omits it."""
-    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
-    inputs: dict[str, Any] = action["inputs"]
-    return inputs
+    return copy.deepcopy(_action()["inputs"])
+
+
+@cache
+def _action() -> dict[str, Any]:
+    """action.yml, parsed once per worker rather than once per GitHub run of the step (about a second of
+    the suite)."""
+    action: dict[str, Any] = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    return action
 
 
 def github_env(tmp: Path, inputs: dict[str, str]) -> tuple[dict[str, str], dict[str, Path]]:
@@ -151,6 +159,11 @@ def platform_env(platform: str, tmp: Path, inputs: dict[str, str]) -> tuple[dict
     if platform == "gitlab":
         return gitlab_env(tmp, inputs)
     return plain_env(inputs), {}
+
+
+def run_on(platform: str, tmp: Path, inputs: dict[str, str]) -> StepRun:
+    """The step as `platform` runs it (`github`, `gitlab` or `plain`) with these inputs."""
+    return run_step(*platform_env(platform, tmp, inputs))
 
 
 def run_step(
