@@ -262,3 +262,14 @@ def test_the_blueprint_is_never_touched_by_a_deletion(simulator: SimFactory) -> 
 
     assert run.code == 0, run.stderr
     assert STAGING_ENVIRONMENT in sim.places and PREVIEW not in sim.places
+
+
+@pytest.mark.process
+def test_the_served_simulator_deletes_as_the_in_process_one_does(served_simulator: SimFactory) -> None:
+    """Over real HTTP (the simulator's server, as a user runs it): DELETE is served, not answered 501."""
+    sim = environments(served_simulator)
+    run = delete(sim)
+
+    assert run.code == 0, run.stderr
+    assert sim.calls("delete_environment") == 1 and PREVIEW not in sim.places
+    assert "HTTP 501" not in run.stderr

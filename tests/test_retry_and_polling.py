@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
+import requests
 
 from qovery_job_deploy.api.errors import TransientError
 from qovery_job_deploy.api.retry import RetryPolicy, backoff_delay, call_with_retries, parse_retry_after
@@ -239,3 +240,15 @@ def test_expectation_around_a_single_past_run(
 ) -> None:
     found = Expectation.around(seconds)
     assert (None if found is None else (found.low, found.typical, found.high)) == band
+
+
+def test_a_501_is_refused_at_once_not_retried() -> None:
+    """ "Not Implemented" is the server's final word: no retry changes it (a simulator without an operation)."""
+    from qovery_job_deploy.api.errors import RefusedError  # noqa: PLC0415
+    from qovery_job_deploy.api.responses import check_response  # noqa: PLC0415
+
+    response = requests.Response()
+    response.status_code = 501
+    with pytest.raises(RefusedError) as refused:
+        check_response(response, what="environment x", method="DELETE")
+    assert "HTTP 501" in str(refused.value) and "Check `api-url`" in str(refused.value)

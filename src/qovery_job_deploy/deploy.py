@@ -225,6 +225,7 @@ class Deployments:
                 run.log,
                 posted_at=triggered.posted_at,
                 time_left=self.deadline.left(),
+                noun=run.kind.noun,
             )
             # Pause first: right after the POST the status still shows the previous request anyway.
             run.due_at = run.pacer.next_read(self.clock.now())

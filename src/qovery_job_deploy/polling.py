@@ -159,8 +159,11 @@ class Pacer:
         *,
         posted_at: float,
         time_left: float = float("inf"),
+        noun: str = "job",
     ) -> None:
-        """`posted_at`: when the deploy request was sent; `time_left`: what `timeout` leaves after it."""
+        """`posted_at`: when the deploy request was sent; `time_left`: what `timeout` leaves after it;
+        `noun`: what the service is called in the log (`container`)."""
+        self._noun = noun
         self.poll_interval = poll_interval
         late = (FIRST_READ_FACTOR + 1) * poll_interval > time_left  # see FIRST_READ_FACTOR
         self._first = poll_interval if late else FIRST_READ_FACTOR * poll_interval
@@ -209,7 +212,7 @@ class Pacer:
         last = self._last
         if self._never_deployed:
             self._history_asked = True  # there is none
-            self._log.info(f"First deployment of this job: {self._steady_pace()}")
+            self._log.info(f"First deployment of this {self._noun}: {self._steady_pace()}")
             return PollPlan(self.poll_interval, first=self._first)
         if last is not None and last < HISTORY_WORTH_SECONDS:
             # A short job: one more request would cost more than it saves; the last run is hint enough.

@@ -51,6 +51,12 @@ def check_response(
             acted=False,
             retry_after=retry_after,
         )
+    if code == 501:  # "Not Implemented": no retry changes that answer
+        raise RefusedError(
+            f"Qovery does not implement {method} for {what} (HTTP 501). Check `api-url`: it must be Qovery's "
+            "API (or a simulator that serves this operation).",
+            code,
+        )
     if code >= 500:
         # A gateway's 502/504 means the request may have reached Qovery and still be in its hands; a 500 or
         # 503 is an answer: whatever was done is done.

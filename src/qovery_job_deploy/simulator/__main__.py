@@ -20,6 +20,8 @@ from types import FrameType
 from typing import TextIO
 
 from qovery_job_deploy.invocation import Commands, commands
+from qovery_job_deploy.simulator.catalogue import builtin_services
+from qovery_job_deploy.simulator.environments import STAGING, blueprint_services
 from qovery_job_deploy.simulator.model import QoverySimulator
 from qovery_job_deploy.simulator.ratelimit import RateLimit
 from qovery_job_deploy.simulator.server import serve
@@ -30,7 +32,10 @@ def introduction(sim: QoverySimulator, run_as: Commands, *, logged: bool) -> str
     services = "".join(
         f"  {script.job_id}  {script.kind:<12} {script.job_name:<17} {script.about}\n"
         for script in sim.services.values()
+        if script.environment_id != STAGING.environment_id  # the blueprint's: one line below
     )
+    if STAGING.environment_id in sim.places:
+        services += "and the environment staging: the blueprint of previews (`--clone-from staging`)\n"
     first = next(script.job_id for script in sim.services.values() if script.kind == "job")
     return (
         f"Qovery simulator listening on {sim.url}\n\n"
@@ -68,7 +73,10 @@ def serve_forever(
     port: int, url_file: Path | None, log: TextIO | None, rate_limit: RateLimit | None = None
 ) -> None:
     """The CLI: serve the built-in services until SIGTERM or SIGINT."""
-    sim = QoverySimulator(log=log, rate_limit=rate_limit)
+    # The built-in services, and staging, the previews' blueprint (as the demo has them).
+    sim = QoverySimulator(
+        builtin_services() + blueprint_services(), places=[STAGING], log=log, rate_limit=rate_limit
+    )
     try:
         server = serve(sim, port=port)
     except OSError as error:

@@ -86,6 +86,9 @@ def _handler_for(sim: Handles) -> type[BaseHTTPRequestHandler]:
         def do_PATCH(self) -> None:  # a simulator of another API than Qovery's (the tests' fake GitHub)
             self._serve("PATCH")
 
+        def do_DELETE(self) -> None:  # a preview's environment
+            self._serve("DELETE")
+
         def _serve(self, method: str) -> None:
             split = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
