@@ -152,7 +152,7 @@ def test_the_release_demo_deploys_a_job_a_container_and_an_application_in_order(
         (
             "dry-run",
             "Dry run: checking 3 Qovery services: migrate, api, web",
-            "job migrate planned DEPLOYED, container api planned DEPLOYED,",
+            "job migrate planned (now DEPLOYED), container api planned (now DEPLOYED),",
         ),
         ("live", "  migrate | ", "job migrate succeeded DEPLOYED, container api succeeded DEPLOYED,"),
     ],

@@ -229,7 +229,7 @@ def summary(printed: str, code: int, run_as: Commands) -> str:
     if len(services) > 1:
         shown["services"] = [  # a dry run reached no state: what each runs now
             " ".join(str(s[key]) for key in ("type", "name", "verdict"))
-            + f" {s['state'] or s['current_state']}"
+            + (f" {s['state']}" if s["state"] else f" (now {s['current_state']})")
             for s in services
         ]
     rows = [(key.replace("_", " "), render(value)) for key, value in shown.items()]

@@ -132,7 +132,7 @@ def builtin_services() -> list[JobScript]:
             NETWORK_TERRAFORM,
             kind="terraform",
             timeline=[(0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "EXECUTING"), (2.0, "DEPLOYED")],
-            about="applies its terraform (DEPLOYED) in about 2 s; its status only in the environment's",
+            about="applies its terraform (DEPLOYED) in about 2 s, its status in the environment's only",
             job_name="network",
             environment_id=DEMO_ENVIRONMENT,
         ),
