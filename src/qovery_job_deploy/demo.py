@@ -47,6 +47,14 @@ def _job(job_id: str, what: str, **variables: str) -> Scenario:
     return Scenario(what, f"job {job_id}", {"QOVERY_JOB_ID": job_id} | variables)
 
 
+# The release the `release`, `dry-run` and `live` scenarios deploy: three kinds, each taking its own value.
+RELEASE = {
+    "QOVERY_ENVIRONMENT": "production",
+    "QOVERY_SERVICES": "migrate, api, web",
+    "QOVERY_SEQUENTIAL": "true",
+    "QOVERY_IMAGE_TAG": "1.5.0",
+    "QOVERY_GIT_COMMIT_ID": "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c",
+}
 SCENARIOS = {
     "success": _job(SUCCESS_JOB, "a deployment that succeeds in about 2 s (exit code 0)"),
     "failure": _job(FAILURE_JOB, "a deployment that fails in Qovery (exit code 1)"),
@@ -56,36 +64,18 @@ SCENARIOS = {
     "release": Scenario(
         "a release: job migrate, container api, application web, in order (exit code 0)",
         "the job migrate, the container api and the application web of production (shop)",
-        {
-            "QOVERY_ENVIRONMENT": "production",
-            "QOVERY_SERVICES": "migrate, api, web",
-            "QOVERY_SEQUENTIAL": "true",
-            "QOVERY_IMAGE_TAG": "1.5.0",
-            "QOVERY_GIT_COMMIT_ID": "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c",
-        },
+        RELEASE,
     ),
     "dry-run": Scenario(
         "a dry run of that release: names, values and statuses checked, nothing posted (exit code 0)",
         "the job migrate, the container api and the application web of production (shop)",
-        {
-            "QOVERY_ENVIRONMENT": "production",
-            "QOVERY_SERVICES": "migrate, api, web",
-            "QOVERY_IMAGE_TAG": "1.5.0",
-            "QOVERY_GIT_COMMIT_ID": "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c",
-            "QOVERY_DRY_RUN": "true",
-        },
+        {key: value for key, value in RELEASE.items() if key != "QOVERY_SEQUENTIAL"}
+        | {"QOVERY_DRY_RUN": "true"},
     ),
     "live": Scenario(
         "that release with each deployment's log shown as it runs, `logs: live` (exit code 0)",
         "the job migrate, the container api and the application web of production (shop)",
-        {
-            "QOVERY_ENVIRONMENT": "production",
-            "QOVERY_SERVICES": "migrate, api, web",
-            "QOVERY_SEQUENTIAL": "true",
-            "QOVERY_IMAGE_TAG": "1.5.0",
-            "QOVERY_GIT_COMMIT_ID": "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c",
-            "QOVERY_LOGS": "live",
-        },
+        RELEASE | {"QOVERY_LOGS": "live"},
     ),
     "preview": Scenario(
         "a preview per pull request: cloned and deployed whole, deployed into again, deleted (exit code 0)",
