@@ -1,5 +1,5 @@
 """The README's preview examples (`<!-- example: github-preview -->`, `<!-- example: gitlab-preview -->`), which
-the e2e checks do not run: read as YAML, each input they give declared in action.yml or a `QOVERY_` variable of
+the e2e checks also run under act and gitlab-ci-local (tests/e2e/test_readme_examples.py): read as YAML, each input they give declared in action.yml or a `QOVERY_` variable of
 an input, and their steps run in-process against the simulator's blueprint, from the clone to the deletion, with
 the values the runner would fill in."""
 

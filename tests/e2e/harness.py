@@ -252,21 +252,23 @@ class _ServedProcess:
 
 
 class SimulatorProcess(_ServedProcess):
-    """The simulator's built-in services, as `served()` has them, served by a process of its own. Every answered
+    """The simulator's built-in services, as `served()` has them (with `previews`, and staging, the previews'
+    blueprint, as `python -m qovery_job_deploy.simulator` has them), served by a process of its own. Every answered
     exchange is checked against the OpenAPI spec when it stops, as a served simulator checks each one as it
     answers."""
 
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
+    def __init__(self, name: str, *, previews: bool = False) -> None:
+        super().__init__(name, *(["previews"] if previews else []))  # and staging, the previews' blueprint
         self._record: QoverySimulator | None = None
 
     def stop(self) -> QoverySimulator:
         """Stop serving (once; later calls return the same record): a simulator holding what this one saw, its
         exchanges checked against the spec (`unexpected_contract_errors`)."""
         if self._record is None:
-            requests, exchanges = self._stop()
+            requests, exchanges, services, places = self._stop()
             record = QoverySimulator()
             record.url, record.requests, record.exchanges = self.url, requests, exchanges
+            record.services, record.places = services, places  # as they were when it stopped
             # The exchanges a served simulator checks: those it answered (a reset or a hang has no status).
             record.contract_errors = [
                 error for exchange in exchanges if exchange.status for error in validate(exchange)

@@ -15,9 +15,10 @@ from typing import Any
 # in a Markdown file missing here is an error of the unit tests, so that no example goes silently unrun.
 DOCUMENTS = ("README.md", "docs/services.md", "docs/github.md")
 
-# Every marker a document may hold: those the e2e checks run against simulators, and the preview examples
-# (a pull request's events, a review app's stop job), which they do not run yet; tests/test_preview_examples.py
-# reads those and runs their steps in-process. A marker of another name is an error of the unit tests.
+# Every marker a document may hold: the examples the e2e checks run through a failing deployment, and the preview
+# examples (a pull request's events, a review app's stop job), which they run from the clone to the deletion
+# (runs.py); tests/test_preview_examples.py also runs their steps in-process. A marker of another name is an error
+# of the unit tests.
 KNOWN_MARKERS = ("github", "gitlab", "github-preview", "gitlab-preview")
 
 MARKER = re.compile(r"<!--\s*example:\s*(?P<platform>[\w-]+)\s*-->\s*")

@@ -136,11 +136,18 @@ class GitlabCiLocal:
         return dataclasses.replace(self, repo=repo, home=directory / "home")
 
     def run(
-        self, name: str, pipeline: str, api_url: str, *jobs: str, variables: dict[str, str] | None = None
+        self,
+        name: str,
+        pipeline: str,
+        api_url: str,
+        *jobs: str,
+        variables: dict[str, str] | None = None,
+        predefined: dict[str, str] | None = None,
     ) -> Run:
         """gitlab-ci-local on one pipeline file; the token and the simulator's URL as project CI/CD
         variables would come on GitLab (a variables file, never committed). GITLAB_CI=true: gitlab-ci-local
-        sets it to "false"; real GitLab sets "true"."""
+        sets it to "false"; real GitLab sets "true". `predefined`: more of GitLab's own variables, set as that one
+        is (`--variable`), CI_PIPELINE_SOURCE say."""
         lines = [f'QOVERY_API_TOKEN: "{TOKEN}"', f'QOVERY_API_URL: "{api_url}"']
         lines += [f'{key}: "{value}"' for key, value in (variables or {}).items()]
         variables_file = self.repo / ".gitlab-ci-local-variables.yml"
@@ -150,7 +157,7 @@ class GitlabCiLocal:
             self.setup.gitlab_ci_local, "--file", pipeline, "--container-executable", "docker",
             "--helper-image", self.setup.helper_image, "--pull-policy", "if-not-present",
             "--no-artifacts-to-source", "--network", "host", "--home", self.home, "--variable", "GITLAB_CI=true",
-            *jobs,
+            *[f"--variable={key}={value}" for key, value in (predefined or {}).items()], *jobs,
         ]  # fmt: skip
         return run(
             name,

@@ -1,6 +1,7 @@
 """The runner runs of the e2e checks, all started at once: act's (the four workflows' jobs, the documentation's
-GitHub examples) and gitlab-ci-local's (the pipeline, its failing job, the documentation's GitLab examples; these
-one at a time, see `Runs._gitlab`). On this 2-core machine they mostly wait (containers starting, the deployments' timelines, the
+GitHub examples, the README's GitHub preview example on two events) and gitlab-ci-local's (the pipeline, its failing
+job, the documentation's GitLab examples, the README's GitLab preview example's two jobs; these one at a time, see
+`Runs._gitlab`). On this 2-core machine they mostly wait (containers starting, the deployments' timelines, the
 step's polling), so they overlap well; one after another they took most of the stage. (The checks that time something run alone before them:
 the image's builds and signals, act's start-up with and without building the Dockerfile.)
 
@@ -62,6 +63,9 @@ PULL_REQUEST_EVENT = {
         "base": {"ref": "main"},
     },
 }
+# The README's preview example on GitHub runs as that pull request's life: opened (its deploy job), then closed
+# (its cleanup job), the payload's `action` telling them apart.
+PREVIEW_ACTIONS = ("opened", "closed")
 # These workflows' jobs run side by side in one act run, in the release form of the action (the pre-built image,
 # nothing built; main's form, `image: Dockerfile`, is covered by test_act.py's success check). Every job keeps
 # its id (unique across the files) and reaches its workflow's own simulator through a job-level
@@ -94,10 +98,30 @@ class ActJobs:
 
 
 @dataclass(frozen=True)
+class PreviewRuns:
+    """The GitHub preview example's act runs, by the pull request's action (PREVIEW_ACTIONS), against one simulator
+    with staging, the blueprint, and one fake GitHub: what the first run made, the second deletes."""
+
+    runs: dict[str, JobsRun]
+    sim: SimulatorProcess
+    github: GitHubProcess
+
+
+@dataclass(frozen=True)
 class GitlabRun:
     """A gitlab-ci-local run, the simulator it reached, and the repository it ran in (its artifacts are there)."""
 
     result: Run
+    sim: SimulatorProcess
+    repo: Path
+
+
+@dataclass(frozen=True)
+class GitlabPreviewRuns:
+    """The GitLab preview example's gitlab-ci-local runs, by job (the review job, then its stop job), in one
+    repository (the review job's artifacts are there) against one simulator with staging, the blueprint."""
+
+    runs: dict[str, Run]
     sim: SimulatorProcess
     repo: Path
 
@@ -143,6 +167,8 @@ class Runs:
         self.gitlab_pipeline = Launch("test_gitlab", pool, self._gitlab_pipeline)
         self.gitlab_failure = Launch("test_gitlab", pool, self._gitlab_failure)
         self.readme_github = Launch("test_readme_examples", pool, self._readme_github)
+        self.readme_github_preview = Launch("test_readme_examples", pool, self._readme_github_preview)
+        self.readme_gitlab_preview = Launch("test_readme_examples", pool, self._readme_gitlab_preview)
         self.readme_gitlab = [
             Launch("test_readme_examples", pool, functools.partial(self._readme_gitlab, number))
             for number in range(len(readme_examples("gitlab")))
@@ -150,13 +176,14 @@ class Runs:
 
     def start(self, modules: set[str]) -> None:
         launches: list[Launch[Any]] = [self.act_shared, self.gitlab_pipeline, self.gitlab_failure,
-                                       self.readme_github, *self.readme_gitlab]  # fmt: skip
+                                       self.readme_github, self.readme_github_preview,
+                                       *self.readme_gitlab, self.readme_gitlab_preview]  # fmt: skip
         for launch in launches:
             if launch.module in modules:
                 launch.start()
 
-    def simulator(self, name: str) -> SimulatorProcess:
-        sim = SimulatorProcess(name)
+    def simulator(self, name: str, *, previews: bool = False) -> SimulatorProcess:
+        sim = SimulatorProcess(name, previews=previews)
         self.sims.append(sim)
         return sim
 
@@ -230,6 +257,36 @@ class Runs:
         finally:
             github.stop()
         return dataclasses.replace(done, github=github), readers
+
+    def _readme_github_preview(self) -> PreviewRuns:
+        """The README's preview example as written, but for the action from the working tree (`uses: ./`): its
+        workflow run on the pull request's `opened` event (the deploy job; the cleanup job's `if:` skips it), then
+        on its `closed` event (the cleanup job), each job reaching the same simulator through a job-level `env:`
+        and the same fake GitHub through GITHUB_API_URL."""
+        [example] = readme_examples("github-preview")
+        workflow = as_workflow(yaml.safe_load(example))
+        for steps, index in steps_using_the_action(workflow):
+            steps[index]["uses"] = "./"
+            # act copies the working tree: nothing downloaded.
+            steps.insert(0, {"uses": "actions/checkout@v4"})
+        jobs: dict[str, dict[str, Any]] = workflow["jobs"]
+        apart = self._apart("readme-github-preview")
+        apart.mkdir(parents=True, exist_ok=True)
+        sim = self.simulator("readme-github-preview", previews=True)
+        github = self.github("readme-github-preview-api")
+        runs: dict[str, JobsRun] = {}
+        try:
+            for action in PREVIEW_ACTIONS:
+                event = apart / f"pull_request-{action}.json"
+                event.write_text(json.dumps(PULL_REQUEST_EVENT | {"action": action}), encoding="utf-8")
+                runs[action] = self.runners.act_release.run_jobs(
+                    f"readme-github-preview-{action}", jobs, dict.fromkeys(jobs, sim.url),
+                    "--eventpath", str(event), event="pull_request", github_api_url=github.url,
+                )  # fmt: skip
+        finally:
+            sim.stop()
+            github.stop()
+        return PreviewRuns(runs, sim, github)
 
     def _act_jobs(
         self,
@@ -306,3 +363,35 @@ class Runs:
 
         run = self._gitlab(f"readme-gitlab-{number}", "readme-example.gitlab-ci.yml", prepare=write)
         return run, followers
+
+    def _readme_gitlab_preview(self) -> GitlabPreviewRuns:
+        """The README's preview example as written, but for the image (the one built here) in both jobs; the API
+        URL and the token come as project variables, CI_PIPELINE_SOURCE as a merge request's pipeline would have
+        it (the jobs' `rules:`). The review job runs, then its stop job (`gitlab-ci-local stop-review`, as GitLab
+        runs it when the branch goes), in the same repository against the same simulator; one gitlab-ci-local run
+        at a time (`_gitlab`)."""
+        [example] = readme_examples("gitlab-preview")
+        pipeline = yaml.safe_load(example)
+        jobs = deploy_jobs(pipeline)
+        assert len(jobs) == 2, f"expected a review job and its stop job, found {jobs}"
+        for job in jobs:
+            image = pipeline[job]["image"]
+            pipeline[job]["image"] = image | {"name": IMAGE} if isinstance(image, dict) else IMAGE
+        [review] = [job for job in jobs if pipeline[job]["environment"].get("on_stop")]
+        order = [review, pipeline[review]["environment"]["on_stop"]]
+        gitlab = self.runners.gitlab.apart(self._apart("readme-gitlab-preview"))
+        (gitlab.repo / "readme-preview.gitlab-ci.yml").write_text(
+            yaml.safe_dump(pipeline, sort_keys=False), encoding="utf-8"
+        )
+        runs: dict[str, Run] = {}
+        with self._gitlab_turn:
+            sim = self.simulator("readme-gitlab-preview", previews=True)
+            try:
+                for job in order:
+                    runs[job] = gitlab.run(
+                        f"readme-gitlab-preview-{job}", "readme-preview.gitlab-ci.yml", sim.url, job,
+                        predefined={"CI_PIPELINE_SOURCE": "merge_request_event"},
+                    )  # fmt: skip
+            finally:
+                sim.stop()
+        return GitlabPreviewRuns(runs, sim, gitlab.repo)

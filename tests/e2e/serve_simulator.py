@@ -1,8 +1,9 @@
-"""The process behind harness.SimulatorProcess and harness.GitHubProcess: the simulator's built-in services (or,
-with the argument `github`, the fake GitHub API of tests/support/github.py, whose token is QJD_E2E_GITHUB_TOKEN) on
-127.0.0.1, in real time, until its stdin closes. It prints its URL first and, once stopped, its record, pickled:
-the simulator's deployment requests and exchanges, or the fake GitHub's exchanges, deployments, statuses and
-comments. It imports only what it serves, so that it starts in a fraction of a second; the test process checks the
+"""The process behind harness.SimulatorProcess and harness.GitHubProcess: the simulator's built-in services (with
+the argument `previews`, and staging, the previews' blueprint, as `python -m qovery_job_deploy.simulator` has them;
+with the argument `github`, the fake GitHub API of tests/support/github.py instead, whose token is
+QJD_E2E_GITHUB_TOKEN) on 127.0.0.1, in real time, until its stdin closes. It prints its URL first and, once stopped,
+its record, pickled: the simulator's deployment requests, exchanges, services and environments, or the fake
+GitHub's exchanges, deployments, statuses and comments. It imports only what it serves, so that it starts in a fraction of a second; the test process checks the
 exchanges against the OpenAPI spec afterwards."""
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from qovery_job_deploy.simulator import QoverySimulator, serve
+from qovery_job_deploy.simulator.catalogue import builtin_services
+from qovery_job_deploy.simulator.environments import STAGING, blueprint_services
 
 
 def main() -> None:
@@ -25,6 +28,8 @@ def main() -> None:
 
         # Checked by the test process, as the simulator's exchanges are: no answer waits on openapi-core here.
         served = FakeGitHub(token=os.environ["QJD_E2E_GITHUB_TOKEN"], validator=lambda exchange: [])
+    elif sys.argv[1:] == ["previews"]:
+        served = QoverySimulator(builtin_services() + blueprint_services(), places=[STAGING])
     else:
         served = QoverySimulator()
     with serve(served):
@@ -32,7 +37,7 @@ def main() -> None:
         out.flush()
         sys.stdin.buffer.read()  # until the test process closes it
     if isinstance(served, QoverySimulator):
-        record: tuple[Any, ...] = (served.requests, served.exchanges)
+        record: tuple[Any, ...] = (served.requests, served.exchanges, served.services, served.places)
     else:
         record = (served.exchanges, served.deployments, served.statuses, served.comments)
     pickle.dump(record, out)
