@@ -25,6 +25,7 @@ from .harness import (
     LOGS,
     METRICS,
     REPO,
+    RETRIED,
     Setup,
     act_repo,
     commit_all,
@@ -62,6 +63,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not METRICS:
         return
     lines = [f"{name:<64} {value}" for name, value in METRICS.items()]
+    lines += [f"run once more after podman 4.3's /proc race: {raced}" for raced in RETRIED]
     terminalreporter.write_sep("-", "e2e figures")
     for line in lines:
         terminalreporter.write_line(line)

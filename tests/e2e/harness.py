@@ -16,10 +16,10 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from support.contract import validate, validate_github
 from support.github import REPOSITORY, FakeGitHub
@@ -50,6 +50,7 @@ GITHUB_TOKEN = f"ghs_e2e{secrets.token_urlsafe(18)}"
 # Figures the checks measure: printed at the end of the session, the image's also written to
 # image-metrics.json for benchmarks/run.py to quote.
 METRICS: dict[str, str] = {}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,45 @@ class Run:
     def assert_no_token(self) -> None:
         for token in (TOKEN, VAR_TOKEN, GITHUB_TOKEN):
             assert_secret_absent(StepRun(self.code, self.stdout, self.stderr, self.seconds), token)
+
+
+# podman 4.3 (Debian 12's) races a container's exit when it inspects that container: reading /proc/PID/cgroup
+# of a process that has just ended gives ESRCH, which it returns as an error (containers/podman#16383, fixed
+# in 4.4 by #16504). act lists a step's container the moment it exits, so now and then a job fails with
+# "failed to list containers: Error response from daemon: read /proc/N/cgroup: no such process", nothing of
+# the step's involved (seen once in about twenty e2e stages).
+PODMAN_PROC_RACE = re.compile(r"read /proc/\d+/cgroup: no such process")
+
+
+class PodmanRaced(Exception):
+    """A runner run that met PODMAN_PROC_RACE: its launch runs again, from scratch, once (runs.Launch)."""
+
+    def __init__(self, run: Run, evidence: str) -> None:
+        super().__init__(f"{run.name}: podman 4.3's /proc race: {evidence}")
+        self.run = run
+
+
+RETRIED: list[str] = []  # the runs that met podman's race (once_more_if_podman_raced), for the e2e figures
+
+
+def once_more_if_podman_raced(attempt: Callable[[], T], retried: list[str] = RETRIED) -> T:
+    """`attempt()`, and once more from scratch when a runner in it met podman 4.3's /proc race (PodmanRaced),
+    which is podman's and says nothing of the step; each race noted in `retried` (the e2e figures list RETRIED).
+    The attempt makes all it uses anew (its simulators, its fake GitHub, its copies). A second race fails the
+    checks that read it."""
+    try:
+        return attempt()
+    except PodmanRaced as raced:
+        retried.append(str(raced))
+        return attempt()
+
+
+def unless_podman_raced(run: Run) -> Run:
+    """`run`, or PodmanRaced when podman's race (PODMAN_PROC_RACE) is in what it printed."""
+    found = PODMAN_PROC_RACE.search(run.stdout + "\n" + run.stderr)
+    if found:
+        raise PodmanRaced(run, found.group(0))
+    return run
 
 
 def podman_env(extra: dict[str, str] | None = None) -> dict[str, str]:

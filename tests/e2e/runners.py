@@ -13,7 +13,17 @@ from typing import Any
 
 import yaml
 
-from .harness import GITHUB_TOKEN, RUNNER_TIMEOUT, TOKEN, Run, Setup, commit_all, podman_env, run
+from .harness import (
+    GITHUB_TOKEN,
+    RUNNER_TIMEOUT,
+    TOKEN,
+    Run,
+    Setup,
+    commit_all,
+    podman_env,
+    run,
+    unless_podman_raced,
+)
 
 # GITHUB_API_URL in an act run that is given no fake GitHub: port 9 of the loopback (discard), where nothing
 # listens on these machines: a step that calls GitHub anyway is refused at once, and nothing leaves the machine.
@@ -61,7 +71,7 @@ class Act:
             "--pull=false", "--rm", "--secret-file", secrets_file, "--env", f"GITHUB_API_URL={github_api_url}",
             *(["--env", f"QOVERY_API_URL={api_url}"] if api_url else []), *extra,
         ]  # fmt: skip
-        return run(name, argv, timeout=RUNNER_TIMEOUT, env=env, cwd=self.repo)
+        return unless_podman_raced(run(name, argv, timeout=RUNNER_TIMEOUT, env=env, cwd=self.repo))
 
     def run_jobs(
         self,
@@ -92,6 +102,7 @@ class Act:
             f"{name}: a job sets GITHUB_API_URL, over the loopback one that keeps every run away from GitHub"
         )
         act = dataclasses.replace(self, repo=self.home / name / "repo")
+        shutil.rmtree(act.repo, ignore_errors=True)  # a launch's first attempt's (runs.Launch)
         shutil.copytree(self.repo, act.repo, symlinks=True)
         path = act.repo / ".github" / "workflows" / f"{name}.yml"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -132,6 +143,7 @@ class GitlabCiLocal:
         """gitlab-ci-local in a copy of the repository and a home of its own: a run there can go beside others
         (each writes its variables file, its state and its artifacts under its repository)."""
         repo = directory / "repo"
+        shutil.rmtree(directory, ignore_errors=True)  # a launch's first attempt's (runs.Launch)
         shutil.copytree(self.repo, repo, symlinks=True)
         return dataclasses.replace(self, repo=repo, home=directory / "home")
 
@@ -159,10 +171,12 @@ class GitlabCiLocal:
             "--no-artifacts-to-source", "--network", "host", "--home", self.home, "--variable", "GITLAB_CI=true",
             *[f"--variable={key}={value}" for key, value in (predefined or {}).items()], *jobs,
         ]  # fmt: skip
-        return run(
-            name,
-            argv,
-            timeout=RUNNER_TIMEOUT,
-            env=podman_env({"DOCKER_HOST": self.docker_host}),
-            cwd=self.repo,
+        return unless_podman_raced(
+            run(
+                name,
+                argv,
+                timeout=RUNNER_TIMEOUT,
+                env=podman_env({"DOCKER_HOST": self.docker_host}),
+                cwd=self.repo,
+            )
         )

@@ -37,6 +37,7 @@ from .harness import (
     Run,
     SimulatorProcess,
     head_commit,
+    once_more_if_podman_raced,
 )
 from .readme_examples import (
     MalformedExample,
@@ -147,7 +148,7 @@ class Launch(Generic[T]):
     def start(self) -> None:
         with self._lock:
             if self._future is None:
-                self._future = self._pool.submit(self._run)
+                self._future = self._pool.submit(once_more_if_podman_raced, self._run)
 
     def result(self) -> T:
         self.start()
