@@ -11,6 +11,13 @@ the CLI's poller as Qovery's CLI behaves (sleep 3 s, then read every 3 s: it rea
 notices the end at the first multiple of 3 s at or after it). Reads are counted as `run.py` counts them:
 every GET about the job or its deployment request.
 
+Then every request of the process, the same 16 deployments: the step by id and by names, beside Qovery's CLI
+as its source runs it in a pipeline (Qovery/qovery-cli at 210d6c6, `cmd/lifecycle_deploy.go` and
+`cmd/cronjob_deploy.go`): given names, as Qovery's CI examples give them, it finds the job by listing the
+organizations, the organization's projects, the project's environments and the environment's jobs (four reads
+before its POST), then polls as above (`utils.WatchJob`), and once the job ends reads the environment's
+statuses at least once (`WatchEnvironmentWithOptions`) before it exits.
+
 Then the same lengths queued: when ours is requested, another deployment of its environment
 (`nightly-report`) has run for a moment and goes on for QUEUED seconds more; Qovery runs an environment's
 deployments one at a time, so ours waits that long in its queue before its own length begins. The CLI's
@@ -59,6 +66,13 @@ class Measure:
     queued_pause: float | None = CLI_PAUSE  # the shortest pause between two of those reads (None: none)
 
 
+# Given by names, as a pipeline running the CLI must give them (`--organization --project --environment`).
+BY_NAMES = {"QOVERY_ORGANIZATION": "acme", "QOVERY_PROJECT": "shop", "QOVERY_ENVIRONMENT": "production"}
+# The CLI's reads that are not its poller's, from its source (the module's docstring).
+CLI_LISTS_BEFORE = 4  # ListOrganization, ListProject, ListEnvironment, ListJobs
+CLI_ENVIRONMENT_AFTER = 1  # GetEnvironmentStatuses, at least once, after WatchJob
+
+
 def step(lengths: tuple[int, ...], history: bool, queued: float = 0.0) -> Measure:
     reads, late, waiting, pause = 0, 0.0, 0, math.inf
     for length in lengths:
@@ -90,6 +104,44 @@ def step(lengths: tuple[int, ...], history: bool, queued: float = 0.0) -> Measur
         late += max(seen) - ours.ends_at()
     count = len(lengths)
     return Measure(reads / count, late / count, waiting / count, pause if math.isfinite(pause) else None)
+
+
+def every_get(lengths: tuple[int, ...], history: bool, names: bool) -> float:
+    """Every GET of the step's run, per deployment: by id (`QOVERY_JOB_ID`) or by names (`jobs` in an
+    environment named with its project and organization)."""
+    gets = 0
+    for length in lengths:
+        script = job_for(float(length), [float(length)] * 10 if history else [])
+        clock = VirtualClock()
+        sim = QoverySimulator([script], clock=clock.now, wall=clock.now)
+        given = BY_NAMES | {"QOVERY_JOBS": script.job_name} if names else {"QOVERY_JOB_ID": script.job_id}
+        environ = {"QOVERY_API_TOKEN": TOKEN, "QOVERY_API_URL": sim.url, **given}
+        transport = SimulatorAdapter(sim, clock.sleep)
+        if main([], environ, io.StringIO(), io.StringIO(), clock=clock, transport=transport) != 0:
+            raise RuntimeError(f"a {length} s deployment did not succeed")
+        with sim.lock:
+            gets += sum(1 for exchange in sim.exchanges if exchange.method == "GET")
+    return gets / len(lengths)
+
+
+def whole_table(lengths: tuple[int, ...]) -> list[str]:
+    poller = cli(lengths).reads
+    reference = CLI_LISTS_BEFORE + poller + CLI_ENVIRONMENT_AFTER
+    rows = [
+        ("this step, by id, job history known", every_get(lengths, history=True, names=False)),
+        ("this step, by id, no history", every_get(lengths, history=False, names=False)),
+        ("this step, by names, no history", every_get(lengths, history=False, names=True)),
+        ("Qovery CLI as it runs (names: 4 lists, its poller, 1 environment read)", reference),
+        ("Qovery CLI's poller alone (the table above)", poller),
+    ]
+    return [
+        "Every request of the process (GETs per deployment; the POST aside), beside the CLI as its source "
+        "runs:",
+        "",
+        "| run | GETs / deployment | vs the CLI as it runs | vs its poller alone |",
+        "|---|---:|---:|---:|",
+        *(f"| {name} | {gets:.2f} | {gets / reference:.2f}x | {gets / poller:.2f}x |" for name, gets in rows),
+    ]
 
 
 def deploy_other(sim: QoverySimulator, script: JobScript) -> None:
@@ -135,6 +187,7 @@ def run(argv: Sequence[str] | None = None) -> None:
         f"| {measure.latency / reference.latency:.2f}x | {measure.reads / reference.reads:.2f}x |"
         for name, measure in rows
     ]
+    lines += ["", *whole_table(lengths)]
     lines += ["", *queued_table(lengths, QUICK_QUEUED if options.quick else QUEUED)]
     options.out.mkdir(parents=True, exist_ok=True)
     (options.out / "exact.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
