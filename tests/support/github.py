@@ -72,7 +72,7 @@ class FakeGitHub:
     statuses: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # by pull request
     exchanges: list[Exchange] = field(default_factory=list)
-    faults: dict[str, deque[Fault]] = field(default_factory=dict)
+    faults: dict[str, deque[Fault | None]] = field(default_factory=dict)
     contract_errors: list[str] = field(default_factory=list)
     validator: Callable[[Exchange], list[str]] = validate_github
     _ids: Iterator[int] = field(default_factory=lambda: iter(range(1001, 10**9)))
@@ -83,8 +83,8 @@ class FakeGitHub:
 
     # -- what tests set up and read -----------------------------------------------------------------
 
-    def fail(self, operation: str, *faults: Fault) -> None:
-        """The next calls of `operation` get these faults, one each, in order."""
+    def fail(self, operation: str, *faults: Fault | None) -> None:
+        """The next calls of `operation` get these faults, one each, in order (None: one answered as usual)."""
         self.faults.setdefault(operation, deque()).extend(faults)
 
     def refuse(self, operation: str, times: int = 1) -> None:
@@ -99,6 +99,19 @@ class FakeGitHub:
         with self.lock:
             comment_id: int = self._add_comment(number, body, login)["id"]
             return comment_id
+
+    def others(self, number: int, count: int) -> None:
+        """`count` comments by someone else on pull request `number`, after the ones it has."""
+        for index in range(count):
+            self.comment(number, f"Comment {index + 1} by someone else")
+
+    def pages_listed(self) -> list[int]:
+        """The page asked by each list of comments, in order (1 where `page` was not given)."""
+        return [
+            int((e.query.get("page") or ["1"])[0])
+            for e in self.exchanges
+            if operation_of(e.method, e.path)[0] == "list_comments"
+        ]
 
     def recorded(self, environment: str, **body: Any) -> int:
         """A deployment someone else made (GitHub itself, for a job's `environment:`); its id."""
