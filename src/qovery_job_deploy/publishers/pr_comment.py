@@ -44,8 +44,9 @@ PAGE_SECONDS = 1.0  # added to them for each further page read
 PER_PAGE = 100  # GitHub's most
 # The pages of comments read from the oldest before giving up: the first 1,000 comments, then the newest
 # page. A pull request's thread rarely runs past a few hundred comments, and the step's comment is among
-# the first it had when the step first ran. The bound keeps a huge thread's cost small: 12 requests at most
-# (11 pages and the write) of the job token's 1,000 an hour per repository, and 14 s at most.
+# the first it had when the step first ran. The bound keeps a huge thread's cost small: 12 requests (11
+# pages and the write; retries aside) of the job token's 1,000 an hour per repository, and 14 s at most
+# (SECONDS, and PAGE_SECONDS for each of the 10 further pages).
 MAX_PAGES = 10
 MAX_ROWS = 100  # services shown; a comment holds 65,536 characters at most
 MARKER = "<!-- qovery-job-deploy pr-comment environment={key} -->"
