@@ -137,14 +137,14 @@ def _search(api: GitHubApi, issue: str, budget: Budget, marker: str) -> tuple[in
     is there, until a hundred more come after it."""
     params = {"per_page": str(PER_PAGE)}
     number = 1
-    for _ in range(MAX_PAGES):
+    for read in range(1, MAX_PAGES + 1):
         page = api.page(issue, budget, params=params, number=number)
         if (ours := _ours(page.items, marker)) is not None or not page.more:
             return ours, ""
         if page.next is None:
             return None, (
                 f"names its next page of comments in a way the step cannot follow; this environment's "
-                f"comment is not among the first {number * PER_PAGE}"
+                f"comment is not among the first {read * PER_PAGE}"
             )
         number = page.next
         budget.extend(PAGE_SECONDS)
