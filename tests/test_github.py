@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from support.github import (
     COMMIT,
     GITHUB_TOKEN,
@@ -29,6 +30,7 @@ from support.step import StepRun, github_env, run_step
 
 from qovery_job_deploy.errors import InputError
 from qovery_job_deploy.inputs.sources import load_settings
+from qovery_job_deploy.publishers.github_api import page_number
 from qovery_job_deploy.simulator import Fault, JobScript, Place
 
 ENV = "e0e0e0e0-0000-4000-8000-0000000000bb"
@@ -439,6 +441,176 @@ def test_hostile_names_are_inert_in_the_comment(simulator: SimFactory, github: A
     assert "| x\\](https://evil.example) &lt;img src=x onerror=alert(1)&gt; \\| @\u200beveryone (shop" in body
     assert "<img" not in body and "@everyone" not in body
     assert TOKEN not in body and GITHUB_TOKEN not in body
+
+
+# -- the pull-request comment on a long thread: its pages ------------------------------------------------
+
+OURS = f"<!-- qovery-job-deploy pr-comment environment={ENV} -->"
+
+
+def ours_in(fake: FakeGitHub) -> list[int]:
+    return [comment["id"] for comment in fake.comments.get(7, []) if comment["body"].startswith(OURS)]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "first_pages", "second_pages"),
+    [
+        pytest.param(0, 250, [1], [1], id="on page 1 of 3: one page read"),
+        pytest.param(99, 0, [1], [1], id="the 100th: page 1"),
+        pytest.param(100, 0, [1], [1, 2], id="the 101st: page 2"),
+        pytest.param(150, 30, [1, 2], [1, 2], id="none in 2 pages, then on page 2"),
+        pytest.param(250, 120, [1, 2, 3], [1, 2, 3], id="none in 3 pages, then on page 3 of 4"),
+    ],
+)
+def test_a_later_run_finds_its_comment_on_whichever_page_it_is(
+    simulator: SimFactory,
+    github: Any,
+    tmp_path: Path,
+    before: int,
+    after: int,
+    first_pages: list[int],
+    second_pages: list[int],
+) -> None:
+    """Pages are read from the oldest, a request each, until the marker or the last page: the first run
+    adds one comment after reading every page; the next reads up to the page that holds it and updates it."""
+    script = deployed()
+    sim, fake = simulator(script), github()
+    fake.others(7, before)
+
+    first = step(sim, script, fake, tmp_path, event="pull_request", **{"pr-comment": "true"})
+    assert first.code == 0, first.stderr
+    assert fake.pages_listed() == first_pages and fake.calls() == len(first_pages) + 1
+    assert fake.calls("create_comment") == 1 and len(ours_in(fake)) == 1
+    [added] = ours_in(fake)
+
+    fake.others(7, after)
+    fake.exchanges.clear()
+    second = step(sim, script, fake, tmp_path, event="pull_request", **{"pr-comment": "true"})
+    assert second.code == 0, second.stderr
+    assert fake.pages_listed() == second_pages and fake.calls() == len(second_pages) + 1
+    assert fake.calls("update_comment") == 1 and ours_in(fake) == [added]
+    assert len(fake.comments[7]) == before + 1 + after
+    assert not warnings(first) and not warnings(second)
+    assert "Pull request #7: comment updated" in second.stderr
+
+
+def test_past_the_bound_one_warning_and_a_new_comment_then_the_newest_page_finds_it(
+    simulator: SimFactory, github: Any, tmp_path: Path
+) -> None:
+    """1,000 comments (10 pages) are read from the oldest, then the newest page: a comment the step adds to a
+    longer thread is found there by the next run; one further back is not (said, and a second one added)."""
+    script = deployed()
+    sim, fake = simulator(script), github()
+    fake.others(7, 1050)  # 11 pages
+
+    first = step(sim, script, fake, tmp_path, event="pull_request", **{"pr-comment": "true"})
+    assert first.code == 0, first.stderr
+    assert fake.pages_listed() == [*range(1, 11), 11] and fake.calls() == 12
+    assert fake.calls("create_comment") == 1 and len(ours_in(fake)) == 1
+    [warning] = warnings(first)
+    assert "pull request #7 has more than 1000 comments" in warning
+    assert "not among the first 1000 nor the newest 100, so a new one is added" in warning
+
+    fake.others(7, 20)  # still on the newest page, the 11th
+    fake.exchanges.clear()
+    second = step(sim, script, fake, tmp_path, event="pull_request", **{"pr-comment": "true"})
+    assert second.code == 0, second.stderr
+    assert fake.pages_listed() == [*range(1, 11), 11] and fake.calls() == 12
+    assert fake.calls("update_comment") == 1 and len(ours_in(fake)) == 1 and not warnings(second)
+
+    fake.others(7, 200)  # now on page 11 of 13: neither among the first 1000 nor the newest 100
+    fake.exchanges.clear()
+    third = step(sim, script, fake, tmp_path, event="pull_request", **{"pr-comment": "true"})
+    assert third.code == 0, third.stderr
+    assert fake.pages_listed() == [*range(1, 11), 13] and fake.calls() == 12
+    assert fake.calls("create_comment") == 1 and len(ours_in(fake)) == 2
+    assert len(warnings(third)) == 1 and "so a new one is added" in warnings(third)[0]
+    for run in (first, second, third):
+        said = (run.stdout + run.stderr).splitlines()
+        assert [line for line in said if GITHUB_TOKEN in line] == [f"::add-mask::{GITHUB_TOKEN}"]
+    assert fake.calls("unknown") == 0  # the Link header's URLs (`/repositories/ID/...`) never requested
+
+
+@pytest.mark.parametrize(
+    ("fault", "pages", "added", "warned"),
+    [
+        pytest.param(Fault(status=500), [1, 2, 2], 1, "", id="a 500 on page 2: tried again"),
+        pytest.param(
+            Fault(status=404, body='{"message": "Not Found"}', headers={"Content-Type": "application/json"}),
+            [1, 2],
+            0,
+            "GitHub refused GET /repos/acme/shop/issues/7/comments (HTTP 404): Not Found",
+            id="a 404 on page 2: no comment added",
+        ),
+    ],
+)
+def test_a_page_that_fails_adds_no_comment_unless_it_is_read_in_time(
+    simulator: SimFactory,
+    github: Any,
+    tmp_path: Path,
+    fault: Fault,
+    pages: list[int],
+    added: int,
+    warned: str,
+) -> None:
+    """A search cut short could miss the comment: it adds none (one warning) rather than a second one."""
+    script = deployed()
+    sim, fake = simulator(script), github()
+    fake.others(7, 150)
+    fake.fail("list_comments", None, fault)  # page 1 answered, page 2 fails
+    run = step(sim, script, fake, tmp_path, event="pull_request", **{"pr-comment": "true"})
+
+    assert run.code == 0, run.stderr
+    assert fake.pages_listed() == pages and fake.calls() == len(pages) + added
+    assert fake.calls("create_comment") == added == len(ours_in(fake))
+    assert [warned in line for line in warnings(run)] == ([True] if warned else [])
+
+
+CURSOR = "https://api.github.com/repositories/1300192/issues/7/comments?per_page=100&after=Y3Vyc29y"
+SAME = "https://api.github.com/repositories/1300192/issues/7/comments?per_page=100&page=1"
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        pytest.param(f'<{CURSOR}>; rel="next"', id="a cursor, no page="),
+        pytest.param(f'<{SAME}>; rel="next", <{SAME}>; rel="last"', id="page 1 again: no loop"),
+        pytest.param('<https://evil.example/steal?page=0>; rel="next"', id="page 0 elsewhere"),
+    ],
+)
+def test_a_next_page_the_step_cannot_follow_is_one_warning_and_never_requested(
+    simulator: SimFactory, github: Any, tmp_path: Path, link: str
+) -> None:
+    script = deployed()
+    sim, fake = simulator(script), github()
+    headers = {"Content-Type": "application/json", "Link": link}
+    fake.fail("list_comments", Fault(status=200, body="[]", headers=headers))
+    run = step(sim, script, fake, tmp_path, event="pull_request", **{"pr-comment": "true"})
+
+    assert run.code == 0, run.stderr
+    assert fake.pages_listed() == [1] and fake.calls() == 2 and len(ours_in(fake)) == 1
+    [warning] = warnings(run)
+    assert "pull request #7 names its next page of comments in a way the step cannot follow" in warning
+    assert "not among the first 100, so a new one is added" in warning
+    assert "evil" not in run.stdout + run.stderr and "Y3Vyc29y" not in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize(
+    ("link", "following", "last"),
+    [
+        (f'<{SAME[:-1]}2>; rel="next", <{SAME[:-1]}5>; rel="last"', 2, 5),
+        (f'<{SAME[:-1]}4>; rel="prev", <{SAME[:-1]}1>; rel="first"', None, None),
+        ("", None, None),
+        (f'<{CURSOR}>; rel="next"', None, None),
+        (f'<{SAME[:-1]}0>; rel="next", <{SAME[:-1]}-3>; rel="last"', None, None),
+        (f'<{SAME[:-1]}2e3>; rel="next", <{SAME[:-1]}1234567890>; rel="last"', None, None),
+        (f'<{SAME[:-1]}\u0663>; rel="next", <{SAME[:-1]}999999999>; rel="last"', None, 999999999),
+    ],
+)
+def test_a_link_gives_its_page_number_alone(link: str, following: int | None, last: int | None) -> None:
+    response = requests.Response()
+    response.headers["Link"] = link
+    assert (page_number(response.links, "next"), page_number(response.links, "last")) == (following, last)
 
 
 # -- the inputs ---------------------------------------------------------------------------------------------

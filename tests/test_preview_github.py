@@ -139,3 +139,26 @@ def test_a_dry_run_deletion_and_a_deletion_with_nothing_to_comment_on_send_littl
     assert run.code == 0, run.stderr
     assert fake.calls() == 5 + 3  # the list, 1 inactive; the comments listed, none added
     assert fake.comments[7] == [] and "no comment of this environment to update" in run.stderr
+
+
+def test_a_deletion_whose_comment_is_past_the_pages_read_says_so_and_adds_none(
+    simulator: SimFactory, fake: FakeGitHub, tmp_path: Path
+) -> None:
+    sim = previews(simulator)
+    fake.others(7, 1001)
+    deployed = deploy(sim, fake, tmp_path)  # past the first 1,000: one warning, ours added on page 11
+    assert deployed.code == 0, deployed.stderr
+    assert fake.pages_listed() == [*range(1, 11), 11] and len(ours(fake)) == 1
+    fake.others(7, 100)  # ours now on page 11 of 12: neither among the first 1,000 nor the newest 100
+    fake.exchanges.clear()
+
+    run = delete(sim, fake, tmp_path)
+
+    assert run.code == 0, run.stderr
+    assert run.json_result()["deleted"] is True
+    assert fake.pages_listed() == [*range(1, 11), 12]
+    assert fake.calls("create_comment") == 0 and fake.calls("update_comment") == 0
+    warned = [line for line in run.stdout.splitlines() if line.startswith("::warning ")]
+    assert len(warned) == 1 and "pull request #7 has more than 1000 comments" in warned[0]
+    assert "nor the newest 100, so none is updated" in warned[0]
+    assert "no comment of this environment to update" in run.stderr

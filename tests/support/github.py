@@ -30,6 +30,7 @@ from support.contract import validate_github
 # The job's own GitHub token, as the runner fills in `${{ github.token }}` (github-token's default).
 GITHUB_TOKEN = "ghs_FakeJobCredentialFromWorkflow98765"
 REPOSITORY = "acme/shop"
+REPOSITORY_ID = 1300192  # how GitHub's pagination links name the repository
 COMMIT = "3f1a2b4c5d6e7f8091a2b3c4d5e6f708192a3b4c"
 HEAD = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a291817"  # a pull request's head commit
 STAMP = "2026-01-01T00:00:00Z"
@@ -71,7 +72,7 @@ class FakeGitHub:
     statuses: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # by pull request
     exchanges: list[Exchange] = field(default_factory=list)
-    faults: dict[str, deque[Fault]] = field(default_factory=dict)
+    faults: dict[str, deque[Fault | None]] = field(default_factory=dict)
     contract_errors: list[str] = field(default_factory=list)
     validator: Callable[[Exchange], list[str]] = validate_github
     _ids: Iterator[int] = field(default_factory=lambda: iter(range(1001, 10**9)))
@@ -82,8 +83,8 @@ class FakeGitHub:
 
     # -- what tests set up and read -----------------------------------------------------------------
 
-    def fail(self, operation: str, *faults: Fault) -> None:
-        """The next calls of `operation` get these faults, one each, in order."""
+    def fail(self, operation: str, *faults: Fault | None) -> None:
+        """The next calls of `operation` get these faults, one each, in order (None: one answered as usual)."""
         self.faults.setdefault(operation, deque()).extend(faults)
 
     def refuse(self, operation: str, times: int = 1) -> None:
@@ -98,6 +99,19 @@ class FakeGitHub:
         with self.lock:
             comment_id: int = self._add_comment(number, body, login)["id"]
             return comment_id
+
+    def others(self, number: int, count: int) -> None:
+        """`count` comments by someone else on pull request `number`, after the ones it has."""
+        for index in range(count):
+            self.comment(number, f"Comment {index + 1} by someone else")
+
+    def pages_listed(self) -> list[int]:
+        """The page asked by each list of comments, in order (1 where `page` was not given)."""
+        return [
+            int((e.query.get("page") or ["1"])[0])
+            for e in self.exchanges
+            if operation_of(e.method, e.path)[0] == "list_comments"
+        ]
 
     def recorded(self, environment: str, **body: Any) -> int:
         """A deployment someone else made (GitHub itself, for a job's `environment:`); its id."""
@@ -183,8 +197,24 @@ class FakeGitHub:
         return json_answer(201, self._status(found, body, len(self.statuses[found])))
 
     def _list_comments(self, found: int | None, query: Mapping[str, list[str]], body: Any) -> Answer:
-        per_page = int((query.get("per_page") or ["30"])[0])
-        return json_answer(200, self.comments.get(found or 0, [])[:per_page])
+        """Oldest first, one page (`page`, `per_page`: 30 unless asked, 100 at most), with GitHub's `Link`
+        header when there is more than one page: absolute URLs that name the repository by its id, as
+        GitHub's do, so that a client that requested them as given would not reach this repository's route."""
+        per_page = min(int((query.get("per_page") or ["30"])[0]), 100)
+        page = int((query.get("page") or ["1"])[0])
+        comments = self.comments.get(found or 0, [])
+        answer = json_answer(200, comments[(page - 1) * per_page : page * per_page])
+        pages = max(1, -(-len(comments) // per_page))
+        if pages > 1:
+            where = (
+                f"{self.url}/repositories/{REPOSITORY_ID}/issues/{found}/comments?per_page={per_page}&page="
+            )
+            rels = {"prev": page - 1, "next": page + 1, "last": pages, "first": 1}
+            shown = {"prev": page > 1, "next": page < pages, "last": page < pages, "first": page > 1}
+            answer.headers["Link"] = ", ".join(
+                f'<{where}{number}>; rel="{rel}"' for rel, number in rels.items() if shown[rel]
+            )
+        return answer
 
     def _create_comment(self, found: int | None, query: object, body: Any) -> Answer:
         return json_answer(201, self._add_comment(found or 0, body["body"], "github-actions[bot]"))

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import signal
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 
@@ -37,6 +37,8 @@ CALL_SECONDS = 3.0
 PAUSES = (0.5, 1.0)
 # A permission GitHub refused, named in the one warning that says so.
 NOT_ACCESSIBLE = "Resource not accessible by integration"
+# What one call gets: GitHub's JSON, and its `Link` header's links by `rel` (as `requests` parses them).
+_Answered = tuple[Any, Mapping[str, Mapping[str, str]]]
 
 
 class GitHubProblem(Exception):
@@ -131,6 +133,22 @@ class Budget:
     def left(self) -> float:
         return self._until - self._clock.now()
 
+    def extend(self, seconds: float) -> None:
+        """`seconds` more, for one more call of a group that grows as it goes (a list's next page)."""
+        self._until += seconds
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list GitHub paginates: its items (GitHub's JSON); `more`: the answer's `Link` header
+    names a next page; `next`, `last`: the numbers of the next and the last pages (None: none, or none this
+    client can follow: a link without a `page=` past this one's)."""
+
+    items: Any
+    more: bool = False
+    next: int | None = None
+    last: int | None = None
+
 
 class GitHubApi:
     """One session to GitHub's API for one publisher. `transport`, when given, replaces the network (the
@@ -173,9 +191,24 @@ class GitHubApi:
     ) -> Any:
         """The JSON GitHub answers to `method path`, tried again while `budget` lasts when it failed in a way
         that may heal; `creates`: tried again only when GitHub surely did not act. Raises GitHubProblem."""
+        return self._tried(lambda: self._once(method, path, budget, body, params), budget, creates)[0]
+
+    def page(self, path: str, budget: Budget, *, params: dict[str, str], number: int) -> Page:
+        """Page `number` of the list at `path` (`GET`, with `page=` past the first), and which pages its
+        `Link` header says come next and last. Only their page numbers are read, never their URLs: GitHub's
+        name the repository by its id (`/repositories/ID/...`), and the token goes to the paths built here
+        alone. A next page that is not past this one cannot be followed (no loop). Raises GitHubProblem."""
+        asked = params | {"page": str(number)} if number > 1 else params
+        items, links = self._tried(lambda: self._once("GET", path, budget, None, asked), budget, False)
+        following = page_number(links, "next")
+        following = following if following is not None and following > number else None
+        return Page(items, "next" in links, following, page_number(links, "last"))
+
+    def _tried(self, once: Callable[[], _Answered], budget: Budget, creates: bool) -> _Answered:
+        """`once`, tried again as `call` says."""
         for attempt in range(len(PAUSES) + 1):
             try:
-                return self._once(method, path, budget, body, params)
+                return once()
             except _Retryable as failure:
                 pause = failure.retry_after if failure.retry_after is not None else PAUSES[min(attempt, 1)]
                 last = attempt == len(PAUSES) or (creates and failure.may_have_acted)
@@ -191,7 +224,8 @@ class GitHubApi:
         budget: Budget,
         body: dict[str, Any] | None,
         params: dict[str, str] | None,
-    ) -> Any:
+    ) -> _Answered:
+        """One request, tried once: GitHub's JSON and links (`_Answered`)."""
         left = min(CALL_SECONDS, budget.left())
         if left <= 0:
             raise GitHubProblem(f"{method} {path}: no time was left for it")
@@ -218,7 +252,7 @@ class GitHubApi:
             ) from None
         except requests.RequestException as error:
             raise GitHubProblem(f"{method} {path}: {type(error).__name__}") from None
-        return _answer(method, path, response, text)
+        return _answer(method, path, response, text), response.links
 
 
 class _Retryable(Exception):
@@ -258,6 +292,16 @@ def _answer(method: str, path: str, response: requests.Response, text: str) -> A
             f"GitHub answered HTTP {code} to {method} {path}{said}", status=code, may_have_acted=acted
         )
     raise GitHubProblem(f"GitHub refused {method} {path} (HTTP {code}){said}", code)
+
+
+def page_number(links: Mapping[str, Mapping[str, str]], rel: str) -> int | None:
+    """The `page=` of the link `rel` (`next`, `last`) of a `Link` header as `requests` parses it; None when
+    there is no such link or its page is not a positive number (of 9 digits at most)."""
+    url = links.get(rel, {}).get("url", "")
+    found = parse_qs(urlsplit(url).query).get("page", [""])[-1]
+    if not (found.isascii() and found.isdigit() and len(found) <= 9):
+        return None
+    return int(found) or None
 
 
 def _message(text: str) -> str:

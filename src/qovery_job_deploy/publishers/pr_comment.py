@@ -3,9 +3,11 @@ events): the verdict of each service with its type, where it answers, its Qovery
 deployed and when, and on a failure Qovery's diagnosis in short.
 
 One comment per pull request and Qovery environment: a hidden marker opens its body, so that a later run
-finds it on the first page of the pull request's comments (100 of them) and updates it (`PATCH`) instead
-of adding another; a comment that does not open with the marker (anyone else's) is never touched. Two
-requests a run. On any other event, one line of the log and nothing else; a dry run comments nothing.
+finds it among the pull request's comments, read a page of 100 at a time from the oldest (`_search`: 10
+pages at most, then the newest page), and updates it (`PATCH`) instead of adding another; a comment that
+does not open with the marker (anyone else's) is never touched. Two requests a run on a pull request of
+100 comments or fewer, one more for each further page read. On any other event, one line of the log and
+nothing else; a dry run comments nothing.
 
 A `delete-environment` run keys the comment on the environment it deletes (`outcome.environment`), as the
 deploy runs into it did on their services' environment: it finds the same comment and replaces it with the
@@ -25,6 +27,7 @@ from qovery_job_deploy.publishers import Target
 from qovery_job_deploy.publishers.github_api import (
     PULL_REQUEST_EVENTS,
     Budget,
+    GitHubApi,
     GitHubRun,
     api_for,
     github_run,
@@ -36,8 +39,15 @@ from qovery_job_deploy.text import one_line
 
 WHAT = "Pull-request comment"
 PERMISSION = "pull-requests: write"
-SECONDS = 4.0  # the list and the update (or the addition) together
+SECONDS = 4.0  # the first page of comments and the update (or the addition) together
+PAGE_SECONDS = 1.0  # added to them for each further page read
 PER_PAGE = 100  # GitHub's most
+# The pages of comments read from the oldest before giving up: the first 1,000 comments, then the newest
+# page. A pull request's thread rarely runs past a few hundred comments, and the step's comment is among
+# the first it had when the step first ran. The bound keeps a huge thread's cost small: 12 requests (11
+# pages and the write; retries aside) of the job token's 1,000 an hour per repository, and 14 s at most
+# (SECONDS, and PAGE_SECONDS for each of the 10 further pages).
+MAX_PAGES = 10
 MAX_ROWS = 100  # services shown; a comment holds 65,536 characters at most
 MARKER = "<!-- qovery-job-deploy pr-comment environment={key} -->"
 _KEY_SAFE = re.compile(r"[^A-Za-z0-9,-]")
@@ -66,8 +76,13 @@ class PullRequestComment:
         budget = Budget(self.target.clock, SECONDS)
         issue = run.repo_path(f"/issues/{run.pull_request}/comments")
         with guarded(self.target, api, WHAT, PERMISSION):
-            listed = api.call("GET", issue, budget, params={"per_page": str(PER_PAGE)})
-            ours = _ours(listed, marker)
+            ours, unread = _search(api, issue, budget, marker)
+            if unread:
+                done = "none is updated" if outcome.deletion is not None else "a new one is added"
+                self.target.warning(
+                    f"{WHAT}: pull request #{run.pull_request} {unread}, so {done} (an earlier one may be "
+                    "among those left unread)"
+                )
             if ours is None and outcome.deletion is not None:
                 log.info(f"Pull request #{run.pull_request}: no comment of this environment to update")
             elif ours is None:
@@ -108,6 +123,37 @@ def environment_key(outcome: RunOutcome) -> str | None:
         ids = [outcome.environment.environment_id or ""]
     key = _KEY_SAFE.sub("", ",".join(ids))
     return key or None
+
+
+def _search(api: GitHubApi, issue: str, budget: Budget, marker: str) -> tuple[int | None, str]:
+    """The id of our comment (None: not found), and, when it was not found with pages left unread, what was
+    read (else empty).
+
+    From the oldest: GitHub lists a pull request's comments by ascending id, and this endpoint has no
+    `sort` or `direction` to turn that round (its `since` filters by last update, which would need the time
+    of this step's last run). The step adds its comment on its first run, mostly as the pull request opens,
+    so it is on the first page; searching from the newest end would read every page of a long thread before
+    reaching it. Past MAX_PAGES, the newest page once: a comment the step had to add to a thread that long
+    is there, until a hundred more come after it."""
+    params = {"per_page": str(PER_PAGE)}
+    number = 1
+    for read in range(1, MAX_PAGES + 1):
+        page = api.page(issue, budget, params=params, number=number)
+        if (ours := _ours(page.items, marker)) is not None or not page.more:
+            return ours, ""
+        if page.next is None:
+            return None, (
+                f"names its next page of comments in a way the step cannot follow; this environment's "
+                f"comment is not among the first {read * PER_PAGE}"
+            )
+        number = page.next
+        budget.extend(PAGE_SECONDS)
+    first = MAX_PAGES * PER_PAGE
+    unread = f"has more than {first} comments; this environment's comment is not among the first {first}"
+    if page.last is None or page.last < number:
+        return None, f"{unread}, all the step reads"
+    ours = _ours(api.page(issue, budget, params=params, number=page.last).items, marker)
+    return ours, "" if ours is not None else f"{unread} nor the newest {PER_PAGE}"
 
 
 def _ours(listed: Any, marker: str) -> int | None:
