@@ -122,7 +122,9 @@ def test_quick_exact_benchmark_sets_the_step_beside_the_cli(tmp_path: Path) -> N
     assert "| Qovery CLI (3 s after 3 s) | 2.00 | 3.00 | 1.00x | 1.00x |" in report  # 7 s: 3 reads, 2 s late
     # The CLI as it runs: 4 lists before its POST, its 3 reads, 1 environment read after; the step by id, no
     # history: its 4 reads before the POST (the job, its environment, the projects, the status) and 2 after.
-    assert "| Qovery CLI as it runs (names: 4 lists, its poller, 1 environment read) | 8.00 | 1.00x |" in report
+    assert (
+        "| Qovery CLI as it runs (names: 4 lists, its poller, 1 environment read) | 8.00 | 1.00x |" in report
+    )
     assert "| this step, by id, no history | 6.00 | 0.75x | 2.00x |" in report
     # Queued 30 s, then 7 s: reads at 3, 6, ... 39 s (13), 9 of them before it leaves the queue at 30 s.
     assert "| 30 | Qovery CLI (3 s after 3 s) | 2.00 | 13.00 | 9.00 | 3.00 | 1.00x | 1.00x |" in report
