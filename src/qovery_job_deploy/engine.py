@@ -156,17 +156,7 @@ class Engine:
         live = self._live(several)
 
         def deployments(runs: list[ServiceRun]) -> Deployments:
-            return Deployments(
-                self.client,
-                runs,
-                _options(self.plan),
-                clock=self.clock,
-                log=self.log,
-                deadline=self.deadline,
-                live=live,
-                accepted=self.ctx.events.accepted,
-                several=several,
-            )
+            return Deployments(self.ctx, runs, _options(self.plan), live=live, several=several)
 
         whole = self.prepared.whole if self.prepared is not None else None
         if whole is None:
