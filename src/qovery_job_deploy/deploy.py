@@ -110,7 +110,7 @@ class Deployments:
         self.options = options
         self.live = live  # `logs: live`: tails each deployment's log between status reads
         self.reader = StatusReader(ctx.client, ctx.log)
-        self.scheduler = Scheduler(ctx.clock, ctx.deadline, live, budget=ctx.client.rate_budget, log=ctx.log)
+        self.scheduler = Scheduler(ctx, live)
         self.signum: int | None = None  # set when a signal ended the run
         self._cancelling_since: float | None = None
 
