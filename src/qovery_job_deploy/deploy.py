@@ -109,7 +109,7 @@ class Deployments:
         self.several = len(runs) > 1 if several is None else several
         self.options = options
         self.live = live  # `logs: live`: tails each deployment's log between status reads
-        self.reader = StatusReader(ctx.client, ctx.log)
+        self.reader = StatusReader(ctx)
         self.scheduler = Scheduler(ctx, live)
         self.signum: int | None = None  # set when a signal ended the run
         self._cancelling_since: float | None = None

@@ -204,7 +204,7 @@ class Engine:
     def _statuses(self) -> list[Outcome]:
         """Each service's status, which proves that the token sees it, and what would be deployed: the
         names, the values and the force-event were checked on the way here. Nothing is posted."""
-        reading = StatusReader(self.client, self.log).read(self.runs)
+        reading = StatusReader(self.ctx).read(self.runs)
         outcomes = []
         for run in self.runs:
             if run.service_id in reading.failures:
