@@ -184,14 +184,7 @@ class Deployments:
         run.posted_at = self.clock.now()
         try:
             triggered = Trigger(
-                self.client,
-                run.kind,
-                run.service_id,
-                run.deploy,
-                lambda: self.reader.one(run),
-                clock=self.clock,
-                deadline=self.deadline,
-                log=run.log,
+                self.ctx, run.kind, run.service_id, run.deploy, lambda: self.reader.one(run), log=run.log
             ).send(before)
         except ActionError as error:
             if rate_limited_out(error):
