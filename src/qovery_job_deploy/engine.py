@@ -193,7 +193,7 @@ class Engine:
         def show(run: Tailed, lines: Sequence[str]) -> None:
             self.ctx.events.live(run.name if several else "", lines)
 
-        return LiveLog(self.client, self.clock, self.log, show, list(self.plan.secrets))
+        return LiveLog(self.ctx, show, list(self.plan.secrets))
 
     def _dry_run(self) -> list[Outcome]:
         """What would be deployed, explained; in a preview that does not exist, what would be cloned."""
