@@ -99,7 +99,7 @@ class Engine:
             outcomes = self.deployments.run()
             ended = self.clock.now()
             if self.deployments.signum is None:
-                outcomes = explain(outcomes, plan, self.client, self.deadline, self.log)
+                outcomes = explain(outcomes, plan, self.ctx)
             else:  # after a signal, stop promptly: no more reads, but the console links need none
                 outcomes = linked(outcomes, plan)
             return self._ended(outcomes, self.deployments.signum, announced=several, at=ended)
@@ -199,7 +199,7 @@ class Engine:
         """What would be deployed, explained; in a preview that does not exist, what would be cloned."""
         if self.prepared is not None and self.prepared.would_clone:
             return would_clone(self.prepared, self.runs, self.log)
-        return explain(self._statuses(), self.plan, self.client, self.deadline, self.log)
+        return explain(self._statuses(), self.plan, self.ctx)
 
     def _statuses(self) -> list[Outcome]:
         """Each service's status, which proves that the token sees it, and what would be deployed: the
