@@ -9,13 +9,11 @@ read is due, its `Follower` says what each read means, and the `Scheduler` sleep
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from qovery_job_deploy.api.errors import TransientError, rate_limited_out
 from qovery_job_deploy.api.models import ServiceStatus
-from qovery_job_deploy.api.protocol import QoveryApi
-from qovery_job_deploy.clock import Clock, Deadline
+from qovery_job_deploy.context import Context
 from qovery_job_deploy.errors import ActionError, Interrupted
 from qovery_job_deploy.follow import Follower
 from qovery_job_deploy.identity import ServiceIdentity
@@ -96,31 +94,23 @@ class Deployments:
 
     def __init__(
         self,
-        client: QoveryApi,
+        ctx: Context,
         runs: list[ServiceRun],
         options: Options,
         *,
-        clock: Clock,
-        log: Log,
-        deadline: Deadline,
         live: LiveLog | None = None,
-        accepted: Callable[[ServiceIdentity, str | None], None] = lambda identity, request_id: None,
         several: bool | None = None,
     ) -> None:
-        """`accepted`: told of each deploy request Qovery took; `several`: whether the run has several
-        services (each line names its own; default: whether `runs` are several), when these are a part of
-        it (a stage, `stages.py`)."""
-        self.client = client
+        """`several`: whether the run has several services (each line names its own; default: whether
+        `runs` are several), when these are a part of it (a stage, `stages.py`)."""
+        self.ctx = ctx
+        self.client, self.clock, self.log, self.deadline = ctx.client, ctx.clock, ctx.log, ctx.deadline
         self.runs = runs
         self.several = len(runs) > 1 if several is None else several
         self.options = options
-        self.clock = clock
-        self.log = log
-        self.deadline = deadline
         self.live = live  # `logs: live`: tails each deployment's log between status reads
-        self.accepted = accepted  # told of each deploy request Qovery took (`context.Events.accepted`)
-        self.reader = StatusReader(client, log)
-        self.scheduler = Scheduler(clock, deadline, live, budget=client.rate_budget, log=log)
+        self.reader = StatusReader(ctx)
+        self.scheduler = Scheduler(ctx, live)
         self.signum: int | None = None  # set when a signal ended the run
         self._cancelling_since: float | None = None
 
@@ -194,14 +184,7 @@ class Deployments:
         run.posted_at = self.clock.now()
         try:
             triggered = Trigger(
-                self.client,
-                run.kind,
-                run.service_id,
-                run.deploy,
-                lambda: self.reader.one(run),
-                clock=self.clock,
-                deadline=self.deadline,
-                log=run.log,
+                self.ctx, run.kind, run.service_id, run.deploy, lambda: self.reader.one(run), log=run.log
             ).send(before)
         except ActionError as error:
             if rate_limited_out(error):
@@ -214,7 +197,7 @@ class Deployments:
             run.known = run.known.absorb(triggered.status)
         elif triggered.state is not None:
             run.known = replace(run.known, state=triggered.state)
-        self.accepted(run.identity, run.known.deployment_request_id)
+        self.ctx.events.accepted(run.identity, run.known.deployment_request_id)
         if self.options.wait:
             expected = run.kind.success_state(self.options.request.force_event)
             run.pacer = Pacer(

@@ -14,6 +14,7 @@ from qovery_job_deploy.api.errors import short_error
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.clock import Deadline
 from qovery_job_deploy.console import console_url
+from qovery_job_deploy.context import Context
 from qovery_job_deploy.deployment_log import MAX_LOG_BYTES, DeploymentLog, our_log, parse_entries
 from qovery_job_deploy.errors import ActionError, Interrupted
 from qovery_job_deploy.identity import ServiceIdentity
@@ -85,13 +86,12 @@ def read_deployment_log(
     return found
 
 
-def explain(
-    outcomes: list[Outcome], plan: Plan, client: QoveryApi, deadline: Deadline, log: Log
-) -> list[Outcome]:
+def explain(outcomes: list[Outcome], plan: Plan, ctx: Context) -> list[Outcome]:
     """Each outcome with what explains it, then the URL of each service that succeeded, read after every
     verdict is known. The reads share one budget (what is left of `timeout`, or EXPLAIN_SECONDS when that is
     less), and a signal now cuts the explanations short, never the verdicts already reached."""
-    until = deadline.at_least(EXPLAIN_SECONDS)
+    client, log = ctx.client, ctx.log
+    until = ctx.deadline.at_least(EXPLAIN_SECONDS)  # the reads below get this one, not the run's deadline
     explained: list[Outcome] = []
     try:
         for outcome in outcomes:

@@ -99,7 +99,7 @@ class Engine:
             outcomes = self.deployments.run()
             ended = self.clock.now()
             if self.deployments.signum is None:
-                outcomes = explain(outcomes, plan, self.client, self.deadline, self.log)
+                outcomes = explain(outcomes, plan, self.ctx)
             else:  # after a signal, stop promptly: no more reads, but the console links need none
                 outcomes = linked(outcomes, plan)
             return self._ended(outcomes, self.deployments.signum, announced=several, at=ended)
@@ -156,17 +156,7 @@ class Engine:
         live = self._live(several)
 
         def deployments(runs: list[ServiceRun]) -> Deployments:
-            return Deployments(
-                self.client,
-                runs,
-                _options(self.plan),
-                clock=self.clock,
-                log=self.log,
-                deadline=self.deadline,
-                live=live,
-                accepted=self.ctx.events.accepted,
-                several=several,
-            )
+            return Deployments(self.ctx, runs, _options(self.plan), live=live, several=several)
 
         whole = self.prepared.whole if self.prepared is not None else None
         if whole is None:
@@ -203,18 +193,18 @@ class Engine:
         def show(run: Tailed, lines: Sequence[str]) -> None:
             self.ctx.events.live(run.name if several else "", lines)
 
-        return LiveLog(self.client, self.clock, self.log, show, list(self.plan.secrets))
+        return LiveLog(self.ctx, show, list(self.plan.secrets))
 
     def _dry_run(self) -> list[Outcome]:
         """What would be deployed, explained; in a preview that does not exist, what would be cloned."""
         if self.prepared is not None and self.prepared.would_clone:
             return would_clone(self.prepared, self.runs, self.log)
-        return explain(self._statuses(), self.plan, self.client, self.deadline, self.log)
+        return explain(self._statuses(), self.plan, self.ctx)
 
     def _statuses(self) -> list[Outcome]:
         """Each service's status, which proves that the token sees it, and what would be deployed: the
         names, the values and the force-event were checked on the way here. Nothing is posted."""
-        reading = StatusReader(self.client, self.log).read(self.runs)
+        reading = StatusReader(self.ctx).read(self.runs)
         outcomes = []
         for run in self.runs:
             if run.service_id in reading.failures:

@@ -18,8 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from qovery_job_deploy.api.errors import short_error
-from qovery_job_deploy.api.protocol import QoveryApi
-from qovery_job_deploy.clock import Clock
+from qovery_job_deploy.context import Context
 from qovery_job_deploy.deployment_log import MAX_LOG_BYTES, our_log, parse_entries
 from qovery_job_deploy.errors import ActionError
 from qovery_job_deploy.log import Log
@@ -54,12 +53,10 @@ Show = Callable[[Tailed, Sequence[str]], None]
 
 
 class LiveLog:
-    def __init__(
-        self, client: QoveryApi, clock: Clock, log: Log, show: Show, secrets: Iterable[str] = ()
-    ) -> None:
-        self.client = client
-        self.clock = clock
-        self.log = log
+    def __init__(self, ctx: Context, show: Show, secrets: Iterable[str] = ()) -> None:
+        """`show` prints the new lines; a failed read is said in the service's own log (`Tailed.log`), not
+        `ctx.log`."""
+        self.client, self.clock = ctx.client, ctx.clock
         self.show = show
         self.secrets = [secret for secret in secrets if secret]
         self._next_at: dict[str, float] = {}  # environment -> when it may be read again

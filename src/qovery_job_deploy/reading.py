@@ -9,10 +9,9 @@ from typing import Protocol
 
 from qovery_job_deploy.api.errors import ApiError, TransientError
 from qovery_job_deploy.api.models import ServiceStatus
-from qovery_job_deploy.api.protocol import QoveryApi
+from qovery_job_deploy.context import Context
 from qovery_job_deploy.errors import ActionError
 from qovery_job_deploy.kinds import ServiceKind
-from qovery_job_deploy.log import Log
 
 
 class Followed(Protocol):
@@ -41,9 +40,8 @@ class StatusReader:
     fails, service by service. A kind without a status endpoint of its own (`ServiceKind.own_status`) is
     read from its environment's statuses, even alone: when that read fails, its status is not read."""
 
-    def __init__(self, client: QoveryApi, log: Log) -> None:
-        self.client = client
-        self.log = log
+    def __init__(self, ctx: Context) -> None:
+        self.client, self.log = ctx.client, ctx.log
         self._joint_failed: set[str] = set()
         self._kind_failed: set[tuple[str, str]] = set()
 

@@ -15,13 +15,11 @@ budget when due. Without the headers, nothing changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-from qovery_job_deploy.api.ratelimit import RateBudget
-from qovery_job_deploy.clock import Clock, Deadline
+from qovery_job_deploy.context import Context
 from qovery_job_deploy.live import LIVE_BUDGET_SECONDS, LiveLog, Tailed
-from qovery_job_deploy.log import Log
 
 
 class Scheduled(Tailed, Protocol):
@@ -39,26 +37,11 @@ Run = TypeVar("Run", bound=Scheduled)
 NOTICEABLE_SECONDS = 0.1
 
 
-def _no_budget() -> RateBudget | None:
-    return None
-
-
 class Scheduler:
-    def __init__(
-        self,
-        clock: Clock,
-        deadline: Deadline,
-        live: LiveLog | None = None,
-        *,
-        budget: Callable[[], RateBudget | None] = _no_budget,
-        log: Log | None = None,
-    ) -> None:
-        """`budget`: the rate limit as the last answer stated it (the client's `rate_budget`)."""
-        self.clock = clock
-        self.deadline = deadline
+    def __init__(self, ctx: Context, live: LiveLog | None = None) -> None:
+        self.clock, self.deadline, self.log = ctx.clock, ctx.deadline, ctx.log
+        self.budget = ctx.client.rate_budget  # the rate limit as the last answer stated it
         self.live = live
-        self.budget = budget
-        self.log = log
         self._slowed_said = False
 
     def wait(self, runs: Sequence[Run]) -> list[Run]:
@@ -103,7 +86,7 @@ class Scheduler:
     def _say_if_slowed(self, runs: Sequence[Run]) -> None:
         """Once, the first time the rate limit holds a status read back: by how much, and why."""
         budget = self.budget()
-        if self._slowed_said or self.log is None or budget is None or budget.spacing() <= 0:
+        if self._slowed_said or budget is None or budget.spacing() <= 0:
             return
         if budget.next_at() < min(run.due_at for run in runs) + NOTICEABLE_SECONDS:
             return

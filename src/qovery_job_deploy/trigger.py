@@ -15,9 +15,8 @@ from dataclasses import dataclass
 
 from qovery_job_deploy.api.errors import ApiError, TransientError
 from qovery_job_deploy.api.models import ServiceStatus
-from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.api.retry import DEFAULT_POLICY, RetryPolicy, retry_delay
-from qovery_job_deploy.clock import Clock, Deadline
+from qovery_job_deploy.context import Context
 from qovery_job_deploy.errors import ActionError
 from qovery_job_deploy.kinds import Deploy, ServiceKind
 from qovery_job_deploy.log import Log
@@ -49,26 +48,24 @@ class Triggered:
 class Trigger:
     def __init__(
         self,
-        client: QoveryApi,
+        ctx: Context,
         kind: ServiceKind,
         service_id: str,
         deploy: Deploy,
         read_status: Callable[[], ServiceStatus],
         *,
-        clock: Clock,
-        deadline: Deadline,
         log: Log,
         policy: RetryPolicy = DEFAULT_POLICY,
         rng: Callable[[], float] = random.random,
     ) -> None:
-        self.client = client
+        """`log`: the service's own (`deploy.ServiceRun.log`), not the run's `ctx.log`: with several
+        services, each line starts with the service's name."""
+        self.client, self.clock, self.deadline = ctx.client, ctx.clock, ctx.deadline
         self.service_id = service_id
         self.kind = kind
         self.deploy = deploy
         # The service's status, read by its kind's means (`reading.StatusReader.one`).
         self.read_status = read_status
-        self.clock = clock
-        self.deadline = deadline
         self.log = log
         self.policy = policy
         self.rng = rng
