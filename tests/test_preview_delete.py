@@ -5,6 +5,7 @@ exchange checked against the OpenAPI spec."""
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from support.sims import SimFactory, job
 from support.step import StepRun, assert_refused, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.outcome import Deletion, Verdict
-from qovery_job_deploy.simulator import Fault, Place, QoverySimulator
+from qovery_job_deploy.simulator import Fault, Place, QoverySimulator, RateLimit
 from qovery_job_deploy.simulator.environments import STAGING, STAGING_ENVIRONMENT, blueprint_services
 
 PRODUCTION = "e0e0e0e0-0000-4000-8000-0000000000f1"
@@ -117,6 +118,24 @@ def test_a_deletion_that_outlasts_the_timeout_exits_124_and_goes_on(simulator: S
         "wait for its end."
     )
     assert sim.calls("delete_environment") == 1
+
+
+def test_a_low_budget_slows_the_wait_for_the_deletion_says_so_once_and_no_429_comes(
+    simulator: SimFactory,
+) -> None:
+    """12 requests per 40 s and a deletion that takes a minute: at the 3 s pace its wait alone would take 20."""
+    sim = environments(simulator, rate_limit=RateLimit(12, 40.0))
+    sim.environments.gone_after = 60.0
+    run = delete(sim, **{"poll-interval": "3s"})
+
+    assert run.code == 0, run.stderr
+    assert run.json()["deleted"] is True
+    assert all(exchange.status != 429 for exchange in sim.exchanges)
+    (said,) = [line for line in run.stderr.splitlines() if "Qovery's rate limit: " in line]
+    assert "(X-RateLimit-Remaining): reads slowed to every" in said or "the next read waits" in said
+    reads = [e.received_at for e in sim.exchanges if e.path == f"/environment/{PREVIEW}/status"]
+    assert min(b - a for a, b in itertools.pairwise(reads)) >= 3.0
+    assert max(b - a for a, b in itertools.pairwise(reads)) > 3.0  # slowed
 
 
 def test_without_waiting_the_deletion_is_requested(simulator: SimFactory) -> None:

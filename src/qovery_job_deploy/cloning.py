@@ -25,6 +25,7 @@ from qovery_job_deploy.errors import ActionError
 from qovery_job_deploy.identity import canonical_uuid
 from qovery_job_deploy.kinds import KINDS, ServiceKind
 from qovery_job_deploy.resolve import Place
+from qovery_job_deploy.scheduler import Pause
 
 MODE = "PREVIEW"  # the clone's mode: its deployment rules, and how the console shows it
 CLONE_WAIT_SECONDS = 60.0  # for a clone's services to be listed: as long as the reads before a POST wait
@@ -102,6 +103,7 @@ class Cloning:
         give_up = min(deadline.at, started + CLONE_WAIT_SECONDS)
         total = sum(sum(names.values()) for names in wanted.values())
         waited = False
+        pause = Pause(self.ctx, self.poll_interval)
         while True:
             for kind in list(wanted):
                 listed = self.directory.services(kind, place.environment_id, fresh=True)
@@ -123,7 +125,7 @@ class Cloning:
                     f"{', '.join(missing[:10])}): Qovery may still be making them, or have failed to",
                     timed_out=give_up == deadline.at,
                 )
-            clock.sleep(self.poll_interval)
+            pause.sleep(until=give_up)
 
 
 def same(name: str | None, wanted: str) -> bool:

@@ -27,6 +27,7 @@ from qovery_job_deploy.identity import canonical_uuid
 from qovery_job_deploy.inputs.plan import Plan
 from qovery_job_deploy.outcome import Deletion, PreviewEnvironment, RunOutcome, Verdict
 from qovery_job_deploy.resolve import Resolver, Scope, pick
+from qovery_job_deploy.scheduler import Pause
 from qovery_job_deploy.text import one_line
 
 NEVER_DELETED = "PRODUCTION"
@@ -197,10 +198,11 @@ class Removal:
     def _wait(self, target: Target) -> RunOutcome:
         clock, deadline = self.ctx.clock, self.ctx.deadline
         started = clock.now()
+        pause = Pause(self.ctx, self.plan.waiting.poll_interval)
         while True:
             if deadline.left() <= 0:
                 return self._timed_out()
-            clock.sleep(min(self.plan.waiting.poll_interval, deadline.left()))
+            pause.sleep()
             try:
                 state = self.ctx.client.environment_state(target.environment_id).state
             except RefusedError as error:

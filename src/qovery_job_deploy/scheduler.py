@@ -15,9 +15,11 @@ budget when due. Without the headers, nothing changes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
+from qovery_job_deploy.api.ratelimit import RateBudget
 from qovery_job_deploy.context import Context
 from qovery_job_deploy.live import LIVE_BUDGET_SECONDS, LiveLog, Tailed
 
@@ -91,14 +93,7 @@ class Scheduler:
         if budget.next_at() < min(run.due_at for run in runs) + NOTICEABLE_SECONDS:
             return
         self._slowed_said = True
-        spacing = budget.spacing()
-        slowed = (
-            "the next read waits until then"
-            if spacing >= budget.reset_in(budget.seen_at)
-            else f"reads slowed to every {spacing:.1f}s so that they last until then"
-        )
-        said = budget.said(self.clock.now())
-        self.log.info(f"Qovery's rate limit: {said} (X-RateLimit-Remaining): {slowed}")
+        self.log.info(slowed_line(budget, self.clock.now()))
 
     def _sleep_until(self, at: float) -> None:
         self.clock.sleep(max(0.0, min(at - self.clock.now(), self.deadline.left())))
@@ -108,3 +103,35 @@ class Scheduler:
         due = [run for run in runs if run.due_at <= now]
         shared = {run.environment_id for run in due if run.environment_id}
         return [run for run in runs if run in due or run.environment_id in shared]
+
+
+def slowed_line(budget: RateBudget, now: float) -> str:
+    """The line that says Qovery's rate limit holds the reads back: what is left, and the pace it takes."""
+    spacing = budget.spacing()
+    slowed = (
+        "the next read waits until then"
+        if spacing >= budget.reset_in(budget.seen_at)
+        else f"reads slowed to every {spacing:.1f}s so that they last until then"
+    )
+    return f"Qovery's rate limit: {budget.said(now)} (X-RateLimit-Remaining): {slowed}"
+
+
+class Pause:
+    """The pause of a wait with one read a turn (a deletion's until the environment is gone, a clone's until
+    it lists its services): `interval`, or longer once Qovery's rate limit says little is left, said once as
+    the follow loop says it; never past the deadline nor `until`."""
+
+    def __init__(self, ctx: Context, interval: float) -> None:
+        self.ctx, self.interval = ctx, interval
+        self._said = False
+
+    def sleep(self, until: float = math.inf) -> None:
+        now = self.ctx.clock.now()
+        at = now + self.interval
+        budget = self.ctx.client.rate_budget()
+        if budget is not None and budget.next_at() > at:
+            if not self._said and budget.next_at() >= at + NOTICEABLE_SECONDS:
+                self._said = True
+                self.ctx.log.info(slowed_line(budget, now))
+            at = budget.next_at()
+        self.ctx.clock.sleep(max(0.0, min(at, until, self.ctx.deadline.at) - now))
