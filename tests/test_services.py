@@ -205,6 +205,25 @@ def test_a_service_by_uuid_alone_is_found_by_its_kind(simulator: SimFactory) -> 
     assert sim.calls("environment_services") == 0
 
 
+STAGING = "e0e0e0e0-0000-4000-8000-00000000057a"
+
+
+def test_a_typed_uuid_of_another_environment_is_labelled_with_its_own(simulator: SimFactory) -> None:
+    """`container:UUID` is taken as given, though the given environment does not list it; its own read
+    places it in staging, and its labels and console link say staging, never the given environment."""
+    api = service("container", "api")
+    worker = service("container", "worker", environment_id=STAGING, environment_name="staging")
+    sim = simulator(api, worker)
+    run = run_step(plain_env(release_inputs(sim, f"api, container:{worker.job_id}")))
+
+    assert run.code == 0, run.stderr
+    by_name = {entry["name"]: entry for entry in run.json()["services"]}
+    assert f"/environment/{STAGING}/" in by_name["worker"]["console_url"]
+    assert f"/environment/{ENV}/" in by_name["api"]["console_url"]
+    assert f"is in environment {STAGING}, not in the one given ({ENV})" in run.stderr
+    assert "worker (shop / staging)" in run.stderr and "worker (shop / production)" not in run.stderr
+
+
 # -- a dry run: everything a real run checks, nothing posted --------------------------------------------
 
 

@@ -40,6 +40,9 @@ def _complete(directory: Directory, identity: ServiceIdentity, log: Log, said: s
     if all(getattr(identity, name) for name in NAMES):
         return identity
     found = look_up_identity(directory, identity, log, said)
+    if found.environment_id and identity.environment_id and found.environment_id != identity.environment_id:
+        # Its own read places it elsewhere: nothing known of the given environment is its own.
+        return replace(found, name=identity.name or found.name)
     filled = {
         name: getattr(found, name)
         for name in NAMES + EXTRAS
@@ -63,9 +66,16 @@ def look_up_identity(
         if own_read:
             service = directory.service(kind, service_id, IDENTITY_BUDGET_SECONDS)
             name = service.name
-            environment_id = environment_id or canonical_uuid(
-                service.environment.id if service.environment else None
-            )
+            own = canonical_uuid(service.environment.id if service.environment else None)
+            if own and environment_id and own != environment_id:
+                # A UUID given with its type is taken as it is, unlisted in the given environment (a fresh
+                # clone's are listed late): its own read says where it is, and its labels and links say so.
+                log.info(
+                    f"The {kind.noun} {service_id} is in environment {own}, not in the one given "
+                    f"({environment_id}): its labels and links are its own environment's"
+                )
+                known = ServiceIdentity(service_id, name=name, environment_id=own, kind=kind.name)
+            environment_id = own or environment_id
         if not environment_id:
             return ServiceIdentity(service_id, name=name, kind=kind.name)
         environment = None
