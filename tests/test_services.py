@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from support.inputs import CHART, COMMIT, ENV, TAG, inputs, release, release_inputs, service
-from support.sims import FAST, SimFactory, job
+from support.sims import FAST, SimFactory, answered
 from support.step import StepRun, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
@@ -512,17 +512,22 @@ def test_when_the_environment_s_statuses_fail_terraform_ends_in_that_error_and_t
 def test_terraform_missing_from_its_environment_s_statuses_is_an_error_not_a_wait(
     simulator: SimFactory,
 ) -> None:
-    """Given by UUID with its type in an environment that does not list it (it lives in another): the
-    environment's statuses, its only status, do not have it."""
-    elsewhere = job(
-        kind="terraform", job_name="network", environment_id="e0e0e0e0-0000-4000-8000-0000000000ff"
+    """Its environment's statuses, its only status, answer without it: an error before anything is
+    posted, not a wait for it to show up."""
+    network = service("terraform", "network")
+    sim = simulator(service("job", "migrate"), network)
+    statuses = json.loads(answered(sim, "GET", f"/environment/{ENV}/statuses").body)
+    assert [entry["id"] for entry in statuses["terraforms"]] == [network.job_id]
+    without = statuses | {"terraforms": []}
+    json_body = {"Content-Type": "application/json"}
+    sim.faults["environment_statuses"] = deque(
+        [Fault(status=200, body=json.dumps(without), headers=json_body)]
     )
-    sim = simulator(service("job", "migrate"), elsewhere)
-    run = run_step(plain_env(release_inputs(sim, f"terraform:{elsewhere.job_id}")))
+    run = run_step(plain_env(release_inputs(sim, f"terraform:{network.job_id}")))
 
     assert run.code == 3, run.stderr
     assert (
-        f"statuses of environment {ENV} list no terraform service {elsewhere.job_id}" in run.json()["message"]
+        f"statuses of environment {ENV} list no terraform service {network.job_id}" in run.json()["message"]
     )
     assert sim.calls("deploy") == 0
 

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 
 from qovery_job_deploy.clock import VirtualClock
 from qovery_job_deploy.simulator import JobScript, QoverySimulator, SimulatorServer, serve
-from qovery_job_deploy.simulator.routes import route
+from qovery_job_deploy.simulator.routes import Answer, route
 from support.contract import validate
 
 TOKEN = "qov_TestTokenNeverToBeShown0123456789"
@@ -65,10 +65,14 @@ def finish(sim: QoverySimulator) -> None:
     assert not unexpected, "simulator exchanges broke the OpenAPI contract:\n" + "\n".join(unexpected)
 
 
+def answered(sim: QoverySimulator, method: str, path: str, query: str = "") -> Answer:
+    """What `sim` answers a request of someone else's, sent now (its clock's now), with the token."""
+    return sim.handle(method, path, parse_qs(query), {"Authorization": f"Token {TOKEN}"}, b"")
+
+
 def deploy_now(sim: QoverySimulator, script: JobScript, query: str = "") -> str:
     """Someone else's deploy request for `script`, sent to `sim` now (its clock's now): the id Qovery gave."""
-    path = f"/{script.kind}/{script.job_id}/deploy"
-    answer = sim.handle("POST", path, parse_qs(query), {"Authorization": f"Token {TOKEN}"}, b"")
+    answer = answered(sim, "POST", f"/{script.kind}/{script.job_id}/deploy", query)
     assert answer.status == 202, answer.body
     request_id: str = json.loads(answer.body)["deployment_request_id"]
     return request_id
