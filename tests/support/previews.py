@@ -1,0 +1,52 @@
+"""A preview's simulator and inputs for the tests (`clone-from`): acme / shop with staging, the blueprint
+(postgres, migrate, api, web: one default stage each), and production; and what the simulator was asked."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from qovery_job_deploy.simulator import JobScript, Place, QoverySimulator
+from qovery_job_deploy.simulator.environments import STAGING, blueprint_services
+from qovery_job_deploy.simulator.routes import route
+from support.inputs import sim_inputs
+from support.sims import SimFactory, job
+from support.step import StepRun, plain_env, run_step
+
+PRODUCTION = "e0e0e0e0-0000-4000-8000-0000000000f1"
+TAG, COMMIT = "pr-42-abc", "0123abcd0123abcd0123abcd0123abcd0123abcd"
+ORDER = ["postgres", "migrate", "api", "web"]  # the blueprint's stages: database, job, container, application
+
+
+def previews(simulator: SimFactory, *extra: JobScript, **options: Any) -> QoverySimulator:
+    """acme / shop: staging, the blueprint (postgres, migrate, api, web), and production (a job)."""
+    production = job(job_name="migrate", environment_id=PRODUCTION)
+    places = [STAGING, Place(PRODUCTION, "production")]
+    return simulator(*blueprint_services(), production, *extra, places=places, **options)
+
+
+def preview_inputs(sim: QoverySimulator, **extra: str) -> dict[str, str]:
+    """The inputs that deploy api and web to pr-42, cloned from staging, on `sim`."""
+    preview = {"project": "shop", "environment": "pr-42", "clone-from": "staging", "services": "api, web"}
+    return sim_inputs(sim, **preview | {"image-tag": TAG, "git-commit-id": COMMIT} | extra)
+
+
+def step(sim: QoverySimulator, **extra: str) -> StepRun:
+    return run_step(plain_env(preview_inputs(sim, **extra)))
+
+
+def in_environment(sim: QoverySimulator, environment_id: str) -> dict[str, JobScript]:
+    """The services of an environment, by name."""
+    return {s.job_name: s for s in sim.services.values() if s.environment_id == environment_id}
+
+
+def asked(sim: QoverySimulator, script: JobScript) -> list[Any]:
+    """What each deploy request of a service carried (its body), in order."""
+    return [
+        request.asked["body"]
+        for request in sorted(sim.deployments_of(script.job_id), key=lambda r: r.created_at)
+    ]
+
+
+def bodies_of(sim: QoverySimulator, operation: str) -> list[Any]:
+    return [json.loads(e.body) for e in sim.exchanges if route(e.method, e.path).operation == operation]
