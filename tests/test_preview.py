@@ -19,14 +19,16 @@ from support.previews import (
     COMMIT,
     ORDER,
     TAG,
+    another_run_s_clone,
     asked,
     bodies_of,
+    cloned_just_before,
     in_environment,
     preview_inputs,
     previews,
     step,
 )
-from support.sims import TOKEN, SimFactory, job
+from support.sims import SimFactory, job
 from support.step import ROOT, assert_refused, base_env, github_env, gitlab_env, run_step
 
 from qovery_job_deploy.simulator import Fault
@@ -101,13 +103,7 @@ def test_two_runs_at_once_make_one_clone(simulator: SimFactory, status: int) -> 
     refused (409 as documented, or 400), the list read again, and that clone used, once its services are
     listed, as a preview that existed."""
     sim = previews(simulator)
-    sim.environments.name_taken_status = status
-    if status == 400:  # not in the spec's responses of a clone, but what Qovery may answer
-        sim.allowed_deviations = ("Unknown response http status: 400",)
-    body = json.dumps({"name": "pr-42", "mode": "PREVIEW", "apply_deployment_rule": True}).encode()
-    headers = {"Authorization": f"Token {TOKEN}", "Content-Type": "application/json"}
-    path = f"/environment/{STAGING_ENVIRONMENT}/clone"
-    sim.just_before["clone"] = deque([lambda: sim.handle("POST", path, {}, headers, body)])
+    cloned_just_before(sim, status)
     run = step(sim)
 
     assert run.code == 0, run.stderr
@@ -394,20 +390,25 @@ def test_a_clone_whose_answer_is_lost_is_found_in_the_list_and_deployed_whole(si
     assert "The clone's answer was lost" in run.stderr
 
 
-def test_another_run_s_clone_made_moments_ago_is_waited_for_before_a_name_is_an_error(
-    simulator: SimFactory,
+@pytest.mark.parametrize(
+    ("given", "deployed"),
+    [
+        ({}, ["api", "web"]),  # before a name is an input error
+        ({"services": "", "image-tag": "", "git-commit-id": ""}, ORDER),  # nothing named: it lists none yet
+    ],
+)
+def test_another_run_s_clone_made_moments_ago_is_waited_for(
+    simulator: SimFactory, given: dict[str, str], deployed: list[str]
 ) -> None:
     sim = previews(simulator)
     sim.environments.clone_seconds = 5.0
-    body = json.dumps({"name": "pr-42", "mode": "PREVIEW"}).encode()
-    headers = {"Authorization": f"Token {TOKEN}", "Content-Type": "application/json"}
-    assert sim.handle("POST", f"/environment/{STAGING_ENVIRONMENT}/clone", {}, headers, body).status == 202
-    run = step(sim)
+    another_run_s_clone(sim)
+    run = step(sim, **given)
 
     assert run.code == 0, run.stderr
     (clone,) = sim.environments.clones
     assert "Waiting for pr-42 to list the 4 services of staging" in run.stderr
-    assert [s["name"] for s in run.json()["services"]] == ["api", "web"]
+    assert [s["name"] for s in run.json()["services"]] == deployed
     assert (run.json()["environment_id"], run.json()["cloned"]) == (clone, False)
 
 

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import json
+from collections import deque
 from typing import Any
 
 from qovery_job_deploy.simulator import JobScript, Place, QoverySimulator
-from qovery_job_deploy.simulator.environments import STAGING, blueprint_services
+from qovery_job_deploy.simulator.environments import STAGING, STAGING_ENVIRONMENT, blueprint_services
 from qovery_job_deploy.simulator.routes import route
 from support.inputs import sim_inputs
-from support.sims import SimFactory, job
+from support.sims import TOKEN, SimFactory, job
 from support.step import StepRun, plain_env, run_step
 
 PRODUCTION = "e0e0e0e0-0000-4000-8000-0000000000f1"
@@ -50,3 +51,21 @@ def asked(sim: QoverySimulator, script: JobScript) -> list[Any]:
 
 def bodies_of(sim: QoverySimulator, operation: str) -> list[Any]:
     return [json.loads(e.body) for e in sim.exchanges if route(e.method, e.path).operation == operation]
+
+
+def another_run_s_clone(sim: QoverySimulator) -> None:
+    """Another run of the same pull request clones staging into pr-42, now: its services are listed
+    `clone_seconds` later."""
+    body = json.dumps({"name": "pr-42", "mode": "PREVIEW", "apply_deployment_rule": True}).encode()
+    headers = {"Authorization": f"Token {TOKEN}", "Content-Type": "application/json"}
+    answer = sim.handle("POST", f"/environment/{STAGING_ENVIRONMENT}/clone", {}, headers, body)
+    assert answer.status == 202, answer.body
+
+
+def cloned_just_before(sim: QoverySimulator, status: int) -> None:
+    """Another run clones pr-42 just before this run does, whose clone Qovery refuses with `status`: 409 as
+    its spec documents, or 400 (not in the spec's responses of a clone, but what Qovery may answer)."""
+    sim.environments.name_taken_status = status
+    if status == 400:
+        sim.allowed_deviations = ("Unknown response http status: 400",)
+    sim.just_before["clone"] = deque([lambda: another_run_s_clone(sim)])
