@@ -365,13 +365,16 @@ def test_the_preview_benchmark_counts_every_request_of_the_lifecycle(
     benchmark.main(["--quick", "--out", str(tmp_path)])
 
     runs = {run["run"]: run for run in json.loads((tmp_path / "preview.json").read_text())}
-    first, later, delete = (
+    first, later, whole, delete = (
         runs["first run: clone, then deploy everything"],
         runs["later run: deploy what is named"],
+        runs["later run, nothing named: all of it again"],
         runs["delete"],
     )
     assert first["operations"]["clone"] == 1 and first["operations"]["deploy"] == 4
     assert "clone" not in later["operations"] and later["operations"]["deploy"] == 2
+    assert "clone" not in whole["operations"] and whole["operations"]["deploy"] == 4
+    assert whole["operations"]["stages"] == 1
     assert delete["operations"]["delete_environment"] == 1 and "deploy" not in delete["operations"]
     assert all(run["requests"] == sum(run["operations"].values()) for run in runs.values())
     assert "| first run: clone, then deploy everything |" in (tmp_path / "preview.md").read_text()
