@@ -13,7 +13,8 @@ token's only one: one read finds it). The runs, in order:
 
 - the first run of a pull request: pr-42 does not exist, so staging is cloned and everything deployed;
 - a later run (the next push): pr-42 exists, `api` and `web` deploy into it; then the same with their types
-  given (`container:api, application:web`), which reads two service lists instead of six;
+  given (`container:api, application:web`), which reads two service lists instead of six; then one with
+  nothing named (no `services`, no value), which deploys the whole of pr-42 again, stage after stage;
 - the deletion when the pull request closes, then that deletion run again (nothing to delete).
 
 Each request is counted by the simulator's name for its operation.
@@ -91,6 +92,7 @@ def measure(quick: bool) -> list[Run]:
         ("first run: clone, then deploy everything", deploy),
         ("later run: deploy what is named", deploy),
         ("later run, types given", deploy | {"QOVERY_SERVICES": "container:api, application:web"}),
+        ("later run, nothing named: all of it again", {"QOVERY_CLONE_FROM": "staging"}),
         ("delete", {"QOVERY_DELETE_ENVIRONMENT": "true"}),
         ("delete again: nothing to delete", {"QOVERY_DELETE_ENVIRONMENT": "true"}),
     ]

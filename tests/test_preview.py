@@ -12,55 +12,27 @@ import sys
 from collections import deque
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 import pytest
 from support.github import finish_github, github_context, in_process_github
-from support.inputs import sim_inputs
-from support.sims import TOKEN, SimFactory, job
-from support.step import ROOT, StepRun, assert_refused, base_env, github_env, gitlab_env, plain_env, run_step
+from support.previews import (
+    COMMIT,
+    ORDER,
+    TAG,
+    another_run_s_clone,
+    asked,
+    bodies_of,
+    cloned_just_before,
+    in_environment,
+    preview_inputs,
+    previews,
+    step,
+)
+from support.sims import SimFactory, job
+from support.step import ROOT, assert_refused, base_env, github_env, gitlab_env, run_step
 
-from qovery_job_deploy.simulator import Fault, JobScript, Place, QoverySimulator
-from qovery_job_deploy.simulator.environments import STAGING, STAGING_ENVIRONMENT, Stage, blueprint_services
-from qovery_job_deploy.simulator.routes import route
-
-PRODUCTION = "e0e0e0e0-0000-4000-8000-0000000000f1"
-TAG, COMMIT = "pr-42-abc", "0123abcd0123abcd0123abcd0123abcd0123abcd"
-ORDER = ["postgres", "migrate", "api", "web"]  # the blueprint's stages: database, job, container, application
-
-
-def previews(simulator: SimFactory, *extra: JobScript, **options: Any) -> QoverySimulator:
-    """acme / shop: staging, the blueprint (postgres, migrate, api, web), and production (a job)."""
-    production = job(job_name="migrate", environment_id=PRODUCTION)
-    places = [STAGING, Place(PRODUCTION, "production")]
-    return simulator(*blueprint_services(), production, *extra, places=places, **options)
-
-
-def preview_inputs(sim: QoverySimulator, **extra: str) -> dict[str, str]:
-    """The inputs that deploy api and web to pr-42, cloned from staging, on `sim`."""
-    preview = {"project": "shop", "environment": "pr-42", "clone-from": "staging", "services": "api, web"}
-    return sim_inputs(sim, **preview | {"image-tag": TAG, "git-commit-id": COMMIT} | extra)
-
-
-def step(sim: QoverySimulator, **extra: str) -> StepRun:
-    return run_step(plain_env(preview_inputs(sim, **extra)))
-
-
-def in_environment(sim: QoverySimulator, environment_id: str) -> dict[str, JobScript]:
-    """The services of an environment, by name."""
-    return {s.job_name: s for s in sim.services.values() if s.environment_id == environment_id}
-
-
-def asked(sim: QoverySimulator, script: JobScript) -> list[Any]:
-    """What each deploy request of a service carried (its body), in order."""
-    return [
-        request.asked["body"]
-        for request in sorted(sim.deployments_of(script.job_id), key=lambda r: r.created_at)
-    ]
-
-
-def bodies_of(sim: QoverySimulator, operation: str) -> list[Any]:
-    return [json.loads(e.body) for e in sim.exchanges if route(e.method, e.path).operation == operation]
+from qovery_job_deploy.simulator import Fault
+from qovery_job_deploy.simulator.environments import STAGING_ENVIRONMENT, Stage, blueprint_services
 
 
 def test_a_first_run_clones_the_blueprint_and_deploys_everything_in_it_stage_after_stage(
@@ -131,13 +103,7 @@ def test_two_runs_at_once_make_one_clone(simulator: SimFactory, status: int) -> 
     refused (409 as documented, or 400), the list read again, and that clone used, once its services are
     listed, as a preview that existed."""
     sim = previews(simulator)
-    sim.environments.name_taken_status = status
-    if status == 400:  # not in the spec's responses of a clone, but what Qovery may answer
-        sim.allowed_deviations = ("Unknown response http status: 400",)
-    body = json.dumps({"name": "pr-42", "mode": "PREVIEW", "apply_deployment_rule": True}).encode()
-    headers = {"Authorization": f"Token {TOKEN}", "Content-Type": "application/json"}
-    path = f"/environment/{STAGING_ENVIRONMENT}/clone"
-    sim.just_before["clone"] = deque([lambda: sim.handle("POST", path, {}, headers, body)])
+    cloned_just_before(sim, status)
     run = step(sim)
 
     assert run.code == 0, run.stderr
@@ -399,13 +365,16 @@ def test_the_preview_benchmark_counts_every_request_of_the_lifecycle(
     benchmark.main(["--quick", "--out", str(tmp_path)])
 
     runs = {run["run"]: run for run in json.loads((tmp_path / "preview.json").read_text())}
-    first, later, delete = (
+    first, later, whole, delete = (
         runs["first run: clone, then deploy everything"],
         runs["later run: deploy what is named"],
+        runs["later run, nothing named: all of it again"],
         runs["delete"],
     )
     assert first["operations"]["clone"] == 1 and first["operations"]["deploy"] == 4
     assert "clone" not in later["operations"] and later["operations"]["deploy"] == 2
+    assert "clone" not in whole["operations"] and whole["operations"]["deploy"] == 4
+    assert whole["operations"]["stages"] == 1
     assert delete["operations"]["delete_environment"] == 1 and "deploy" not in delete["operations"]
     assert all(run["requests"] == sum(run["operations"].values()) for run in runs.values())
     assert "| first run: clone, then deploy everything |" in (tmp_path / "preview.md").read_text()
@@ -424,20 +393,25 @@ def test_a_clone_whose_answer_is_lost_is_found_in_the_list_and_deployed_whole(si
     assert "The clone's answer was lost" in run.stderr
 
 
-def test_another_run_s_clone_made_moments_ago_is_waited_for_before_a_name_is_an_error(
-    simulator: SimFactory,
+@pytest.mark.parametrize(
+    ("given", "deployed"),
+    [
+        ({}, ["api", "web"]),  # before a name is an input error
+        ({"services": "", "image-tag": "", "git-commit-id": ""}, ORDER),  # nothing named: it lists none yet
+    ],
+)
+def test_another_run_s_clone_made_moments_ago_is_waited_for(
+    simulator: SimFactory, given: dict[str, str], deployed: list[str]
 ) -> None:
     sim = previews(simulator)
     sim.environments.clone_seconds = 5.0
-    body = json.dumps({"name": "pr-42", "mode": "PREVIEW"}).encode()
-    headers = {"Authorization": f"Token {TOKEN}", "Content-Type": "application/json"}
-    assert sim.handle("POST", f"/environment/{STAGING_ENVIRONMENT}/clone", {}, headers, body).status == 202
-    run = step(sim)
+    another_run_s_clone(sim)
+    run = step(sim, **given)
 
     assert run.code == 0, run.stderr
     (clone,) = sim.environments.clones
     assert "Waiting for pr-42 to list the 4 services of staging" in run.stderr
-    assert [s["name"] for s in run.json()["services"]] == ["api", "web"]
+    assert [s["name"] for s in run.json()["services"]] == deployed
     assert (run.json()["environment_id"], run.json()["cloned"]) == (clone, False)
 
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import yaml
 from e2e.readme_examples import as_workflow, examples, steps_using_the_action
+from support.previews import previews
 from support.sims import TOKEN, SimFactory
 from support.step import ROOT, declared_inputs, github_env, gitlab_env, run_step
-from test_preview import previews
 
 from qovery_job_deploy.inputs.names import qovery_env_name
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from support.github import GITHUB_TOKEN, FakeGitHub, finish_github, github_context, in_process_github
+from support.previews import preview_inputs, previews
 from support.sims import SimFactory
 from support.step import StepRun, github_env, run_step
-from test_preview import preview_inputs, previews
 
 from qovery_job_deploy.simulator import Fault, QoverySimulator
 

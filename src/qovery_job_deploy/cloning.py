@@ -63,7 +63,7 @@ class Cloning:
                         f"{found.name} is listed now, after an answer lost: taken as this run's clone"
                         if lost
                         else f"{found.name} exists now (HTTP {error.status_code} to the clone): another run "
-                        "made it at the same time; deploying into it what is named"
+                        "made it at the same time; this run deploys into it"
                     )
                     return found, lost
                 pause = next(pauses, None)

@@ -19,7 +19,7 @@ from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import ServiceIdentity
 from qovery_job_deploy.inputs.names import looks_like_a_token
 from qovery_job_deploy.inputs.plan import Plan
-from qovery_job_deploy.kinds import KINDS, Deploy
+from qovery_job_deploy.kinds import KINDS, WHOLE_ENVIRONMENT, Deploy, noun_of
 from qovery_job_deploy.labels import complete_identities
 from qovery_job_deploy.live import LiveLog, Tailed
 from qovery_job_deploy.log import HumanLog
@@ -48,10 +48,12 @@ class Engine:
         self.log = ctx.log
         self.deadline = ctx.deadline
         self.given = plan.given
-        # Until the names are resolved, each service is known by the name or id it was given.
-        unresolved = [  # kind "": any; a token pasted into a name input is never shown, even as a label
-            ServiceIdentity("(not shown)" if looks_like_a_token(item.ref) else item.ref, kind=item.kind or "")
-            for item in plan.services
+        # Until the names are resolved, each service is known by the name or id it was given; with nothing
+        # named (`clone-from`: the whole preview), the preview is, by its name.
+        given = [(item.kind or "", item.ref) for item in plan.services]  # kind "": any
+        unresolved = [  # a token pasted into a name input is never shown, even as a label
+            ServiceIdentity("(not shown)" if looks_like_a_token(ref) else ref, kind=kind)
+            for kind, ref in given or [(WHOLE_ENVIRONMENT, (plan.environment or "").strip())]
         ]
         self.runs = [
             ServiceRun(identity, ctx.log, Known(identity.service_id, identity=identity))
@@ -169,14 +171,20 @@ class Engine:
         return self.previews.prepared if self.previews is not None else None
 
     def _into(self) -> str:
-        """The title's end in a preview this run clones: ` into pr-42, cloned from staging`."""
+        """The title's end in a preview this run clones: ` into pr-42, cloned from staging`; deployed whole
+        (nothing named): ` into pr-42 (nothing named: the whole environment)`."""
         prepared = self.prepared
         if prepared is None:
             return ""
-        blueprint, name = prepared.blueprint.environment_name, prepared.place.environment_name
+        blueprint, whole = prepared.blueprint.environment_name, not self.plan.services
+        into = f" into {prepared.place.environment_name}" + (
+            " (nothing named: the whole environment)" if whole else ""
+        )
         if prepared.would_clone:
-            return f" into {name}, which a run would clone from {blueprint}"
-        return f" into {name}, cloned from {blueprint}" if prepared.cloned else ""
+            return f"{into}, which a run would clone from {blueprint}"
+        if prepared.cloned:
+            return f"{into}, cloned from {blueprint}"
+        return into if whole else ""
 
     def _token_problem(self, error: BaseException) -> ApiError | None:
         """A token Qovery refused before anything was deployed (a 401, or a 403 on what it was to deploy),
@@ -278,7 +286,7 @@ def _title(identities: Sequence[ServiceIdentity], *, dry_run: bool = False, noth
     kind = kinds.pop() if len(kinds) == 1 else None
     doing = "Dry run: checking" if dry_run else "Deploying"
     if len(identities) == 1:
-        what = f"Qovery {kind.noun if kind else 'service'} {identities[0].label()}"
+        what = f"Qovery {noun_of(identities[0].kind)} {identities[0].label()}"
     else:
         names = ", ".join(i.short_name() for i in identities)
         what = f"{len(identities)} Qovery {kind.plural if kind else 'services'}: {names}"

@@ -317,6 +317,18 @@ TERRAFORM = ServiceKind(
 )
 
 KINDS = {kind.name: kind for kind in (JOB, APPLICATION, CONTAINER, HELM, DATABASE, TERRAFORM)}
+# Not a kind: the report's one entry for a preview deployed whole (nothing named) before its services are
+# known (a token refused, a clone whose services never appear).
+WHOLE_ENVIRONMENT = "environment"
+
+
+def noun_of(kind: str) -> str:
+    """What people call a service of `kind` (`helm chart`); `environment` for WHOLE_ENVIRONMENT; `service`
+    while its kind is not known (nothing was resolved)."""
+    if (known := KINDS.get(kind)) is not None:
+        return known.noun
+    return WHOLE_ENVIRONMENT if kind == WHOLE_ENVIRONMENT else "service"
+
 
 # What the inputs and their messages say, from the table.
 # The types an item of `services` may name before a colon (`container:api`), in words.

@@ -142,6 +142,7 @@ class PreviewEnvironment:
     url: str | None = None  # its default link, when it has one
     cloned: bool = False
     cloned_from: str | None = None  # the blueprint's name, when this run cloned it
+    whole: bool = False  # nothing named: the whole environment is what the run deploys
 
 
 @dataclass(frozen=True)

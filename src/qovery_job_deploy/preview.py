@@ -5,7 +5,9 @@ into it and deploy everything in the clone, in Qovery's stage order.
   looked up in one list: the project's (`project`), or each project of the organization's. A blueprint that
   does not exist is an input error that lists the names there, closest first: nothing is cloned.
 - A preview that exists is used as it is, the blueprint untouched: what is named deploys into it, as in any
-  run (`Prepared.whole` is None).
+  run (`Prepared.whole` is None). With nothing named (no `job-id`, `jobs` or `services`), the whole preview
+  deploys again, as a fresh clone does: every service, in the preview's stage order, each what it is
+  configured with (`_again`).
 - Else everything is planned in the blueprint first, so that a wrong name or value is an input error before
   anything is cloned: the services named (with the values given) and every other service (with no value:
   what the blueprint runs, since nothing runs in a clone yet), in the order of the blueprint's stages
@@ -14,8 +16,8 @@ into it and deploy everything in the clone, in Qovery's stage order.
   PREVIEW, apply_deployment_rule: true}`, and the clone's lists are read again until each service of the
   blueprint is listed there (`cloning.py`, which also answers a clone refused because another run made it
   meanwhile: that environment is used, once its services are listed, as one that existed).
-- A preview that exists but does not list a service named may be another run's clone, made moments ago:
-  before the name is an input error, it is waited for as a clone (`settle`).
+- A preview that exists but does not list a service named (or, with nothing named, lists none) may be
+  another run's clone, made moments ago: it is waited for as a clone (`settle`, `_again`).
 """
 
 from __future__ import annotations
@@ -42,12 +44,13 @@ from qovery_job_deploy.text import one_line
 from qovery_job_deploy.urls import chosen
 
 LINK_BUDGET_SECONDS = 5.0  # the preview's link is for the report: one try
+WOULD = "a run would deploy"  # a dry run's words for what it does not do
 
 
 @dataclass(frozen=True)
 class Whole:
-    """Everything a fresh clone deploys, in stage order: each service, its deploy request, its stage's
-    position and whether it was named."""
+    """Everything a fresh clone deploys (or, with nothing named, a preview deployed whole again), in stage
+    order: each service, its deploy request, its stage's position and whether it was named."""
 
     identities: list[ServiceIdentity]
     deploys: list[Deploy]
@@ -58,7 +61,8 @@ class Whole:
 @dataclass(frozen=True)
 class Prepared:
     """The preview a run deploys into. `whole`: everything in it deploys (a fresh clone's, or, in a dry run
-    that would clone, what would); None: what is named, as in any run."""
+    that would clone, what would; with nothing named, also a preview that exists); None: what is named, as
+    in any run."""
 
     place: Place  # the preview's (a dry run's clone not made has no id)
     blueprint: Place
@@ -100,17 +104,22 @@ class Previews:
         candidates = [(p, env) for p in projects for env in self.directory.environments(str(p.id))]
         blueprint = self._blueprint(candidates, projects, organization_id)
         if (found := _named(candidates, blueprint.project_id, name)) is not None:
+            what = ": deploying into it what is named" if self.plan.services else ""  # else said next
             self.log.info(
-                f"environment {found.name} -> {found.id} (it exists: deploying into it what is named; "
-                f"{blueprint.environment_name} is untouched)"
+                f"environment {found.name} -> {found.id} (it exists{what}; {blueprint.environment_name} is "
+                "untouched)"
             )
-            self.prepared = Prepared(_place_of(found, blueprint), blueprint)
+            place = _place_of(found, blueprint)
+            self.prepared = Prepared(place, blueprint)
+            if not self.plan.services:
+                self.prepared = Prepared(place, blueprint, whole=self._again(place, blueprint))
             return self.prepared
         whole = self._whole(blueprint)
         where = f"project {one_line(blueprint.project_name or blueprint.project_id or '', 60)}"
         if self.plan.dry_run:
             self.log.info(f"environment {name} does not exist in {where}: a run would clone it")
             place = _place_of(Named(id="", name=name, mode=MODE), blueprint)
+            self._nothing_named(place, whole, WOULD)
             self.prepared = Prepared(place, blueprint, whole=_unmade(place, whole), would_clone=True)
             return self.prepared
         self.log.info(
@@ -123,9 +132,32 @@ class Previews:
         if cloned:
             self.log.info(f"cloned {blueprint.environment_name} -> {place.environment_name} ({made.id})")
         self.cloning.wait(place, blueprint)
-        if cloned:  # else another run's clone, made at the same time: that run deploys it whole
-            self.prepared = Prepared(place, blueprint, cloned=True, whole=self._in_clone(place, whole))
+        # Another run's clone, made at the same time, is deployed whole by that run: this one deploys what
+        # it names, or, with nothing named, the whole of it too.
+        if cloned or not self.plan.services:
+            whole = self._in_clone(place, whole)
+            self._nothing_named(place, whole, "deploying")
+            self.prepared = Prepared(place, blueprint, cloned=cloned, whole=whole)
         return self.prepared
+
+    def _again(self, place: Place, blueprint: Place) -> Whole:
+        """Nothing named, and the preview exists: the whole of it again, as a fresh clone deploys, in its
+        own stage order, each service what it is configured with. A preview that lists no service yet may
+        be another run's clone, made moments ago: waited for as a clone first (NotReady as a clone's)."""
+        if not any(self.directory.services(kind, place.environment_id) for kind in KINDS.values()):
+            self.cloning.wait(place, blueprint)
+        whole = self._whole(place)
+        self._nothing_named(place, whole, WOULD if self.plan.dry_run else "deploying", again=True)
+        return whole
+
+    def _nothing_named(self, place: Place, whole: Whole, doing: str, *, again: bool = False) -> None:
+        """Why everything deploys, said once what it is is known."""
+        if not self.plan.services:
+            self.log.info(
+                f"nothing named: {doing} the whole environment {place.environment_name}"
+                f"{' again' if again else ''} ({len(whole.identities)} services), each service what it is "
+                "configured with"
+            )
 
     def environment(self, prepared: Prepared, *, read_link: bool = True) -> PreviewEnvironment:
         """The preview as the report says it, with its default link (one try: a failure is one line)."""
@@ -143,6 +175,7 @@ class Previews:
             url,
             cloned=prepared.cloned,
             cloned_from=prepared.blueprint.environment_name if prepared.cloned else None,
+            whole=not self.plan.services,
         )
 
     def kept(self) -> None:
@@ -151,7 +184,7 @@ class Previews:
             place = self.prepared.place
             self.log.info(
                 f"The clone {place.environment_name} ({place.environment_id}) is kept: the next run deploys "
-                "into it what it names"
+                "into it what it names, or the whole of it again when nothing is named"
             )
 
     # -- finding ----------------------------------------------------------------------------------------
@@ -194,23 +227,31 @@ class Previews:
 
     # -- planning everything in the blueprint, before anything is cloned --------------------------------
 
-    def _whole(self, blueprint: Place) -> Whole:
-        """The named services, checked in the blueprint, and every other one, each with its deploy request,
-        in stage order: InputError here, before anything is cloned."""
+    def _whole(self, place: Place) -> Whole:
+        """The named services, checked in `place` (the blueprint, or a preview deployed whole again), and
+        every other one, each with its deploy request, in stage order: InputError here, before anything is
+        cloned or posted."""
         plan = self.plan
         quiet = Resolver(self.directory, _Quiet(), plan.given, plan.platform)
         refs = [(item.kind, item.ref) for item in plan.services]
-        named = quiet.services(refs, self.scope, input_name=plan.input_name, place=blueprint)
-        order, skipped = self._stages(blueprint.environment_id)  # by id: (its stage, its place there)
+        named = quiet.services(refs, self.scope, input_name=plan.input_name, place=place)
+        order, skipped = self._stages(place.environment_id)  # by id: (its stage, its place there)
         others = [
-            identity_in(blueprint, str(item.id), item.name, kind.name)
+            identity_in(place, str(item.id), item.name, kind.name)
             for kind in KINDS.values()
-            for item in self.directory.services(kind, blueprint.environment_id)
+            for item in self.directory.services(kind, place.environment_id)
             if str(item.id) not in {one.service_id for one in named}
         ]
         for left_out in [one for one in others if one.service_id in skipped]:
             self.log.info(f"{left_out.name}: its stage skips it in environment-level deployments: left out")
         everything = named + [one for one in others if one.service_id not in skipped]
+        if not everything:  # only with nothing named: a service named is never left out
+            raise InputError(
+                f"Invalid input `clone-from` ({plan.given.get('clone_from', plan.clone_from)}): nothing is "
+                f"named, so the whole environment deploys, and {_shown_place(place)} has no service an "
+                "environment-level deployment deploys (none, or its stages skip each one): nothing to "
+                "deploy. Fix: name the services to deploy in `services` or `jobs`."
+            )
         unstaged = (max((stage for stage, _ in order.values()), default=0) + 1, 0)  # in no stage: last
         everything.sort(key=lambda one: order.get(one.service_id, unstaged))  # stable: in none, named first
         unnamed = {one.service_id for one in others}
@@ -299,3 +340,7 @@ def _place_of(environment: Named, blueprint: Place) -> Place:
 
 def _shown(item: Named) -> str:
     return one_line(item.name or str(item.id), 60)
+
+
+def _shown_place(place: Place) -> str:
+    return f"environment {one_line(place.environment_name or place.environment_id, 60)}"

@@ -10,7 +10,7 @@ from typing import Any
 
 from qovery_job_deploy.deployment_log import QoveryDiagnosis
 from qovery_job_deploy.identity import is_uuid
-from qovery_job_deploy.kinds import KINDS
+from qovery_job_deploy.kinds import KINDS, noun_of
 from qovery_job_deploy.outcome import SEVERITY, Deletion, Known, Outcome, RunOutcome, Verdict
 
 HEADLINES = {
@@ -108,8 +108,7 @@ def service_kind(outcome: Outcome) -> str:
 
 def noun(outcome: Outcome) -> str:
     """`job`, `helm chart`; `service` while its kind is not known (nothing was resolved)."""
-    kind = KINDS.get(service_kind(outcome))
-    return kind.noun if kind is not None else "service"
+    return noun_of(service_kind(outcome))
 
 
 def message(run: RunOutcome) -> str:

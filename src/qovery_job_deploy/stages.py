@@ -1,4 +1,5 @@
-"""A fresh clone deployed whole, stage after stage, as Qovery orders an environment's deployment.
+"""A preview deployed whole (a fresh clone, or, with nothing named, one that exists), stage after stage, as
+Qovery orders an environment's deployment.
 
 Each stage's services are deployed and followed by a `Deployments` of their own (at once, or one after
 another with `sequential`), each with its own deploy request and so its own correlated verdict; the next

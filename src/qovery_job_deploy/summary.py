@@ -8,6 +8,7 @@ from urllib.parse import quote, urlsplit
 
 from qovery_job_deploy import markdown as md
 from qovery_job_deploy.deployment_log import QoveryDiagnosis
+from qovery_job_deploy.kinds import WHOLE_ENVIRONMENT
 from qovery_job_deploy.outcome import Deletion, Outcome, RunOutcome, Verdict
 from qovery_job_deploy.results import diagnosis_of, headline, message, noun, service_kind
 
@@ -51,7 +52,8 @@ def summary_markdown(run: RunOutcome) -> str:
 
 
 def _preview(run: RunOutcome) -> list[str]:
-    """A preview's environment, in a line: its name and id, whether this run cloned it, its link."""
+    """A preview's environment, in a line: its name and id, whether this run cloned it, whether it is
+    deployed whole (nothing named), its link."""
     environment = run.environment
     if environment is None:
         return []
@@ -63,6 +65,8 @@ def _preview(run: RunOutcome) -> list[str]:
     )
     if environment.cloned:
         said += f", cloned from {md.text(environment.cloned_from or '')} by this run"
+    if environment.whole:
+        said += " · nothing named: the whole environment, stage after stage"
     if link := md_link(environment.url or "", environment.url):
         said += f" · {link}"
     return [said, ""]
@@ -115,7 +119,8 @@ def what_was_asked(run: RunOutcome) -> str:
         f"`force-event` {md.code(request.force_event)}" if request.force_event else "",
     ]
     found = {noun(job) for job in run.services}
-    whose = f"the {found.pop()}'s" if len(run.services) == 1 and len(found) == 1 else "each service's"
+    one = len(run.services) == 1 and len(found) == 1 and found != {WHOLE_ENVIRONMENT}  # a whole one's: each
+    whose = f"the {found.pop()}'s" if one else "each service's"
     if len(run.services) > 1 and found == {"job"}:
         whose = "each job's"
     return (

@@ -128,7 +128,8 @@ class Settings(BaseSettings):
     clone_from: str | None = Field(
         None,
         description="A preview: the environment to clone (name or UUID, in the same project) into "
-        "`environment` when no environment has that name; everything in a new clone is deployed.",
+        "`environment` when no environment has that name; everything in a new clone is deployed, and with "
+        "nothing named (no `job-id`, `jobs` or `services`) every run deploys the whole preview.",
     )
     delete_environment: bool = Field(
         False,
@@ -255,6 +256,8 @@ class Settings(BaseSettings):
     def _something_to_deploy(self) -> Settings:
         # Two at once is an exclusion (EXCLUSIVE), reported even when other inputs are wrong too.
         if self.delete_environment:  # deploys nothing (`previews.preview_problems` checks the rest)
+            return self
+        if self.clone_from:  # nothing named: the whole preview (`previews.preview_problems` checks the rest)
             return self
         if self.job_id is None and not self.jobs and not self.services:
             raise _model_error("job_id", "is required (or give `jobs` or `services`)")

@@ -1,6 +1,7 @@
 """The rules of a preview's inputs, across inputs: `clone-from` (clone a blueprint into `environment` when
-it does not exist) and `delete-environment` (delete `environment`). Checked once every input is valid on its
-own, since each problem names two inputs, each with its value and where it came from; one line each.
+it does not exist; with nothing named, deploy the whole preview) and `delete-environment` (delete
+`environment`). Checked once every input is valid on its own, since each problem names two inputs, each with
+its value and where it came from; one line each.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from qovery_job_deploy.identity import is_uuid
 from qovery_job_deploy.inputs.model import Settings, split_job_refs, split_service_refs
 from qovery_job_deploy.inputs.names import Given, Platform, input_name
 
+# The values the services named take: with nothing named, no service would.
+VALUES = ("image_tag", "git_commit_id", "chart_version", "force_event", "apply_immediately")
 # What names services or what they deploy: nothing a deletion takes.
-DEPLOY_INPUTS = ("job_id", "jobs", "services", "image_tag", "git_commit_id", "chart_version", "force_event")
+DEPLOY_INPUTS = ("job_id", "jobs", "services", *VALUES)
 EXAMPLE = "such as pr-42"
 
 
@@ -33,7 +36,7 @@ def preview_problems(settings: Settings, given: Mapping[str, Given], platform: P
         problems += [
             f"Invalid input {said(name)}: {said('delete_environment')} deletes an environment and deploys "
             f"nothing. Fix: leave `{input_name(name)}` out of the step that deletes."
-            for name in (*DEPLOY_INPUTS, "apply_immediately")
+            for name in DEPLOY_INPUTS
             if getattr(settings, name)
         ]
     if not clone_from or not environment:
@@ -50,8 +53,23 @@ def preview_problems(settings: Settings, given: Mapping[str, Given], platform: P
             f"which is never {verb}. Fix: give `environment` the preview's own name, {EXAMPLE}."
         )
     if not delete:
-        problems += _named_by_uuid(settings, said)
+        problems += _named_by_uuid(settings, said) + _values_for_none(settings, said)
     return problems
+
+
+def _values_for_none(settings: Settings, said: _Said) -> list[str]:
+    """With `clone-from` and nothing named, the whole preview deploys: each service what it is configured
+    with. A value would go to no service: said, rather than dropped."""
+    if settings.job_id is not None or settings.jobs or settings.services:
+        return []
+    return [
+        f"Invalid input {said(name)}: it goes to the services named, and none is: with "
+        f"{said('clone_from')} and nothing named, the whole preview deploys, each service what it is "
+        f"configured with. Fix: name the services it is for in `services` or `jobs`, or leave "
+        f"`{input_name(name)}` out."
+        for name in VALUES
+        if getattr(settings, name)
+    ]
 
 
 def _named_by_uuid(settings: Settings, said: _Said) -> list[str]:
