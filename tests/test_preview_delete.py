@@ -1,5 +1,6 @@
 """Deleting a pull request's preview (`delete-environment`): deleted and waited for until gone; nothing to
-delete is fine; a PRODUCTION environment and the blueprint are never deleted; a 403 says which permission;
+delete is fine; only PREVIEW and DEVELOPMENT environments are deleted, never a PRODUCTION or STAGING one nor
+the blueprint; a 403 says which permission;
 a timeout is 124. The report says "deleted", never "deployed". In-process, on a virtual clock, every
 exchange checked against the OpenAPI spec."""
 
@@ -153,13 +154,29 @@ def test_without_waiting_the_deletion_is_requested(simulator: SimFactory) -> Non
         (
             {"environment": "production"},
             f"Invalid input `environment` (`production` from the environment variable QOVERY_ENVIRONMENT): "
-            f"production ({PRODUCTION}) is a PRODUCTION environment, which this step never deletes.",
+            f"production ({PRODUCTION}) is a PRODUCTION environment, which this step never deletes: it deletes "
+            "PREVIEW and DEVELOPMENT environments only. Fix: set `environment` to the preview's name, such as "
+            "pr-42; delete a PRODUCTION environment in the Qovery console.",
+        ),
+        (  # a cleanup job without `clone-from`: the blueprint is refused by its mode
+            {"environment": "staging"},
+            f"Invalid input `environment` (`staging` from the environment variable QOVERY_ENVIRONMENT): staging "
+            f"({STAGING_ENVIRONMENT}) is a STAGING environment, which this step never deletes: it deletes "
+            "PREVIEW and DEVELOPMENT environments only. Fix: set `environment` to the preview's name, such as "
+            "pr-42; delete a STAGING environment in the Qovery console.",
+        ),
+        (
+            {"environment": STAGING_ENVIRONMENT, "project": ""},
+            f"Invalid input `environment` (`{STAGING_ENVIRONMENT}` from the environment variable "
+            f"QOVERY_ENVIRONMENT): staging ({STAGING_ENVIRONMENT}) is a STAGING environment, which this step "
+            "never deletes",
         ),
         (
             {"clone-from": PREVIEW},
             f"Invalid input `environment` (`pr-42` from the environment variable QOVERY_ENVIRONMENT): pr-42 "
-            f"({PREVIEW}) is the blueprint `clone-from` (`{PREVIEW}` from the environment variable "
-            "QOVERY_CLONE_FROM) names, which this step never deletes.",
+            f"({PREVIEW}) is the blueprint `clone-from` names (`{PREVIEW}` from the environment variable "
+            "QOVERY_CLONE_FROM), which this step never deletes. Fix: give the preview its own name, such as "
+            "pr-42.",
         ),
         (
             {"environment": "staging", "clone-from": "Staging"},
@@ -198,6 +215,41 @@ def test_what_is_never_deleted_is_refused_before_any_change(
     run = delete(sim, **extra)
     assert_refused(run, said)
     assert sim.calls("delete_environment") == 0 and len(sim.places) == 3
+
+
+@pytest.mark.parametrize(
+    ("mode", "deleted"),
+    [("PREVIEW", True), ("DEVELOPMENT", True), ("STAGING", False), ("PRODUCTION", False)],
+)
+def test_only_a_preview_or_development_environment_is_deleted(
+    simulator: SimFactory, mode: str, deleted: bool
+) -> None:
+    sim = simulator(*blueprint_services(), places=[STAGING, Place(PREVIEW, "pr-42", environment_mode=mode)])
+    run = delete(sim)
+
+    assert (run.code, PREVIEW not in sim.places) == ((0, True) if deleted else (2, False)), run.stderr
+    assert sim.calls("delete_environment") == int(deleted)
+    refusal = f"pr-42 ({PREVIEW}) is a {mode} environment, which this step never deletes"
+    assert any(refusal in problem for problem in run.problems()) is not deleted
+
+
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]])
+def test_a_cleanup_without_clone_from_never_deletes_the_blueprint(
+    simulator: SimFactory, dry_run: list[str]
+) -> None:
+    """A new user's trial: `--environment staging --delete-environment`, with no `clone-from` to name the
+    blueprint; a dry run says the same refusal."""
+    sim = environments(simulator)
+    args = ["--api-url", sim.url, "--project", "shop", "--environment", "staging", "--delete-environment"]
+    run = run_step(plain_env(inputs()), args=[*args, *dry_run])
+
+    assert run.problems() == [
+        f"Invalid input `environment` (`staging` from the flag --environment): staging ({STAGING_ENVIRONMENT}) "
+        "is a STAGING environment, which this step never deletes: it deletes PREVIEW and DEVELOPMENT "
+        "environments only. Fix: set `environment` to the preview's name, such as pr-42; delete a STAGING "
+        "environment in the Qovery console."
+    ]
+    assert run.code == 2 and sim.calls("delete_environment") == 0 and STAGING_ENVIRONMENT in sim.places
 
 
 def test_deploy_inputs_with_a_deletion_are_refused_one_line_each(tmp_path: Path) -> None:

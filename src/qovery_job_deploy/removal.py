@@ -5,8 +5,10 @@ the report says "deleted", never "deployed".
 - Found by UUID (`GET /environment/{id}`, for its name and mode) or by name in the project's list
   (case-insensitive; in every project of the organization when `project` is not given). One that does not
   exist, or no longer does, leaves nothing to delete: exit 0, and said (a cleanup that runs again is fine).
-- Never deleted, exit 2 before any change: an environment in PRODUCTION mode (or whose mode is not known);
-  the environment `clone-from` names, when both are given (the blueprint).
+- Deleted: PREVIEW and DEVELOPMENT environments only (a pull request's preview; the step's clones are
+  PREVIEW). Never deleted, exit 2 before any change: the environment `clone-from` names, when both are given
+  (the blueprint); one in PRODUCTION or STAGING mode (or whose mode is not known): a cleanup job that forgot
+  `clone-from`, or names the wrong environment, never wipes a long-lived one.
 - `DELETE` (204), then `GET /environment/{id}/status` every `poll-interval` (DELETE_QUEUED, DELETING) until
   it is gone (404, or DELETED). DELETE_ERROR is a failure (exit 1); `timeout` running out exit 124, the
   deletion going on in Qovery. A 403: deleting an environment needs the admin permission (exit 3).
@@ -30,7 +32,8 @@ from qovery_job_deploy.resolve import Resolver, Scope, pick
 from qovery_job_deploy.scheduler import Pause
 from qovery_job_deploy.text import one_line
 
-NEVER_DELETED = "PRODUCTION"
+# The modes deleted: a preview is one of these; a PRODUCTION or STAGING environment is long-lived.
+DELETED_MODES = ("PREVIEW", "DEVELOPMENT")
 
 
 @dataclass(frozen=True)
@@ -149,23 +152,31 @@ class Removal:
         return Target(str(environment.id), environment.name or "", environment.mode, project.name or "")
 
     def _refuse(self, target: Target) -> None:
-        """An input error for what is never deleted: a PRODUCTION environment (or one whose mode is not
-        known), and the blueprint `clone-from` names."""
+        """An input error for what is never deleted: the blueprint `clone-from` names, and an environment
+        whose mode is not PREVIEW or DEVELOPMENT (PRODUCTION, STAGING, or not known)."""
         given = self.plan.given.get("environment", f"`{self.wanted}`")
         blueprint = canonical_uuid(self.plan.clone_from or "")
-        if target.mode == NEVER_DELETED:
-            why = "is a PRODUCTION environment"
-        elif target.mode is None:
-            why = "has a mode Qovery did not say, so it is not known to be a preview"
-        elif blueprint is not None and blueprint == target.environment_id:
-            why = f"is the blueprint `clone-from` ({self.plan.given.get('clone_from')}) names"
+        named = f"{_shown(target.name)} ({target.environment_id})"
+        if blueprint is not None and blueprint == target.environment_id:
+            why = (
+                f"{named} is the blueprint `clone-from` names ({self.plan.given.get('clone_from')}), which "
+                "this step never deletes"
+            )
+            fix = "give the preview its own name, such as pr-42"
+        elif target.mode not in DELETED_MODES:
+            mode = target.mode and _shown(target.mode)
+            what = f"a {mode} environment" if mode else "an environment whose mode Qovery did not say"
+            why = (
+                f"{named} is {what}, which this step never deletes: it deletes PREVIEW and DEVELOPMENT "
+                "environments only"
+            )
+            fix = (
+                "set `environment` to the preview's name, such as pr-42; delete "
+                f"{f'a {mode}' if mode else 'any other'} environment in the Qovery console"
+            )
         else:
             return
-        raise InputError(
-            f"Invalid input `environment` ({given}): {_shown(target.name)} ({target.environment_id}) {why}, "
-            "which this step never deletes. Fix: give the preview's name (such as pr-42); delete any other "
-            "environment in the Qovery console."
-        )
+        raise InputError(f"Invalid input `environment` ({given}): {why}. Fix: {fix}.")
 
     # -- deleting ---------------------------------------------------------------------------------------
 

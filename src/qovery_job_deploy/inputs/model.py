@@ -133,8 +133,8 @@ class Settings(BaseSettings):
     )
     delete_environment: bool = Field(
         False,
-        description="Delete `environment` (a preview; never a PRODUCTION one) and wait until it is gone; "
-        "deploys nothing.",
+        description="Delete `environment` (a PREVIEW or DEVELOPMENT one; never a PRODUCTION or STAGING one) "
+        "and wait until it is gone; deploys nothing.",
     )
     sequential: bool = Field(
         False, description="Deploy the jobs one after another, stop at the first failure."
