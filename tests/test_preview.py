@@ -28,7 +28,7 @@ from support.previews import (
     previews,
     step,
 )
-from support.sims import SimFactory, job
+from support.sims import TOKEN, SimFactory, job
 from support.step import ROOT, assert_refused, base_env, github_env, gitlab_env, run_step
 
 from qovery_job_deploy.simulator import Fault
@@ -216,9 +216,9 @@ def test_without_waiting_every_stage_is_requested_in_order(simulator: SimFactory
     [
         (
             {"environment": "Staging"},
-            "Invalid input `environment` (`Staging` from the environment variable QOVERY_ENVIRONMENT): it names "
-            "the environment `clone-from` (`staging` from the environment variable QOVERY_CLONE_FROM) names, "
-            "which is never cloned into itself.",
+            "Invalid input `environment` (`Staging` from the environment variable QOVERY_ENVIRONMENT): it is the "
+            "blueprint `clone-from` names (`staging` from the environment variable QOVERY_CLONE_FROM); a preview "
+            "is never cloned into its own blueprint. Fix: give the preview its own name, such as pr-42.",
         ),
         (
             {"environment": STAGING_ENVIRONMENT},
@@ -265,6 +265,25 @@ def test_every_refusal_comes_before_anything_is_cloned_or_posted(
     run = step(sim, **extra)
     assert_refused(run, said)
     assert sim.calls("clone") == 0 and not sim.requests and not sim.environments.clones
+
+
+@pytest.mark.parametrize(
+    ("flags", "never"),
+    [
+        ([], "a preview is never cloned into its own blueprint"),
+        (["--delete-environment"], "the blueprint is never deleted"),
+    ],
+)
+def test_a_preview_named_as_its_blueprint_is_said_plainly(flags: list[str], never: str) -> None:
+    args = ["--project", "shop", "--clone-from", "staging", "--environment", "staging", *flags]
+    run = run_step(base_env() | {"QOVERY_API_TOKEN": TOKEN}, args=args)
+
+    assert run.code == 2
+    assert run.problems() == [
+        "Invalid input `environment` (`staging` from the flag --environment): it is the blueprint `clone-from` "
+        f"names (`staging` from the flag --clone-from); {never}. Fix: give the preview its own name, such as "
+        "pr-42."
+    ]
 
 
 def test_every_problem_of_the_inputs_is_one_line(simulator: SimFactory, tmp_path: Path) -> None:

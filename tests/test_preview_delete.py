@@ -180,9 +180,9 @@ def test_without_waiting_the_deletion_is_requested(simulator: SimFactory) -> Non
         ),
         (
             {"environment": "staging", "clone-from": "Staging"},
-            "Invalid input `environment` (`staging` from the environment variable QOVERY_ENVIRONMENT): it names "
-            "the environment `clone-from` (`Staging` from the environment variable QOVERY_CLONE_FROM) names, "
-            "which is never deleted.",
+            "Invalid input `environment` (`staging` from the environment variable QOVERY_ENVIRONMENT): it is the "
+            "blueprint `clone-from` names (`Staging` from the environment variable QOVERY_CLONE_FROM); the "
+            "blueprint is never deleted. Fix: give the preview its own name, such as pr-42.",
         ),
         (
             {"services": "api"},

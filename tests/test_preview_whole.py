@@ -297,9 +297,9 @@ def test_before_its_services_are_known_the_whole_preview_is_the_report_s_one_ent
         ),
         (
             {"environment": "Staging"},
-            "Invalid input `environment` (`Staging` from the environment variable QOVERY_ENVIRONMENT): it names "
-            "the environment `clone-from` (`staging` from the environment variable QOVERY_CLONE_FROM) names, "
-            "which is never cloned into itself.",
+            "Invalid input `environment` (`Staging` from the environment variable QOVERY_ENVIRONMENT): it is the "
+            "blueprint `clone-from` names (`staging` from the environment variable QOVERY_CLONE_FROM); a preview "
+            "is never cloned into its own blueprint. Fix: give the preview its own name, such as pr-42.",
         ),
         (
             {"environment": STAGING_ENVIRONMENT},

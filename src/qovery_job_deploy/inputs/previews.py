@@ -47,10 +47,11 @@ def preview_problems(settings: Settings, given: Mapping[str, Given], platform: P
             f"environment that exists; a clone is named. Fix: name the preview in `environment`, {EXAMPLE}."
         )
     elif environment.strip().casefold() == clone_from.strip().casefold():
-        verb = "deleted" if delete else "cloned into itself"
+        never = "a preview is never cloned into its own blueprint"
+        never = "the blueprint is never deleted" if delete else never
         problems.append(
-            f"Invalid input {said('environment')}: it names the environment {said('clone_from')} names, "
-            f"which is never {verb}. Fix: give `environment` the preview's own name, {EXAMPLE}."
+            f"Invalid input {said('environment')}: it is the blueprint `clone-from` names"
+            f"{said.origin('clone_from')}; {never}. Fix: give the preview its own name, {EXAMPLE}."
         )
     if not delete:
         problems += _named_by_uuid(settings, said) + _values_for_none(settings, said)
@@ -99,6 +100,9 @@ class _Said:
         self.platform = platform
 
     def __call__(self, field: str) -> str:
-        name = f"`{input_name(field)}`"
+        return f"`{input_name(field)}`{self.origin(field)}"
+
+    def origin(self, field: str) -> str:
+        """` (`staging` from the flag --clone-from)`: the value and where it came from, when given."""
         item = self.given.get(field)
-        return f"{name} ({item.describe(secret=False)})" if item else name
+        return f" ({item.describe(secret=False)})" if item else ""
