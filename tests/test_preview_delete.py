@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from support.inputs import inputs, sim_inputs
-from support.sims import SimFactory, job
+from support.sims import IN_PROCESS, SimFactory, job
 from support.step import StepRun, assert_refused, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.outcome import Deletion, Verdict
@@ -145,7 +145,93 @@ def test_without_waiting_the_deletion_is_requested(simulator: SimFactory) -> Non
 
     assert run.code == 0, run.stderr
     assert (run.json()["verdict"], run.json()["deleted"]) == ("accepted", False)
-    assert sim.calls("delete_environment") == 1 and sim.calls("environment_status") == 0
+    assert sim.calls("delete_environment") == 1 and sim.calls("environment_status") == 1  # the one before
+
+
+@pytest.mark.parametrize(
+    ("later", "extra", "verdict", "state", "message", "headline"),
+    [
+        (
+            0.0,
+            {},
+            "succeeded",
+            None,
+            "Environment pr-42 was already being deleted; it is gone now (waited 3s; no DELETE sent).",
+            "Qovery environment pr-42 deleted, by an earlier request",
+        ),
+        (
+            1.5,
+            {"wait": "false"},
+            "accepted",
+            "DELETING",
+            "Environment pr-42 is already being deleted (DELETING), by an earlier request: no DELETE sent; not "
+            "waiting for it (wait: false).",
+            "Qovery environment pr-42: already being deleted",
+        ),
+        (
+            0.0,
+            {"dry-run": "true"},
+            "planned",
+            "DELETE_QUEUED",
+            f"Dry run: environment pr-42 ({PREVIEW}, PREVIEW) is already being deleted (DELETE_QUEUED), by an "
+            "earlier request: a run would send no DELETE, and wait until it is gone. Nothing was deleted.",
+            "Dry run: Qovery environment pr-42 is already being deleted, nothing was deleted",
+        ),
+    ],
+)
+def test_a_deletion_already_under_way_is_waited_for_and_not_taken_credit_for(
+    simulator: SimFactory,
+    tmp_path: Path,
+    later: float,
+    extra: dict[str, str],
+    verdict: str,
+    state: str | None,
+    message: str,
+    headline: str,
+) -> None:
+    """After `--delete-environment --wait false`, a second deletion (`later` seconds on) sends no DELETE:
+    it reads the state, waits until the environment is gone, and says that an earlier request deleted it."""
+    sim = environments(simulator)
+    assert delete(sim, wait="false").code == 0
+    IN_PROCESS[sim.url][1].sleep(later)
+    env, files = github_env(tmp_path, delete_inputs(sim, **extra))
+    run = run_step(env, files)
+
+    assert run.code == 0, run.stderr
+    assert sim.calls("delete_environment") == 1  # the first run's
+    result = run.json_result()
+    assert (result["verdict"], result["state"], result["deleted"]) == (verdict, state, False)
+    assert result["message"] == message
+    assert f"{headline}\n" in run.summary()
+    assert (PREVIEW in sim.places) is (verdict != "succeeded")
+
+
+def state_now(state: str) -> Fault:
+    """The answer to the step's first `GET /environment/{id}/status`: `state`."""
+    body = f'{{"id": "{PREVIEW}", "state": "{state}", "last_deployment_state": "{state}"}}'
+    return Fault(status=200, body=body, headers={"Content-Type": "application/json"})
+
+
+@pytest.mark.parametrize(
+    ("before", "deletes", "deleted", "message"),
+    [
+        (Fault(status=404), 0, False, "Environment pr-42 no longer exists: nothing to delete."),
+        (state_now("DELETED"), 0, False, "Environment pr-42 no longer exists: nothing to delete."),
+        (state_now("DELETE_ERROR"), 1, True, "Environment pr-42 deleted in "),  # an earlier one failed
+        (state_now("DEPLOYED"), 1, True, "Environment pr-42 deleted in "),
+    ],
+)
+def test_the_state_read_before_the_delete_decides_whether_it_is_sent(
+    simulator: SimFactory, before: Fault, deletes: int, deleted: bool, message: str
+) -> None:
+    sim = environments(simulator)
+    sim.faults["environment_status"] = deque([before])
+    run = delete(sim)
+
+    assert run.code == 0, run.stderr
+    assert sim.calls("delete_environment") == deletes
+    assert (run.json()["verdict"], run.json()["deleted"]) == ("succeeded", deleted)
+    assert run.json()["message"].startswith(message)
 
 
 @pytest.mark.parametrize(

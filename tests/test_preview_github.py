@@ -90,6 +90,26 @@ def test_a_deletion_makes_the_preview_s_deployments_inactive_and_says_so_in_the_
     assert [line for line in said if GITHUB_TOKEN in line] == [f"::add-mask::{GITHUB_TOKEN}"]
 
 
+def test_a_deletion_already_under_way_ends_the_records_and_says_an_earlier_request_deleted_it(
+    simulator: SimFactory, fake: FakeGitHub, tmp_path: Path
+) -> None:
+    sim = previews(simulator)
+    assert deploy(sim, fake, tmp_path).code == 0
+    first = delete(sim, fake, tmp_path, "first", wait="false")
+    assert first.code == 0 and fake.states()[-1] == "success"  # requested: not gone yet
+
+    run = delete(sim, fake, tmp_path, "second")
+
+    assert run.code == 0, run.stderr
+    assert (run.json_result()["deleted"], sim.calls("delete_environment")) == (False, 1)
+    assert fake.states()[-1] == "inactive"
+    [after] = ours(fake)
+    preview_id = sim.environments.clones[0]
+    header = f"{MARKER}{preview_id} -->\n### 🗑️ Qovery environment pr-42 deleted, by an earlier request\n"
+    assert str(after["body"]).startswith(header)
+    assert "The preview environment was deleted: 20" in str(after["body"])
+
+
 def test_github_s_refusals_leave_the_deletion_s_verdict_and_cost_one_warning_each(
     simulator: SimFactory, fake: FakeGitHub, tmp_path: Path
 ) -> None:

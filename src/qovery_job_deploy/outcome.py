@@ -153,12 +153,18 @@ class Deletion:
     message: str
     state: str | None = None  # the environment's last state seen (DELETE_QUEUED, DELETING, ...)
     absent: bool = False  # nothing to delete: no such environment, or gone already
+    already: bool = False  # being deleted (an earlier request) when this run came: it sent no DELETE
 
     @property
     def gone(self) -> bool:
         """The environment no longer exists, deleted now or before: what a publisher acts on (the preview's
         GitHub deployments made `inactive`, its pull-request comment saying it was deleted)."""
         return self.verdict is Verdict.SUCCEEDED
+
+    @property
+    def by_this_run(self) -> bool:
+        """This run deleted the environment (the `deleted` key): gone, and by its own DELETE."""
+        return self.gone and not self.absent and not self.already
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,14 @@ the report says "deleted", never "deployed".
   PREVIEW). Never deleted, exit 2 before any change: the environment `clone-from` names, when both are given
   (the blueprint); one in PRODUCTION or STAGING mode (or whose mode is not known): a cleanup job that forgot
   `clone-from`, or names the wrong environment, never wipes a long-lived one.
+- `GET /environment/{id}/status` first (the list and `GET /environment/{id}` do not say an environment's
+  state): already DELETE_QUEUED or DELETING (an earlier request: another run, the console), no DELETE is
+  sent; the step waits until it is gone and says it did not delete it (`deleted` false). Gone (404, or
+  DELETED): nothing to delete.
 - `DELETE` (204), then `GET /environment/{id}/status` every `poll-interval` (DELETE_QUEUED, DELETING) until
   it is gone (404, or DELETED). DELETE_ERROR is a failure (exit 1); `timeout` running out exit 124, the
   deletion going on in Qovery. A 403: deleting an environment needs the admin permission (exit 3).
-- A dry run says what would be deleted, and deletes nothing.
+- A dry run says what would be deleted (or that it is being deleted already), and deletes nothing.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from qovery_job_deploy.text import one_line
 
 # The modes deleted: a preview is one of these; a PRODUCTION or STAGING environment is long-lived.
 DELETED_MODES = ("PREVIEW", "DEVELOPMENT")
+# An environment in these states is being deleted already: no DELETE is sent, its end is waited for.
+BEING_DELETED = ("DELETE_QUEUED", "DELETING")
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,7 @@ class Removal:
         self.signum: int | None = None
         self.sent = False  # the DELETE was sent
         self.deleted = False  # and accepted
+        self.already = False  # it was being deleted when this run found it: no DELETE sent
 
     def run(self) -> RunOutcome:
         try:
@@ -79,20 +86,11 @@ class Removal:
                 return self.ended(Verdict.SUCCEEDED, target, absent=True)
             self.target = target
             self._refuse(target)
-            what = f"Qovery environment {target.name}" + (f" ({target.project})" if target.project else "")
-            if self.plan.dry_run:
-                self.ctx.events.begin(f"Dry run: checking the deletion of {what}")
-                return self.ended(
-                    Verdict.PLANNED,
-                    f"Dry run: environment {target.name} ({target.environment_id}, {target.mode}) would be "
-                    "deleted. Nothing was deleted.",
-                )
-            self.ctx.events.begin(f"Deleting {what}")
-            return self._delete(target)
+            return self._act(target)
         except Interrupted as interruption:
             self.signum = interruption.signum
             name = signal.Signals(interruption.signum).name
-            if self.deleted:
+            if self.deleted or self.already:
                 return self.ended(
                     Verdict.CANCELLED, f"Interrupted by {name}; the deletion goes on in Qovery."
                 )
@@ -102,7 +100,9 @@ class Removal:
         except ActionError as error:
             said = self._token_problem(error) or str(error)
             done = "Nothing was deleted:"
-            if self.sent:  # Qovery may have acted on a DELETE whose answer was lost
+            if self.already:
+                done = "The deletion was already under way (an earlier request), but"
+            elif self.sent:  # Qovery may have acted on a DELETE whose answer was lost
                 done = (
                     "The deletion was requested, but"
                     if self.deleted
@@ -178,6 +178,62 @@ class Removal:
             return
         raise InputError(f"Invalid input `environment` ({given}): {why}. Fix: {fix}.")
 
+    # -- its state, before anything is sent --------------------------------------------------------------
+
+    def _act(self, target: Target) -> RunOutcome:
+        """What its state calls for: nothing (gone), a dry run's word, a wait for a deletion already under
+        way, or the DELETE."""
+        what = f"Qovery environment {target.name}" + (f" ({target.project})" if target.project else "")
+        state = self._state(target) or ""  # read once before anything is sent
+        if state == "DELETED":
+            self.ctx.events.begin(f"{what}: nothing to delete")
+            return self._gone_already(target)
+        self.already = state in BEING_DELETED
+        if self.plan.dry_run:
+            self.ctx.events.begin(f"Dry run: checking the deletion of {what}")
+            return self._dry_run(target, state)
+        if self.already:
+            self.ctx.events.begin(f"Waiting for the deletion of {what}, already under way")
+            return self._join(target, state)
+        self.ctx.events.begin(f"Deleting {what}")
+        return self._delete(target)
+
+    def _state(self, target: Target) -> str | None:
+        """The environment's state now (`GET /environment/{id}/status`: the list and `GET /environment/{id}`
+        do not say it): DELETED when it is gone (a 404), None when Qovery does not say."""
+        try:
+            return self.ctx.client.environment_state(target.environment_id).state
+        except RefusedError as error:
+            if error.status_code != 404:
+                raise
+            return "DELETED"  # gone: what a 404 says now
+
+    def _gone_already(self, target: Target) -> RunOutcome:
+        return self.ended(
+            Verdict.SUCCEEDED, f"Environment {target.name} no longer exists: nothing to delete.", absent=True
+        )
+
+    def _dry_run(self, target: Target, state: str) -> RunOutcome:
+        said = f"Dry run: environment {target.name} ({target.environment_id}, {target.mode})"
+        if self.already:
+            self.state = state
+            return self.ended(
+                Verdict.PLANNED,
+                f"{said} is already being deleted ({_shown(state)}), by an earlier request: a run would send "
+                "no DELETE, and wait until it is gone. Nothing was deleted.",
+            )
+        return self.ended(Verdict.PLANNED, f"{said} would be deleted. Nothing was deleted.")
+
+    def _join(self, target: Target, state: str) -> RunOutcome:
+        """A deletion already under way (an earlier request: another run, the console): no DELETE is sent,
+        and the run says it did not delete the environment."""
+        self.state = state
+        said = f"Environment {target.name} is already being deleted ({_shown(state)}), by an earlier request"
+        if not self.plan.waiting.wait:
+            return self.ended(Verdict.ACCEPTED, f"{said}: no DELETE sent; not waiting for it (wait: false).")
+        self.log.info(f"{said}: no DELETE sent; waiting until it is gone")
+        return self._wait(target)
+
     # -- deleting ---------------------------------------------------------------------------------------
 
     def _delete(self, target: Target) -> RunOutcome:
@@ -186,11 +242,7 @@ class Removal:
             self.ctx.client.delete_environment(target.environment_id)
         except RefusedError as error:
             if error.status_code == 404:  # gone since it was listed
-                return self.ended(
-                    Verdict.SUCCEEDED,
-                    f"Environment {target.name} no longer exists: nothing to delete.",
-                    absent=True,
-                )
+                return self._gone_already(target)
             if error.status_code == 403:
                 source = self.plan.given.get("api_token", "value not shown")
                 return self.ended(
@@ -215,11 +267,7 @@ class Removal:
                 return self._timed_out()
             pause.sleep()
             try:
-                state = self.ctx.client.environment_state(target.environment_id).state
-            except RefusedError as error:
-                if error.status_code != 404:
-                    raise
-                state = "DELETED"  # gone: what a 404 says now
+                state = self._state(target)
             except TransientError as error:
                 if error.deadline_reached:
                     return self._timed_out(f"while its state could not be read ({error})")
@@ -228,9 +276,15 @@ class Removal:
                 self.log.state(state or "no state")
                 self.state = state
             if state == "DELETED":
+                waited = f"{clock.now() - started:.0f}s"
+                if self.already:
+                    return self.ended(
+                        Verdict.SUCCEEDED,
+                        f"Environment {target.name} was already being deleted; it is gone now (waited "
+                        f"{waited}; no DELETE sent).",
+                    )
                 return self.ended(
-                    Verdict.SUCCEEDED,
-                    f"Environment {target.name} deleted in {clock.now() - started:.0f}s: it is gone.",
+                    Verdict.SUCCEEDED, f"Environment {target.name} deleted in {waited}: it is gone."
                 )
             if state is not None and state.endswith("_ERROR"):
                 return self.ended(
@@ -259,11 +313,11 @@ class Removal:
             dry_run=self.plan.dry_run,
             elapsed_seconds=self.ctx.clock.now() - self.ctx.started_at,
             environment=environment,
-            deletion=Deletion(verdict, message, self.state, absent=absent),
+            deletion=Deletion(verdict, message, self.state, absent=absent, already=self.already),
         )
 
     def _token_problem(self, error: ActionError) -> str | None:
-        if not token_refused(error, first_read=not self.deleted):
+        if not token_refused(error, first_read=not (self.deleted or self.already)):
             return None
         source = self.plan.given.get("api_token", "value not shown")
         return f"the API token ({source}) was refused: {error}"

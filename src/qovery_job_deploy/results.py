@@ -44,6 +44,12 @@ DELETION_HEADLINES = {
     Verdict.ERROR: "Qovery environment {name}: deletion in error",
     Verdict.PLANNED: "Dry run: Qovery environment {name} would be deleted, nothing was deleted",
 }
+# A deletion already under way when the run came (an earlier request): the run sent no DELETE.
+ALREADY_HEADLINES = {
+    Verdict.SUCCEEDED: "Qovery environment {name} deleted, by an earlier request",
+    Verdict.ACCEPTED: "Qovery environment {name}: already being deleted",
+    Verdict.PLANNED: "Dry run: Qovery environment {name} is already being deleted, nothing was deleted",
+}
 # GitLab reads at most 20 dotenv variables on self-managed instances by default (50 on gitlab.com);
 # per-job keys take what the step-wide ones leave, most useful first.
 MAX_DOTENV_VARIABLES = 20
@@ -81,6 +87,8 @@ def _deletion_headline(run: RunOutcome, deletion: Deletion) -> str:
     name = environment_name(run)
     if deletion.absent:
         return f"Qovery environment {name}: nothing to delete"
+    if deletion.already and deletion.verdict in ALREADY_HEADLINES:
+        return ALREADY_HEADLINES[deletion.verdict].format(name=name)
     return DELETION_HEADLINES[deletion.verdict].format(name=name)
 
 
@@ -189,7 +197,7 @@ def result(run: RunOutcome) -> dict[str, Any]:
         "environment_id": environment.environment_id if environment else None,
         "environment_url": environment.url if environment else None,
         "cloned": bool(environment and environment.cloned),
-        "deleted": bool(run.deletion and run.deletion.gone and not run.deletion.absent),
+        "deleted": bool(run.deletion and run.deletion.by_this_run),
     }
 
 
