@@ -6,13 +6,15 @@ ceil(length / 3) times (at 3 s, 6 s, ...): the comments compare."""
 from __future__ import annotations
 
 from collections import Counter, deque
+from collections.abc import Callable
 
 import pytest
-from support.inputs import inputs
-from support.sims import SimFactory, requests_by_operation
+from support.inputs import inputs, sim_inputs
+from support.previews import in_environment, preview_inputs, previews, step
+from support.sims import SimFactory, default_url, requests_by_operation
 from support.step import plain_env, run_step
 
-from qovery_job_deploy.simulator import Fault, JobScript
+from qovery_job_deploy.simulator import Fault, JobScript, QoverySimulator
 from qovery_job_deploy.simulator.routes import route
 
 JOB_ID = "6c1b4f9e-0000-4000-8000-000000000000"
@@ -266,3 +268,72 @@ def test_a_release_reads_links_once_per_environment(
     assert run.code == 0, run.stderr
     counted = requests_by_operation(sim)
     assert {op: counted[op] for op in ("links", "environment_links") if op in counted} == links
+
+
+# A preview's run reads its environment's links once: the services' URLs and the preview's own link
+# (`environment-url`) share that one read, whatever is named.
+NOTHING_NAMED = {"project": "shop", "environment": "pr-42", "clone-from": "staging"}
+
+
+@pytest.mark.parametrize(
+    ("later", "given", "answering"),
+    [
+        (False, preview_inputs, ("api", "web")),  # the first run: the clone, everything deployed
+        (True, preview_inputs, ("api", "web")),  # a later run: api and web
+        (
+            True,
+            lambda sim: preview_inputs(sim, services="api"),
+            ("api",),
+        ),  # alone: its environment's read too
+        (True, lambda sim: sim_inputs(sim, **NOTHING_NAMED), ("api", "web")),  # nothing named: all again
+        (True, lambda sim: preview_inputs(sim, **{"dry-run": "true"}), ()),  # no URL: only the preview's link
+    ],
+    ids=["first-run", "later-run", "one-named", "nothing-named", "dry-run"],
+)
+def test_a_preview_run_reads_its_environment_s_links_once(
+    simulator: SimFactory,
+    later: bool,
+    given: Callable[[QoverySimulator], dict[str, str]],
+    answering: tuple[str, ...],
+) -> None:
+    sim = previews(simulator)
+    if later:
+        assert step(sim).code == 0
+    before = {operation: sim.calls(operation) for operation in ("links", "environment_links")}
+    run = run_step(plain_env(given(sim)))
+
+    assert run.code == 0, run.stderr
+    assert {operation: sim.calls(operation) - count for operation, count in before.items()} == {
+        "links": 0,
+        "environment_links": 1,
+    }
+    (clone,) = sim.environments.clones
+    services = in_environment(sim, clone)
+    result = run.json()
+    assert result["environment_url"] == default_url(services["api"])  # the preview's first default link
+    assert {s["name"]: s["url"] for s in result["services"]} == {
+        s["name"]: default_url(services[s["name"]]) if s["name"] in answering else None
+        for s in result["services"]
+    }
+    assert set(answering) <= {s["name"] for s in result["services"]}
+
+
+def test_a_preview_s_link_read_that_fails_is_not_read_again_for_its_own_link(simulator: SimFactory) -> None:
+    """The one read fails: the services have no URL and the preview no link, each said in its line, and
+    the verdicts stand."""
+    sim = previews(simulator)
+    assert step(sim).code == 0
+    (clone,) = sim.environments.clones
+    first = next(s for s in sim.services.values() if s.environment_id == clone)  # answers for its environment
+    first.faults["environment_links"] = deque([Fault(status=500)] * 2)
+    before = sim.calls("environment_links")
+    run = step(sim)
+
+    assert run.code == 0, run.stderr
+    assert sim.calls("environment_links") - before == 1
+    result = run.json()
+    assert result["environment_url"] is None
+    assert [s["url"] for s in result["services"]] == [None, None]
+    said = "are unavailable (Qovery answered HTTP 500 to GET)"
+    assert f"The URLs of api (shop / pr-42), web (shop / pr-42) {said}" in run.stderr
+    assert "The preview's link is unavailable (Qovery answered HTTP 500 to GET)" in run.stderr

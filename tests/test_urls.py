@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 from support.inputs import ENV, service, sim_inputs
-from support.sims import TOKEN, SimFactory, job
+from support.sims import TOKEN, SimFactory, default_url, job
 from support.step import StepRun, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.api.models import Link as ApiLink
@@ -28,11 +28,6 @@ from qovery_job_deploy.urls import chosen, web_url
 ROOT = Path(__file__).resolve().parents[1]
 TAG, COMMIT = "v2.0.0", "fedcba9876543210fedcba9876543210fedcba98"
 CUSTOM = "https://www.shop.example"
-
-
-def default_url(script: JobScript) -> str:
-    """The simulator's default link for a service: its name on a Qovery domain."""
-    return f"https://{script.job_name}-{script.job_id[:8]}.qovery.example"
 
 
 def values_for(sim: QoverySimulator, services: str, **extra: str) -> dict[str, str]:

@@ -7,7 +7,7 @@ own small time budget, so that a slow or hanging endpoint costs seconds, not the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 
 from qovery_job_deploy.api.errors import short_error
@@ -21,7 +21,7 @@ from qovery_job_deploy.identity import ServiceIdentity
 from qovery_job_deploy.inputs.plan import LogsMode, Plan
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.outcome import Outcome, Verdict
-from qovery_job_deploy.urls import located
+from qovery_job_deploy.urls import LinkReads, located
 
 # After the verdicts, the reads that explain them (deployment logs) share at least this much time, even
 # past `timeout`: a timed-out deployment is when its log is most wanted.
@@ -86,17 +86,27 @@ def read_deployment_log(
     return found
 
 
-def explain(outcomes: list[Outcome], plan: Plan, ctx: Context) -> list[Outcome]:
+def explain(
+    outcomes: list[Outcome],
+    plan: Plan,
+    ctx: Context,
+    links: LinkReads | None = None,
+    *,
+    read_anyway: Collection[str] = (),
+) -> list[Outcome]:
     """Each outcome with what explains it, then the URL of each service that succeeded, read after every
-    verdict is known. The reads share one budget (what is left of `timeout`, or EXPLAIN_SECONDS when that is
-    less), and a signal now cuts the explanations short, never the verdicts already reached."""
+    verdict is known, through `links` (the run's `Directory`, which reads each once; else the client), with
+    `read_anyway` the environments whose links the run reads anyway (`urls.located`). The reads share one
+    budget (what is left of `timeout`, or EXPLAIN_SECONDS when that is less), and a signal now cuts the
+    explanations short, never the verdicts already reached."""
     client, log = ctx.client, ctx.log
     until = ctx.deadline.at_least(EXPLAIN_SECONDS)  # the reads below get this one, not the run's deadline
     explained: list[Outcome] = []
     try:
         for outcome in outcomes:
             explained.append(_explained(outcome, plan, client, log, until))
-        return located(explained, client, until, log, cap=plan.connection.request_timeout)
+        cap = plan.connection.request_timeout
+        return located(explained, links or client, until, log, cap=cap, read_anyway=read_anyway)
     except Interrupted:  # said where it landed (read_deployment_log, urls); the verdicts stand
         pass
     return explained + outcomes[len(explained) :]

@@ -3,7 +3,9 @@
 Name resolution (`resolve.py`), the plan (`plan.py`) and the labels (`labels.py`) share one `Directory`:
 each list (`GET /organization`, `/organization/{id}/project`, `/project/{id}/environment`,
 `/environment/{id}/{kind}s`), each service (`GET /{kind}/{id}`) and each environment (`GET /environment/
-{id}`) is read once a run, and its answer, or its failure, is what every later asker gets. One exception:
+{id}`) is read once a run, and its answer, or its failure, is what every later asker gets. So are the links,
+after the verdicts (`GET /{kind}/{id}/link`, `GET /environment/{id}/link`): the services' URLs (`urls.py`)
+and a preview's own link (`preview.py`) share one read of an environment's. One exception:
 a read given a budget (one try, for a label) that failed is tried again for an asker without one (its
 answer decides what is deployed), with that asker's patience.
 
@@ -18,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from qovery_job_deploy.api.models import EnvironmentInfo, Named, ServiceInfo
+from qovery_job_deploy.api.models import EnvironmentInfo, Links, Named, ServiceInfo
 from qovery_job_deploy.api.protocol import QoveryApi
 from qovery_job_deploy.errors import ActionError
 from qovery_job_deploy.kinds import ServiceKind
@@ -48,6 +50,7 @@ class Directory:
         self._lists: dict[tuple[str, ...], list[Named] | _Failed] = {}
         self._services: dict[tuple[str, str], ServiceInfo | _Failed] = {}
         self._environments: dict[str, EnvironmentInfo | _Failed] = {}
+        self._links: dict[tuple[str, str], Links | _Failed] = {}
 
     # -- the lists, for names -------------------------------------------------------------------------
 
@@ -103,6 +106,23 @@ class Directory:
             environment_id,
             budget,
             lambda: self.client.environment(environment_id, budget=budget),
+        )
+
+    # -- where the services answer, after the verdicts: one try each -----------------------------------
+
+    def links(self, kind: ServiceKind, service_id: str, *, budget: float) -> Links:
+        """`GET /{kind}/{id}/link`: where one service answers."""
+        read = self.client.links
+        return _once(
+            self._links, (kind.name, service_id), budget, lambda: read(kind, service_id, budget=budget)
+        )
+
+    def environment_links(self, environment_id: str, *, budget: float) -> Links:
+        """`GET /environment/{id}/link`: where every service of the environment answers, the preview's own
+        link among them."""
+        read = self.client.environment_links
+        return _once(
+            self._links, ("environment", environment_id), budget, lambda: read(environment_id, budget=budget)
         )
 
 

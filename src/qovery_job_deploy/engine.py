@@ -62,15 +62,17 @@ class Engine:
         self.deployments: Deployments | StagedDeployments | None = None
         self.asked = plan.request  # until each service's request is planned: what was given
         self.previews: Previews | None = None  # `clone-from`: a preview, found or cloned
+        self.directory: Directory | None = None  # once the run starts
 
     def run(self) -> RunOutcome:
         plan = self.plan
         try:
             try:
                 # Each list and each service read once, shared by the names, the labels and the plan.
-                directory = Directory(self.client, decides=lambda kind: kind.needs_source(plan.request))
-                resolver = Resolver(directory, self.log, self.given, plan.platform)
-                identities, planned, named = self._services(directory, resolver)
+                # And each link, after the verdicts: the services' URLs and a preview's own link.
+                self.directory = Directory(self.client, decides=lambda kind: kind.needs_source(plan.request))
+                resolver = Resolver(self.directory, self.log, self.given, plan.platform)
+                identities, planned, named = self._services(self.directory, resolver)
             except InputError:
                 raise  # nothing to open: the caller reports an input error
             except BaseException as error:
@@ -101,7 +103,7 @@ class Engine:
             outcomes = self.deployments.run()
             ended = self.clock.now()
             if self.deployments.signum is None:
-                outcomes = explain(outcomes, plan, self.ctx)
+                outcomes = self._explained(outcomes)
             else:  # after a signal, stop promptly: no more reads, but the console links need none
                 outcomes = linked(outcomes, plan)
             return self._ended(outcomes, self.deployments.signum, announced=several, at=ended)
@@ -207,7 +209,14 @@ class Engine:
         """What would be deployed, explained; in a preview that does not exist, what would be cloned."""
         if self.prepared is not None and self.prepared.would_clone:
             return would_clone(self.prepared, self.runs, self.log)
-        return explain(self._statuses(), self.plan, self.ctx)
+        return self._explained(self._statuses())
+
+    def _explained(self, outcomes: list[Outcome]) -> list[Outcome]:
+        """`explain`, its links read through the run's `Directory`: a preview's own link (`_ended`) is the
+        same read of its environment's links as its services' URLs."""
+        prepared = self.prepared
+        preview = {prepared.place.environment_id} if prepared and prepared.place.environment_id else set()
+        return explain(outcomes, self.plan, self.ctx, self.directory, read_anyway=preview)
 
     def _statuses(self) -> list[Outcome]:
         """Each service's status, which proves that the token sees it, and what would be deployed: the

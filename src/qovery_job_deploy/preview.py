@@ -165,7 +165,8 @@ class Previews:
         url = None
         if place.environment_id and read_link:
             try:
-                links = self.ctx.client.environment_links(place.environment_id, budget=LINK_BUDGET_SECONDS)
+                # The read the services' URLs made, if they did (`urls.located`): one a run.
+                links = self.directory.environment_links(place.environment_id, budget=LINK_BUDGET_SECONDS)
                 url = chosen(links.results)  # as each service's URL is chosen (`urls.py`)
             except ActionError as error:
                 self.log.info(f"The preview's link is unavailable ({short_error(error)})")

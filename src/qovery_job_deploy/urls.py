@@ -4,7 +4,9 @@ Which kinds have links is a property of each row of the table (`ServiceKind.link
 containers, helm charts); a job, a database or a terraform service has none, and a service without a public
 port has an empty list: no URL, and nothing to say. A failed or unfinished service has no URL to claim, so
 only services that succeeded are read, at most once per environment: a service alone by its own
-`GET /{kind}/{id}/link`, several of one environment by one `GET /environment/{id}/link`.
+`GET /{kind}/{id}/link`, several of one environment by one `GET /environment/{id}/link`, and so is one
+alone in an environment whose links the run reads anyway (a preview's, for its own link). The reads go
+through the run's `Directory`, which reads each once: a preview's link is that same read.
 
 Nothing here may change a verdict: a read that fails is one info line, and its services have no URL. A
 link's `url` is untrusted API text: only a plain http(s) URL is kept (`web_url`), and each writer escapes it
@@ -14,12 +16,12 @@ its own way besides.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
+from typing import Protocol
 
 from qovery_job_deploy.api.errors import short_error
-from qovery_job_deploy.api.models import Link
-from qovery_job_deploy.api.protocol import QoveryApi
+from qovery_job_deploy.api.models import Link, Links
 from qovery_job_deploy.clock import Deadline
 from qovery_job_deploy.errors import ActionError, Interrupted
 from qovery_job_deploy.identity import canonical_uuid
@@ -43,6 +45,14 @@ PREFERENCES: tuple[Callable[[Link], bool], ...] = (
     lambda link: link.is_qovery_domain is True,
     lambda link: True,
 )
+
+
+class LinkReads(Protocol):
+    """The two link reads (the client's, or the run's `Directory`, which reads each once a run)."""
+
+    def links(self, kind: ServiceKind, service_id: str, *, budget: float) -> Links: ...
+
+    def environment_links(self, environment_id: str, *, budget: float) -> Links: ...
 
 
 def web_url(text: object) -> str | None:
@@ -73,11 +83,18 @@ def chosen(links: Sequence[Link]) -> str | None:
 
 
 def located(
-    outcomes: list[Outcome], client: QoveryApi, until: Deadline, log: Log, *, cap: float
+    outcomes: list[Outcome],
+    client: LinkReads,
+    until: Deadline,
+    log: Log,
+    *,
+    cap: float,
+    read_anyway: Collection[str] = (),
 ) -> list[Outcome]:
     """Each outcome with `url` where its service succeeded and has one. `until` bounds the reads (the
-    explain step's time), `cap` each one (one request's timeout). A signal stops them: said in one line,
-    then raised for the caller."""
+    explain step's time), `cap` each one (one request's timeout); `read_anyway`: the environments whose
+    links the run reads anyway (a preview's), read for a service alone there too. A signal stops them: said
+    in one line, then raised for the caller."""
     # By environment, in the order given; a service whose environment is not known, alone.
     groups: dict[tuple[str | None, str], list[tuple[Outcome, ServiceKind]]] = {}
     for outcome in outcomes:
@@ -88,9 +105,10 @@ def located(
             groups.setdefault(key, []).append((outcome, kind))
     found: dict[str, str] = {}
     for (environment, _), members in groups.items():
-        links = _read(members, environment, client, until, log, cap=cap)
+        whole = environment is not None and (len(members) > 1 or environment in read_anyway)
+        links = _read(members, environment if whole else None, client, until, log, cap=cap)
         for member, _kind in members:
-            mine = links if len(members) == 1 else [link for link in links if _of(link, member)]
+            mine = [link for link in links if _of(link, member)] if whole else links
             if (url := chosen(mine)) is not None:
                 found[member.known.service_id] = url
     return [replace(outcome, url=found.get(outcome.known.service_id)) for outcome in outcomes]
@@ -99,14 +117,14 @@ def located(
 def _read(
     members: list[tuple[Outcome, ServiceKind]],
     environment: str | None,
-    client: QoveryApi,
+    client: LinkReads,
     until: Deadline,
     log: Log,
     *,
     cap: float,
 ) -> list[Link]:
-    """The links of `members`: one service's own read, or, for several, their environment's; none when
-    the read failed (said in one line)."""
+    """The links of `members`: their `environment`'s when given, else the one service's own; none when the
+    read failed (said in one line)."""
     labels = ", ".join(member.known.label() for member, _ in members)
     what = f"the URL of {labels} is" if len(members) == 1 else f"the URLs of {labels} are"
     left = until.left()
@@ -114,9 +132,9 @@ def _read(
         log.info(f"No time left: {what} not read")
         return []
     budget = min(LINKS_MAX_SECONDS, left, cap)
-    (first, kind), *others = members
+    first, kind = members[0]
     try:
-        if environment is not None and others:
+        if environment is not None:
             answer = client.environment_links(environment, budget=budget)
         else:
             answer = client.links(kind, first.known.service_id, budget=budget)

@@ -40,6 +40,11 @@ def job(*timeline: tuple[float, str], **options: Any) -> JobScript:
     return JobScript(str(uuid.uuid4()), **options)
 
 
+def default_url(script: JobScript) -> str:
+    """The simulator's default link for a service: its name on a Qovery domain."""
+    return f"https://{script.job_name}-{script.job_id[:8]}.qovery.example"
+
+
 def in_process(*jobs: JobScript, **options: Any) -> QoverySimulator:
     """A simulator that only the in-process transport reaches, on a virtual clock of its own."""
     clock = VirtualClock()
