@@ -246,6 +246,8 @@ def test_a_dry_run_checks_everything_and_posts_nothing(simulator: SimFactory, tm
         in run.stderr
     )
     assert "Dry run: 3 Qovery services would be deployed, nothing was posted" in run.summary()
+    assert f"Would deploy: image tag `{TAG}`, commit `{COMMIT}`" in run.summary()
+    assert "Deployed" not in run.summary()  # nothing was
     assert "::error" not in run.stdout
     # The names were resolved and each service's status read: what proves the token can see them.
     assert sim.calls("environment_services") >= 1 and sim.calls("environment_statuses") == 1
@@ -392,6 +394,22 @@ def test_a_chart_version_deployed_is_reported_as_such(simulator: SimFactory, tmp
     assert run.code == 0, run.stderr
     assert f"| Deployed | chart version `{CHART}` |" in run.summary()
     assert json.loads(run.outputs()["result"])["chart_version"] == CHART
+
+
+def test_a_dry_run_of_one_service_names_it_and_says_what_it_would_deploy(
+    simulator: SimFactory, tmp_path: Path
+) -> None:
+    sim, _ = release(simulator)
+    env, files = github_env(tmp_path, release_inputs(sim, "web", **{"dry-run": "true"}))
+    run = run_step(env, files)
+
+    assert run.code == 0, run.stderr
+    summary = run.summary().splitlines()
+    assert summary[0] == (
+        "### 🔎 Dry run: Qovery application web (shop / production) would be deployed, nothing was posted"
+    )
+    assert f"| Would deploy | commit `{COMMIT}` |" in summary
+    assert not any("Deployed" in line for line in summary)
 
 
 def test_a_dry_run_reports_no_state_only_the_current_one(simulator: SimFactory, tmp_path: Path) -> None:

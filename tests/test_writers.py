@@ -27,8 +27,9 @@ from qovery_job_deploy.api.responses import clean_text
 from qovery_job_deploy.identity import ServiceIdentity
 from qovery_job_deploy.inputs.model import Settings
 from qovery_job_deploy.inputs.names import qovery_env_name
+from qovery_job_deploy.kinds import DeployRequest
 from qovery_job_deploy.log import HumanLog
-from qovery_job_deploy.outcome import Known, Outcome, RunOutcome, Verdict
+from qovery_job_deploy.outcome import Deletion, Known, Outcome, PreviewEnvironment, RunOutcome, Verdict
 from qovery_job_deploy.publishers import Target
 from qovery_job_deploy.publishers.github_outputs import format_outputs
 from qovery_job_deploy.publishers.gitlab_dotenv import format_dotenv
@@ -198,6 +199,75 @@ def test_summary_shows_verdict_icon_job_state_request_and_steps() -> None:
         "| `BUILD` | `SUCCESS` | 4 s |",
     ):
         assert expected in summary
+
+
+def named_run(name: str, *, dry_run: bool, several: bool = False) -> RunOutcome:
+    """An application `name` of shop / production (and, `several`, a job beside it), planned in a dry run or
+    deployed, commit 2222... asked."""
+    identity = ServiceIdentity(SERVICE_ID, name, "env-1", "production", "p-1", "shop", kind="application")
+    verdict = Verdict.PLANNED if dry_run else Verdict.SUCCEEDED
+    outcomes = [Outcome(Known(SERVICE_ID, identity=identity), verdict, "said", 0.0)]
+    if several:
+        other = ServiceIdentity("job-2", "migrate", "env-1", "production", "p-1", "shop")
+        outcomes.append(Outcome(Known("job-2", identity=other), verdict, "said", 0.0))
+    return RunOutcome(outcomes, request=DeployRequest(git_commit_id="2222" * 10), dry_run=dry_run)
+
+
+SERVICE_ID = "11111111-1111-4111-8111-111111111111"
+HOSTILE_NAME = "web_* [x](https://evil.example) <b>"
+ESCAPED_NAME = "web\\_\\* \\[x\\](https://evil.example) &lt;b&gt;"
+
+
+@pytest.mark.parametrize(
+    ("run", "title", "asked"),
+    [
+        (
+            named_run("web", dry_run=True),
+            "### 🔎 Dry run: Qovery application web (shop / production) would be deployed, nothing was posted",
+            "| Would deploy | commit `2222222222222222222222222222222222222222` |",
+        ),
+        (
+            named_run(HOSTILE_NAME, dry_run=True),
+            f"### 🔎 Dry run: Qovery application {ESCAPED_NAME} (shop / production) would be deployed, "
+            "nothing was posted",
+            "| Would deploy | commit `2222222222222222222222222222222222222222` |",
+        ),
+        (
+            named_run("web", dry_run=True, several=True),
+            "### 🔎 Dry run: 2 Qovery services would be deployed, nothing was posted",
+            "Would deploy: commit `2222222222222222222222222222222222222222`",
+        ),
+        (
+            named_run("web", dry_run=False),
+            "### ✅ Qovery application deployed",
+            "| Deployed | commit `2222222222222222222222222222222222222222` |",
+        ),
+        (
+            named_run("web", dry_run=False, several=True),
+            "### ✅ 2 Qovery services deployed",
+            "Deployed: commit `2222222222222222222222222222222222222222`",
+        ),
+    ],
+    ids=["dry-run", "dry-run-hostile-name", "dry-run-several", "deployed", "deployed-several"],
+)
+def test_the_summary_says_what_was_deployed_or_in_a_dry_run_what_would_be(
+    run: RunOutcome, title: str, asked: str
+) -> None:
+    summary = summary_markdown(run)
+    assert summary.splitlines()[0] == title
+    assert asked in summary.splitlines()
+    if run.dry_run:
+        assert "Deployed" not in summary  # nothing was
+    assert "<b>" not in summary
+
+
+def test_a_deletion_s_title_escapes_its_environment_s_name() -> None:
+    run = RunOutcome(
+        [],
+        environment=PreviewEnvironment("env-1", HOSTILE_NAME),
+        deletion=Deletion(Verdict.SUCCEEDED, "gone"),
+    )
+    assert summary_markdown(run).splitlines()[0] == f"### ✅ Qovery environment {ESCAPED_NAME} deleted"
 
 
 def test_result_has_every_field() -> None:

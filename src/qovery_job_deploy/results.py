@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from qovery_job_deploy.deployment_log import QoveryDiagnosis
@@ -62,16 +63,21 @@ PER_JOB_DOTENV = (
 )
 
 
-def headline(run: RunOutcome) -> str:
+def headline(run: RunOutcome, shown: Callable[[str], str] = str) -> str:
     """`Qovery job deployment failed`; with several services `3 Qovery jobs deployed` when all went
-    alike, else `3 Qovery jobs: 1 failed`: those that did not go as asked, by verdict, worst first."""
+    alike, else `3 Qovery jobs: 1 failed`: those that did not go as asked, by verdict, worst first. A dry
+    run of one service names it (`Dry run: Qovery job migrate (shop / production) would be deployed`), a
+    deletion its environment: each name as `shown` writes untrusted text (`markdown.text` in Markdown)."""
     if run.deletion is not None:
-        return _deletion_headline(run, run.deletion)
+        return _deletion_headline(run, run.deletion, shown)
     nothing_posted = all(job.known.deployment_request_id is None for job in run.services)
     if len(run.services) == 1:
-        one = noun(run.services[0])
+        (service,) = run.services
+        one = noun(service)
         if run.verdict is Verdict.ERROR and nothing_posted:
             return f"Qovery {one}: nothing was deployed"
+        if run.verdict is Verdict.PLANNED:  # nothing else says which: no deployment to link
+            one = f"{one} {shown(service.known.label())}"
         return HEADLINES[run.verdict].format(jobs=one)
     what = f"{len(run.services)} Qovery {nouns(run)}"
     if run.verdict is Verdict.ERROR and nothing_posted:
@@ -83,8 +89,8 @@ def headline(run: RunOutcome) -> str:
     return f"{what}: " + ", ".join(f"{counts[verdict]} {verdict.words}" for verdict in worst_first)
 
 
-def _deletion_headline(run: RunOutcome, deletion: Deletion) -> str:
-    name = environment_name(run)
+def _deletion_headline(run: RunOutcome, deletion: Deletion, shown: Callable[[str], str]) -> str:
+    name = shown(environment_name(run))
     if deletion.absent:
         return f"Qovery environment {name}: nothing to delete"
     if deletion.already and deletion.verdict in ALREADY_HEADLINES:

@@ -35,16 +35,18 @@ LINK_SAFE = ":/?=&%#@+-._~"
 def summary_markdown(run: RunOutcome) -> str:
     """States and ids as code spans (shown exactly, readable in the raw file); messages as running text;
     Qovery's own diagnosis at the top, the deployment log folded at the end."""
-    lines = [f"### {ICONS[run.verdict]} {headline(run)}", "", md.text(message(run), MAX_MESSAGE), ""]
+    title = headline(run, md.text)
+    lines = [f"### {ICONS[run.verdict]} {title}", "", md.text(message(run), MAX_MESSAGE), ""]
     if run.deletion is not None:
         return "\n".join(lines + _deletion(run, run.deletion)) + "\n\n"
     lines += _preview(run)
     deciding = run.deciding()
     lines += diagnosis_markdown(diagnosis_of(deciding))
+    deployed = "Would deploy" if run.dry_run else "Deployed"  # a dry run posts nothing
     if len(run.services) == 1:
-        lines += _one_job(run.services[0], what_was_asked(run))
+        lines += _one_job(run.services[0], (deployed, what_was_asked(run)))
     else:
-        lines += [f"Deployed: {what_was_asked(run)}", ""]
+        lines += [f"{deployed}: {what_was_asked(run)}", ""]
         lines += _table(run.services)
     for job in run.services:
         lines += log_markdown(job, several=len(run.services) > 1)
@@ -129,12 +131,13 @@ def what_was_asked(run: RunOutcome) -> str:
     )
 
 
-def _one_job(outcome: Outcome, asked: str) -> list[str]:
+def _one_job(outcome: Outcome, asked: tuple[str, str]) -> list[str]:
+    """One service's table; `asked`: its row of what was deployed (or, in a dry run, would be)."""
     known = outcome.known
     rows = [
         ("Verdict", md.code(outcome.verdict.value)),
         (noun(outcome).capitalize(), _job_cell(outcome)),
-        ("Deployed", asked),
+        asked,
         ("Current state", md.code(outcome.current_state))
         if outcome.current_state is not None
         else ("Final state", md.code(known.state or "")),
