@@ -117,8 +117,13 @@ def test_the_simulator_banner_names_the_step_as_the_quick_start_installed_it(
     text = introduction(QoverySimulator(), QUICK_START, logged=logged)
     lines = text.splitlines()
 
-    assert f"  .venv/bin/{PROG} --job-id 11111111-1111-4111-8111-111111111111" in lines
-    assert f"  .venv/bin/{PROG} --environment production --services migrate,api,web --sequential" in lines
+    # Its commands, in their order: a job that succeeds, one that fails, a release, a timeout.
+    assert [line for line in lines if line.startswith(f"  .venv/bin/{PROG} ")] == [
+        f"  .venv/bin/{PROG} --job-id 11111111-1111-4111-8111-111111111111",
+        f"  .venv/bin/{PROG} --environment production --jobs add-orders-index",
+        f"  .venv/bin/{PROG} --environment production --services migrate,api,web --sequential",
+        f"  .venv/bin/{PROG} --environment production --jobs nightly-report --timeout 20s --cancel-on-timeout",
+    ]
     assert lines[-1] == last_line
     assert "Restart the simulator (Ctrl-C) to clear a busy queue." in lines
 
@@ -132,14 +137,19 @@ def test_the_simulator_banner_s_commands_leave_it_usable(simulator: SimFactory) 
         for line in introduction(sim, QUICK_START, logged=False).splitlines()
         if line.startswith(f"  .venv/bin/{PROG} ")
     ]
-    assert len(commands) == 3
+    assert len(commands) == 4
     env = base_env() | {"QOVERY_API_URL": sim.url, "QOVERY_API_TOKEN": TOKEN}
-    verdicts = []
+    verdicts, codes = [], []
     for args in [*commands, commands[0]]:
         run = run_step(env, args=args)
         verdicts.append(run.json()["verdict"])
+        codes.append(run.code)
         assert "never left Qovery's queue" not in run.stderr, run.stderr
-    assert verdicts == ["succeeded", "succeeded", "timed_out", "succeeded"]
+        if run.json()["verdict"] == "failed":  # what the banner says it shows
+            assert 'psql: error: relation "orders_idx" already exists' in run.stderr
+            assert "Qovery: The job exited with code 1 before completing." in run.stderr
+    assert verdicts == ["succeeded", "failed", "succeeded", "timed_out", "succeeded"]
+    assert codes == [0, 1, 0, 124, 0]
     assert run.json()["duration_seconds"] <= 10  # the last waited behind nothing
 
 

@@ -44,6 +44,8 @@ def introduction(sim: QoverySimulator, run_as: Commands, *, logged: bool) -> str
         f"  export QOVERY_API_URL={sim.url} QOVERY_API_TOKEN=qov_anything\n"
         "then deploy one of them:\n"
         f"  {run_as.step} --job-id {first}\n"
+        "or one that fails, with its deployment log and Qovery's diagnosis (exit code 1):\n"
+        f"  {run_as.step} --environment production --jobs add-orders-index\n"
         "or a release, by name, one after another:\n"
         f"  {run_as.step} --environment production --services migrate,api,web --sequential\n"
         "or a timeout, cancelling what it leaves running:\n"
