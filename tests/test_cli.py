@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -421,3 +422,35 @@ def test_the_demo_shows_each_value_as_people_read_it(value: object, shown: str) 
 def test_the_demo_leaves_out_a_dry_run_that_was_not_one() -> None:
     said = summary('{"verdict": "succeeded", "dry_run": false}', 0, commands())
     assert "verdict" in said and "dry run" not in said and "False" not in said
+
+
+def services_json(*services: tuple[str | None, str | None, str | None]) -> str:
+    """A result whose top-level `job_id` and `job_name` are the first service's: (type, id, name) each."""
+    _, first_id, name = services[0]
+    entries = [
+        {"type": k, "id": i, "name": n, "verdict": "succeeded", "state": "DEPLOYED"} for k, i, n in services
+    ]
+    return json.dumps({"job_id": first_id, "verdict": "succeeded", "job_name": name, "services": entries})
+
+
+@pytest.mark.parametrize(
+    ("printed", "rows"),
+    [
+        (services_json(("database", "d-1", "postgres")), ["database id  d-1", "database name  postgres"]),
+        (services_json(("helm", "h-1", "ingress")), ["helm chart id  h-1", "helm chart name  ingress"]),
+        (services_json(("job", "j-1", "migrate")), ["job id  j-1", "job name  migrate"]),
+        (
+            services_json(("container", "c-1", "api"), ("job", "j-1", "migrate")),
+            ["container id  c-1", "container name  api"],
+        ),
+        (services_json((None, None, "migrat")), ["service name  migrat"]),  # nothing resolved
+    ],
+    ids=["database", "helm", "job", "release", "unresolved"],
+)
+def test_the_demo_calls_each_service_by_its_type_not_a_job(printed: str, rows: list[str]) -> None:
+    """The JSON keeps `job_id` and `job_name` for every type (compatibility); people read the type."""
+    said = [" ".join(line.split()) for line in summary(printed, 0, commands()).splitlines()]
+    for row in rows:
+        assert " ".join(row.split()) in said, said
+    if not any(row.startswith("job ") for row in rows):
+        assert not any(line.startswith(("job id", "job name")) for line in said), said

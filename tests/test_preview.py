@@ -368,6 +368,10 @@ def test_the_preview_demo_plays_the_whole_lifecycle() -> None:
     assert "Deleting Qovery environment pr-42 (shop)" in third and "deleted in" in third
     assert run.stdout.count("Exit code 0: ") == 3
     assert "cloned                     yes" in run.stdout
+    # Each service as what it is: the first run's deciding one is the database, the second's the container.
+    shown = [line.split()[:2] for line in run.stdout.splitlines() if line.split()[1:2] in (["id"], ["name"])]
+    assert ["database", "name"] in shown and ["container", "name"] in shown
+    assert not any(words[0] == "job" for words in shown), shown
     assert "Exit code 0: the environment was deleted." in run.stdout
     assert max(len(line) for line in run.stdout.splitlines() if "https://" not in line) <= 120
 

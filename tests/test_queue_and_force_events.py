@@ -7,14 +7,15 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from collections import deque
 from dataclasses import dataclass, field
 
 import pytest
-from support.inputs import job_inputs
+from support.inputs import job_inputs, release_inputs, service
 from support.sims import SimFactory, deploy_now, job
 from support.step import StepRun, plain_env, run_step
 
-from qovery_job_deploy.simulator import DEFAULT_ERROR, QoverySimulator
+from qovery_job_deploy.simulator import DEFAULT_ERROR, Fault, QoverySimulator
 
 OK = ((0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "EXECUTING"), (2.0, "DEPLOYED"))
 BAD = ((0.0, "QUEUED"), (0.5, "DEPLOYING"), (1.0, "EXECUTING"), (2.0, "DEPLOYMENT_ERROR"))
@@ -198,3 +199,28 @@ def test_the_pace_and_the_log_wait_with_a_queued_deployment(simulator: SimFactor
     assert seconds_at(run, "DEPLOYED") <= request.ends_at() + 1
     reminders = re.findall(r"Still QUEUED after (\d+)s: Qovery has not started it yet", run.stderr)
     assert len(reminders) == 2 and all(60 <= int(after) < 150 for after in reminders)
+
+
+@pytest.mark.parametrize(
+    ("kind", "noun", "deploys"),
+    [
+        ("container", "container", {"image_tag": "v0"}),
+        ("helm", "helm chart", {"chart_version": "0.1.0"}),
+        ("job", "job", {"image_tag": "v0"}),
+    ],
+)
+def test_a_busy_service_s_queue_that_cannot_be_read_is_said_of_its_type(
+    simulator: SimFactory, kind: str, noun: str, deploys: dict[str, str]
+) -> None:
+    """Before the POST, a busy service's queue is read (best effort): its failure is one line, which
+    calls the service by its type, and the deployment goes on."""
+    script = service(kind, "svc", length=2.0)
+    script.faults["queue"] = deque([Fault(status=403)])
+    sim = simulator(script)
+    sim.allowed_deviations = ("Unknown response http status: 403",)  # the spec lists only its 200
+    deploy_now(sim, script, **deploys)  # someone else's deployment: it is busy
+    run = run_step(plain_env(release_inputs(sim, f"{kind}:svc")))
+
+    assert run.code == 0, run.stderr
+    assert sim.calls("queue") == 1
+    assert f"The {noun}'s deployment queue could not be read (" in run.stderr

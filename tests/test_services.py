@@ -603,3 +603,24 @@ def test_a_value_no_service_takes_is_named_with_its_value_and_source(
     assert run.code == 2, run.stderr
     assert said in run.stderr
     assert sim.calls("deploy") == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "noun"),
+    [("container", "container"), ("helm", "helm chart"), ("database", "database"), ("job", "job")],
+)
+def test_a_failure_s_message_calls_the_service_by_its_type(
+    simulator: SimFactory, kind: str, noun: str
+) -> None:
+    """Its state is the one expected, but Qovery says the action failed: the message names the service's
+    type, as every human-readable line does (the JSON's `job_id` and `job_name` stay, for any type)."""
+    script = service(kind, "svc", final_action_status="ERROR")
+    sim = simulator(script)
+    run = run_step(plain_env(release_inputs(sim, f"{kind}:svc")))
+
+    assert run.code == 1, run.stderr
+    said = f"The {noun} reached DEPLOYED, but Qovery reports that its action ended in ERROR."
+    assert run.json()["message"].startswith(said)
+    assert said in run.stderr
+    if kind != "job":
+        assert "job" not in run.json()["message"]

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from support.contract import raw_spec
 
 from qovery_job_deploy.api.models import StatusDetails
-from qovery_job_deploy.kinds import JOB
+from qovery_job_deploy.kinds import JOB, KINDS, ServiceKind
 from qovery_job_deploy.states import (
     FAILURE,
     KNOWN_STATES,
@@ -107,3 +107,22 @@ def test_every_failure_says_which_states_and_what_to_check(
     expected = JOB.success_state(event)
     assert classify(state, expected, details(detail) if detail else None) is F
     assert words in failure_reason(state, expected, details(detail) if detail else None)
+
+
+@pytest.mark.parametrize(
+    "kind", [kind for kind in KINDS.values() if kind is not JOB], ids=lambda kind: kind.name
+)
+@pytest.mark.parametrize(
+    ("state", "detail"),
+    [
+        ("READY", "SUCCESS"),
+        ("STOPPED", "SUCCESS"),
+        ("HIBERNATING", "ERROR"),
+        ("DEPLOYED", "ERROR"),
+        ("DEPLOYING", "SUCCESS"),
+    ],
+)
+def test_a_failure_of_another_type_is_never_called_a_job(kind: ServiceKind, state: str, detail: str) -> None:
+    reason = failure_reason(state, "DEPLOYED", details(detail), kind.noun)
+    assert classify(state, "DEPLOYED", details(detail)) is F
+    assert kind.noun in reason and "job" not in reason.replace("qovery-job-deploy", ""), reason

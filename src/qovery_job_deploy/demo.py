@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from qovery_job_deploy.clock import Clock
 from qovery_job_deploy.invocation import PROG, Commands, commands
+from qovery_job_deploy.kinds import noun_of
 from qovery_job_deploy.main import run
 from qovery_job_deploy.outcome import ExitCode
 from qovery_job_deploy.simulator import (
@@ -222,7 +223,11 @@ def summary(printed: str, code: int, run_as: Commands) -> str:
             + (f" {s['state']}" if s["state"] else f" (now {s['current_state']})")
             for s in services
         ]
-    rows = [(key.replace("_", " "), render(value)) for key, value in shown.items()]
+    # `job_id` and `job_name` (the JSON's keys, kept for compatibility) name the deciding service, of any
+    # type: said as its type (`database name`).
+    noun = _deciding_noun(data, services)
+    said = {"job_id": f"{noun} id", "job_name": f"{noun} name"}
+    rows = [(said.get(key, key.replace("_", " ")), render(value)) for key, value in shown.items()]
     width = max((len(key) for key, _ in rows), default=0)
     lines = ["Result (in CI: the JSON on stdout, GitHub's outputs, GitLab's qovery-result.json and dotenv):"]
     for key, value in rows:
@@ -237,6 +242,15 @@ def summary(printed: str, code: int, run_as: Commands) -> str:
         words = DELETED_WORDS
     lines.append(f"Exit code {code}: {words}.")
     return "\n".join(lines) + "\n"
+
+
+def _deciding_noun(data: Mapping[str, Any], services: Sequence[Mapping[str, Any]]) -> str:
+    """The type of the service the top-level fields describe (`job_id`), as people say it; `service` when
+    it is not known."""
+    for service in services:
+        if isinstance(service, Mapping) and service.get("id") == data.get("job_id"):
+            return noun_of(str(service.get("type") or ""))
+    return "service"
 
 
 def render(value: Any) -> str:

@@ -73,7 +73,7 @@ class Follower:
         return f"The {self.kind.noun} reached {known.state}."
 
     def failure_message(self, known: Known) -> str:
-        return failure_reason(known.state or "", self.expected, self._details)
+        return failure_reason(known.state or "", self.expected, self._details, self.kind.noun)
 
     def show_state(self, known: Known) -> None:
         """Log each state change once."""

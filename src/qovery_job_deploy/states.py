@@ -119,13 +119,13 @@ def classify(state: str, expected: str, details: StatusDetails | None = None) ->
     return RULE[kind_of(state, expected)][action_of(details)]
 
 
-def failure_reason(state: str, expected: str, details: StatusDetails | None = None) -> str:
-    """Why `classify` said FAILED, in words that say what to check. States are API text: the caller's
-    writers escape them."""
+def failure_reason(state: str, expected: str, details: StatusDetails | None = None, noun: str = "job") -> str:
+    """Why `classify` said FAILED, in words that say what to check; `noun`: what people call the service
+    (`job`, `container`, `helm chart`). States are API text: the caller's writers escape them."""
     kind = kind_of(state, expected)
     if kind is StateKind.EXPECTED:
         return (
-            f"The job reached {state}, but Qovery reports that its action ended in "
+            f"The {noun} reached {state}, but Qovery reports that its action ended in "
             f"{details.status if details else 'failure'}. Check the deployment log in the Qovery console."
         )
     if kind is StateKind.ERROR:
@@ -133,21 +133,21 @@ def failure_reason(state: str, expected: str, details: StatusDetails | None = No
     if state == "READY":
         event = _EVENT_FOR_STATE.get(expected, "START")
         return (
-            f"The deployment ended in READY, expected {expected}: Qovery settled the job without running "
-            f"it. Does the job define the {event} event (Job settings > Triggers), or should `force-event` "
-            "name one it has?"
+            f"The deployment ended in READY, expected {expected}: Qovery settled the {noun} without running "
+            f"it. Does the {noun} define the {event} event ({noun.capitalize()} settings > Triggers), or "
+            "should `force-event` name one it has?"
         )
     if kind is StateKind.OTHER_SETTLED:
         return (
-            f"The deployment ended in {state}, expected {expected}. Check `force-event` and the job's "
+            f"The deployment ended in {state}, expected {expected}. Check `force-event` and the {noun}'s "
             "triggers in the Qovery console."
         )
     if kind is StateKind.UNKNOWN:
         return (
             f"The deployment ended in a state this version does not know ({state!r}), expected {expected}. "
-            "Check the job in the Qovery console; a newer qovery-job-deploy may know this state."
+            f"Check the {noun} in the Qovery console; a newer qovery-job-deploy may know this state."
         )
     return (
         f"Qovery reports that the action is over ({details.status if details else 'unknown'}) while the "
-        f"job is still {state}; {expected} was expected. Check the job in the Qovery console."
+        f"{noun} is still {state}; {expected} was expected. Check the {noun} in the Qovery console."
     )

@@ -116,7 +116,7 @@ class Trigger:
         try:
             return frozenset(self.client.deployment_queue(self.service_id).request_ids())
         except ActionError as error:
-            self.log.info(f"The job's deployment queue could not be read ({error})")
+            self.log.info(f"The {self.kind.noun}'s deployment queue could not be read ({error})")
             return frozenset()
 
     def _look_for_new_request(

@@ -70,14 +70,17 @@ def finish(sim: QoverySimulator) -> None:
     assert not unexpected, "simulator exchanges broke the OpenAPI contract:\n" + "\n".join(unexpected)
 
 
-def answered(sim: QoverySimulator, method: str, path: str, query: str = "") -> Answer:
+def answered(sim: QoverySimulator, method: str, path: str, query: str = "", body: bytes = b"") -> Answer:
     """What `sim` answers a request of someone else's, sent now (its clock's now), with the token."""
-    return sim.handle(method, path, parse_qs(query), {"Authorization": f"Token {TOKEN}"}, b"")
+    headers = {"Authorization": f"Token {TOKEN}"} | ({"Content-Type": "application/json"} if body else {})
+    return sim.handle(method, path, parse_qs(query), headers, body)
 
 
-def deploy_now(sim: QoverySimulator, script: JobScript, query: str = "") -> str:
-    """Someone else's deploy request for `script`, sent to `sim` now (its clock's now): the id Qovery gave."""
-    answer = answered(sim, "POST", f"/{script.kind}/{script.job_id}/deploy", query)
+def deploy_now(sim: QoverySimulator, script: JobScript, query: str = "", **body: str) -> str:
+    """Someone else's deploy request for `script`, sent to `sim` now (its clock's now): the id Qovery gave.
+    `body`: what it deploys (`image_tag=...`), for a kind whose request must say it."""
+    sent = json.dumps(body).encode() if body else b""
+    answer = answered(sim, "POST", f"/{script.kind}/{script.job_id}/deploy", query, sent)
     assert answer.status == 202, answer.body
     request_id: str = json.loads(answer.body)["deployment_request_id"]
     return request_id
