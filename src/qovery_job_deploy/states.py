@@ -132,10 +132,10 @@ def failure_reason(state: str, expected: str, details: StatusDetails | None = No
         return f"The deployment ended in {state}; {expected} was expected."
     if state == "READY":
         event = _EVENT_FOR_STATE.get(expected, "START")
+        where = " (Job settings > Triggers)" if noun == "job" else ""  # the console's page, for a job
         return (
             f"The deployment ended in READY, expected {expected}: Qovery settled the {noun} without running "
-            f"it. Does the {noun} define the {event} event ({noun.capitalize()} settings > Triggers), or "
-            "should `force-event` name one it has?"
+            f"it. Does the {noun} define the {event} event{where}, or should `force-event` name one it has?"
         )
     if kind is StateKind.OTHER_SETTLED:
         return (
