@@ -264,7 +264,7 @@ def test_before_its_services_are_known_the_whole_preview_is_the_report_s_one_ent
     summary = run.summary()
     assert f" {headline}\n" in summary and "| Environment | `pr-42` |" in summary
     assert (
-        "| Deployed | each service's current source (no image tag, commit or chart version given) |"
+        "| Not deployed | each service's current source (no image tag, commit or chart version given) |"
         in summary
     )
     clones = sim.environments.clones

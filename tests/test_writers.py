@@ -7,6 +7,7 @@ import io
 import json
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -206,11 +207,21 @@ def named_run(name: str, *, dry_run: bool, several: bool = False) -> RunOutcome:
     deployed, commit 2222... asked."""
     identity = ServiceIdentity(SERVICE_ID, name, "env-1", "production", "p-1", "shop", kind="application")
     verdict = Verdict.PLANNED if dry_run else Verdict.SUCCEEDED
-    outcomes = [Outcome(Known(SERVICE_ID, identity=identity), verdict, "said", 0.0)]
+    request, state = (None, None) if dry_run else ("req-1", "DEPLOYED")
+    outcomes = [Outcome(Known(SERVICE_ID, request, state, identity=identity), verdict, "said", 0.0)]
     if several:
         other = ServiceIdentity("job-2", "migrate", "env-1", "production", "p-1", "shop")
-        outcomes.append(Outcome(Known("job-2", identity=other), verdict, "said", 0.0))
+        outcomes.append(Outcome(Known("job-2", request, state, identity=other), verdict, "said", 0.0))
     return RunOutcome(outcomes, request=DeployRequest(git_commit_id="2222" * 10), dry_run=dry_run)
+
+
+def never_requested(several: bool) -> RunOutcome:
+    """`named_run`'s services, ended by an error before any deploy request (a refused token, say)."""
+    run = named_run("web", dry_run=False, several=several)
+    ended = [
+        replace(job, known=replace(job.known, deployment_request_id=None, state=None)) for job in run.services
+    ]
+    return replace(run, services=[replace(job, verdict=Verdict.ERROR) for job in ended])
 
 
 SERVICE_ID = "11111111-1111-4111-8111-111111111111"
@@ -247,8 +258,26 @@ ESCAPED_NAME = "web\\_\\* \\[x\\](https://evil.example) &lt;b&gt;"
             "### ✅ 2 Qovery services deployed",
             "Deployed: commit `2222222222222222222222222222222222222222`",
         ),
+        (
+            never_requested(several=False),
+            "### ⚠️ Qovery application: nothing was deployed",
+            "| Not deployed | commit `2222222222222222222222222222222222222222` |",
+        ),
+        (
+            never_requested(several=True),
+            "### ⚠️ 2 Qovery services: nothing was deployed",
+            "Not deployed: commit `2222222222222222222222222222222222222222`",
+        ),
     ],
-    ids=["dry-run", "dry-run-hostile-name", "dry-run-several", "deployed", "deployed-several"],
+    ids=[
+        "dry-run",
+        "dry-run-hostile-name",
+        "dry-run-several",
+        "deployed",
+        "deployed-several",
+        "never-requested",
+        "never-requested-several",
+    ],
 )
 def test_the_summary_says_what_was_deployed_or_in_a_dry_run_what_would_be(
     run: RunOutcome, title: str, asked: str
@@ -256,7 +285,7 @@ def test_the_summary_says_what_was_deployed_or_in_a_dry_run_what_would_be(
     summary = summary_markdown(run)
     assert summary.splitlines()[0] == title
     assert asked in summary.splitlines()
-    if run.dry_run:
+    if "Deployed" not in asked:
         assert "Deployed" not in summary  # nothing was
     assert "<b>" not in summary
 

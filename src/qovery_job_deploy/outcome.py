@@ -198,6 +198,12 @@ class RunOutcome:
         return EXIT_CODES[self.verdict]
 
     @property
+    def requested(self) -> bool:
+        """Whether some service's deployment was requested, as far as the run knows: Qovery named the request,
+        or a status of it was read. A dry run posts nothing; a run can end before its first request."""
+        return any(job.known.deployment_request_id or job.known.state for job in self.services)
+
+    @property
     def url(self) -> str | None:
         """Where the first service that succeeded and has a URL answers, in the order given."""
         return next((outcome.url for outcome in self.services if outcome.url), None)
