@@ -365,11 +365,30 @@ def test_an_invalid_value_is_shown_with_where_it_came_from(
 
 
 JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl"
+UNSECURED_JWT = "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxMjMifQ."
 
 
 @pytest.mark.parametrize(
     ("value", "hidden"),
-    [("v1.2.3", False), ("1.4.0-rc.1", False), ("aaa.bbb.ccc", False), (JWT, True), ("qov_x", True)],
+    [
+        ("v1.2.3", False),
+        ("1.4.0-rc.1", False),
+        ("aaa.bbb.ccc", False),
+        ("production", False),
+        ("4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c", False),  # a commit SHA
+        ("11111111-1111-4111-8111-111111111111", False),  # a UUID
+        ("migrate,web-broken", False),
+        (JWT, True),
+        (UNSECURED_JWT, True),  # `"alg": "none"`: its signature, the third part, is empty
+        (f" {JWT}\n", True),
+        ("qov_x", True),
+        ("ghp_x", True),  # a personal access token (classic)
+        ("gho_x", True),  # an OAuth token
+        ("ghu_x", True),  # a user-to-server token
+        ("ghs_x", True),  # a server-to-server token (the workflow's GITHUB_TOKEN)
+        ("ghr_x", True),  # a refresh token
+        ("github_pat_x", True),  # a fine-grained personal access token
+    ],
 )
 def test_only_a_real_token_shape_is_hidden(value: str, hidden: bool) -> None:
     assert looks_like_a_token(value) is hidden
