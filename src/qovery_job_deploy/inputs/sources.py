@@ -58,6 +58,16 @@ def load_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
     return settings
 
 
+def input_values(environ: Mapping[str, str]) -> list[str]:
+    """The value of each input's variable (`QOVERY_*`, `INPUT_*`) that is set, read before validation."""
+    variables = [
+        variable
+        for name in Settings.model_fields
+        for variable in (qovery_env_name(name), github_env_name(name))
+    ]
+    return [environ[variable] for variable in variables if variable in environ]
+
+
 def changed_inputs(settings: Settings, given: Mapping[str, Given]) -> str:
     """The optional inputs not at their default and where each came from (`gather`), so that a forgotten
     `QOVERY_TIMEOUT=5s` in the environment shows in the log; empty when all are at their default. A secret
