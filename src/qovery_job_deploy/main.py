@@ -30,7 +30,7 @@ from qovery_job_deploy.inputs.names import (
     qovery_env_name,
 )
 from qovery_job_deploy.inputs.plan import Plan, load_plan
-from qovery_job_deploy.inputs.sources import input_values
+from qovery_job_deploy.inputs.sources import input_values, misspelled_variables
 from qovery_job_deploy.log import HumanLog, inert
 from qovery_job_deploy.publishers import Target, told
 from qovery_job_deploy.removal import remove
@@ -64,6 +64,8 @@ def run(
     runner = runner_of(environ)
     presenter = runner.presenter(environ, out, log)
     presenter.mask(token_candidates(argv, environ))  # before anything else is printed
+    for near_miss in misspelled_variables(environ):  # ignored: said even when the inputs are refused
+        log.warning(near_miss.warning())
     # From here on SIGINT/SIGTERM raise Interrupted: as PID 1 in a container, a process without a
     # handler would ignore `docker stop`.
     with interrupts_raised():

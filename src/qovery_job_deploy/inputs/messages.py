@@ -4,11 +4,12 @@ where it came from (never a token), and how to fix it (FIX_HINTS).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from pydantic import ValidationError
 
 from qovery_job_deploy.inputs.names import SECRET_INPUTS, Given, Platform, input_name, looks_like_a_token
+from qovery_job_deploy.inputs.variables import NearMiss
 from qovery_job_deploy.text import one_line
 
 # How to fix each input, appended to its validation message.
@@ -62,6 +63,8 @@ ERROR_WORDS: dict[str, str] = {
 # inputs are invalid too (a model validator would only run once every field is valid).
 # `job-id`, `jobs` and `services` are the three ways to say what to deploy: one at a time.
 EXCLUSIVE: tuple[tuple[str, str], ...] = (("job_id", "jobs"), ("job_id", "services"), ("jobs", "services"))
+# What an input's "is required" error also accepts: a near-miss variable of any of them is named there.
+REQUIRED_ALTERNATIVES: dict[str, tuple[str, ...]] = {"job_id": ("job_id", "jobs", "services")}
 
 
 def exclusive_message(first: str, second: str) -> str:
@@ -94,11 +97,15 @@ def _a_name_for_job_id(given: Given, platform: Platform) -> str | None:
 
 
 def describe_validation_error(
-    error: ValidationError, given: Mapping[str, Given], platform: Platform
+    error: ValidationError,
+    given: Mapping[str, Given],
+    platform: Platform,
+    near_misses: Sequence[NearMiss] = (),
 ) -> list[str]:
     """One line per invalid input: its name, what is wrong, the rejected value and its source (never the
-    token's), how to fix it, in the platform's words. Model-level errors that `load_settings` reports
-    itself are left out."""
+    token's), how to fix it, in the platform's words; a required input that is missing names the variable
+    set that likely meant it (`near_misses`: `QOVERY_SERVICE` for `services`). Model-level errors that
+    `load_settings` reports itself are left out."""
     known = {exclusive_message(first, second) for first, second in EXCLUSIVE}
     lines = []
     for item in error.errors(include_input=False, include_url=False):
@@ -115,6 +122,9 @@ def describe_validation_error(
             what += f", and {platform.unset(field)}"  # its fix says where to set it
         elif what.startswith("is required"):
             what += f": {platform.how_to_set(field)}"
+        if what.startswith("is required") and field not in given:
+            meant = REQUIRED_ALTERNATIVES.get(field, (field,))
+            what += "".join(f"; {miss.hint()}" for miss in near_misses if miss.field in meant)
         fix = FIX_HINTS.get(field)
         if field == "api_token":
             fix = f"{fix} {platform.how_to_set(field)}"
