@@ -9,6 +9,7 @@ from support.step import ROOT, declared_inputs
 
 from qovery_job_deploy.errors import InputError
 from qovery_job_deploy.inputs.durations import format_duration, parse_duration
+from qovery_job_deploy.inputs.messages import BOOLEAN_WORDS
 from qovery_job_deploy.inputs.model import ServiceRef, Settings
 from qovery_job_deploy.inputs.names import Given, looks_like_a_token
 from qovery_job_deploy.inputs.sources import load_settings
@@ -292,6 +293,37 @@ def test_a_bad_command_line_never_echoes_its_values(argv: list[str]) -> None:
 )
 def test_a_bare_boolean_flag_means_true_and_no_flag_false(argv: list[str], field: str, value: object) -> None:
     assert getattr(load_settings(argv, VALID | {"QOVERY_WAIT": "false"}), field) == value
+
+
+@pytest.mark.parametrize(
+    ("given", "value"),
+    [
+        *(
+            (word, True)
+            for word in ("true", "True", "TRUE", "yes", "Yes", "on", "ON", "1", "y", "T", " yes\n")
+        ),
+        *((word, False) for word in ("false", "False", "no", "NO", "off", "Off", "0", "n", "F")),
+    ],
+)
+def test_a_boolean_takes_the_words_its_message_lists(given: str, value: bool) -> None:
+    assert load_settings([], VALID | {"QOVERY_DRY_RUN": given}).dry_run is value
+
+
+@pytest.mark.parametrize("given", ["2", "-1", "1.0", "enable", "oui", "tru", "yess", "none"])
+def test_an_invalid_boolean_is_told_every_word_a_boolean_takes(given: str) -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings([], VALID | {"QOVERY_DRY_RUN": given})
+    assert str(caught.value) == (
+        f"Invalid input `dry-run` (`{given}` from the environment variable QOVERY_DRY_RUN): is neither true nor "
+        "false. Fix: use true or false (also yes/no, on/off, 1/0, y/n, t/f, in any case)."
+    )
+
+
+@pytest.mark.parametrize(("true", "false"), BOOLEAN_WORDS)
+def test_every_word_the_boolean_fix_lists_is_taken_in_any_case(true: str, false: str) -> None:
+    for word, value in ((true, True), (false, False)):
+        for spelled in (word, word.upper(), word.capitalize()):
+            assert load_settings([f"--wait={spelled}"], VALID).wait is value
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ By concern, each module importing only those above it:
 - `variables`: the variables set that no input reads but that are a typo away from an input's
   (`QOVERY_SEQUENTAIL`), each with the one it likely means, by name only.
 - `messages`: the error text: one line per invalid input, with the rejected value, its origin and the fix
-  (FIX_HINTS), a missing input's likely misspelled variable; the inputs that exclude each other
-  (EXCLUSIVE).
+  (FIX_HINTS; BOOLEAN_FIX lists the words a boolean takes), a missing input's likely misspelled variable;
+  the inputs that exclude each other (EXCLUSIVE).
 - `model`: the pydantic-settings `Settings` model, its validators, and its helpers (`split_job_refs`,
   `ServiceRef` and `split_service_refs`: `services` items, `TYPE:NAME`); adding an input is one field there.
 - `cli`: the argparse command line built from the model's fields (`cli_parser`): `--help` in the user's

@@ -12,6 +12,12 @@ from qovery_job_deploy.inputs.names import SECRET_INPUTS, Given, Platform, input
 from qovery_job_deploy.inputs.variables import NearMiss
 from qovery_job_deploy.text import one_line
 
+# What a boolean input takes: pydantic's words for true and false, in any case (a test keeps them so).
+BOOLEAN_WORDS = (("true", "false"), ("yes", "no"), ("on", "off"), ("1", "0"), ("y", "n"), ("t", "f"))
+BOOLEAN_FIX = (
+    f"use true or false (also {', '.join('/'.join(pair) for pair in BOOLEAN_WORDS[1:])}, in any case)"
+)
+
 # How to fix each input, appended to its validation message.
 FIX_HINTS: dict[str, str] = {
     # then, in the platform's words, where to put it (`Platform.how_to_set`)
@@ -20,16 +26,16 @@ FIX_HINTS: dict[str, str] = {
     "job_id": "copy the job's id from its URL in the Qovery console "
     "(…/environment/<environment id>/service/<job id>/…)",
     "force_event": "give an event the services you deploy take, or leave it empty",
-    "apply_immediately": "use true or false",
-    "wait": "use true or false",
+    "apply_immediately": BOOLEAN_FIX,
+    "wait": BOOLEAN_FIX,
     "timeout": "use seconds or a duration such as 90s, 1m30s, 10m, 1h",
     "poll_interval": "use a duration such as 3s",
-    "cancel_on_abort": "use true or false",
-    "cancel_on_timeout": "use true or false",
+    "cancel_on_abort": BOOLEAN_FIX,
+    "cancel_on_timeout": BOOLEAN_FIX,
     "request_timeout": "use seconds or a duration such as 30s",
     "api_url": "use https://api.qovery.com, or an http:// URL only for a server on this machine (127.0.0.1)",
     "dotenv_file": "give a writable file path",
-    "debug": "use true or false",
+    "debug": BOOLEAN_FIX,
     "jobs": "give job names or UUIDs separated by commas or newlines, such as `migrate, nightly-report`",
     "services": "give service names or UUIDs separated by commas or newlines, each with its type and a colon "
     "when you want to say it, such as `container:api, helm:ingress, migrate`; a name that contains ':' needs "
@@ -38,17 +44,17 @@ FIX_HINTS: dict[str, str] = {
     "project": "give the project's name or UUID as in the Qovery console",
     "environment": "give the environment's name or UUID, as in the Qovery console",
     "clone_from": "give the name or UUID of the environment to clone, in the project of `environment`",
-    "delete_environment": "use true or false",
-    "sequential": "use true or false",
-    "dry_run": "use true or false",
+    "delete_environment": BOOLEAN_FIX,
+    "sequential": BOOLEAN_FIX,
+    "dry_run": BOOLEAN_FIX,
     "logs": "use on-failure, always, never or live",
     "console_url": "use https://console.qovery.com, or the https:// URL of your Qovery console",
-    "github_deployment": "use true or false",
+    "github_deployment": BOOLEAN_FIX,
     "github_token": "pass the token alone, as `github-token: ${{ github.token }}` (the action's default) or "
     "a secret; elsewhere set GITHUB_TOKEN",
     "github_environment": "give the name GitHub shows for the environment, or leave it empty for the Qovery "
     "environment's name",
-    "pr_comment": "use true or false",
+    "pr_comment": BOOLEAN_FIX,
 }
 
 # A few of pydantic's messages in the user's terms; the others are shown as pydantic words them.
