@@ -9,6 +9,7 @@ from support.step import ROOT, declared_inputs
 
 from qovery_job_deploy.errors import InputError
 from qovery_job_deploy.inputs.durations import format_duration, parse_duration
+from qovery_job_deploy.inputs.messages import BOOLEAN_WORDS
 from qovery_job_deploy.inputs.model import ServiceRef, Settings
 from qovery_job_deploy.inputs.names import Given, looks_like_a_token
 from qovery_job_deploy.inputs.sources import load_settings
@@ -295,6 +296,37 @@ def test_a_bare_boolean_flag_means_true_and_no_flag_false(argv: list[str], field
 
 
 @pytest.mark.parametrize(
+    ("given", "value"),
+    [
+        *(
+            (word, True)
+            for word in ("true", "True", "TRUE", "yes", "Yes", "on", "ON", "1", "y", "T", " yes\n")
+        ),
+        *((word, False) for word in ("false", "False", "no", "NO", "off", "Off", "0", "n", "F")),
+    ],
+)
+def test_a_boolean_takes_the_words_its_message_lists(given: str, value: bool) -> None:
+    assert load_settings([], VALID | {"QOVERY_DRY_RUN": given}).dry_run is value
+
+
+@pytest.mark.parametrize("given", ["2", "-1", "1.0", "enable", "oui", "tru", "yess", "none"])
+def test_an_invalid_boolean_is_told_every_word_a_boolean_takes(given: str) -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings([], VALID | {"QOVERY_DRY_RUN": given})
+    assert str(caught.value) == (
+        f"Invalid input `dry-run` (`{given}` from the environment variable QOVERY_DRY_RUN): is neither true nor "
+        "false. Fix: use true or false (also yes/no, on/off, 1/0, y/n, t/f, in any case)."
+    )
+
+
+@pytest.mark.parametrize(("true", "false"), BOOLEAN_WORDS)
+def test_every_word_the_boolean_fix_lists_is_taken_in_any_case(true: str, false: str) -> None:
+    for word, value in ((true, True), (false, False)):
+        for spelled in (word, word.upper(), word.capitalize()):
+            assert load_settings([f"--wait={spelled}"], VALID).wait is value
+
+
+@pytest.mark.parametrize(
     ("argv", "environ", "field", "value"),
     [
         ([], {"QOVERY_JOB_ID": f"  {JOB}\n"}, "job_id", JOB),
@@ -365,11 +397,30 @@ def test_an_invalid_value_is_shown_with_where_it_came_from(
 
 
 JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl"
+UNSECURED_JWT = "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxMjMifQ."
 
 
 @pytest.mark.parametrize(
     ("value", "hidden"),
-    [("v1.2.3", False), ("1.4.0-rc.1", False), ("aaa.bbb.ccc", False), (JWT, True), ("qov_x", True)],
+    [
+        ("v1.2.3", False),
+        ("1.4.0-rc.1", False),
+        ("aaa.bbb.ccc", False),
+        ("production", False),
+        ("4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c", False),  # a commit SHA
+        ("11111111-1111-4111-8111-111111111111", False),  # a UUID
+        ("migrate,web-broken", False),
+        (JWT, True),
+        (UNSECURED_JWT, True),  # `"alg": "none"`: its signature, the third part, is empty
+        (f" {JWT}\n", True),
+        ("qov_x", True),
+        ("ghp_x", True),  # a personal access token (classic)
+        ("gho_x", True),  # an OAuth token
+        ("ghu_x", True),  # a user-to-server token
+        ("ghs_x", True),  # a server-to-server token (the workflow's GITHUB_TOKEN)
+        ("ghr_x", True),  # a refresh token
+        ("github_pat_x", True),  # a fine-grained personal access token
+    ],
 )
 def test_only_a_real_token_shape_is_hidden(value: str, hidden: bool) -> None:
     assert looks_like_a_token(value) is hidden

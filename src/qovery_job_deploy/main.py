@@ -6,6 +6,7 @@ in-process on a virtual clock."""
 
 from __future__ import annotations
 
+import re
 import signal
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
@@ -23,10 +24,13 @@ from qovery_job_deploy.errors import InputError, Interrupted
 from qovery_job_deploy.inputs.names import (
     GITHUB_TOKEN_VARIABLE,
     SECRET_INPUTS,
+    flag_name,
     github_env_name,
+    looks_like_a_token,
     qovery_env_name,
 )
 from qovery_job_deploy.inputs.plan import Plan, load_plan
+from qovery_job_deploy.inputs.sources import input_values, misspelled_variables
 from qovery_job_deploy.log import HumanLog, inert
 from qovery_job_deploy.publishers import Target, told
 from qovery_job_deploy.removal import remove
@@ -35,8 +39,10 @@ from qovery_job_deploy.runners import runner_of
 from qovery_job_deploy.streams import Tolerant, Writer
 from qovery_job_deploy.text import one_line
 
-# Values shorter than this are not masked: masking "true" or "3s" would garble the whole log.
+# Values shorter than this are not masked: masking "abc" would garble the whole log.
 MIN_MASKED_LENGTH = 8
+_ITEM_SEPARATORS = re.compile(r"[\s,]+")  # between the items of a list (`jobs`, `services`)
+_SECRET_FLAGS = tuple(flag_name(name) for name in SECRET_INPUTS)  # --api-token, --github-token
 
 
 def run(
@@ -58,6 +64,8 @@ def run(
     runner = runner_of(environ)
     presenter = runner.presenter(environ, out, log)
     presenter.mask(token_candidates(argv, environ))  # before anything else is printed
+    for near_miss in misspelled_variables(environ):  # ignored: said even when the inputs are refused
+        log.warning(near_miss.warning())
     # From here on SIGINT/SIGTERM raise Interrupted: as PID 1 in a container, a process without a
     # handler would ignore `docker stop`.
     with interrupts_raised():
@@ -137,10 +145,12 @@ def _unexpected(error: Exception, debug: bool, stderr: Writer) -> str:
 
 
 def token_candidates(argv: Sequence[str], environ: Mapping[str, str]) -> list[str]:
-    """Every value that may be a token (Qovery's, GitHub's), read before validation so it can be masked first.
-
-    All command-line values of some length are masked, since a mistyped flag (`--token qov_...`) hides
-    which one is the token; masking a job id too is harmless.
+    """What may be a token (Qovery's, GitHub's), read before validation so that it is masked before anything
+    is printed: each secret input's value, from its variables and its flag (`--api-token X`,
+    `--api-token=X`), the GitHub token variable, and any other value given to an input, on the command line
+    or in an input's variable, that has a token's shape (`looks_like_a_token`: a token after a mistyped
+    flag, `--token qov_...`). Nothing else: a mask hides every later `production` or commit SHA in the
+    job's whole log, and GitHub may drop an output that holds one.
     """
     values = [
         environ.get(variable, "")
@@ -148,11 +158,32 @@ def token_candidates(argv: Sequence[str], environ: Mapping[str, str]) -> list[st
         for variable in (github_env_name(name), qovery_env_name(name))
     ]
     values.append(environ.get(GITHUB_TOKEN_VARIABLE, ""))  # the GitHub token of a `run:` step
-    for arg in argv:
-        value = arg.split("=", 1)[1] if arg.startswith("--") and "=" in arg else arg
-        if not value.startswith("-"):
-            values.append(value)  # any value on the command line: a token may follow a mistyped flag
-    return [value.strip() for value in values if len(value.strip()) >= MIN_MASKED_LENGTH]
+    values += _secret_flag_values(argv)
+    for given in (*argv, *input_values(environ)):
+        value = given.split("=", 1)[1] if given.startswith("--") and "=" in given else given
+        # The value, and each item of a list (`--jobs migrate,qov_...`).
+        values += [item for item in (value, *_ITEM_SEPARATORS.split(value)) if looks_like_a_token(item)]
+    return list(dict.fromkeys(value.strip() for value in values if len(value.strip()) >= MIN_MASKED_LENGTH))
+
+
+def _secret_flag_values(argv: Sequence[str]) -> list[str]:
+    """The secret flags' values as argparse takes them (`--api-token=X`, `--api-token X`): the next argument
+    unless it starts with `--` and has no space, a flag argparse would not take as the value. That leaves
+    more than argparse takes (`-x`), never less (`--x y`, `-1`)."""
+    values = []
+    for index, arg in enumerate(argv):
+        flag, equals, value = arg.partition("=")
+        if flag not in _SECRET_FLAGS:
+            continue
+        if equals:
+            values.append(value)
+        elif index + 1 < len(argv) and not _a_flag(argv[index + 1]):
+            values.append(argv[index + 1])
+    return values
+
+
+def _a_flag(arg: str) -> bool:
+    return arg.startswith("--") and " " not in arg
 
 
 def ignore_interrupts() -> None:

@@ -4,12 +4,19 @@ where it came from (never a token), and how to fix it (FIX_HINTS).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from pydantic import ValidationError
 
 from qovery_job_deploy.inputs.names import SECRET_INPUTS, Given, Platform, input_name, looks_like_a_token
+from qovery_job_deploy.inputs.variables import NearMiss
 from qovery_job_deploy.text import one_line
+
+# What a boolean input takes: pydantic's words for true and false, in any case (a test keeps them so).
+BOOLEAN_WORDS = (("true", "false"), ("yes", "no"), ("on", "off"), ("1", "0"), ("y", "n"), ("t", "f"))
+BOOLEAN_FIX = (
+    f"use true or false (also {', '.join('/'.join(pair) for pair in BOOLEAN_WORDS[1:])}, in any case)"
+)
 
 # How to fix each input, appended to its validation message.
 FIX_HINTS: dict[str, str] = {
@@ -19,16 +26,16 @@ FIX_HINTS: dict[str, str] = {
     "job_id": "copy the job's id from its URL in the Qovery console "
     "(…/environment/<environment id>/service/<job id>/…)",
     "force_event": "give an event the services you deploy take, or leave it empty",
-    "apply_immediately": "use true or false",
-    "wait": "use true or false",
+    "apply_immediately": BOOLEAN_FIX,
+    "wait": BOOLEAN_FIX,
     "timeout": "use seconds or a duration such as 90s, 1m30s, 10m, 1h",
     "poll_interval": "use a duration such as 3s",
-    "cancel_on_abort": "use true or false",
-    "cancel_on_timeout": "use true or false",
+    "cancel_on_abort": BOOLEAN_FIX,
+    "cancel_on_timeout": BOOLEAN_FIX,
     "request_timeout": "use seconds or a duration such as 30s",
     "api_url": "use https://api.qovery.com, or an http:// URL only for a server on this machine (127.0.0.1)",
     "dotenv_file": "give a writable file path",
-    "debug": "use true or false",
+    "debug": BOOLEAN_FIX,
     "jobs": "give job names or UUIDs separated by commas or newlines, such as `migrate, nightly-report`",
     "services": "give service names or UUIDs separated by commas or newlines, each with its type and a colon "
     "when you want to say it, such as `container:api, helm:ingress, migrate`; a name that contains ':' needs "
@@ -37,17 +44,17 @@ FIX_HINTS: dict[str, str] = {
     "project": "give the project's name or UUID as in the Qovery console",
     "environment": "give the environment's name or UUID, as in the Qovery console",
     "clone_from": "give the name or UUID of the environment to clone, in the project of `environment`",
-    "delete_environment": "use true or false",
-    "sequential": "use true or false",
-    "dry_run": "use true or false",
+    "delete_environment": BOOLEAN_FIX,
+    "sequential": BOOLEAN_FIX,
+    "dry_run": BOOLEAN_FIX,
     "logs": "use on-failure, always, never or live",
     "console_url": "use https://console.qovery.com, or the https:// URL of your Qovery console",
-    "github_deployment": "use true or false",
+    "github_deployment": BOOLEAN_FIX,
     "github_token": "pass the token alone, as `github-token: ${{ github.token }}` (the action's default) or "
     "a secret; elsewhere set GITHUB_TOKEN",
     "github_environment": "give the name GitHub shows for the environment, or leave it empty for the Qovery "
     "environment's name",
-    "pr_comment": "use true or false",
+    "pr_comment": BOOLEAN_FIX,
 }
 
 # A few of pydantic's messages in the user's terms; the others are shown as pydantic words them.
@@ -62,6 +69,8 @@ ERROR_WORDS: dict[str, str] = {
 # inputs are invalid too (a model validator would only run once every field is valid).
 # `job-id`, `jobs` and `services` are the three ways to say what to deploy: one at a time.
 EXCLUSIVE: tuple[tuple[str, str], ...] = (("job_id", "jobs"), ("job_id", "services"), ("jobs", "services"))
+# What an input's "is required" error also accepts: a near-miss variable of any of them is named there.
+REQUIRED_ALTERNATIVES: dict[str, tuple[str, ...]] = {"job_id": ("job_id", "jobs", "services")}
 
 
 def exclusive_message(first: str, second: str) -> str:
@@ -94,11 +103,15 @@ def _a_name_for_job_id(given: Given, platform: Platform) -> str | None:
 
 
 def describe_validation_error(
-    error: ValidationError, given: Mapping[str, Given], platform: Platform
+    error: ValidationError,
+    given: Mapping[str, Given],
+    platform: Platform,
+    near_misses: Sequence[NearMiss] = (),
 ) -> list[str]:
     """One line per invalid input: its name, what is wrong, the rejected value and its source (never the
-    token's), how to fix it, in the platform's words. Model-level errors that `load_settings` reports
-    itself are left out."""
+    token's), how to fix it, in the platform's words; a required input that is missing names the variable
+    set that likely meant it (`near_misses`: `QOVERY_SERVICE` for `services`). Model-level errors that
+    `load_settings` reports itself are left out."""
     known = {exclusive_message(first, second) for first, second in EXCLUSIVE}
     lines = []
     for item in error.errors(include_input=False, include_url=False):
@@ -115,6 +128,9 @@ def describe_validation_error(
             what += f", and {platform.unset(field)}"  # its fix says where to set it
         elif what.startswith("is required"):
             what += f": {platform.how_to_set(field)}"
+        if what.startswith("is required") and field not in given:
+            meant = REQUIRED_ALTERNATIVES.get(field, (field,))
+            what += "".join(f"; {miss.hint()}" for miss in near_misses if miss.field in meant)
         fix = FIX_HINTS.get(field)
         if field == "api_token":
             fix = f"{fix} {platform.how_to_set(field)}"

@@ -153,7 +153,8 @@ def _json_header(part: str) -> bool:
         return False
 
 
-_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")  # three base64url parts
+# Three base64url parts; an unsecured JWT's (`"alg": "none"`) third part, the signature, is empty.
+_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 def _looks_like_jwt(token: str) -> bool:

@@ -24,6 +24,7 @@ from qovery_job_deploy.inputs.names import (
     qovery_env_name,
 )
 from qovery_job_deploy.inputs.previews import preview_problems
+from qovery_job_deploy.inputs.variables import NearMiss, input_variables, near_misses
 
 
 def gather(argv: Sequence[str], environ: Mapping[str, str]) -> dict[str, Given]:
@@ -51,11 +52,24 @@ def load_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
         values: dict[str, Any] = {name: item.value for name, item in given.items()}
         settings = Settings(**values)
     except ValidationError as error:
-        problems = describe_validation_error(error, given, platform_of(environ))
+        problems = describe_validation_error(
+            error, given, platform_of(environ), misspelled_variables(environ)
+        )
         raise InputError("\n".join(problems + exclusions)) from None
     if problems := preview_problems(settings, given, platform_of(environ)):  # across inputs, once valid
         raise InputError("\n".join(problems))
     return settings
+
+
+def misspelled_variables(environ: Mapping[str, str]) -> list[NearMiss]:
+    """The variables set that no input reads but one input's variable is a typo away from
+    (`QOVERY_SEQUENTAIL`), each with the variable it likely means (`variables.near_misses`)."""
+    return near_misses(environ, Settings.model_fields)
+
+
+def input_values(environ: Mapping[str, str]) -> list[str]:
+    """The value of each input's variable (`QOVERY_*`, `INPUT_*`) that is set, read before validation."""
+    return [environ[variable] for variable in input_variables(Settings.model_fields) if variable in environ]
 
 
 def changed_inputs(settings: Settings, given: Mapping[str, Given]) -> str:

@@ -1,0 +1,98 @@
+"""What the step masks on GitHub (`::add-mask::`), before anything else is printed: the secret inputs'
+values, the GitHub token variable, and any other value given to an input that has a token's shape; never
+a name, a UUID or a commit SHA, which a mask would turn into `***` in the whole job's log."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from support.github import GITHUB_TOKEN
+from support.sims import FAST, TOKEN, SimFactory
+from support.step import base_env, run_step
+
+from qovery_job_deploy.main import token_candidates
+from qovery_job_deploy.simulator import JobScript
+
+JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl"
+PAT = "github_pat_11ABCDEFG0123456789"
+SECRET = "not-shaped-like-a-token"  # a secret input's value is masked whatever its shape
+UUID = "11111111-1111-4111-8111-111111111111"
+SHA = "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c"
+ENV = "e0e0e0e0-0000-4000-8000-0000000000cc"
+RELEASE = ["--environment", "production", "--jobs", "migrate,web-broken", "--git-commit-id", SHA]
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "masked"),
+    [
+        # the secret inputs, from each of their variables and flags, in each spelling argparse takes
+        ([], {"QOVERY_API_TOKEN": SECRET}, {SECRET}),
+        ([], {"INPUT_API-TOKEN": SECRET}, {SECRET}),
+        ([], {"QOVERY_GITHUB_TOKEN": SECRET}, {SECRET}),
+        ([], {"INPUT_GITHUB-TOKEN": SECRET}, {SECRET}),
+        ([], {"GITHUB_TOKEN": SECRET}, {SECRET}),  # a `run:` step's GitHub token
+        (["--api-token", SECRET], {}, {SECRET}),
+        (["--api-token=" + SECRET], {}, {SECRET}),
+        (["--github-token", SECRET], {}, {SECRET}),
+        (["--github-token=" + SECRET], {}, {SECRET}),
+        ([], {"QOVERY_API_TOKEN": f"  {TOKEN}\n"}, {TOKEN}),  # trimmed, as validation trims it
+        (["--api-token", "--environment", "production"], {}, set()),  # a flag is no value argparse takes
+        ([], {"QOVERY_API_TOKEN": "qov_abc"}, set()),  # too short: masking it would garble the log
+        # a token after a mistyped flag, or without one, or pasted into another input
+        (["--token", TOKEN], {}, {TOKEN}),
+        (["--tokn=" + TOKEN], {}, {TOKEN}),
+        (["--api-tokn", JWT], {}, {JWT}),
+        (["--gh-token", GITHUB_TOKEN], {}, {GITHUB_TOKEN}),
+        ([PAT], {}, {PAT}),
+        (["--jobs", f"migrate,{TOKEN}"], {}, {TOKEN}),  # an item of a list
+        ([], {"QOVERY_JOBS": f"migrate\n{JWT}"}, {JWT}),
+        ([], {"INPUT_ENVIRONMENT": GITHUB_TOKEN}, {GITHUB_TOKEN}),
+        # everything else stays readable
+        (["--environment", "production"], {}, set()),
+        (["--job-id", UUID], {}, set()),
+        (["--git-commit-id", SHA], {}, set()),
+        (["--jobs", "migrate,web-broken"], {}, set()),
+        (["--jobs=migrate,web-broken"], {}, set()),
+        (["--environmnet", "production"], {}, set()),  # a mistyped flag's value that is no token
+        ([], {"QOVERY_ENVIRONMENT": "production", "INPUT_JOB-ID": UUID, "QOVERY_GIT_COMMIT_ID": SHA}, set()),
+        (RELEASE, {"GITHUB_ACTIONS": "true", "QOVERY_API_TOKEN": TOKEN}, {TOKEN}),  # the trial's command
+    ],
+)
+def test_only_secrets_and_values_shaped_like_a_token_are_masked(
+    argv: list[str], environ: dict[str, str], masked: set[str]
+) -> None:
+    assert set(token_candidates(argv, environ)) == masked
+
+
+def test_a_run_step_masks_its_tokens_and_leaves_names_and_shas_readable(
+    simulator: SimFactory, tmp_path: Path
+) -> None:
+    """The trial: the command in a GitHub `run:` step (no INPUT_* variables), names and a SHA as flags."""
+    jobs = [
+        JobScript(
+            str(uuid.uuid4()),
+            [(0.0, "QUEUED"), (0.5, end)],
+            job_name=name,
+            environment_id=ENV,
+            job_origin="git",
+        )
+        for name, end in (("migrate", "DEPLOYED"), ("web-broken", "DEPLOYMENT_ERROR"))
+    ]
+    sim = simulator(*jobs)
+    env = base_env() | {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+        "QOVERY_API_TOKEN": TOKEN,
+        "GITHUB_TOKEN": GITHUB_TOKEN,
+    }
+    files = {"output": tmp_path / "output", "summary": tmp_path / "summary"}
+    run = run_step(env, files, args=[*RELEASE, "--api-url", sim.url, "--poll-interval", FAST])
+
+    assert run.code == 1, run.stdout + run.stderr  # web-broken failed, and said so
+    masks = [line for line in run.stdout.splitlines() if line.startswith("::add-mask::")]
+    assert masks == [f"::add-mask::{TOKEN}", f"::add-mask::{GITHUB_TOKEN}"]
+    assert run.stdout.splitlines()[:2] == masks  # before anything else
+    assert SHA in run.outputs()["git-commit-id"] and "production" in run.summary()
