@@ -10,11 +10,12 @@ import itertools
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from support.inputs import job_inputs
 from support.sims import SimFactory, job
-from support.step import ROOT, plain_env, run_in_process, run_step
+from support.step import ROOT, github_env, plain_env, run_in_process, run_step
 
 from qovery_job_deploy.simulator import Fault, QoverySimulator
 
@@ -209,3 +210,39 @@ def test_every_row_is_in_the_documented_fault_table() -> None:
         if line.startswith("| ") and "---" not in line
     ]
     assert rows[1:] == [row.fault for row in ROWS]
+
+
+@pytest.mark.parametrize(
+    ("row_fault", "asked", "headline"),
+    [
+        (
+            "deploy: accepted, but no request ever appears",
+            "| Deployed |",
+            "Qovery job deployment could not be followed",
+        ),
+        (
+            "deploy: ambiguous failures on every attempt",
+            "| Requested, not confirmed |",
+            "Qovery job deployment could not be followed",
+        ),
+        ("403 on the deploy request", "| Not deployed |", "Qovery job: nothing was deployed"),
+        ("401 on the first read", "| Not deployed |", "Qovery job: nothing was deployed"),
+    ],
+)
+def test_the_summary_says_whether_qovery_took_the_request(
+    simulator: SimFactory, tmp_path: Path, row_fault: str, asked: str, headline: str
+) -> None:
+    """What the step summary heads the values asked with, and its headline, agree with what Qovery did: took
+    the request (though no deployment followed), may have taken it (every answer ambiguous, no trace), or
+    surely did not (refused before or at the POST)."""
+    (row,) = [row for row in ROWS if row.fault == row_fault]
+    script = job(**row.script)
+    script.faults = {operation: deque(faults) for operation, faults in row.faults.items()}
+    sim = simulator(script)
+    env, files = github_env(tmp_path, job_inputs(sim, script))
+    run = run_step(env, files=files)
+
+    assert run.code == row.code, run.stderr
+    summary = run.summary()
+    assert summary.splitlines()[0].endswith(f" {headline}"), summary
+    assert any(line.startswith(asked) for line in summary.splitlines()), summary

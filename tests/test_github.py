@@ -391,6 +391,27 @@ def test_a_comment_says_the_failure_and_qovery_s_diagnosis(
     assert "lifecycle job must exit with code 0" in comment["body"]
 
 
+@pytest.mark.parametrize(
+    ("deploy_faults", "code", "said"),
+    [([], 0, "Deployed: "), ([Fault(status=403)], 3, "Not deployed: ")],
+    ids=["deployed", "refused at the POST"],
+)
+def test_a_comment_says_deployed_only_when_qovery_took_the_request(
+    simulator: SimFactory, github: Any, tmp_path: Path, deploy_faults: list[Fault], code: int, said: str
+) -> None:
+    script = deployed()
+    script.faults["deploy"] = deque(deploy_faults)
+    sim, fake = simulator(script), github()
+    run = step(sim, script, fake, tmp_path, event="pull_request", **{"pr-comment": "true"})
+
+    assert run.code == code, run.stderr
+    [comment] = fake.comments[7]
+    [asked] = [
+        line for line in comment["body"].splitlines() if line.startswith(("Deployed: ", "Not deployed: "))
+    ]
+    assert asked.startswith(said)
+
+
 def test_a_comment_and_a_record_together_cost_five_requests(
     simulator: SimFactory, github: Any, tmp_path: Path
 ) -> None:

@@ -25,7 +25,7 @@ from qovery_job_deploy.polling import Pacer
 from qovery_job_deploy.reading import Reading, StatusReader
 from qovery_job_deploy.scheduler import Scheduler
 from qovery_job_deploy.states import QUEUED, Action, Phase, action_of
-from qovery_job_deploy.trigger import Trigger
+from qovery_job_deploy.trigger import OutcomeUnknown, Trigger
 
 # GitHub sends SIGTERM 7.5 s after SIGINT and GitLab kills 10 s after SIGTERM: every cancellation together
 # stays well inside both.
@@ -189,10 +189,12 @@ class Deployments:
         except ActionError as error:
             if rate_limited_out(error):
                 self._not_started(run, error)
-            else:
-                self._fail(run, error)
+                return
+            if isinstance(error, OutcomeUnknown):
+                run.known = replace(run.known, unconfirmed=True)
+            self._fail(run, error)
             return
-        run.known = replace(run.known, deployment_request_id=triggered.request_id)
+        run.known = replace(run.known, deployment_request_id=triggered.request_id, requested=True)
         if triggered.status is not None:
             run.known = run.known.absorb(triggered.status)
         elif triggered.state is not None:

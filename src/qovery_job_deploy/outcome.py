@@ -93,6 +93,10 @@ class Known:
     service_deployment_status: str | None = None
     steps: tuple[Step, ...] = ()
     identity: ServiceIdentity | None = None  # names, when known
+    # Qovery took the deploy request (its answer, or a trace of it, said so), named or not.
+    requested: bool = False
+    # Its deploy request failed ambiguously, and no trace of it was found: a deployment may have been made.
+    unconfirmed: bool = False
 
     def label(self) -> str:
         return self.identity.label() if self.identity else self.service_id
@@ -199,9 +203,22 @@ class RunOutcome:
 
     @property
     def requested(self) -> bool:
-        """Whether some service's deployment was requested, as far as the run knows: Qovery named the request,
-        or a status of it was read. A dry run posts nothing; a run can end before its first request."""
-        return any(job.known.deployment_request_id or job.known.state for job in self.services)
+        """Whether Qovery took some service's deploy request, as far as the run knows. A dry run posts
+        nothing; a run can end before its first request (a refused token, an API down)."""
+        return any(job.known.requested or job.known.deployment_request_id for job in self.services)
+
+    @property
+    def maybe_requested(self) -> bool:
+        """Whether some service's deploy request may have been taken, though nothing confirms it."""
+        return any(job.known.unconfirmed for job in self.services)
+
+    def asked_label(self) -> str:
+        """What the line of the values asked is headed with: `Deployed`, or what is true instead."""
+        if self.dry_run:
+            return "Would deploy"
+        if self.requested:
+            return "Deployed"
+        return "Requested, not confirmed" if self.maybe_requested else "Not deployed"
 
     @property
     def url(self) -> str | None:

@@ -70,7 +70,7 @@ def headline(run: RunOutcome, shown: Callable[[str], str] = str) -> str:
     deletion its environment: each name as `shown` writes untrusted text (`markdown.text` in Markdown)."""
     if run.deletion is not None:
         return _deletion_headline(run, run.deletion, shown)
-    nothing_posted = not run.requested
+    nothing_posted = not (run.requested or run.maybe_requested)
     if len(run.services) == 1:
         (service,) = run.services
         one = noun(service)

@@ -42,7 +42,7 @@ def summary_markdown(run: RunOutcome) -> str:
     lines += _preview(run)
     deciding = run.deciding()
     lines += diagnosis_markdown(diagnosis_of(deciding))
-    deployed = "Would deploy" if run.dry_run else "Deployed" if run.requested else "Not deployed"
+    deployed = run.asked_label()
     if len(run.services) == 1:
         lines += _one_job(run.services[0], (deployed, what_was_asked(run)))
     else:

@@ -31,6 +31,11 @@ QUICK_LOOK_PAUSES = (1.0, 2.0, 3.0, 4.0)
 LONG_LOOK_PAUSES = (1.0, 2.0, 3.0, 4.0, 5.0, 5.0, 5.0, 5.0)
 
 
+class OutcomeUnknown(ApiError):
+    """The deploy request failed in a way that does not tell whether Qovery acted, and no trace of it was
+    found: a deployment may have been requested (the report must not say that none was)."""
+
+
 @dataclass(frozen=True)
 class Triggered:
     """What the trigger knows of the request it created.
@@ -139,12 +144,13 @@ class Trigger:
             try:
                 found = self._new_request(before, not_ours)
             except ActionError as read_error:
-                raise ApiError(self._unknown(error, f"checking it failed: {read_error}")) from None
+                raise OutcomeUnknown(self._unknown(error, f"checking it failed: {read_error}")) from None
             looked += 1
             if found is not None:
                 return found
         if looked == 0:
-            raise ApiError(self._unknown(error, f"`timeout` left no time to check the {self.kind.noun}"))
+            why = f"`timeout` left no time to check the {self.kind.noun}"
+            raise OutcomeUnknown(self._unknown(error, why))
         return None
 
     def _unknown(self, error: TransientError, why: str) -> str:
@@ -176,7 +182,7 @@ class Trigger:
 
     def _pause_before_sending_again(self, error: TransientError, attempt: int) -> None:
         if attempt >= POST_ATTEMPTS:
-            raise ApiError(
+            raise OutcomeUnknown(
                 f"The deploy request failed {POST_ATTEMPTS} times in a way that does not tell whether Qovery "
                 f"acted (last: {error}), and each time the {self.kind.noun} showed no new deployment "
                 f"request. It was not sent again, to avoid deploying twice. Check the {self.kind.noun} in "
@@ -184,7 +190,7 @@ class Trigger:
             )
         delay = retry_delay(error, attempt - 1, self.policy, self.rng)
         if delay >= self._left():
-            raise ApiError(
+            raise OutcomeUnknown(
                 f"The deploy request failed in a way that does not tell whether Qovery acted ({error}); the "
                 f"{self.kind.noun} showed no new deployment request, and `timeout` leaves no time to send it "
                 "again. Check "

@@ -183,7 +183,7 @@ def comment_markdown(
         lines.append(f"\n…and {len(run.services) - MAX_ROWS} more: see the step summary.")
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(when))
     where = f" · {md_link('workflow run', run_url)}" if md_link("workflow run", run_url) else ""
-    lines += ["", f"Deployed: {what_was_asked(run)}. Commit {md.code(sha[:12])}, {stamp}{where}"]
+    lines += ["", f"{run.asked_label()}: {what_was_asked(run)}. Commit {md.code(sha[:12])}, {stamp}{where}"]
     diagnoses = [_diagnosis(service) for service in run.services if not service.verdict.went_well]
     if notes := [note for note in diagnoses if note]:
         lines += ["", *notes]
