@@ -18,6 +18,7 @@ from support.github import finish_github, github_context, in_process_github
 from support.previews import (
     COMMIT,
     ORDER,
+    PRODUCTION,
     TAG,
     another_run_s_clone,
     asked,
@@ -31,7 +32,7 @@ from support.previews import (
 from support.sims import TOKEN, SimFactory, job
 from support.step import ROOT, assert_refused, base_env, github_env, gitlab_env, run_step
 
-from qovery_job_deploy.simulator import Fault
+from qovery_job_deploy.simulator import Fault, Place
 from qovery_job_deploy.simulator.environments import STAGING_ENVIRONMENT, Stage, blueprint_services
 
 
@@ -478,3 +479,76 @@ def test_a_fresh_clone_s_github_deployment_is_a_transient_preview_and_a_deletion
         assert run.json_result()["deleted"] is True and len(fake.deployments) == 1
     finally:
         finish_github(fake)
+
+
+@pytest.mark.parametrize("dry_run", ["false", "true"])
+@pytest.mark.parametrize(
+    ("environment", "mode", "given"),
+    [
+        ("production", "PRODUCTION", {"services": "", "image-tag": "", "git-commit-id": ""}),  # nothing named
+        ("production", "PRODUCTION", {"services": "migrate", "image-tag": "", "git-commit-id": ""}),
+        ("Production", "PRODUCTION", {}),  # names are compared case-insensitively
+        ("pr-42", "STAGING", {}),  # a long-lived environment that bears a preview's name
+    ],
+)
+def test_clone_from_never_deploys_into_an_environment_that_is_no_preview(
+    simulator: SimFactory, environment: str, mode: str, given: dict[str, str], dry_run: str
+) -> None:
+    """An environment of the preview's name whose mode is not PREVIEW or DEVELOPMENT is refused before any
+    POST, a dry run too: `clone-from` means a preview, never production redeployed with a PR's values."""
+    sim = previews(simulator)
+    if environment == "pr-42":
+        sim.places[PRODUCTION] = Place(PRODUCTION, "pr-42", environment_mode=mode)
+    run = step(sim, environment=environment, **given, **{"dry-run": dry_run})
+
+    name = "production" if environment.casefold() == "production" else "pr-42"
+    assert run.problems() == [
+        f"Invalid input `environment` (`{environment}` from the environment variable QOVERY_ENVIRONMENT): "
+        f"{name} ({PRODUCTION}) is a {mode} environment, and `clone-from` deploys only into a preview "
+        "(PREVIEW or DEVELOPMENT). Fix: give the preview its own name, such as pr-42."
+    ]
+    assert run.code == 2 and not sim.requests and sim.calls("clone") == 0
+    assert [e.method for e in sim.exchanges if e.method != "GET"] == []
+    assert "it exists" not in run.stderr and "deploying" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("mode", "services", "said"),
+    [
+        ("PREVIEW", "migrate", "it exists: deploying into it what is named"),
+        ("DEVELOPMENT", "migrate", "it exists: deploying into it what is named"),
+        ("DEVELOPMENT", "", "nothing named: deploying the whole environment pr-7 again (1 service), each"),
+    ],
+)
+def test_clone_from_deploys_into_a_preview_or_development_environment_that_exists(
+    simulator: SimFactory, mode: str, services: str, said: str
+) -> None:
+    sim = previews(simulator)
+    sim.places[PRODUCTION] = Place(PRODUCTION, "pr-7", environment_mode=mode)
+    run = step(sim, environment="pr-7", services=services, **{"image-tag": "", "git-commit-id": ""})
+
+    assert run.code == 0, run.stderr
+    migrate = in_environment(sim, PRODUCTION)["migrate"]
+    assert sim.calls("clone") == 0 and len(sim.requests) == len(sim.deployments_of(migrate.job_id)) == 1
+    assert f"environment pr-7 -> {PRODUCTION} (it exists" in run.stderr and said in run.stderr
+
+
+def test_another_environment_made_meanwhile_under_the_preview_s_name_is_refused_as_one_found(
+    simulator: SimFactory,
+) -> None:
+    """The clone refused because the name is taken now, by an environment that is no preview (made in the
+    console meanwhile): refused as if it had been listed first; nothing is deployed into it."""
+    sim = previews(simulator)
+
+    def made_in_the_console() -> None:
+        sim.places[PRODUCTION] = Place(PRODUCTION, "pr-42", environment_mode="STAGING")
+
+    sim.just_before["clone"] = deque([made_in_the_console])
+    run = step(sim)
+
+    assert_refused(
+        run,
+        f"Invalid input `environment` (`pr-42` from the environment variable QOVERY_ENVIRONMENT): pr-42 "
+        f"({PRODUCTION}) is a STAGING environment, and `clone-from` deploys only into a preview",
+    )
+    assert sim.calls("clone") == 1 and not sim.requests and not sim.environments.clones

@@ -26,8 +26,12 @@ from qovery_job_deploy.identity import canonical_uuid
 from qovery_job_deploy.kinds import KINDS, ServiceKind
 from qovery_job_deploy.resolve import Place
 from qovery_job_deploy.scheduler import Pause
+from qovery_job_deploy.text import one_line
 
 MODE = "PREVIEW"  # the clone's mode: its deployment rules, and how the console shows it
+# A preview's modes: what `clone-from` deploys into when it exists, and all `delete-environment` deletes. A
+# PRODUCTION or STAGING environment (or one whose mode is not known) is long-lived: never either.
+PREVIEW_MODES = (MODE, "DEVELOPMENT")
 CLONE_WAIT_SECONDS = 60.0  # for a clone's services to be listed: as long as the reads before a POST wait
 CONFLICT_PAUSES = (2.0, 4.0, 8.0)  # a 409 while the name is not taken: the blueprint is busy
 
@@ -113,7 +117,8 @@ class Cloning:
                 return waited
             if not waited:
                 self.log.info(
-                    f"Waiting for {place.environment_name} to list the {total} services of "
+                    f"Waiting for {place.environment_name} to list the {total} "
+                    f"{'service' if total == 1 else 'services'} of "
                     f"{blueprint.environment_name}: Qovery makes a clone's after it answers"
                 )
                 waited = True
@@ -135,3 +140,8 @@ def same(name: str | None, wanted: str) -> bool:
 
 def key(name: str | None) -> str:
     return (name or "").strip().casefold()
+
+
+def a_mode(mode: str | None) -> str:
+    """`a PRODUCTION environment`: what an environment is, in a refusal (a preview's is in PREVIEW_MODES)."""
+    return f"a {one_line(mode, 60)} environment" if mode else "an environment whose mode Qovery did not say"

@@ -4,6 +4,9 @@ into it and deploy everything in the clone, in Qovery's stage order.
 - The blueprint, by name or UUID, and the preview, by name (case-insensitive, as Qovery compares names), are
   looked up in one list: the project's (`project`), or each project of the organization's. A blueprint that
   does not exist is an input error that lists the names there, closest first: nothing is cloned.
+- An environment of the preview's name whose mode is not PREVIEW or DEVELOPMENT (`cloning.PREVIEW_MODES`,
+  what `delete-environment` deletes) is no preview: an input error before anything is posted (`_refuse`), so
+  that `environment: production` with `clone-from` never redeploys production.
 - A preview that exists is used as it is, the blueprint untouched: what is named deploys into it, as in any
   run (`Prepared.whole` is None). With nothing named (no `job-id`, `jobs` or `services`), the whole preview
   deploys again, as a fresh clone does: every service, in the preview's stage order, each what it is
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 
 from qovery_job_deploy.api.errors import short_error
 from qovery_job_deploy.api.models import Named
-from qovery_job_deploy.cloning import MODE, Cloning, key, same
+from qovery_job_deploy.cloning import MODE, PREVIEW_MODES, Cloning, a_mode, key, same
 from qovery_job_deploy.context import Context
 from qovery_job_deploy.deploy import ServiceRun
 from qovery_job_deploy.directory import Directory
@@ -104,6 +107,7 @@ class Previews:
         candidates = [(p, env) for p in projects for env in self.directory.environments(str(p.id))]
         blueprint = self._blueprint(candidates, projects, organization_id)
         if (found := _named(candidates, blueprint.project_id, name)) is not None:
+            self._refuse(found)
             what = ": deploying into it what is named" if self.plan.services else ""  # else said next
             self.log.info(
                 f"environment {found.name} -> {found.id} (it exists{what}; {blueprint.environment_name} is "
@@ -127,6 +131,8 @@ class Previews:
             f"({blueprint.environment_id}) into it, mode {MODE}, with the project's deployment rules"
         )
         made, cloned = self.cloning.clone(blueprint, name)
+        if not cloned:  # the name taken meanwhile: that environment, a preview or refused as one found
+            self._refuse(made)
         place = _place_of(made, blueprint)
         self.prepared = Prepared(place, blueprint, cloned=cloned)
         if cloned:
@@ -139,6 +145,20 @@ class Previews:
             self._nothing_named(place, whole, "deploying")
             self.prepared = Prepared(place, blueprint, cloned=cloned, whole=whole)
         return self.prepared
+
+    def _refuse(self, found: Named) -> None:
+        """An input error, before anything is posted, for an environment of the preview's name that is no
+        preview: `clone-from` deploys only into a PREVIEW or DEVELOPMENT environment (the modes
+        `delete-environment` deletes), never into a long-lived one (PRODUCTION, STAGING, or a mode not known)
+        that happens to bear the name."""
+        if found.mode in PREVIEW_MODES:
+            return
+        given = self.plan.given.get("environment", f"`{self.plan.environment}`")
+        raise InputError(
+            f"Invalid input `environment` ({given}): {_shown(found)} ({found.id}) is {a_mode(found.mode)}, "
+            f"and `clone-from` deploys only into a preview ({' or '.join(PREVIEW_MODES)}). Fix: give the "
+            "preview its own name, such as pr-42."
+        )
 
     def _again(self, place: Place, blueprint: Place) -> Whole:
         """Nothing named, and the preview exists: the whole of it again, as a fresh clone deploys, in its
@@ -153,9 +173,11 @@ class Previews:
     def _nothing_named(self, place: Place, whole: Whole, doing: str, *, again: bool = False) -> None:
         """Why everything deploys, said once what it is is known."""
         if not self.plan.services:
+            count = len(whole.identities)
             self.log.info(
                 f"nothing named: {doing} the whole environment {place.environment_name}"
-                f"{' again' if again else ''} ({len(whole.identities)} services), each service what it is "
+                f"{' again' if again else ''} ({count} {'service' if count == 1 else 'services'}), each "
+                "service what it is "
                 "configured with"
             )
 

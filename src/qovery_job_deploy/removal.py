@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from qovery_job_deploy.api.errors import RefusedError, TransientError, token_refused
+from qovery_job_deploy.cloning import PREVIEW_MODES, a_mode
 from qovery_job_deploy.context import Context, bounded
 from qovery_job_deploy.directory import Directory
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
@@ -36,8 +37,8 @@ from qovery_job_deploy.resolve import Resolver, Scope, pick
 from qovery_job_deploy.scheduler import Pause
 from qovery_job_deploy.text import one_line
 
-# The modes deleted: a preview is one of these; a PRODUCTION or STAGING environment is long-lived.
-DELETED_MODES = ("PREVIEW", "DEVELOPMENT")
+# The modes deleted: a preview's (`cloning.PREVIEW_MODES`); a PRODUCTION or STAGING environment is long-lived.
+DELETED_MODES = PREVIEW_MODES
 # An environment in these states is being deleted already: no DELETE is sent, its end is waited for.
 BEING_DELETED = ("DELETE_QUEUED", "DELETING")
 
@@ -165,10 +166,9 @@ class Removal:
             fix = "give the preview its own name, such as pr-42"
         elif target.mode not in DELETED_MODES:
             mode = target.mode and _shown(target.mode)
-            what = f"a {mode} environment" if mode else "an environment whose mode Qovery did not say"
             why = (
-                f"{named} is {what}, which this step never deletes: it deletes PREVIEW and DEVELOPMENT "
-                "environments only"
+                f"{named} is {a_mode(target.mode)}, which this step never deletes: it deletes PREVIEW and "
+                "DEVELOPMENT environments only"
             )
             fix = (
                 "set `environment` to the preview's name, such as pr-42; delete "

@@ -129,7 +129,8 @@ class Settings(BaseSettings):
         None,
         description="A preview: the environment to clone (name or UUID, in the same project) into "
         "`environment` when no environment has that name; everything in a new clone is deployed, and with "
-        "nothing named (no `job-id`, `jobs` or `services`) every run deploys the whole preview.",
+        "nothing named (no `job-id`, `jobs` or `services`) every run deploys the whole preview. An "
+        "environment of that name in a mode other than PREVIEW or DEVELOPMENT is refused.",
     )
     delete_environment: bool = Field(
         False,
