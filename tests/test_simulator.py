@@ -5,6 +5,7 @@ row of one table, every exchange checked against Qovery's OpenAPI spec."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from qovery_job_deploy.simulator import (
     SUCCESS_JOB,
     WEB_APPLICATION,
     JobScript,
+    Place,
     QoverySimulator,
     Route,
     builtin_services,
@@ -342,3 +344,54 @@ def test_a_kind_the_simulator_does_not_know_is_refused() -> None:
         "database",
         "terraform",
     ]
+
+
+PREVIEW_ID = "e0e0e0e0-0000-4000-8000-0000000000b2"
+
+
+@pytest.mark.parametrize(
+    ("knobs", "cancel_at", "seen"),
+    [
+        ({}, None, ["DEPLOYED", "DELETE_QUEUED", "DELETING", "DELETING", 404]),  # deleted as always
+        ({"stale_for": 1.5}, None, ["DEPLOYED", "DEPLOYED", "DEPLOYED", "DELETING", 404]),  # the race
+        ({"cancelled_after": 1.5}, None, ["DEPLOYED", "DELETE_QUEUED", "DELETING", "DEPLOYED", "DEPLOYED"]),
+        (
+            {"cancelled_after": 1.5, "cancelled_state": "CANCELED"},
+            None,
+            ["DEPLOYED", "DELETE_QUEUED", "DELETING", "CANCELED", "CANCELED"],
+        ),
+        ({}, 0.5, ["DEPLOYED", "DELETE_QUEUED", "DEPLOYED", "DEPLOYED", "DEPLOYED"]),  # `cancel_deletion`
+    ],
+)
+def test_a_deletion_can_be_stale_at_first_or_cancelled_midway_and_the_environment_then_stays(
+    simulator: SimFactory, knobs: dict[str, Any], cancel_at: float | None, seen: list[object]
+) -> None:
+    """`GET /environment/{id}/status` every second from the DELETE on (the first read before it); a
+    deletion cancelled leaves the environment listed, and a DELETE after it deletes it."""
+    preview = Place(PREVIEW_ID, "pr-42", environment_mode="PREVIEW")
+    client = Client(simulator(JobScript(SUCCESS_JOB, environment_id=PREVIEW_ID), places=[preview]))
+    sim = client.sim
+    for name, value in knobs.items():
+        setattr(sim.environments, name, value)
+    path = f"/environment/{PREVIEW_ID}"
+    states: list[object] = [client.ok(f"{path}/status")["state"]]
+    assert client.session.delete(sim.url + path, timeout=5).status_code == 204
+    started = client.now()
+    for _ in range(4):
+        if (
+            cancel_at is not None
+            and client.now() - started >= cancel_at
+            and PREVIEW_ID in sim.environments.deleting
+        ):
+            sim.environments.cancel_deletion(PREVIEW_ID)
+        answer = client.get(f"{path}/status")
+        states.append(answer.json()["state"] if answer.status_code == 200 else answer.status_code)
+        client.sleep(1.0)
+
+    assert states == seen
+    if seen[-1] != 404:  # cancelled: it stays, and a DELETE now deletes it
+        assert PREVIEW_ID in sim.places and client.get(path).status_code == 200
+        sim.environments.cancelled_after = math.inf  # this time, no one cancels it
+        assert client.session.delete(sim.url + path, timeout=5).status_code == 204
+        client.sleep(sim.environments.gone_after)
+        assert client.get(f"{path}/status").status_code == 404

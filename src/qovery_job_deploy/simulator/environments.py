@@ -10,6 +10,10 @@
   `name_taken_status`: 409 as the spec documents for this operation, or 400 to play what Qovery may answer.
 - A deletion goes DELETE_QUEUED, then DELETING (`deleting_after`), then the environment and its services are
   gone (`gone_after`): every read of them is a 404. Deleting it again meanwhile is accepted again (204).
+  For `stale_for` seconds after the DELETE, its status still shows the state from before (the race Qovery
+  plays after any request). A deletion cancelled (`cancel_deletion`, or `cancelled_after` seconds after its
+  DELETE, as in the console) leaves the environment: its state is then `cancelled_state`, or, when that is
+  None, what its services make it again (READY, DEPLOYED, ...).
 - Stages: an environment's own when declared (`declare_stages`), else one per kind, in DEFAULT_STAGES' order.
 - Links: a clone's services have their own (`JobScript.answers_on`: of their new ids).
 """
@@ -55,11 +59,15 @@ class Environments:
     name_taken_status: int = 409
     deleting_after: float = 1.0  # after the DELETE: DELETING from then on
     gone_after: float = 3.0  # after the DELETE: gone (404) from then on
+    stale_for: float = 0.0  # after the DELETE: the status shows the state from before until then
+    cancelled_after: float = math.inf  # after the DELETE: the deletion cancelled then (math.inf: never)
+    cancelled_state: str | None = None  # a cancelled deletion's state (None: the services' state again)
     stages: dict[str, list[Stage]] = field(default_factory=dict)  # declared, by environment id
     # Clones whose services are not listed yet: (when they will be, the services).
     pending: list[tuple[float, list[JobScript]]] = field(default_factory=list)
     deleting: dict[str, float] = field(default_factory=dict)  # environment id -> when its DELETE came
     removed: dict[str, Place] = field(default_factory=dict)  # deleted: their projects stay listed
+    cancelled: dict[str, str | None] = field(default_factory=dict)  # deletions cancelled: the state shown
     clones: list[str] = field(default_factory=list)  # the ids of the environments cloned, in order
 
     def declare_stages(self, environment_id: str, *stages: Stage) -> None:
@@ -74,9 +82,17 @@ class Environments:
                 self.pending.remove((ready_at, scripts))
                 self.services.update({script.job_id: script for script in scripts})
         for environment_id, asked_at in list(self.deleting.items()):
-            if now >= asked_at + self.gone_after:
+            if now >= asked_at + self.cancelled_after and self.cancelled_after < self.gone_after:
+                self.cancel_deletion(environment_id, self.cancelled_state)
+            elif now >= asked_at + self.gone_after:
                 del self.deleting[environment_id]
                 self.removed[environment_id] = self.places.pop(environment_id)
+
+    def cancel_deletion(self, environment_id: str, state: str | None = None) -> None:
+        """The deletion under way of `environment_id` cancelled (in the console): the environment stays, its
+        state `state` (None: what its services make it)."""
+        del self.deleting[environment_id]
+        self.cancelled[environment_id] = state
 
     # -- the operations ---------------------------------------------------------------------------------
 
@@ -90,6 +106,7 @@ class Environments:
             return self.clone(environment_id, body, now)
         if operation == "delete_environment":
             self.deleting.setdefault(environment_id, now)
+            self.cancelled.pop(environment_id, None)
             return Answer(204)
         here = [script for script in self.services.values() if script.environment_id == environment_id]
         if operation == "environment_status":
@@ -147,14 +164,17 @@ class Environments:
         return json_answer(202, bodies.environment(clone))
 
     def status(self, environment_id: str, here: list[JobScript], status_of: StatusOf, now: float) -> Answer:
-        """`EnvironmentStatus`: DELETE_QUEUED, then DELETING while it is deleted; else its services' state."""
+        """`EnvironmentStatus`: DELETE_QUEUED, then DELETING while it is deleted (the state from before for
+        `stale_for`); a cancelled deletion's state; else its services' state."""
         statuses: dict[str, list[dict[str, Any]]] = {}
         for script in here:
             statuses.setdefault(f"{script.kind}s", []).append(status_of(script))
         body = bodies.environment_statuses(environment_id, statuses, None)["environment"]
-        if environment_id in self.deleting:
+        state = self.cancelled.get(environment_id)
+        if environment_id in self.deleting and now - self.deleting[environment_id] >= self.stale_for:
             since = now - self.deleting[environment_id]
             state = "DELETING" if since >= self.deleting_after else "DELETE_QUEUED"
+        if state is not None:
             body |= {"state": state, "last_deployment_state": state, "deployment_status": "OUT_OF_DATE"}
         return json_answer(200, body)
 
