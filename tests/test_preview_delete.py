@@ -7,6 +7,8 @@ exchange checked against the OpenAPI spec."""
 from __future__ import annotations
 
 import itertools
+import json
+import math
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from support.sims import IN_PROCESS, SimFactory, job
 from support.step import StepRun, assert_refused, github_env, gitlab_env, plain_env, run_step
 
 from qovery_job_deploy.outcome import Deletion, Verdict
+from qovery_job_deploy.removal import DELETE_GRACE_SECONDS
 from qovery_job_deploy.simulator import Fault, Place, QoverySimulator, RateLimit
 from qovery_job_deploy.simulator.environments import STAGING, STAGING_ENVIRONMENT, blueprint_services
 
@@ -206,6 +209,107 @@ def test_a_deletion_already_under_way_is_waited_for_and_not_taken_credit_for(
     assert (PREVIEW in sim.places) is (verdict != "succeeded")
 
 
+@pytest.mark.parametrize(
+    ("joined", "cancelled_state", "state"),
+    [
+        (False, None, "DEPLOYED"),  # the environment as its services make it again
+        (False, "READY", "READY"),
+        (False, "CANCELED", "CANCELED"),
+        (True, "READY", "READY"),  # an earlier request's deletion, joined
+        (True, "STOPPED", "STOPPED"),
+    ],
+)
+def test_a_deletion_that_stops_midway_ends_at_once_as_a_failure_that_deleted_nothing(
+    simulator: SimFactory, tmp_path: Path, joined: bool, cancelled_state: str | None, state: str
+) -> None:
+    """Cancelled in Qovery 4 s after its DELETE: its state leaves DELETE_QUEUED / DELETING for a settled one
+    other than DELETED. The run ends at the next read, `failed` (as a DELETE_ERROR), never waiting until
+    `timeout` to say the deletion goes on."""
+    sim = environments(simulator)
+    sim.environments.gone_after, sim.environments.cancelled_after = 60.0, 4.0
+    sim.environments.cancelled_state = cancelled_state
+    if joined:
+        assert delete(sim, wait="false").code == 0
+    env, files = github_env(tmp_path, delete_inputs(sim, timeout="10m", **{"poll-interval": "2s"}))
+    run = run_step(env, files)
+
+    assert run.code == 1, run.stderr
+    assert run.seconds <= 4 + 2
+    assert PREVIEW in sim.places and sim.calls("delete_environment") == 1
+    result = run.json_result()
+    assert (result["verdict"], result["state"], result["deleted"]) == ("failed", state, False)
+    earlier = "The earlier deletion" if joined else "The deletion"
+    assert result["message"] == (
+        f"{earlier} of pr-42 stopped: its state is {state}, not deleted (cancelled in Qovery?). Nothing was "
+        "deleted."
+    )
+    assert "### ❌ Qovery environment pr-42: deletion failed\n" in run.summary()
+    assert f"] {state}" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("before", "stale"),
+    [
+        ("DEPLOYED", "DEPLOYED"),
+        ("DEPLOYMENT_ERROR", "DEPLOYMENT_ERROR"),  # a broken preview, deleted: not Qovery failing to delete
+        ("READY", "READY"),
+    ],
+)
+def test_the_state_from_before_the_delete_shown_for_a_moment_never_ends_the_wait(
+    simulator: SimFactory, before: str, stale: str
+) -> None:
+    """Right after the DELETE, Qovery may still show the environment's state from before (the stale race):
+    read twice here, it is not the deletion's end, and the run waits until the environment is gone."""
+    places = [STAGING, Place(PREVIEW, "pr-42", environment_mode="PREVIEW")]
+    preview = job(job_name="api", environment_id=PREVIEW, previous_state=before)
+    sim = simulator(*blueprint_services(), preview, places=places)
+    sim.environments.stale_for, sim.environments.deleting_after, sim.environments.gone_after = 5.0, 6.0, 9.0
+    run = delete(sim, **{"poll-interval": "2s"})
+
+    assert run.code == 0, run.stderr
+    reads = [e for e in sim.exchanges if e.path == f"/environment/{PREVIEW}/status"]
+    assert [json.loads(e.response_body)["state"] for e in reads[1:3]] == [stale, stale]  # after the DELETE
+    assert (run.json()["verdict"], run.json()["deleted"]) == ("succeeded", True)
+    assert PREVIEW not in sim.places
+    assert run.json()["message"].startswith("Environment pr-42 deleted in ")
+
+
+@pytest.mark.parametrize(
+    ("shown", "code", "verdict", "message"),
+    [
+        (  # Qovery took the DELETE and never showed it under way: stopped, after the grace
+            "DEPLOYED",
+            1,
+            "failed",
+            "The deletion of pr-42 stopped: its state is DEPLOYED, not deleted (cancelled in Qovery?). Nothing "
+            "was deleted.",
+        ),
+        (  # something in progress, which the deletion may wait behind: only `timeout` ends it
+            "DEPLOYING",
+            124,
+            "timed_out",
+            "Timed out before Qovery showed the deletion under way (DEPLOYING): it may still run in Qovery. "
+            "Raise `timeout` to wait for its end.",
+        ),
+    ],
+)
+def test_a_deletion_never_shown_under_way_ends_after_the_grace_or_the_timeout(
+    simulator: SimFactory, shown: str, code: int, verdict: str, message: str
+) -> None:
+    sim = environments(simulator)
+    sim.environments.gone_after = math.inf  # never deleted
+    sim.faults["environment_status"] = deque([None, *[state_now(shown)] * 100])  # the first: before
+    run = delete(sim, timeout="2m", **{"poll-interval": "3s"})
+
+    assert run.code == code, run.stderr
+    ended = DELETE_GRACE_SECONDS if verdict == "failed" else 120
+    assert ended <= run.seconds <= ended + 3 + 1
+    result = run.json()
+    assert (result["verdict"], result["state"], result["deleted"]) == (verdict, shown, False)
+    assert result["message"] == message
+    assert PREVIEW in sim.places
+
+
 def state_now(state: str) -> Fault:
     """The answer to the step's first `GET /environment/{id}/status`: `state`."""
     body = f'{{"id": "{PREVIEW}", "state": "{state}", "last_deployment_state": "{state}"}}'
@@ -232,6 +336,18 @@ def test_the_state_read_before_the_delete_decides_whether_it_is_sent(
     assert sim.calls("delete_environment") == deletes
     assert (run.json()["verdict"], run.json()["deleted"]) == ("succeeded", deleted)
     assert run.json()["message"].startswith(message)
+
+
+def test_a_deletion_waiting_its_turn_is_one_under_way_already(simulator: SimFactory) -> None:
+    """WAITING_DELETING on the first read: an earlier request's deletion, waiting its turn; no DELETE."""
+    sim = environments(simulator)
+    sim.faults["environment_status"] = deque([state_now("WAITING_DELETING"), Fault(status=404)])
+    run = delete(sim)
+
+    assert run.code == 0, run.stderr
+    assert sim.calls("delete_environment") == 0
+    assert (run.json()["verdict"], run.json()["deleted"]) == ("succeeded", False)
+    assert run.json()["message"].startswith("Environment pr-42 was already being deleted; it is gone now")
 
 
 @pytest.mark.parametrize(

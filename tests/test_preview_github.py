@@ -7,7 +7,7 @@ checked against GitHub's published description."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -128,19 +128,47 @@ def test_github_s_refusals_leave_the_deletion_s_verdict_and_cost_one_warning_eac
     assert fake.calls() == 5 + 2 and fake.states()[-1] == "success"
 
 
+def refused(sim: QoverySimulator) -> None:
+    sim.faults["delete_environment"] = deque([Fault(status=403)])
+
+
+def cancelled(sim: QoverySimulator) -> None:
+    """Cancelled in Qovery 2 s after its DELETE: the environment stays, READY."""
+    sim.environments.gone_after, sim.environments.cancelled_after = 60.0, 2.0
+    sim.environments.cancelled_state = "READY"
+
+
+@pytest.mark.parametrize(
+    ("how", "code", "said"),
+    [
+        (refused, 3, ["deletion in error", "admin permission"]),
+        (
+            cancelled,
+            1,
+            ["deletion failed", "stopped: its state is READY, not deleted", "Nothing was deleted."],
+        ),
+    ],
+)
 def test_a_deletion_that_did_not_end_leaves_the_records_and_says_why_in_the_comment(
-    simulator: SimFactory, fake: FakeGitHub, tmp_path: Path
+    simulator: SimFactory,
+    fake: FakeGitHub,
+    tmp_path: Path,
+    how: Callable[[QoverySimulator], None],
+    code: int,
+    said: list[str],
 ) -> None:
     sim = previews(simulator)
     assert deploy(sim, fake, tmp_path).code == 0
-    sim.faults["delete_environment"] = deque([Fault(status=403)])
+    how(sim)
 
     run = delete(sim, fake, tmp_path)
 
-    assert run.code == 3, run.stderr
+    assert run.code == code, run.stderr
+    assert run.json_result()["deleted"] is False and sim.environments.clones[0] in sim.places
     assert fake.calls("list_deployments") == 0 and fake.states()[-1] == "success"
     [after] = ours(fake)
-    assert "deletion in error" in str(after["body"]) and "admin permission" in str(after["body"])
+    assert all(words in str(after["body"]) for words in said), after["body"]
+    assert "The preview environment was deleted" not in str(after["body"])
     assert fake.calls() == 5 + 2
 
 

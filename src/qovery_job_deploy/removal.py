@@ -10,11 +10,14 @@ the report says "deleted", never "deployed".
   (the blueprint); one in PRODUCTION or STAGING mode (or whose mode is not known): a cleanup job that forgot
   `clone-from`, or names the wrong environment, never wipes a long-lived one.
 - `GET /environment/{id}/status` first (the list and `GET /environment/{id}` do not say an environment's
-  state): already DELETE_QUEUED or DELETING (an earlier request: another run, the console), no DELETE is
-  sent; the step waits until it is gone and says it did not delete it (`deleted` false). Gone (404, or
-  DELETED): nothing to delete.
+  state): already DELETE_QUEUED, DELETING or WAITING_DELETING (an earlier request: another run, the
+  console), no DELETE is sent; the step waits until it is gone and says it did not delete it (`deleted`
+  false). Gone (404, or DELETED): nothing to delete.
 - `DELETE` (204), then `GET /environment/{id}/status` every `poll-interval` (DELETE_QUEUED, DELETING) until
-  it is gone (404, or DELETED). DELETE_ERROR is a failure (exit 1); `timeout` running out exit 124, the
+  it is gone (404, or DELETED). A settled state instead (DELETE_ERROR; READY, DEPLOYED, STOPPED, CANCELED: a
+  deletion cancelled) is a failure (exit 1), at once, said as such ("stopped ... not deleted"), once the
+  deletion was seen under way: the first reads after the DELETE may still show the state from before, which
+  ends the wait only after DELETE_GRACE_SECONDS of nothing else. `timeout` running out is exit 124, the
   deletion going on in Qovery. A 403: deleting an environment needs the admin permission (exit 3).
 - A dry run says what would be deleted (or that it is being deleted already), and deletes nothing.
 """
@@ -35,12 +38,18 @@ from qovery_job_deploy.inputs.plan import Plan
 from qovery_job_deploy.outcome import Deletion, PreviewEnvironment, RunOutcome, Verdict
 from qovery_job_deploy.resolve import Resolver, Scope, pick
 from qovery_job_deploy.scheduler import Pause
+from qovery_job_deploy.states import StateKind, kind_of
 from qovery_job_deploy.text import one_line
 
 # The modes deleted: a preview's (`cloning.PREVIEW_MODES`); a PRODUCTION or STAGING environment is long-lived.
 DELETED_MODES = PREVIEW_MODES
 # An environment in these states is being deleted already: no DELETE is sent, its end is waited for.
-BEING_DELETED = ("DELETE_QUEUED", "DELETING")
+BEING_DELETED = ("DELETE_QUEUED", "DELETING", "WAITING_DELETING")
+# After the DELETE, Qovery may show the state from before for a moment (DEPLOYED, or a DEPLOYMENT_ERROR that
+# is why the preview goes): a settled state ends the wait once the deletion was seen under way, or once it
+# was all Qovery showed for this long (from the DELETE, or from the last state in progress: a deletion
+# queued behind a deployment starts when that ends).
+DELETE_GRACE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -259,18 +268,23 @@ class Removal:
         return self._wait(target)
 
     def _wait(self, target: Target) -> RunOutcome:
+        """Until it is gone; or, once the deletion was seen under way (or DELETE_GRACE_SECONDS of settled
+        states: the stale ones from before the DELETE end within it), until a settled state other than
+        DELETED says it stopped. States in progress, unknown or unsaid never end the wait: `timeout` does."""
         clock, deadline = self.ctx.clock, self.ctx.deadline
         started = clock.now()
+        seen = self.already  # the deletion seen under way: joining, the first read's state was
+        quiet_since = started  # since then, Qovery showed nothing in progress
         pause = Pause(self.ctx, self.plan.waiting.poll_interval)
         while True:
             if deadline.left() <= 0:
-                return self._timed_out()
+                return self._timed_out(seen=seen)
             pause.sleep()
             try:
                 state = self._state(target)
             except TransientError as error:
                 if error.deadline_reached:
-                    return self._timed_out(f"while its state could not be read ({error})")
+                    return self._timed_out(f"while its state could not be read ({error})", seen=seen)
                 raise
             if state not in (self.state, "DELETED"):
                 self.log.state(state or "no state")
@@ -286,14 +300,34 @@ class Removal:
                 return self.ended(
                     Verdict.SUCCEEDED, f"Environment {target.name} deleted in {waited}: it is gone."
                 )
-            if state is not None and state.endswith("_ERROR"):
-                return self.ended(
-                    Verdict.FAILED, f"Qovery could not delete environment {target.name} ({state})."
-                )
+            seen = seen or state in BEING_DELETED
+            if state is None or kind_of(state, "DELETED") in (StateKind.IN_PROGRESS, StateKind.UNKNOWN):
+                quiet_since = clock.now()  # under way (this deletion, or what it waits behind), or unsaid
+            elif seen or clock.now() - quiet_since >= DELETE_GRACE_SECONDS:
+                return self._stopped(target, state)
 
-    def _timed_out(self, how: str = "") -> RunOutcome:
-        last = self.state or "no state read yet"
+    def _stopped(self, target: Target, state: str) -> RunOutcome:
+        """A settled state other than DELETED: the deletion ended, not deleting (an error, or cancelled)."""
+        if state.endswith("_ERROR"):
+            return self.ended(
+                Verdict.FAILED, f"Qovery could not delete environment {target.name} ({_shown(state)})."
+            )
+        which = "The earlier deletion" if self.already else "The deletion"
+        return self.ended(
+            Verdict.FAILED,
+            f"{which} of {target.name} stopped: its state is {_shown(state)}, not deleted (cancelled in "
+            "Qovery?). Nothing was deleted.",
+        )
+
+    def _timed_out(self, how: str = "", *, seen: bool = True) -> RunOutcome:
+        last = _shown(self.state) or "no state read yet"
         how = f" {how}" if how else ""
+        if not seen:  # Qovery showed no deletion yet: what it shows may be what the deletion waits behind
+            return self.ended(
+                Verdict.TIMED_OUT,
+                f"Timed out before Qovery showed the deletion under way ({last}){how}: it may still run in "
+                "Qovery. Raise `timeout` to wait for its end.",
+            )
         return self.ended(
             Verdict.TIMED_OUT,
             f"Timed out with the deletion still in progress ({last}){how}: it goes on in Qovery. Raise "
