@@ -22,6 +22,8 @@ UUID = "11111111-1111-4111-8111-111111111111"
 SHA = "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c"
 ENV = "e0e0e0e0-0000-4000-8000-0000000000cc"
 RELEASE = ["--environment", "production", "--jobs", "migrate,web-broken", "--git-commit-id", SHA]
+PASTED = "qov_PastedIntoANameInput0123456789"  # a Qovery token given where a name goes
+GH = "ghp_PastedIntoTheWrongInput0123"
 
 
 @pytest.mark.parametrize(
@@ -49,6 +51,18 @@ RELEASE = ["--environment", "production", "--jobs", "migrate,web-broken", "--git
         (["--jobs", f"migrate,{TOKEN}"], {}, {TOKEN}),  # an item of a list
         ([], {"QOVERY_JOBS": f"migrate\n{JWT}"}, {JWT}),
         ([], {"INPUT_ENVIRONMENT": GITHUB_TOKEN}, {GITHUB_TOKEN}),
+        # a token with text around it: the token itself
+        (["--job-id", f"'{PASTED}'"], {}, {PASTED}),  # quoted
+        (["--jobs", f"[{PASTED}]"], {}, {PASTED}),  # bracketed
+        (["--jobs", f"migrate;{PASTED}"], {}, {PASTED}),
+        (["--services", f"a:{GH}"], {}, {GH}),
+        (["--environment", f"x={JWT}"], {}, {JWT}),
+        ([f"--jobs=release{PASTED}.v2"], {}, {PASTED}),  # inside a longer word
+        ([f"'{PASTED}'"], {}, {PASTED}),  # a stray value
+        ([f"--{PASTED}"], {}, {PASTED}),  # a flag
+        ([], {"INPUT_JOBS": f"migrate;{PASTED}", "QOVERY_PROJECT": f"shop/{GH}"}, {PASTED, GH}),
+        (["--jobs", f"migrate,'{PASTED}'"], {}, {PASTED}),  # an item, quoted
+        (["--jobs", f"migrate,{PASTED}x"], {}, {f"{PASTED}x"}),  # an item that starts like a token: whole
         # everything else stays readable
         (["--environment", "production"], {}, set()),
         (["--job-id", UUID], {}, set()),
@@ -56,6 +70,11 @@ RELEASE = ["--environment", "production", "--jobs", "migrate,web-broken", "--git
         (["--jobs", "migrate,web-broken"], {}, set()),
         (["--jobs=migrate,web-broken"], {}, set()),
         (["--environmnet", "production"], {}, set()),  # a mistyped flag's value that is no token
+        (["--jobs", "qov_"], {}, set()),  # a prefix alone is no token
+        (["--jobs", "migrate;qov_abc"], {}, set()),  # nor a prefix and a few characters in a text
+        (["--jobs", "keyJob.v1.2"], {}, set()),  # nor `eyJ` in a word: a JWT's header is longer
+        (["--jobs", "nightly-ghs_backup"], {}, set()),  # nor a prefix and a short word
+        (["--image-tag", "v1.2.3"], {}, set()),
         ([], {"QOVERY_ENVIRONMENT": "production", "INPUT_JOB-ID": UUID, "QOVERY_GIT_COMMIT_ID": SHA}, set()),
         (RELEASE, {"GITHUB_ACTIONS": "true", "QOVERY_API_TOKEN": TOKEN}, {TOKEN}),  # the trial's command
     ],
