@@ -426,7 +426,7 @@ def test_only_a_real_token_shape_is_hidden(value: str, hidden: bool) -> None:
     assert looks_like_a_token(value) is hidden
 
 
-PASTED = "qov_PastedIntoANameInput0123456789"
+PASTED = "qov_PastedIntoANameInputZyXwVuTsRq"
 GH = "ghp_PastedIntoTheWrongInput0123"
 
 
@@ -458,6 +458,37 @@ GH = "ghp_PastedIntoTheWrongInput0123"
 def test_a_token_is_found_inside_any_text(text: str, found: list[str], hidden: bool) -> None:
     assert find_tokens(text) == found
     assert holds_a_token(text) is hidden
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "said"),
+    [
+        (["--job-id", f"'{PASTED}'"], {}, "Invalid input `job-id` (value not shown (part of it looks like a "
+         "token), from the flag --job-id): is not a UUID (8-4-4-4-12 hexadecimal digits). Fix: copy the "),
+        ([], {"INPUT_JOB-ID": f"[{PASTED}]"}, "`job-id` (value not shown (part of it looks like a token), "
+         "from the GitHub input `job-id`): is not a UUID"),
+        ([f"'{PASTED}'"], {}, "a value without a flag before it (not shown: it looks like a token). Fix: pass "
+         "the token as QOVERY_API_TOKEN"),
+        ([f"x={JWT}"], {}, "a value without a flag before it (not shown: it looks like a token)"),
+        ([f"--x{PASTED}"], {}, "unknown flag `--(a token)`"),
+        (["--jobs", f"migrate;{PASTED}"], {}, "Invalid input `job-id`: job-id and jobs are both set (job-id "
+         f"`{JOB}` from the environment variable QOVERY_JOB_ID; jobs value not shown (part of it looks like "
+         "a token), from the flag --jobs)"),
+        (["--services", f"a:{GH}"], {"QOVERY_JOB_ID": ""}, "Invalid input `services` (value "
+         "not shown (part of it looks like a token), from the flag --services): `a` is not a service type"),
+        (["--services", f"'{PASTED}':api"], {"QOVERY_JOB_ID": ""}, "an item's prefix is not a service type"),
+        (["--timeout", f"release{PASTED}.v2"], {}, "Invalid input `timeout` (value not shown (part of it "
+         "looks like a token), from the flag --timeout)"),
+    ],
+)  # fmt: skip
+def test_a_token_inside_a_value_is_never_shown(argv: list[str], environ: dict[str, str], said: str) -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings(argv, VALID | environ)
+    message = str(caught.value)
+    assert said in message, message
+    for token in (PASTED, GH, JWT):
+        assert token[4:12] not in message and token[-8:] not in message
+    assert "give it in `jobs`" not in message  # never taken for a name
 
 
 @pytest.mark.parametrize(
