@@ -30,7 +30,15 @@ from support.previews import (
     step,
 )
 from support.sims import TOKEN, SimFactory, job
-from support.step import ROOT, assert_refused, base_env, github_env, gitlab_env, run_step
+from support.step import (
+    ROOT,
+    assert_refused,
+    assert_secret_absent,
+    base_env,
+    github_env,
+    gitlab_env,
+    run_step,
+)
 
 from qovery_job_deploy.simulator import Fault, Place
 from qovery_job_deploy.simulator.environments import STAGING_ENVIRONMENT, Stage, blueprint_services
@@ -266,6 +274,36 @@ def test_every_refusal_comes_before_anything_is_cloned_or_posted(
     run = step(sim, **extra)
     assert_refused(run, said)
     assert sim.calls("clone") == 0 and not sim.requests and not sim.environments.clones
+
+
+PASTED = "qov_PastedIntoAPreviewNameZyXwVuTs"
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        ({"environment": f"pr-42;{PASTED}"}, "it names the preview, and part of it looks like a token"),
+        ({"environment": f"'{PASTED}'", "dry-run": "true"}, "it names the preview, and part of it looks like"),
+        (
+            {"environment": f"pr-{PASTED}", "delete-environment": "true", "services": "", "image-tag": "",
+             "git-commit-id": ""},
+            "it names the preview to delete, and part of it looks like a token",
+        ),
+    ],
+)  # fmt: skip
+def test_a_preview_named_with_a_token_is_refused_without_showing_it(
+    simulator: SimFactory, extra: dict[str, str], said: str
+) -> None:
+    """A preview's name shows in every line, output and summary, and in Qovery's console once cloned."""
+    sim = previews(simulator)
+    run = step(sim, **extra)
+    assert_refused(run, "Invalid input `environment` (value not shown (part of it looks like a token), from ")
+    assert (
+        said in run.problems()[0]
+        and "Fix: give the preview its own name, such as pr-42." in run.problems()[0]
+    )
+    assert_secret_absent(run, PASTED)
+    assert not sim.exchanges  # nothing read, nothing cloned
 
 
 @pytest.mark.parametrize(

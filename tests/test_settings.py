@@ -11,7 +11,7 @@ from qovery_job_deploy.errors import InputError
 from qovery_job_deploy.inputs.durations import format_duration, parse_duration
 from qovery_job_deploy.inputs.messages import BOOLEAN_WORDS
 from qovery_job_deploy.inputs.model import ServiceRef, Settings
-from qovery_job_deploy.inputs.names import Given, looks_like_a_token
+from qovery_job_deploy.inputs.names import Given, find_tokens, holds_a_token, looks_like_a_token
 from qovery_job_deploy.inputs.sources import load_settings
 from qovery_job_deploy.invocation import commands
 
@@ -424,6 +424,71 @@ UNSECURED_JWT = "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxMjMifQ."
 )
 def test_only_a_real_token_shape_is_hidden(value: str, hidden: bool) -> None:
     assert looks_like_a_token(value) is hidden
+
+
+PASTED = "qov_PastedIntoANameInputZyXwVuTsRq"
+GH = "ghp_PastedIntoTheWrongInput0123"
+
+
+@pytest.mark.parametrize(
+    ("text", "found", "hidden"),
+    [
+        (f"'{PASTED}'", [PASTED], True),  # quoted
+        (f"[{PASTED}]", [PASTED], True),  # bracketed
+        (f"migrate;{PASTED}", [PASTED], True),
+        (f"a:{GH}", [GH], True),
+        (f"x={JWT}", [JWT], True),
+        (f"x={UNSECURED_JWT}", [UNSECURED_JWT], True),
+        (f"release{PASTED}.v2", [PASTED], True),  # inside a longer word
+        (f"{PASTED}/{GH}", [PASTED, GH], True),  # each of several
+        (f"{GH}-{PASTED}", [GH, PASTED], True),  # a GitHub token's characters are letters and digits
+        ("github_pat_11ABCDEFG0123456789", ["github_pat_11ABCDEFG0123456789"], True),
+        ("production", [], False),
+        ("11111111-1111-4111-8111-111111111111", [], False),  # a UUID
+        ("4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c", [], False),  # a commit SHA
+        ("migrate,web", [], False),
+        ("migrate;qov_", [], False),  # a prefix alone is no token
+        ("nightly-ghs_backup", [], False),  # nor a prefix and a short word
+        ("keyJob.v1.2", [], False),  # nor `eyJ` in a word: a JWT's header is longer
+        ("aaa.bbb.ccc", [], False),
+        ("qov_", [], True),  # a whole value that starts like a token is hidden, as before
+        ("migrate, qov_x", [], True),  # and an item of a list that does
+    ],
+)
+def test_a_token_is_found_inside_any_text(text: str, found: list[str], hidden: bool) -> None:
+    assert find_tokens(text) == found
+    assert holds_a_token(text) is hidden
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "said"),
+    [
+        (["--job-id", f"'{PASTED}'"], {}, "Invalid input `job-id` (value not shown (part of it looks like a "
+         "token), from the flag --job-id): is not a UUID (8-4-4-4-12 hexadecimal digits). Fix: copy the "),
+        ([], {"INPUT_JOB-ID": f"[{PASTED}]"}, "`job-id` (value not shown (part of it looks like a token), "
+         "from the GitHub input `job-id`): is not a UUID"),
+        ([f"'{PASTED}'"], {}, "a value without a flag before it (not shown: it looks like a token). Fix: pass "
+         "the token as QOVERY_API_TOKEN"),
+        ([f"x={JWT}"], {}, "a value without a flag before it (not shown: it looks like a token)"),
+        ([f"--x{PASTED}"], {}, "unknown flag `--(a token)`"),
+        (["--jobs", f"migrate;{PASTED}"], {}, "Invalid input `job-id`: job-id and jobs are both set (job-id "
+         f"`{JOB}` from the environment variable QOVERY_JOB_ID; jobs value not shown (part of it looks like "
+         "a token), from the flag --jobs)"),
+        (["--services", f"a:{GH}"], {"QOVERY_JOB_ID": ""}, "Invalid input `services` (value "
+         "not shown (part of it looks like a token), from the flag --services): `a` is not a service type"),
+        (["--services", f"'{PASTED}':api"], {"QOVERY_JOB_ID": ""}, "an item's prefix is not a service type"),
+        (["--timeout", f"release{PASTED}.v2"], {}, "Invalid input `timeout` (value not shown (part of it "
+         "looks like a token), from the flag --timeout)"),
+    ],
+)  # fmt: skip
+def test_a_token_inside_a_value_is_never_shown(argv: list[str], environ: dict[str, str], said: str) -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings(argv, VALID | environ)
+    message = str(caught.value)
+    assert said in message, message
+    for token in (PASTED, GH, JWT):
+        assert token[4:12] not in message and token[-8:] not in message
+    assert "give it in `jobs`" not in message  # never taken for a name
 
 
 @pytest.mark.parametrize(

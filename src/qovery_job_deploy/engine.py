@@ -17,7 +17,7 @@ from qovery_job_deploy.diagnosis import explain, linked
 from qovery_job_deploy.directory import Directory
 from qovery_job_deploy.errors import ActionError, InputError, Interrupted
 from qovery_job_deploy.identity import ServiceIdentity
-from qovery_job_deploy.inputs.names import looks_like_a_token
+from qovery_job_deploy.inputs.names import holds_a_token
 from qovery_job_deploy.inputs.plan import Plan
 from qovery_job_deploy.kinds import KINDS, WHOLE_ENVIRONMENT, Deploy, noun_of
 from qovery_job_deploy.labels import complete_identities
@@ -52,7 +52,7 @@ class Engine:
         # named (`clone-from`: the whole preview), the preview is, by its name.
         given = [(item.kind or "", item.ref) for item in plan.services]  # kind "": any
         unresolved = [  # a token pasted into a name input is never shown, even as a label
-            ServiceIdentity("(not shown)" if looks_like_a_token(ref) else ref, kind=kind)
+            ServiceIdentity("(not shown)" if holds_a_token(ref) else ref, kind=kind)
             for kind, ref in given or [(WHOLE_ENVIRONMENT, (plan.environment or "").strip())]
         ]
         self.runs = [

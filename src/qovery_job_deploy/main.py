@@ -6,7 +6,6 @@ in-process on a virtual clock."""
 
 from __future__ import annotations
 
-import re
 import signal
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
@@ -26,8 +25,8 @@ from qovery_job_deploy.inputs.names import (
     SECRET_INPUTS,
     flag_name,
     github_env_name,
-    looks_like_a_token,
     qovery_env_name,
+    token_parts,
 )
 from qovery_job_deploy.inputs.plan import Plan, load_plan
 from qovery_job_deploy.inputs.sources import input_values, misspelled_variables
@@ -41,7 +40,6 @@ from qovery_job_deploy.text import one_line
 
 # Values shorter than this are not masked: masking "abc" would garble the whole log.
 MIN_MASKED_LENGTH = 8
-_ITEM_SEPARATORS = re.compile(r"[\s,]+")  # between the items of a list (`jobs`, `services`)
 _SECRET_FLAGS = tuple(flag_name(name) for name in SECRET_INPUTS)  # --api-token, --github-token
 
 
@@ -148,9 +146,10 @@ def token_candidates(argv: Sequence[str], environ: Mapping[str, str]) -> list[st
     """What may be a token (Qovery's, GitHub's), read before validation so that it is masked before anything
     is printed: each secret input's value, from its variables and its flag (`--api-token X`,
     `--api-token=X`), the GitHub token variable, and any other value given to an input, on the command line
-    or in an input's variable, that has a token's shape (`looks_like_a_token`: a token after a mistyped
-    flag, `--token qov_...`). Nothing else: a mask hides every later `production` or commit SHA in the
-    job's whole log, and GitHub may drop an output that holds one.
+    or in an input's variable, that has a token's shape, or each item of it or each token inside it
+    (`token_parts`: a token after a mistyped flag, `--token qov_...`; `--jobs migrate,qov_...`;
+    `--job-id 'qov_...'`). Nothing else: a mask hides every later `production` or commit SHA in the job's
+    whole log, and GitHub may drop an output that holds one.
     """
     values = [
         environ.get(variable, "")
@@ -161,8 +160,7 @@ def token_candidates(argv: Sequence[str], environ: Mapping[str, str]) -> list[st
     values += _secret_flag_values(argv)
     for given in (*argv, *input_values(environ)):
         value = given.split("=", 1)[1] if given.startswith("--") and "=" in given else given
-        # The value, and each item of a list (`--jobs migrate,qov_...`).
-        values += [item for item in (value, *_ITEM_SEPARATORS.split(value)) if looks_like_a_token(item)]
+        values += token_parts(value)
     return list(dict.fromkeys(value.strip() for value in values if len(value.strip()) >= MIN_MASKED_LENGTH))
 
 

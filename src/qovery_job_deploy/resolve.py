@@ -22,7 +22,7 @@ from qovery_job_deploy.api.models import Named
 from qovery_job_deploy.directory import Directory
 from qovery_job_deploy.errors import ActionError, InputError
 from qovery_job_deploy.identity import ServiceIdentity, canonical_uuid, is_uuid
-from qovery_job_deploy.inputs.names import PLAIN, Platform, looks_like_a_token
+from qovery_job_deploy.inputs.names import PLAIN, Platform, holds_a_token
 from qovery_job_deploy.kinds import JOB, KINDS
 from qovery_job_deploy.log import Log
 from qovery_job_deploy.text import one_line
@@ -215,7 +215,7 @@ class Resolver:
         """When a name of one type matches nothing, whether a service of another type has it: `--jobs api`
         for the container `api`. Read only on this error path (each list once), never on the way to a
         deployment; a list that cannot be read says nothing here."""
-        if kind is None or looks_like_a_token(ref):
+        if kind is None or holds_a_token(ref):
             return ""
         wanted = ref.strip().casefold()
         for other in KINDS.values():
@@ -289,10 +289,8 @@ def pick(
     matches = [item for item in items if name_of(item).strip().casefold() == key]
     if len(matches) == 1:
         return matches[0]
-    # A value with a token's shape (a token pasted into the wrong input) is never shown.
-    said = (
-        "(not shown: it looks like a token)" if looks_like_a_token(wanted.strip()) else repr(wanted.strip())
-    )
+    # A value with a token in it (a token pasted into the wrong input, `'qov_...'`) is never shown.
+    said = "(not shown: it looks like a token)" if holds_a_token(wanted.strip()) else repr(wanted.strip())
     source = given or (said if said.startswith("(") else f"`{one_line(wanted, 80)}`")  # where it came from
     if matches:
         shown = [

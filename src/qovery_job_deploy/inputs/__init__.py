@@ -7,7 +7,8 @@ By concern, each module importing only those above it:
   default and limit durations.
 - `names`: what an input is called (`--job-id`, `INPUT_JOB-ID`, `QOVERY_JOB_ID`), and on each platform
   (`Platform`: GitHub's `with:`, GitLab's variables, `docker run -e` or a flag); `Given`, one value and where
-  it came from, described in the platform's words without ever printing a token back.
+  it came from, described in the platform's words without ever printing a token back; the tokens in a text
+  (`find_tokens`), what in a value to mask (`token_parts`) and what never to show (`holds_a_token`).
 - `variables`: the variables set that no input reads but that are a typo away from an input's
   (`QOVERY_SEQUENTAIL`), each with the one it likely means, by name only.
 - `messages`: the error text: one line per invalid input, with the rejected value, its origin and the fix

@@ -20,7 +20,7 @@ from qovery_job_deploy.errors import InputError
 from qovery_job_deploy.identity import is_uuid
 from qovery_job_deploy.inputs.durations import duration_bounds, format_duration
 from qovery_job_deploy.inputs.model import Settings
-from qovery_job_deploy.inputs.names import Given, flag_name, input_name, looks_like_a_token, qovery_env_name
+from qovery_job_deploy.inputs.names import Given, flag_name, holds_a_token, input_name, qovery_env_name
 from qovery_job_deploy.invocation import PROG, commands
 from qovery_job_deploy.kinds import FORCE_EVENTS
 from qovery_job_deploy.text import one_line
@@ -191,9 +191,9 @@ def describe_refusal(message: str) -> str:
 
 
 def describe_stray(arg: str) -> str:
-    """A value with no flag before it (`qovery-job-deploy migrate`): shown, unless it has a token's shape,
-    with the flag it most likely needs (a UUID names a job by id, anything else a job by name)."""
-    if looks_like_a_token(arg):
+    """A value with no flag before it (`qovery-job-deploy migrate`): shown, unless part of it looks like a
+    token, with the flag it most likely needs (a UUID names a job by id, anything else a job by name)."""
+    if holds_a_token(arg):
         return (
             "Invalid command line: a value without a flag before it (not shown: it looks like a token). "
             f"Fix: pass the token as QOVERY_API_TOKEN, and give every other value after its flag. "
@@ -219,7 +219,7 @@ def describe_unknown(extra: Sequence[str]) -> list[str]:
             lines.append(describe_stray(arg))
             continue
         flag = arg.split("=", 1)[0]
-        if looks_like_a_token(flag.lstrip("-")):
+        if holds_a_token(flag.lstrip("-")):
             flag = "--(a token)"
         close = difflib.get_close_matches(flag, flags, n=1, cutoff=0.6)
         suggestion = f" Did you mean `{close[0]}`?" if close else ""

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import ValidationError
 
-from qovery_job_deploy.inputs.names import SECRET_INPUTS, Given, Platform, input_name, looks_like_a_token
+from qovery_job_deploy.inputs.names import SECRET_INPUTS, Given, Platform, holds_a_token, input_name
 from qovery_job_deploy.inputs.variables import NearMiss
 from qovery_job_deploy.text import one_line
 
@@ -94,7 +94,7 @@ def _a_name_for_job_id(given: Given, platform: Platform) -> str | None:
     """`job-id` given a name (`migrate`): the input that takes names, in the platform's words; None for a
     value that looks like neither (a token is never echoed)."""
     value = given.value.strip()
-    if looks_like_a_token(value) or not value or any(ch.isspace() or ch == "," for ch in value):
+    if holds_a_token(value) or not value or any(ch.isspace() or ch == "," for ch in value):
         return None
     return (
         f"`job-id` takes a job's UUID; to deploy `{one_line(value, 80)}` by its name, give it in `jobs` "

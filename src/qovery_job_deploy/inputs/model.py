@@ -29,7 +29,7 @@ from qovery_job_deploy.inputs.durations import (
     parse_duration,
 )
 from qovery_job_deploy.inputs.messages import EXCLUSIVE, _model_error, exclusive_message
-from qovery_job_deploy.inputs.names import _looks_like_jwt, looks_like_a_token
+from qovery_job_deploy.inputs.names import _looks_like_jwt, holds_a_token
 from qovery_job_deploy.kinds import (
     EVENT_STATES_IN_WORDS,
     EVENTS_FOR_KINDS,
@@ -332,7 +332,7 @@ def parse_service_ref(item: str) -> ServiceRef:
     if not kind:
         raise ValueError(f"an item starts with ':' but no type ({_TYPE_RULE})")
     if kind not in SERVICE_TYPES:
-        shown = "an item's prefix" if looks_like_a_token(head) else f"`{one_line(head.strip(), 40)}`"
+        shown = "an item's prefix" if holds_a_token(head) else f"`{one_line(head.strip(), 40)}`"
         raise ValueError(f"{shown} is not a service type ({_TYPE_RULE})")
     if not name:
         raise ValueError(f"`{kind}:` is not followed by a name or UUID")

@@ -5,9 +5,6 @@ described for messages without ever printing a token back.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +18,19 @@ GITHUB_TOKEN_VARIABLE = "GITHUB_TOKEN"  # noqa: S105 (a variable's name)
 # GitHub's token prefixes (a personal, an OAuth, a user-to-server, a server-to-server, a refresh token, a
 # fine-grained personal token): a GitHub token pasted into another input is not printed back either.
 GITHUB_TOKEN_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")
+TOKEN_PREFIXES = ("qov_", *GITHUB_TOKEN_PREFIXES)
+# A token anywhere in a text, whatever is around it (`'qov_...'`, `[qov_...]`, `migrate;qov_...`,
+# `x=eyJ...`): a prefix followed by at least 8 of its token's characters (`qov_` alone, or a name such as
+# `ghs_backup`, is none; a real token has 36 or more), or a JWT: `eyJ` (a JSON header's `{"` in
+# base64url), then three dot-separated base64url parts, the third, the signature, empty in an unsecured
+# JWT (`"alg": "none"`).
+_TOKEN = re.compile(
+    r"qov_[A-Za-z0-9_-]{8,}"
+    r"|github_pat_[A-Za-z0-9_]{8,}"
+    r"|gh[pousr]_[A-Za-z0-9]{8,}"
+    r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
+)
+_ITEMS = re.compile(r"[\s,]+")  # between the items of a list (`jobs`, `services`)
 
 
 def input_name(field: str) -> str:
@@ -126,31 +136,40 @@ class Given:
         where = self.platform.origin(self.origin)
         if secret or looks_like_a_token(self.value):
             return f"value not shown, from {where}"
-        if any(looks_like_a_token(item) for item in re.split(r"[\s,]+", self.value)):
-            # A list (`jobs`, `services`) with a token pasted among its names: not shown either.
-            return f"value not shown (an item looks like a token), from {where}"
+        if holds_a_token(self.value):
+            # A token among a list's names (`jobs`, `services`), or inside any text: not shown either.
+            return f"value not shown (part of it looks like a token), from {where}"
         # A list given one item per line (a YAML block scalar) is shown as the comma list it means.
         lines = [line.strip() for line in self.value.splitlines() if line.strip()]
         shown = ", ".join(lines) if len(lines) > 1 else self.value
         return f"`{one_line(shown, 80)}` from {where}"
 
 
+def find_tokens(text: str) -> list[str]:
+    """Every token inside `text`, in order: a Qovery token (`qov_...`), a GitHub token (`ghp_...`,
+    `github_pat_...`) or a JWT, wherever it starts and whatever follows it (`'qov_...'`, `a:ghp_...`)."""
+    return [match.group() for match in _TOKEN.finditer(text)]
+
+
 def looks_like_a_token(value: str) -> bool:
-    """A token pasted into the wrong input must not be printed back either: a value with a real token's
-    shape (`qov_...`, a GitHub token, or a JWT: three base64url parts, the first a JSON header). A
-    version-like tag such as `v1.2.3` is shown, as every other value is."""
+    """Whether the whole value (trimmed) has a token's shape: it starts with a token's prefix (`qov_...`, a
+    GitHub token's), or it is a JWT (`find_tokens`). A version-like tag such as `v1.2.3` has not."""
     text = value.strip()
-    return text.startswith(("qov_", *GITHUB_TOKEN_PREFIXES)) or (
-        _looks_like_jwt(text) and _json_header(text.split(".")[0])
-    )
+    return text.startswith(TOKEN_PREFIXES) or find_tokens(text) == [text]
 
 
-def _json_header(part: str) -> bool:
-    try:
-        decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-        return isinstance(json.loads(decoded), dict)
-    except (ValueError, binascii.Error):  # not base64, not UTF-8, not JSON
-        return False
+def token_parts(value: str) -> list[str]:
+    """What in `value` may be a token, to mask, once each: the value itself and each item of a list
+    (`migrate,qov_...`, split on white space and commas) that has a token's shape (`looks_like_a_token`),
+    and every token inside it (`find_tokens`: `'qov_...'`, `migrate;qov_...`, `x=eyJ...`)."""
+    shaped = [item.strip() for item in (value, *_ITEMS.split(value)) if looks_like_a_token(item)]
+    return list(dict.fromkeys([*shaped, *find_tokens(value)]))
+
+
+def holds_a_token(value: str) -> bool:
+    """A token pasted into the wrong input must not be printed back: a value any part of which may be a
+    token (`token_parts`) is never shown, in any message or label."""
+    return bool(token_parts(value))
 
 
 # Three base64url parts; an unsecured JWT's (`"alg": "none"`) third part, the signature, is empty.

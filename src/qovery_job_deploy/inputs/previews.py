@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from qovery_job_deploy.identity import is_uuid
 from qovery_job_deploy.inputs.model import Settings, split_job_refs, split_service_refs
-from qovery_job_deploy.inputs.names import Given, Platform, input_name
+from qovery_job_deploy.inputs.names import Given, Platform, holds_a_token, input_name
 
 # The values the services named take: with nothing named, no service would.
 VALUES = ("image_tag", "git_commit_id", "chart_version", "force_event", "apply_immediately")
@@ -39,6 +39,13 @@ def preview_problems(settings: Settings, given: Mapping[str, Given], platform: P
             for name in DEPLOY_INPUTS
             if getattr(settings, name)
         ]
+    if (clone_from or delete) and environment and holds_a_token(environment):
+        # A preview's name is shown everywhere (the log, the outputs, the summary, Qovery's console).
+        problems.append(
+            f"Invalid input {said('environment')}: it names the preview{' to delete' if delete else ''}, and "
+            f"part of it looks like a token, which a name would show to everyone. Fix: give the preview its "
+            f"own name, {EXAMPLE}."
+        )
     if not clone_from or not environment:
         return problems
     if is_uuid(environment):
