@@ -145,6 +145,14 @@ REFUSED = {"QOVERY_API_TOKEN": "not-a-qovery-token-but-secret"}  # the simulator
         (["--jobs", "migrate", "--environment", f"release{PASTED}.v2"], {}, PASTED, 2, [
             "no environment is named (not shown: it looks like a token) in ",
         ]),
+        (["--job-id", UUID, "--image-tag", f"v1;{PASTED}"], {}, PASTED, 2, [
+            "Invalid input `image-tag` (value not shown (part of it looks like a token), from the flag "
+            "--image-tag): holds what looks like a token",
+        ]),
+        (["--job-id", UUID], {"QOVERY_GIT_COMMIT_ID": GH}, GH, 2, [
+            "Invalid input `git-commit-id` (value not shown, from the environment variable QOVERY_GIT_COMMIT_ID): "
+            "holds what looks like a token",
+        ]),
     ],
 )  # fmt: skip
 def test_a_token_inside_a_value_is_masked_first_and_never_printed(

@@ -236,6 +236,18 @@ class Settings(BaseSettings):
             raise ValueError("contains white space (was more than the token pasted?)")
         return SecretStr(secret)
 
+    @field_validator("image_tag", "git_commit_id", "chart_version")
+    @classmethod
+    def _no_token(cls, value: str | None) -> str | None:
+        """A value is sent to Qovery and shown in every report; a token pasted into one would be too, and on
+        GitLab or `docker run` nothing masks it."""
+        if value is not None and holds_a_token(value):
+            raise ValueError(
+                "holds what looks like a token (qov_..., a GitHub token, a JWT), never deployed as a value: "
+                "was a secret pasted here? Give the tag, commit or version itself"
+            )
+        return value
+
     @field_validator("jobs", "services")
     @classmethod
     def _a_list(cls, value: str | None, info: ValidationInfo) -> str | None:
