@@ -217,7 +217,7 @@ def test_every_row_is_in_the_documented_fault_table() -> None:
     [
         (
             "deploy: accepted, but no request ever appears",
-            "| Deployed |",
+            "| Requested |",
             "Qovery job deployment could not be followed",
         ),
         (

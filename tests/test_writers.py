@@ -259,6 +259,16 @@ ESCAPED_NAME = "web\\_\\* \\[x\\](https://evil.example) &lt;b&gt;"
             "Deployed: commit `2222222222222222222222222222222222222222`",
         ),
         (
+            replace(
+                named_run("web", dry_run=False),
+                services=[
+                    replace(job, verdict=Verdict.FAILED) for job in named_run("web", dry_run=False).services
+                ],
+            ),
+            "### ❌ Qovery application deployment failed",
+            "| Requested | commit `2222222222222222222222222222222222222222` |",
+        ),
+        (
             never_requested(several=False),
             "### ⚠️ Qovery application: nothing was deployed",
             "| Not deployed | commit `2222222222222222222222222222222222222222` |",
@@ -275,6 +285,7 @@ ESCAPED_NAME = "web\\_\\* \\[x\\](https://evil.example) &lt;b&gt;"
         "dry-run-several",
         "deployed",
         "deployed-several",
+        "failed",
         "never-requested",
         "never-requested-several",
     ],

@@ -213,11 +213,12 @@ class RunOutcome:
         return any(job.known.unconfirmed for job in self.services)
 
     def asked_label(self) -> str:
-        """What the line of the values asked is headed with: `Deployed`, or what is true instead."""
+        """What the line of the values asked is headed with: `Deployed` when every service succeeded,
+        else what is true instead (requested, perhaps requested, not deployed, would be deployed)."""
         if self.dry_run:
             return "Would deploy"
         if self.requested:
-            return "Deployed"
+            return "Deployed" if self.verdict is Verdict.SUCCEEDED else "Requested"
         return "Requested, not confirmed" if self.maybe_requested else "Not deployed"
 
     @property
