@@ -90,12 +90,12 @@ def explain(
     outcomes: list[Outcome],
     plan: Plan,
     ctx: Context,
-    links: LinkReads | None = None,
+    links: LinkReads,
     *,
     read_anyway: Collection[str] = (),
 ) -> list[Outcome]:
     """Each outcome with what explains it, then the URL of each service that succeeded, read after every
-    verdict is known, through `links` (the run's `Directory`, which reads each once; else the client), with
+    verdict is known, through `links` (the run's `Directory`, which reads each once), with
     `read_anyway` the environments whose links the run reads anyway (`urls.located`). The reads share one
     budget (what is left of `timeout`, or EXPLAIN_SECONDS when that is less), and a signal now cuts the
     explanations short, never the verdicts already reached."""
@@ -106,7 +106,7 @@ def explain(
         for outcome in outcomes:
             explained.append(_explained(outcome, plan, client, log, until))
         cap = plan.connection.request_timeout
-        return located(explained, links or client, until, log, cap=cap, read_anyway=read_anyway)
+        return located(explained, links, until, log, cap=cap, read_anyway=read_anyway)
     except Interrupted:  # said where it landed (read_deployment_log, urls); the verdicts stand
         pass
     return explained + outcomes[len(explained) :]

@@ -62,15 +62,14 @@ class Engine:
         self.deployments: Deployments | StagedDeployments | None = None
         self.asked = plan.request  # until each service's request is planned: what was given
         self.previews: Previews | None = None  # `clone-from`: a preview, found or cloned
-        self.directory: Directory | None = None  # once the run starts
+        # Each list and each service read once, shared by the names, the labels and the plan; and each link,
+        # after the verdicts: the services' URLs and a preview's own link.
+        self.directory = Directory(self.client, decides=lambda kind: kind.needs_source(plan.request))
 
     def run(self) -> RunOutcome:
         plan = self.plan
         try:
             try:
-                # Each list and each service read once, shared by the names, the labels and the plan.
-                # And each link, after the verdicts: the services' URLs and a preview's own link.
-                self.directory = Directory(self.client, decides=lambda kind: kind.needs_source(plan.request))
                 resolver = Resolver(self.directory, self.log, self.given, plan.platform)
                 identities, planned, named = self._services(self.directory, resolver)
             except InputError:

@@ -177,8 +177,7 @@ class Previews:
             self.log.info(
                 f"nothing named: {doing} the whole environment {place.environment_name}"
                 f"{' again' if again else ''} ({count} {'service' if count == 1 else 'services'}), each "
-                "service what it is "
-                "configured with"
+                "service what it is configured with"
             )
 
     def environment(self, prepared: Prepared, *, read_link: bool = True) -> PreviewEnvironment:

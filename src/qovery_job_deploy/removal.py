@@ -41,8 +41,6 @@ from qovery_job_deploy.scheduler import Pause
 from qovery_job_deploy.states import StateKind, kind_of
 from qovery_job_deploy.text import one_line
 
-# The modes deleted: a preview's (`cloning.PREVIEW_MODES`); a PRODUCTION or STAGING environment is long-lived.
-DELETED_MODES = PREVIEW_MODES
 # An environment in these states is being deleted already: no DELETE is sent, its end is waited for.
 BEING_DELETED = ("DELETE_QUEUED", "DELETING", "WAITING_DELETING")
 # After the DELETE, Qovery may show the state from before for a moment (DEPLOYED, or a DEPLOYMENT_ERROR that
@@ -173,7 +171,7 @@ class Removal:
                 "this step never deletes"
             )
             fix = "give the preview its own name, such as pr-42"
-        elif target.mode not in DELETED_MODES:
+        elif target.mode not in PREVIEW_MODES:  # a PRODUCTION or STAGING one is long-lived
             mode = target.mode and _shown(target.mode)
             why = (
                 f"{named} is {a_mode(target.mode)}, which this step never deletes: it deletes PREVIEW and "
