@@ -24,6 +24,7 @@ from .harness import (
     IMAGE,
     LOGS,
     METRICS,
+    PODMAN_SERVICE_LOG,
     REPO,
     RETRIED,
     Setup,
@@ -63,7 +64,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not METRICS:
         return
     lines = [f"{name:<64} {value}" for name, value in METRICS.items()]
-    lines += [f"run once more after podman 4.3's /proc race: {raced}" for raced in RETRIED]
+    lines += [f"run once more after a podman 4.3 race: {raced}" for raced in RETRIED]
     terminalreporter.write_sep("-", "e2e figures")
     for line in lines:
         terminalreporter.write_line(line)
@@ -115,7 +116,7 @@ def image(setup: Setup, build_context: Path) -> BuiltImage:
 def docker_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """podman's Docker-compatible API, which act and gitlab-ci-local talk to; stopped by PID afterwards."""
     socket = tmp_path_factory.mktemp("podman") / "podman.sock"
-    log = (LOGS / "podman-service.log").open("w")
+    log = PODMAN_SERVICE_LOG.open("w")
     service = subprocess.Popen(
         ["podman", "system", "service", "--time=0", f"unix://{socket}"],
         env=podman_env(),
@@ -127,7 +128,7 @@ def docker_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         while not socket.exists() and service.poll() is None and time.monotonic() < give_up:
             time.sleep(0.1)
         if not socket.exists():
-            pytest.fail(f"podman system service did not start: see {LOGS / 'podman-service.log'}")
+            pytest.fail(f"podman system service did not start: see {PODMAN_SERVICE_LOG}")
         yield f"unix://{socket}"
     finally:
         service.terminate()

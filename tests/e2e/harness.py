@@ -110,13 +110,23 @@ class Run:
 # "failed to list containers: Error response from daemon: read /proc/N/cgroup: no such process", nothing of
 # the step's involved (seen once in about twenty e2e stages).
 PODMAN_PROC_RACE = re.compile(r"read /proc/\d+/cgroup: no such process")
+# gitlab-ci-local copies a job's artifacts out of its helper container the moment that container exits, which
+# races podman 4.3's cleanup of it: the podman service logs `error in copier subprocess: ... merged: no such
+# file or directory`, and gitlab-ci-local finds no artifacts directory at all (ENOENT on scandir). One
+# gitlab-ci-local run at a time (runs._gitlab) made it rare, not impossible (seen again on 2026-12-06).
+GITLAB_ARTIFACTS_LOST = re.compile(
+    r"ENOENT: no such file or directory, scandir '[^']*/\.gitlab-ci-local/artifacts/"
+)
+PODMAN_COPIER_RACE = re.compile(r"error in copier subprocess: .*merged: no such file or directory")
+PODMAN_SERVICE_LOG = LOGS / "podman-service.log"
 
 
 class PodmanRaced(Exception):
-    """A runner run that met PODMAN_PROC_RACE: its launch runs again, from scratch, once (runs.Launch)."""
+    """A runner run that met one of podman 4.3's races (PODMAN_PROC_RACE; GITLAB_ARTIFACTS_LOST with
+    PODMAN_COPIER_RACE in the podman service's log): its launch runs again, from scratch, once."""
 
     def __init__(self, run: Run, evidence: str) -> None:
-        super().__init__(f"{run.name}: podman 4.3's /proc race: {evidence}")
+        super().__init__(f"{run.name}: podman 4.3's race: {evidence}")
         self.run = run
 
 
@@ -124,7 +134,7 @@ RETRIED: list[str] = []  # the runs that met podman's race (once_more_if_podman_
 
 
 def once_more_if_podman_raced(attempt: Callable[[], T], retried: list[str] = RETRIED) -> T:
-    """`attempt()`, and once more from scratch when a runner in it met podman 4.3's /proc race (PodmanRaced),
+    """`attempt()`, and once more from scratch when a runner in it met one of podman 4.3's races (PodmanRaced),
     which is podman's and says nothing of the step; each race noted in `retried` (the e2e figures list RETRIED).
     The attempt makes all it uses anew (its simulators, its fake GitHub, its copies). A second race fails the
     checks that read it."""
@@ -135,12 +145,31 @@ def once_more_if_podman_raced(attempt: Callable[[], T], retried: list[str] = RET
         return attempt()
 
 
-def unless_podman_raced(run: Run) -> Run:
-    """`run`, or PodmanRaced when podman's race (PODMAN_PROC_RACE) is in what it printed."""
-    found = PODMAN_PROC_RACE.search(run.stdout + "\n" + run.stderr)
-    if found:
+def unless_podman_raced(run: Run, service_log: str = "") -> Run:
+    """`run`, or PodmanRaced when podman's race is in what it printed (PODMAN_PROC_RACE), or when its
+    artifacts were lost (GITLAB_ARTIFACTS_LOST, a gitlab-ci-local run) as the podman service logged its
+    copier's race (`service_log`: what it logged while the run went)."""
+    printed = run.stdout + "\n" + run.stderr
+    if found := PODMAN_PROC_RACE.search(printed):
         raise PodmanRaced(run, found.group(0))
+    lost, copier = GITLAB_ARTIFACTS_LOST.search(printed), PODMAN_COPIER_RACE.search(service_log)
+    if lost and copier:
+        raise PodmanRaced(run, f"{lost.group(0)}...; the podman service: {copier.group(0)}")
     return run
+
+
+def service_log_size() -> int:
+    """Where the podman service's log ends now (0 while there is none)."""
+    return PODMAN_SERVICE_LOG.stat().st_size if PODMAN_SERVICE_LOG.exists() else 0
+
+
+def service_log_since(offset: int) -> str:
+    """What the podman service logged since `offset`."""
+    if not PODMAN_SERVICE_LOG.exists():
+        return ""
+    with PODMAN_SERVICE_LOG.open("rb") as log:
+        log.seek(offset)
+        return log.read().decode("utf-8", "replace")
 
 
 def podman_env(extra: dict[str, str] | None = None) -> dict[str, str]:

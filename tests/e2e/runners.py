@@ -22,6 +22,8 @@ from .harness import (
     commit_all,
     podman_env,
     run,
+    service_log_since,
+    service_log_size,
     unless_podman_raced,
 )
 
@@ -171,12 +173,12 @@ class GitlabCiLocal:
             "--no-artifacts-to-source", "--network", "host", "--home", self.home, "--variable", "GITLAB_CI=true",
             *[f"--variable={key}={value}" for key, value in (predefined or {}).items()], *jobs,
         ]  # fmt: skip
-        return unless_podman_raced(
-            run(
-                name,
-                argv,
-                timeout=RUNNER_TIMEOUT,
-                env=podman_env({"DOCKER_HOST": self.docker_host}),
-                cwd=self.repo,
-            )
+        service_log_from = service_log_size()
+        done = run(
+            name,
+            argv,
+            timeout=RUNNER_TIMEOUT,
+            env=podman_env({"DOCKER_HOST": self.docker_host}),
+            cwd=self.repo,
         )
+        return unless_podman_raced(done, service_log_since(service_log_from))

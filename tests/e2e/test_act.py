@@ -239,8 +239,45 @@ def test_podman_race_is_told_apart_and_run_once_more() -> None:
 
     assert once_more_if_podman_raced(lambda: attempt([raced, failed]), retried) is failed
     assert made == [raced, failed]
-    assert retried == ["act-raced: podman 4.3's /proc race: read /proc/5769/cgroup: no such process"]
+    assert retried == ["act-raced: podman 4.3's race: read /proc/5769/cgroup: no such process"]
     made.clear()
     with pytest.raises(PodmanRaced):
         once_more_if_podman_raced(lambda: attempt([raced, raced, failed]), retried)
     assert len(made) == 2
+
+
+# What gitlab-ci-local printed, and the podman service logged, when podman 4.3 raced the copy of a job's
+# artifacts (a CI run's logs, 2026-12-06).
+LOST_LINE = (
+    "Error: ENOENT: no such file or directory, scandir "
+    "'/tmp/pytest-of-root/pytest-179/runs0/readme-gitlab-1/repo/.gitlab-ci-local/artifacts/release'"
+)
+COPIER_LINE = (
+    'time="2026-12-06T22:45:21Z" level=error msg="error in copier subprocess: changing to intended-new-root '
+    'directory \\"/var/lib/containers/storage/overlay/6dcd/merged\\": chdir '
+    '/var/lib/containers/storage/overlay/6dcd/merged: no such file or directory"'
+)
+
+
+@pytest.mark.parametrize(
+    ("printed", "service_log", "raced"),
+    [
+        (LOST_LINE, COPIER_LINE, True),
+        (LOST_LINE, "", False),  # artifacts lost with no race logged: the step's own doing, for the checks
+        (
+            "artifact reports dotenv 'qovery.env' could not be found",
+            COPIER_LINE,
+            False,
+        ),  # the directory is there
+    ],
+    ids=["lost in the race", "lost, no race", "no report, a race elsewhere"],
+)
+def test_gitlab_artifacts_lost_in_podman_s_copier_race_are_told_apart(
+    printed: str, service_log: str, raced: bool
+) -> None:
+    run = Run("gitlab-raced", 1, printed + "\n", "", 0.0, 1.0)
+    if raced:
+        with pytest.raises(PodmanRaced, match="scandir"):
+            unless_podman_raced(run, service_log)
+    else:
+        assert unless_podman_raced(run, service_log) is run
